@@ -1,0 +1,129 @@
+"""The one place that chooses the array library: NumPy on the CPU, CuPy on a GPU.
+
+Every other module asks ``xp = get_array_module(x)`` of its inputs and calls
+``xp.<function>``, so the same op code runs on both libraries.
+"""
+import numpy as np
+
+_cupy = None          # the cupy module once imported
+_cupy_error = None    # why it could not be imported or used
+
+
+def _load_cupy():
+    """Import CuPy on first use; remember the reason when that fails."""
+    global _cupy, _cupy_error
+    if _cupy is None and _cupy_error is None:
+        try:
+            import cupy
+            _cupy = cupy
+        except Exception as exc:  # ImportError, or a broken CUDA install
+            _cupy_error = f"CuPy could not be imported ({type(exc).__name__}: {exc})"
+    return _cupy
+
+
+def cuda_unavailable_reason():
+    """None when a CUDA device can be used, else a sentence saying why not."""
+    cupy = _load_cupy()
+    if cupy is None:
+        return _cupy_error
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:
+        return f"CuPy found no usable CUDA driver ({type(exc).__name__}: {exc})"
+    if count == 0:
+        return "CuPy is installed but no CUDA device is present"
+    return None
+
+
+def cuda_is_available():
+    return cuda_unavailable_reason() is None
+
+
+class Device:
+    """A device name in PyTorch's spelling: ``cpu``, ``cuda`` or ``cuda:N``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu"):
+        if isinstance(spec, Device):
+            self.type, self.index = spec.type, spec.index
+            return
+        if not isinstance(spec, str):
+            raise TypeError(f"device must be a str such as 'cpu' or 'cuda:0', got {type(spec).__name__}")
+        kind, _, index = spec.strip().lower().partition(":")
+        if kind not in ("cpu", "cuda") or (index and not index.isdigit()) or (kind == "cpu" and index):
+            raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+        self.type = kind
+        self.index = int(index) if index else (0 if kind == "cuda" else None)
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self):
+        return f"device(type={self.type!r}" + ("" if self.index is None else f", index={self.index}") + ")"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = Device(other)
+            except (TypeError, ValueError):
+                return False
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+
+def check_cuda(device):
+    """Raise a RuntimeError saying why ``device`` (a cuda Device) cannot be used."""
+    reason = cuda_unavailable_reason()
+    if reason is not None:
+        raise RuntimeError(
+            f"device {str(device)!r} was requested but CUDA is not available: {reason}. "
+            "Install the GPU extra that matches your CUDA toolkit "
+            "(pip install -e '.[cuda12]' or '.[cuda13]') on a machine with an NVIDIA GPU, "
+            "or use device='cpu'.")
+    count = _cupy.cuda.runtime.getDeviceCount()
+    if device.index >= count:
+        raise RuntimeError(f"device {str(device)!r} was requested but only {count} CUDA device(s) exist")
+
+
+def get_array_module(x):
+    """numpy or cupy, whichever holds ``x`` (an array, a Tensor, or anything else: numpy)."""
+    data = getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
+    if _cupy is not None and isinstance(data, _cupy.ndarray):
+        return _cupy
+    return np
+
+
+def device_of(array):
+    """The Device that holds a raw array."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return Device(f"cuda:{array.device.id}")
+    return Device("cpu")
+
+
+def to_device(array, device):
+    """Return ``array`` (numpy or cupy) on ``device``; no copy when it is already there."""
+    device = Device(device)
+    if device.type == "cpu":
+        if _cupy is not None and isinstance(array, _cupy.ndarray):
+            return _cupy.asnumpy(array)
+        return np.asarray(array)
+    check_cuda(device)
+    with _cupy.cuda.Device(device.index):
+        return _cupy.asarray(array)
+
+
+def to_numpy(array):
+    """A NumPy array with the values of ``array``, copied from the GPU where needed."""
+    return to_device(array, "cpu")
+
+
+def scatter_add(target, index, values):
+    """``target[index] += values`` with repeated indices accumulated (NumPy's ``add.at``)."""
+    if _cupy is not None and isinstance(target, _cupy.ndarray):
+        import cupyx
+        cupyx.scatter_add(target, index, values)
+    else:
+        np.add.at(target, index, values)

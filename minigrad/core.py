@@ -1,0 +1,497 @@
+"""The autograd core: Tensor, Function, grad mode and the backward engine.
+
+A Tensor wraps one NumPy or CuPy array. Applying a Function to tensors runs its
+``forward`` on their raw arrays; when gradients are enabled and some input
+requires grad, the output remembers the Function (``grad_fn``) and the Function
+remembers its inputs. ``Tensor.backward`` walks that graph from the output back
+to the leaves in reverse topological order (no recursion), calling each
+Function's hand-written ``backward`` once with the gradient of its output.
+"""
+import functools
+import threading
+
+import numpy as np
+
+from minigrad import backend
+from minigrad.backend import Device
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+float16 = np.dtype("float16")
+int64 = np.dtype("int64")
+int32 = np.dtype("int32")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
+
+
+def _resolve_dtype(dtype):
+    """A NumPy dtype from a dtype, a type or a name such as 'float64'; None stays None."""
+    if dtype is None or isinstance(dtype, np.dtype):
+        return dtype
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}: use e.g. minigrad.float32, 'float64' or numpy.int64") from None
+
+
+# ---------------------------------------------------------------------------
+# Grad mode (per thread, as in PyTorch)
+
+_grad_state = threading.local()
+
+
+def is_grad_enabled():
+    """True unless inside ``no_grad()`` or ``set_grad_enabled(False)``."""
+    return getattr(_grad_state, "enabled", True)
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off; works as a call, a context manager and a decorator."""
+
+    def __init__(self, mode):
+        self.prev = is_grad_enabled()
+        self.mode = bool(mode)
+        _grad_state.enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _grad_state.enabled = self.prev
+        return False
+
+    def __call__(self, fn):
+        _grad_state.enabled = self.prev  # construction switched the mode; a decorator must not
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(self.mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Context manager / decorator: record no graph (outputs keep no reference to inputs)."""
+
+    def __init__(self):
+        self.mode = False
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _grad_state.enabled = False
+        return self
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Context manager / decorator: record the graph again inside a ``no_grad`` block."""
+
+    def __init__(self):
+        self.mode = True
+
+    def __enter__(self):
+        self.prev = is_grad_enabled()
+        _grad_state.enabled = True
+        return self
+
+
+# ---------------------------------------------------------------------------
+# Function: one differentiable op
+
+class Function:
+    """A differentiable op with a hand-written backward.
+
+    Subclasses implement ``forward(*arrays) -> array`` on raw arrays (use
+    ``xp = get_array_module(x)`` to serve NumPy and CuPy alike) and
+    ``backward(gy) -> tuple`` returning one gradient array per input, or None
+    where ``self.needs_input_grad[i]`` is False. Anything the backward needs is
+    stored on ``self`` during forward; it is freed after backward.
+    Call an instance on tensors (or numbers) to apply it: ``Exp()(x)``.
+    """
+
+    def __call__(self, *inputs):
+        tensors = _as_tensors(inputs, type(self).__name__)
+        out = self.forward(*[t.data for t in tensors])
+        needs = tuple(t.requires_grad for t in tensors)
+        if is_grad_enabled() and any(needs):
+            self.inputs = tensors
+            self.needs_input_grad = needs
+            result = Tensor._wrap(out, requires_grad=True)
+            result._ctx = self
+            return result
+        return Tensor._wrap(out)
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def backward(self, gy):
+        raise NotImplementedError
+
+    def release(self):
+        """Drop the inputs and everything saved for backward."""
+        self.__dict__.clear()
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward>"
+
+
+def _as_tensors(inputs, op_name):
+    """Tensors for ``inputs``: Python numbers take the dtype and device of the first tensor."""
+    ref = next((x for x in inputs if isinstance(x, Tensor)), None)
+    tensors = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            tensors.append(x)
+        elif ref is not None and isinstance(x, (int, float, bool)) and ref.dtype.kind == "f":
+            xp = backend.get_array_module(ref.data)
+            tensors.append(Tensor._wrap(xp.asarray(x, dtype=ref.dtype)))
+        elif ref is not None and isinstance(x, (int, float, bool)):
+            xp = backend.get_array_module(ref.data)
+            tensors.append(Tensor._wrap(xp.asarray(x)))
+        else:
+            tensors.append(Tensor(x))
+    if len(tensors) > 1:
+        first = tensors[0].data
+        for t in tensors[1:]:
+            if type(t.data) is not type(first) or (
+                    type(first) is not np.ndarray and t.device != tensors[0].device):
+                raise RuntimeError(
+                    f"{op_name}: expected all tensors on the same device, "
+                    f"but found {tensors[0].device} and {t.device}; move them with .to(device)")
+    return tensors
+
+
+# ---------------------------------------------------------------------------
+# Tensor
+
+class Tensor:
+    """An n-dimensional array (NumPy or CuPy) that records the ops applied to it.
+
+    ``Tensor(data, dtype=None, requires_grad=False, device=None)`` wraps
+    ``data`` (sharing a NumPy array when no conversion is asked for); use
+    ``minigrad.tensor`` for a copy. Python numbers and lists become float32
+    (integers int64), as in PyTorch; an array keeps its dtype.
+    """
+
+    __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
+    __hash__ = object.__hash__  # __eq__ is elementwise, so identity hashing is explicit
+
+    def __init__(self, data, dtype=None, requires_grad=False, device=None):
+        self.data = _to_array(data, _resolve_dtype(dtype), device)
+        self.grad = None
+        self._ctx = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array, requires_grad=False):
+        """Wrap a raw array without checks (the ops' fast path)."""
+        t = cls.__new__(cls)
+        t.data, t.grad, t._ctx, t._retains_grad, t.requires_grad = array, None, None, False, requires_grad
+        return t
+
+    # -- attributes -----------------------------------------------------------
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    def size(self, dim=None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def numel(self):
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad can only be turned off on a leaf tensor; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward (for inspecting a graph)."""
+        self._retains_grad = True
+        return self
+
+    # -- conversion -----------------------------------------------------------
+    def detach(self):
+        """The same data, cut from the graph."""
+        return Tensor._wrap(self.data)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"only a one-element tensor converts to a Python number, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return backend.to_numpy(self.data).tolist()
+
+    def numpy(self):
+        """A NumPy array (this tensor's own array on the CPU, a copy from the GPU)."""
+        return backend.to_numpy(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        return arr if dtype is None else arr.astype(dtype)
+
+    def to(self, *args, dtype=None, device=None):
+        """``to(device)``, ``to(dtype)`` or both; differentiable, returns self when nothing changes."""
+        for arg in args:
+            if isinstance(arg, (str, Device)):
+                device = arg
+            else:
+                dtype = arg
+        out = self
+        if dtype is not None and _resolve_dtype(dtype) != self.dtype:
+            out = _ops.Cast(_resolve_dtype(dtype))(out)
+        if device is not None and Device(device) != self.device:
+            out = _ops.ToDevice(Device(device))(out)
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    def float(self):
+        return self.to(float32)
+
+    def double(self):
+        return self.to(float64)
+
+    # -- in-place helpers (no graph) -------------------------------------------
+    def zero_(self):
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self.data[...] = value
+        return self
+
+    # -- autograd -------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        ``grad`` is the upstream gradient (same shape as self); a one-element
+        tensor may omit it (it is 1). The graph is freed afterwards unless
+        ``retain_graph=True``.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad and has no grad_fn")
+        xp = backend.get_array_module(self.data)
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient works only for a one-element output; this tensor has "
+                    f"shape {self.shape}: pass backward(grad) with a gradient of that shape")
+            grad = xp.ones_like(self.data)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
+            if tuple(grad.shape) != self.shape:
+                raise ValueError(f"backward(): gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}")
+        _run_backward(self, grad, retain_graph)
+
+    # -- printing -------------------------------------------------------------
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self._ctx is not None:
+            extras.append(f"grad_fn={self._ctx!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body] + extras) + ")"
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    # -- operators and methods (ops live in minigrad.ops) ---------------------
+    def __add__(self, other): return _ops.add(self, other)
+    def __radd__(self, other): return _ops.add(other, self)
+    def __sub__(self, other): return _ops.sub(self, other)
+    def __rsub__(self, other): return _ops.sub(other, self)
+    def __mul__(self, other): return _ops.mul(self, other)
+    def __rmul__(self, other): return _ops.mul(other, self)
+    def __truediv__(self, other): return _ops.div(self, other)
+    def __rtruediv__(self, other): return _ops.div(other, self)
+    def __pow__(self, other): return _ops.pow(self, other)
+    def __rpow__(self, other): return _ops.pow(other, self)
+    def __matmul__(self, other): return _ops.matmul(self, other)
+    def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __neg__(self): return _ops.neg(self)
+    def __getitem__(self, key): return _ops.getitem(self, key)
+
+    def __lt__(self, other): return _ops.compare("less", self, other)
+    def __le__(self, other): return _ops.compare("less_equal", self, other)
+    def __gt__(self, other): return _ops.compare("greater", self, other)
+    def __ge__(self, other): return _ops.compare("greater_equal", self, other)
+    def __eq__(self, other): return _ops.compare("equal", self, other)
+    def __ne__(self, other): return _ops.compare("not_equal", self, other)
+
+    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
+    def argmax(self, axis=None): return _ops.argmax(self, axis)
+    def reshape(self, *shape): return _ops.reshape(self, *shape)
+    def view(self, *shape): return _ops.reshape(self, *shape)
+    def flatten(self, start_dim=0): return _ops.flatten(self, start_dim)
+    def transpose(self, *axes): return _ops.transpose(self, *axes)
+    @property
+    def T(self): return _ops.transpose(self)
+    def exp(self): return _ops.exp(self)
+    def log(self): return _ops.log(self)
+    def sqrt(self): return _ops.sqrt(self)
+    def sigmoid(self): return _ops.sigmoid(self)
+    def relu(self): return _ops.relu(self)
+    def tanh(self): return _ops.tanh(self)
+
+
+def _to_array(data, dtype, device):
+    """The raw array for ``Tensor(data, dtype, device)``."""
+    if isinstance(data, Tensor):
+        data = data.data
+    xp_in = backend.get_array_module(data)
+    if isinstance(data, (np.ndarray, np.generic)) or xp_in is not np:
+        array = data
+    else:
+        try:
+            array = np.asarray(data)
+        except (ValueError, TypeError) as exc:
+            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {exc}") from None
+        if array.dtype == np.float64 and dtype is None:
+            array = array.astype(np.float32)  # Python floats default to float32, as in PyTorch
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
+    if device is not None:
+        array = backend.to_device(array, device)
+    elif isinstance(array, np.generic):
+        array = np.asarray(array)
+    if dtype is not None and array.dtype != dtype:
+        array = array.astype(dtype)
+    return array
+
+
+def tensor(data, dtype=None, requires_grad=False, device=None):
+    """A new tensor holding a copy of ``data``."""
+    array = _to_array(data, _resolve_dtype(dtype), device)
+    if array is getattr(data, "data", data):
+        array = array.copy()
+    return Tensor(array, requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------
+# The backward engine
+
+def _topological_order(root):
+    """Tensors that need grad reachable from ``root``, every input before its users.
+
+    An iterative depth-first post-order: deep graphs cannot hit the recursion limit.
+    """
+    order, seen = [], {id(root)}
+    stack = [(root, False)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        stack.append((t, True))
+        fn = t._ctx
+        if fn is None:
+            continue
+        if "inputs" not in vars(fn):
+            raise RuntimeError(
+                "backward() through a graph that was already freed: call the first backward() "
+                "with retain_graph=True to go through it again")
+        for x in fn.inputs:
+            if x.requires_grad and id(x) not in seen:
+                seen.add(id(x))
+                stack.append((x, False))
+    return order
+
+
+def _run_backward(root, grad, retain_graph):
+    grads = {id(root): grad}
+    for t in reversed(_topological_order(root)):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        if t._ctx is None or t._retains_grad:
+            _accumulate_grad(t, g)
+        fn = t._ctx
+        if fn is None:
+            continue
+        gxs = fn.backward(g)
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+        if len(gxs) != len(fn.inputs):
+            raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs")
+        for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
+            if not needed or gx is None:
+                continue
+            if tuple(gx.shape) != x.shape:
+                raise RuntimeError(
+                    f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
+                    f"for an input of shape {x.shape}")
+            previous = grads.get(id(x))
+            grads[id(x)] = gx if previous is None else previous + gx
+        if not retain_graph:
+            fn.release()
+
+
+def _accumulate_grad(t, g):
+    if g.dtype != t.dtype:
+        g = g.astype(t.dtype)
+    if t.grad is None:
+        # copy: the array may be shared with another gradient (Add passes gy to both sides)
+        t.grad = Tensor._wrap(g.copy())
+    else:
+        t.grad.data += g
+
+
+from minigrad import ops as _ops  # noqa: E402  (ops builds on Function and Tensor above)

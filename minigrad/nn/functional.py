@@ -1,0 +1,411 @@
+"""The layers' differentiable functions, each a Function with a hand-derived backward.
+
+Shapes follow PyTorch: images are (N, C, H, W), a Linear weight is (out, in),
+a Conv2d weight is (out_channels, in_channels, kh, kw).
+"""
+import numpy as np
+
+from minigrad import ops
+from minigrad.backend import get_array_module
+from minigrad.core import Function, Tensor, is_grad_enabled
+
+
+def _pair(v, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair, got {v!r}")
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+def _strided_windows(xp, x, kh, kw, sh, sw, oh, ow):
+    """View of x (N, C, Hp, Wp) with shape (kh, kw, N, C, oh, ow): [i, j] is the window offset (i, j)."""
+    n_s, c_s, h_s, w_s = x.strides
+    return xp.lib.stride_tricks.as_strided(
+        x, shape=(kh, kw, x.shape[0], x.shape[1], oh, ow),
+        strides=(h_s, w_s, n_s, c_s, h_s * sh, w_s * sw))
+
+
+def _output_size(size, k, s, p, what):
+    out = (size + 2 * p - k) // s + 1
+    if out < 1:
+        raise ValueError(f"{what}: input of size {size} with padding {p} is smaller than the kernel ({k})")
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Linear
+
+class LinearFunction(Function):
+    """y = x W^T + b;  gx = gy W,  gW = gy^T x,  gb = sum over the batch of gy."""
+
+    def forward(self, x, weight, bias=None):
+        self.x, self.weight = x, weight
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(self, gy):
+        need_x, need_w = self.needs_input_grad[:2]
+        gx = gy @ self.weight if need_x else None
+        gw = gy.T @ self.x if need_w else None
+        if len(self.needs_input_grad) == 2:
+            return gx, gw
+        gb = gy.sum(axis=0) if self.needs_input_grad[2] else None
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    if x.ndim != 2 or x.shape[1] != weight.shape[1]:
+        raise ValueError(f"linear: expected input of shape (N, {weight.shape[1]}), got {x.shape}")
+    return LinearFunction()(x, weight) if bias is None else LinearFunction()(x, weight, bias)
+
+
+# ---------------------------------------------------------------------------
+# Convolution (im2col: one GEMM per call, channel-major so the large dimension is contiguous)
+
+class Conv2dFunction(Function):
+    """2-D cross-correlation, y[n, o] = sum_c W[o, c] * x[n, c] (+ b[o]), by im2col.
+
+    cols (C*kh*kw, N*OH*OW) holds every input window as a column, so the
+    forward is one GEMM  Y = W_mat (O, C*kh*kw) @ cols.  Backward:
+        gW_mat = gY @ cols^T,   gb = sum of gY over (N, OH, OW),
+        gcols  = W_mat^T @ gY,  gx = col2im(gcols) (each window's gradient added back).
+    """
+
+    def __init__(self, stride, padding):
+        self.stride, self.padding = stride, padding
+
+    def forward(self, x, weight, bias=None):
+        xp = get_array_module(x)
+        n, c, h, w = x.shape
+        o, _, kh, kw = weight.shape
+        (sh, sw), (ph, pw) = self.stride, self.padding
+        oh = _output_size(h, kh, sh, ph, "conv2d")
+        ow = _output_size(w, kw, sw, pw, "conv2d")
+        if ph or pw:
+            x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        windows = _strided_windows(xp, x, kh, kw, sh, sw, oh, ow)      # (kh, kw, N, C, OH, OW)
+        cols = xp.ascontiguousarray(windows.transpose(3, 0, 1, 2, 4, 5)).reshape(c * kh * kw, n * oh * ow)
+        y = (weight.reshape(o, -1) @ cols).reshape(o, n, oh, ow)
+        if bias is not None:
+            y += bias.reshape(o, 1, 1, 1)
+        self.cols, self.weight, self.in_shape = cols, weight, (n, c, h, w)
+        return y.transpose(1, 0, 2, 3)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        n, c, h, w = self.in_shape
+        o, _, kh, kw = self.weight.shape
+        (sh, sw), (ph, pw) = self.stride, self.padding
+        oh, ow = gy.shape[2:]
+        gy_mat = gy.transpose(1, 0, 2, 3).reshape(o, n * oh * ow)
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            gcols = (self.weight.reshape(o, -1).T @ gy_mat).reshape(c, kh, kw, n, oh, ow)
+            gx = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gy.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    gx[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += gcols[:, i, j].transpose(1, 0, 2, 3)
+            gx = gx[:, :, ph:ph + h, pw:pw + w]
+        if self.needs_input_grad[1]:
+            gw = (gy_mat @ self.cols.T).reshape(self.weight.shape)
+        if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
+            gb = gy_mat.sum(axis=1)
+        return (gx, gw, gb)[:len(self.needs_input_grad)]
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    if x.ndim != 4 or x.shape[1] != weight.shape[1]:
+        raise ValueError(f"conv2d: expected input of shape (N, {weight.shape[1]}, H, W), got {x.shape}")
+    fn = Conv2dFunction(_pair(stride, "stride"), _pair(padding, "padding"))
+    return fn(x, weight) if bias is None else fn(x, weight, bias)
+
+
+# ---------------------------------------------------------------------------
+# Pooling (a sum or max over the kh*kw strided slices of the input: no loop over pixels)
+
+class _Pool2d(Function):
+    def __init__(self, kernel_size, stride, padding):
+        self.kernel, self.stride, self.padding = kernel_size, stride, padding
+
+    def _geometry(self, x):
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        if ph * 2 > kh or pw * 2 > kw:
+            raise ValueError(f"{type(self).__name__}: padding {self.padding} must be at most half the kernel {self.kernel}")
+        n, c, h, w = x.shape
+        oh = _output_size(h, kh, sh, ph, type(self).__name__)
+        ow = _output_size(w, kw, sw, pw, type(self).__name__)
+        self.in_shape, self.out_hw = x.shape, (oh, ow)
+        return kh, kw, sh, sw, ph, pw, oh, ow
+
+    def _slices(self, i, j):
+        (sh, sw), (oh, ow) = self.stride, self.out_hw
+        return (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
+
+    def _scatter(self, xp, gy, grads_of_offset):
+        """gx: each offset's window gradient added back into the (padded) input, then cropped."""
+        n, c, h, w = self.in_shape
+        (kh, kw), (ph, pw) = self.kernel, self.padding
+        gx = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gy.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                gx[self._slices(i, j)] += grads_of_offset(i, j)
+        return gx[:, :, ph:ph + h, pw:pw + w]
+
+
+class AvgPool2dFunction(_Pool2d):
+    """y = mean of each kh x kw window (zero padding counted, as PyTorch's default);  gx = gy / (kh*kw) spread over the window."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        kh, kw, sh, sw, ph, pw, oh, ow = self._geometry(x)
+        if ph or pw:
+            x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        y = x[self._slices(0, 0)].copy()
+        for i in range(kh):
+            for j in range(kw):
+                if i or j:
+                    y += x[self._slices(i, j)]
+        y *= 1.0 / (kh * kw)
+        return y
+
+    def backward(self, gy):
+        kh, kw = self.kernel
+        g = gy * (1.0 / (kh * kw))
+        return self._scatter(get_array_module(gy), gy, lambda i, j: g)
+
+
+class MaxPool2dFunction(_Pool2d):
+    """y = max of each window (padding is -inf);  gx = gy at the window's first maximum, else 0."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        kh, kw, sh, sw, ph, pw, oh, ow = self._geometry(x)
+        if ph or pw:
+            x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+        y = x[self._slices(0, 0)].copy()
+        self.argmax = xp.zeros(y.shape, dtype=np.int16)
+        for i in range(kh):
+            for j in range(kw):
+                window = x[self._slices(i, j)]
+                better = window > y
+                y = xp.where(better, window, y)
+                self.argmax[better] = i * kw + j
+        return y
+
+    def backward(self, gy):
+        kw = self.kernel[1]
+        return self._scatter(get_array_module(gy), gy, lambda i, j: gy * (self.argmax == i * kw + j))
+
+
+def _pool_args(kernel_size, stride, padding):
+    k = _pair(kernel_size, "kernel_size")
+    return k, (k if stride is None else _pair(stride, "stride")), _pair(padding, "padding")
+
+
+def _check_image(x, what):
+    if x.ndim != 4:
+        raise ValueError(f"{what}: expected 4-D input (N, C, H, W), got shape {x.shape}")
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    _check_image(x, "avg_pool2d")
+    return AvgPool2dFunction(*_pool_args(kernel_size, stride, padding))(x)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    _check_image(x, "max_pool2d")
+    return MaxPool2dFunction(*_pool_args(kernel_size, stride, padding))(x)
+
+
+# ---------------------------------------------------------------------------
+# Batch normalisation (derivation: docs/batchnorm.md)
+
+def _channel_view(x):
+    """(reduction axes, broadcast shape of a per-channel vector) for x of shape (N, C, ...)."""
+    return (0,) + tuple(range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+class BatchNormFunction(Function):
+    """Batch normalisation with the batch's own statistics (training mode).
+
+    Per channel, over its m values (m = N for (N, C) input, N*H*W for (N, C, H, W)):
+        mu = sum(x) / m,   var = sum((x - mu)^2) / m        (biased; two passes, stable in float32)
+        inv_std = 1 / sqrt(var + eps),   x_hat = (x - mu) * inv_std,   y = gamma * x_hat + beta
+    Backward, closed form:
+        dbeta  = sum(dy)
+        dgamma = sum(dy * x_hat)
+        dx     = gamma * inv_std / m * (m * dy - dbeta - x_hat * dgamma)
+    Cached for it: x_hat, inv_std and gamma (m is x_hat's size per channel).
+    After forward, ``self.mean`` and ``self.var`` hold the batch statistics, shape (C,).
+    """
+
+    def __init__(self, eps=1e-5):
+        self.eps = eps
+
+    def forward(self, x, gamma, beta):
+        xp = get_array_module(x)
+        axes, bshape = _channel_view(x)
+        m = x.size // x.shape[1]
+        mean = x.mean(axis=axes, keepdims=True)
+        x_hat = x - mean
+        var = (x_hat * x_hat).mean(axis=axes, keepdims=True)
+        inv_std = 1.0 / xp.sqrt(var + self.eps)
+        x_hat *= inv_std
+        self.gamma = gamma.reshape(bshape)
+        self.x_hat, self.inv_std, self.m, self.axes = x_hat, inv_std, m, axes
+        self.mean, self.var = mean.reshape(-1), var.reshape(-1)
+        self.param_shapes = gamma.shape, beta.shape
+        return x_hat * self.gamma + beta.reshape(bshape)
+
+    def backward(self, gy):
+        axes, x_hat, m = self.axes, self.x_hat, self.m
+        dbeta = gy.sum(axis=axes, keepdims=True)
+        dgamma = (gy * x_hat).sum(axis=axes, keepdims=True)
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = (self.gamma * self.inv_std / m) * (m * gy - dbeta - x_hat * dgamma)
+        g_shape, b_shape = self.param_shapes
+        return gx, dgamma.reshape(g_shape), dbeta.reshape(b_shape)
+
+
+class FixedBatchNormFunction(Function):
+    """Batch normalisation with given statistics (inference mode).
+
+    y = gamma * x_hat + beta with x_hat = (x - mean) * inv_std, inv_std = 1 / sqrt(var + eps);
+    mean and var are constants here, so dx = dy * gamma * inv_std, dgamma = sum(dy * x_hat), dbeta = sum(dy).
+    """
+
+    def __init__(self, mean, var, eps=1e-5):
+        self.mean, self.var, self.eps = mean, var, eps
+
+    def forward(self, x, gamma, beta):
+        xp = get_array_module(x)
+        axes, bshape = _channel_view(x)
+        self.inv_std = 1.0 / xp.sqrt(self.var.reshape(bshape) + self.eps)
+        self.x_hat = (x - self.mean.reshape(bshape)) * self.inv_std
+        self.gamma, self.axes = gamma.reshape(bshape), axes
+        self.param_shapes = gamma.shape, beta.shape
+        return self.x_hat * self.gamma + beta.reshape(bshape)
+
+    def backward(self, gy):
+        gx = gy * (self.gamma * self.inv_std) if self.needs_input_grad[0] else None
+        dgamma = (gy * self.x_hat).sum(axis=self.axes)
+        dbeta = gy.sum(axis=self.axes)
+        g_shape, b_shape = self.param_shapes
+        return gx, dgamma.reshape(g_shape), dbeta.reshape(b_shape)
+
+
+def check_batch_norm_input(x, num_features, ndims, what):
+    """ValueError naming the expected and actual shape when x does not fit a BatchNorm layer."""
+    if x.ndim not in ndims:
+        expected = " or ".join({2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}[d] for d in ndims)
+        raise ValueError(f"{what}: expected {expected} input, got shape {x.shape}")
+    if x.shape[1] != num_features:
+        raise ValueError(f"{what}: expected {num_features} channels (dim 1), got input of shape {x.shape}")
+
+
+def batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0.9, training=None):
+    """The seed chapter's ``batch_norm``: returns ``(Y, moving_mean, moving_var)``.
+
+    Training (``training=None`` means ``is_grad_enabled()``, as in the seed):
+    normalise with the batch mean and biased variance over the feature axis
+    (2-D input) or the channel axis (4-D input), and return the moving
+    statistics updated as ``moving = momentum * moving + (1 - momentum) * batch``.
+    Inference: normalise with the moving statistics and return them unchanged.
+    """
+    gamma_size = gamma.data.size if isinstance(gamma, Tensor) else np.size(gamma)
+    check_batch_norm_input(X, gamma_size, (2, 4), "batch_norm")
+    if training is None:
+        training = is_grad_enabled()
+    mm = moving_mean.data if isinstance(moving_mean, Tensor) else moving_mean
+    mv = moving_var.data if isinstance(moving_var, Tensor) else moving_var
+    if not training:
+        return FixedBatchNormFunction(mm, mv, eps)(X, gamma, beta), moving_mean, moving_var
+    fn = BatchNormFunction(eps)
+    Y = fn(X, gamma, beta)
+    new_mean = momentum * mm + (1.0 - momentum) * fn.mean.reshape(mm.shape)
+    new_var = momentum * mv + (1.0 - momentum) * fn.var.reshape(mv.shape)
+    return Y, Tensor(new_mean), Tensor(new_var)
+
+
+# ---------------------------------------------------------------------------
+# Activations and loss
+
+def sigmoid(x): return ops.sigmoid(x)
+def relu(x): return ops.relu(x)
+def tanh(x): return ops.tanh(x)
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x) along ``axis`` (max subtracted first);  gx = gy - softmax(x) * sum(gy)."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        z = x - x.max(axis=self.axis, keepdims=True)
+        y = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+        self.y = y
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+def log_softmax(x, dim=-1):
+    return LogSoftmax(dim)(x)
+
+
+def softmax(x, dim=-1):
+    return ops.exp(log_softmax(x, dim))
+
+
+class CrossEntropyFunction(Function):
+    """Mean cross-entropy of logits z (N, K) and integer targets t (N,).
+
+    L = mean_n [ logsumexp(z_n) - z_n[t_n] ], from a stable log-softmax;
+    gz = (softmax(z) - onehot(t)) * gL / N.
+    """
+
+    def __init__(self, target):
+        self.target = target
+
+    def forward(self, z):
+        xp = get_array_module(z)
+        n = z.shape[0]
+        shifted = z - z.max(axis=1, keepdims=True)
+        exp = xp.exp(shifted)
+        sum_exp = exp.sum(axis=1, keepdims=True)
+        rows = xp.arange(n)
+        loss = (xp.log(sum_exp[:, 0]) - shifted[rows, self.target]).mean()
+        exp /= sum_exp
+        self.probs, self.rows = exp, rows
+        return xp.asarray(loss, dtype=z.dtype)
+
+    def backward(self, gy):
+        g = self.probs.copy()
+        g[self.rows, self.target] -= 1
+        g *= gy / g.shape[0]
+        return g
+
+
+def cross_entropy(logits, target):
+    """Mean cross-entropy loss of logits (N, K) against class indices (N,)."""
+    t = target.data if isinstance(target, Tensor) else get_array_module(logits.data).asarray(target)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: expected logits of shape (N, K), got {logits.shape}")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}")
+    if t.shape != (logits.shape[0],):
+        raise ValueError(f"cross_entropy: expected targets of shape ({logits.shape[0]},), got {tuple(t.shape)}")
+    k = logits.shape[1]
+    # range check on the CPU only: on a GPU it would cost a device-to-host sync every step
+    if get_array_module(t) is np and t.size and (int(t.min()) < 0 or int(t.max()) >= k):
+        raise ValueError(f"cross_entropy: targets must lie in [0, {k - 1}], got values in "
+                         f"[{int(t.min())}, {int(t.max())}]")
+    return CrossEntropyFunction(t)(logits)

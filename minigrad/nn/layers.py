@@ -1,0 +1,184 @@
+"""The layers LeNet and LeNet-BN are built from, with PyTorch's names, arguments and parameter shapes."""
+import numpy as np
+
+from minigrad import creation, ops
+from minigrad.core import Tensor, is_grad_enabled, no_grad
+from minigrad.nn import functional as F
+from minigrad.nn import init
+from minigrad.nn.module import Module, Parameter
+
+
+class Linear(Module):
+    """y = x W^T + b with W (out_features, in_features)."""
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = Parameter(creation.empty(out_features, in_features))
+        self.bias = Parameter(creation.empty(out_features)) if bias else None
+        init.default_init_(self.weight, self.bias)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation) with W (out_channels, in_channels, kh, kw)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = F._pair(kernel_size, "kernel_size")
+        self.stride, self.padding = F._pair(stride, "stride"), F._pair(padding, "padding")
+        self.weight = Parameter(creation.empty(out_channels, in_channels, *self.kernel_size))
+        self.bias = Parameter(creation.empty(out_channels)) if bias else None
+        init.default_init_(self.weight, self.bias)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}")
+
+
+class _Pool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_Pool2d):
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class MaxPool2d(_Pool2d):
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return ops.sigmoid(x)
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return ops.relu(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return ops.tanh(x)
+
+
+class Flatten(Module):
+    """(N, d1, d2, ...) -> (N, d1*d2*...)."""
+
+    def forward(self, x):
+        return ops.flatten(x, 1)
+
+
+class BatchNorm(Module):
+    """The seed chapter's from-scratch BatchNorm (``num_dims`` 2 for Linear outputs, 4 for Conv2d).
+
+    gamma = 1 and beta = 0 are parameters of shape (1, C) or (1, C, 1, 1);
+    moving_mean = 0 and moving_var = 1 are buffers of the same shape, updated
+    with momentum 0.9 on the seed's convention. It normalises with the moving
+    statistics when the module is in eval mode or gradients are disabled.
+    """
+
+    def __init__(self, num_features, num_dims, eps=1e-5, momentum=0.9):
+        super().__init__()
+        if num_dims not in (2, 4):
+            raise ValueError(f"BatchNorm: num_dims must be 2 (fully connected) or 4 (convolutional), got {num_dims}")
+        shape = (1, num_features) if num_dims == 2 else (1, num_features, 1, 1)
+        self.num_features, self.num_dims, self.eps, self.momentum = num_features, num_dims, eps, momentum
+        self.gamma = Parameter(creation.ones(shape))
+        self.beta = Parameter(creation.zeros(shape))
+        self.register_buffer("moving_mean", creation.zeros(shape))
+        self.register_buffer("moving_var", creation.ones(shape))
+
+    def forward(self, X):
+        F.check_batch_norm_input(X, self.num_features, (self.num_dims,), f"BatchNorm(num_dims={self.num_dims})")
+        Y, self.moving_mean, self.moving_var = F.batch_norm(
+            X, self.gamma, self.beta, self.moving_mean, self.moving_var,
+            eps=self.eps, momentum=self.momentum, training=self.training and is_grad_enabled())
+        return Y
+
+    def extra_repr(self):
+        return f"{self.num_features}, num_dims={self.num_dims}"
+
+
+class _BatchNormTorch(Module):
+    """PyTorch's BatchNorm{1,2}d: ``running = (1 - momentum) * running + momentum * batch``.
+
+    Normalisation uses the biased batch variance; the running variance is
+    updated with the unbiased one (times m / (m - 1)). ``momentum=None`` gives
+    a cumulative average. Training mode follows ``module.training``.
+    """
+
+    ndims = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = Parameter(creation.ones(num_features))
+            self.bias = Parameter(creation.zeros(num_features))
+        else:
+            self._ones, self._zeros = creation.ones(num_features), creation.zeros(num_features)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(num_features))
+            self.register_buffer("running_var", creation.ones(num_features))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+
+    def forward(self, x):
+        name = type(self).__name__
+        F.check_batch_norm_input(x, self.num_features, self.ndims, name)
+        gamma, beta = (self.weight, self.bias) if self.affine else (self._ones.to(x.device), self._zeros.to(x.device))
+        if not self.training and self.track_running_stats:
+            return F.FixedBatchNormFunction(self.running_mean.data, self.running_var.data, self.eps)(x, gamma, beta)
+        m = x.numel() // x.shape[1]
+        if m < 2:
+            raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of shape {x.shape}")
+        fn = F.BatchNormFunction(self.eps)
+        y = fn(x, gamma, beta)
+        if self.training and self.track_running_stats:
+            with no_grad():
+                self.num_batches_tracked.data += 1
+                f = 1.0 / float(self.num_batches_tracked.data) if self.momentum is None else self.momentum
+                self.running_mean.data *= 1.0 - f
+                self.running_mean.data += f * fn.mean
+                self.running_var.data *= 1.0 - f
+                self.running_var.data += (f * m / (m - 1)) * fn.var
+        return y
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNormTorch):
+    """Over (N, C) or (N, C, L) input."""
+    ndims = (2, 3)
+
+
+class BatchNorm2d(_BatchNormTorch):
+    """Over (N, C, H, W) input, per channel."""
+    ndims = (4,)
+
+
+class CrossEntropyLoss(Module):
+    """Mean cross-entropy of logits (N, K) and class indices (N,)."""
+
+    def forward(self, logits, target):
+        return F.cross_entropy(logits, target)

@@ -1,0 +1,286 @@
+"""nn.Module, nn.Parameter and nn.Sequential with PyTorch's names and meanings.
+
+A Module owns three kinds of state, kept apart: parameters (trainable
+tensors, seen by the optimiser), buffers (persistent non-trainable tensors
+such as running statistics, saved in the state_dict and moved by ``to``) and
+child modules.
+"""
+from collections import OrderedDict
+
+import numpy as np
+
+from minigrad import backend
+from minigrad.backend import Device
+from minigrad.core import Tensor, _resolve_dtype
+
+
+class Parameter(Tensor):
+    """A tensor that a Module registers as trainable (requires_grad=True)."""
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and network: define ``forward``, call the module."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # -- registration -----------------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() before assigning attributes")
+        if name in self._parameters and not (value is None or isinstance(value, Parameter)):
+            raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} (nn.Parameter or None expected)")
+        if name in self._buffers and (value is None or isinstance(value, Tensor)):
+            self._buffers[name] = value
+            return
+        for store in (self._parameters, self._buffers, self._modules):
+            store.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        for store in ("_parameters", "_buffers", "_modules"):
+            values = self.__dict__.get(store)
+            if values is not None and name in values:
+                return values[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            if name in store:
+                del store[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register a non-trainable tensor (saved in state_dict unless ``persistent=False``)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
+        self.__dict__.pop(name, None)
+        self._buffers[name] = tensor
+        if not persistent:
+            self.__dict__.setdefault("_non_persistent", set()).add(name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"parameter {name!r} must be an nn.Parameter or None, got {type(param).__name__}")
+        self.__dict__.pop(name, None)
+        self._parameters[name] = param
+
+    def add_module(self, name, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"{name!r} must be a Module, got {type(module).__name__}")
+        self._modules[name] = module
+
+    # -- traversal --------------------------------------------------------------
+    def named_modules(self, prefix=""):
+        seen, stack = set(), [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{n}" if name else n, m) for n, m in module._modules.items() if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_children(self):
+        return ((n, m) for n, m in self._modules.items() if m is not None)
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def _named_tensors(self, kind, recurse=True):
+        seen = set()
+        modules = self.named_modules() if recurse else [("", self)]
+        for prefix, module in modules:
+            for name, t in getattr(module, kind).items():
+                if t is not None and id(t) not in seen:
+                    seen.add(id(t))
+                    yield (f"{prefix}.{name}" if prefix else name), module, name, t
+
+    def named_parameters(self, recurse=True):
+        return ((full, p) for full, _, _, p in self._named_tensors("_parameters", recurse))
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse))
+
+    def named_buffers(self, recurse=True):
+        return ((full, b) for full, _, _, b in self._named_tensors("_buffers", recurse))
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse))
+
+    def apply(self, fn):
+        """Call ``fn`` on every submodule (children first) and on self, as PyTorch does."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes and gradients ------------------------------------------------------
+    def train(self, mode=True):
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def to(self, *args, dtype=None, device=None):
+        """Move parameters and buffers (in place, keeping their identity) to a device and/or float dtype."""
+        for arg in args:
+            if isinstance(arg, (str, Device)):
+                device = arg
+            else:
+                dtype = arg
+        dtype = _resolve_dtype(dtype)
+        device = None if device is None else Device(device)
+
+        def convert(t, floating_only):
+            array = t.data
+            if device is not None:
+                array = backend.to_device(array, device)
+            if dtype is not None and (array.dtype.kind == "f" or not floating_only):
+                array = array.astype(dtype, copy=False)
+            t.data = array
+            if t.grad is not None:
+                t.grad = Tensor._wrap(backend.to_device(t.grad.data, backend.device_of(array)).astype(array.dtype))
+
+        for t in list(self.parameters()) + list(self.buffers()):
+            convert(t, floating_only=True)
+        return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
+    # -- state --------------------------------------------------------------------
+    def state_dict(self):
+        """Parameters and persistent buffers by dotted name (tensors sharing this module's data)."""
+        state = OrderedDict()
+        for full, _, _, p in self._named_tensors("_parameters"):
+            state[full] = p.detach()
+        for full, module, name, b in self._named_tensors("_buffers"):
+            if name not in module.__dict__.get("_non_persistent", ()):
+                state[full] = b.detach()
+        return state
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into the parameters and buffers; mismatches raise a RuntimeError naming them.
+
+        With ``strict`` (the default) missing and unexpected keys are errors; a
+        shape mismatch always is. Returns ``(missing_keys, unexpected_keys)``.
+        """
+        own = self.state_dict()
+        targets = {full: t for full, _, _, t in list(self._named_tensors("_parameters"))
+                   + list(self._named_tensors("_buffers")) if full in own}
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        if strict and missing:
+            errors.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            errors.append("unexpected keys: " + ", ".join(unexpected))
+        for key, value in state_dict.items():
+            if key in targets:
+                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                if tuple(array.shape) != targets[key].shape:
+                    errors.append(f"{key}: expected shape {targets[key].shape}, got {tuple(array.shape)}")
+        if errors:
+            raise RuntimeError(f"error(s) loading the state_dict of {type(self).__name__}: " + "; ".join(errors))
+        for key, value in state_dict.items():
+            if key in targets:
+                target = targets[key]
+                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                target.data[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
+        return missing, unexpected
+
+    # -- calling and printing -----------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        children = [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in self.named_children()]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied in order; indexable (``net[1]``, ``net[2:]``), sized and iterable."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (OrderedDict, dict)):
+            for name, m in modules[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(modules):
+                self.add_module(str(i), m)
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        try:
+            return items[index][1]
+        except IndexError:
+            raise IndexError(f"index {index} is out of range for a Sequential of {len(items)} modules") from None
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x

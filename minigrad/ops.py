@@ -1,0 +1,511 @@
+"""Differentiable tensor ops: forward on raw arrays, backward written by hand.
+
+Each op is a small Function subclass; the lower-case functions below apply
+them and are what Tensor's operators and methods call. Notation: x, y are the
+op's input and output, gy = dL/dy is the upstream gradient, gx = dL/dx.
+"""
+import numpy as np
+
+from minigrad import backend
+from minigrad.backend import get_array_module
+from minigrad.core import Function, Tensor, _as_tensors
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    if tuple(g.shape) == tuple(shape):
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _normalize_axes(axis, ndim):
+    """A sorted tuple of non-negative axes (all axes for None)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(a) % max(ndim, 1))
+    return tuple(sorted(set(out)))
+
+
+# ---------------------------------------------------------------------------
+# Elementwise binary ops (NumPy broadcasting; backward reduces to each input's shape)
+
+class _Binary(Function):
+    def __call__(self, a, b):
+        a, b = _as_tensors((a, b), type(self).__name__)
+        if a.shape != b.shape:
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise ValueError(f"{type(self).__name__}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+        return super().__call__(a, b)
+
+    def _shapes(self):
+        return self.inputs[0].shape, self.inputs[1].shape
+
+
+class Add(_Binary):
+    """y = a + b;  ga = gy, gb = gy."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        sa, sb = self._shapes()
+        return unbroadcast(gy, sa), unbroadcast(gy, sb)
+
+
+class Sub(_Binary):
+    """y = a - b;  ga = gy, gb = -gy."""
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        sa, sb = self._shapes()
+        gb = unbroadcast(-gy, sb) if self.needs_input_grad[1] else None
+        return unbroadcast(gy, sa), gb
+
+
+class Mul(_Binary):
+    """y = a * b;  ga = gy * b, gb = gy * a."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        sa, sb = self._shapes()
+        ga = unbroadcast(gy * self.b, sa) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gy * self.a, sb) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(_Binary):
+    """y = a / b;  ga = gy / b, gb = -gy * a / b^2 = -gy * y / b."""
+
+    def forward(self, a, b):
+        self.b = b
+        self.y = a / b
+        return self.y
+
+    def backward(self, gy):
+        sa, sb = self._shapes()
+        ga = unbroadcast(gy / self.b, sa) if self.needs_input_grad[0] else None
+        gb = unbroadcast(-gy * self.y / self.b, sb) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(_Binary):
+    """y = a ** b;  ga = gy * b * a^(b-1), gb = gy * y * log(a)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a ** b
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        sa, sb = self._shapes()
+        ga = unbroadcast(gy * self.b * self.a ** (self.b - 1), sa) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gy * self.y * xp.log(self.a), sb) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class MatMul(Function):
+    """y = a @ b (NumPy's matmul, batched and broadcast);  ga = gy @ b^T, gb = a^T @ gy.
+
+    A 1-D operand is promoted to a matrix (a row on the left, a column on the
+    right) and the added axis removed from y, as in NumPy.
+    """
+
+    def __call__(self, a, b):
+        a, b = _as_tensors((a, b), "MatMul")
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        ka, kb = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if ka != kb:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
+                f"the last dimension of the first ({ka}) must equal the "
+                f"{'second-to-last' if b.ndim > 1 else 'only'} dimension of the second ({kb})")
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast") from None
+        return super().__call__(a, b)
+
+    def forward(self, a, b):
+        self.a2 = a[None, :] if a.ndim == 1 else a
+        self.b2 = b[:, None] if b.ndim == 1 else b
+        self.shape_a, self.shape_b = a.shape, b.shape
+        return a @ b
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        a2, b2 = self.a2, self.b2
+        gy2 = gy
+        if len(self.shape_a) == 1:
+            gy2 = xp.expand_dims(gy2, -2)
+        if len(self.shape_b) == 1:
+            gy2 = xp.expand_dims(gy2, -1)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = unbroadcast(gy2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(self.shape_a)
+        if self.needs_input_grad[1]:
+            gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ gy2, b2.shape).reshape(self.shape_b)
+        return ga, gb
+
+
+# ---------------------------------------------------------------------------
+# Elementwise unary ops
+
+class Neg(Function):
+    """y = -x;  gx = -gy."""
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Exp(Function):
+    """y = exp(x);  gx = gy * y."""
+
+    def forward(self, x):
+        self.y = get_array_module(x).exp(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y
+
+
+class Log(Function):
+    """y = log(x);  gx = gy / x."""
+
+    def forward(self, x):
+        self.x = x
+        return get_array_module(x).log(x)
+
+    def backward(self, gy):
+        return gy / self.x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  gx = gy / (2 y)."""
+
+    def forward(self, x):
+        self.y = get_array_module(x).sqrt(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy / (2 * self.y)
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x)), computed as (1 + tanh(x/2)) / 2, which cannot overflow;  gx = gy * y * (1 - y)."""
+
+    def forward(self, x):
+        y = get_array_module(x).tanh(x * 0.5)
+        y *= 0.5
+        y += 0.5
+        self.y = y
+        return y
+
+    def backward(self, gy):
+        y = self.y
+        return gy * y * (1 - y)
+
+
+class Tanh(Function):
+    """y = tanh(x);  gx = gy * (1 - y^2)."""
+
+    def forward(self, x):
+        self.y = get_array_module(x).tanh(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * (1 - self.y * self.y)
+
+
+class ReLU(Function):
+    """y = max(x, 0);  gx = gy where x > 0, else 0."""
+
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * self.mask
+
+
+class Cast(Function):
+    """y = x as another dtype;  gx = gy cast back to x's dtype."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return gy.astype(self.in_dtype)
+
+
+class ToDevice(Function):
+    """y = x copied to another device;  gx = gy copied back."""
+
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, x):
+        self.in_device = backend.device_of(x)
+        return backend.to_device(x, self.device)
+
+    def backward(self, gy):
+        return backend.to_device(gy, self.in_device)
+
+
+# ---------------------------------------------------------------------------
+# Reductions
+
+class Sum(Function):
+    """y = sum of x over ``axis``;  gx = gy broadcast back over the summed axes."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.axes = _normalize_axes(self.axis, x.ndim)
+        self.in_shape = x.shape
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def _expand(self, gy):
+        xp = get_array_module(gy)
+        if not self.keepdims:
+            gy = xp.expand_dims(gy, self.axes) if self.axes else gy
+        return xp.broadcast_to(gy, self.in_shape)
+
+    def backward(self, gy):
+        return self._expand(gy)
+
+
+class Mean(Sum):
+    """y = mean of x over ``axis`` (m elements each);  gx = gy / m broadcast back."""
+
+    def forward(self, x):
+        y = super().forward(x)
+        self.count = int(np.prod([x.shape[a] for a in self.axes], dtype=np.int64))
+        return y / self.count if y.dtype.kind == "f" else y / float(self.count)
+
+    def backward(self, gy):
+        return self._expand(gy / self.count)
+
+
+class Max(Sum):
+    """y = max of x over ``axis``;  gx = gy at the maximal elements (shared equally between ties), else 0."""
+
+    def forward(self, x):
+        self.axes = _normalize_axes(self.axis, x.ndim)
+        self.in_shape = x.shape
+        y = x.max(axis=self.axes, keepdims=True)
+        mask = x == y
+        self.weight = mask / mask.sum(axis=self.axes, keepdims=True)
+        return y if self.keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        return (self._expand(gy) * self.weight).astype(gy.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------
+# Shape ops
+
+class Reshape(Function):
+    """y = x viewed with a new shape;  gx = gy reshaped back."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x.size} elements) "
+                             f"into shape {tuple(self.shape)}") from None
+
+    def backward(self, gy):
+        return gy.reshape(self.in_shape)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted (reversed when none are given);  gx = gy with the inverse permutation."""
+
+    def __init__(self, axes=None):
+        self.axes = axes
+
+    def forward(self, x):
+        axes = tuple(reversed(range(x.ndim))) if not self.axes else tuple(a % x.ndim for a in self.axes)
+        if sorted(axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {self.axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+        self.inverse = tuple(np.argsort(axes))
+        return x.transpose(axes)
+
+    def backward(self, gy):
+        return gy.transpose(self.inverse)
+
+
+def _is_advanced(key):
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(not isinstance(k, (int, np.integer, slice, type(None), type(Ellipsis))) for k in parts)
+
+
+class GetItem(Function):
+    """y = x[key] (basic or integer-array indexing);  gx = zeros with gy scatter-added at key (repeats accumulate)."""
+
+    def __init__(self, key):
+        self.key = key
+
+    def forward(self, x):
+        self.in_shape, self.in_dtype = x.shape, x.dtype
+        try:
+            return x[self.key]
+        except IndexError as exc:
+            raise IndexError(f"{exc} (indexing a tensor of shape {tuple(x.shape)})") from None
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.in_shape, dtype=gy.dtype)
+        if _is_advanced(self.key):
+            backend.scatter_add(gx, self.key, gy)
+        else:
+            gx[self.key] = gy
+        return gx
+
+
+class Concatenate(Function):
+    """y = the inputs joined along ``axis``;  each gx = its slice of gy."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        xp = get_array_module(xs[0])
+        self.sizes = [x.shape[self.axis] for x in xs]
+        try:
+            return xp.concatenate(xs, axis=self.axis)
+        except ValueError:
+            raise ValueError(f"cat: shapes {[tuple(x.shape) for x in xs]} do not match outside axis {self.axis}") from None
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return tuple(xp.split(gy, np.cumsum(self.sizes)[:-1], axis=self.axis))
+
+
+class Stack(Function):
+    """y = the inputs stacked along a new ``axis``;  each gx = its index of gy along that axis."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        if len({tuple(x.shape) for x in xs}) != 1:
+            raise ValueError(f"stack: all tensors need the same shape, got {[tuple(x.shape) for x in xs]}")
+        return get_array_module(xs[0]).stack(xs, axis=self.axis)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return tuple(xp.moveaxis(gy, self.axis, 0))
+
+
+# ---------------------------------------------------------------------------
+# The functions that apply the ops
+
+def add(a, b): return Add()(a, b)
+def sub(a, b): return Sub()(a, b)
+def mul(a, b): return Mul()(a, b)
+def div(a, b): return Div()(a, b)
+def pow(a, b): return Pow()(a, b)  # noqa: A001 (the operator's name)
+def matmul(a, b): return MatMul()(a, b)
+def neg(x): return Neg()(x)
+def exp(x): return Exp()(x)
+def log(x): return Log()(x)
+def sqrt(x): return Sqrt()(x)
+def sigmoid(x): return Sigmoid()(x)
+def tanh(x): return Tanh()(x)
+def relu(x): return ReLU()(x)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return Sum(axis, keepdims)(x)
+
+
+def mean(x, axis=None, keepdims=False):
+    return Mean(axis, keepdims)(x)
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return Max(axis, keepdims)(x)
+
+
+def _shape_args(shape):
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+
+
+def reshape(x, *shape):
+    return Reshape(_shape_args(shape))(x)
+
+
+def flatten(x, start_dim=0):
+    return reshape(x, *x.shape[:start_dim], -1)
+
+
+def transpose(x, *axes):
+    return Transpose(_shape_args(axes) or None)(x)
+
+
+def _raw_key(key):
+    """Replace tensors inside an index by their arrays."""
+    if isinstance(key, Tensor):
+        return key.data
+    if isinstance(key, tuple):
+        return tuple(_raw_key(k) for k in key)
+    if isinstance(key, list):
+        return get_array_module(key[0] if key else None).asarray(key)
+    return key
+
+
+def getitem(x, key):
+    return GetItem(_raw_key(key))(x)
+
+
+def cat(tensors, axis=0):
+    """Join tensors along an existing axis (``torch.cat``)."""
+    return Concatenate(axis)(*tensors)
+
+
+def stack(tensors, axis=0):
+    """Join same-shaped tensors along a new axis (``torch.stack``)."""
+    return Stack(axis)(*tensors)
+
+
+def compare(name, a, b):
+    """Elementwise comparison (no gradient); the result is a bool tensor."""
+    a, b = _as_tensors((a, b), name)
+    xp = get_array_module(a.data)
+    return Tensor._wrap(getattr(xp, name)(a.data, b.data))
+
+
+def argmax(x, axis=None):
+    """Index of the largest element (no gradient)."""
+    return Tensor._wrap(get_array_module(x.data).asarray(x.data.argmax(axis=axis)))
+
