@@ -194,6 +194,8 @@ class Tensor:
     @classmethod
     def _wrap(cls, array, requires_grad=False):
         """Wrap a raw array without checks (the ops' fast path)."""
+        if isinstance(array, np.generic):  # NumPy gives scalars for 0-d results; a tensor holds an array
+            array = np.asarray(array)
         t = cls.__new__(cls)
         t.data, t.grad, t._ctx, t._retains_grad, t.requires_grad = array, None, None, False, requires_grad
         return t
@@ -420,7 +422,7 @@ def _to_array(data, dtype, device):
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new tensor holding a copy of ``data``."""
     array = _to_array(data, _resolve_dtype(dtype), device)
-    if array is getattr(data, "data", data):
+    if array is (data.data if isinstance(data, Tensor) else data):  # ndarray.data is a buffer, not the array
         array = array.copy()
     return Tensor(array, requires_grad=requires_grad)
 
@@ -433,13 +435,18 @@ def _topological_order(root):
 
     An iterative depth-first post-order: deep graphs cannot hit the recursion limit.
     """
-    order, seen = [], {id(root)}
+    order, visited = [], set()
     stack = [(root, False)]
     while stack:
         t, inputs_done = stack.pop()
         if inputs_done:
             order.append(t)
             continue
+        # mark a tensor when it is expanded, not when it is pushed: a tensor pushed
+        # early may be reached again through a longer path and must then come later
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
         stack.append((t, True))
         fn = t._ctx
         if fn is None:
@@ -449,8 +456,7 @@ def _topological_order(root):
                 "backward() through a graph that was already freed: call the first backward() "
                 "with retain_graph=True to go through it again")
         for x in fn.inputs:
-            if x.requires_grad and id(x) not in seen:
-                seen.add(id(x))
+            if x.requires_grad and id(x) not in visited:
                 stack.append((x, False))
     return order
 

@@ -69,6 +69,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
             data[idx] = orig
             numerical[idx] = (plus - minus) / (2 * eps)
         excess = np.abs(a - numerical) - (atol + rtol * np.abs(numerical))
+        excess = np.where(np.isnan(excess), np.inf, excess)  # a NaN gradient is a mismatch, not a pass
         if excess.size and excess.max() > 0:
             worst = np.unravel_index(np.argmax(excess), excess.shape)
             message = (f"gradcheck: gradient of input {i} (shape {inputs[i].shape}) disagrees at index "

@@ -4,6 +4,8 @@ Each op is a small Function subclass; the lower-case functions below apply
 them and are what Tensor's operators and methods call. Notation: x, y are the
 op's input and output, gy = dL/dy is the upstream gradient, gx = dL/dx.
 """
+import builtins
+
 import numpy as np
 
 from minigrad import backend
@@ -27,10 +29,11 @@ def _normalize_axes(axis, ndim):
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
+    bound = builtins.max(ndim, 1)  # this module's own max() is the tensor reduction
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -ndim <= a < bound:
             raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % max(ndim, 1))
+        out.append(int(a) % bound)
     return tuple(sorted(set(out)))
 
 
@@ -152,10 +155,10 @@ class MatMul(Function):
         xp = get_array_module(gy)
         a2, b2 = self.a2, self.b2
         gy2 = gy
+        if len(self.shape_b) == 1:  # first: for 1-D @ 1-D, gy is 0-d and gains its axes one at a time
+            gy2 = xp.expand_dims(gy2, -1)
         if len(self.shape_a) == 1:
             gy2 = xp.expand_dims(gy2, -2)
-        if len(self.shape_b) == 1:
-            gy2 = xp.expand_dims(gy2, -1)
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = unbroadcast(gy2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(self.shape_a)
