@@ -73,7 +73,11 @@ class set_grad_enabled:
 class no_grad(set_grad_enabled):
     """Context manager / decorator: record no graph (outputs keep no reference to inputs)."""
 
-    def __init__(self):
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        return self(func) if callable(func) else self  # bare @no_grad decorates directly
+
+    def __init__(self, func=None):
         self.mode = False
 
     def __enter__(self):
@@ -92,7 +96,7 @@ class no_grad(set_grad_enabled):
 class enable_grad(no_grad):
     """Context manager / decorator: record the graph again inside a ``no_grad`` block."""
 
-    def __init__(self):
+    def __init__(self, func=None):
         self.mode = True
 
     def __enter__(self):
@@ -272,11 +276,7 @@ class Tensor:
 
     def to(self, *args, dtype=None, device=None):
         """``to(device)``, ``to(dtype)`` or both; differentiable, returns self when nothing changes."""
-        for arg in args:
-            if isinstance(arg, (str, Device)):
-                device = arg
-            else:
-                dtype = arg
+        dtype, device = parse_to_args(args, dtype, device)
         out = self
         if dtype is not None and _resolve_dtype(dtype) != self.dtype:
             out = _ops.Cast(_resolve_dtype(dtype))(out)
@@ -417,6 +417,21 @@ def _to_array(data, dtype, device):
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     return array
+
+
+def parse_to_args(args, dtype=None, device=None):
+    """(dtype, device) from the positional arguments of ``to``: a device name or a dtype, in any order."""
+    for arg in args:
+        if isinstance(arg, Device):
+            device = arg
+        elif isinstance(arg, str):
+            try:
+                device = Device(arg)
+            except ValueError:
+                dtype = _resolve_dtype(arg)
+        else:
+            dtype = arg
+    return _resolve_dtype(dtype), device
 
 
 def tensor(data, dtype=None, requires_grad=False, device=None):

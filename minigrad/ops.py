@@ -6,6 +6,8 @@ op's input and output, gy = dL/dy is the upstream gradient, gx = dL/dx.
 """
 import builtins
 
+import contextlib
+
 import numpy as np
 
 from minigrad import backend
@@ -214,18 +216,31 @@ class Sqrt(Function):
 
 
 class Sigmoid(Function):
-    """y = 1 / (1 + exp(-x)), computed as (1 + tanh(x/2)) / 2, which cannot overflow;  gx = gy * y * (1 - y)."""
+    """y = 1 / (1 + exp(-x));  gx = gy * y * (1 - y).
+
+    exp(-x) overflows to inf for very negative x (float32: x < -88), which
+    gives the right limit y = 0; NumPy's overflow warning is silenced for it.
+    """
 
     def forward(self, x):
-        y = get_array_module(x).tanh(x * 0.5)
-        y *= 0.5
-        y += 0.5
+        xp = get_array_module(x)
+        with _ignore_overflow(xp):
+            y = xp.negative(x)
+            xp.exp(y, out=y)
+        y += 1
+        xp.reciprocal(y, out=y)
         self.y = y
         return y
 
     def backward(self, gy):
-        y = self.y
-        return gy * y * (1 - y)
+        gx = 1 - self.y
+        gx *= self.y
+        gx *= gy
+        return gx
+
+
+def _ignore_overflow(xp):
+    return np.errstate(over="ignore") if xp is np else contextlib.nullcontext()
 
 
 class Tanh(Function):
@@ -244,7 +259,7 @@ class ReLU(Function):
 
     def forward(self, x):
         self.mask = x > 0
-        return x * self.mask
+        return get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
         return gy * self.mask
@@ -502,7 +517,9 @@ def stack(tensors, axis=0):
 
 
 def compare(name, a, b):
-    """Elementwise comparison (no gradient); the result is a bool tensor."""
+    """Elementwise comparison (no gradient); the result is a bool tensor. ``t == None`` is False, as in PyTorch."""
+    if b is None and name in ("equal", "not_equal"):
+        return name == "not_equal"
     a, b = _as_tensors((a, b), name)
     xp = get_array_module(a.data)
     return Tensor._wrap(getattr(xp, name)(a.data, b.data))

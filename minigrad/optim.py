@@ -5,6 +5,8 @@ per-parameter state (momentum buffers, Adam moments) lives beside it.
 """
 import copy
 
+import numpy as np
+
 from minigrad import backend
 from minigrad.core import Tensor
 
@@ -47,9 +49,9 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self):
-        """Hyper-parameters per group and state per parameter index (arrays as NumPy)."""
+        """Hyper-parameters per group and state per parameter index (arrays as NumPy copies, a snapshot)."""
         index = {id(p): i for i, p in enumerate(self._params())}
-        state = {index[pid]: {k: backend.to_numpy(v) if hasattr(v, "shape") else v for k, v in s.items()}
+        state = {index[pid]: {k: backend.to_numpy(v).copy() if hasattr(v, "shape") else v for k, v in s.items()}
                  for pid, s in self.state.items() if pid in index}
         groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
                   for g in self.param_groups]
@@ -67,8 +69,10 @@ class Optimizer:
         self.state = {}
         for i, s in state_dict["state"].items():
             p = params[int(i)]
-            self.state[id(p)] = {k: backend.to_device(v, p.device).astype(p.dtype, copy=False)
-                                 if hasattr(v, "shape") and getattr(v, "ndim", 0) > 0 else v for k, v in s.items()}
+            # copy=True: the loaded buffers are updated in place, so they must not alias the given state_dict
+            self.state[id(p)] = {k: backend.to_device(v, p.device).astype(p.dtype, copy=True)
+                                 if hasattr(v, "shape") and not isinstance(v, np.generic) else v
+                                 for k, v in s.items()}
 
 
 class SGD(Optimizer):

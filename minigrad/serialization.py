@@ -8,6 +8,7 @@ interrupted save never leaves a half-written checkpoint. No pickle is used.
 import json
 import os
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -18,12 +19,12 @@ _META = "__minigrad__"
 
 
 def _encode(obj, arrays, where):
+    if isinstance(obj, np.generic):  # before the array test: NumPy scalars have __array_interface__ too
+        return obj.item()
     if isinstance(obj, Tensor) or hasattr(obj, "__array_interface__") or hasattr(obj, "__cuda_array_interface__"):
         key = f"a{len(arrays)}"
         arrays[key] = backend.to_numpy(obj.data if isinstance(obj, Tensor) else obj)
         return {"__tensor__" if isinstance(obj, Tensor) else "__array__": key}
-    if isinstance(obj, np.generic):
-        return obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, dict):
@@ -85,9 +86,12 @@ def load(path, map_location=None):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"minigrad.load: no checkpoint file at {path!r}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):  # a bare .npy array
+            raise ValueError("it holds a single .npy array")
+        with data:
             arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # BadZipFile: truncated or corrupt
         raise ValueError(f"minigrad.load: {path!r} is not a readable .npz checkpoint ({exc})") from None
     if _META not in arrays:
         raise ValueError(f"minigrad.load: {path!r} is an .npz file but not one written by minigrad.save")

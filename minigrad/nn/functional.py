@@ -19,11 +19,56 @@ def _pair(v, name):
 
 
 def _strided_windows(xp, x, kh, kw, sh, sw, oh, ow):
-    """View of x (N, C, Hp, Wp) with shape (kh, kw, N, C, oh, ow): [i, j] is the window offset (i, j)."""
+    """View of x (N, C, Hp, Wp) with shape (C, kh, kw, N, oh, ow): [:, i, j] are the windows at offset (i, j)."""
     n_s, c_s, h_s, w_s = x.strides
     return xp.lib.stride_tricks.as_strided(
-        x, shape=(kh, kw, x.shape[0], x.shape[1], oh, ow),
-        strides=(h_s, w_s, n_s, c_s, h_s * sh, w_s * sw))
+        x, shape=(x.shape[1], kh, kw, x.shape[0], oh, ow),
+        strides=(c_s, h_s, w_s, n_s, h_s * sh, w_s * sw))
+
+
+# Layout. Conv2d returns its (N, C, H, W) output as a view of a channel-major
+# (C, N, H, W) array: that is how its GEMM produces it, and per-channel work
+# (BatchNorm's statistics, the next GEMM) then runs on contiguous rows. The
+# elementwise ops keep the layout of their input (NumPy's order='K'), and the
+# functions below allocate their outputs and gradients in it too.
+
+def _channel_major(x):
+    """x (N, C, ...) as a 2-D (C, M) array: a view when x is 2-D or channel-major, else a copy."""
+    if x.ndim == 2:
+        return x.T
+    xp = get_array_module(x)
+    return xp.ascontiguousarray(x.swapaxes(0, 1)).reshape(x.shape[1], -1)
+
+
+def _from_channel_major(a, shape):
+    """Inverse of ``_channel_major``: the (C, M) array ``a`` viewed as (N, C, ...)."""
+    if len(shape) == 2:
+        return a.T
+    return a.reshape((shape[1], shape[0]) + tuple(shape[2:])).swapaxes(0, 1)
+
+
+def _is_channel_major(x):
+    return x.ndim > 2 and x.swapaxes(0, 1).flags.c_contiguous
+
+
+def _alloc_in_layout(xp, shape, dtype, channel_major, zero=True):
+    """A new array of ``shape`` (N, C, ...), channel-major in memory when asked; zeros unless ``zero=False``."""
+    make = xp.zeros if zero else xp.empty
+    if not channel_major:
+        return make(shape, dtype=dtype)
+    return make((shape[1], shape[0]) + tuple(shape[2:]), dtype=dtype).swapaxes(0, 1)
+
+
+def _row_sums(a):
+    """Sums over axis 1 of a 2-D array, as a column (C, 1): a matrix-vector product, far faster than ``sum``."""
+    xp = get_array_module(a)
+    return (a @ xp.ones(a.shape[1], dtype=a.dtype))[:, None]
+
+
+def _row_dots(a, b):
+    """sum(a * b, axis=1) of 2-D arrays, as a column (C, 1), without the product as a temporary."""
+    xp = get_array_module(a)
+    return xp.einsum("ij,ij->i", a, b)[:, None]
 
 
 def _output_size(size, k, s, p, what):
@@ -69,7 +114,8 @@ class Conv2dFunction(Function):
     """2-D cross-correlation, y[n, o] = sum_c W[o, c] * x[n, c] (+ b[o]), by im2col.
 
     cols (C*kh*kw, N*OH*OW) holds every input window as a column, so the
-    forward is one GEMM  Y = W_mat (O, C*kh*kw) @ cols.  Backward:
+    forward is one GEMM  Y = W_mat (O, C*kh*kw) @ cols  whose long dimension is
+    the contiguous one; Y comes out channel-major. Backward:
         gW_mat = gY @ cols^T,   gb = sum of gY over (N, OH, OW),
         gcols  = W_mat^T @ gY,  gx = col2im(gcols) (each window's gradient added back).
     """
@@ -86,13 +132,13 @@ class Conv2dFunction(Function):
         ow = _output_size(w, kw, sw, pw, "conv2d")
         if ph or pw:
             x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-        windows = _strided_windows(xp, x, kh, kw, sh, sw, oh, ow)      # (kh, kw, N, C, OH, OW)
-        cols = xp.ascontiguousarray(windows.transpose(3, 0, 1, 2, 4, 5)).reshape(c * kh * kw, n * oh * ow)
-        y = (weight.reshape(o, -1) @ cols).reshape(o, n, oh, ow)
+        cols = xp.ascontiguousarray(_strided_windows(xp, x, kh, kw, sh, sw, oh, ow)).reshape(c * kh * kw, -1)
+        y = weight.reshape(o, -1) @ cols
         if bias is not None:
-            y += bias.reshape(o, 1, 1, 1)
+            y += bias[:, None]
         self.cols, self.weight, self.in_shape = cols, weight, (n, c, h, w)
-        return y.transpose(1, 0, 2, 3)
+        self.channel_major = _is_channel_major(x) or c == 1
+        return _from_channel_major(y, (n, o, oh, ow))
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -100,19 +146,20 @@ class Conv2dFunction(Function):
         o, _, kh, kw = self.weight.shape
         (sh, sw), (ph, pw) = self.stride, self.padding
         oh, ow = gy.shape[2:]
-        gy_mat = gy.transpose(1, 0, 2, 3).reshape(o, n * oh * ow)
+        gy_mat = _channel_major(gy)
         gx = gw = gb = None
         if self.needs_input_grad[0]:
             gcols = (self.weight.reshape(o, -1).T @ gy_mat).reshape(c, kh, kw, n, oh, ow)
-            gx = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gy.dtype)
+            gx = _alloc_in_layout(xp, (n, c, h + 2 * ph, w + 2 * pw), gy.dtype, self.channel_major)
+            gx_cm = gx.swapaxes(0, 1)
             for i in range(kh):
                 for j in range(kw):
-                    gx[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += gcols[:, i, j].transpose(1, 0, 2, 3)
+                    gx_cm[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += gcols[:, i, j]
             gx = gx[:, :, ph:ph + h, pw:pw + w]
         if self.needs_input_grad[1]:
             gw = (gy_mat @ self.cols.T).reshape(self.weight.shape)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
-            gb = gy_mat.sum(axis=1)
+            gb = _row_sums(gy_mat)[:, 0]
         return (gx, gw, gb)[:len(self.needs_input_grad)]
 
 
@@ -137,7 +184,9 @@ class _Pool2d(Function):
         n, c, h, w = x.shape
         oh = _output_size(h, kh, sh, ph, type(self).__name__)
         ow = _output_size(w, kw, sw, pw, type(self).__name__)
-        self.in_shape, self.out_hw = x.shape, (oh, ow)
+        self.in_shape, self.out_hw, self.channel_major = x.shape, (oh, ow), _is_channel_major(x)
+        # windows that tile the input exactly: every input element has one window, so backward assigns
+        self.tiles = (sh, sw) == (kh, kw) and not (ph or pw) and (h, w) == (kh * oh, kw * ow)
         return kh, kw, sh, sw, ph, pw, oh, ow
 
     def _slices(self, i, j):
@@ -148,10 +197,13 @@ class _Pool2d(Function):
         """gx: each offset's window gradient added back into the (padded) input, then cropped."""
         n, c, h, w = self.in_shape
         (kh, kw), (ph, pw) = self.kernel, self.padding
-        gx = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=gy.dtype)
+        gx = _alloc_in_layout(xp, (n, c, h + 2 * ph, w + 2 * pw), gy.dtype, self.channel_major, zero=not self.tiles)
         for i in range(kh):
             for j in range(kw):
-                gx[self._slices(i, j)] += grads_of_offset(i, j)
+                if self.tiles:
+                    gx[self._slices(i, j)] = grads_of_offset(i, j)
+                else:
+                    gx[self._slices(i, j)] += grads_of_offset(i, j)
         return gx[:, :, ph:ph + h, pw:pw + w]
 
 
@@ -163,7 +215,7 @@ class AvgPool2dFunction(_Pool2d):
         kh, kw, sh, sw, ph, pw, oh, ow = self._geometry(x)
         if ph or pw:
             x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-        y = x[self._slices(0, 0)].copy()
+        y = x[self._slices(0, 0)].copy(order="K")  # keeps the input's layout
         for i in range(kh):
             for j in range(kw):
                 if i or j:
@@ -185,7 +237,7 @@ class MaxPool2dFunction(_Pool2d):
         kh, kw, sh, sw, ph, pw, oh, ow = self._geometry(x)
         if ph or pw:
             x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-        y = x[self._slices(0, 0)].copy()
+        y = x[self._slices(0, 0)].copy(order="K")
         self.argmax = xp.zeros(y.shape, dtype=np.int16)
         for i in range(kh):
             for j in range(kw):
@@ -223,11 +275,6 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
 # ---------------------------------------------------------------------------
 # Batch normalisation (derivation: docs/batchnorm.md)
 
-def _channel_view(x):
-    """(reduction axes, broadcast shape of a per-channel vector) for x of shape (N, C, ...)."""
-    return (0,) + tuple(range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
-
-
 class BatchNormFunction(Function):
     """Batch normalisation with the batch's own statistics (training mode).
 
@@ -239,6 +286,7 @@ class BatchNormFunction(Function):
         dgamma = sum(dy * x_hat)
         dx     = gamma * inv_std / m * (m * dy - dbeta - x_hat * dgamma)
     Cached for it: x_hat, inv_std and gamma (m is x_hat's size per channel).
+    The work runs on x as a (C, m) matrix (see ``_channel_major``), one row per channel.
     After forward, ``self.mean`` and ``self.var`` hold the batch statistics, shape (C,).
     """
 
@@ -247,26 +295,34 @@ class BatchNormFunction(Function):
 
     def forward(self, x, gamma, beta):
         xp = get_array_module(x)
-        axes, bshape = _channel_view(x)
-        m = x.size // x.shape[1]
-        mean = x.mean(axis=axes, keepdims=True)
-        x_hat = x - mean
-        var = (x_hat * x_hat).mean(axis=axes, keepdims=True)
+        x2 = _channel_major(x)                          # (C, m)
+        m = x2.shape[1]
+        mean = _row_sums(x2) / m                        # (C, 1)
+        x_hat = x2 - mean
+        var = _row_dots(x_hat, x_hat) / m
         inv_std = 1.0 / xp.sqrt(var + self.eps)
         x_hat *= inv_std
-        self.gamma = gamma.reshape(bshape)
-        self.x_hat, self.inv_std, self.m, self.axes = x_hat, inv_std, m, axes
-        self.mean, self.var = mean.reshape(-1), var.reshape(-1)
+        self.gamma = gamma.reshape(-1, 1)
+        y = x_hat * self.gamma
+        y += beta.reshape(-1, 1)
+        self.x_hat, self.inv_std, self.shape = x_hat, inv_std, x.shape
+        self.mean, self.var = mean[:, 0], var[:, 0]
         self.param_shapes = gamma.shape, beta.shape
-        return x_hat * self.gamma + beta.reshape(bshape)
+        return _from_channel_major(y, x.shape)
 
     def backward(self, gy):
-        axes, x_hat, m = self.axes, self.x_hat, self.m
-        dbeta = gy.sum(axis=axes, keepdims=True)
-        dgamma = (gy * x_hat).sum(axis=axes, keepdims=True)
+        x_hat, m = self.x_hat, self.x_hat.shape[1]
+        gy2 = _channel_major(gy)
+        dbeta = _row_sums(gy2)
+        dgamma = _row_dots(gy2, x_hat)
         gx = None
         if self.needs_input_grad[0]:
-            gx = (self.gamma * self.inv_std / m) * (m * gy - dbeta - x_hat * dgamma)
+            # gamma * inv_std * (dy - dbeta / m - x_hat * dgamma / m), in place on one buffer
+            gx = x_hat * (-dgamma / m)
+            gx -= dbeta / m
+            gx += gy2
+            gx *= self.gamma * self.inv_std
+            gx = _from_channel_major(gx, self.shape)
         g_shape, b_shape = self.param_shapes
         return gx, dgamma.reshape(g_shape), dbeta.reshape(b_shape)
 
@@ -283,19 +339,22 @@ class FixedBatchNormFunction(Function):
 
     def forward(self, x, gamma, beta):
         xp = get_array_module(x)
-        axes, bshape = _channel_view(x)
-        self.inv_std = 1.0 / xp.sqrt(self.var.reshape(bshape) + self.eps)
-        self.x_hat = (x - self.mean.reshape(bshape)) * self.inv_std
-        self.gamma, self.axes = gamma.reshape(bshape), axes
+        x2 = _channel_major(x)
+        self.inv_std = 1.0 / xp.sqrt(self.var.reshape(-1, 1) + self.eps)
+        self.x_hat = (x2 - self.mean.reshape(-1, 1)) * self.inv_std
+        self.gamma, self.shape = gamma.reshape(-1, 1), x.shape
         self.param_shapes = gamma.shape, beta.shape
-        return self.x_hat * self.gamma + beta.reshape(bshape)
+        y = self.x_hat * self.gamma
+        y += beta.reshape(-1, 1)
+        return _from_channel_major(y, x.shape)
 
     def backward(self, gy):
-        gx = gy * (self.gamma * self.inv_std) if self.needs_input_grad[0] else None
-        dgamma = (gy * self.x_hat).sum(axis=self.axes)
-        dbeta = gy.sum(axis=self.axes)
+        gy2 = _channel_major(gy)
+        gx = None
+        if self.needs_input_grad[0]:
+            gx = _from_channel_major(gy2 * (self.gamma * self.inv_std), self.shape)
         g_shape, b_shape = self.param_shapes
-        return gx, dgamma.reshape(g_shape), dbeta.reshape(b_shape)
+        return gx, _row_dots(gy2, self.x_hat).reshape(g_shape), _row_sums(gy2).reshape(b_shape)
 
 
 def check_batch_norm_input(x, num_features, ndims, what):

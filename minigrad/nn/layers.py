@@ -135,7 +135,8 @@ class _BatchNormTorch(Module):
             self.weight = Parameter(creation.ones(num_features))
             self.bias = Parameter(creation.zeros(num_features))
         else:
-            self._ones, self._zeros = creation.ones(num_features), creation.zeros(num_features)
+            self.register_buffer("unit_scale", creation.ones(num_features), persistent=False)
+            self.register_buffer("zero_shift", creation.zeros(num_features), persistent=False)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features))
             self.register_buffer("running_var", creation.ones(num_features))
@@ -144,7 +145,7 @@ class _BatchNormTorch(Module):
     def forward(self, x):
         name = type(self).__name__
         F.check_batch_norm_input(x, self.num_features, self.ndims, name)
-        gamma, beta = (self.weight, self.bias) if self.affine else (self._ones.to(x.device), self._zeros.to(x.device))
+        gamma, beta = (self.weight, self.bias) if self.affine else (self.unit_scale, self.zero_shift)
         if not self.training and self.track_running_stats:
             return F.FixedBatchNormFunction(self.running_mean.data, self.running_var.data, self.eps)(x, gamma, beta)
         m = x.numel() // x.shape[1]

@@ -5,13 +5,16 @@ tensors, seen by the optimiser), buffers (persistent non-trainable tensors
 such as running statistics, saved in the state_dict and moved by ``to``) and
 child modules.
 """
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from minigrad import backend
 from minigrad.backend import Device
-from minigrad.core import Tensor, _resolve_dtype
+from minigrad.core import Tensor, parse_to_args
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # as PyTorch returns
 
 
 class Parameter(Tensor):
@@ -39,7 +42,9 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() before assigning attributes")
         if name in self._parameters and not (value is None or isinstance(value, Parameter)):
             raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} (nn.Parameter or None expected)")
-        if name in self._buffers and (value is None or isinstance(value, Tensor)):
+        if name in self._buffers and not isinstance(value, Parameter):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} to buffer {name!r} (Tensor or None expected)")
             self._buffers[name] = value
             return
         for store in (self._parameters, self._buffers, self._modules):
@@ -157,12 +162,7 @@ class Module:
 
     def to(self, *args, dtype=None, device=None):
         """Move parameters and buffers (in place, keeping their identity) to a device and/or float dtype."""
-        for arg in args:
-            if isinstance(arg, (str, Device)):
-                device = arg
-            else:
-                dtype = arg
-        dtype = _resolve_dtype(dtype)
+        dtype, device = parse_to_args(args, dtype, device)
         device = None if device is None else Device(device)
 
         def convert(t, floating_only):
@@ -195,11 +195,14 @@ class Module:
     def state_dict(self):
         """Parameters and persistent buffers by dotted name (tensors sharing this module's data)."""
         state = OrderedDict()
-        for full, _, _, p in self._named_tensors("_parameters"):
-            state[full] = p.detach()
-        for full, module, name, b in self._named_tensors("_buffers"):
-            if name not in module.__dict__.get("_non_persistent", ()):
-                state[full] = b.detach()
+        entries = list(self._named_tensors("_parameters")) + list(self._named_tensors("_buffers"))
+        rank = {id(m): i for i, m in enumerate(self.modules())}
+        # PyTorch's order: module by module, each one's parameters then its buffers
+        entries.sort(key=lambda e: rank[id(e[1])])
+        for full, module, name, t in entries:
+            if name not in module._parameters and name in module.__dict__.get("_non_persistent", ()):
+                continue
+            state[full] = t.detach()
         return state
 
     def load_state_dict(self, state_dict, strict=True):
@@ -230,7 +233,7 @@ class Module:
                 target = targets[key]
                 array = value.data if isinstance(value, Tensor) else np.asarray(value)
                 target.data[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
-        return missing, unexpected
+        return IncompatibleKeys(missing, unexpected)
 
     # -- calling and printing -----------------------------------------------------
     def forward(self, *args, **kwargs):
