@@ -7,7 +7,7 @@ import copy
 
 import numpy as np
 
-from minigrad import backend
+from minigrad import backend, cuda
 from minigrad.core import Tensor
 
 
@@ -94,7 +94,10 @@ class SGD(Optimizer):
                 buf *= group["momentum"]
                 buf += g
             g = g + group["momentum"] * buf if group["nesterov"] else buf
-        p.data -= group["lr"] * g
+        if backend.get_array_module(g) is np:
+            p.data -= group["lr"] * g
+        else:
+            cuda.kernels().sgd(g, group["lr"], p.data)
 
 
 class Adam(Optimizer):

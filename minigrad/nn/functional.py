@@ -5,7 +5,7 @@ a Conv2d weight is (out_channels, in_channels, kh, kw).
 """
 import numpy as np
 
-from minigrad import ops
+from minigrad import cuda, ops
 from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor, is_grad_enabled
 
@@ -18,45 +18,37 @@ def _pair(v, name):
     return int(v), int(v)
 
 
-def _strided_windows(xp, x, kh, kw, sh, sw, oh, ow):
-    """View of x (N, C, Hp, Wp) with shape (C, kh, kw, N, oh, ow): [:, i, j] are the windows at offset (i, j)."""
-    n_s, c_s, h_s, w_s = x.strides
-    return xp.lib.stride_tricks.as_strided(
-        x, shape=(x.shape[1], kh, kw, x.shape[0], oh, ow),
-        strides=(c_s, h_s, w_s, n_s, h_s * sh, w_s * sw))
+# Layout. The conv stack keeps its (N, C, H, W) tensors in "batch-last" memory
+# order (C, H, W, N): Conv2d's GEMM produces its output so, each channel is
+# then one contiguous row (BatchNorm's statistics are row sums), and every
+# window slice that im2col, col2im and pooling take has the whole batch as
+# its contiguous inner run. The elementwise ops keep the layout of their input
+# (NumPy's order='K'); an input in another layout is copied once.
+
+def _batch_last(x):
+    """x (N, C, ...) as a C-contiguous (C, ..., N) array: a view when x is batch-last already, else a copy."""
+    return get_array_module(x).ascontiguousarray(x.transpose(tuple(range(1, x.ndim)) + (0,)))
 
 
-# Layout. Conv2d returns its (N, C, H, W) output as a view of a channel-major
-# (C, N, H, W) array: that is how its GEMM produces it, and per-channel work
-# (BatchNorm's statistics, the next GEMM) then runs on contiguous rows. The
-# elementwise ops keep the layout of their input (NumPy's order='K'), and the
-# functions below allocate their outputs and gradients in it too.
-
-def _channel_major(x):
-    """x (N, C, ...) as a 2-D (C, M) array: a view when x is 2-D or channel-major, else a copy."""
-    if x.ndim == 2:
-        return x.T
-    xp = get_array_module(x)
-    return xp.ascontiguousarray(x.swapaxes(0, 1)).reshape(x.shape[1], -1)
+def _from_batch_last(a):
+    """The (C, ..., N) array ``a`` viewed as (N, C, ...)."""
+    return a.transpose((a.ndim - 1,) + tuple(range(a.ndim - 1)))
 
 
-def _from_channel_major(a, shape):
-    """Inverse of ``_channel_major``: the (C, M) array ``a`` viewed as (N, C, ...)."""
-    if len(shape) == 2:
-        return a.T
-    return a.reshape((shape[1], shape[0]) + tuple(shape[2:])).swapaxes(0, 1)
-
-
-def _is_channel_major(x):
-    return x.ndim > 2 and x.swapaxes(0, 1).flags.c_contiguous
-
-
-def _alloc_in_layout(xp, shape, dtype, channel_major, zero=True):
-    """A new array of ``shape`` (N, C, ...), channel-major in memory when asked; zeros unless ``zero=False``."""
+def _empty_batch_last(xp, shape, dtype, zero=True):
+    """A new (N, C, ...) array laid out batch-last; zeros unless ``zero=False``."""
     make = xp.zeros if zero else xp.empty
-    if not channel_major:
-        return make(shape, dtype=dtype)
-    return make((shape[1], shape[0]) + tuple(shape[2:]), dtype=dtype).swapaxes(0, 1)
+    return _from_batch_last(make(tuple(shape[1:]) + (shape[0],), dtype=dtype))
+
+
+def _channel_rows(x):
+    """x (N, C, ...) as a (C, m) matrix, one row per channel (a view for 2-D and batch-last input)."""
+    return x.T if x.ndim == 2 else _batch_last(x).reshape(x.shape[1], -1)
+
+
+def _from_channel_rows(a, shape):
+    """Inverse of ``_channel_rows``: the (C, m) matrix ``a`` as an (N, C, ...) tensor's array."""
+    return a.T if len(shape) == 2 else _from_batch_last(a.reshape(tuple(shape[1:]) + (shape[0],)))
 
 
 def _row_sums(a):
@@ -68,6 +60,8 @@ def _row_sums(a):
 def _row_dots(a, b):
     """sum(a * b, axis=1) of 2-D arrays, as a column (C, 1), without the product as a temporary."""
     xp = get_array_module(a)
+    if xp is not np:
+        return cuda.kernels().dot_rows(a, b, axis=1)[:, None]
     return xp.einsum("ij,ij->i", a, b)[:, None]
 
 
@@ -113,10 +107,10 @@ def linear(x, weight, bias=None):
 class Conv2dFunction(Function):
     """2-D cross-correlation, y[n, o] = sum_c W[o, c] * x[n, c] (+ b[o]), by im2col.
 
-    cols (C*kh*kw, N*OH*OW) holds every input window as a column, so the
+    cols (C*kh*kw, OH*OW*N) holds every input window as a column, so the
     forward is one GEMM  Y = W_mat (O, C*kh*kw) @ cols  whose long dimension is
-    the contiguous one; Y comes out channel-major. Backward:
-        gW_mat = gY @ cols^T,   gb = sum of gY over (N, OH, OW),
+    the contiguous one; Y comes out batch-last. Backward:
+        gW_mat = gY @ cols^T,   gb = sum of gY over (OH, OW, N),
         gcols  = W_mat^T @ gY,  gx = col2im(gcols) (each window's gradient added back).
     """
 
@@ -130,15 +124,18 @@ class Conv2dFunction(Function):
         (sh, sw), (ph, pw) = self.stride, self.padding
         oh = _output_size(h, kh, sh, ph, "conv2d")
         ow = _output_size(w, kw, sw, pw, "conv2d")
+        xt = _batch_last(x)                                              # (C, H, W, N)
         if ph or pw:
-            x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-        cols = xp.ascontiguousarray(_strided_windows(xp, x, kh, kw, sh, sw, oh, ow)).reshape(c * kh * kw, -1)
+            xt = xp.pad(xt, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+        c_s, h_s, w_s, n_s = xt.strides
+        windows = xp.lib.stride_tricks.as_strided(                       # (C, kh, kw, OH, OW, N)
+            xt, shape=(c, kh, kw, oh, ow, n), strides=(c_s, h_s, w_s, h_s * sh, w_s * sw, n_s))
+        cols = xp.ascontiguousarray(windows).reshape(c * kh * kw, -1)
         y = weight.reshape(o, -1) @ cols
         if bias is not None:
             y += bias[:, None]
         self.cols, self.weight, self.in_shape = cols, weight, (n, c, h, w)
-        self.channel_major = _is_channel_major(x) or c == 1
-        return _from_channel_major(y, (n, o, oh, ow))
+        return _from_batch_last(y.reshape(o, oh, ow, n))
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -146,16 +143,15 @@ class Conv2dFunction(Function):
         o, _, kh, kw = self.weight.shape
         (sh, sw), (ph, pw) = self.stride, self.padding
         oh, ow = gy.shape[2:]
-        gy_mat = _channel_major(gy)
+        gy_mat = _batch_last(gy).reshape(o, -1)
         gx = gw = gb = None
         if self.needs_input_grad[0]:
-            gcols = (self.weight.reshape(o, -1).T @ gy_mat).reshape(c, kh, kw, n, oh, ow)
-            gx = _alloc_in_layout(xp, (n, c, h + 2 * ph, w + 2 * pw), gy.dtype, self.channel_major)
-            gx_cm = gx.swapaxes(0, 1)
+            gcols = (self.weight.reshape(o, -1).T @ gy_mat).reshape(c, kh, kw, oh, ow, n)
+            gxt = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=gy.dtype)
             for i in range(kh):
                 for j in range(kw):
-                    gx_cm[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] += gcols[:, i, j]
-            gx = gx[:, :, ph:ph + h, pw:pw + w]
+                    gxt[:, i:i + sh * oh:sh, j:j + sw * ow:sw] += gcols[:, i, j]
+            gx = _from_batch_last(gxt[:, ph:ph + h, pw:pw + w])
         if self.needs_input_grad[1]:
             gw = (gy_mat @ self.cols.T).reshape(self.weight.shape)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
@@ -184,7 +180,7 @@ class _Pool2d(Function):
         n, c, h, w = x.shape
         oh = _output_size(h, kh, sh, ph, type(self).__name__)
         ow = _output_size(w, kw, sw, pw, type(self).__name__)
-        self.in_shape, self.out_hw, self.channel_major = x.shape, (oh, ow), _is_channel_major(x)
+        self.in_shape, self.out_hw = x.shape, (oh, ow)
         # windows that tile the input exactly: every input element has one window, so backward assigns
         self.tiles = (sh, sw) == (kh, kw) and not (ph or pw) and (h, w) == (kh * oh, kw * ow)
         return kh, kw, sh, sw, ph, pw, oh, ow
@@ -197,7 +193,7 @@ class _Pool2d(Function):
         """gx: each offset's window gradient added back into the (padded) input, then cropped."""
         n, c, h, w = self.in_shape
         (kh, kw), (ph, pw) = self.kernel, self.padding
-        gx = _alloc_in_layout(xp, (n, c, h + 2 * ph, w + 2 * pw), gy.dtype, self.channel_major, zero=not self.tiles)
+        gx = _empty_batch_last(xp, (n, c, h + 2 * ph, w + 2 * pw), gy.dtype, zero=not self.tiles)
         for i in range(kh):
             for j in range(kw):
                 if self.tiles:
@@ -286,7 +282,7 @@ class BatchNormFunction(Function):
         dgamma = sum(dy * x_hat)
         dx     = gamma * inv_std / m * (m * dy - dbeta - x_hat * dgamma)
     Cached for it: x_hat, inv_std and gamma (m is x_hat's size per channel).
-    The work runs on x as a (C, m) matrix (see ``_channel_major``), one row per channel.
+    The work runs on x as a (C, m) matrix (see ``_channel_rows``), one row per channel.
     After forward, ``self.mean`` and ``self.var`` hold the batch statistics, shape (C,).
     """
 
@@ -295,34 +291,43 @@ class BatchNormFunction(Function):
 
     def forward(self, x, gamma, beta):
         xp = get_array_module(x)
-        x2 = _channel_major(x)                          # (C, m)
+        x2 = _channel_rows(x)                          # (C, m)
         m = x2.shape[1]
         mean = _row_sums(x2) / m                        # (C, 1)
-        x_hat = x2 - mean
-        var = _row_dots(x_hat, x_hat) / m
-        inv_std = 1.0 / xp.sqrt(var + self.eps)
-        x_hat *= inv_std
         self.gamma = gamma.reshape(-1, 1)
-        y = x_hat * self.gamma
-        y += beta.reshape(-1, 1)
+        if xp is np:
+            x_hat = x2 - mean
+            var = _row_dots(x_hat, x_hat) / m
+            inv_std = 1.0 / xp.sqrt(var + self.eps)
+            x_hat *= inv_std
+            y = x_hat * self.gamma
+            y += beta.reshape(-1, 1)
+        else:  # fused kernels: no centred copy, normalise-scale-shift in one pass
+            var = cuda.kernels().sq_dev_rows(x2, mean, axis=1)[:, None] / m
+            inv_std = 1.0 / xp.sqrt(var + self.eps)
+            x_hat, y = cuda.kernels().bn_normalize(x2, mean, inv_std, self.gamma, beta.reshape(-1, 1))
         self.x_hat, self.inv_std, self.shape = x_hat, inv_std, x.shape
         self.mean, self.var = mean[:, 0], var[:, 0]
         self.param_shapes = gamma.shape, beta.shape
-        return _from_channel_major(y, x.shape)
+        return _from_channel_rows(y, x.shape)
 
     def backward(self, gy):
         x_hat, m = self.x_hat, self.x_hat.shape[1]
-        gy2 = _channel_major(gy)
+        gy2 = _channel_rows(gy)
         dbeta = _row_sums(gy2)
         dgamma = _row_dots(gy2, x_hat)
         gx = None
         if self.needs_input_grad[0]:
-            # gamma * inv_std * (dy - dbeta / m - x_hat * dgamma / m), in place on one buffer
-            gx = x_hat * (-dgamma / m)
-            gx -= dbeta / m
-            gx += gy2
-            gx *= self.gamma * self.inv_std
-            gx = _from_channel_major(gx, self.shape)
+            # gamma * inv_std * (dy - dbeta / m - x_hat * dgamma / m)
+            scale = self.gamma * self.inv_std
+            if get_array_module(gy) is np:  # in place on one buffer
+                gx = x_hat * (-dgamma / m)
+                gx -= dbeta / m
+                gx += gy2
+                gx *= scale
+            else:
+                gx = cuda.kernels().bn_backward(gy2, x_hat, scale, dbeta / m, dgamma / m)
+            gx = _from_channel_rows(gx, self.shape)
         g_shape, b_shape = self.param_shapes
         return gx, dgamma.reshape(g_shape), dbeta.reshape(b_shape)
 
@@ -339,20 +344,20 @@ class FixedBatchNormFunction(Function):
 
     def forward(self, x, gamma, beta):
         xp = get_array_module(x)
-        x2 = _channel_major(x)
+        x2 = _channel_rows(x)
         self.inv_std = 1.0 / xp.sqrt(self.var.reshape(-1, 1) + self.eps)
         self.x_hat = (x2 - self.mean.reshape(-1, 1)) * self.inv_std
         self.gamma, self.shape = gamma.reshape(-1, 1), x.shape
         self.param_shapes = gamma.shape, beta.shape
         y = self.x_hat * self.gamma
         y += beta.reshape(-1, 1)
-        return _from_channel_major(y, x.shape)
+        return _from_channel_rows(y, x.shape)
 
     def backward(self, gy):
-        gy2 = _channel_major(gy)
+        gy2 = _channel_rows(gy)
         gx = None
         if self.needs_input_grad[0]:
-            gx = _from_channel_major(gy2 * (self.gamma * self.inv_std), self.shape)
+            gx = _from_channel_rows(gy2 * (self.gamma * self.inv_std), self.shape)
         g_shape, b_shape = self.param_shapes
         return gx, _row_dots(gy2, self.x_hat).reshape(g_shape), _row_sums(gy2).reshape(b_shape)
 

@@ -1,0 +1,126 @@
+"""CuPy against NumPy: every op and layer computes the same forward and gradients on a GPU.
+
+All tests here are marked ``gpu`` and skipped (with the reason) where CuPy or a CUDA device is missing.
+"""
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn
+from minigrad.nn import functional as F
+from minigrad.train import init_weights, train_step
+from models import lenet_bn, lenet_bn_scratch
+
+pytestmark = [pytest.mark.gpu,
+              pytest.mark.skipif(not minigrad.cuda.is_available(), reason="CuPy/CUDA not available")]
+
+TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=1e-5, atol=1e-5)}
+
+OPS = {
+    "add": (lambda a, b: a + b, [(3, 4), (4,)]),
+    "sub": (lambda a, b: a - b, [(3, 1), (1, 4)]),
+    "mul": (lambda a, b: a * b, [(2, 3, 4), (3, 4)]),
+    "div": (lambda a, b: a / (b * b + 1), [(3, 4), (3, 4)]),
+    "pow": (lambda a: (a * a + 1) ** 1.5, [(3, 4)]),
+    "matmul": (lambda a, b: a @ b, [(2, 3, 4), (4, 5)]),
+    "exp_log_sqrt": (lambda a: ((a.exp() + 1).log() + (a * a + 1).sqrt()), [(5, 6)]),
+    "sigmoid": (lambda a: a.sigmoid(), [(4, 5)]),
+    "tanh_relu": (lambda a: a.tanh() + a.relu(), [(4, 5)]),
+    "reductions": (lambda a: a.sum(axis=0) + a.mean(axis=0) + a.max(axis=0), [(6, 3)]),
+    "shape": (lambda a: a.reshape(4, 6).T.transpose(1, 0)[1:3, ::2], [(2, 3, 4)]),
+    "getitem_repeated": (lambda a: a[np.array([0, 2, 2, 1])], [(3, 4)]),
+    "cat_stack": (lambda a, b: minigrad.cat([a, b], axis=0) + minigrad.stack([a, b]).sum(axis=0).sum(axis=0), [(2, 3), (2, 3)]),
+    "linear": (lambda x, w, b: F.linear(x, w, b), [(5, 4), (3, 4), (3,)]),
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), [(2, 3, 7, 9), (4, 3, 3, 2), (4,)]),
+    "avg_pool": (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [(2, 3, 7, 8)]),
+    "max_pool": (lambda x: F.max_pool2d(x, 2), [(2, 3, 6, 8)]),
+    "batch_norm_2d": (lambda x, g, b: F.BatchNormFunction()(x, g, b), [(8, 5), (5,), (5,)]),
+    "batch_norm_4d": (lambda x, g, b: F.BatchNormFunction()(x, g, b), [(4, 3, 5, 6), (3,), (3,)]),
+    "cross_entropy": (lambda z: F.cross_entropy(z, minigrad.tensor(np.array([0, 3, 1, 3]), device=z.device)), [(4, 5)]),
+}
+
+
+def run(fn, arrays, device, dtype, upstream_seed=1):
+    """Forward value and the gradient of every input, with a random upstream gradient."""
+    inputs = [minigrad.tensor(a.astype(dtype), device=device, requires_grad=True) for a in arrays]
+    out = fn(*inputs)
+    upstream = np.random.default_rng(upstream_seed).standard_normal(out.shape).astype(dtype)
+    out.backward(minigrad.tensor(upstream, device=device))
+    return out.numpy(), [t.grad.numpy() for t in inputs]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(OPS))
+def test_op_matches_numpy(name, dtype):
+    fn, shapes = OPS[name]
+    rng = np.random.default_rng(0)
+    arrays = [rng.permutation(int(np.prod(s))).reshape(s) / np.prod(s) - 0.4 for s in shapes]  # no ties for max
+    cpu_out, cpu_grads = run(fn, arrays, "cpu", dtype)
+    gpu_out, gpu_grads = run(fn, arrays, "cuda", dtype)
+    np.testing.assert_allclose(gpu_out, cpu_out, **TOL[dtype])
+    for g_gpu, g_cpu in zip(gpu_grads, cpu_grads):
+        assert g_gpu.dtype == dtype
+        np.testing.assert_allclose(g_gpu, g_cpu, **TOL[dtype])
+
+
+def test_ops_return_device_arrays():
+    import cupy
+    x = minigrad.randn(2, 1, 8, 8, device="cuda", requires_grad=True)
+    y = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Sigmoid()).to("cuda")(x)
+    assert isinstance(y.data, cupy.ndarray) and y.device == "cuda:0"
+    y.sum().backward()
+    assert isinstance(x.grad.data, cupy.ndarray)
+
+
+def test_mixing_devices_names_both():
+    with pytest.raises(RuntimeError, match=r"cpu.*cuda:0|cuda:0.*cpu"):
+        minigrad.ones(3) + minigrad.ones(3, device="cuda")
+
+
+@pytest.mark.parametrize("make", [lenet_bn_scratch, lenet_bn])
+def test_running_statistics_match_after_steps(make):
+    nets = {}
+    rng = np.random.default_rng(0)
+    batches = [(rng.random((16, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 16)) for _ in range(4)]
+    for device in ("cpu", "cuda"):
+        minigrad.manual_seed(0)
+        net = init_weights(make()).to(device)
+        opt = minigrad.optim.SGD(net.parameters(), lr=0.5)
+        for x, y in batches:
+            train_step(net, minigrad.tensor(x, device=device), minigrad.tensor(y, device=device),
+                       nn.CrossEntropyLoss(), opt)
+        nets[device] = net
+    cpu, gpu = nets["cpu"].state_dict(), nets["cuda"].state_dict()
+    assert list(cpu) == list(gpu)
+    for key in cpu:
+        np.testing.assert_allclose(gpu[key].numpy(), cpu[key].numpy(), rtol=1e-4, atol=1e-5, err_msg=key)
+
+
+def test_state_dict_device_round_trip(tmp_path):
+    minigrad.manual_seed(0)
+    net = lenet_bn().to("cuda")
+    path = tmp_path / "net.npz"
+    minigrad.save(net.state_dict(), path)
+    back = lenet_bn()
+    back.load_state_dict(minigrad.load(path))
+    for (k, a), (_, b) in zip(net.state_dict().items(), back.state_dict().items()):
+        assert b.device == "cpu"
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    again = lenet_bn().to("cuda")
+    again.load_state_dict(minigrad.load(path, map_location="cuda"))
+    assert all(t.device == "cuda:0" for t in list(again.parameters()) + list(again.buffers()))
+
+
+@pytest.mark.parametrize("make", [lenet_bn_scratch, lenet_bn])
+def test_lenet_bn_training_steps_match_cpu(make):
+    rng = np.random.default_rng(1)
+    x, y = rng.random((64, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 64)
+    losses = {}
+    for device in ("cpu", "cuda"):
+        minigrad.manual_seed(0)
+        net = init_weights(make()).to(device)
+        opt = minigrad.optim.SGD(net.parameters(), lr=1.0)
+        X, Y = minigrad.tensor(x, device=device), minigrad.tensor(y, device=device)
+        losses[device] = [train_step(net, X, Y, nn.CrossEntropyLoss(), opt)[0].item() for _ in range(5)]
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-4, atol=1e-4)
+    assert losses["cpu"][-1] < losses["cpu"][0]
