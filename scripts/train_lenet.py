@@ -30,7 +30,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", choices=list(MODELS), default="lenet-bn-scratch")
     p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--lr", type=float, default=1.0)
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 1.0, or the checkpoint's with --resume)")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--seed", type=int, default=0)
@@ -42,7 +42,7 @@ def parse_args(argv=None):
     p.add_argument("--limit-test", type=int, default=None, help="use only the first N test examples")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = p.parse_args(argv)
-    if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0:
+    if args.epochs < 1 or args.batch_size < 1 or (args.lr is not None and args.lr <= 0):
         p.error(f"--epochs and --batch-size must be positive and --lr > 0, got {args.epochs}, {args.batch_size}, {args.lr}")
     return args
 
@@ -81,10 +81,16 @@ def main(argv=None):
     args = parse_args(argv)
     resume = minigrad.load(args.resume) if args.resume else None
     if resume is not None:
+        # the run's network, batches and data subset come from the checkpoint (else the resumed epochs would
+        # train on other data or in another order); the learning rate too unless --lr is given
         for key in ("model", "batch_size", "seed"):
             setattr(args, key, resume["args"][key])
+        for key in ("lr", "limit_train", "limit_test"):
+            if getattr(args, key) is None:
+                setattr(args, key, resume["args"].get(key))
+    if args.lr is None:
+        args.lr = 1.0
     out = Path(args.out or (Path(args.resume).parent if args.resume else Path("runs") / time.strftime("%Y%m%d-%H%M%S")))
-    out.mkdir(parents=True, exist_ok=True)
 
     minigrad.manual_seed(args.seed)
     train_iter, test_iter = load_fashion_mnist(args.batch_size, root=args.data_dir, device=args.device,
@@ -99,6 +105,8 @@ def main(argv=None):
     if resume is not None:
         net.load_state_dict(resume["model"])
         optimizer.load_state_dict(resume["optimizer"])
+        for group in optimizer.param_groups:  # load_state_dict restored the saved lr; args.lr is the one to use
+            group["lr"] = args.lr
         minigrad.set_rng_state(resume["rng"])
         train_iter.load_state_dict(resume["loader"])
         history, start_epoch = resume["history"], resume["epoch"] + 1
@@ -106,7 +114,9 @@ def main(argv=None):
     print(f"training {args.model} on {args.device}: {train_iter.num_examples} examples, "
           f"{len(train_iter)} batches of {args.batch_size}, lr {args.lr}, output in {out}")
 
+    out.mkdir(parents=True, exist_ok=True)  # only now: a run that fails to start leaves no empty folder behind
     checkpoint = out / "checkpoint.npz"
+    last_good = args.resume  # the checkpoint of the last finished epoch, None before one
     epoch = start_epoch - 1
     try:
         for epoch in range(start_epoch, args.epochs + 1):
@@ -129,9 +139,10 @@ def main(argv=None):
                   f"test acc {h['test_acc']:.3f}, {h['examples_per_sec']:.1f} examples/sec on {args.device}")
             save_checkpoint(checkpoint, net, optimizer, train_iter, epoch, history, args)
             write_metrics(out, args, history)
+            last_good = checkpoint
     except NonFiniteLossError as exc:
         print(f"error: {exc} in epoch {epoch}; stopping. The last good checkpoint (after epoch {epoch - 1}) is "
-              f"{checkpoint if epoch > 1 else 'not there: no epoch finished'}. Try a lower --lr.", file=sys.stderr)
+              f"{last_good or 'not there: no epoch finished'}. Try a lower --lr.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         path = out / "interrupted.npz"
