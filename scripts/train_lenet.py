@@ -147,8 +147,10 @@ def main(argv=None):
     except KeyboardInterrupt:
         path = out / "interrupted.npz"
         save_checkpoint(path, net, optimizer, train_iter, epoch - 1, history, args)
-        print(f"\ninterrupted in epoch {epoch}: weights so far saved to {path}; "
-              f"--resume {checkpoint} continues exactly from the last finished epoch", file=sys.stderr)
+        exact = (f"--resume {last_good} continues exactly after epoch {epoch - 1}" if last_good
+                 else "no epoch had finished")
+        print(f"\ninterrupted in epoch {epoch}: the weights so far are saved in {path} (resuming from it "
+              f"repeats epoch {epoch} starting from them); {exact}", file=sys.stderr)
         return 130
 
     h = history[-1]
