@@ -1,0 +1,156 @@
+#!/usr/bin/env python
+"""BatchNorm's backward pass, step by step, on a small input (float64; derivation: docs/batchnorm.md).
+
+    python scripts/bn_backward.py                         # a 4x3 matrix and a 2x2x2x2 image batch
+    python scripts/bn_backward.py --seed 3 --shape 5,2    # another input: one or more shapes (N,C) or (N,C,H,W)
+
+For each input x (with random gamma, beta and a random upstream gradient dy) it prints
+the forward intermediates (mu, var, 1/sigma, x_hat, y), the staged backward (each node
+of the derivation: dx_hat, dvar, dmu, dx), and compares four ways of getting dx, dgamma
+and dbeta: the staged one, minigrad's closed form (BatchNormFunction), autograd through a
+BatchNorm built from primitive minigrad ops, and central finite differences.
+It ends by showing why an all-ones dy makes a gradient check of BatchNorm vacuous.
+"""
+import argparse
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+
+import minigrad  # noqa: E402
+from minigrad.nn.functional import BatchNormFunction  # noqa: E402
+
+
+def _axes(x):
+    """The axes reduced per channel, and the shape that broadcasts a (C,) vector against x."""
+    return (0,) + tuple(range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def forward(x, gamma, beta, eps):
+    """The forward graph, node by node: mu, var (biased), inv_std = 1/sigma, x_hat, y."""
+    axes, b = _axes(x)
+    mu = x.mean(axis=axes, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=axes, keepdims=True)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    x_hat = (x - mu) * inv_std
+    return dict(mu=mu, var=var, inv_std=inv_std, x_hat=x_hat, y=gamma.reshape(b) * x_hat + beta.reshape(b))
+
+
+def staged_backward(x, gamma, dy, eps=1e-5):
+    """The chain rule applied node by node (docs/batchnorm.md, "Backward, node by node")."""
+    axes, b = _axes(x)
+    m = x.size // x.shape[1]
+    f = forward(x, gamma, np.zeros_like(gamma), eps)
+    xc, inv_std, x_hat = x - f["mu"], f["inv_std"], f["x_hat"]
+    dx_hat = dy * gamma.reshape(b)                                                    # y = gamma x_hat + beta
+    dvar = (dx_hat * xc).sum(axis=axes, keepdims=True) * -0.5 * inv_std ** 3          # x_hat = xc (var+eps)^-1/2
+    dmu = (-dx_hat * inv_std).sum(axis=axes, keepdims=True) \
+        + dvar * (-2.0 * xc).sum(axis=axes, keepdims=True) / m                        # the second term is 0
+    dx = dx_hat * inv_std + dvar * 2.0 * xc / m + dmu / m                              # three paths into x
+    return dict(dx_hat=dx_hat, dvar=dvar, dmu=dmu, dx=dx,
+                dgamma=(dy * x_hat).sum(axis=axes), dbeta=dy.sum(axis=axes))
+
+
+def closed_form_backward(x, gamma, beta, dy, eps=1e-5):
+    """minigrad's BatchNormFunction (closed-form backward) through autograd."""
+    xs = [minigrad.tensor(a, dtype=minigrad.float64, requires_grad=True) for a in (x, gamma, beta)]
+    BatchNormFunction(eps)(*xs).backward(dy)
+    return dict(zip(("dx", "dgamma", "dbeta"), (t.grad.numpy() for t in xs)))
+
+
+def composed_backward(x, gamma, beta, dy, eps=1e-5):
+    """Autograd through BatchNorm written with primitive ops (mean, -, *, sqrt, /): no hand-written BN backward."""
+    axes, b = _axes(x)
+    X, G, B = [minigrad.tensor(a, dtype=minigrad.float64, requires_grad=True) for a in (x, gamma, beta)]
+    xc = X - X.mean(axis=axes, keepdims=True)
+    x_hat = xc / ((xc * xc).mean(axis=axes, keepdims=True) + eps).sqrt()
+    (G.reshape(*b) * x_hat + B.reshape(*b)).backward(dy)
+    return dict(dx=X.grad.numpy(), dgamma=G.grad.numpy(), dbeta=B.grad.numpy())
+
+
+def finite_differences(x, gamma, beta, dy, eps=1e-5, h=1e-6):
+    """Central differences of L = sum(dy * y), one element at a time."""
+    arrays = [a.copy() for a in (x, gamma, beta)]
+    grads = [np.zeros_like(a) for a in arrays]
+    loss = lambda: float((dy * forward(*arrays, eps)["y"]).sum())  # noqa: E731
+    for a, g in zip(arrays, grads):
+        for i in np.ndindex(a.shape):
+            orig = a[i]
+            a[i] = orig + h
+            plus = loss()
+            a[i] = orig - h
+            g[i] = (plus - loss()) / (2 * h)
+            a[i] = orig
+    return dict(zip(("dx", "dgamma", "dbeta"), grads))
+
+
+def study(shape, rng, eps=1e-5, verbose=True):
+    """Run everything on one random input of ``shape``; return {"staged vs closed form": {"dx": maxdiff, ...}, ...}."""
+    x = rng.standard_normal(shape) * 2.0 + 1.0
+    gamma, beta = rng.uniform(0.5, 1.5, shape[1]), rng.standard_normal(shape[1])
+    dy = rng.standard_normal(shape)
+    f, s = forward(x, gamma, beta, eps), staged_backward(x, gamma, dy, eps)
+    if verbose:
+        print(f"\n=== x of shape {shape}: per channel m = {x.size // shape[1]} values ===")
+        for name, a in [("x", x), ("gamma", gamma), ("beta", beta), ("dy (random upstream gradient)", dy)]:
+            print(f"{name}:\n{a}")
+        print("\n-- forward --")
+        for name in ("mu", "var", "inv_std", "x_hat", "y"):
+            print(f"{name}:\n{f[name] if name in ('x_hat', 'y') else f[name].reshape(-1)}")
+        print("\n-- staged backward --")
+        for name in ("dx_hat", "dvar", "dmu", "dx", "dgamma", "dbeta"):
+            print(f"{name}:\n{s[name] if name in ('dx_hat', 'dx') else s[name].reshape(-1)}")
+    methods = {"staged": s, "closed form": closed_form_backward(x, gamma, beta, dy, eps),
+               "composed": composed_backward(x, gamma, beta, dy, eps),
+               "finite diff": finite_differences(x, gamma, beta, dy, eps)}
+    if verbose:
+        print("\n-- closed form (minigrad BatchNormFunction.backward) --")
+        print(f"dx:\n{methods['closed form']['dx']}")
+    diffs = {f"{a} vs {b}": {k: float(np.abs(methods[a][k] - methods[b][k]).max()) for k in ("dx", "dgamma", "dbeta")}
+             for a, b in itertools.combinations(methods, 2)}
+    print(f"\nmax |difference| for x of shape {shape}")
+    print(f"{'pair':<28}{'dx':>12}{'dgamma':>12}{'dbeta':>12}")
+    for pair, d in diffs.items():
+        print(f"{pair:<28}{d['dx']:>12.2e}{d['dgamma']:>12.2e}{d['dbeta']:>12.2e}")
+    return diffs
+
+
+def ones_demo(shape, rng, eps=1e-5):
+    """dy = 1: the true dx is 0, and so is that of a backward that forgets the variance term."""
+    x, gamma = rng.standard_normal(shape), rng.uniform(0.5, 1.5, shape[1])
+    axes, b = _axes(x)
+    no_var = lambda dy: gamma.reshape(b) * forward(x, gamma, gamma * 0, eps)["inv_std"] * (  # noqa: E731
+        dy - dy.mean(axis=axes, keepdims=True))                                            # wrong: drops dvar
+    out = {}
+    for name, dy in (("ones", np.ones(shape)), ("random", rng.standard_normal(shape))):
+        right = staged_backward(x, gamma, dy, eps)["dx"]
+        out[name] = (float(np.abs(right).max()), float(np.abs(right - no_var(dy)).max()))
+        print(f"dy = {name:<6}: max|dx| = {out[name][0]:.2e}, "
+              f"max|dx - dx(without the variance term)| = {out[name][1]:.2e}")
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--shape", nargs="+", default=["4,3", "2,2,2,2"], help="shapes such as 4,3 or 2,2,2,2")
+    p.add_argument("--eps", type=float, default=1e-5)
+    p.add_argument("--quiet", action="store_true", help="print only the difference tables")
+    args = p.parse_args(argv)
+    shapes = [tuple(int(d) for d in s.split(",")) for s in args.shape]
+    for s in shapes:
+        if len(s) not in (2, 4) or min(s) < 1 or s[0] * (s[2] * s[3] if len(s) == 4 else 1) < 2:
+            p.error(f"shape {s}: need (N, C) or (N, C, H, W) with at least 2 values per channel")
+    np.set_printoptions(precision=6, suppress=True, linewidth=110)
+    rng = np.random.default_rng(args.seed)
+    diffs = {s: study(s, rng, args.eps, verbose=not args.quiet) for s in shapes}
+    print("\n-- why the upstream gradient must be random (a gradient check with dy = 1 is vacuous) --")
+    ones_demo(shapes[0], rng, args.eps)
+    return diffs
+
+
+if __name__ == "__main__":
+    main()
