@@ -8,7 +8,7 @@ import builtins
 
 import numpy as np
 
-from minigrad import backend, cuda, parallel
+from minigrad import backend, cuda
 from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor, _as_tensors
 
@@ -225,30 +225,21 @@ class Sigmoid(Function):
         if xp is not np:
             self.y = cuda.kernels().sigmoid(x)
             return self.y
-        self.y = np.empty_like(x, dtype=np.result_type(x, np.float32))
-        parallel.elementwise(_sigmoid, self.y, x)
-        return self.y
+        with np.errstate(over="ignore"):
+            y = np.negative(x)
+            np.exp(y, out=y)
+        y += 1
+        np.reciprocal(y, out=y)
+        self.y = y
+        return y
 
     def backward(self, gy):
         if get_array_module(gy) is not np:
             return cuda.kernels().sigmoid_backward(gy, self.y)
-        gx = np.empty_like(self.y)
-        parallel.elementwise(_sigmoid_backward, gx, gy, self.y)
+        gx = 1 - self.y
+        gx *= self.y
+        gx *= gy
         return gx
-
-
-def _sigmoid(y, x):
-    with np.errstate(over="ignore"):
-        np.negative(x, out=y)
-        np.exp(y, out=y)
-    y += 1
-    np.reciprocal(y, out=y)
-
-
-def _sigmoid_backward(gx, gy, y):
-    np.subtract(1, y, out=gx)
-    gx *= y
-    gx *= gy
 
 
 class Tanh(Function):

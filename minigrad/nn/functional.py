@@ -8,7 +8,6 @@ import numpy as np
 from minigrad import cuda, ops
 from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor, is_grad_enabled
-from minigrad.parallel import parallel_for
 
 
 def _pair(v, name):
@@ -25,6 +24,9 @@ def _pair(v, name):
 # window slice that im2col, col2im and pooling take has the whole batch as
 # its contiguous inner run. The elementwise ops keep the layout of their input
 # (NumPy's order='K'); an input in another layout is copied once.
+
+_CACHE_FLOATS = 1 << 17  # 512 KiB of float32: a block that stays in a core's L2 cache
+
 
 def _batch_last(x):
     """x (N, C, ...) as a C-contiguous (C, ..., N) array: a view when x is batch-last already, else a copy."""
@@ -135,13 +137,14 @@ class Conv2dFunction(Function):
         cols = xp.empty((ckk, oh, ow * n), dtype=x.dtype)
         y = xp.empty((o, oh, ow * n), dtype=xp.result_type(weight, x))
         cols6 = cols.reshape(c, kh, kw, oh, ow, n)
-
-        def output_rows(a, b):  # the windows of output rows a..b, then their GEMM, while they are in cache
+        # a block of output rows at a time: its windows are copied, then multiplied while still in cache
+        rows = oh if xp is not np else max(1, _CACHE_FLOATS // (ckk * ow * n))
+        for a in range(0, oh, rows):
+            b = min(a + rows, oh)
             cols6[:, :, :, a:b] = windows[:, :, :, a:b]
             xp.matmul(w_mat, cols[:, a:b].reshape(ckk, -1), out=y[:, a:b].reshape(o, -1))
-            if bias is not None:
-                y[:, a:b] += bias[:, None, None]
-        parallel_for(output_rows, oh, cols.size, xp)
+        if bias is not None:
+            y += bias[:, None, None]
         self.cols, self.weight, self.in_shape = cols, weight, (n, c, h, w)
         return _from_batch_last(y.reshape(o, oh, ow, n))
 
@@ -151,34 +154,20 @@ class Conv2dFunction(Function):
         o, _, kh, kw = self.weight.shape
         (sh, sw), (ph, pw) = self.stride, self.padding
         oh, ow = gy.shape[2:]
-        gy_rows = _batch_last(gy).reshape(o, oh, -1)                     # (O, OH, OW*N)
-        cols = self.cols
-        need_x, need_w = self.needs_input_grad[:2]
-        need_b = len(self.needs_input_grad) == 3 and self.needs_input_grad[2]
+        gy_mat = _batch_last(gy).reshape(o, -1)                          # (O, OH*OW*N)
+        cols = self.cols.reshape(self.cols.shape[0], -1)
         gx = gw = gb = None
-        if need_x:
+        if self.needs_input_grad[0]:
+            gcols = (self.weight.reshape(o, -1).T @ gy_mat).reshape(c, kh, kw, oh, ow, n)
             gxt = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=gy.dtype)
-            w_by_channel = self.weight.reshape(o, c, kh * kw)
-            gy_mat = gy_rows.reshape(o, -1)
-
-            def input_channels(a, b):  # gcols of channels a..b, added back window by window
-                gcols = (w_by_channel[:, a:b].reshape(o, -1).T @ gy_mat).reshape(b - a, kh, kw, oh, ow, n)
-                for i in range(kh):
-                    for j in range(kw):
-                        gxt[a:b, i:i + sh * oh:sh, j:j + sw * ow:sw] += gcols[:, i, j]
-            parallel_for(input_channels, c, cols.size, xp)
+            for i in range(kh):
+                for j in range(kw):
+                    gxt[:, i:i + sh * oh:sh, j:j + sw * ow:sw] += gcols[:, i, j]
             gx = _from_batch_last(gxt[:, ph:ph + h, pw:pw + w])
-        if need_w or need_b:
-            partial = {}
-
-            def output_rows(a, b):  # each thread's share of the sums over (OH, OW, N)
-                g = gy_rows[:, a:b].reshape(o, -1)
-                partial[a] = (g @ cols[:, a:b].reshape(cols.shape[0], -1).T if need_w else None,
-                              _row_sums(g)[:, 0] if need_b else None)
-            parallel_for(output_rows, oh, cols.size, xp)
-            parts = [partial[a] for a in sorted(partial)]  # a fixed order: the same sums every run
-            gw = sum(p[0] for p in parts).reshape(self.weight.shape) if need_w else None
-            gb = sum(p[1] for p in parts) if need_b else None
+        if self.needs_input_grad[1]:
+            gw = (gy_mat @ cols.T).reshape(self.weight.shape)
+        if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
+            gb = _row_sums(gy_mat)[:, 0]
         return (gx, gw, gb)[:len(self.needs_input_grad)]
 
 
@@ -213,20 +202,16 @@ class _Pool2d(Function):
         return (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
 
     def _scatter(self, xp, gy, grads_of_offset):
-        """gx: each offset's window gradient (of channels a..b) added back into the padded input, then cropped."""
+        """gx: each offset's window gradient added back into the (padded) input, then cropped."""
         n, c, h, w = self.in_shape
         (kh, kw), (ph, pw) = self.kernel, self.padding
         gx = _empty_batch_last(xp, (n, c, h + 2 * ph, w + 2 * pw), gy.dtype, zero=not self.tiles)
-
-        def channels(a, b):
-            for i in range(kh):
-                for j in range(kw):
-                    target = gx[:, a:b][self._slices(i, j)]
-                    if self.tiles:
-                        target[...] = grads_of_offset(i, j, a, b)
-                    else:
-                        target += grads_of_offset(i, j, a, b)
-        parallel_for(channels, c, gx.size, xp)
+        for i in range(kh):
+            for j in range(kw):
+                if self.tiles:
+                    gx[self._slices(i, j)] = grads_of_offset(i, j)
+                else:
+                    gx[self._slices(i, j)] += grads_of_offset(i, j)
         return gx[:, :, ph:ph + h, pw:pw + w]
 
 
@@ -240,22 +225,18 @@ class AvgPool2dFunction(_Pool2d):
             x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
         n, c = x.shape[:2]
         y = _empty_batch_last(xp, (n, c, oh, ow), x.dtype, zero=False)
-
-        def channels(a, b):
-            out, xs = y[:, a:b], x[:, a:b]
-            out[...] = xs[self._slices(0, 0)]
-            for i in range(kh):
-                for j in range(kw):
-                    if i or j:
-                        out += xs[self._slices(i, j)]
-            out *= 1.0 / (kh * kw)
-        parallel_for(channels, c, x.size, xp)
+        y[...] = x[self._slices(0, 0)]
+        for i in range(kh):
+            for j in range(kw):
+                if i or j:
+                    y += x[self._slices(i, j)]
+        y *= 1.0 / (kh * kw)
         return y
 
     def backward(self, gy):
         kh, kw = self.kernel
         g = gy * (1.0 / (kh * kw))
-        return self._scatter(get_array_module(gy), gy, lambda i, j, a, b: g[:, a:b])
+        return self._scatter(get_array_module(gy), gy, lambda i, j: g)
 
 
 class MaxPool2dFunction(_Pool2d):
@@ -278,8 +259,7 @@ class MaxPool2dFunction(_Pool2d):
 
     def backward(self, gy):
         kw = self.kernel[1]
-        return self._scatter(get_array_module(gy), gy,
-                             lambda i, j, a, b: gy[:, a:b] * (self.argmax[:, a:b] == i * kw + j))
+        return self._scatter(get_array_module(gy), gy, lambda i, j: gy * (self.argmax == i * kw + j))
 
 
 def _pool_args(kernel_size, stride, padding):
@@ -330,17 +310,12 @@ class BatchNormFunction(Function):
         mean = _row_sums(x2) / m                        # (C, 1)
         self.gamma, beta_col = gamma.reshape(-1, 1), beta.reshape(-1, 1)
         if xp is np:
-            x_hat, y = np.empty(x2.shape, x2.dtype), np.empty(x2.shape, np.result_type(x2, gamma))
-            var = np.empty_like(mean)
-
-            def channels(a, b):  # rows a..b: centre, variance, normalise, scale and shift
-                np.subtract(x2[a:b], mean[a:b], out=x_hat[a:b])
-                var[a:b] = _row_dots(x_hat[a:b], x_hat[a:b]) / m
-                x_hat[a:b] *= 1.0 / np.sqrt(var[a:b] + self.eps)
-                np.multiply(x_hat[a:b], self.gamma[a:b], out=y[a:b])
-                y[a:b] += beta_col[a:b]
-            parallel_for(channels, x2.shape[0], x2.size)
+            x_hat = x2 - mean
+            var = _row_dots(x_hat, x_hat) / m
             inv_std = 1.0 / np.sqrt(var + self.eps)
+            x_hat *= inv_std
+            y = x_hat * self.gamma
+            y += beta_col
         else:  # fused kernels: no centred copy, normalise-scale-shift in one pass
             var = cuda.kernels().sq_dev_rows(x2, mean, axis=1)[:, None] / m
             inv_std = 1.0 / xp.sqrt(var + self.eps)
@@ -355,19 +330,14 @@ class BatchNormFunction(Function):
         x_hat, m, scale = self.x_hat, self.x_hat.shape[1], self.gamma * self.inv_std
         gy2 = _channel_rows(gy)
         need_x = self.needs_input_grad[0]
-        dbeta, dgamma = xp.empty((x_hat.shape[0], 1), gy.dtype), xp.empty((x_hat.shape[0], 1), gy.dtype)
-        gx = xp.empty(x_hat.shape, gy.dtype) if need_x and xp is np else None
-
-        def channels(a, b):  # rows a..b: the two sums, then gamma*inv_std*(dy - dbeta/m - x_hat*dgamma/m)
-            dbeta[a:b] = _row_sums(gy2[a:b])
-            dgamma[a:b] = _row_dots(gy2[a:b], x_hat[a:b])
-            if gx is not None:
-                np.multiply(x_hat[a:b], dgamma[a:b] * (-1.0 / m), out=gx[a:b])
-                gx[a:b] -= dbeta[a:b] * (1.0 / m)
-                gx[a:b] += gy2[a:b]
-                gx[a:b] *= scale[a:b]
-        parallel_for(channels, x_hat.shape[0], x_hat.size, xp)
-        if need_x and xp is not np:
+        dbeta, dgamma = _row_sums(gy2), _row_dots(gy2, x_hat)
+        gx = None
+        if need_x and xp is np:  # gamma * inv_std * (dy - dbeta / m - x_hat * dgamma / m), on one buffer
+            gx = x_hat * (dgamma * (-1.0 / m))
+            gx -= dbeta * (1.0 / m)
+            gx += gy2
+            gx *= scale
+        elif need_x:
             gx = cuda.kernels().bn_backward(gy2, x_hat, scale, dbeta / m, dgamma / m)
         if need_x:
             gx = _from_channel_rows(gx, self.shape)
