@@ -143,8 +143,8 @@ class Conv2dFunction(Function):
             b = min(a + rows, oh)
             cols6[:, :, :, a:b] = windows[:, :, :, a:b]
             xp.matmul(w_mat, cols[:, a:b].reshape(ckk, -1), out=y[:, a:b].reshape(o, -1))
-        if bias is not None:
-            y += bias[:, None, None]
+            if bias is not None:
+                y[:, a:b] += bias[:, None, None]
         self.cols, self.weight, self.in_shape = cols, weight, (n, c, h, w)
         return _from_batch_last(y.reshape(o, oh, ow, n))
 
