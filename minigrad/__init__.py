@@ -11,7 +11,7 @@ from minigrad.creation import arange, empty, full, ones, ones_like, rand, randn,
 from minigrad.gradcheck import GradcheckError, gradcheck
 from minigrad.ops import (argmax, cat, exp, log, matmul, max, mean, relu, reshape, sigmoid, sqrt, stack, sum,
                           tanh, transpose)
-from minigrad.parallel import get_num_threads, set_num_threads
+from minigrad.threads import get_num_threads, set_num_threads
 from minigrad.random import get_rng_state, manual_seed, set_rng_state
 from minigrad.serialization import load, save
 from minigrad import nn, optim  # noqa: E402  (they build on the names above)
