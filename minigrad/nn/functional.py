@@ -25,9 +25,6 @@ def _pair(v, name):
 # its contiguous inner run. The elementwise ops keep the layout of their input
 # (NumPy's order='K'); an input in another layout is copied once.
 
-_CACHE_FLOATS = 1 << 17  # 512 KiB of float32: a block that stays in a core's L2 cache
-
-
 def _batch_last(x):
     """x (N, C, ...) as a C-contiguous (C, ..., N) array: a view when x is batch-last already, else a copy."""
     return get_array_module(x).ascontiguousarray(x.transpose(tuple(range(1, x.ndim)) + (0,)))
@@ -133,18 +130,10 @@ class Conv2dFunction(Function):
         c_s, h_s, w_s, n_s = xt.strides
         windows = xp.lib.stride_tricks.as_strided(                       # (C, kh, kw, OH, OW, N)
             xt, shape=(c, kh, kw, oh, ow, n), strides=(c_s, h_s, w_s, h_s * sh, w_s * sw, n_s))
-        ckk, w_mat = c * kh * kw, weight.reshape(o, -1)
-        cols = xp.empty((ckk, oh, ow * n), dtype=x.dtype)
-        y = xp.empty((o, oh, ow * n), dtype=xp.result_type(weight, x))
-        cols6 = cols.reshape(c, kh, kw, oh, ow, n)
-        # a block of output rows at a time: its windows are copied, then multiplied while still in cache
-        rows = oh if xp is not np else max(1, _CACHE_FLOATS // (ckk * ow * n))
-        for a in range(0, oh, rows):
-            b = min(a + rows, oh)
-            cols6[:, :, :, a:b] = windows[:, :, :, a:b]
-            xp.matmul(w_mat, cols[:, a:b].reshape(ckk, -1), out=y[:, a:b].reshape(o, -1))
-            if bias is not None:
-                y[:, a:b] += bias[:, None, None]
+        cols = xp.ascontiguousarray(windows).reshape(c * kh * kw, -1)
+        y = weight.reshape(o, -1) @ cols
+        if bias is not None:
+            y += bias[:, None]
         self.cols, self.weight, self.in_shape = cols, weight, (n, c, h, w)
         return _from_batch_last(y.reshape(o, oh, ow, n))
 
@@ -155,7 +144,7 @@ class Conv2dFunction(Function):
         (sh, sw), (ph, pw) = self.stride, self.padding
         oh, ow = gy.shape[2:]
         gy_mat = _batch_last(gy).reshape(o, -1)                          # (O, OH*OW*N)
-        cols = self.cols.reshape(self.cols.shape[0], -1)
+        cols = self.cols
         gx = gw = gb = None
         if self.needs_input_grad[0]:
             gcols = (self.weight.reshape(o, -1).T @ gy_mat).reshape(c, kh, kw, oh, ow, n)
