@@ -45,64 +45,67 @@ def is_grad_enabled():
     return getattr(_grad_state, "enabled", True)
 
 
-class set_grad_enabled:
-    """Turn graph recording on or off; works as a call, a context manager and a decorator."""
+class _GradMode:
+    """A context manager and decorator that sets grad mode to ``mode`` and restores it afterwards."""
 
-    def __init__(self, mode):
-        self.prev = is_grad_enabled()
-        self.mode = bool(mode)
-        _grad_state.enabled = self.mode
+    mode = True
+
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        return self(func) if callable(func) else self  # a bare @no_grad decorates directly
 
     def __enter__(self):
+        self.prev = is_grad_enabled()
+        _grad_state.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
         _grad_state.enabled = self.prev
         return False
 
-    def __call__(self, fn):
-        _grad_state.enabled = self.prev  # construction switched the mode; a decorator must not
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(self.mode):
-                return fn(*args, **kwargs)
-        return wrapper
-
-
-class no_grad(set_grad_enabled):
-    """Context manager / decorator: record no graph (outputs keep no reference to inputs)."""
-
-    def __new__(cls, func=None):
-        self = super().__new__(cls)
-        return self(func) if callable(func) else self  # bare @no_grad decorates directly
-
-    def __init__(self, func=None):
-        self.mode = False
-
-    def __enter__(self):
-        self.prev = is_grad_enabled()
-        _grad_state.enabled = False
-        return self
+    def _fresh(self):
+        return type(self)()
 
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with self._fresh():
                 return fn(*args, **kwargs)
         return wrapper
 
 
-class enable_grad(no_grad):
-    """Context manager / decorator: record the graph again inside a ``no_grad`` block."""
+class no_grad(_GradMode):
+    """Record no graph (outputs keep no reference to inputs): ``with no_grad():`` or ``@no_grad``."""
 
-    def __init__(self, func=None):
-        self.mode = True
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Record the graph again inside a ``no_grad`` block."""
+
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Turn graph recording on or off; works as a call, a context manager and a decorator."""
+
+    def __new__(cls, mode):
+        return object.__new__(cls)
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self.prev = is_grad_enabled()
+        _grad_state.enabled = self.mode  # a plain call takes effect at once
 
     def __enter__(self):
-        self.prev = is_grad_enabled()
-        _grad_state.enabled = True
         return self
+
+    def _fresh(self):
+        return set_grad_enabled(self.mode)
+
+    def __call__(self, fn):
+        _grad_state.enabled = self.prev  # used as a decorator: construction must not switch the mode
+        return super().__call__(fn)
 
 
 # ---------------------------------------------------------------------------
@@ -417,6 +420,15 @@ def _to_array(data, dtype, device):
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     return array
+
+
+def zero_grads(tensors, set_to_none=True):
+    """Reset the ``.grad`` of each tensor: to None (PyTorch's default), or to zeros in place."""
+    for t in tensors:
+        if set_to_none:
+            t.grad = None
+        elif t.grad is not None:
+            t.grad.zero_()
 
 
 def parse_to_args(args, dtype=None, device=None):

@@ -8,7 +8,7 @@ import copy
 import numpy as np
 
 from minigrad import backend, cuda
-from minigrad.core import Tensor
+from minigrad.core import Tensor, zero_grads
 
 
 class Optimizer:
@@ -33,11 +33,7 @@ class Optimizer:
         return [p for group in self.param_groups for p in group["params"]]
 
     def zero_grad(self, set_to_none=True):
-        for p in self._params():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.zero_()
+        zero_grads(self._params(), set_to_none)
 
     def step(self):
         for group in self.param_groups:

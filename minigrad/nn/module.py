@@ -11,7 +11,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.backend import Device
-from minigrad.core import Tensor, parse_to_args
+from minigrad.core import Tensor, parse_to_args, zero_grads
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # as PyTorch returns
@@ -149,11 +149,7 @@ class Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad=True):
         for p in self.parameters():
