@@ -490,19 +490,19 @@ def transpose(x, *axes):
     return Transpose(_shape_args(axes) or None)(x)
 
 
-def _raw_key(key):
-    """Replace tensors inside an index by their arrays."""
-    if isinstance(key, Tensor):
-        return key.data
+def _raw_key(key, xp):
+    """The index as arrays of ``xp`` (the indexed tensor's library): tensors, lists and arrays converted."""
     if isinstance(key, tuple):
-        return tuple(_raw_key(k) for k in key)
-    if isinstance(key, list):
-        return get_array_module(key[0] if key else None).asarray(key)
+        return tuple(_raw_key(k, xp) for k in key)
+    if isinstance(key, Tensor):
+        key = key.data
+    if isinstance(key, list) or hasattr(key, "__array_interface__") or hasattr(key, "__cuda_array_interface__"):
+        return xp.asarray(backend.to_numpy(key) if xp is np else key)
     return key
 
 
 def getitem(x, key):
-    return GetItem(_raw_key(key))(x)
+    return GetItem(_raw_key(key, get_array_module(x.data)))(x)
 
 
 def cat(tensors, axis=0):
