@@ -1,9 +1,13 @@
-"""Shared test setup: the ``gpu`` marker and seeding/grad-mode hygiene."""
+"""Shared test setup: the ``gpu`` marker, one BLAS thread, and seeding/grad-mode hygiene."""
 import numpy as np
 import pytest
 
 import minigrad
 from minigrad import backend
+
+# One BLAS thread: the tests' GEMMs are small, and on a machine busy with other work OpenBLAS's
+# spinning threads can make each of them many times slower (minigrad/threads.py).
+minigrad.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(config, items):
