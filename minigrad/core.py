@@ -124,6 +124,7 @@ class Function:
 
     def __call__(self, *inputs):
         tensors = _as_tensors(inputs, type(self).__name__)
+        self.check_inputs(*tensors)
         out = self.forward(*[t.data for t in tensors])
         needs = tuple(t.requires_grad for t in tensors)
         if is_grad_enabled() and any(needs):
@@ -133,6 +134,9 @@ class Function:
             result._ctx = self
             return result
         return Tensor._wrap(out)
+
+    def check_inputs(self, *tensors):
+        """Raise a clear error for inputs the op cannot take (shapes, ranks); none by default."""
 
     def forward(self, *arrays):
         raise NotImplementedError

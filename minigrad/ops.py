@@ -41,14 +41,12 @@ def _normalize_axes(axis, ndim):
 # Elementwise binary ops (NumPy broadcasting; backward reduces to each input's shape)
 
 class _Binary(Function):
-    def __call__(self, a, b):
-        a, b = _as_tensors((a, b), type(self).__name__)
+    def check_inputs(self, a, b):
         if a.shape != b.shape:
             try:
                 np.broadcast_shapes(a.shape, b.shape)
             except ValueError:
                 raise ValueError(f"{type(self).__name__}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
-        return super().__call__(a, b)
 
     def _shapes(self):
         return self.inputs[0].shape, self.inputs[1].shape
@@ -129,8 +127,7 @@ class MatMul(Function):
     right) and the added axis removed from y, as in NumPy.
     """
 
-    def __call__(self, a, b):
-        a, b = _as_tensors((a, b), "MatMul")
+    def check_inputs(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
         ka, kb = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
@@ -143,7 +140,6 @@ class MatMul(Function):
             np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
             raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast") from None
-        return super().__call__(a, b)
 
     def forward(self, a, b):
         self.a2 = a[None, :] if a.ndim == 1 else a
