@@ -149,7 +149,7 @@ class _BatchNormTorch(Module):
         if not self.training and self.track_running_stats:
             return F.FixedBatchNormFunction(self.running_mean.data, self.running_var.data, self.eps)(x, gamma, beta)
         m = x.numel() // x.shape[1]
-        if m < 2:
+        if m < 2 and self.training:  # the unbiased variance m/(m-1) needs two values
             raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of shape {x.shape}")
         fn = F.BatchNormFunction(self.eps)
         y = fn(x, gamma, beta)
