@@ -159,12 +159,9 @@ def _as_tensors(inputs, op_name):
     for x in inputs:
         if isinstance(x, Tensor):
             tensors.append(x)
-        elif ref is not None and isinstance(x, (int, float, bool)) and ref.dtype.kind == "f":
-            xp = backend.get_array_module(ref.data)
-            tensors.append(Tensor._wrap(xp.asarray(x, dtype=ref.dtype)))
         elif ref is not None and isinstance(x, (int, float, bool)):
             xp = backend.get_array_module(ref.data)
-            tensors.append(Tensor._wrap(xp.asarray(x)))
+            tensors.append(Tensor._wrap(xp.asarray(x, dtype=ref.dtype if ref.dtype.kind == "f" else None)))
         else:
             tensors.append(Tensor(x))
     if len(tensors) > 1:
@@ -285,8 +282,8 @@ class Tensor:
         """``to(device)``, ``to(dtype)`` or both; differentiable, returns self when nothing changes."""
         dtype, device = parse_to_args(args, dtype, device)
         out = self
-        if dtype is not None and _resolve_dtype(dtype) != self.dtype:
-            out = _ops.Cast(_resolve_dtype(dtype))(out)
+        if dtype is not None and dtype != self.dtype:
+            out = _ops.Cast(dtype)(out)
         if device is not None and Device(device) != self.device:
             out = _ops.ToDevice(Device(device))(out)
         return out

@@ -6,11 +6,13 @@ batches as they were trained (training-mode outputs), the test accuracy (eval
 mode, no graph), and the throughput in examples/second counted over the
 training steps only (as D2L does: the sum of per-batch step times).
 """
+import contextlib
 import math
 import time
 
 from minigrad import backend, nn
 from minigrad.core import no_grad
+from minigrad.creation import rand
 
 
 class NonFiniteLossError(RuntimeError):
@@ -25,25 +27,31 @@ def init_weights(net):
     return net.apply(init)
 
 
+@contextlib.contextmanager
+def _evaluating(net):
+    """Eval mode and no graph for the block; the module's mode is restored afterwards, even on error."""
+    was_training = net.training
+    net.eval()
+    try:
+        with no_grad():
+            yield
+    finally:
+        net.train(was_training)
+
+
 def summary(net, input_shape=(1, 1, 28, 28), device="cpu", file=None):
     """Print each layer's output shape for a random input, as the seed's loop does.
 
     Runs in eval mode without recording a graph, so the running statistics of
     BatchNorm layers are not touched; returns the list of (layer name, shape).
     """
-    from minigrad.creation import rand
-    was_training = net.training
-    net.eval()
     rows = []
-    try:
-        with no_grad():
-            X = rand(*input_shape, device=device)
-            for layer in net:
-                X = layer(X)
-                rows.append((type(layer).__name__, X.shape))
-                print(f"{type(layer).__name__} output shape:\t {X.shape}", file=file)
-    finally:
-        net.train(was_training)
+    with _evaluating(net):
+        X = rand(*input_shape, device=device)
+        for layer in net:
+            X = layer(X)
+            rows.append((type(layer).__name__, X.shape))
+            print(f"{type(layer).__name__} output shape:\t {X.shape}", file=file)
     return rows
 
 
@@ -54,16 +62,11 @@ def accuracy(logits, y):
 
 def evaluate_accuracy(net, data_iter):
     """Accuracy of ``net`` on ``data_iter`` in eval mode without a graph; the mode is restored."""
-    was_training = net.training
-    net.eval()
     correct, total = 0, 0
-    try:
-        with no_grad():
-            for X, y in data_iter:
-                correct += int(accuracy(net(X), y))
-                total += y.shape[0]
-    finally:
-        net.train(was_training)
+    with _evaluating(net):
+        for X, y in data_iter:
+            correct += int(accuracy(net(X), y))
+            total += y.shape[0]
     return correct / max(total, 1)
 
 
