@@ -119,7 +119,7 @@ keep_freed_memory()
 
 def get_array_module(x):
     """numpy or cupy, whichever holds ``x`` (an array, a Tensor, or anything else: numpy)."""
-    data = getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
+    data = getattr(x, "array", x) if not isinstance(x, np.ndarray) else x
     if _cupy is not None and isinstance(data, _cupy.ndarray):
         return _cupy
     return np

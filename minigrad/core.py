@@ -120,18 +120,30 @@ class Function:
     where ``self.needs_input_grad[i]`` is False. Anything the backward needs is
     stored on ``self`` during forward; it is freed after backward.
     Call an instance on tensors (or numbers) to apply it: ``Exp()(x)``.
+
+    Higher order: ``backward_graph(gy)`` is the same derivative built from
+    Functions on Tensors (``self.inputs``; ``gy`` a Tensor), so that the
+    result can be differentiated again. ``backward(create_graph=True)`` and
+    ``autograd.grad(..., create_graph=True)`` call it; an op without one raises.
     """
+
+    #: which saved values ``backward`` reads, for the version check (see ``_check_versions``):
+    #: all inputs and the output by default; ops whose backward reads neither turn these off
+    saves_inputs = True
+    saves_output = True
 
     def __call__(self, *inputs):
         tensors = _as_tensors(inputs, type(self).__name__)
         self.check_inputs(*tensors)
-        out = self.forward(*[t.data for t in tensors])
+        out = self.forward(*[t.array for t in tensors])
         needs = tuple(t.requires_grad for t in tensors)
         if is_grad_enabled() and any(needs):
             self.inputs = tensors
             self.needs_input_grad = needs
+            self.input_versions = tuple(t._vc[0] for t in tensors)
             result = Tensor._wrap(out, requires_grad=True)
             result._ctx = self
+            self.output_version = result._vc
             return result
         return Tensor._wrap(out)
 
@@ -143,6 +155,11 @@ class Function:
 
     def backward(self, gy):
         raise NotImplementedError
+
+    def backward_graph(self, gy):
+        raise RuntimeError(
+            f"{type(self).__name__}: differentiating its gradient again (create_graph=True) is not "
+            "implemented for this op")
 
     def release(self):
         """Drop the inputs and everything saved for backward."""
@@ -160,14 +177,14 @@ def _as_tensors(inputs, op_name):
         if isinstance(x, Tensor):
             tensors.append(x)
         elif ref is not None and isinstance(x, (int, float, bool)):
-            xp = backend.get_array_module(ref.data)
+            xp = backend.get_array_module(ref.array)
             tensors.append(Tensor._wrap(xp.asarray(x, dtype=ref.dtype if ref.dtype.kind == "f" else None)))
         else:
             tensors.append(Tensor(x))
     if len(tensors) > 1:
-        first = tensors[0].data
+        first = tensors[0].array
         for t in tensors[1:]:
-            if type(t.data) is not type(first) or (
+            if type(t.array) is not type(first) or (
                     type(first) is not np.ndarray and t.device != tensors[0].device):
                 raise RuntimeError(
                     f"{op_name}: expected all tensors on the same device, "
@@ -185,13 +202,20 @@ class Tensor:
     ``data`` (sharing a NumPy array when no conversion is asked for); use
     ``minigrad.tensor`` for a copy. Python numbers and lists become float32
     (integers int64), as in PyTorch; an array keeps its dtype.
+
+    ``t.array`` is the raw NumPy/CuPy array (what ops compute on). ``t.data``
+    is, as in PyTorch, a Tensor sharing that memory, cut from the graph.
+    Every in-place change (``add_``, ``+=``, ``t[i] = v``, an optimiser step)
+    bumps a version counter shared by all tensors viewing the same memory;
+    backward raises when a value saved for it was changed after it was saved.
     """
 
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__  # __eq__ is elementwise, so identity hashing is explicit
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
-        self.data = _to_array(data, _resolve_dtype(dtype), device)
+        self.array = _to_array(data, _resolve_dtype(dtype), device)
+        self._vc = [0]
         self.grad = None
         self._ctx = None
         self._retains_grad = False
@@ -200,30 +224,31 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, array, requires_grad=False):
-        """Wrap a raw array without checks (the ops' fast path)."""
+    def _wrap(cls, array, requires_grad=False, version=None):
+        """Wrap a raw array without checks (the ops' fast path); ``version``: a counter to share."""
         if isinstance(array, np.generic):  # NumPy gives scalars for 0-d results; a tensor holds an array
             array = np.asarray(array)
         t = cls.__new__(cls)
-        t.data, t.grad, t._ctx, t._retains_grad, t.requires_grad = array, None, None, False, requires_grad
+        t.array, t.grad, t._ctx, t._retains_grad, t.requires_grad = array, None, None, False, requires_grad
+        t._vc = [0] if version is None else version
         return t
 
     # -- attributes -----------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def device(self):
-        return backend.device_of(self.data)
+        return backend.device_of(self.array)
 
     @property
     def is_leaf(self):
@@ -233,11 +258,26 @@ class Tensor:
     def grad_fn(self):
         return self._ctx
 
+    @property
+    def data(self):
+        """This tensor's values as a new Tensor cut from the graph (same memory, same version counter)."""
+        return Tensor._wrap(self.array, version=self._vc)
+
+    @data.setter
+    def data(self, value):
+        """``t.data = other``: make ``t`` hold ``other``'s values (a Tensor or array of the same device)."""
+        self.array = value.array if isinstance(value, Tensor) else _to_array(value, None, self.device)
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has had."""
+        return self._vc[0]
+
     def size(self, dim=None):
         return self.shape if dim is None else self.shape[dim]
 
     def numel(self):
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self):
         if self.ndim == 0:
@@ -259,20 +299,20 @@ class Tensor:
 
     # -- conversion -----------------------------------------------------------
     def detach(self):
-        """The same data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        """The same data, cut from the graph (sharing the version counter, as in PyTorch)."""
+        return Tensor._wrap(self.array, version=self._vc)
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"only a one-element tensor converts to a Python number, got shape {self.shape}")
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self):
-        return backend.to_numpy(self.data).tolist()
+        return backend.to_numpy(self.array).tolist()
 
     def numpy(self):
         """A NumPy array (this tensor's own array on the CPU, a copy from the GPU)."""
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self.array)
 
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()
@@ -300,37 +340,80 @@ class Tensor:
     def double(self):
         return self.to(float64)
 
-    # -- in-place helpers (no graph) -------------------------------------------
-    def zero_(self):
-        self.data[...] = 0
+    # -- in-place changes (no graph; each bumps the version counter) -----------
+    def _modify(self, name, update):
+        """Apply ``update(array)`` in place after checking that autograd allows it here."""
+        if self.requires_grad and is_grad_enabled():
+            if self._ctx is None:
+                raise RuntimeError(
+                    f"{name}: a leaf tensor that requires grad cannot be changed in place while gradients "
+                    "are recorded; wrap the change in `with minigrad.no_grad():` or change `.data`")
+            raise RuntimeError(
+                f"{name}: in-place change of a tensor that is part of a graph (grad_fn={self._ctx!r}) "
+                "is not supported by minigrad; use the out-of-place form")
+        update(self.array)
+        self._vc[0] += 1
         return self
+
+    def _raw(self, other):
+        """``other`` as something NumPy/CuPy can combine with this tensor's array."""
+        if isinstance(other, Tensor):
+            if type(other.array) is not type(self.array) or other.device != self.device:
+                raise RuntimeError(f"expected both tensors on the same device, but found {self.device} and {other.device}")
+            return other.array
+        return other
+
+    def zero_(self):
+        return self._modify("zero_", lambda a: a.fill(0))
 
     def fill_(self, value):
-        self.data[...] = value
-        return self
+        value = value.item() if isinstance(value, Tensor) else value
+        return self._modify("fill_", lambda a: a.fill(value))
+
+    def copy_(self, src):
+        """Copy ``src``'s values (broadcast to this shape, cast to this dtype, moved to this device) into self."""
+        values = backend.to_device(src.array if isinstance(src, Tensor) else np.asarray(src), self.device)
+        return self._modify("copy_", lambda a: a.__setitem__(Ellipsis, values))
+
+    def add_(self, other, alpha=1):
+        o = self._raw(other)
+        return self._modify("add_", lambda a: a.__iadd__(o if alpha == 1 else o * alpha))
+
+    def sub_(self, other, alpha=1):
+        o = self._raw(other)
+        return self._modify("sub_", lambda a: a.__isub__(o if alpha == 1 else o * alpha))
+
+    def mul_(self, other):
+        o = self._raw(other)
+        return self._modify("mul_", lambda a: a.__imul__(o))
+
+    def div_(self, other):
+        o = self._raw(other)
+        return self._modify("div_", lambda a: a.__itruediv__(o))
+
+    def __iadd__(self, other): return self.add_(other)
+    def __isub__(self, other): return self.sub_(other)
+    def __imul__(self, other): return self.mul_(other)
+    def __itruediv__(self, other): return self.div_(other)
+
+    def __setitem__(self, key, value):
+        v = self._raw(value)
+        k = _ops._raw_key(key, backend.get_array_module(self.array))
+        self._modify("__setitem__", lambda a: a.__setitem__(k, v))
 
     # -- autograd -------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
-        ``grad`` is the upstream gradient (same shape as self); a one-element
+        ``gradient`` is the upstream gradient (same shape as self); a one-element
         tensor may omit it (it is 1). The graph is freed afterwards unless
-        ``retain_graph=True``.
+        ``retain_graph`` (default: ``create_graph``). With ``create_graph=True``
+        the gradients are themselves built as a graph (``.grad`` has a grad_fn),
+        so they can be differentiated again.
         """
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require grad and has no grad_fn")
-        xp = backend.get_array_module(self.data)
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() without a gradient works only for a one-element output; this tensor has "
-                    f"shape {self.shape}: pass backward(grad) with a gradient of that shape")
-            grad = xp.ones_like(self.data)
-        else:
-            grad = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=self.dtype)
-            if tuple(grad.shape) != self.shape:
-                raise ValueError(f"backward(): gradient of shape {tuple(grad.shape)} for a tensor of shape {self.shape}")
-        _run_backward(self, grad, retain_graph)
+        run_backward([self], [gradient], retain_graph, create_graph)
 
     # -- printing -------------------------------------------------------------
     def __repr__(self):
@@ -347,9 +430,9 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data)
+        return bool(self.array)
 
     def __float__(self):
         return float(self.item())
@@ -401,7 +484,7 @@ class Tensor:
 def _to_array(data, dtype, device):
     """The raw array for ``Tensor(data, dtype, device)``."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     xp_in = backend.get_array_module(data)
     if isinstance(data, (np.ndarray, np.generic)) or xp_in is not np:
         array = data
@@ -450,7 +533,7 @@ def parse_to_args(args, dtype=None, device=None):
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new tensor holding a copy of ``data``."""
     array = _to_array(data, _resolve_dtype(dtype), device)
-    if array is (data.data if isinstance(data, Tensor) else data):  # ndarray.data is a buffer, not the array
+    if array is (data.array if isinstance(data, Tensor) else data):
         array = array.copy()
     return Tensor(array, requires_grad=requires_grad)
 
@@ -458,13 +541,13 @@ def tensor(data, dtype=None, requires_grad=False, device=None):
 # ---------------------------------------------------------------------------
 # The backward engine
 
-def _topological_order(root):
-    """Tensors that need grad reachable from ``root``, every input before its users.
+def _topological_order(roots):
+    """Tensors that need grad reachable from ``roots``, every input before its users.
 
     An iterative depth-first post-order: deep graphs cannot hit the recursion limit.
     """
     order, visited = [], set()
-    stack = [(root, False)]
+    stack = [(root, False) for root in reversed(roots)]
     while stack:
         t, inputs_done = stack.pop()
         if inputs_done:
@@ -489,43 +572,119 @@ def _topological_order(root):
     return order
 
 
-def _run_backward(root, grad, retain_graph):
-    grads = {id(root): grad}
-    for t in reversed(_topological_order(root)):
-        g = grads.pop(id(t), None)
-        if g is None:
-            continue
-        if t._ctx is None or t._retains_grad:
-            _accumulate_grad(t, g)
-        fn = t._ctx
-        if fn is None:
-            continue
-        gxs = fn.backward(g)
-        if not isinstance(gxs, tuple):
-            gxs = (gxs,)
-        if len(gxs) != len(fn.inputs):
-            raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs")
-        for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
-            if not needed or gx is None:
-                continue
-            if tuple(gx.shape) != x.shape:
+def _root_grad(t, g, create_graph):
+    """The upstream gradient of output ``t``: ones for a one-element ``t`` without one; a Tensor when building a graph."""
+    xp = backend.get_array_module(t.array)
+    if g is None:
+        if t.array.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for one-element outputs; this tensor has shape {t.shape}: "
+                "pass a gradient of that shape")
+        g = xp.ones_like(t.array)
+    elif isinstance(g, Tensor):
+        if create_graph:
+            if g.shape != t.shape:
+                raise ValueError(f"gradient of shape {g.shape} for a tensor of shape {t.shape}")
+            return g
+        g = g.array
+    else:
+        g = xp.asarray(g, dtype=t.dtype)
+    if tuple(g.shape) != t.shape:
+        raise ValueError(f"gradient of shape {tuple(g.shape)} for a tensor of shape {t.shape}")
+    return Tensor._wrap(g) if create_graph else g
+
+
+def _check_versions(fn, create_graph):
+    """RuntimeError when a tensor saved for ``fn``'s backward was changed in place after it was saved."""
+    name = f"{type(fn).__name__}Backward"
+    if (fn.saves_inputs or create_graph):
+        for i, (x, v) in enumerate(zip(fn.inputs, fn.input_versions)):
+            if x._vc[0] != v:
                 raise RuntimeError(
-                    f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
-                    f"for an input of shape {x.shape}")
-            previous = grads.get(id(x))
-            grads[id(x)] = gx if previous is None else previous + gx
-        if not retain_graph:
-            fn.release()
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: input {i} of {name} (a tensor of shape {x.shape}, {x.dtype}) is at version "
+                    f"{x._vc[0]}; expected version {v} instead")
+    if fn.saves_output and fn.output_version[0] != 0:
+        raise RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"the output of {name} is at version {fn.output_version[0]}; expected version 0 instead")
 
 
-def _accumulate_grad(t, g):
+def run_backward(roots, root_grads, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
+    """The engine behind ``Tensor.backward`` and ``autograd.grad``.
+
+    Walks the graph from ``roots`` (tensors, with upstream gradients
+    ``root_grads``, None for ones) in reverse topological order, calling each
+    Function's backward once with its output's total gradient. Without
+    ``inputs`` the gradients are accumulated into the leaves' ``.grad``; with
+    ``inputs`` (tensors) they are returned, one per input, and no ``.grad``
+    changes. ``create_graph`` calls ``backward_graph`` (Tensors in, Tensors
+    out, recorded) instead of the raw-array ``backward``.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    grads = {}
+    for t, g in zip(roots, root_grads):
+        g = _root_grad(t, g, create_graph)
+        previous = grads.get(id(t))
+        grads[id(t)] = g if previous is None else previous + g
+    wanted = None if inputs is None else {id(t): None for t in inputs}
+    with set_grad_enabled(create_graph):
+        for t in reversed(_topological_order(roots)):
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if wanted is not None:
+                if id(t) in wanted:
+                    wanted[id(t)] = g
+            elif t._ctx is None or t._retains_grad:
+                _accumulate_grad(t, g, create_graph)
+            fn = t._ctx
+            if fn is None:
+                continue
+            _check_versions(fn, create_graph)
+            gxs = fn.backward_graph(g) if create_graph else fn.backward(g)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            if len(gxs) != len(fn.inputs):
+                raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs")
+            for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
+                if not needed or gx is None:
+                    continue
+                if tuple(gx.shape) != x.shape:
+                    raise RuntimeError(
+                        f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
+                        f"for an input of shape {x.shape}")
+                previous = grads.get(id(x))
+                grads[id(x)] = gx if previous is None else previous + gx
+            if not retain_graph:
+                fn.release()
+    if wanted is None:
+        return None
+    results = []
+    for i, t in enumerate(inputs):
+        g = wanted[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"input {i} (shape {t.shape}) was not used to compute the outputs (or does not require grad); "
+                "pass allow_unused=True to get None for it")
+        if g is not None and not create_graph:
+            g = Tensor._wrap(g.astype(t.dtype, copy=False))
+        results.append(g)
+    return tuple(results)
+
+
+def _accumulate_grad(t, g, create_graph=False):
+    if create_graph:  # keep the graph: .grad is a tensor with a grad_fn
+        t.grad = g if t.grad is None else t.grad + g
+        return
     if g.dtype != t.dtype:
         g = g.astype(t.dtype)
     if t.grad is None:
         # copy: the array may be shared with another gradient (Add passes gy to both sides)
         t.grad = Tensor._wrap(g.copy())
     else:
-        t.grad.data += g
+        t.grad.array += g
 
 
 from minigrad import ops as _ops  # noqa: E402  (ops builds on Function and Tensor above)

@@ -44,7 +44,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
 
     def objective():
         # grad mode stays as the caller set it: some functions (the seed's batch_norm) switch on it
-        return float(sum(float((y.data * u).sum()) for y, u in zip(outputs(), upstream)))
+        return float(sum(float((y.array * u).sum()) for y, u in zip(outputs(), upstream)))
 
     saved_grads = [inputs[i].grad for i in checked]
     for i in checked:
@@ -52,13 +52,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     differentiable = [(y, u) for y, u in zip(first, upstream) if y.requires_grad]
     for k, (y, u) in enumerate(differentiable):
         y.backward(u, retain_graph=k < len(differentiable) - 1)
-    analytic = [backend.to_numpy(inputs[i].grad.data) if inputs[i].grad is not None
+    analytic = [backend.to_numpy(inputs[i].grad.array) if inputs[i].grad is not None
                 else np.zeros(inputs[i].shape) for i in checked]
     for i, g in zip(checked, saved_grads):
         inputs[i].grad = g
 
     for i, a in zip(checked, analytic):
-        data = inputs[i].data
+        data = inputs[i].array
         numerical = np.zeros(data.shape)
         for idx in np.ndindex(*data.shape):
             orig = data[idx].item()

@@ -491,14 +491,14 @@ def _raw_key(key, xp):
     if isinstance(key, tuple):
         return tuple(_raw_key(k, xp) for k in key)
     if isinstance(key, Tensor):
-        key = key.data
+        key = key.array
     if isinstance(key, list) or hasattr(key, "__array_interface__") or hasattr(key, "__cuda_array_interface__"):
         return xp.asarray(backend.to_numpy(key) if xp is np else key)
     return key
 
 
 def getitem(x, key):
-    return GetItem(_raw_key(key, get_array_module(x.data)))(x)
+    return GetItem(_raw_key(key, get_array_module(x.array)))(x)
 
 
 def cat(tensors, axis=0):
@@ -516,11 +516,11 @@ def compare(name, a, b):
     if b is None and name in ("equal", "not_equal"):
         return name == "not_equal"
     a, b = _as_tensors((a, b), name)
-    xp = get_array_module(a.data)
-    return Tensor._wrap(getattr(xp, name)(a.data, b.data))
+    xp = get_array_module(a.array)
+    return Tensor._wrap(getattr(xp, name)(a.array, b.array))
 
 
 def argmax(x, axis=None):
     """Index of the largest element (no gradient)."""
-    return Tensor._wrap(get_array_module(x.data).asarray(x.data.argmax(axis=axis)))
+    return Tensor._wrap(get_array_module(x.array).asarray(x.array.argmax(axis=axis)))
 

@@ -39,7 +39,8 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    self._update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
+                    self._update(p, p.grad.array, self.state.setdefault(id(p), {}), group)
+                    p._vc[0] += 1  # an in-place change: a graph that saved p can no longer be differentiated
 
     def _update(self, p, g, state, group):
         raise NotImplementedError
@@ -81,7 +82,7 @@ class SGD(Optimizer):
 
     def _update(self, p, g, state, group):
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+            g = g + group["weight_decay"] * p.array
         if group["momentum"]:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -91,9 +92,9 @@ class SGD(Optimizer):
                 buf += g
             g = g + group["momentum"] * buf if group["nesterov"] else buf
         if backend.get_array_module(g) is np:
-            p.data -= group["lr"] * g
+            p.array -= group["lr"] * g
         else:
-            cuda.kernels().sgd(g, group["lr"], p.data)
+            cuda.kernels().sgd(g, group["lr"], p.array)
 
 
 class Adam(Optimizer):
@@ -108,11 +109,11 @@ class Adam(Optimizer):
         xp = backend.get_array_module(g)
         b1, b2 = group["betas"]
         if group["weight_decay"]:
-            g = g + group["weight_decay"] * p.data
+            g = g + group["weight_decay"] * p.array
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros_like(p.array)
+            state["exp_avg_sq"] = xp.zeros_like(p.array)
         state["step"] += 1
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= b1
@@ -121,4 +122,4 @@ class Adam(Optimizer):
         v += (1 - b2) * g * g
         step_size = group["lr"] / (1 - b1 ** state["step"])
         denom = xp.sqrt(v / (1 - b2 ** state["step"])) + group["eps"]
-        p.data -= step_size * m / denom
+        p.array -= step_size * m / denom

@@ -23,7 +23,7 @@ def _encode(obj, arrays, where):
         return obj.item()
     if isinstance(obj, Tensor) or hasattr(obj, "__array_interface__") or hasattr(obj, "__cuda_array_interface__"):
         key = f"a{len(arrays)}"
-        arrays[key] = backend.to_numpy(obj.data if isinstance(obj, Tensor) else obj)
+        arrays[key] = backend.to_numpy(obj.array if isinstance(obj, Tensor) else obj)
         return {"__tensor__" if isinstance(obj, Tensor) else "__array__": key}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj

@@ -57,7 +57,7 @@ def summary(net, input_shape=(1, 1, 28, 28), device="cpu", file=None):
 
 def accuracy(logits, y):
     """Number of correct predictions, as a device array (no host sync)."""
-    return (logits.data.argmax(axis=1) == y.data).sum()
+    return (logits.array.argmax(axis=1) == y.array).sum()
 
 
 def evaluate_accuracy(net, data_iter):
@@ -93,9 +93,9 @@ def train_epoch(net, train_iter, loss_fn, optimizer, progress=None, log_every=10
     for i, (X, y) in enumerate(train_iter, 1):
         start = time.perf_counter()
         loss, logits = train_step(net, X, y, loss_fn, optimizer)
-        loss_sum = loss_sum + loss.data * y.shape[0]
+        loss_sum = loss_sum + loss.array * y.shape[0]
         correct = correct + accuracy(logits, y)
-        backend.synchronize(loss.data)
+        backend.synchronize(loss.array)
         step_time += time.perf_counter() - start
         examples += y.shape[0]
         if i % log_every == 0 or i == len(train_iter):

@@ -52,7 +52,7 @@ def minigrad_stepper(model, batch_size, device, lr):
 
     def step():
         loss, _ = train_step(net, X, Y, loss_fn, opt)
-        backend.synchronize(loss.data)
+        backend.synchronize(loss.array)
         return loss
     return step, net, (X, Y, loss_fn, opt)
 
@@ -85,7 +85,7 @@ def profile_minigrad(model, batch_size, device, lr, steps):
         for name, layer in zip(names, net):
             start = time.perf_counter()
             h = layer(h)
-            backend.synchronize(h.data)
+            backend.synchronize(h.array)
             fwd[name].append(time.perf_counter() - start)
             timed_backward(h.grad_fn, name)
         start = time.perf_counter()
@@ -95,7 +95,7 @@ def profile_minigrad(model, batch_size, device, lr, steps):
         loss.backward()
         start = time.perf_counter()
         opt.step()
-        backend.synchronize(loss.data)
+        backend.synchronize(loss.array)
         fwd["   sgd step"].append(time.perf_counter() - start)
         totals.append(time.perf_counter() - begin)
 
@@ -130,7 +130,7 @@ def torch_stepper(model, batch_size, device, lr):
             X_hat = (X - mean) / torch.sqrt(var + eps)
             moving_mean = momentum * moving_mean + (1.0 - momentum) * mean
             moving_var = momentum * moving_var + (1.0 - momentum) * var
-        return gamma * X_hat + beta, moving_mean.data, moving_var.data
+        return gamma * X_hat + beta, moving_mean.array, moving_var.array
 
     class BatchNorm(tnn.Module):
         def __init__(self, num_features, num_dims):

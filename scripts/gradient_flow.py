@@ -69,10 +69,10 @@ def train_run(model, lr, args):
         net.train()
         for X, y in train_iter:
             loss, _ = train_step(net, X, y, loss_fn, optimizer)
-            rec["loss"].append(float(loss.data))
+            rec["loss"].append(float(loss.array))
             for k, layer in layers.items():
-                rec["grad_norm"][k].append(float(np.linalg.norm(layer.weight.grad.data)))
-                rec["weight_norm"][k].append(float(np.linalg.norm(layer.weight.data)))
+                rec["grad_norm"][k].append(float(np.linalg.norm(layer.weight.grad.array)))
+                rec["weight_norm"][k].append(float(np.linalg.norm(layer.weight.array)))
             if not math.isfinite(rec["loss"][-1]):
                 rec["diverged_at_step"] = len(rec["loss"])
                 print(f"{rec['name']}: loss {rec['loss'][-1]} at step {len(rec['loss'])}; stopping this run")

@@ -145,15 +145,15 @@ def test_zero_dimensional_results_are_tensors_of_arrays():
     # NumPy returns scalars (not 0-d arrays) for full reductions and 0-d arithmetic
     x = leaf(np.arange(6.0).reshape(2, 3))
     total = x.sum(axis=(0, 1))
-    assert isinstance(total.data, np.ndarray) and total.shape == ()
+    assert isinstance(total.array, np.ndarray) and total.shape == ()
     (total * x).sum().backward()  # a 0-d result combines with other tensors
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 30.0))  # total + sum(x)
     z = leaf(1.5)
     (z * 2.0 + z * 3.0).backward()
-    assert isinstance(z.grad.data, np.ndarray) and z.grad.item() == 5.0
+    assert isinstance(z.grad.array, np.ndarray) and z.grad.item() == 5.0
     z.grad.zero_()
     assert z.grad.item() == 0.0
-    assert isinstance((minigrad.tensor(1.0) < minigrad.tensor(2.0)).data, np.ndarray)
+    assert isinstance((minigrad.tensor(1.0) < minigrad.tensor(2.0)).array, np.ndarray)
 
 
 def test_max_shares_gradient_between_ties():
@@ -201,7 +201,7 @@ def test_leaf_grad_does_not_alias_other_gradients():
     # Add hands the same upstream array to both inputs; the stored grads must be independent
     x, y = leaf([1.0]), leaf([2.0])
     (x + y).sum().backward()
-    x.grad.data += 100.0
+    x.grad.array += 100.0
     assert y.grad.numpy().tolist() == [1.0]
 
 

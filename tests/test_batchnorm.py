@@ -148,10 +148,10 @@ def test_hand_derived_backward_equals_composed_through_modules(shape):
     upstream = rng.standard_normal(shape)
     seed_bn = nn.BatchNorm(shape[1], num_dims=len(shape)).double()
     torch_bn = (nn.BatchNorm1d if len(shape) == 2 else nn.BatchNorm2d)(shape[1]).double()
-    seed_bn.gamma.data[...] = gamma
-    seed_bn.beta.data[...] = beta
-    torch_bn.weight.data[...] = gamma.reshape(-1)
-    torch_bn.bias.data[...] = beta.reshape(-1)
+    seed_bn.gamma.array[...] = gamma
+    seed_bn.beta.array[...] = beta
+    torch_bn.weight.array[...] = gamma.reshape(-1)
+    torch_bn.bias.array[...] = beta.reshape(-1)
     X0, X1, X2 = t64(x), t64(x), t64(x)
     seed_bn(X0).backward(upstream)
     torch_bn(X1).backward(upstream)
@@ -199,8 +199,8 @@ def module_dtype(module):
 def randomise_affine(module, seed=6):
     rng = np.random.default_rng(seed)
     scale, shift = module.parameters()  # gamma / weight, then beta / bias
-    scale.data[...] = rng.uniform(0.5, 1.5, scale.shape)
-    shift.data[...] = rng.standard_normal(shift.shape)
+    scale.array[...] = rng.uniform(0.5, 1.5, scale.shape)
+    shift.array[...] = rng.standard_normal(shift.shape)
     return module
 
 
@@ -345,7 +345,7 @@ def test_torch_batchnorm_train_mode_under_no_grad_uses_batch_stats():
 def test_seed_batchnorm_single_example_does_not_crash():
     """The seed's shape-printing run puts one example through BatchNorm(120, 2): var = 0, so x_hat = 0 and Y = beta."""
     bn = nn.BatchNorm(4, num_dims=2)
-    bn.beta.data[...] = np.array([[1.0, 2.0, 3.0, 4.0]])
+    bn.beta.array[...] = np.array([[1.0, 2.0, 3.0, 4.0]])
     y = bn(minigrad.tensor(np.array([[5.0, -1.0, 2.0, 7.0]], dtype=np.float32)))
     assert y.shape == (1, 4)
     np.testing.assert_allclose(y.numpy(), [[1.0, 2.0, 3.0, 4.0]])

@@ -225,7 +225,7 @@ def test_download_rejects_corrupt_copy(fake_dataset, tmp_path, monkeypatch):
 
 def epoch_ids(loader):
     """The example indices of each batch of one epoch (images made by numbered_images)."""
-    return [np.rint(X.data[:, 0, 0, 0] * 255).astype(int) for X, _ in loader]
+    return [np.rint(X.array[:, 0, 0, 0] * 255).astype(int) for X, _ in loader]
 
 
 def test_loader_batches(monkeypatch):
@@ -237,11 +237,11 @@ def test_loader_batches(monkeypatch):
     for X, y in batches:
         assert isinstance(X, minigrad.Tensor) and X.dtype == np.float32 and y.dtype == np.int64
         assert str(X.device) == "cpu" and str(y.device) == "cpu"
-    X = np.concatenate([X.data for X, _ in batches])
+    X = np.concatenate([X.array for X, _ in batches])
     np.testing.assert_array_equal(X, images[:, None] / np.float32(255))
-    np.testing.assert_array_equal(np.concatenate([y.data for _, y in batches]), labels)
+    np.testing.assert_array_equal(np.concatenate([y.array for _, y in batches]), labels)
     full = DataLoader(np.array([[[0, 255]]], np.uint8), np.array([1]), 1)
-    np.testing.assert_array_equal(next(iter(full))[0].data, [[[[0.0, 1.0]]]])
+    np.testing.assert_array_equal(next(iter(full))[0].array, [[[[0.0, 1.0]]]])
     assert len(DataLoader(np.zeros((60000, 1, 1), np.uint8), np.zeros(60000, int), 256)) == 235
 
 
@@ -252,7 +252,7 @@ def test_loader_shuffle_sees_every_example_once():
         assert [len(b) for b in ids] == [5, 5, 5, 5, 3]
         assert sorted(np.concatenate(ids)) == list(range(23))
         for X, y in loader:  # labels travel with their images
-            np.testing.assert_array_equal(np.rint(X.data[:, 0, 0, 0] * 255), y.data)
+            np.testing.assert_array_equal(np.rint(X.array[:, 0, 0, 0] * 255), y.array)
     assert loader.epoch == 4
 
 
@@ -309,8 +309,8 @@ def test_loader_cuda_device():
     X, y = next(iter(DataLoader(images, labels, 2, device="cuda", resize=7)))
     assert str(X.device) == "cuda:0" and str(y.device) == "cuda:0"
     ref, _ = next(iter(DataLoader(images, labels, 2, resize=7)))
-    np.testing.assert_array_equal(backend.to_numpy(X.data), ref.data)
-    np.testing.assert_array_equal(backend.to_numpy(y.data), [0, 1])
+    np.testing.assert_array_equal(backend.to_numpy(X.array), ref.array)
+    np.testing.assert_array_equal(backend.to_numpy(y.array), [0, 1])
 
 
 # -- resize --------------------------------------------------------------------------------------------
@@ -340,7 +340,7 @@ def test_loader_resize():
     loader = DataLoader(images, np.arange(5), 3, resize=64)
     X, y = next(iter(loader))
     assert X.shape == (3, 1, 64, 64) and X.dtype == np.float32
-    np.testing.assert_allclose(X.data, np.arange(3)[:, None, None, None] / 255 * np.ones((1, 1, 64, 64)), atol=1e-6)
+    np.testing.assert_allclose(X.array, np.arange(3)[:, None, None, None] / 255 * np.ones((1, 1, 64, 64)), atol=1e-6)
 
 
 # -- load_fashion_mnist --------------------------------------------------------------------------------
@@ -352,8 +352,8 @@ def test_load_fashion_mnist(fake_dataset):
     assert train_iter.shuffle and not test_iter.shuffle
     X, y = next(iter(test_iter))
     assert X.shape == (4, 1, 32, 32)
-    np.testing.assert_array_equal(y.data, arrays["test"][1][:4])
-    labels = np.concatenate([y.data for _, y in train_iter])
+    np.testing.assert_array_equal(y.array, arrays["test"][1][:4])
+    labels = np.concatenate([y.array for _, y in train_iter])
     order = np.random.default_rng(5).permutation(10)
     np.testing.assert_array_equal(labels, arrays["train"][1][order])
     train_iter, _ = data.load_fashion_mnist(256, root=folder, limit_train=3)
@@ -379,4 +379,4 @@ def test_real_fashion_mnist():
     loader = DataLoader(train_images, train_labels, 256, shuffle=True, seed=0)
     assert len(loader) == 235
     X, y = next(iter(loader))
-    assert X.shape == (256, 1, 28, 28) and 0.0 <= X.data.min() and X.data.max() <= 1.0
+    assert X.shape == (256, 1, 28, 28) and 0.0 <= X.array.min() and X.array.max() <= 1.0

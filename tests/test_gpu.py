@@ -67,9 +67,9 @@ def test_ops_return_device_arrays():
     import cupy
     x = minigrad.randn(2, 1, 8, 8, device="cuda", requires_grad=True)
     y = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Sigmoid()).to("cuda")(x)
-    assert isinstance(y.data, cupy.ndarray) and y.device == "cuda:0"
+    assert isinstance(y.array, cupy.ndarray) and y.device == "cuda:0"
     y.sum().backward()
-    assert isinstance(x.grad.data, cupy.ndarray)
+    assert isinstance(x.grad.array, cupy.ndarray)
 
 
 def test_mixing_devices_names_both():

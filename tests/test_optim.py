@@ -162,7 +162,7 @@ def test_state_dict_round_trip_continues_identically(make_opt, through_file, tmp
 
     params2 = make_params(99)  # other values, then the checkpointed ones
     for p2, p1 in zip(params2, params1):
-        p2.data[...] = p1.data
+        p2.array[...] = p1.array
     opt2 = make_opt(params2)
     opt2.load_state_dict(sd)
     assert opt2.param_groups[0]["lr"] == opt1.param_groups[0]["lr"]

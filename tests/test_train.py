@@ -109,7 +109,7 @@ def batch(n, seed=0):
 
 
 def state_arrays(net):
-    return {k: np.array(v.data, copy=True) for k, v in net.state_dict().items()}
+    return {k: np.array(v.array, copy=True) for k, v in net.state_dict().items()}
 
 
 def load_script():
@@ -142,7 +142,7 @@ def run_script(args, cwd, timeout=180):
 
 
 def model_weights(path):
-    return {k: np.asarray(v.data) for k, v in minigrad.load(path)["model"].items()}
+    return {k: np.asarray(v.array) for k, v in minigrad.load(path)["model"].items()}
 
 
 # -- init_weights ----------------------------------------------------------------------------------------
@@ -157,21 +157,21 @@ def test_init_weights_xavier_uniform_on_linear_and_conv_only(rng):
     layers = list(net)
     assert [i for i, m in enumerate(layers) if isinstance(m, (nn.Linear, nn.Conv2d))] == sorted(expected)
     for i, bound in expected.items():
-        w = np.asarray(layers[i].weight.data, np.float64)
+        w = np.asarray(layers[i].weight.array, np.float64)
         assert np.abs(w).max() <= bound + 1e-7, i
         assert np.abs(w).max() > 0.9 * bound, i  # fills the interval (1 - 0.1)^150 chance to miss, at least
         assert not np.array_equal(w, before[f"{i}.weight"]), i
         if w.size >= 10000:  # the two large Linear layers: a uniform's std and a zero mean (5 sigma)
             assert w.std() == pytest.approx(bound / math.sqrt(3), rel=0.025)
             assert abs(w.mean()) < 5 * bound / math.sqrt(3 * w.size)
-        np.testing.assert_array_equal(layers[i].bias.data, before[f"{i}.bias"])  # biases keep their init
+        np.testing.assert_array_equal(layers[i].bias.array, before[f"{i}.bias"])  # biases keep their init
     after = state_arrays(net)
     for key in before:
         if not key.endswith("weight") or not isinstance(layers[int(key.split(".")[0])], (nn.Linear, nn.Conv2d)):
             np.testing.assert_array_equal(after[key], before[key], err_msg=key)  # BatchNorm gamma/beta/moving_*
     bn = layers[1]
-    np.testing.assert_array_equal(bn.gamma.data, np.ones((1, 6, 1, 1)))
-    np.testing.assert_array_equal(bn.beta.data, np.zeros((1, 6, 1, 1)))
+    np.testing.assert_array_equal(bn.gamma.array, np.ones((1, 6, 1, 1)))
+    np.testing.assert_array_equal(bn.beta.array, np.zeros((1, 6, 1, 1)))
 
 
 def test_init_weights_leaves_torch_style_batchnorm_alone(rng):
@@ -219,7 +219,7 @@ def test_train_step_lowers_the_loss_on_a_fixed_batch(rng, model):
     X, y = batch(64)
     losses = []
     for step in range(8):
-        params = [np.array(p.data, copy=True) for p in net.parameters()]
+        params = [np.array(p.array, copy=True) for p in net.parameters()]
         twin = MODELS[model]()  # the same weights: its fresh gradient is what this step must apply
         twin.load_state_dict(net.state_dict())
         nn.CrossEntropyLoss()(twin(X), y).backward()
@@ -228,8 +228,8 @@ def test_train_step_lowers_the_loss_on_a_fixed_batch(rng, model):
         losses.append(float(loss.item()))
         for p, q, old in zip(net.parameters(), twin.parameters(), params):
             # this batch's gradient alone (none left over from the step before), applied once
-            np.testing.assert_allclose(p.grad.data, q.grad.data, rtol=1e-4, atol=1e-6)
-            np.testing.assert_allclose(p.data, old - lr * np.asarray(p.grad.data), rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(p.grad.array, q.grad.array, rtol=1e-4, atol=1e-6)
+            np.testing.assert_allclose(p.array, old - lr * np.asarray(p.grad.array), rtol=1e-6, atol=1e-7)
     assert all(math.isfinite(v) for v in losses)
     assert losses[0] > 2.0  # about ln 10 at the start
     assert losses[-1] < 0.6 * losses[0], losses
@@ -246,7 +246,7 @@ class Recorder:
 
     def __call__(self, logits, y):
         loss = self.loss_fn(logits, y)
-        hits = int((np.asarray(logits.data).argmax(1) == np.asarray(y.data)).sum())
+        hits = int((np.asarray(logits.array).argmax(1) == np.asarray(y.array)).sum())
         self.rows.append((float(loss.item()), y.shape[0], hits))
         return loss
 
@@ -304,7 +304,7 @@ def test_train_epoch_raises_on_nan_weights(rng, log_every, batch_no):
     loader = DataLoader(images, labels, batch_size=32)
     net = init_weights(lenet_bn_scratch())
     for p in net.parameters():
-        p.data[...] = np.nan
+        p.array[...] = np.nan
     with pytest.raises(NonFiniteLossError) as err:
         train_epoch(net, loader, nn.CrossEntropyLoss(), minigrad.optim.SGD(net.parameters(), lr=0.1),
                     log_every=log_every)
@@ -340,22 +340,22 @@ class Probe(nn.Module):
 @pytest.mark.parametrize("training", [True, False])
 def test_evaluate_accuracy_by_hand_in_eval_mode_without_graph(training):
     linear, bn, probe = nn.Linear(2, 3), nn.BatchNorm1d(3), Probe()
-    linear.weight.data[...] = np.array([[1, 0], [0, 1], [-1, -1]], np.float32)
-    linear.bias.data[...] = 0
+    linear.weight.array[...] = np.array([[1, 0], [0, 1], [-1, -1]], np.float32)
+    linear.bias.array[...] = 0
     net = nn.Sequential(linear, bn, probe)
     net.train(training)
     # scores x0, x1, -x0-x1: predictions 0, 1, 2 | 1 against labels 0, 1, 1 | 0: 2 of 4 right
     # (the mean of the per-batch accuracies would be 1/3)
     data = [(minigrad.tensor([[2.0, 1.0], [0.0, 3.0], [-1.0, -2.0]]), minigrad.tensor([0, 1, 1])),
             (minigrad.tensor([[1.0, 2.0]]), minigrad.tensor([0]))]
-    running = np.array(bn.running_mean.data, copy=True), np.array(bn.running_var.data, copy=True)
+    running = np.array(bn.running_mean.array, copy=True), np.array(bn.running_var.array, copy=True)
     acc = evaluate_accuracy(net, data)
     assert acc == 0.5
     assert probe.seen == [(False, None, False, False)] * 2
     assert net.training is training and all(m.training is training for m in net)
     assert is_grad_enabled()
-    np.testing.assert_array_equal(bn.running_mean.data, running[0])
-    np.testing.assert_array_equal(bn.running_var.data, running[1])
+    np.testing.assert_array_equal(bn.running_mean.array, running[0])
+    np.testing.assert_array_equal(bn.running_var.array, running[1])
     assert all(p.grad is None for p in net.parameters())
 
 

@@ -382,12 +382,12 @@ def batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0.9, 
     statistics updated as ``moving = momentum * moving + (1 - momentum) * batch``.
     Inference: normalise with the moving statistics and return them unchanged.
     """
-    gamma_size = gamma.data.size if isinstance(gamma, Tensor) else np.size(gamma)
+    gamma_size = gamma.array.size if isinstance(gamma, Tensor) else np.size(gamma)
     check_batch_norm_input(X, gamma_size, (2, 4), "batch_norm")
     if training is None:
         training = is_grad_enabled()
-    mm = moving_mean.data if isinstance(moving_mean, Tensor) else moving_mean
-    mv = moving_var.data if isinstance(moving_var, Tensor) else moving_var
+    mm = moving_mean.array if isinstance(moving_mean, Tensor) else moving_mean
+    mv = moving_var.array if isinstance(moving_var, Tensor) else moving_var
     if not training:
         return FixedBatchNormFunction(mm, mv, eps)(X, gamma, beta), moving_mean, moving_var
     fn = BatchNormFunction(eps)
@@ -462,7 +462,7 @@ class CrossEntropyFunction(Function):
 
 def cross_entropy(logits, target):
     """Mean cross-entropy loss of logits (N, K) against class indices (N,)."""
-    t = target.data if isinstance(target, Tensor) else get_array_module(logits.data).asarray(target)
+    t = target.array if isinstance(target, Tensor) else get_array_module(logits.array).asarray(target)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: expected logits of shape (N, K), got {logits.shape}")
     if t.dtype.kind not in "iu":

@@ -1,14 +1,13 @@
 """In-place parameter initialisers (``torch.nn.init``), drawing from minigrad's generator."""
 import math
 
-from minigrad import backend, random
+from minigrad import random
 from minigrad.core import no_grad
 
 
 def _fill(tensor, values):
-    with no_grad():
-        tensor.data[...] = backend.to_device(values, tensor.device).astype(tensor.dtype, copy=False)
-    return tensor
+    with no_grad():  # as in PyTorch: initialisers change parameters in place, outside the graph
+        return tensor.copy_(values)
 
 
 def _fans(tensor):
@@ -27,16 +26,17 @@ def normal_(tensor, mean=0.0, std=1.0):
     return _fill(tensor, random.default_generator().normal(mean, std, tensor.shape))
 
 
+@no_grad()
 def constant_(tensor, value):
     return tensor.fill_(value)
 
 
 def zeros_(tensor):
-    return tensor.zero_()
+    return constant_(tensor, 0.0)
 
 
 def ones_(tensor):
-    return tensor.fill_(1.0)
+    return constant_(tensor, 1.0)
 
 
 def xavier_uniform_(tensor, gain=1.0):

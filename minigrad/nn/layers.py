@@ -147,7 +147,7 @@ class _BatchNormTorch(Module):
         F.check_batch_norm_input(x, self.num_features, self.ndims, name)
         gamma, beta = (self.weight, self.bias) if self.affine else (self.unit_scale, self.zero_shift)
         if not self.training and self.track_running_stats:
-            return F.FixedBatchNormFunction(self.running_mean.data, self.running_var.data, self.eps)(x, gamma, beta)
+            return F.FixedBatchNormFunction(self.running_mean.array, self.running_var.array, self.eps)(x, gamma, beta)
         m = x.numel() // x.shape[1]
         if m < 2 and self.training:  # the unbiased variance m/(m-1) needs two values
             raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of shape {x.shape}")
@@ -155,12 +155,12 @@ class _BatchNormTorch(Module):
         y = fn(x, gamma, beta)
         if self.training and self.track_running_stats:
             with no_grad():
-                self.num_batches_tracked.data += 1
-                f = 1.0 / float(self.num_batches_tracked.data) if self.momentum is None else self.momentum
-                self.running_mean.data *= 1.0 - f
-                self.running_mean.data += f * fn.mean
-                self.running_var.data *= 1.0 - f
-                self.running_var.data += (f * m / (m - 1)) * fn.var
+                self.num_batches_tracked.array += 1
+                f = 1.0 / float(self.num_batches_tracked.array) if self.momentum is None else self.momentum
+                self.running_mean.array *= 1.0 - f
+                self.running_mean.array += f * fn.mean
+                self.running_var.array *= 1.0 - f
+                self.running_var.array += (f * m / (m - 1)) * fn.var
         return y
 
     def extra_repr(self):

@@ -21,7 +21,7 @@ class Parameter(Tensor):
     """A tensor that a Module registers as trainable (requires_grad=True)."""
 
     def __init__(self, data, requires_grad=True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -162,14 +162,14 @@ class Module:
         device = None if device is None else Device(device)
 
         def convert(t, floating_only):
-            array = t.data
+            array = t.array
             if device is not None:
                 array = backend.to_device(array, device)
             if dtype is not None and (array.dtype.kind == "f" or not floating_only):
                 array = array.astype(dtype, copy=False)
-            t.data = array
+            t.array = array
             if t.grad is not None:
-                t.grad = Tensor._wrap(backend.to_device(t.grad.data, backend.device_of(array)).astype(array.dtype))
+                t.grad = Tensor._wrap(backend.to_device(t.grad.array, backend.device_of(array)).astype(array.dtype))
 
         for t in list(self.parameters()) + list(self.buffers()):
             convert(t, floating_only=True)
@@ -219,7 +219,7 @@ class Module:
             errors.append("unexpected keys: " + ", ".join(unexpected))
         for key, value in state_dict.items():
             if key in targets:
-                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                array = value.array if isinstance(value, Tensor) else np.asarray(value)
                 if tuple(array.shape) != targets[key].shape:
                     errors.append(f"{key}: expected shape {targets[key].shape}, got {tuple(array.shape)}")
         if errors:
@@ -227,8 +227,8 @@ class Module:
         for key, value in state_dict.items():
             if key in targets:
                 target = targets[key]
-                array = value.data if isinstance(value, Tensor) else np.asarray(value)
-                target.data[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
+                array = value.array if isinstance(value, Tensor) else np.asarray(value)
+                target.array[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
 
     # -- calling and printing -----------------------------------------------------

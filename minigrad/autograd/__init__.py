@@ -1,0 +1,33 @@
+"""``minigrad.autograd``: gradients as values (``grad``), as in ``torch.autograd``."""
+from minigrad.core import Function, Tensor, run_backward
+
+
+def _as_tuple(x):
+    return (x,) if isinstance(x, Tensor) or x is None else tuple(x)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, returned (``.grad`` is left alone).
+
+    ``outputs``: a tensor or a sequence; ``grad_outputs``: their upstream
+    gradients (None: ones, for one-element outputs). With ``create_graph=True``
+    the returned gradients carry a graph and can be differentiated again
+    (``retain_graph`` then defaults to True). An input that the outputs do not
+    depend on raises, unless ``allow_unused=True`` (its gradient is then None).
+    """
+    outputs, inputs = _as_tuple(outputs), _as_tuple(inputs)
+    grad_outputs = (None,) * len(outputs) if grad_outputs is None else _as_tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: input {i} is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) does not require grad")
+    for i, t in enumerate(outputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"grad: output {i} does not require grad and has no grad_fn")
+    return run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs, allow_unused=allow_unused)
+
+
+__all__ = ["Function", "grad"]
