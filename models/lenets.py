@@ -1,4 +1,4 @@
-"""LeNet-5 and the two LeNet-BN networks of the seed chapter (D2L, "Batch Normalization"), layer for layer."""
+"""LeNet-5 and the two LeNet-BN networks of the D2L chapter "Batch Normalization", layer for layer."""
 from minigrad import nn
 
 
@@ -16,7 +16,7 @@ def lenet():
 
 
 def lenet_bn_scratch():
-    """The seed's LeNet with the from-scratch ``BatchNorm(num_features, num_dims)`` after each conv and linear layer."""
+    """The chapter's LeNet with its from-scratch ``BatchNorm(num_features, num_dims)`` after each conv and linear."""
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm(6, num_dims=4), nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
@@ -28,7 +28,7 @@ def lenet_bn_scratch():
 
 
 def lenet_bn():
-    """The seed's concise LeNet-BN with ``BatchNorm2d`` / ``BatchNorm1d`` (PyTorch's conventions)."""
+    """The chapter's concise LeNet-BN with ``BatchNorm2d`` / ``BatchNorm1d`` (PyTorch's conventions)."""
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
         nn.AvgPool2d(kernel_size=2, stride=2),
