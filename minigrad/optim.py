@@ -4,6 +4,8 @@ Updates are made in place on each parameter's array, on its own device; the
 per-parameter state (momentum buffers, Adam moments) lives beside it.
 """
 import copy
+import math
+import numbers
 
 import numpy as np
 
@@ -11,23 +13,59 @@ from minigrad import backend, cuda
 from minigrad.core import Tensor, zero_grads
 
 
+def _check_number(name, value, positive=False, high=math.inf, message=None):
+    """``value`` as a float in [0, high) (in (0, high) when ``positive``), else a TypeError or a
+    ValueError naming ``name`` and the value (``message``: PyTorch's wording for it)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    if not (0 < value if positive else 0 <= value) or not value < high:
+        interval = f"{'(' if positive else '['}0, {high:g})"
+        raise ValueError(f"{message or f'Invalid {name} value'}: {value} ({name} must be in {interval})")
+    return float(value)
+
+
 class Optimizer:
-    """Holds ``param_groups`` (lists of parameters with their hyper-parameters) and per-parameter ``state``."""
+    """Holds ``param_groups`` (lists of parameters with their hyper-parameters) and per-parameter ``state``.
+
+    Every group's hyper-parameters are checked once, here and in ``load_state_dict`` (``_check_group``),
+    so that ``step`` runs without checks.
+    """
 
     def __init__(self, params, defaults):
+        if isinstance(params, Tensor) or not hasattr(params, "__iter__"):
+            raise TypeError("params given to the optimizer must be an iterable of tensors or dicts "
+                            f"(e.g. model.parameters()), got {type(params).__name__}")
         params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.defaults = defaults
         self.param_groups = []
-        for group in groups:
-            group = {**defaults, **group, "params": list(group["params"])}
+        seen = set()
+        for i, group in enumerate(groups):
+            if not isinstance(group, dict) or "params" not in group:
+                raise TypeError(f"parameter group {i} must be a dict with a 'params' entry, got {group!r:.80}")
+            group_params = group["params"]
+            group = {**defaults, **group,
+                     "params": [group_params] if isinstance(group_params, Tensor) else list(group_params)}
             for p in group["params"]:
                 if not isinstance(p, Tensor) or not p.requires_grad:
                     raise TypeError(f"optimizer can only optimise tensors that require grad, got {type(p).__name__}")
+                if p._ctx is not None:
+                    raise ValueError("can't optimize a non-leaf Tensor (one computed from others, "
+                                     f"grad_fn={p._ctx!r}): optimise the leaf it came from")
+                if id(p) in seen:
+                    raise ValueError(f"a parameter of shape {p.shape} appears twice in the optimizer's "
+                                     "parameters (in one group or in two): it would be updated twice per step")
+                seen.add(id(p))
+            self._check_group(group)
             self.param_groups.append(group)
         self.state = {}  # id(param) -> dict of arrays
+
+    def _check_group(self, group):
+        """Raise a ValueError naming the hyper-parameter of ``group`` that is out of range; store them as floats."""
+        group["lr"] = _check_number("lr", group["lr"], message="Invalid learning rate")
+        group["weight_decay"] = _check_number("weight_decay", group["weight_decay"])
 
     def _params(self):
         return [p for group in self.param_groups for p in group["params"]]
@@ -56,13 +94,25 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         params = self._params()
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise TypeError("optimizer.load_state_dict expects the dict that optimizer.state_dict() returns "
+                            f"(with 'state' and 'param_groups'), got {type(state_dict).__name__}"
+                            + (f" with keys {sorted(map(str, state_dict))}" if isinstance(state_dict, dict) else ""))
         groups = state_dict["param_groups"]
         if [len(g["params"]) for g in groups] != [len(g["params"]) for g in self.param_groups]:
             raise ValueError("optimizer state_dict has parameter groups of sizes "
                              f"{[len(g['params']) for g in groups]}, this optimizer "
                              f"{[len(g['params']) for g in self.param_groups]}")
-        for group, saved in zip(self.param_groups, groups):
-            group.update({k: copy.deepcopy(v) for k, v in saved.items() if k != "params"})
+        loaded = [{**group, **{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}}
+                  for group, saved in zip(self.param_groups, groups)]
+        for group in loaded:  # all checks before any change: a bad saved value leaves the optimizer as it was
+            self._check_group(group)
+        bad = [i for i in state_dict["state"] if not 0 <= int(i) < len(params)]
+        if bad:
+            raise ValueError(f"optimizer state_dict has state for parameter(s) {bad}, this optimizer has "
+                             f"{len(params)} parameters")
+        for group, new in zip(self.param_groups, loaded):
+            group.update(new)
         self.state = {}
         for i, s in state_dict["state"].items():
             p = params[int(i)]
@@ -73,12 +123,20 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """p -= lr * v, where v = g (+ weight_decay * p), or with momentum v = momentum * v + g (PyTorch's form)."""
+    """PyTorch's SGD: g = grad (+ weight_decay * p); with momentum, v = g at the first step, then
+    v = momentum * v + (1 - dampening) * g, and g = v (or g + momentum * v with ``nesterov``); p -= lr * g."""
 
-    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0, nesterov=False):
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: lr, momentum and weight_decay must be non-negative, got {lr}, {momentum}, {weight_decay}")
-        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        group["momentum"] = _check_number("momentum", group["momentum"])
+        group["dampening"] = _check_number("dampening", group["dampening"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening, got "
+                             f"momentum={group['momentum']}, dampening={group['dampening']}")
 
     def _update(self, p, g, state, group):
         if group["weight_decay"]:
@@ -89,7 +147,7 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= group["momentum"]
-                buf += g
+                buf += g if not group["dampening"] else (1.0 - group["dampening"]) * g
             g = g + group["momentum"] * buf if group["nesterov"] else buf
         if backend.get_array_module(g) is np:
             p.array -= group["lr"] * g
@@ -101,9 +159,17 @@ class Adam(Optimizer):
     """Adam (Kingma and Ba, 2015) with bias-corrected first and second moments."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        if lr < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"Adam: need lr >= 0 and betas in [0, 1), got lr={lr}, betas={betas}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _check_group(self, group):
+        super()._check_group(group)
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        group["betas"] = tuple(_check_number("betas", b, high=1.0, message=f"Invalid beta parameter at index {i}")
+                               for i, b in enumerate(betas))
+        # eps > 0 (PyTorch allows 0): with eps = 0 a coordinate whose gradient is 0 gets 0 / 0 = NaN
+        group["eps"] = _check_number("eps", group["eps"], positive=True, message="Invalid epsilon value")
 
     def _update(self, p, g, state, group):
         xp = backend.get_array_module(g)
