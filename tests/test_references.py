@@ -1,0 +1,241 @@
+"""Every layer's forward and backward against a second, independent reference to 1e-10 (float64).
+
+The references (tests/naive.py) loop over output positions with explicit window slices; the
+backward is compared as a vector-Jacobian product with a random upstream gradient. Gradient checks
+(test_layers.py) use finite differences with a relative tolerance of 1e-3: they miss a backward that
+is off by a small factor, which these comparisons see. Pairs are asymmetric on purpose (kernel
+(2, 3), stride (1, 2), padding (1, 0), ...), sizes do not all tile, and inputs come both
+C-contiguous and in the batch-last memory order the conv stack produces.
+"""
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn
+from minigrad.nn import functional as F
+
+import naive
+
+TOL = 1e-10
+
+
+def assert_close(actual, expected, what=""):
+    """max |actual - expected| <= 1e-10 * max(1, max |expected|), shapes equal."""
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape, (what, actual.shape, expected.shape)
+    scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
+    err = float(np.abs(actual - expected).max(initial=0.0))
+    assert err <= TOL * scale, f"{what}: max |difference| {err:.3g} > {TOL * scale:.3g}"
+
+
+def in_layout(a, layout):
+    """The same values in C order or in batch-last memory order (C, H, W, N), as Conv2d outputs are."""
+    if layout == "C" or a.ndim < 3:
+        return np.ascontiguousarray(a)
+    return np.ascontiguousarray(np.moveaxis(a, 0, -1)).transpose((a.ndim - 1,) + tuple(range(a.ndim - 1)))
+
+
+def vjp(fn, arrays, gy, layout="C"):
+    """Output and input gradients of ``fn`` on float64 leaves, for the upstream gradient ``gy``."""
+    leaves = [None if a is None else minigrad.Tensor(in_layout(a, layout), requires_grad=True) for a in arrays]
+    y = fn(*leaves)
+    y.backward(minigrad.Tensor(in_layout(gy, layout)))
+    return y.numpy(), [None if t is None else t.grad.numpy() for t in leaves]
+
+
+def distinct(shape, rng):
+    """Values without ties (a scaled permutation): max pooling has one maximum per window."""
+    n = int(np.prod(shape))
+    return ((rng.permutation(n) - n / 2) * 0.37).reshape(shape)
+
+
+LAYOUTS = ["C", "batch_last"]
+
+# ---------------------------------------------------------------------------
+# conv2d
+
+CONV_CASES = [
+    # (N, C, O, (H, W), kernel, stride, padding)
+    (2, 3, 4, (7, 9), (2, 3), (1, 2), (1, 0)),
+    (2, 2, 3, (8, 5), (3, 2), (2, 1), (0, 1)),
+    (1, 2, 2, (7, 7), 3, 2, 1),                      # odd size: the stride does not tile it
+    (3, 1, 2, (6, 11), (1, 4), (1, 3), (0, 2)),
+    (2, 2, 2, (5, 6), (4, 1), (3, 1), (2, 0)),       # padding larger than half the kernel
+    (2, 2, 3, (8, 9), 2, (3, 4), (0, 1)),            # stride larger than the kernel: unread pixels
+    (2, 3, 2, (9, 8), 5, 1, 0),                      # LeNet's first layer, small
+    (2, 2, 3, (4, 5), (4, 5), 1, 0),                 # kernel = input: a 1x1 output
+]
+
+
+@pytest.mark.parametrize("n,c,o,hw,kernel,stride,padding", CONV_CASES)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_conv2d_forward_and_backward_match_naive_loops(n, c, o, hw, kernel, stride, padding, bias, layout):
+    rng = np.random.default_rng(hash((n, c, o, hw)) % 2**32)
+    kh, kw = naive.pair(kernel)
+    x, w = rng.standard_normal((n, c) + hw), rng.standard_normal((o, c, kh, kw))
+    b = rng.standard_normal(o) if bias else None
+    y_ref = naive.conv2d(x, w, b, stride, padding)
+    gy = rng.standard_normal(y_ref.shape)
+    _, gx_ref, gw_ref, gb_ref = naive.conv2d(x, w, b, stride, padding, gy)
+    y, (gx, gw, gb) = vjp(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding), (x, w, b), gy, layout)
+    assert_close(y, y_ref, "y")
+    assert_close(gx, gx_ref, "gx")
+    assert_close(gw, gw_ref, "gw")
+    if bias:
+        assert_close(gb, gb_ref, "gb")
+
+
+def test_conv2d_module_passes_its_pairs_in_height_width_order():
+    rng = np.random.default_rng(1)
+    layer = nn.Conv2d(2, 3, (2, 3), stride=(1, 2), padding=(1, 0)).double()
+    assert layer.kernel_size == (2, 3) and layer.stride == (1, 2) and layer.padding == (1, 0)
+    x = rng.standard_normal((2, 2, 6, 7))
+    gy = rng.standard_normal((2, 3, 7, 3))
+    xt = minigrad.Tensor(x, requires_grad=True)
+    y = layer(xt)
+    y.backward(minigrad.Tensor(gy))
+    ref = naive.conv2d(x, layer.weight.numpy(), layer.bias.numpy(), (1, 2), (1, 0), gy)
+    for got, want, what in zip((y, xt.grad, layer.weight.grad, layer.bias.grad), ref, ("y", "gx", "gw", "gb")):
+        assert_close(got.numpy(), want, what)
+
+
+# ---------------------------------------------------------------------------
+# pooling
+
+POOL_CASES = [
+    # ((H, W), kernel, stride, padding); stride None = the kernel
+    ((5, 7), (2, 3), (1, 2), (1, 0)),
+    ((6, 7), (3, 2), (2, 1), (0, 1)),
+    ((7, 5), 2, None, 0),                 # odd sizes: the last row and column are in no window
+    ((4, 9), (2, 3), None, 0),            # rectangular windows that tile the input exactly
+    ((6, 8), 2, None, 0),                 # LeNet's pooling: square windows that tile
+    ((5, 8), (1, 4), (1, 3), (0, 2)),
+    ((8, 5), (4, 1), (3, 1), (2, 0)),
+    ((7, 8), 3, (2, 3), 1),
+    ((9, 10), 2, (3, 4), 0),              # stride larger than the kernel: pixels in no window
+    ((6, 6), 3, 1, 1),
+]
+
+
+@pytest.mark.parametrize("hw,kernel,stride,padding", POOL_CASES)
+@pytest.mark.parametrize("kind", ["avg", "max"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_pool_forward_and_backward_match_naive_loops(hw, kernel, stride, padding, kind, layout):
+    rng = np.random.default_rng(sum(hw) * 7 + naive.pair(kernel)[1])
+    x = distinct((2, 3) + hw, rng)
+    y_ref = naive.pool2d(x, kind, kernel, stride, padding)
+    gy = rng.standard_normal(y_ref.shape)
+    _, gx_ref = naive.pool2d(x, kind, kernel, stride, padding, gy)
+    pool = F.avg_pool2d if kind == "avg" else F.max_pool2d
+    y, (gx,) = vjp(lambda x: pool(x, kernel_size=kernel, stride=stride, padding=padding), (x,), gy, layout)
+    assert_close(y, y_ref, "y")
+    assert_close(gx, gx_ref, "gx")
+
+
+@pytest.mark.parametrize("hw,kernel,stride,padding", [((4, 6), 2, None, 0), ((5, 7), (2, 3), (1, 2), (1, 0)),
+                                                      ((6, 6), 3, 1, 1)])
+def test_max_pool_ties_send_the_gradient_to_the_first_maximum(hw, kernel, stride, padding):
+    """Many equal values: the gradient goes to the first maximum of each window in row-major order (as PyTorch)."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 3, (2, 2) + hw).astype(np.float64)
+    y_ref = naive.pool2d(x, "max", kernel, stride, padding)
+    gy = rng.standard_normal(y_ref.shape)
+    _, gx_ref = naive.pool2d(x, "max", kernel, stride, padding, gy)
+    y, (gx,) = vjp(lambda x: F.max_pool2d(x, kernel_size=kernel, stride=stride, padding=padding), (x,), gy)
+    assert_close(y, y_ref, "y")
+    assert_close(gx, gx_ref, "gx")
+
+
+@pytest.mark.parametrize("cls,kind", [(nn.AvgPool2d, "avg"), (nn.MaxPool2d, "max")])
+def test_pool_modules_pass_their_pairs_in_height_width_order(cls, kind):
+    rng = np.random.default_rng(4)
+    x = distinct((2, 2, 5, 7), rng)
+    layer = cls((2, 3), stride=(1, 2), padding=(1, 0))
+    y_ref = naive.pool2d(x, kind, (2, 3), (1, 2), (1, 0))
+    assert y_ref.shape == (2, 2, 6, 3)
+    gy = rng.standard_normal(y_ref.shape)
+    y, (gx,) = vjp(layer, (x,), gy)
+    assert_close(y, y_ref, "y")
+    assert_close(gx, naive.pool2d(x, kind, (2, 3), (1, 2), (1, 0), gy)[1], "gx")
+
+
+# ---------------------------------------------------------------------------
+# linear, cross-entropy, log-softmax, activations
+
+@pytest.mark.parametrize("n,k,o", [(5, 4, 3), (1, 7, 2), (6, 1, 5)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_forward_and_backward_match_term_by_term_sums(n, k, o, bias):
+    rng = np.random.default_rng(n * 100 + k * 10 + o)
+    x, w = rng.standard_normal((n, k)), rng.standard_normal((o, k))
+    b = rng.standard_normal(o) if bias else None
+    gy = rng.standard_normal((n, o))
+    y_ref, gx_ref, gw_ref, gb_ref = naive.linear(x, w, b, gy)
+    y, (gx, gw, gb) = vjp(F.linear, (x, w, b), gy)
+    assert_close(y, y_ref, "y")
+    assert_close(gx, gx_ref, "gx")
+    assert_close(gw, gw_ref, "gw")
+    if bias:
+        assert_close(gb, gb_ref, "gb")
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0, 300.0])  # 300: logits whose exp overflows without the max shift
+@pytest.mark.parametrize("n,k", [(6, 5), (1, 3), (7, 2)])
+def test_cross_entropy_and_its_gradient_match_row_by_row_sums(scale, n, k):
+    rng = np.random.default_rng(n * 10 + k)
+    z = rng.standard_normal((n, k)) * scale
+    target = rng.integers(0, k, n)
+    g = 0.37  # an upstream gradient other than 1: the backward must scale by it
+    loss_ref, gz_ref = naive.cross_entropy(z, target, g)
+    zt = minigrad.Tensor(z, requires_grad=True)
+    loss = F.cross_entropy(zt, minigrad.tensor(target))
+    loss.backward(minigrad.tensor(g, dtype=minigrad.float64))
+    assert_close(loss.numpy(), loss_ref, "loss")
+    assert_close(zt.grad.numpy(), gz_ref, "gz")
+
+
+@pytest.mark.parametrize("shape,dim", [((3, 4), -1), ((3, 4), 0), ((2, 3, 4), 1), ((5, 1), 1)])
+def test_log_softmax_and_its_gradient_match_the_formula(shape, dim):
+    rng = np.random.default_rng(len(shape) + dim)
+    z, gy = rng.standard_normal(shape) * 3, rng.standard_normal(shape)
+    y_ref, gx_ref = naive.log_softmax(z, dim, gy)
+    y, (gx,) = vjp(lambda z: F.log_softmax(z, dim), (z,), gy)
+    assert_close(y, y_ref, "y")
+    assert_close(gx, gx_ref, "gx")
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_activations_and_their_gradients_match_math(name, layout):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 2, 4, 5)) * 4
+    x[0, 0, 0, :5] = [-700.0, -40.0, 0.0, 40.0, 700.0]  # saturated: no overflow, no NaN
+    gy = rng.standard_normal(x.shape)
+    y_ref, gx_ref = naive.elementwise(name, x, gy)
+    y, (gx,) = vjp(getattr(F, name), (x,), gy, layout)
+    assert_close(y, y_ref, "y")
+    assert_close(gx, gx_ref, "gx")
+
+
+# ---------------------------------------------------------------------------
+# BatchNorm in eval mode (training mode: tests/test_batchnorm.py, against a composition of primitive ops)
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 4, 5)])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_eval_batch_norm_and_its_gradients_match_the_affine_map(shape, layout):
+    rng = np.random.default_rng(7)
+    c = shape[1]
+    x, gy = rng.standard_normal(shape) * 2 + 1, rng.standard_normal(shape)
+    gamma, beta = rng.uniform(0.5, 2, c), rng.standard_normal(c)
+    mean, var = rng.standard_normal(c), rng.uniform(0.3, 3, c)
+    s = (1, c) + (1,) * (len(shape) - 2)
+    axes = (0,) + tuple(range(2, len(shape)))
+    x_hat = (x - mean.reshape(s)) / np.sqrt(var.reshape(s) + 1e-5)
+    bn = (nn.BatchNorm1d if len(shape) == 2 else nn.BatchNorm2d)(c).double().eval()
+    bn.running_mean.array[...], bn.running_var.array[...] = mean, var
+    bn.weight.array[...], bn.bias.array[...] = gamma, beta
+    y, (gx,) = vjp(bn, (x,), gy, layout)
+    assert_close(y, gamma.reshape(s) * x_hat + beta.reshape(s), "y")
+    assert_close(gx, gy * (gamma / np.sqrt(var + 1e-5)).reshape(s), "gx")
+    assert_close(bn.weight.grad.numpy(), (gy * x_hat).sum(axis=axes), "dgamma")
+    assert_close(bn.bias.grad.numpy(), gy.sum(axis=axes), "dbeta")
