@@ -1,4 +1,4 @@
-"""Layers: float64 gradchecks, forward values against naive NumPy loops, bad input, initialisers."""
+"""Layers: float64 gradchecks, forward values, bad input, initialisers (tight references: test_references.py)."""
 import math
 import re
 
@@ -8,6 +8,8 @@ import pytest
 import minigrad
 from minigrad import nn
 from minigrad.nn import functional as F
+
+import naive
 
 
 def re_shape(shape):
@@ -27,39 +29,7 @@ def gradcheck_module(module, x):
 
 
 # ---------------------------------------------------------------------------
-# Naive NumPy references
-
-def naive_conv2d(x, w, b, stride, padding):
-    n, c, h, wd = x.shape
-    o, _, kh, kw = w.shape
-    (sh, sw), (ph, pw) = stride, padding
-    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    oh, ow = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
-    y = np.zeros((n, o, oh, ow))
-    for a in range(n):
-        for f in range(o):
-            for i in range(oh):
-                for j in range(ow):
-                    y[a, f, i, j] = np.sum(xp[a, :, i * sh:i * sh + kh, j * sw:j * sw + kw] * w[f])
-                    if b is not None:
-                        y[a, f, i, j] += b[f]
-    return y
-
-
-def naive_pool(x, k, s, p, kind):
-    n, c, h, w = x.shape
-    fill = 0.0 if kind == "avg" else -np.inf
-    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill)
-    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-    y = np.zeros((n, c, oh, ow))
-    for a in range(n):
-        for ch in range(c):
-            for i in range(oh):
-                for j in range(ow):
-                    win = xp[a, ch, i * s:i * s + k, j * s:j * s + k]
-                    y[a, ch, i, j] = win.mean() if kind == "avg" else win.max()  # avg counts the zero padding
-    return y
-
+# References (the tight forward and backward comparisons are in test_references.py)
 
 def np_log_softmax(z, axis=-1):
     z = z - z.max(axis=axis, keepdims=True)
@@ -118,19 +88,6 @@ def test_conv2d_gradcheck(hw, kernel, stride, padding, bias):
     gradcheck_module(layer, t64(rng.standard_normal((2, 2) + hw)))
 
 
-@pytest.mark.parametrize("hw,kernel,stride,padding", CONV_CASES)
-@pytest.mark.parametrize("bias", [True, False])
-def test_conv2d_forward_matches_naive_loops(hw, kernel, stride, padding, bias):
-    rng = np.random.default_rng(3)
-    layer = nn.Conv2d(2, 3, kernel, stride=stride, padding=padding, bias=bias).double()
-    x = rng.standard_normal((2, 2) + hw)
-    y = layer(minigrad.tensor(x))
-    expected = naive_conv2d(x, layer.weight.numpy(), None if not bias else layer.bias.numpy(),
-                            layer.stride, layer.padding)
-    assert y.shape == expected.shape
-    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
-
-
 def test_conv2d_output_shapes_and_parameter_shapes():
     layer = nn.Conv2d(3, 8, (2, 3), stride=2, padding=1)
     assert layer.weight.shape == (8, 3, 2, 3) and layer.bias.shape == (8,)
@@ -146,7 +103,7 @@ def test_conv2d_non_contiguous_input():
     x = base.transpose(0, 3, 1, 2)  # (2, 2, 5, 6), not C-contiguous
     layer = nn.Conv2d(2, 3, 3, stride=(1, 2), padding=(1, 0)).double()
     y = layer(minigrad.Tensor(x))
-    expected = naive_conv2d(np.ascontiguousarray(x), layer.weight.numpy(), layer.bias.numpy(), (1, 2), (1, 0))
+    expected = naive.conv2d(np.ascontiguousarray(x), layer.weight.numpy(), layer.bias.numpy(), (1, 2), (1, 0))
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
@@ -177,7 +134,8 @@ def test_conv2d_input_smaller_than_kernel():
 # ---------------------------------------------------------------------------
 # Pooling
 
-POOL_CASES = [(2, 2, 0), (3, 2, 0), (3, 1, 0), (2, 2, 1), (3, 2, 1), (3, 1, 1)]  # (kernel, stride, padding)
+POOL_CASES = [(2, 2, 0), (3, 2, 0), (3, 1, 0), (2, 2, 1), (3, 2, 1), (3, 1, 1),  # (kernel, stride, padding)
+              ((2, 3), (1, 2), (1, 0)), ((3, 2), (2, 1), (0, 1)), ((2, 3), None, 0), ((1, 3), (2, 2), (0, 1))]
 
 
 def distinct_input(shape, seed):
@@ -190,18 +148,8 @@ def distinct_input(shape, seed):
 @pytest.mark.parametrize("k,s,p", POOL_CASES)
 @pytest.mark.parametrize("cls", [nn.AvgPool2d, nn.MaxPool2d])
 def test_pool_gradcheck(cls, k, s, p):
-    x = t64(distinct_input((2, 2, 5, 6), seed=k * 10 + s + p))
+    x = t64(distinct_input((2, 2, 5, 6), seed=3))
     assert minigrad.gradcheck(cls(kernel_size=k, stride=s, padding=p), [x])
-
-
-@pytest.mark.parametrize("k,s,p", POOL_CASES)
-@pytest.mark.parametrize("cls,kind", [(nn.AvgPool2d, "avg"), (nn.MaxPool2d, "max")])
-def test_pool_forward_matches_naive_loops(cls, kind, k, s, p):
-    x = distinct_input((2, 3, 6, 7), seed=4)
-    y = cls(kernel_size=k, stride=s, padding=p)(minigrad.tensor(x))
-    expected = naive_pool(x, k, s, p, kind)
-    assert y.shape == expected.shape
-    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_maxpool_gradient_goes_to_the_maximum_only():
