@@ -4,24 +4,12 @@ Updates are made in place on each parameter's array, on its own device; the
 per-parameter state (momentum buffers, Adam moments) lives beside it.
 """
 import copy
-import math
-import numbers
 
 import numpy as np
 
 from minigrad import backend, cuda
+from minigrad.checks import check_real
 from minigrad.core import Tensor, zero_grads
-
-
-def _check_number(name, value, positive=False, high=math.inf, message=None):
-    """``value`` as a float in [0, high) (in (0, high) when ``positive``), else a TypeError or a
-    ValueError naming ``name`` and the value (``message``: PyTorch's wording for it)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    if not (0 < value if positive else 0 <= value) or not value < high:
-        interval = f"{'(' if positive else '['}0, {high:g})"
-        raise ValueError(f"{message or f'Invalid {name} value'}: {value} ({name} must be in {interval})")
-    return float(value)
 
 
 class Optimizer:
@@ -64,8 +52,8 @@ class Optimizer:
 
     def _check_group(self, group):
         """Raise a ValueError naming the hyper-parameter of ``group`` that is out of range; store them as floats."""
-        group["lr"] = _check_number("lr", group["lr"], message="Invalid learning rate")
-        group["weight_decay"] = _check_number("weight_decay", group["weight_decay"])
+        group["lr"] = check_real("lr", group["lr"], message="Invalid learning rate")
+        group["weight_decay"] = check_real("weight_decay", group["weight_decay"], message="Invalid weight_decay value")
 
     def _params(self):
         return [p for group in self.param_groups for p in group["params"]]
@@ -132,8 +120,8 @@ class SGD(Optimizer):
 
     def _check_group(self, group):
         super()._check_group(group)
-        group["momentum"] = _check_number("momentum", group["momentum"])
-        group["dampening"] = _check_number("dampening", group["dampening"])
+        group["momentum"] = check_real("momentum", group["momentum"], message="Invalid momentum value")
+        group["dampening"] = check_real("dampening", group["dampening"], message="Invalid dampening value")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
@@ -166,10 +154,10 @@ class Adam(Optimizer):
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        group["betas"] = tuple(_check_number("betas", b, high=1.0, message=f"Invalid beta parameter at index {i}")
+        group["betas"] = tuple(check_real("betas", b, high=1.0, message=f"Invalid beta parameter at index {i}")
                                for i, b in enumerate(betas))
         # eps > 0 (PyTorch allows 0): with eps = 0 a coordinate whose gradient is 0 gets 0 / 0 = NaN
-        group["eps"] = _check_number("eps", group["eps"], positive=True, message="Invalid epsilon value")
+        group["eps"] = check_real("eps", group["eps"], low_open=True, message="Invalid epsilon value")
 
     def _update(self, p, g, state, group):
         xp = backend.get_array_module(g)

@@ -2,20 +2,29 @@
 
 Shapes follow PyTorch: images are (N, C, H, W), a Linear weight is (out, in),
 a Conv2d weight is (out_channels, in_channels, kh, kw).
+
+Higher order (Chainer's design): the gradient of a big op is itself a Function
+(``Conv2dGradInput``, ``Conv2dGradWeight``, ``AvgPool2dGrad``, ``MaxPool2dGrad``,
+``BatchNormGrad``, ...) whose raw ``forward`` is the fused kernel that the fast
+first-order ``backward`` also calls, and whose ``backward_graph`` is the next
+derivative, again built from Functions; so every derivative can be taken again.
 """
 import numpy as np
 
 from minigrad import cuda, ops
 from minigrad.backend import get_array_module
-from minigrad.core import Function, Tensor, is_grad_enabled
+from minigrad.checks import check_int
+from minigrad.core import Function, Tensor, is_grad_enabled, no_grad
 
 
-def _pair(v, name):
+def _pair(v, name, minimum, owner):
+    """(v, v) for an int, (v[0], v[1]) for a pair, each an int >= ``minimum``; else an error naming ``owner``."""
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
+            raise ValueError(f"{owner}: {name} must be an int or a pair of ints, got {v!r}")
+        return check_int(name, v[0], minimum, owner), check_int(name, v[1], minimum, owner)
+    v = check_int(name, v, minimum, owner)
+    return v, v
 
 
 # Layout. The conv stack keeps its (N, C, H, W) tensors in "batch-last" memory
@@ -72,6 +81,30 @@ def _output_size(size, k, s, p, what):
     return out
 
 
+def _channel_axes(ndim):
+    """The axes a per-channel statistic reduces over: all but dim 1."""
+    return (0,) + tuple(range(2, ndim))
+
+
+def _per_channel_shape(shape):
+    """The shape that broadcasts one value per channel against ``shape``: (1, C, 1, ...)."""
+    return (1, shape[1]) + (1,) * (len(shape) - 2)
+
+
+class DerivativeFunction(Function):
+    """A Function that is the derivative of another (the forward of a gradient).
+
+    Subclasses write the next derivative once, as ``backward_graph`` (Tensors,
+    built from Functions); the raw ``backward`` evaluates that same graph code
+    without recording it. Only second and higher derivatives run through here.
+    """
+
+    def backward(self, gy):
+        with no_grad():
+            gxs = self.backward_graph(Tensor._wrap(gy))
+        return tuple(None if g is None else g.array for g in gxs)
+
+
 # ---------------------------------------------------------------------------
 # Linear
 
@@ -94,8 +127,21 @@ class LinearFunction(Function):
         gb = gy.sum(axis=0) if self.needs_input_grad[2] else None
         return gx, gw, gb
 
+    def backward_graph(self, gy):
+        x, weight = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = gy @ weight if need[0] else None
+        gw = gy.T @ x if need[1] else None
+        gb = gy.sum(0) if len(need) == 3 and need[2] else None
+        return (gx, gw, gb)[:len(need)]
+
 
 def linear(x, weight, bias=None):
+    if weight.ndim != 2:
+        raise ValueError(f"linear: expected a 2-D weight (out_features, in_features), got shape {weight.shape}")
+    if bias is not None and tuple(bias.shape) != weight.shape[:1]:
+        raise ValueError(f"linear: expected a bias of shape ({weight.shape[0]},) for a weight of shape "
+                         f"{weight.shape}, got {tuple(bias.shape)}")
     if x.ndim != 2 or x.shape[1] != weight.shape[1]:
         raise ValueError(f"linear: expected input of shape (N, {weight.shape[1]}), got {x.shape}")
     return LinearFunction()(x, weight) if bias is None else LinearFunction()(x, weight, bias)
@@ -104,66 +150,140 @@ def linear(x, weight, bias=None):
 # ---------------------------------------------------------------------------
 # Convolution (im2col: one GEMM per call, channel-major so the large dimension is contiguous)
 
+def _im2col(x, kernel, stride, padding, out_hw):
+    """cols (C*kh*kw, OH*OW*N): every window of x (N, C, H, W) as a column, batch-last."""
+    xp = get_array_module(x)
+    n, c = x.shape[:2]
+    (kh, kw), (sh, sw), (ph, pw), (oh, ow) = kernel, stride, padding, out_hw
+    xt = _batch_last(x)                                              # (C, H, W, N)
+    if ph or pw:
+        xt = xp.pad(xt, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    c_s, h_s, w_s, n_s = xt.strides
+    windows = xp.lib.stride_tricks.as_strided(                       # (C, kh, kw, OH, OW, N)
+        xt, shape=(c, kh, kw, oh, ow, n), strides=(c_s, h_s, w_s, h_s * sh, w_s * sw, n_s))
+    return xp.ascontiguousarray(windows).reshape(c * kh * kw, -1)
+
+
+def _conv_out_hw(x_shape, kernel, stride, padding):
+    return tuple(_output_size(x_shape[2 + d], kernel[d], stride[d], padding[d], "conv2d") for d in (0, 1))
+
+
 class Conv2dFunction(Function):
     """2-D cross-correlation, y[n, o] = sum_c W[o, c] * x[n, c] (+ b[o]), by im2col.
 
     cols (C*kh*kw, OH*OW*N) holds every input window as a column, so the
     forward is one GEMM  Y = W_mat (O, C*kh*kw) @ cols  whose long dimension is
     the contiguous one; Y comes out batch-last. Backward:
-        gW_mat = gY @ cols^T,   gb = sum of gY over (OH, OW, N),
-        gcols  = W_mat^T @ gY,  gx = col2im(gcols) (each window's gradient added back).
+        gx = Conv2dGradInput(gy, W)    (a transposed convolution: col2im(W_mat^T @ gY)),
+        gW = Conv2dGradWeight(x, gy)   (gY @ cols^T; the fast path reuses the forward's cols),
+        gb = sum of gY over (OH, OW, N).
+    conv2d, Conv2dGradInput and Conv2dGradWeight are closed under differentiation.
     """
 
     def __init__(self, stride, padding):
         self.stride, self.padding = stride, padding
 
     def forward(self, x, weight, bias=None):
-        xp = get_array_module(x)
-        n, c, h, w = x.shape
         o, _, kh, kw = weight.shape
-        (sh, sw), (ph, pw) = self.stride, self.padding
-        oh = _output_size(h, kh, sh, ph, "conv2d")
-        ow = _output_size(w, kw, sw, pw, "conv2d")
-        xt = _batch_last(x)                                              # (C, H, W, N)
-        if ph or pw:
-            xt = xp.pad(xt, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
-        c_s, h_s, w_s, n_s = xt.strides
-        windows = xp.lib.stride_tricks.as_strided(                       # (C, kh, kw, OH, OW, N)
-            xt, shape=(c, kh, kw, oh, ow, n), strides=(c_s, h_s, w_s, h_s * sh, w_s * sw, n_s))
-        cols = xp.ascontiguousarray(windows).reshape(c * kh * kw, -1)
+        oh, ow = _conv_out_hw(x.shape, (kh, kw), self.stride, self.padding)
+        cols = _im2col(x, (kh, kw), self.stride, self.padding, (oh, ow))
         y = weight.reshape(o, -1) @ cols
         if bias is not None:
             y += bias[:, None]
-        self.cols, self.weight, self.in_shape = cols, weight, (n, c, h, w)
-        return _from_batch_last(y.reshape(o, oh, ow, n))
+        self.cols, self.weight, self.in_shape = cols, weight, x.shape
+        return _from_batch_last(y.reshape(o, oh, ow, x.shape[0]))
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        n, c, h, w = self.in_shape
-        o, _, kh, kw = self.weight.shape
-        (sh, sw), (ph, pw) = self.stride, self.padding
-        oh, ow = gy.shape[2:]
-        gy_mat = _batch_last(gy).reshape(o, -1)                          # (O, OH*OW*N)
-        cols = self.cols
+        gy_mat = _batch_last(gy).reshape(gy.shape[1], -1)                # (O, OH*OW*N)
         gx = gw = gb = None
         if self.needs_input_grad[0]:
-            gcols = (self.weight.reshape(o, -1).T @ gy_mat).reshape(c, kh, kw, oh, ow, n)
-            gxt = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=gy.dtype)
-            for i in range(kh):
-                for j in range(kw):
-                    gxt[:, i:i + sh * oh:sh, j:j + sw * ow:sw] += gcols[:, i, j]
-            gx = _from_batch_last(gxt[:, ph:ph + h, pw:pw + w])
+            gx = Conv2dGradInput(self.stride, self.padding, self.in_shape).fused(gy_mat, self.weight, gy.shape[2:])
         if self.needs_input_grad[1]:
-            gw = (gy_mat @ cols.T).reshape(self.weight.shape)
+            gw = Conv2dGradWeight.fused(gy_mat, self.cols, self.weight.shape)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = _row_sums(gy_mat)[:, 0]
         return (gx, gw, gb)[:len(self.needs_input_grad)]
 
+    def backward_graph(self, gy):
+        x, weight = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = Conv2dGradInput(self.stride, self.padding, x.shape)(gy, weight) if need[0] else None
+        gw = Conv2dGradWeight(self.stride, self.padding, weight.shape)(x, gy) if need[1] else None
+        gb = gy.sum((0, 2, 3)) if len(need) == 3 and need[2] else None
+        return (gx, gw, gb)[:len(need)]
+
+
+class Conv2dGradInput(DerivativeFunction):
+    """gx = conv2d's input gradient for upstream gy and weight W: a transposed convolution.
+
+    gcols = W_mat^T @ gY, then col2im adds each window's column back into the
+    (padded) input, which is cropped. Bilinear in (gy, W); for an upstream ggx:
+        d/dgy = conv2d(ggx, W),   d/dW = Conv2dGradWeight(ggx, gy).
+    """
+
+    def __init__(self, stride, padding, in_shape):
+        self.stride, self.padding, self.in_shape = stride, padding, tuple(in_shape)
+
+    def forward(self, gy, weight):
+        return self.fused(_batch_last(gy).reshape(gy.shape[1], -1), weight, gy.shape[2:])
+
+    def fused(self, gy_mat, weight, out_hw):
+        """The raw kernel on gY (O, OH*OW*N), shared with Conv2dFunction.backward."""
+        xp = get_array_module(gy_mat)
+        n, c, h, w = self.in_shape
+        o, _, kh, kw = weight.shape
+        (sh, sw), (ph, pw), (oh, ow) = self.stride, self.padding, out_hw
+        gcols = (weight.reshape(o, -1).T @ gy_mat).reshape(c, kh, kw, oh, ow, n)
+        gxt = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=gy_mat.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                gxt[:, i:i + sh * oh:sh, j:j + sw * ow:sw] += gcols[:, i, j]
+        return _from_batch_last(gxt[:, ph:ph + h, pw:pw + w])
+
+    def backward_graph(self, ggx):
+        gy, weight = self.inputs
+        g_gy = Conv2dFunction(self.stride, self.padding)(ggx, weight) if self.needs_input_grad[0] else None
+        g_w = (Conv2dGradWeight(self.stride, self.padding, weight.shape)(ggx, gy)
+               if self.needs_input_grad[1] else None)
+        return g_gy, g_w
+
+
+class Conv2dGradWeight(DerivativeFunction):
+    """gW = conv2d's weight gradient for input x and upstream gy: gY @ im2col(x)^T.
+
+    Bilinear in (x, gy); for an upstream ggW:
+        d/dx = Conv2dGradInput(gy, ggW),   d/dgy = conv2d(x, ggW).
+    """
+
+    def __init__(self, stride, padding, weight_shape):
+        self.stride, self.padding, self.weight_shape = stride, padding, tuple(weight_shape)
+
+    def forward(self, x, gy):
+        cols = _im2col(x, self.weight_shape[2:], self.stride, self.padding, gy.shape[2:])
+        return self.fused(_batch_last(gy).reshape(gy.shape[1], -1), cols, self.weight_shape)
+
+    @staticmethod
+    def fused(gy_mat, cols, weight_shape):
+        """The raw kernel on gY (O, OH*OW*N) and cols, shared with Conv2dFunction.backward."""
+        return (gy_mat @ cols.T).reshape(weight_shape)
+
+    def backward_graph(self, ggw):
+        x, gy = self.inputs
+        g_x = Conv2dGradInput(self.stride, self.padding, x.shape)(gy, ggw) if self.needs_input_grad[0] else None
+        g_gy = Conv2dFunction(self.stride, self.padding)(x, ggw) if self.needs_input_grad[1] else None
+        return g_x, g_gy
+
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):
+    if weight.ndim != 4:
+        raise ValueError("conv2d: expected a 4-D weight (out_channels, in_channels, kh, kw), "
+                         f"got shape {weight.shape}")
+    if bias is not None and tuple(bias.shape) != weight.shape[:1]:
+        raise ValueError(f"conv2d: expected a bias of shape ({weight.shape[0]},) for a weight of shape "
+                         f"{weight.shape}, got {tuple(bias.shape)}")
     if x.ndim != 4 or x.shape[1] != weight.shape[1]:
         raise ValueError(f"conv2d: expected input of shape (N, {weight.shape[1]}, H, W), got {x.shape}")
-    fn = Conv2dFunction(_pair(stride, "stride"), _pair(padding, "padding"))
+    fn = Conv2dFunction(_pair(stride, "stride", 1, "conv2d"), _pair(padding, "padding", 0, "conv2d"))
     return fn(x, weight) if bias is None else fn(x, weight, bias)
 
 
@@ -251,9 +371,14 @@ class MaxPool2dFunction(_Pool2d):
         return self._scatter(get_array_module(gy), gy, lambda i, j: gy * (self.argmax == i * kw + j))
 
 
-def _pool_args(kernel_size, stride, padding):
-    k = _pair(kernel_size, "kernel_size")
-    return k, (k if stride is None else _pair(stride, "stride")), _pair(padding, "padding")
+def _pool_args(kernel_size, stride, padding, owner):
+    """(kernel, stride, padding) as pairs, checked: kernel and stride >= 1, 0 <= padding <= kernel / 2."""
+    k = _pair(kernel_size, "kernel_size", 1, owner)
+    s = k if stride is None else _pair(stride, "stride", 1, owner)
+    p = _pair(padding, "padding", 0, owner)
+    if 2 * p[0] > k[0] or 2 * p[1] > k[1]:
+        raise ValueError(f"{owner}: padding {p} must be at most half the kernel_size {k}")
+    return k, s, p
 
 
 def _check_image(x, what):
@@ -263,12 +388,12 @@ def _check_image(x, what):
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     _check_image(x, "avg_pool2d")
-    return AvgPool2dFunction(*_pool_args(kernel_size, stride, padding))(x)
+    return AvgPool2dFunction(*_pool_args(kernel_size, stride, padding, "avg_pool2d"))(x)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     _check_image(x, "max_pool2d")
-    return MaxPool2dFunction(*_pool_args(kernel_size, stride, padding))(x)
+    return MaxPool2dFunction(*_pool_args(kernel_size, stride, padding, "max_pool2d"))(x)
 
 
 # ---------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """The layers LeNet and LeNet-BN are built from, with PyTorch's names, arguments and parameter shapes."""
+import math
+
 import numpy as np
 
 from minigrad import creation, ops
+from minigrad.checks import check_int, check_real
 from minigrad.core import Tensor, is_grad_enabled, no_grad
 from minigrad.nn import functional as F
 from minigrad.nn import init
@@ -13,7 +16,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        self.in_features, self.out_features = in_features, out_features
+        self.in_features = check_int("in_features", in_features, 1, "Linear")
+        self.out_features = check_int("out_features", out_features, 1, "Linear")
         self.weight = Parameter(creation.empty(out_features, in_features))
         self.bias = Parameter(creation.empty(out_features)) if bias else None
         init.default_init_(self.weight, self.bias)
@@ -30,9 +34,10 @@ class Conv2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = F._pair(kernel_size, "kernel_size")
-        self.stride, self.padding = F._pair(stride, "stride"), F._pair(padding, "padding")
+        self.in_channels = check_int("in_channels", in_channels, 1, "Conv2d")
+        self.out_channels = check_int("out_channels", out_channels, 1, "Conv2d")
+        self.kernel_size = F._pair(kernel_size, "kernel_size", 1, "Conv2d")
+        self.stride, self.padding = F._pair(stride, "stride", 1, "Conv2d"), F._pair(padding, "padding", 0, "Conv2d")
         self.weight = Parameter(creation.empty(out_channels, in_channels, *self.kernel_size))
         self.bias = Parameter(creation.empty(out_channels)) if bias else None
         init.default_init_(self.weight, self.bias)
@@ -48,6 +53,7 @@ class Conv2d(Module):
 class _Pool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
+        F._pool_args(kernel_size, stride, padding, type(self).__name__)  # the checks, once
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
 
     def extra_repr(self):
@@ -80,10 +86,22 @@ class Tanh(Module):
 
 
 class Flatten(Module):
-    """(N, d1, d2, ...) -> (N, d1*d2*...)."""
+    """Dims ``start_dim`` to ``end_dim`` joined into one: (N, d1, d2, ...) -> (N, d1*d2*...) by default."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        return ops.flatten(x, 1)
+        start, end = (d + x.ndim if d < 0 else d for d in (self.start_dim, self.end_dim))
+        if not 0 <= start <= end < x.ndim:
+            raise IndexError(f"Flatten: start_dim={self.start_dim}, end_dim={self.end_dim} do not fit an input "
+                             f"of shape {x.shape}")
+        # explicit sizes (no -1): a batch of 0 flattens too
+        return ops.reshape(x, *x.shape[:start], math.prod(x.shape[start:end + 1]), *x.shape[end + 1:])
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class BatchNorm(Module):
@@ -99,8 +117,11 @@ class BatchNorm(Module):
         super().__init__()
         if num_dims not in (2, 4):
             raise ValueError(f"BatchNorm: num_dims must be 2 (fully connected) or 4 (convolutional), got {num_dims}")
+        num_features = check_int("num_features", num_features, 1, "BatchNorm")
         shape = (1, num_features) if num_dims == 2 else (1, num_features, 1, 1)
-        self.num_features, self.num_dims, self.eps, self.momentum = num_features, num_dims, eps, momentum
+        self.num_features, self.num_dims = num_features, num_dims
+        self.eps = check_real("eps", eps, low_open=True, message="BatchNorm: invalid eps")
+        self.momentum = check_real("momentum", momentum, high=1.0, high_open=False, message="BatchNorm: invalid momentum")
         self.gamma = Parameter(creation.ones(shape))
         self.beta = Parameter(creation.zeros(shape))
         self.register_buffer("moving_mean", creation.zeros(shape))
@@ -108,9 +129,11 @@ class BatchNorm(Module):
 
     def forward(self, X):
         F.check_batch_norm_input(X, self.num_features, (self.num_dims,), f"BatchNorm(num_dims={self.num_dims})")
-        Y, self.moving_mean, self.moving_var = F.batch_norm(
+        Y, moving_mean, moving_var = F.batch_norm(
             X, self.gamma, self.beta, self.moving_mean, self.moving_var,
             eps=self.eps, momentum=self.momentum, training=self.training and is_grad_enabled())
+        if X.numel():  # an empty batch has no statistics: the moving ones stay as they were
+            self.moving_mean, self.moving_var = moving_mean, moving_var
         return Y
 
     def extra_repr(self):
@@ -129,7 +152,12 @@ class _BatchNormTorch(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        name = type(self).__name__
+        num_features = check_int("num_features", num_features, 1, name)
+        self.num_features = num_features
+        self.eps = check_real("eps", eps, low_open=True, message=f"{name}: invalid eps")
+        self.momentum = momentum if momentum is None else check_real(
+            "momentum", momentum, high=1.0, high_open=False, message=f"{name}: invalid momentum")
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(creation.ones(num_features))
@@ -149,13 +177,15 @@ class _BatchNormTorch(Module):
         if not self.training and self.track_running_stats:
             return F.FixedBatchNormFunction(self.running_mean.array, self.running_var.array, self.eps)(x, gamma, beta)
         m = x.numel() // x.shape[1]
-        if m < 2 and self.training:  # the unbiased variance m/(m-1) needs two values
+        if m == 1 and self.training:  # the unbiased variance m/(m-1) needs two values
             raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of shape {x.shape}")
         fn = F.BatchNormFunction(self.eps)
         y = fn(x, gamma, beta)
         if self.training and self.track_running_stats:
             with no_grad():
                 self.num_batches_tracked.array += 1
+                if m == 0:  # an empty batch has no statistics (PyTorch counts it and leaves the running ones)
+                    return y
                 f = 1.0 / float(self.num_batches_tracked.array) if self.momentum is None else self.momentum
                 self.running_mean.array *= 1.0 - f
                 self.running_mean.array += f * fn.mean

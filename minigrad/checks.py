@@ -1,0 +1,31 @@
+"""Argument checks shared by the constructors and optimisers: one clear error, naming the argument and its value.
+
+They run once, when a layer or optimiser is built, never inside a training step.
+"""
+import math
+import numbers
+
+
+def check_int(name, value, minimum, owner):
+    """``value`` as an int >= ``minimum``; TypeError when it is not an int (bool and float included), else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_real(name, value, low=0.0, high=math.inf, low_open=False, high_open=True, message=None):
+    """``value`` as a float in the interval from ``low`` to ``high`` (NaN never is).
+
+    TypeError when it is not a real number; ValueError otherwise, starting with ``message``
+    (default ``invalid <name>``), then the value and the interval.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    above = low < value if low_open else low <= value
+    below = value < high if high_open else value <= high
+    if not (above and below):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{message or f'invalid {name}'}: {value} ({name} must be in {interval})")
+    return float(value)
