@@ -111,20 +111,26 @@ def train_epoch(net, train_iter, loss_fn, optimizer, progress=None, log_every=10
 
 
 def plot_history(history, path, title=None):
-    """Save the seed's figure: train loss, train acc and test acc against epoch. False without matplotlib."""
+    """Save the chapter's figure: train loss, train acc and test acc against epoch. False without matplotlib.
+
+    Each epoch is a marker on its line (a 1-epoch run is three visible points), the epoch axis has
+    integer ticks only and half an epoch of margin on each side.
+    """
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return False
     epochs = [h["epoch"] for h in history]
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(epochs, [h["train_loss"] for h in history], "-", label="train loss")
-    ax.plot(epochs, [h["train_acc"] for h in history], "m--", label="train acc")
-    ax.plot(epochs, [h["test_acc"] for h in history], "g-.", label="test acc")
+    ax.plot(epochs, [h["train_loss"] for h in history], "o-", ms=4, label="train loss")
+    ax.plot(epochs, [h["train_acc"] for h in history], "ms--", ms=4, label="train acc")
+    ax.plot(epochs, [h["test_acc"] for h in history], "g^-.", ms=4, label="test acc")
     ax.set_xlabel("epoch")
-    ax.set_xlim(1, max(epochs[-1], 2))
+    ax.set_xlim(epochs[0] - 0.5, epochs[-1] + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(True, alpha=0.3)
     ax.legend()
     if title:

@@ -1,9 +1,10 @@
 #!/usr/bin/env python
-"""Train LeNet with batch normalization on Fashion-MNIST, as the seed chapter does with d2l's train_ch6.
+"""Train LeNet with batch normalization on Fashion-MNIST, as the D2L chapter "Batch Normalization" does with train_ch6.
 
     python scripts/train_lenet.py                      # lenet-bn-scratch, 10 epochs, lr 1.0, batch 256, CPU
+    python scripts/train_lenet.py --data-dir DIR       # the four IDX files from DIR instead of the download cache
     python scripts/train_lenet.py --model lenet-bn --device cuda
-    python scripts/train_lenet.py --resume runs/<stamp>/checkpoint.npz
+    python scripts/train_lenet.py --resume runs/<stamp>/checkpoint.npz --epochs 15   # 5 more epochs
 
 Writes to --out: metrics.json, metrics.csv, checkpoint.npz (after every epoch:
 model, optimiser, epoch, RNG and shuffling state) and curves.png.
@@ -11,6 +12,7 @@ model, optimiser, epoch, RNG and shuffling state) and curves.png.
 import argparse
 import csv
 import json
+import math
 import os
 import sys
 import time
@@ -19,32 +21,158 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import minigrad  # noqa: E402
-from minigrad import nn  # noqa: E402
-from minigrad.data import DatasetError, load_fashion_mnist  # noqa: E402
+from minigrad import backend, nn  # noqa: E402
+from minigrad.data import COUNTS, DatasetError, load_fashion_mnist  # noqa: E402
 from minigrad.train import (NonFiniteLossError, evaluate_accuracy, init_weights, plot_history, summary,  # noqa: E402
                             train_epoch)
-from models import MODELS  # noqa: E402
+from models import MODELS, model_name  # noqa: E402
+
+
+# what a resumed run takes from its checkpoint (an explicit flag must agree), with the defaults of a new run
+_RUN_SETTINGS = {"model": "lenet-bn-scratch", "batch_size": 256, "seed": 0, "limit_train": None, "limit_test": None}
+_NEW_RUN = {"epochs": 10, "lr": 1.0}
+
+
+def _int_at_least(low):
+    """An argparse type: an integer >= ``low`` (argparse names the flag in the error)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+    return parse
+
+
+def _learning_rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {value}")
+    return value
+
+
+def _device(text):
+    try:
+        backend.Device(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", choices=list(MODELS), default="lenet-bn-scratch")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: 1.0, or the checkpoint's with --resume)")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", type=model_name, choices=list(MODELS), default=None,
+                   help=f"the network; '_' or '-' in the name (default: {_RUN_SETTINGS['model']}, or the "
+                        "checkpoint's with --resume)")
+    p.add_argument("--epochs", type=_int_at_least(1), default=None,
+                   help="total number of epochs; with --resume the total including the epochs already done "
+                        f"(default: {_NEW_RUN['epochs']}, or the resumed run's total)")
+    p.add_argument("--lr", type=_learning_rate, default=None,
+                   help=f"learning rate (default: {_NEW_RUN['lr']}, or the checkpoint's with --resume)")
+    p.add_argument("--batch-size", type=_int_at_least(1), default=None,
+                   help=f"examples per batch (default: {_RUN_SETTINGS['batch_size']}, or the checkpoint's with "
+                        "--resume)")
+    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--seed", type=_int_at_least(0), default=None,
+                   help=f"seeds the weights and the batch order (default: {_RUN_SETTINGS['seed']}, or the checkpoint's "
+                        "with --resume)")
     p.add_argument("--data-dir", default=None,
-                   help="folder with the Fashion-MNIST IDX files (default: $MINIGRAD_DATA, else ~/.cache/minigrad/fashion-mnist)")
-    p.add_argument("--out", default=None, help="output folder (default: runs/<timestamp>)")
-    p.add_argument("--resume", default=None, metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
-    p.add_argument("--limit-train", type=int, default=None, help="use only the first N training examples")
-    p.add_argument("--limit-test", type=int, default=None, help="use only the first N test examples")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    args = p.parse_args(argv)
-    if args.epochs < 1 or args.batch_size < 1 or (args.lr is not None and args.lr <= 0):
-        p.error(f"--epochs and --batch-size must be positive and --lr > 0, got {args.epochs}, {args.batch_size}, {args.lr}")
-    return args
+                   help="folder with the four Fashion-MNIST IDX files (default: $MINIGRAD_DATA, else "
+                        "~/.cache/minigrad/fashion-mnist, downloaded there on first use)")
+    p.add_argument("--out", default=None,
+                   help="output folder (default: runs/<timestamp>, or the checkpoint's folder with --resume)")
+    p.add_argument("--resume", default=None, metavar="CHECKPOINT",
+                   help="continue the run saved in this checkpoint.npz (default: start a new run)")
+    p.add_argument("--limit-train", type=_int_at_least(1), default=None, metavar="N",
+                   help=f"train on the first N examples only (default: all {COUNTS['train']})")
+    p.add_argument("--limit-test", type=_int_at_least(1), default=None, metavar="N",
+                   help=f"test on the first N examples only (default: all {COUNTS['test']})")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (default: a bar on a terminal, none when stderr is redirected)")
+    return p.parse_args(argv)
+
+
+def _flag(key):
+    return "--" + key.replace("_", "-")
+
+
+def load_run_checkpoint(path):
+    """The checkpoint ``path`` as ``save_checkpoint`` wrote it; a ValueError naming --resume otherwise."""
+    ckpt = minigrad.load(path)
+    keys = ("model", "optimizer", "epoch", "rng", "loader", "history", "args")
+    if isinstance(ckpt, dict) and all(k in ckpt for k in keys) and isinstance(ckpt["args"], dict) \
+            and ckpt["args"].get("model") in MODELS:
+        return ckpt
+    if isinstance(ckpt, dict) and ckpt and all(isinstance(v, minigrad.Tensor) for v in ckpt.values()):
+        found = f"a bare state_dict ({len(ckpt)} tensors: {', '.join(list(ckpt)[:3])}, ...)"
+    elif isinstance(ckpt, dict):
+        found = f"a dict with the keys {sorted(map(str, ckpt))}"
+    else:
+        found = f"a {type(ckpt).__name__}"
+    raise ValueError(f"--resume {path}: this file holds {found}, not a training run's checkpoint. --resume needs the "
+                     "checkpoint.npz that scripts/train_lenet.py writes (weights, optimiser, epoch, RNG and data "
+                     "state); bare weights load in Python with net.load_state_dict(minigrad.load(path))")
+
+
+def settle_settings(args, resume):
+    """Fill the unset flags from the checkpoint (resume) or the defaults; refuse flags the checkpoint contradicts."""
+    if resume is None:
+        for key, value in {**_RUN_SETTINGS, **_NEW_RUN}.items():
+            if getattr(args, key) is None:
+                setattr(args, key, value)
+        return
+    saved = resume["args"]
+    for key, default in _RUN_SETTINGS.items():
+        value = saved.get(key, default)
+        if getattr(args, key) is not None and getattr(args, key) != value:
+            raise ValueError(f"{_flag(key)} {getattr(args, key)} contradicts --resume {args.resume}, a run with "
+                             f"{_flag(key)} {value}: a resumed run keeps its model, batches and data; leave "
+                             f"{_flag(key)} out, or start a new run")
+        setattr(args, key, value)
+    for key, default in _NEW_RUN.items():
+        if getattr(args, key) is None:
+            setattr(args, key, saved.get(key, default))
+    done = resume["epoch"]
+    if args.epochs <= done:
+        raise ValueError(f"--epochs {args.epochs}: {args.resume} has already finished epoch {done} (--epochs is the "
+                         f"total, not the number of epochs to add); pass --epochs {done + 1} or more to train on")
+
+
+def check_out_folder(out, resuming_in):
+    """Refuse, before any work, an --out that is a file, lies under a file, cannot be created or holds another run."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: this is an existing file, not a folder")
+    if (out / "checkpoint.npz").exists() and (resuming_in is None or out.resolve() != resuming_in.resolve()):
+        raise ValueError(f"--out {out} already holds a run ({out / 'checkpoint.npz'}): continue it with "
+                         f"--resume {out / 'checkpoint.npz'}, or choose another --out")
+    existing = next(p for p in [out, *out.absolute().parents] if p.exists())
+    if not existing.is_dir():
+        raise ValueError(f"--out {out}: {existing} is a file, so no folder can be made under it")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: no permission to write in {existing}")
+
+
+def training_examples(args, net):
+    """How many training examples to use: a batch of one is refused or dropped for a network with BatchNorm.
+
+    In training mode BatchNorm normalises with the batch's own statistics; over one example a 2-D
+    BatchNorm outputs beta whatever its input (nothing before it learns), and PyTorch's layers refuse it.
+    """
+    n = COUNTS["train"] if args.limit_train is None else min(args.limit_train, COUNTS["train"])
+    if first_batchnorm(net) is None or n % args.batch_size != 1:
+        return n
+    if n == 1 or args.batch_size == 1:
+        flag = "--batch-size 1" if args.batch_size == 1 else "--limit-train 1"
+        raise ValueError(f"{flag}: {args.model} has BatchNorm layers, which need at least 2 examples per "
+                         "training batch (over one example they output their bias beta whatever the input)")
+    print(f"note: {n} training examples in batches of {args.batch_size} would end each epoch with a batch of one, "
+          f"on which BatchNorm cannot normalise; training on the first {n - 1}")
+    return n - 1
 
 
 def first_batchnorm(net):
@@ -79,24 +207,22 @@ def save_checkpoint(path, net, optimizer, train_iter, epoch, history, args):
 
 def main(argv=None):
     args = parse_args(argv)
-    resume = minigrad.load(args.resume) if args.resume else None
-    if resume is not None:
-        # the run's network, batches and data subset come from the checkpoint (else the resumed epochs would
-        # train on other data or in another order); the learning rate too unless --lr is given
-        for key in ("model", "batch_size", "seed"):
-            setattr(args, key, resume["args"][key])
-        for key in ("lr", "limit_train", "limit_test"):
-            if getattr(args, key) is None:
-                setattr(args, key, resume["args"].get(key))
-    if args.lr is None:
-        args.lr = 1.0
-    out = Path(args.out or (Path(args.resume).parent if args.resume else Path("runs") / time.strftime("%Y%m%d-%H%M%S")))
+    resume = load_run_checkpoint(args.resume) if args.resume else None
+    settle_settings(args, resume)
+    if backend.Device(args.device).type == "cuda":
+        try:
+            backend.check_cuda(backend.Device(args.device))
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc} (from --device {args.device}; --device cpu trains on the CPU)") from None
+    resuming_in = Path(args.resume).parent if args.resume else None
+    out = Path(args.out or resuming_in or Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+    check_out_folder(out, resuming_in)
 
     minigrad.manual_seed(args.seed)
-    train_iter, test_iter = load_fashion_mnist(args.batch_size, root=args.data_dir, device=args.device,
-                                               seed=args.seed, limit_train=args.limit_train,
-                                               limit_test=args.limit_test)
     net = init_weights(MODELS[args.model]())
+    num_train = training_examples(args, net)
+    train_iter, test_iter = load_fashion_mnist(args.batch_size, root=args.data_dir, device=args.device,
+                                               seed=args.seed, limit_train=num_train, limit_test=args.limit_test)
     summary(net)
     net.to(args.device)
     optimizer = minigrad.optim.SGD(net.parameters(), lr=args.lr)
@@ -110,7 +236,7 @@ def main(argv=None):
         minigrad.set_rng_state(resume["rng"])
         train_iter.load_state_dict(resume["loader"])
         history, start_epoch = resume["history"], resume["epoch"] + 1
-        print(f"resuming {args.model} from {args.resume} after epoch {resume['epoch']}")
+        print(f"resuming {args.model} from {args.resume} after epoch {resume['epoch']}, up to epoch {args.epochs}")
     print(f"training {args.model} on {args.device}: {train_iter.num_examples} examples, "
           f"{len(train_iter)} batches of {args.batch_size}, lr {args.lr}, output in {out}")
 
@@ -124,7 +250,8 @@ def main(argv=None):
             progress = None
             if not args.no_progress:
                 from tqdm import tqdm
-                progress = tqdm(total=len(train_iter), desc=f"epoch {epoch}/{args.epochs}", leave=False)
+                # disable=None: no bar when stderr is not a terminal (a log file fills with its frames otherwise)
+                progress = tqdm(total=len(train_iter), desc=f"epoch {epoch}/{args.epochs}", leave=False, disable=None)
             try:
                 stats = train_epoch(net, train_iter, loss_fn, optimizer, progress=progress)
             finally:
@@ -151,6 +278,8 @@ def main(argv=None):
                  else "no epoch had finished")
         print(f"\ninterrupted in epoch {epoch}: the weights so far are saved in {path} (resuming from it "
               f"repeats epoch {epoch} starting from them); {exact}", file=sys.stderr)
+        if history and plot_history(history, out / "curves.png", title=f"{args.model} (interrupted in epoch {epoch})"):
+            print(f"curves of the finished epochs: {out / 'curves.png'}", file=sys.stderr)
         return 130
 
     h = history[-1]
