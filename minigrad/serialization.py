@@ -7,6 +7,7 @@ interrupted save never leaves a half-written checkpoint. No pickle is used.
 """
 import json
 import os
+import stat
 import tempfile
 import zipfile
 
@@ -43,19 +44,49 @@ def _check_key(key, where):
     return True
 
 
-def _decode(obj, arrays, device):
-    if isinstance(obj, dict):
-        if "__tensor__" in obj:
-            array = arrays[obj["__tensor__"]]
-            return Tensor(array if device is None else backend.to_device(array, device))
-        if "__array__" in obj:
-            return arrays[obj["__array__"]]
-        if "__dict__" in obj:
-            return {k: _decode(v, arrays, device) for k, v in obj["__dict__"]}
-        if "__tuple__" in obj:
-            return tuple(_decode(v, arrays, device) for v in obj["__tuple__"])
-        return [_decode(v, arrays, device) for v in obj["__list__"]]
-    return obj
+class _Malformed(ValueError):
+    """What is wrong inside a checkpoint file; ``load`` adds the path."""
+
+
+_MARKERS = ("__tensor__", "__array__", "__dict__", "__tuple__", "__list__")
+
+
+def _decode(obj, arrays, device, where="obj"):
+    """The object that ``_encode`` described by ``obj``; _Malformed (naming ``where``) when it is not such a description."""
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if not isinstance(obj, dict) or len(obj) != 1 or next(iter(obj)) not in _MARKERS:
+        raise _Malformed(f"the entry at {where} is {type(obj).__name__} {str(obj)[:60]}, expected a value or "
+                         f"a one-key dict with one of {', '.join(_MARKERS)}")
+    (kind, value), = obj.items()
+    if kind in ("__tensor__", "__array__"):
+        if not isinstance(value, str) or value not in arrays:
+            raise _Malformed(f"the entry at {where} names the array {value!r}, which the file does not hold")
+        array = arrays[value]
+        if kind == "__array__":
+            return array
+        if array.dtype.kind not in "biuf":
+            raise _Malformed(f"the tensor at {where} is an array of dtype {array.dtype}, not numbers")
+        return Tensor(array if device is None else backend.to_device(array, device))
+    if not isinstance(value, list):
+        raise _Malformed(f"the entry at {where} ({kind}) holds {type(value).__name__}, expected a list")
+    if kind == "__dict__":
+        if not all(isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))
+                   and not isinstance(item[0], bool) for item in value):
+            raise _Malformed(f"the dict at {where} is not a list of [key, value] pairs with str or int keys")
+        return {k: _decode(v, arrays, device, f"{where}[{k!r}]") for k, v in value}
+    items = [_decode(v, arrays, device, f"{where}[{i}]") for i, v in enumerate(value)]
+    return tuple(items) if kind == "__tuple__" else items
+
+
+def _new_file_mode(path):
+    """The permissions ``open(path, "w")`` would give: an existing file's own, else 0o666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def save(obj, path):
@@ -67,8 +98,10 @@ def save(obj, path):
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"minigrad.save: folder {folder!r} does not exist (for {path!r})")
+    mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".tmp")
     try:
+        os.fchmod(fd, mode)  # mkstemp's 0600 would outlive the rename
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
@@ -81,19 +114,44 @@ def save(obj, path):
 
 
 def load(path, map_location=None):
-    """Read what ``save`` wrote; tensors come back on the CPU, or on ``map_location`` (a device)."""
+    """Read what ``save`` wrote; tensors come back on the CPU, or on ``map_location`` (a device).
+
+    Any file that is not such a checkpoint (not a zip, a foreign .npz, corrupt metadata,
+    metadata naming an array the file lacks) raises ``ValueError("<path> is not a valid
+    minigrad checkpoint: <what is wrong>")``.
+    """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"minigrad.load: no checkpoint file at {path!r}")
+    if map_location is not None:
+        map_location = backend.Device(map_location)  # a bad name fails here, not after the file is read
     try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):  # a bare .npy array
-            raise ValueError("it holds a single .npy array")
-        with data:
-            arrays = {k: data[k] for k in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:  # BadZipFile: truncated or corrupt
-        raise ValueError(f"minigrad.load: {path!r} is not a readable .npz checkpoint ({exc})") from None
-    if _META not in arrays:
-        raise ValueError(f"minigrad.load: {path!r} is an .npz file but not one written by minigrad.save")
-    meta = json.loads(arrays.pop(_META).tobytes().decode("utf-8"))
-    return _decode(meta, arrays, map_location)
+        with open(path, "rb") as f:
+            head = f.read(6)
+        if not head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
+            raise _Malformed(f"not an .npz (zip) archive: it starts with {head!r}")
+        try:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):  # a bare .npy array
+                raise _Malformed("it holds a single .npy array, not an .npz archive")
+            with data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:  # BadZipFile: truncated or corrupt
+            raise _Malformed(exc if isinstance(exc, _Malformed) else
+                             f"not a readable .npz archive ({type(exc).__name__}: {exc})") from None
+        if _META not in arrays:
+            raise _Malformed(f"an .npz archive without the {_META!r} member that minigrad.save writes "
+                             f"(members: {', '.join(sorted(arrays)[:10])})")
+        meta = arrays.pop(_META)
+        try:
+            if meta.dtype != np.uint8 or meta.ndim != 1:
+                raise ValueError(f"{meta.dtype} array of shape {meta.shape}, expected uint8 bytes")
+            meta = json.loads(meta.tobytes().decode("utf-8"))
+            return _decode(meta, arrays, map_location)
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            if isinstance(exc, _Malformed):
+                raise
+            raise _Malformed(f"its {_META!r} metadata is not valid JSON text of minigrad.save "
+                             f"({type(exc).__name__}: {exc})") from None
+    except _Malformed as exc:
+        raise ValueError(f"{path} is not a valid minigrad checkpoint: {exc}") from None
