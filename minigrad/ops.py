@@ -37,6 +37,16 @@ def _normalize_axes(axis, ndim):
     return tuple(sorted(set(out)))
 
 
+def sum_to(x, shape):
+    """The Tensor ``x`` summed to ``shape`` (the reverse of broadcasting); ``x`` itself when it has it."""
+    return x if x.shape == tuple(shape) else SumTo(shape)(x)
+
+
+def _reduced_shape(shape, axes):
+    """``shape`` with the reduced ``axes`` kept as size 1 (NumPy's keepdims)."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
 # ---------------------------------------------------------------------------
 # Elementwise binary ops (NumPy broadcasting; backward reduces to each input's shape)
 
@@ -55,6 +65,8 @@ class _Binary(Function):
 class Add(_Binary):
     """y = a + b;  ga = gy, gb = gy."""
 
+    saves_inputs = saves_output = False
+
     def forward(self, a, b):
         return a + b
 
@@ -62,9 +74,15 @@ class Add(_Binary):
         sa, sb = self._shapes()
         return unbroadcast(gy, sa), unbroadcast(gy, sb)
 
+    def backward_graph(self, gy):
+        sa, sb = self._shapes()
+        return sum_to(gy, sa), sum_to(gy, sb)
+
 
 class Sub(_Binary):
     """y = a - b;  ga = gy, gb = -gy."""
+
+    saves_inputs = saves_output = False
 
     def forward(self, a, b):
         return a - b
@@ -74,9 +92,15 @@ class Sub(_Binary):
         gb = unbroadcast(-gy, sb) if self.needs_input_grad[1] else None
         return unbroadcast(gy, sa), gb
 
+    def backward_graph(self, gy):
+        sa, sb = self._shapes()
+        return sum_to(gy, sa), sum_to(-gy, sb) if self.needs_input_grad[1] else None
+
 
 class Mul(_Binary):
     """y = a * b;  ga = gy * b, gb = gy * a."""
+
+    saves_output = False
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -86,6 +110,12 @@ class Mul(_Binary):
         sa, sb = self._shapes()
         ga = unbroadcast(gy * self.b, sa) if self.needs_input_grad[0] else None
         gb = unbroadcast(gy * self.a, sb) if self.needs_input_grad[1] else None
+        return ga, gb
+
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -101,6 +131,12 @@ class Div(_Binary):
         sa, sb = self._shapes()
         ga = unbroadcast(gy / self.b, sa) if self.needs_input_grad[0] else None
         gb = unbroadcast(-gy * self.y / self.b, sb) if self.needs_input_grad[1] else None
+        return ga, gb
+
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(-gy * (a / b) / b, b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -119,6 +155,17 @@ class Pow(_Binary):
         gb = unbroadcast(gy * self.y * xp.log(self.a), sb) if self.needs_input_grad[1] else None
         return ga, gb
 
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * a ** b * log(a), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def _matrix_transpose(x):
+    """The Tensor ``x`` with its last two axes swapped (recorded)."""
+    return Transpose(tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2))(x)
+
 
 class MatMul(Function):
     """y = a @ b (NumPy's matmul, batched and broadcast);  ga = gy @ b^T, gb = a^T @ gy.
@@ -126,6 +173,8 @@ class MatMul(Function):
     A 1-D operand is promoted to a matrix (a row on the left, a column on the
     right) and the added axis removed from y, as in NumPy.
     """
+
+    saves_output = False
 
     def check_inputs(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -162,6 +211,22 @@ class MatMul(Function):
             gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ gy2, b2.shape).reshape(self.shape_b)
         return ga, gb
 
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        gy2 = gy
+        if b.ndim == 1:
+            gy2 = gy2.reshape(gy2.shape + (1,))
+        if a.ndim == 1:
+            gy2 = gy2.reshape(gy2.shape[:-1] + (1,) + gy2.shape[-1:])
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = sum_to(gy2 @ _matrix_transpose(b2), a2.shape).reshape(a.shape)
+        if self.needs_input_grad[1]:
+            gb = sum_to(_matrix_transpose(a2) @ gy2, b2.shape).reshape(b.shape)
+        return ga, gb
+
 
 # ---------------------------------------------------------------------------
 # Elementwise unary ops
@@ -169,15 +234,22 @@ class MatMul(Function):
 class Neg(Function):
     """y = -x;  gx = -gy."""
 
+    saves_inputs = saves_output = False
+
     def forward(self, x):
         return -x
 
     def backward(self, gy):
         return -gy
 
+    def backward_graph(self, gy):
+        return -gy
+
 
 class Exp(Function):
     """y = exp(x);  gx = gy * y."""
+
+    saves_inputs = False
 
     def forward(self, x):
         self.y = get_array_module(x).exp(x)
@@ -186,9 +258,14 @@ class Exp(Function):
     def backward(self, gy):
         return gy * self.y
 
+    def backward_graph(self, gy):
+        return gy * exp(self.inputs[0])
+
 
 class Log(Function):
     """y = log(x);  gx = gy / x."""
+
+    saves_output = False
 
     def forward(self, x):
         self.x = x
@@ -197,9 +274,14 @@ class Log(Function):
     def backward(self, gy):
         return gy / self.x
 
+    def backward_graph(self, gy):
+        return gy / self.inputs[0]
+
 
 class Sqrt(Function):
     """y = sqrt(x);  gx = gy / (2 y)."""
+
+    saves_inputs = False
 
     def forward(self, x):
         self.y = get_array_module(x).sqrt(x)
@@ -208,13 +290,51 @@ class Sqrt(Function):
     def backward(self, gy):
         return gy / (2 * self.y)
 
+    def backward_graph(self, gy):
+        return gy / (2 * sqrt(self.inputs[0]))
+
+
+def _sigmoid_grad(y, gy):
+    """gy * y * (1 - y) on raw arrays (one fused kernel on the GPU)."""
+    if get_array_module(gy) is not np:
+        return cuda.kernels().sigmoid_backward(gy, y)
+    gx = 1 - y
+    gx *= y
+    gx *= gy
+    return gx
+
+
+class SigmoidGrad(Function):
+    """Sigmoid's gradient as an op of (y, gy): gx = gy * y * (1 - y), differentiable again.
+
+    Its own derivatives: d/dy = g * gy * (1 - 2 y),  d/dgy = g * y * (1 - y).
+    """
+
+    saves_output = False
+
+    def forward(self, y, gy):
+        self.y, self.gy = y, gy
+        return _sigmoid_grad(y, gy)
+
+    def backward(self, g):
+        need_y, need_gy = self.needs_input_grad
+        return (g * self.gy * (1 - 2 * self.y) if need_y else None,
+                _sigmoid_grad(self.y, g) if need_gy else None)
+
+    def backward_graph(self, g):
+        y, gy = self.inputs
+        need_y, need_gy = self.needs_input_grad
+        return g * gy * (1 - 2 * y) if need_y else None, SigmoidGrad()(y, g) if need_gy else None
+
 
 class Sigmoid(Function):
-    """y = 1 / (1 + exp(-x));  gx = gy * y * (1 - y).
+    """y = 1 / (1 + exp(-x));  gx = gy * y * (1 - y)  (``SigmoidGrad``).
 
     exp(-x) overflows to inf for very negative x (float32: x < -88), which
     gives the right limit y = 0; NumPy's overflow warning is silenced for it.
     """
+
+    saves_inputs = False
 
     def forward(self, x):
         xp = get_array_module(x)
@@ -230,16 +350,16 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy):
-        if get_array_module(gy) is not np:
-            return cuda.kernels().sigmoid_backward(gy, self.y)
-        gx = 1 - self.y
-        gx *= self.y
-        gx *= gy
-        return gx
+        return _sigmoid_grad(self.y, gy)
+
+    def backward_graph(self, gy):
+        return SigmoidGrad()(sigmoid(self.inputs[0]), gy)
 
 
 class Tanh(Function):
     """y = tanh(x);  gx = gy * (1 - y^2)."""
+
+    saves_inputs = False
 
     def forward(self, x):
         self.y = get_array_module(x).tanh(x)
@@ -248,9 +368,15 @@ class Tanh(Function):
     def backward(self, gy):
         return gy * (1 - self.y * self.y)
 
+    def backward_graph(self, gy):
+        y = tanh(self.inputs[0])
+        return gy * (1 - y * y)
+
 
 class ReLU(Function):
-    """y = max(x, 0);  gx = gy where x > 0, else 0."""
+    """y = max(x, 0);  gx = gy where x > 0, else 0 (the mask is constant: higher derivatives are 0)."""
+
+    saves_inputs = saves_output = False  # backward reads its own copy, the mask
 
     def forward(self, x):
         self.mask = x > 0
@@ -259,9 +385,14 @@ class ReLU(Function):
     def backward(self, gy):
         return gy * self.mask
 
+    def backward_graph(self, gy):
+        return gy * Tensor._wrap(self.mask.astype(gy.dtype))
+
 
 class Cast(Function):
     """y = x as another dtype;  gx = gy cast back to x's dtype."""
+
+    saves_inputs = saves_output = False
 
     def __init__(self, dtype):
         self.dtype = dtype
@@ -273,9 +404,14 @@ class Cast(Function):
     def backward(self, gy):
         return gy.astype(self.in_dtype)
 
+    def backward_graph(self, gy):
+        return Cast(self.in_dtype)(gy)
+
 
 class ToDevice(Function):
     """y = x copied to another device;  gx = gy copied back."""
+
+    saves_inputs = saves_output = False
 
     def __init__(self, device):
         self.device = device
@@ -287,12 +423,55 @@ class ToDevice(Function):
     def backward(self, gy):
         return backend.to_device(gy, self.in_device)
 
+    def backward_graph(self, gy):
+        return ToDevice(self.in_device)(gy)
+
+
+class BroadcastTo(Function):
+    """y = x broadcast to ``shape`` (a read-only view);  gx = gy summed back to x's shape (``SumTo``)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return get_array_module(x).broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        return unbroadcast(gy, self.in_shape)
+
+    def backward_graph(self, gy):
+        return sum_to(gy, self.in_shape)
+
+
+class SumTo(Function):
+    """y = x summed to ``shape`` (undoing a broadcast);  gx = gy broadcast back (``BroadcastTo``)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        return unbroadcast(x, self.shape)
+
+    def backward(self, gy):
+        return get_array_module(gy).broadcast_to(gy, self.in_shape)
+
+    def backward_graph(self, gy):
+        return BroadcastTo(self.in_shape)(gy)
+
 
 # ---------------------------------------------------------------------------
 # Reductions
 
 class Sum(Function):
     """y = sum of x over ``axis``;  gx = gy broadcast back over the summed axes."""
+
+    saves_inputs = saves_output = False
 
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
@@ -311,6 +490,13 @@ class Sum(Function):
     def backward(self, gy):
         return self._expand(gy)
 
+    def _expand_graph(self, gy):
+        """``_expand`` on Tensors, recorded."""
+        return BroadcastTo(self.in_shape)(gy.reshape(_reduced_shape(self.in_shape, self.axes)))
+
+    def backward_graph(self, gy):
+        return self._expand_graph(gy)
+
 
 class Mean(Sum):
     """y = mean of x over ``axis`` (m elements each);  gx = gy / m broadcast back."""
@@ -322,6 +508,9 @@ class Mean(Sum):
 
     def backward(self, gy):
         return self._expand(gy / self.count)
+
+    def backward_graph(self, gy):
+        return self._expand_graph(gy / self.count)
 
 
 class Max(Sum):
@@ -338,12 +527,17 @@ class Max(Sum):
     def backward(self, gy):
         return (self._expand(gy) * self.weight).astype(gy.dtype, copy=False)
 
+    def backward_graph(self, gy):
+        return self._expand_graph(gy) * Tensor._wrap(self.weight.astype(gy.dtype, copy=False))
+
 
 # ---------------------------------------------------------------------------
 # Shape ops
 
 class Reshape(Function):
     """y = x viewed with a new shape;  gx = gy reshaped back."""
+
+    saves_inputs = saves_output = False
 
     def __init__(self, shape):
         self.shape = shape
@@ -359,9 +553,14 @@ class Reshape(Function):
     def backward(self, gy):
         return gy.reshape(self.in_shape)
 
+    def backward_graph(self, gy):
+        return Reshape(self.in_shape)(gy)
+
 
 class Transpose(Function):
     """y = x with its axes permuted (reversed when none are given);  gx = gy with the inverse permutation."""
+
+    saves_inputs = saves_output = False
 
     def __init__(self, axes=None):
         self.axes = axes
@@ -376,14 +575,43 @@ class Transpose(Function):
     def backward(self, gy):
         return gy.transpose(self.inverse)
 
+    def backward_graph(self, gy):
+        return Transpose(self.inverse)(gy)
+
 
 def _is_advanced(key):
     parts = key if isinstance(key, tuple) else (key,)
     return any(not isinstance(k, (int, np.integer, slice, type(None), type(Ellipsis))) for k in parts)
 
 
+class GetItemGrad(Function):
+    """GetItem's gradient as an op: zeros of ``in_shape`` with gy scatter-added at ``key``; its gradient is g[key]."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, key, in_shape):
+        self.key, self.in_shape = key, in_shape
+
+    def forward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.in_shape, dtype=gy.dtype)
+        if _is_advanced(self.key):
+            backend.scatter_add(gx, self.key, gy)
+        else:
+            gx[self.key] = gy
+        return gx
+
+    def backward(self, g):
+        return g[self.key]
+
+    def backward_graph(self, g):
+        return GetItem(self.key)(g)
+
+
 class GetItem(Function):
-    """y = x[key] (basic or integer-array indexing);  gx = zeros with gy scatter-added at key (repeats accumulate)."""
+    """y = x[key] (basic or integer-array indexing);  gx = zeros with gy scatter-added at key (``GetItemGrad``)."""
+
+    saves_inputs = saves_output = False
 
     def __init__(self, key):
         self.key = key
@@ -396,17 +624,16 @@ class GetItem(Function):
             raise IndexError(f"{exc} (indexing a tensor of shape {tuple(x.shape)})") from None
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        gx = xp.zeros(self.in_shape, dtype=gy.dtype)
-        if _is_advanced(self.key):
-            backend.scatter_add(gx, self.key, gy)
-        else:
-            gx[self.key] = gy
-        return gx
+        return GetItemGrad(self.key, self.in_shape).forward(gy)
+
+    def backward_graph(self, gy):
+        return GetItemGrad(self.key, self.in_shape)(gy)
 
 
 class Concatenate(Function):
     """y = the inputs joined along ``axis``;  each gx = its slice of gy."""
+
+    saves_inputs = saves_output = False
 
     def __init__(self, axis=0):
         self.axis = axis
@@ -423,9 +650,17 @@ class Concatenate(Function):
         xp = get_array_module(gy)
         return tuple(xp.split(gy, np.cumsum(self.sizes)[:-1], axis=self.axis))
 
+    def backward_graph(self, gy):
+        lead = (slice(None),) * (self.axis % gy.ndim)
+        ends = np.cumsum(self.sizes)
+        return tuple(GetItem(lead + (slice(int(e - n), int(e)),))(gy) if need else None
+                     for n, e, need in zip(self.sizes, ends, self.needs_input_grad))
+
 
 class Stack(Function):
     """y = the inputs stacked along a new ``axis``;  each gx = its index of gy along that axis."""
+
+    saves_inputs = saves_output = False
 
     def __init__(self, axis=0):
         self.axis = axis
@@ -438,6 +673,10 @@ class Stack(Function):
     def backward(self, gy):
         xp = get_array_module(gy)
         return tuple(xp.moveaxis(gy, self.axis, 0))
+
+    def backward_graph(self, gy):
+        lead = (slice(None),) * (self.axis % gy.ndim)
+        return tuple(GetItem(lead + (i,))(gy) if need else None for i, need in enumerate(self.needs_input_grad))
 
 
 # ---------------------------------------------------------------------------
