@@ -11,7 +11,8 @@ synthetic batch (uniform pixels, random labels). Each repeat times --steps
 steps after --warmup; the table gives the median examples/second over the
 repeats and their spread (min-max). Peak resident memory is measured for each
 framework in a child process of its own, training --memory-steps steps.
-PyTorch is only used when installed; it is never a dependency of minigrad.
+PyTorch is only used when installed (the CPU build: pip install torch==2.13.0 --index-url
+https://download.pytorch.org/whl/cpu); it is never a dependency of minigrad.
 """
 import argparse
 import json
@@ -24,14 +25,16 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+# the checkout's models/ and scripts/cli_args.py (also when this file is loaded by path, as the tests do)
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
+import cli_args  # noqa: E402
 import minigrad  # noqa: E402
 from minigrad import backend, nn  # noqa: E402
 from minigrad.train import init_weights, train_step  # noqa: E402
-from models import lenet_bn, lenet_bn_scratch  # noqa: E402
+from models import MODELS as ALL_MODELS, model_name  # noqa: E402
 
-MODELS = {"lenet_bn_scratch": lenet_bn_scratch, "lenet_bn": lenet_bn}
+MODELS = {name: ALL_MODELS[name] for name in ("lenet-bn-scratch", "lenet-bn")}  # the two PyTorch has a twin of
 
 
 def synthetic_batch(batch_size, seed=0):
@@ -117,7 +120,7 @@ def torch_stepper(model, batch_size, device, lr):
     from torch import nn as tnn
 
     def batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum):
-        # the seed's from-scratch batch_norm, verbatim in its logic
+        # the chapter's from-scratch batch_norm, verbatim in its logic
         if not torch.is_grad_enabled():
             X_hat = (X - moving_mean) / torch.sqrt(moving_var + eps)
         else:
@@ -130,7 +133,7 @@ def torch_stepper(model, batch_size, device, lr):
             X_hat = (X - mean) / torch.sqrt(var + eps)
             moving_mean = momentum * moving_mean + (1.0 - momentum) * mean
             moving_var = momentum * moving_var + (1.0 - momentum) * var
-        return gamma * X_hat + beta, moving_mean.array, moving_var.array
+        return gamma * X_hat + beta, moving_mean.data, moving_var.data
 
     class BatchNorm(tnn.Module):
         def __init__(self, num_features, num_dims):
@@ -146,8 +149,8 @@ def torch_stepper(model, batch_size, device, lr):
                 X, self.gamma, self.beta, self.moving_mean, self.moving_var, eps=1e-5, momentum=0.9)
             return Y
 
-    bn2 = (lambda c: BatchNorm(c, 4)) if model == "lenet_bn_scratch" else tnn.BatchNorm2d
-    bn1 = (lambda c: BatchNorm(c, 2)) if model == "lenet_bn_scratch" else tnn.BatchNorm1d
+    bn2 = (lambda c: BatchNorm(c, 4)) if model == "lenet-bn-scratch" else tnn.BatchNorm2d
+    bn1 = (lambda c: BatchNorm(c, 2)) if model == "lenet-bn-scratch" else tnn.BatchNorm1d
     net = tnn.Sequential(
         tnn.Conv2d(1, 6, kernel_size=5), bn2(6), tnn.Sigmoid(), tnn.AvgPool2d(2, 2),
         tnn.Conv2d(6, 16, kernel_size=5), bn2(16), tnn.Sigmoid(), tnn.AvgPool2d(2, 2), tnn.Flatten(),
@@ -208,22 +211,32 @@ def peak_rss_mib():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main(argv=None):
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--steps", type=int, default=20, help="steps per timed repeat")
-    p.add_argument("--repeats", type=int, default=7)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--compare-torch", action="store_true", help="time PyTorch too (if installed), alternating")
-    p.add_argument("--profile", action="store_true", help="print minigrad's per-layer forward/backward times")
-    p.add_argument("--memory-steps", type=int, default=50, help="steps of the peak-memory child runs")
-    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory child runs")
-    p.add_argument("--json", default=None, help="also write the results to this file")
+    p.add_argument("--models", nargs="+", type=model_name, choices=list(MODELS), default=list(MODELS),
+                   help="the networks to time; '_' or '-' in the names (default: both)")
+    p.add_argument("--batch-size", type=cli_args.int_at_least(2), default=256, help="(default: %(default)s)")
+    p.add_argument("--device", type=cli_args.device, default="cpu", help="cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--lr", type=cli_args.positive_number, default=0.1, help="SGD learning rate (default: %(default)s)")
+    p.add_argument("--steps", type=cli_args.int_at_least(1), default=20,
+                   help="steps per timed repeat, and of the --profile run (default: %(default)s)")
+    p.add_argument("--repeats", type=cli_args.int_at_least(1), default=7, help="timed repeats (default: %(default)s)")
+    p.add_argument("--warmup", type=cli_args.int_at_least(0), default=5,
+                   help="untimed steps before the repeats (default: %(default)s)")
+    p.add_argument("--compare-torch", action="store_true",
+                   help="time PyTorch too, alternating (default: off; needs torch installed)")
+    p.add_argument("--profile", action="store_true",
+                   help="print minigrad's per-layer forward/backward times (default: off)")
+    p.add_argument("--memory-steps", type=cli_args.int_at_least(1), default=50,
+                   help="steps of the peak-memory child runs (default: %(default)s)")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory child runs (default: run them)")
+    p.add_argument("--json", default=None, metavar="FILE", help="also write the results to FILE (default: none)")
     p.add_argument("--only", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     if args.only:
         return run_only(args)
 
@@ -234,7 +247,8 @@ def main(argv=None):
             use_torch = True
             torch.manual_seed(0)
         except ImportError:
-            print("--compare-torch: PyTorch is not installed here, so only minigrad is timed")
+            print("--compare-torch: PyTorch is not installed here, so only minigrad is timed (CPU build: "
+                  "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu)")
     print(f"minigrad {minigrad.__version__}, numpy {np.__version__}"
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if use_torch else "")
           + f"; batch {args.batch_size}, device {args.device}, {args.repeats} repeats x {args.steps} steps")
@@ -259,7 +273,7 @@ def main(argv=None):
 
     if args.profile:
         for model in args.models:
-            profile_minigrad(model, args.batch_size, args.device, args.lr, max(args.steps, 20))
+            profile_minigrad(model, args.batch_size, args.device, args.lr, args.steps)
 
     print(f"\n{'model':<18}{'framework':<10}{'examples/s (median)':>21}{'min-max':>20}{'peak RSS':>11}")
     for model, by_fw in results.items():

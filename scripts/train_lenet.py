@@ -12,14 +12,15 @@ model, optimiser, epoch, RNG and shuffling state) and curves.png.
 import argparse
 import csv
 import json
-import math
 import os
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+# the checkout's models/ and scripts/cli_args.py (also when this file is loaded by path, as the tests do)
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
+import cli_args  # noqa: E402
 import minigrad  # noqa: E402
 from minigrad import backend, nn  # noqa: E402
 from minigrad.data import COUNTS, DatasetError, load_fashion_mnist  # noqa: E402
@@ -33,52 +34,21 @@ _RUN_SETTINGS = {"model": "lenet-bn-scratch", "batch_size": 256, "seed": 0, "lim
 _NEW_RUN = {"epochs": 10, "lr": 1.0}
 
 
-def _int_at_least(low):
-    """An argparse type: an integer >= ``low`` (argparse names the flag in the error)."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-        return value
-    return parse
-
-
-def _learning_rate(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {value}")
-    return value
-
-
-def _device(text):
-    try:
-        backend.Device(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", type=model_name, choices=list(MODELS), default=None,
                    help=f"the network; '_' or '-' in the name (default: {_RUN_SETTINGS['model']}, or the "
                         "checkpoint's with --resume)")
-    p.add_argument("--epochs", type=_int_at_least(1), default=None,
+    p.add_argument("--epochs", type=cli_args.int_at_least(1), default=None,
                    help="total number of epochs; with --resume the total including the epochs already done "
                         f"(default: {_NEW_RUN['epochs']}, or the resumed run's total)")
-    p.add_argument("--lr", type=_learning_rate, default=None,
+    p.add_argument("--lr", type=cli_args.positive_number, default=None,
                    help=f"learning rate (default: {_NEW_RUN['lr']}, or the checkpoint's with --resume)")
-    p.add_argument("--batch-size", type=_int_at_least(1), default=None,
+    p.add_argument("--batch-size", type=cli_args.int_at_least(1), default=None,
                    help=f"examples per batch (default: {_RUN_SETTINGS['batch_size']}, or the checkpoint's with "
                         "--resume)")
-    p.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (default: %(default)s)")
-    p.add_argument("--seed", type=_int_at_least(0), default=None,
+    p.add_argument("--device", type=cli_args.device, default="cpu", help="cpu, cuda or cuda:N (default: %(default)s)")
+    p.add_argument("--seed", type=cli_args.int_at_least(0), default=None,
                    help=f"seeds the weights and the batch order (default: {_RUN_SETTINGS['seed']}, or the checkpoint's "
                         "with --resume)")
     p.add_argument("--data-dir", default=None,
@@ -88,9 +58,9 @@ def parse_args(argv=None):
                    help="output folder (default: runs/<timestamp>, or the checkpoint's folder with --resume)")
     p.add_argument("--resume", default=None, metavar="CHECKPOINT",
                    help="continue the run saved in this checkpoint.npz (default: start a new run)")
-    p.add_argument("--limit-train", type=_int_at_least(1), default=None, metavar="N",
+    p.add_argument("--limit-train", type=cli_args.int_at_least(1), default=None, metavar="N",
                    help=f"train on the first N examples only (default: all {COUNTS['train']})")
-    p.add_argument("--limit-test", type=_int_at_least(1), default=None, metavar="N",
+    p.add_argument("--limit-test", type=cli_args.int_at_least(1), default=None, metavar="N",
                    help=f"test on the first N examples only (default: all {COUNTS['test']})")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (default: a bar on a terminal, none when stderr is redirected)")
@@ -169,7 +139,7 @@ def training_examples(args, net):
     if n == 1 or args.batch_size == 1:
         flag = "--batch-size 1" if args.batch_size == 1 else "--limit-train 1"
         raise ValueError(f"{flag}: {args.model} has BatchNorm layers, which need at least 2 examples per "
-                         "training batch (over one example they output their bias beta whatever the input)")
+                         "training batch (over one example a BatchNorm1d outputs its bias beta whatever the input)")
     print(f"note: {n} training examples in batches of {args.batch_size} would end each epoch with a batch of one, "
           f"on which BatchNorm cannot normalise; training on the first {n - 1}")
     return n - 1
