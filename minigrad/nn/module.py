@@ -6,6 +6,7 @@ such as running statistics, saved in the state_dict and moved by ``to``) and
 child modules.
 """
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -25,6 +26,14 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
+
+
+def _check_name(kind, name):
+    """A parameter, buffer or submodule name must be a non-empty str without dots (dots join state_dict keys)."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a str, got {type(name).__name__} {name!r}")
+    if not name or "." in name:
+        raise KeyError(f"{kind} name must be non-empty and contain no '.', got {name!r}")
 
 
 class Module:
@@ -72,6 +81,7 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         """Register a non-trainable tensor (saved in state_dict unless ``persistent=False``)."""
+        _check_name("buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
         self.__dict__.pop(name, None)
@@ -80,12 +90,14 @@ class Module:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
     def register_parameter(self, name, param):
+        _check_name("parameter", name)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"parameter {name!r} must be an nn.Parameter or None, got {type(param).__name__}")
         self.__dict__.pop(name, None)
         self._parameters[name] = param
 
     def add_module(self, name, module):
+        _check_name("module", name)
         if not isinstance(module, Module):
             raise TypeError(f"{name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
@@ -141,6 +153,8 @@ class Module:
 
     # -- modes and gradients ------------------------------------------------------
     def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError(f"train(mode): mode must be True or False, got {type(mode).__name__} {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
@@ -160,6 +174,9 @@ class Module:
         """Move parameters and buffers (in place, keeping their identity) to a device and/or float dtype."""
         dtype, device = parse_to_args(args, dtype, device)
         device = None if device is None else Device(device)
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"Module.to only accepts floating-point dtypes (it converts the floating-point "
+                            f"parameters and buffers), got {dtype}")
 
         def convert(t, floating_only):
             array = t.array
@@ -207,28 +224,35 @@ class Module:
         With ``strict`` (the default) missing and unexpected keys are errors; a
         shape mismatch always is. Returns ``(missing_keys, unexpected_keys)``.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like (names to tensors), got {type(state_dict).__name__}")
         own = self.state_dict()
         targets = {full: t for full, _, _, t in list(self._named_tensors("_parameters"))
                    + list(self._named_tensors("_buffers")) if full in own}
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
+        arrays = {}
+        for key, value in state_dict.items():
+            if key not in targets:
+                continue
+            array = value.array if isinstance(value, Tensor) else value
+            if not (hasattr(array, "__array_interface__") or hasattr(array, "__cuda_array_interface__")) \
+                    or array.dtype.kind not in "biuf":
+                what = type(value).__name__ + (f" of dtype {array.dtype}" if hasattr(array, "dtype") else "")
+                raise TypeError(f"load_state_dict: the value of {key!r} must be a tensor or a numeric array, got {what}")
+            arrays[key] = array
         errors = []
         if strict and missing:
             errors.append("missing keys: " + ", ".join(missing))
         if strict and unexpected:
-            errors.append("unexpected keys: " + ", ".join(unexpected))
-        for key, value in state_dict.items():
-            if key in targets:
-                array = value.array if isinstance(value, Tensor) else np.asarray(value)
-                if tuple(array.shape) != targets[key].shape:
-                    errors.append(f"{key}: expected shape {targets[key].shape}, got {tuple(array.shape)}")
+            errors.append("unexpected keys: " + ", ".join(map(str, unexpected)))
+        errors += [f"{key}: expected shape {targets[key].shape}, got {tuple(array.shape)}"
+                   for key, array in arrays.items() if tuple(array.shape) != targets[key].shape]
         if errors:
             raise RuntimeError(f"error(s) loading the state_dict of {type(self).__name__}: " + "; ".join(errors))
-        for key, value in state_dict.items():
-            if key in targets:
-                target = targets[key]
-                array = value.array if isinstance(value, Tensor) else np.asarray(value)
-                target.array[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
+        for key, array in arrays.items():
+            target = targets[key]
+            target.array[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
 
     # -- calling and printing -----------------------------------------------------
