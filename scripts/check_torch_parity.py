@@ -1,0 +1,1202 @@
+#!/usr/bin/env python
+"""Run common PyTorch idioms in minigrad and in PyTorch, and say where minigrad differs.
+
+    /work/torchenv/bin/python scripts/check_torch_parity.py            # every idiom, a line each
+    /work/torchenv/bin/python scripts/check_torch_parity.py --problems # only what is not the same
+    /work/torchenv/bin/python scripts/check_torch_parity.py -k var     # idioms whose name has "var"
+
+Each idiom is a function of one argument named ``torch``: it is called once with PyTorch and once
+with minigrad (``torch.nn``, ``torch.nn.functional``, ``torch.optim``, ``torch.autograd`` resolve to
+minigrad's), on the same NumPy inputs, and its result (tensors: dtype, shape, values,
+requires_grad; tuples; Python numbers with their type) is compared. Verdicts:
+
+- ``same``:      the same result, or both raise;
+- ``error``:     minigrad raises a clear error (TypeError, ValueError, RuntimeError,
+                 NotImplementedError, AttributeError, IndexError) where PyTorch works;
+- ``lenient``:   PyTorch raises, minigrad returns a result;
+- ``MISMATCH``:  both return, with different results: a silent change of meaning;
+- ``INTERNAL``:  minigrad fails with another exception or inside NumPy.
+
+Needs PyTorch (not a dependency of minigrad; not run by the tests). Exit status 1 when a
+MISMATCH or INTERNAL is found.
+"""
+import argparse
+import math
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # minigrad from this checkout
+
+import minigrad  # noqa: E402
+import minigrad.autograd  # noqa: E402,F401  (torch.autograd is importable as torch's attribute)
+
+CASES = []
+
+
+def case(fn):
+    CASES.append((fn.__name__, fn))
+    return fn
+
+
+def one(name, fn):
+    CASES.append((name, fn))
+
+
+def A(*shape, seed=0, dtype=np.float32, low=-2.0, high=2.0):
+    """A fixed NumPy input: uniform in [low, high) (integers for an integer dtype)."""
+    rng = np.random.default_rng(seed)
+    if np.dtype(dtype).kind in "iu":
+        return rng.integers(int(low), int(high), shape).astype(dtype)
+    return rng.uniform(low, high, shape).astype(dtype)
+
+
+def T(torch, *shape, seed=0, dtype=np.float32, grad=False, **kw):
+    """``A(...)`` as a tensor of the library under test (a leaf requiring grad with ``grad``)."""
+    return torch.tensor(A(*shape, seed=seed, dtype=dtype, **kw), requires_grad=grad)
+
+
+def setw(torch, param, array):
+    """Copy fixed values into a parameter (both libraries start layers from the same weights)."""
+    with torch.no_grad():
+        param.copy_(torch.tensor(np.asarray(array, dtype=np.float32)))
+
+
+# =========================================================================================
+# Creation
+
+one("tensor_int_list", lambda torch: torch.tensor([1, 2, 3]))
+one("tensor_float_list", lambda torch: torch.tensor([1.0, 2.5]))
+one("tensor_mixed_list", lambda torch: torch.tensor([1, 2.5]))
+one("tensor_bool_list", lambda torch: torch.tensor([True, False]))
+one("tensor_dtype_kw", lambda torch: torch.tensor([[1, 2], [3, 4]], dtype=torch.float32))
+one("tensor_scalar_0d", lambda torch: torch.tensor(3.5))
+one("tensor_from_float64_ndarray", lambda torch: torch.tensor(np.arange(3.0)))
+one("tensor_from_int32_ndarray", lambda torch: torch.tensor(np.arange(3, dtype=np.int32)))
+one("zeros_varargs", lambda torch: torch.zeros(2, 3))
+one("zeros_tuple", lambda torch: torch.zeros((2, 3)))
+one("zeros_size_kw", lambda torch: torch.zeros(size=(2, 3)))
+one("ones_int_dtype", lambda torch: torch.ones(2, 3, dtype=torch.int64))
+one("ones_list_size", lambda torch: torch.ones([2, 2]))
+one("empty_shape_dtype", lambda torch: (torch.empty(2, 3).shape, torch.empty(2, 3).dtype))
+one("full_float", lambda torch: torch.full((2, 3), 7.0))
+one("full_int_infers_int64", lambda torch: torch.full((2, 2), 7))
+one("full_bool", lambda torch: torch.full((2,), True))
+one("arange_int", lambda torch: torch.arange(5))
+one("arange_float_step", lambda torch: torch.arange(0, 1, 0.25))
+one("arange_start_end_step", lambda torch: torch.arange(1, 10, 3))
+one("arange_float_end", lambda torch: torch.arange(5.0))
+one("arange_dtype", lambda torch: torch.arange(4, dtype=torch.float32))
+one("linspace", lambda torch: torch.linspace(0, 1, 5))
+one("linspace_steps_kw", lambda torch: torch.linspace(-1, 1, steps=3))
+one("eye", lambda torch: torch.eye(3))
+one("rand_range", lambda torch: (torch.rand(2, 3).shape, torch.rand(2, 3).dtype,
+                                 bool(((torch.rand(100) >= 0) & (torch.rand(100) < 1)).all())))
+one("rand_size_kw_dtype", lambda torch: (torch.rand(size=(1, 1, 28, 28), dtype=torch.float32).shape,
+                                         torch.rand(size=(2,), dtype=torch.float64).dtype))
+one("randn_shape_dtype", lambda torch: (torch.randn(2, 3).shape, torch.randn(4).dtype))
+one("randn_tuple", lambda torch: torch.randn((2, 3)).shape)
+one("randint", lambda torch: (torch.randint(0, 10, (3,)).shape, torch.randint(0, 10, (3,)).dtype,
+                              bool((torch.randint(3, 5, (50,)) >= 3).all())))
+one("zeros_like", lambda torch: torch.zeros_like(T(torch, 2, 3)))
+one("ones_like_int", lambda torch: torch.ones_like(T(torch, 2, dtype=np.int64)))
+one("full_like", lambda torch: torch.full_like(T(torch, 2, 2), 3.0))
+one("rand_like", lambda torch: (torch.rand_like(T(torch, 2, 3)).shape, torch.rand_like(T(torch, 3)).dtype))
+one("randn_like", lambda torch: torch.randn_like(T(torch, 2, 3, dtype=np.float64)).dtype)
+one("empty_like", lambda torch: torch.empty_like(T(torch, 2, 3)).shape)
+one("factory_requires_grad", lambda torch: torch.ones(2, requires_grad=True).requires_grad)
+one("from_numpy_shares", lambda torch: (lambda a: (torch.from_numpy(a).add_(1), a.tolist())[1])(np.zeros(3)))
+one("as_tensor", lambda torch: torch.as_tensor([1.0, 2.0]))
+one("new_zeros", lambda torch: T(torch, 2, dtype=np.float64).new_zeros(3))
+
+# =========================================================================================
+# Dtypes and promotion
+
+one("int_plus_float_scalar", lambda torch: torch.tensor([1, 2]) + 1.5)
+one("int_times_int_scalar", lambda torch: torch.tensor([1, 2]) * 2)
+one("float32_plus_python_float", lambda torch: T(torch, 3) + 1.5)
+one("float32_plus_float64_tensor", lambda torch: T(torch, 3) + T(torch, 3, dtype=np.float64))
+one("float32_plus_int64_tensor", lambda torch: T(torch, 3) + torch.tensor([1, 2, 3]))
+one("int_true_division", lambda torch: torch.tensor([1, 2, 3]) / 2)
+one("int_tensor_division", lambda torch: torch.tensor([1, 2, 3]) / torch.tensor([2, 2, 2]))
+one("int_floor_division", lambda torch: torch.tensor([-3, 5, 7]) // 2)
+one("float_floor_division", lambda torch: torch.tensor([-3.5, 5.0]) // 2)
+one("int_remainder", lambda torch: torch.tensor([-3, 5, 7]) % 3)
+one("int_pow_int", lambda torch: torch.tensor([1, 2, 3]) ** 2)
+one("int_pow_float", lambda torch: torch.tensor([1, 4, 9]) ** 0.5)
+one("scalar_pow_tensor", lambda torch: 2 ** T(torch, 3))
+one("int_plus_0d_float_tensor", lambda torch: torch.tensor([1, 2]) + torch.tensor(1.5))
+one("float32_plus_0d_float64", lambda torch: T(torch, 2) + torch.tensor(1.5, dtype=torch.float64))
+one("bool_plus_int", lambda torch: torch.tensor([True, False]) + 1)
+one("int32_plus_int64", lambda torch: torch.tensor([1, 2], dtype=torch.int32) + torch.tensor([1, 2]))
+one("int32_plus_python_int", lambda torch: torch.tensor([1, 2], dtype=torch.int32) + 1)
+one("float_to_int_astype", lambda torch: T(torch, 4).long())
+one("to_int", lambda torch: T(torch, 4).int())
+one("to_double", lambda torch: T(torch, 3).double())
+one("to_float_from_int", lambda torch: torch.tensor([1, 2]).float())
+one("to_bool", lambda torch: torch.tensor([0.0, 2.0]).bool())
+one("to_dtype", lambda torch: T(torch, 3).to(torch.float64))
+one("to_dtype_kw", lambda torch: T(torch, 3).to(dtype=torch.float64))
+one("type_dtype", lambda torch: T(torch, 3).type(torch.float64))
+one("compare_gives_bool", lambda torch: T(torch, 4) > 0)
+one("bool_sum_int64", lambda torch: (T(torch, 6) > 0).sum())
+one("int_sum_int64", lambda torch: torch.tensor([1, 2, 3], dtype=torch.int32).sum())
+one("int_mean_raises", lambda torch: torch.tensor([1, 2, 3]).mean())
+one("dtype_equality", lambda torch: (T(torch, 2).dtype == torch.float32, torch.tensor([1]).dtype == torch.int64))
+one("is_floating_point", lambda torch: (T(torch, 2).is_floating_point(), torch.tensor([1]).is_floating_point()))
+
+# =========================================================================================
+# Reductions
+
+
+@case
+def sum_all(torch):
+    return T(torch, 3, 4).sum()
+
+
+one("sum_dim0", lambda torch: T(torch, 3, 4).sum(dim=0))
+one("sum_dim_keepdim", lambda torch: T(torch, 3, 4).sum(dim=1, keepdim=True))
+one("sum_dim_tuple", lambda torch: T(torch, 2, 3, 4).sum(dim=(0, 2)))
+one("sum_positional_negative", lambda torch: T(torch, 2, 3).sum(-1))
+one("sum_function_dim", lambda torch: torch.sum(T(torch, 2, 3), dim=0))
+one("sum_axis_alias", lambda torch: T(torch, 2, 3).sum(axis=0))
+one("sum_keepdims_alias", lambda torch: torch.sum(T(torch, 2, 3), axis=1, keepdims=True))
+one("sum_dtype_kw", lambda torch: torch.tensor([1, 2]).sum(dtype=torch.float64))
+one("mean_all", lambda torch: T(torch, 3, 4).mean())
+one("mean_dim0", lambda torch: T(torch, 3, 4).mean(dim=0))
+one("mean_chapter_4d", lambda torch: T(torch, 2, 3, 4, 4).mean(dim=(0, 2, 3), keepdim=True))
+one("mean_positional", lambda torch: T(torch, 3, 4).mean(1))
+one("var_all_unbiased", lambda torch: T(torch, 3, 4).var())
+one("var_dim", lambda torch: T(torch, 3, 4).var(dim=0))
+one("var_unbiased_false", lambda torch: T(torch, 3, 4).var(dim=1, unbiased=False))
+one("var_correction0", lambda torch: T(torch, 3, 4).var(0, correction=0))
+one("var_keepdim", lambda torch: T(torch, 2, 3, 4).var(dim=(0, 2), keepdim=True))
+one("var_function", lambda torch: torch.var(T(torch, 5), unbiased=False))
+one("std_all", lambda torch: T(torch, 3, 4).std())
+one("std_dim_keepdim", lambda torch: T(torch, 3, 4).std(dim=1, keepdim=True))
+one("std_function", lambda torch: torch.std(T(torch, 3, 4), dim=0))
+one("max_all", lambda torch: T(torch, 3, 4).max())
+one("max_dim_tuple_result", lambda torch: tuple(T(torch, 3, 4).max(dim=1)))
+one("max_dim_values_indices", lambda torch: (T(torch, 3, 4).max(1).values, T(torch, 3, 4).max(1).indices))
+one("max_dim_keepdim", lambda torch: tuple(T(torch, 3, 4).max(1, keepdim=True)))
+one("max_function_dim", lambda torch: tuple(torch.max(T(torch, 3, 4), 0)))
+one("max_two_tensors", lambda torch: torch.max(T(torch, 4), T(torch, 4, seed=1)))
+one("min_all", lambda torch: T(torch, 3, 4).min())
+one("min_dim", lambda torch: tuple(T(torch, 3, 4).min(dim=0)))
+one("min_two_tensors", lambda torch: torch.min(T(torch, 4), T(torch, 4, seed=1)))
+one("maximum", lambda torch: torch.maximum(T(torch, 4), T(torch, 4, seed=1)))
+one("minimum", lambda torch: torch.minimum(T(torch, 4), T(torch, 4, seed=1)))
+one("amax_dim", lambda torch: T(torch, 3, 4).amax(dim=1))
+one("argmax_all", lambda torch: T(torch, 3, 4).argmax())
+one("argmax_dim", lambda torch: T(torch, 3, 4).argmax(dim=1))
+one("argmax_keepdim", lambda torch: T(torch, 3, 4).argmax(1, keepdim=True))
+one("argmax_axis_alias", lambda torch: T(torch, 3, 4).argmax(axis=1))
+one("argmax_function", lambda torch: torch.argmax(T(torch, 3, 4), dim=0))
+one("argmin_dim", lambda torch: T(torch, 3, 4).argmin(dim=0))
+one("prod_all", lambda torch: T(torch, 2, 3).prod())
+one("prod_dim", lambda torch: T(torch, 2, 3).prod(dim=1))
+one("logsumexp_dim", lambda torch: T(torch, 3, 4).logsumexp(dim=1))
+one("logsumexp_function_keepdim", lambda torch: torch.logsumexp(T(torch, 3, 4), dim=0, keepdim=True))
+one("logsumexp_large", lambda torch: torch.logsumexp(torch.tensor([1000.0, 1000.0]), dim=0))
+one("all_any", lambda torch: ((T(torch, 4) > -5).all(), (T(torch, 4) > 5).any()))
+one("all_dim", lambda torch: (T(torch, 3, 4) > 0).all(dim=1))
+one("cumsum", lambda torch: T(torch, 3, 4).cumsum(dim=1))
+one("norm", lambda torch: T(torch, 3, 4).norm())
+one("abs_sum", lambda torch: T(torch, 3).abs().sum())
+
+# =========================================================================================
+# Shapes
+
+one("transpose_2d", lambda torch: T(torch, 2, 3).transpose(0, 1))
+one("transpose_4d_1_2", lambda torch: T(torch, 2, 3, 4, 5).transpose(1, 2))
+one("transpose_negative", lambda torch: T(torch, 2, 3, 4).transpose(-1, -2))
+one("transpose_function", lambda torch: torch.transpose(T(torch, 2, 3), 0, 1))
+one("transpose_one_arg_raises", lambda torch: T(torch, 2, 3).transpose(0))
+one("t_method", lambda torch: T(torch, 2, 3).t())
+one("T_property", lambda torch: T(torch, 2, 3).T)
+one("mT_property", lambda torch: T(torch, 2, 3, 4).mT)
+one("permute_varargs", lambda torch: T(torch, 2, 3, 4).permute(2, 0, 1))
+one("permute_tuple", lambda torch: T(torch, 2, 3, 4).permute((1, 2, 0)))
+one("permute_negative", lambda torch: T(torch, 2, 3, 4).permute(-1, 0, 1))
+one("permute_function", lambda torch: torch.permute(T(torch, 2, 3, 4), (2, 1, 0)))
+one("view_minus1", lambda torch: T(torch, 3, 4).view(-1))
+one("view_two", lambda torch: T(torch, 3, 4).view(2, -1))
+one("view_tuple", lambda torch: T(torch, 3, 4).view((4, 3)))
+one("view_noncontiguous_raises", lambda torch: T(torch, 3, 4).t().view(-1))
+one("reshape_minus1", lambda torch: T(torch, 3, 4).reshape(-1))
+one("reshape_tuple", lambda torch: T(torch, 3, 4).reshape((2, 6)))
+one("reshape_chapter", lambda torch: T(torch, 1, 6, grad=True).reshape((-1,)))
+one("reshape_function", lambda torch: torch.reshape(T(torch, 3, 4), (6, 2)))
+one("reshape_bad_raises", lambda torch: T(torch, 3, 4).reshape(5, -1))
+one("flatten_all", lambda torch: T(torch, 2, 3, 4).flatten())
+one("flatten_start", lambda torch: T(torch, 2, 3, 4).flatten(1))
+one("flatten_start_end", lambda torch: T(torch, 2, 3, 4, 5).flatten(start_dim=1, end_dim=2))
+one("flatten_function", lambda torch: torch.flatten(T(torch, 2, 3, 4), 1))
+one("squeeze_all", lambda torch: T(torch, 1, 3, 1).squeeze())
+one("squeeze_dim", lambda torch: T(torch, 1, 3, 1).squeeze(0))
+one("squeeze_non1_dim_noop", lambda torch: T(torch, 2, 3).squeeze(1))
+one("squeeze_function", lambda torch: torch.squeeze(T(torch, 3, 1), 1))
+one("unsqueeze_0", lambda torch: T(torch, 3).unsqueeze(0))
+one("unsqueeze_negative", lambda torch: T(torch, 2, 3).unsqueeze(-1))
+one("unsqueeze_function", lambda torch: torch.unsqueeze(T(torch, 3), 1))
+one("none_index", lambda torch: T(torch, 3)[None, :, None])
+one("expand", lambda torch: T(torch, 1, 4).expand(3, 4))
+one("expand_minus1", lambda torch: T(torch, 3, 1).expand(-1, 4))
+one("expand_tuple", lambda torch: T(torch, 1, 4).expand((2, 4)))
+one("expand_as", lambda torch: T(torch, 1, 4).expand_as(T(torch, 3, 4)))
+one("repeat", lambda torch: T(torch, 2, 3).repeat(2, 1))
+one("cat_default", lambda torch: torch.cat([T(torch, 2, 3), T(torch, 1, 3, seed=1)]))
+one("cat_dim1", lambda torch: torch.cat((T(torch, 2, 3), T(torch, 2, 1, seed=1)), dim=1))
+one("cat_negative", lambda torch: torch.cat([T(torch, 2, 3), T(torch, 2, 2, seed=1)], -1))
+one("stack_default", lambda torch: torch.stack([T(torch, 3), T(torch, 3, seed=1)]))
+one("stack_dim1", lambda torch: torch.stack([T(torch, 2, 3), T(torch, 2, 3, seed=1)], dim=1))
+one("chunk", lambda torch: T(torch, 4, 3).chunk(2, dim=0))
+one("split", lambda torch: T(torch, 5, 2).split(2))
+one("size_call", lambda torch: T(torch, 2, 3).size())
+one("size_dim", lambda torch: (T(torch, 2, 3).size(1), T(torch, 2, 3).size(-1)))
+one("shape_index", lambda torch: T(torch, 2, 3).shape[1])
+one("shape_equals_tuple", lambda torch: T(torch, 2, 3).shape == (2, 3))
+one("numel_dim_ndim_len", lambda torch: (T(torch, 2, 3).numel(), T(torch, 2, 3).dim(), T(torch, 2, 3).ndim,
+                                         len(T(torch, 2, 3))))
+one("contiguous", lambda torch: T(torch, 2, 3).t().contiguous())
+
+# =========================================================================================
+# Indexing
+
+one("index_int", lambda torch: T(torch, 3, 4)[0])
+one("index_negative", lambda torch: T(torch, 3, 4)[-1])
+one("index_column", lambda torch: T(torch, 3, 4)[:, 1])
+one("index_slice_step", lambda torch: T(torch, 6)[1:5:2])
+one("index_ellipsis", lambda torch: T(torch, 2, 3, 4)[..., 0])
+one("index_list", lambda torch: T(torch, 4, 3)[[0, 2]])
+one("index_long_tensor", lambda torch: T(torch, 4, 3)[torch.tensor([3, 0])])
+one("index_bool_mask", lambda torch: (lambda x: x[x > 0])(T(torch, 3, 4)))
+one("index_pairs", lambda torch: T(torch, 3, 4)[[0, 1, 2], [1, 2, 3]])
+one("index_arange_labels", lambda torch: T(torch, 3, 4)[torch.arange(3), torch.tensor([0, 3, 1])])
+one("index_item", lambda torch: T(torch, 3, 4)[1, 2].item())
+one("index_out_of_range_raises", lambda torch: T(torch, 3)[5])
+
+
+@case
+def setitem_int(torch):
+    x = T(torch, 3, 4)
+    x[0] = 5.0
+    return x
+
+
+@case
+def setitem_mask(torch):
+    x = T(torch, 3, 4)
+    x[x < 0] = 0
+    return x
+
+
+@case
+def setitem_column_tensor(torch):
+    x = T(torch, 3, 4)
+    x[:, 1] = torch.tensor([1.0, 2.0, 3.0])
+    return x
+
+
+one("gather", lambda torch: torch.gather(T(torch, 3, 4), 1, torch.tensor([[0], [3], [1]])))
+one("gather_method", lambda torch: T(torch, 3, 4).gather(1, torch.tensor([[2, 1], [0, 0], [3, 3]])))
+one("where", lambda torch: torch.where(T(torch, 3) > 0, T(torch, 3), torch.zeros(3)))
+one("where_scalar", lambda torch: torch.where(T(torch, 4) > 0, T(torch, 4), 0.0))
+one("masked_fill", lambda torch: T(torch, 3, 4).masked_fill(T(torch, 3, 4, seed=1) > 0, -1.0))
+one("clamp_min", lambda torch: T(torch, 5).clamp(min=0))
+one("clamp_both", lambda torch: T(torch, 5).clamp(-0.5, 0.5))
+one("clamp_function", lambda torch: torch.clamp(T(torch, 5), max=0.1))
+
+# =========================================================================================
+# Elementwise, broadcasting, matmul
+
+one("exp_log_sqrt", lambda torch: (T(torch, 3).exp(), T(torch, 3, low=0.5).log(), T(torch, 3, low=0.5).sqrt()))
+one("function_forms", lambda torch: (torch.exp(T(torch, 3)), torch.log(T(torch, 3, low=1)),
+                                     torch.sqrt(T(torch, 3, low=1)), torch.abs(T(torch, 3))))
+one("sigmoid_tanh_relu", lambda torch: (torch.sigmoid(T(torch, 4)), torch.tanh(T(torch, 4)),
+                                        torch.relu(T(torch, 4))))
+one("pow_method", lambda torch: T(torch, 3).pow(2))
+one("neg_sign", lambda torch: (-T(torch, 3), torch.sign(T(torch, 3))))
+one("square_rsqrt", lambda torch: (T(torch, 3).square(), T(torch, 3, low=1).rsqrt()))
+one("sin_cos", lambda torch: (torch.sin(T(torch, 3)), torch.cos(T(torch, 3))))
+one("broadcast_col_row", lambda torch: T(torch, 3, 1) + T(torch, 1, 4, seed=1))
+one("broadcast_trailing", lambda torch: T(torch, 2, 3, 4) * T(torch, 4, seed=1))
+one("broadcast_3d", lambda torch: T(torch, 2, 1, 4) - T(torch, 3, 1, seed=1))
+one("broadcast_bad_raises", lambda torch: T(torch, 2, 3) + T(torch, 2))
+one("matmul_2d", lambda torch: T(torch, 2, 3) @ T(torch, 3, 4, seed=1))
+one("matmul_batched", lambda torch: T(torch, 2, 3, 4) @ T(torch, 4, 5, seed=1))
+one("matmul_vec_mat", lambda torch: T(torch, 3) @ T(torch, 3, 4, seed=1))
+one("matmul_mat_vec", lambda torch: T(torch, 2, 3) @ T(torch, 3, seed=1))
+one("matmul_vec_vec", lambda torch: torch.matmul(T(torch, 3), T(torch, 3, seed=1)))
+one("mm", lambda torch: torch.mm(T(torch, 2, 3), T(torch, 3, 2, seed=1)))
+one("bmm", lambda torch: torch.bmm(T(torch, 2, 2, 3), T(torch, 2, 3, 2, seed=1)))
+one("dot", lambda torch: torch.dot(T(torch, 3), T(torch, 3, seed=1)))
+one("matmul_bad_raises", lambda torch: T(torch, 2, 3) @ T(torch, 2, 3))
+one("equal_allclose", lambda torch: (torch.equal(T(torch, 3), T(torch, 3)),
+                                     torch.allclose(T(torch, 3), T(torch, 3) + 1e-9)))
+one("eq_elementwise", lambda torch: T(torch, 3) == T(torch, 3))
+
+# =========================================================================================
+# In-place changes, views, .data
+
+
+@case
+def add_inplace(torch):
+    x = T(torch, 3)
+    x.add_(1)
+    x += 2
+    x.mul_(2)
+    x.sub_(torch.ones(3), alpha=2)
+    x.add_(torch.ones(3), alpha=0.5)
+    return x
+
+
+@case
+def zero_fill_copy(torch):
+    x, y = T(torch, 3), T(torch, 3, seed=1)
+    a = x.clone().zero_()
+    b = x.clone().fill_(3)
+    return a, b, x.copy_(y)
+
+
+@case
+def inplace_returns_self(torch):
+    x = T(torch, 3)
+    return x.add_(1) is x, x.zero_() is x
+
+
+@case
+def view_shares_memory(torch):
+    x = T(torch, 3, 4)
+    y = x.view(-1)
+    y[0] = 100.0
+    return x
+
+
+@case
+def transpose_shares_memory(torch):
+    x = T(torch, 2, 3)
+    x.t()[0, 1] = 9.0
+    return x
+
+
+@case
+def data_is_tensor_sharing_memory(torch):
+    x = T(torch, 3, grad=True)
+    d = x.data
+    d.add_(1)
+    return type(d).__name__ == "Tensor", d.requires_grad, x
+
+
+@case
+def detach_shares_memory(torch):
+    x = T(torch, 3, grad=True)
+    d = x.detach()
+    d[0] = 5.0
+    return d.requires_grad, x
+
+
+@case
+def clone_does_not_share(torch):
+    x = T(torch, 3)
+    c = x.clone()
+    c[0] = 9.0
+    return x, c
+
+
+@case
+def clone_is_differentiable(torch):
+    x = T(torch, 3, grad=True)
+    (x.clone() * 2).sum().backward()
+    return x.grad
+
+
+@case
+def inplace_on_leaf_requiring_grad_raises(torch):
+    x = T(torch, 3, grad=True)
+    x.add_(1)
+    return x
+
+
+@case
+def inplace_under_no_grad_on_leaf(torch):
+    x = T(torch, 3, grad=True)
+    with torch.no_grad():
+        x.sub_(0.5 * torch.ones(3))
+    return x
+
+
+@case
+def modified_saved_tensor_raises(torch):
+    x = T(torch, 3, grad=True)
+    y = x.exp()
+    z = y * 1
+    y2 = y.detach()
+    y2.add_(1)
+    (y * 2).sum().backward()
+    return x.grad, z
+
+
+@case
+def data_assignment(torch):
+    x = T(torch, 3, grad=True)
+    x.data = torch.tensor([1.0, 2.0, 3.0])
+    return x
+
+
+# =========================================================================================
+# Conversion to Python and NumPy
+
+one("item_float", lambda torch: T(torch, 3).sum().item())
+one("item_int", lambda torch: torch.tensor([4]).sum().item())
+one("item_bool", lambda torch: (T(torch, 1) > 0).item())
+one("item_multi_raises", lambda torch: T(torch, 3).item())
+one("tolist_nested", lambda torch: T(torch, 2, 2).tolist())
+one("tolist_int", lambda torch: torch.tensor([[1, 2], [3, 4]]).tolist())
+one("tolist_scalar", lambda torch: torch.tensor(3).tolist())
+one("numpy_type", lambda torch: (type(T(torch, 2).numpy()).__name__, T(torch, 2).numpy().dtype.name))
+one("numpy_requires_grad_raises", lambda torch: T(torch, 2, grad=True).numpy())
+one("float_int_bool", lambda torch: (float(torch.tensor(2.5)), int(torch.tensor(7)), bool(torch.tensor(1.0))))
+one("bool_multi_raises", lambda torch: bool(T(torch, 3)))
+one("device_str", lambda torch: (str(T(torch, 2).device), T(torch, 2).device.type))
+one("to_same_device_is_self", lambda torch: (lambda x: x.to("cpu") is x)(T(torch, 2)))
+one("float_on_float32_is_self", lambda torch: (lambda x: x.float() is x)(T(torch, 2)))
+one("device_object", lambda torch: torch.device("cpu") == T(torch, 2).device)
+
+# =========================================================================================
+# Autograd
+
+
+@case
+def backward_square(torch):
+    x = T(torch, 3, grad=True)
+    (x ** 2).sum().backward()
+    return x.grad
+
+
+@case
+def grad_none_before_backward(torch):
+    return T(torch, 3, grad=True).grad is None
+
+
+@case
+def grads_accumulate(torch):
+    x = T(torch, 3, grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    return x.grad
+
+
+@case
+def backward_twice_raises(torch):
+    x = T(torch, 3, grad=True)
+    y = (x.exp()).sum()
+    y.backward()
+    y.backward()
+    return x.grad
+
+
+@case
+def backward_nonscalar_raises(torch):
+    x = T(torch, 3, grad=True)
+    (x * 2).backward()
+
+
+@case
+def backward_with_gradient(torch):
+    x = T(torch, 3, grad=True)
+    (x * x).backward(torch.tensor([1.0, 0.5, -1.0]))
+    return x.grad
+
+
+@case
+def autograd_grad(torch):
+    x = T(torch, 3, grad=True)
+    return torch.autograd.grad((x.sigmoid() * x).sum(), x)
+
+
+@case
+def autograd_grad_create_graph(torch):
+    x = T(torch, 3, grad=True)
+    (g,) = torch.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), x)
+    return g, h
+
+
+@case
+def double_backward_tanh(torch):
+    x = T(torch, 4, grad=True)
+    (g,) = torch.autograd.grad(torch.tanh(x).sum(), [x], create_graph=True)
+    g.sum().backward()
+    return x.grad
+
+
+@case
+def autograd_grad_unused_raises(torch):
+    x, y = T(torch, 2, grad=True), T(torch, 2, grad=True)
+    return torch.autograd.grad((x * 2).sum(), [x, y])
+
+
+@case
+def autograd_grad_allow_unused(torch):
+    x, y = T(torch, 2, grad=True), T(torch, 2, grad=True)
+    return torch.autograd.grad((x * 2).sum(), [x, y], allow_unused=True)
+
+
+@case
+def no_grad_context(torch):
+    x = T(torch, 3, grad=True)
+    with torch.no_grad():
+        y = x * 2
+    return y.requires_grad, y.grad_fn is None, torch.is_grad_enabled()
+
+
+@case
+def no_grad_decorator(torch):
+    @torch.no_grad()
+    def f(x):
+        return x * 2
+    return f(T(torch, 3, grad=True)).requires_grad
+
+
+@case
+def enable_grad_inside_no_grad(torch):
+    x = T(torch, 3, grad=True)
+    with torch.no_grad():
+        with torch.enable_grad():
+            y = x * 2
+    return y.requires_grad
+
+
+@case
+def set_grad_enabled_context(torch):
+    x = T(torch, 3, grad=True)
+    with torch.set_grad_enabled(False):
+        y = x * 2
+        inside = torch.is_grad_enabled()
+    return y.requires_grad, inside, torch.is_grad_enabled()
+
+
+@case
+def detach_no_grad(torch):
+    x = T(torch, 3, grad=True)
+    return (x * 2).detach().requires_grad, (x * 2).is_leaf, x.is_leaf
+
+
+@case
+def requires_grad_inplace(torch):
+    x = T(torch, 3)
+    x.requires_grad_()
+    (x * 3).sum().backward()
+    return x.grad
+
+
+@case
+def requires_grad_int_raises(torch):
+    return torch.tensor([1, 2]).requires_grad_()
+
+
+@case
+def retain_grad_intermediate(torch):
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    y.retain_grad()
+    (y ** 2).sum().backward()
+    return y.grad, x.grad
+
+
+@case
+def nonleaf_grad_is_none(torch):
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    y.sum().backward()
+    return y.grad is None
+
+
+@case
+def grad_zero_(torch):
+    x = T(torch, 3, grad=True)
+    x.sum().backward()
+    x.grad.zero_()
+    (2 * x).sum().backward()
+    return x.grad
+
+
+@case
+def grad_of_mean_var_std(torch):
+    x = T(torch, 3, 4, grad=True)
+    (x.mean() + x.var(dim=0).sum() + x.std(dim=1, keepdim=True).sum()).backward()
+    return x.grad
+
+
+@case
+def grad_of_max_dim(torch):
+    x = T(torch, 3, 4, grad=True)
+    x.max(dim=1)[0].sum().backward()
+    return x.grad
+
+
+@case
+def grad_of_min_all(torch):
+    x = T(torch, 3, 4, grad=True)
+    x.min().backward()
+    return x.grad
+
+
+@case
+def grad_of_logsumexp(torch):
+    x = T(torch, 3, 4, grad=True)
+    torch.logsumexp(x, dim=1).sum().backward()
+    return x.grad
+
+
+@case
+def grad_broadcast(torch):
+    a, b = T(torch, 3, 1, grad=True), T(torch, 1, 4, seed=1, grad=True)
+    ((a + b) * (a - b)).sum().backward()
+    return a.grad, b.grad
+
+
+@case
+def grad_matmul(torch):
+    a, b = T(torch, 2, 3, grad=True), T(torch, 3, 4, seed=1, grad=True)
+    (a @ b).sum().backward()
+    return a.grad, b.grad
+
+
+@case
+def grad_index_repeated(torch):
+    x = T(torch, 4, grad=True)
+    x[torch.tensor([0, 0, 2])].sum().backward()
+    return x.grad
+
+
+@case
+def grad_cat_stack(torch):
+    a, b = T(torch, 2, 3, grad=True), T(torch, 2, 3, seed=1, grad=True)
+    w = torch.tensor(A(4, 3, seed=2))
+    (torch.cat([a, b]) * w).sum().backward()
+    (torch.stack([a, b]).sum(dim=0) ** 2).sum().backward()
+    return a.grad, b.grad
+
+
+@case
+def grad_transpose_permute_expand(torch):
+    x = T(torch, 2, 3, grad=True)
+    w = torch.tensor(A(3, 2, seed=1))
+    (x.transpose(0, 1) * w).sum().backward()
+    (x.unsqueeze(0).expand(4, 2, 3).permute(2, 1, 0) ** 2).sum().backward()
+    return x.grad
+
+
+@case
+def grad_where_clamp(torch):
+    x = T(torch, 5, grad=True)
+    (torch.where(x > 0, x * 3, x * x) + x.clamp(-0.5, 0.5)).sum().backward()
+    return x.grad
+
+
+@case
+def grad_fn_presence(torch):
+    x = T(torch, 3, grad=True)
+    return x.grad_fn is None, (x * 2).grad_fn is not None
+
+
+# =========================================================================================
+# nn layers with copied weights
+
+
+@case
+def linear_forward_backward(torch):
+    layer = torch.nn.Linear(3, 2)
+    setw(torch, layer.weight, A(2, 3, seed=1))
+    setw(torch, layer.bias, A(2, seed=2))
+    x = T(torch, 4, 3, grad=True)
+    y = layer(x)
+    (y ** 2).sum().backward()
+    return y, x.grad, layer.weight.grad, layer.bias.grad
+
+
+one("linear_shapes", lambda torch: (torch.nn.Linear(3, 2).weight.shape, torch.nn.Linear(3, 2).bias.shape,
+                                    torch.nn.Linear(3, 2, bias=False).bias is None))
+one("linear_default_init_bound", lambda torch: bool(torch.nn.Linear(100, 50).weight.abs().max() <= 0.1))
+one("parameter_repr_type", lambda torch: (isinstance(torch.nn.Linear(2, 2).weight, torch.nn.Parameter),
+                                          torch.nn.Linear(2, 2).weight.requires_grad))
+
+
+@case
+def conv2d_forward_backward(torch):
+    layer = torch.nn.Conv2d(2, 3, kernel_size=3, padding=1, stride=2)
+    setw(torch, layer.weight, A(3, 2, 3, 3, seed=1))
+    setw(torch, layer.bias, A(3, seed=2))
+    x = T(torch, 2, 2, 7, 7, grad=True)
+    y = layer(x)
+    (y * torch.tensor(A(*y.shape, seed=3))).sum().backward()
+    return y, x.grad, layer.weight.grad, layer.bias.grad
+
+
+@case
+def conv2d_rect_kernel(torch):
+    layer = torch.nn.Conv2d(1, 2, kernel_size=(3, 2), bias=False)
+    setw(torch, layer.weight, A(2, 1, 3, 2, seed=1))
+    return layer(T(torch, 1, 1, 5, 5)), layer.bias is None
+
+
+@case
+def conv2d_groups(torch):
+    layer = torch.nn.Conv2d(4, 4, kernel_size=3, groups=2)
+    return layer(T(torch, 1, 4, 5, 5)).shape
+
+
+@case
+def maxpool_forward_backward(torch):
+    x = T(torch, 1, 2, 4, 4, grad=True)
+    y = torch.nn.MaxPool2d(2)(x)
+    (y * torch.tensor(A(*y.shape, seed=3))).sum().backward()
+    return y, x.grad
+
+
+@case
+def avgpool_forward_backward(torch):
+    x = T(torch, 1, 2, 4, 4, grad=True)
+    y = torch.nn.AvgPool2d(kernel_size=2, stride=2)(x)
+    (y * torch.tensor(A(*y.shape, seed=3))).sum().backward()
+    return y, x.grad
+
+
+one("avgpool_padding", lambda torch: torch.nn.AvgPool2d(3, stride=1, padding=1)(T(torch, 1, 1, 4, 4)))
+one("maxpool_stride_default", lambda torch: torch.nn.MaxPool2d(3)(T(torch, 1, 1, 7, 7)).shape)
+
+
+@case
+def batchnorm2d_train_step(torch):
+    bn = torch.nn.BatchNorm2d(3)
+    setw(torch, bn.weight, A(3, seed=1, low=0.5))
+    setw(torch, bn.bias, A(3, seed=2))
+    x = T(torch, 4, 3, 2, 2, grad=True)
+    y = bn(x)
+    (y * torch.tensor(A(*y.shape, seed=3))).sum().backward()
+    return y, x.grad, bn.weight.grad, bn.bias.grad, bn.running_mean, bn.running_var, bn.num_batches_tracked
+
+
+@case
+def batchnorm2d_eval(torch):
+    bn = torch.nn.BatchNorm2d(3)
+    bn(T(torch, 4, 3, 2, 2))
+    bn.eval()
+    return bn(T(torch, 2, 3, 2, 2, seed=1)), bn.training
+
+
+@case
+def batchnorm1d_train_eval(torch):
+    bn = torch.nn.BatchNorm1d(4, momentum=0.2, eps=1e-3)
+    y = bn(T(torch, 5, 4))
+    bn.eval()
+    return y, bn(T(torch, 2, 4, seed=1)), bn.running_var
+
+
+@case
+def batchnorm1d_batch_of_one_raises(torch):
+    return torch.nn.BatchNorm1d(4)(T(torch, 1, 4))
+
+
+one("batchnorm_state_dict_keys", lambda torch: list(torch.nn.BatchNorm2d(3).state_dict().keys()))
+one("activations_modules", lambda torch: (torch.nn.ReLU()(T(torch, 4)), torch.nn.Sigmoid()(T(torch, 4)),
+                                          torch.nn.Tanh()(T(torch, 4))))
+one("flatten_module", lambda torch: torch.nn.Flatten()(T(torch, 2, 3, 4)).shape)
+one("softmax_module", lambda torch: torch.nn.Softmax(dim=1)(T(torch, 2, 3)))
+one("dropout_eval_identity", lambda torch: torch.nn.Dropout(0.5).eval()(T(torch, 4)))
+one("identity_module", lambda torch: torch.nn.Identity()(T(torch, 3)))
+
+# =========================================================================================
+# Losses and functional
+
+Y3 = np.array([2, 0, 1])
+
+
+@case
+def cross_entropy_mean(torch):
+    logits = T(torch, 3, 4, grad=True)
+    loss = torch.nn.CrossEntropyLoss()(logits, torch.tensor(Y3))
+    loss.backward()
+    return loss, logits.grad
+
+
+one("cross_entropy_sum", lambda torch: torch.nn.CrossEntropyLoss(reduction="sum")(T(torch, 3, 4), torch.tensor(Y3)))
+one("cross_entropy_none", lambda torch: torch.nn.CrossEntropyLoss(reduction="none")(T(torch, 3, 4), torch.tensor(Y3)))
+one("cross_entropy_bad_reduction_raises",
+    lambda torch: torch.nn.CrossEntropyLoss(reduction="avg")(T(torch, 3, 4), torch.tensor(Y3)))
+one("F_cross_entropy", lambda torch: torch.nn.functional.cross_entropy(T(torch, 3, 4), torch.tensor(Y3)))
+one("F_cross_entropy_none", lambda torch: torch.nn.functional.cross_entropy(T(torch, 3, 4), torch.tensor(Y3),
+                                                                             reduction="none"))
+one("F_cross_entropy_label_smoothing",
+    lambda torch: torch.nn.functional.cross_entropy(T(torch, 3, 4), torch.tensor(Y3), label_smoothing=0.1))
+one("F_cross_entropy_prob_targets",
+    lambda torch: torch.nn.functional.cross_entropy(T(torch, 3, 4), torch.softmax(T(torch, 3, 4, seed=1), dim=1)))
+one("cross_entropy_float_labels_raises",
+    lambda torch: torch.nn.functional.cross_entropy(T(torch, 3, 4), torch.tensor([2.0, 0.0, 1.0])))
+one("cross_entropy_label_out_of_range_raises",
+    lambda torch: torch.nn.functional.cross_entropy(T(torch, 3, 4), torch.tensor([4, 0, 1])))
+one("nll_loss", lambda torch: torch.nn.functional.nll_loss(torch.log_softmax(T(torch, 3, 4), dim=1), torch.tensor(Y3)))
+one("mse_loss", lambda torch: (torch.nn.MSELoss()(T(torch, 3), T(torch, 3, seed=1)),
+                               torch.nn.functional.mse_loss(T(torch, 3), T(torch, 3, seed=1), reduction="sum")))
+one("F_softmax_dim1", lambda torch: torch.nn.functional.softmax(T(torch, 2, 3), dim=1))
+one("F_softmax_dim0", lambda torch: torch.nn.functional.softmax(T(torch, 2, 3), dim=0))
+one("F_log_softmax_last", lambda torch: torch.nn.functional.log_softmax(T(torch, 2, 3), dim=-1))
+one("softmax_method", lambda torch: T(torch, 2, 3).softmax(dim=1))
+one("torch_softmax_positional", lambda torch: torch.softmax(T(torch, 2, 3), 0))
+one("log_softmax_method", lambda torch: T(torch, 2, 3).log_softmax(1))
+one("softmax_large_logits", lambda torch: torch.nn.functional.softmax(torch.tensor([[1000.0, 0.0]]), dim=1))
+one("F_relu_sigmoid", lambda torch: (torch.nn.functional.relu(T(torch, 4)), torch.nn.functional.sigmoid(T(torch, 4))))
+one("F_linear", lambda torch: torch.nn.functional.linear(T(torch, 2, 3), T(torch, 4, 3, seed=1), T(torch, 4, seed=2)))
+one("F_conv2d", lambda torch: torch.nn.functional.conv2d(T(torch, 1, 2, 5, 5), T(torch, 3, 2, 3, 3, seed=1),
+                                                         padding=1))
+one("F_max_pool2d", lambda torch: torch.nn.functional.max_pool2d(T(torch, 1, 1, 4, 4), 2))
+one("F_avg_pool2d", lambda torch: torch.nn.functional.avg_pool2d(T(torch, 1, 1, 4, 4), kernel_size=2))
+one("F_one_hot", lambda torch: torch.nn.functional.one_hot(torch.tensor([0, 2]), num_classes=3))
+
+
+@case
+def grad_log_softmax(torch):
+    x = T(torch, 2, 3, grad=True)
+    (torch.nn.functional.log_softmax(x, dim=0) * torch.tensor(A(2, 3, seed=1))).sum().backward()
+    return x.grad
+
+
+# =========================================================================================
+# nn.init, apply, modules, state_dict
+
+
+@case
+def init_zeros_ones_constant(torch):
+    w = torch.nn.Linear(3, 2).weight
+    r = torch.nn.init.zeros_(w)
+    a = w.clone()
+    torch.nn.init.ones_(w)
+    b = w.clone()
+    torch.nn.init.constant_(w, 0.5)
+    return r is w, a, b, w, w.requires_grad, w.grad_fn is None
+
+
+@case
+def init_uniform_normal(torch):
+    w = torch.nn.Parameter(torch.zeros(200, 100))
+    torch.nn.init.uniform_(w, -0.1, 0.1)
+    in_range = bool((w.abs() <= 0.1).all())
+    torch.nn.init.normal_(w, mean=1.0, std=0.01)
+    return in_range, round(float(w.mean()), 2), w.requires_grad, w.is_leaf
+
+
+@case
+def init_xavier_uniform_bound(torch):
+    w = torch.nn.Parameter(torch.zeros(30, 20, 3, 3))
+    torch.nn.init.xavier_uniform_(w)
+    bound = math.sqrt(6 / (20 * 9 + 30 * 9))
+    return bool((w.abs() <= bound).all()), bool(w.abs().max() > 0.9 * bound)
+
+
+@case
+def init_xavier_gain(torch):
+    w = torch.nn.Parameter(torch.zeros(300, 200))
+    torch.nn.init.xavier_normal_(w, gain=torch.nn.init.calculate_gain("relu"))
+    return round(float(w.std()) / (math.sqrt(2) * math.sqrt(2 / 500)), 1)
+
+
+@case
+def init_kaiming(torch):
+    w = torch.nn.Parameter(torch.zeros(200, 300))
+    torch.nn.init.kaiming_uniform_(w, a=math.sqrt(5))
+    bound = 1 / math.sqrt(300)
+    u = (bool((w.abs() <= bound).all()), bool(w.abs().max() > 0.9 * bound))
+    torch.nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu")
+    return u, round(float(w.std()) / math.sqrt(2 / 200), 1)
+
+
+@case
+def init_1d_fan_raises(torch):
+    torch.nn.init.xavier_uniform_(torch.nn.Parameter(torch.zeros(5)))
+
+
+@case
+def apply_order_and_return(torch):
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(3, 1)))
+    seen = []
+    r = net.apply(lambda m: seen.append(type(m).__name__))
+    return r is net, seen
+
+
+@case
+def apply_d2l_init(torch):
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Sigmoid(), torch.nn.Linear(3, 1))
+
+    def init_weights(m):
+        if type(m) == torch.nn.Linear:
+            torch.nn.init.constant_(m.weight, 0.25)
+            torch.nn.init.zeros_(m.bias)
+    net.apply(init_weights)
+    return net(T(torch, 4, 2))
+
+
+one("modules_list", lambda torch: [type(m).__name__ for m in torch.nn.Sequential(
+    torch.nn.Linear(2, 3), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(3, 1))).modules()])
+one("named_parameters_keys", lambda torch: [n for n, _ in torch.nn.Sequential(
+    torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3), torch.nn.Linear(3, 1)).named_parameters()])
+one("state_dict_keys", lambda torch: list(torch.nn.Sequential(
+    torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.Flatten(), torch.nn.Linear(2, 1)).state_dict()))
+one("parameter_count", lambda torch: sum(p.numel() for p in torch.nn.Sequential(
+    torch.nn.Conv2d(1, 6, 5), torch.nn.BatchNorm2d(6), torch.nn.Linear(10, 4)).parameters()))
+one("sequential_index_len", lambda torch: (lambda net: (type(net[1]).__name__, len(net), type(net[1:]).__name__,
+                                                        len(net[1:]), type(net[-1]).__name__))(
+    torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))))
+one("train_eval_flags", lambda torch: (lambda net: (net.training, net.eval().training, net[0].training,
+                                                    net.train().training))(
+    torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())))
+one("module_to_double", lambda torch: torch.nn.Linear(2, 3).to(torch.float64).weight.dtype)
+one("module_double", lambda torch: torch.nn.Linear(2, 3).double().bias.dtype)
+
+
+@case
+def custom_module_registration(torch):
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gamma = torch.nn.Parameter(torch.ones((1, 3)))
+            self.register_buffer("stat", torch.zeros(3))
+            self.plain = torch.zeros(3)
+            self.inner = torch.nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.inner(x * self.gamma)
+    m = M()
+    return [n for n, _ in m.named_parameters()], list(m.state_dict()), [n for n, _ in m.named_buffers()]
+
+
+@case
+def load_state_dict_roundtrip(torch):
+    a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    setw(torch, a.weight, A(2, 3, seed=1))
+    result = b.load_state_dict(a.state_dict())
+    return b.weight, list(result.missing_keys), list(result.unexpected_keys)
+
+
+@case
+def load_state_dict_missing_raises(torch):
+    torch.nn.Linear(3, 2).load_state_dict({"weight": torch.zeros(2, 3)})
+
+
+@case
+def load_state_dict_non_strict(torch):
+    r = torch.nn.Linear(3, 2).load_state_dict({"weight": torch.zeros(2, 3)}, strict=False)
+    return list(r.missing_keys), list(r.unexpected_keys)
+
+
+@case
+def zero_grad_sets_none(torch):
+    net = torch.nn.Linear(2, 1)
+    net(T(torch, 3, 2)).sum().backward()
+    net.zero_grad()
+    return net.weight.grad is None
+
+
+@case
+def module_requires_grad_false(torch):
+    net = torch.nn.Linear(2, 1)
+    net.requires_grad_(False)
+    return net.weight.requires_grad, net(T(torch, 3, 2)).requires_grad
+
+
+# =========================================================================================
+# Optimisers
+
+
+def _quadratic_param(torch):
+    p = torch.nn.Parameter(torch.tensor(A(3, seed=5)))
+    return p, torch.tensor(A(3, seed=6))
+
+
+def _run_steps(torch, make_opt, steps=3):
+    p, target = _quadratic_param(torch)
+    opt = make_opt([p])
+    for _ in range(steps):
+        opt.zero_grad()
+        ((p - target) ** 2).sum().backward()
+        opt.step()
+    return p
+
+
+one("sgd_steps", lambda torch: _run_steps(torch, lambda ps: torch.optim.SGD(ps, lr=0.1)))
+one("sgd_momentum", lambda torch: _run_steps(torch, lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9)))
+one("sgd_nesterov_wd", lambda torch: _run_steps(torch, lambda ps: torch.optim.SGD(
+    ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)))
+one("sgd_dampening", lambda torch: _run_steps(torch, lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.5,
+                                                                                   dampening=0.3)))
+one("adam_steps", lambda torch: _run_steps(torch, lambda ps: torch.optim.Adam(ps, lr=0.01)))
+one("adam_betas_wd", lambda torch: _run_steps(torch, lambda ps: torch.optim.Adam(
+    ps, lr=0.01, betas=(0.8, 0.9), weight_decay=0.1)))
+one("adam_amsgrad", lambda torch: _run_steps(torch, lambda ps: torch.optim.Adam(ps, lr=0.01, amsgrad=True)))
+one("adamw", lambda torch: _run_steps(torch, lambda ps: torch.optim.AdamW(ps, lr=0.01)))
+one("sgd_negative_lr_raises", lambda torch: torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=-1))
+
+
+@case
+def optimizer_zero_grad_none(torch):
+    p, target = _quadratic_param(torch)
+    opt = torch.optim.SGD([p], lr=0.1)
+    ((p - target) ** 2).sum().backward()
+    opt.zero_grad()
+    return p.grad is None
+
+
+@case
+def optimizer_param_groups_lr(torch):
+    p, target = _quadratic_param(torch)
+    opt = torch.optim.SGD([p], lr=0.1)
+    lr0 = opt.param_groups[0]["lr"]
+    for group in opt.param_groups:
+        group["lr"] = 0.5
+    ((p - target) ** 2).sum().backward()
+    opt.step()
+    return lr0, p
+
+
+@case
+def optimizer_state_dict_keys(torch):
+    p, target = _quadratic_param(torch)
+    opt = torch.optim.Adam([p], lr=0.1)
+    ((p - target) ** 2).sum().backward()
+    opt.step()
+    state = opt.state_dict()
+    return sorted(state), sorted(state["param_groups"][0]["params"])
+
+
+@case
+def sgd_skips_params_without_grad(torch):
+    p, q = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
+    opt = torch.optim.SGD([p, q], lr=0.1, momentum=0.9)
+    (p * 2).sum().backward()
+    opt.step()
+    return p, q
+
+
+# =========================================================================================
+# The chapter's own code
+
+
+@case
+def chapter_batch_norm_function(torch):
+    X = T(torch, 4, 3, 2, 2)
+    moving_mean, moving_var = torch.zeros((1, 3, 1, 1)), torch.ones((1, 3, 1, 1))
+    mean = X.mean(dim=(0, 2, 3), keepdim=True)
+    var = ((X - mean) ** 2).mean(dim=(0, 2, 3), keepdim=True)
+    X_hat = (X - mean) / torch.sqrt(var + 1e-5)
+    moving_mean = 0.9 * moving_mean + (1.0 - 0.9) * mean
+    moving_var = 0.9 * moving_var + (1.0 - 0.9) * var
+    return X_hat, moving_mean.data, moving_var.data
+
+
+@case
+def chapter_moving_mean_to_device(torch):
+    m = torch.zeros((1, 3))
+    X = T(torch, 2, 3)
+    return m.device != X.device, m.to(X.device).shape
+
+
+# =========================================================================================
+# Comparison
+
+
+class Raised:
+    def __init__(self, exc, internal):
+        self.exc, self.internal = exc, internal
+
+    def __str__(self):
+        return f"{type(self.exc).__name__}: {self.exc}".splitlines()[0][:160]
+
+
+CLEAR_ERRORS = (TypeError, ValueError, RuntimeError, NotImplementedError, AttributeError, IndexError)
+
+
+def run(fn, lib):
+    try:
+        return fn(lib)
+    except Exception as exc:  # noqa: BLE001  (the verdict depends on what was raised)
+        frames = traceback.extract_tb(exc.__traceback__)
+        inside_numpy = bool(frames) and "/numpy/" in frames[-1].filename.replace("\\", "/")
+        return Raised(exc, internal=inside_numpy or not isinstance(exc, CLEAR_ERRORS))
+
+
+def canonical(x):
+    """A comparable description: tensors become ('tensor', dtype, shape, requires_grad, float64 values)."""
+    name = type(x).__name__
+    if hasattr(x, "shape") and hasattr(x, "requires_grad") and not isinstance(x, np.ndarray):
+        values = x.detach().cpu().numpy() if hasattr(x, "cpu") and "torch" in type(x).__module__ else x.numpy()
+        return ("tensor", str(x.dtype).replace("torch.", ""), tuple(x.shape), bool(x.requires_grad),
+                np.asarray(values))
+    if isinstance(x, np.ndarray):
+        return ("ndarray", str(x.dtype), x.shape, False, x)
+    if isinstance(x, (tuple, list)):  # torch.Size, named tuples (max with dim) and plain tuples alike
+        return (type(x) is list, tuple(canonical(v) for v in x))
+    if "dtype" in name.lower() or name == "dtype":
+        return ("dtype", str(x).replace("torch.", ""))
+    if isinstance(x, (bool, int, float, str)) or x is None:
+        return (type(x).__name__, x)
+    return ("object", name)
+
+
+def same(a, b):
+    if isinstance(a, tuple) and len(a) == 5 and a[0] in ("tensor", "ndarray"):
+        if not (isinstance(b, tuple) and len(b) == 5 and a[:4] == b[:4]):
+            return False
+        va, vb = a[4], b[4]
+        if va.dtype.kind in "f":
+            tol = 1e-10 if va.dtype == np.float64 else 2e-5
+            return np.allclose(va, vb, rtol=tol, atol=tol, equal_nan=True)
+        return np.array_equal(va, vb)
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=2e-5, abs_tol=1e-6) or (math.isnan(a) and math.isnan(b))
+    return a == b
+
+
+def brief(x):
+    text = repr(x).replace("\n", " ")
+    return text if len(text) < 200 else text[:200] + "..."
+
+
+def verdict(fn, torch):
+    expected, got = run(fn, torch), run(fn, minigrad)
+    if isinstance(expected, Raised):
+        if isinstance(got, Raised):
+            return "same", f"both raise ({str(expected)[:60]} | {got})"
+        return "lenient", f"torch raises {expected}; minigrad returns {brief(got)}"
+    if isinstance(got, Raised):
+        return ("INTERNAL" if got.internal else "error"), str(got)
+    if same(canonical(expected), canonical(got)):
+        return "same", ""
+    return "MISMATCH", f"torch {brief(expected)} | minigrad {brief(got)}"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("-k", default="", help="only idioms whose name contains this")
+    p.add_argument("--problems", action="store_true", help="print only idioms that are not the same")
+    args = p.parse_args(argv)
+    import torch
+    counts = {}
+    for name, fn in CASES:
+        if args.k not in name:
+            continue
+        kind, detail = verdict(fn, torch)
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind != "same" or not args.problems:
+            print(f"{kind:9s} {name}" + (f": {detail}" if detail else ""))
+    print("\n" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + f" (of {sum(counts.values())})")
+    return 1 if counts.get("MISMATCH") or counts.get("INTERNAL") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
