@@ -495,8 +495,11 @@ def _to_array(data, dtype, device):
             raise TypeError(f"cannot make a tensor from {type(data).__name__}: {exc}") from None
         if array.dtype == np.float64 and dtype is None:
             array = array.astype(np.float32)  # Python floats default to float32, as in PyTorch
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.50} (dtype {array.dtype}): "
+                        "a tensor holds numbers (bool, int or float)")
+    if dtype is not None and dtype.kind not in "biuf":
+        raise TypeError(f"cannot make a tensor of dtype {dtype}: a tensor holds numbers (bool, int or float)")
     if device is not None:
         array = backend.to_device(array, device)
     elif isinstance(array, np.generic):
@@ -516,18 +519,28 @@ def zero_grads(tensors, set_to_none=True):
 
 
 def parse_to_args(args, dtype=None, device=None):
-    """(dtype, device) from the positional arguments of ``to``: a device name or a dtype, in any order."""
+    """(dtype, device) from the arguments of ``to``: a device or a dtype (or the name of one), in any order.
+
+    A string that names neither raises the device's ValueError ("unknown device"); a dtype that
+    is not a number type raises TypeError.
+    """
     for arg in args:
         if isinstance(arg, Device):
             device = arg
         elif isinstance(arg, str):
             try:
                 device = Device(arg)
-            except ValueError:
-                dtype = _resolve_dtype(arg)
+            except ValueError as exc:
+                try:
+                    dtype = np.dtype(arg)
+                except TypeError:
+                    raise ValueError(f"{exc} (or a dtype name such as 'float32')") from None
         else:
             dtype = arg
-    return _resolve_dtype(dtype), device
+    dtype = _resolve_dtype(dtype)
+    if dtype is not None and dtype.kind not in "biuf":
+        raise TypeError(f"to(): {dtype} is not a tensor dtype (bool, int or float)")
+    return dtype, (None if device is None else Device(device))
 
 
 def tensor(data, dtype=None, requires_grad=False, device=None):
