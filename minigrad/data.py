@@ -47,8 +47,8 @@ IMAGES_MAGIC, LABELS_MAGIC = 0x00000803, 0x00000801  # unsigned bytes, 3 and 1 d
 ENV_VAR = "MINIGRAD_DATA"
 DEFAULT_ROOT = "~/.cache/minigrad/fashion-mnist"
 
-_FOLDER = (f"{ENV_VAR} or pass root= to a folder holding the four Fashion-MNIST files "
-           f"({', '.join(name + '[.gz]' for name in SHA256)})")
+_FOLDER = (f"{ENV_VAR}, or pass --data-dir (the scripts) or root= (Python), to a folder holding the four "
+           f"Fashion-MNIST files ({', '.join(name + '[.gz]' for name in SHA256)})")
 _WHERE = f"Set {_FOLDER}."
 _FIX = f"Delete it to re-download, or set {_FOLDER}."
 

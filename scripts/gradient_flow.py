@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Gradient flow with and without BatchNorm: LeNet vs LeNet-BN, per-layer weight-gradient norms per step.
 
-    python scripts/gradient_flow.py --epochs 3                    # both nets at lr 1.0, full Fashion-MNIST
-    python scripts/gradient_flow.py --epochs 5 --lr-plain 0.9     # plain LeNet also at 0.9: docs/gradient_flow.png
+    python scripts/gradient_flow.py                               # both nets at lr 1.0, 3 epochs of Fashion-MNIST
+    python scripts/gradient_flow.py --epochs 5 --lr-plain 0.9     # plain LeNet also at 0.9: the figure in docs/
+    python scripts/gradient_flow.py --epochs 5 --lr-plain 0.9 --out docs   # ... and replace docs/gradient_flow.*
     python scripts/gradient_flow.py --lr-plain 0.1 0.3 2.0 --out /tmp/sweep   # several learning rates for LeNet
     python scripts/gradient_flow.py --synthetic --limit-train 512 --epochs 1 --out /tmp/gf   # no dataset needed
 
@@ -11,7 +12,8 @@ Both networks follow D2L's train_ch6 recipe (Xavier init, SGD, cross-entropy, ba
 per training step, the loss and the L2 norm of each Conv2d/Linear weight's gradient (and
 the weight's norm), and per epoch the test accuracy. The plain LeNet is trained at ``--lr``
 and again at each ``--lr-plain`` value; LeNet-BN at ``--lr``.
-Writes ``gradient_flow.json`` and (with matplotlib) ``gradient_flow.png`` to ``--out``.
+Writes ``gradient_flow.json`` and (with matplotlib) ``gradient_flow.png`` to ``--out``, by default a new
+folder ``runs/gradient-flow-<timestamp>``: the tracked files in docs/ change only with ``--out docs``.
 """
 import argparse
 import json
@@ -23,11 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
+# the checkout's models/ and scripts/cli_args.py (also when this file is loaded by path, as the tests do)
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
+import cli_args  # noqa: E402
 import minigrad  # noqa: E402
 from minigrad import nn  # noqa: E402
-from minigrad.data import DataLoader, load_fashion_mnist  # noqa: E402
+from minigrad.data import DataLoader, DatasetError, load_fashion_mnist  # noqa: E402
 from minigrad.train import evaluate_accuracy, init_weights, train_step  # noqa: E402
 from models import lenet, lenet_bn_scratch  # noqa: E402
 
@@ -116,17 +120,19 @@ def summarize(rec, window=20):
 
 
 def plot(runs, path, window=20):
-    """Top: per-layer gradient norms, one panel per run (same y-limits). Bottom: loss, test accuracy, conv1/fc3 ratio."""
+    """Top: per-layer gradient norms, one panel per run (same y-limits). Bottom: loss, test accuracy, conv1/fc3."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return False
-    cols = max(len(runs), 3)
-    fig, axes = plt.subplots(2, cols, figsize=(4.3 * cols, 7.2), squeeze=False)
+    fig = plt.figure(figsize=(4.3 * max(len(runs), 3), 7.2), layout="constrained")
+    top, bottom = fig.subfigures(2, 1)  # the rows have their own column counts: no empty panel
+    grad_axes = top.subplots(1, len(runs), squeeze=False)[0]
     colours = dict(zip(LAYERS, plt.cm.viridis(np.linspace(0, 0.9, len(LAYERS)))))
-    for ax, rec in zip(axes[0], runs):
+    for ax, rec in zip(grad_axes, runs):
         for k in LAYERS:
             ax.plot(rec["grad_norm"][k], color=colours[k], lw=0.4, alpha=0.3)
             ax.plot(smooth(rec["grad_norm"][k], window), color=colours[k], lw=1.4, label=k)
@@ -135,15 +141,13 @@ def plot(runs, path, window=20):
         ax.set(yscale="log", title=rec["name"], xlabel="training step (dotted: epoch ends)",
                ylabel="‖∂L/∂W‖₂ (log scale)")
         ax.grid(True, which="major", alpha=0.3)
-    for ax in axes[0, len(runs):]:
-        ax.axis("off")
-    axes[0, len(runs) - 1].legend(title="layer (input → output)", fontsize=8, loc="lower right")
-    lo = min(ax.get_ylim()[0] for ax in axes[0, :len(runs)])
-    hi = max(ax.get_ylim()[1] for ax in axes[0, :len(runs)])
-    for ax in axes[0, :len(runs)]:
+    grad_axes[-1].legend(title="layer (input → output)", fontsize=8, loc="lower right")
+    lo = min(ax.get_ylim()[0] for ax in grad_axes)
+    hi = max(ax.get_ylim()[1] for ax in grad_axes)
+    for ax in grad_axes:
         ax.set_ylim(lo, hi)
     styles = ["-", "--", ":", "-."]
-    loss_ax, acc_ax, ratio_ax = axes[1, :3]
+    loss_ax, acc_ax, ratio_ax = bottom.subplots(1, 3)
     for i, rec in enumerate(runs):
         c, ls = f"C{i}", styles[i % len(styles)]
         loss_ax.plot(smooth(rec["loss"], window), color=c, ls=ls, label=rec["name"])
@@ -151,18 +155,17 @@ def plot(runs, path, window=20):
                     label=rec["name"])
         ratio = np.asarray(rec["grad_norm"]["conv1"]) / np.asarray(rec["grad_norm"]["fc3"])
         ratio_ax.plot(smooth(ratio, window), color=c, ls=ls, label=rec["name"])
-    loss_ax.set(title=f"training loss ({window}-step running mean)", xlabel="training step", ylabel="cross-entropy")
+    loss_ax.set(title=f"training loss ({window}-step running mean)", xlabel="training step",
+                ylabel="cross-entropy")
     acc_ax.set(title="test accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
-    ratio_ax.set(title="‖∂L/∂W_conv1‖ / ‖∂L/∂W_fc3‖", xlabel="training step", ylabel="ratio (log scale)",
+    acc_ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ratio_ax.set(title="‖∂L/∂W_conv1‖ / ‖∂L/∂W_fc3‖", xlabel="training step", ylabel="ratio (log)",
                  yscale="log")
     ratio_ax.axhline(1.0, color="grey", lw=0.8)
     for ax in (loss_ax, acc_ax, ratio_ax):
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-    for ax in axes[1, 3:]:
-        ax.axis("off")
     fig.suptitle(f"Gradient flow, LeNet vs LeNet-BN (thin: per step; thick: {window}-step running mean)")
-    fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
     from PIL import Image  # a matplotlib dependency: a 256-colour palette makes the file about 3x smaller
@@ -185,27 +188,40 @@ def write_outputs(result, out):
     return plot(result["runs"], out / "gradient_flow.png")
 
 
-def main(argv=None):
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--lr", type=float, default=1.0, help="learning rate of LeNet-BN (and of plain LeNet)")
-    p.add_argument("--lr-plain", type=float, nargs="+", default=[], metavar="LR",
-                   help="also train plain LeNet at these learning rates")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--limit-train", type=int, default=None, help="use only the first N training examples")
-    p.add_argument("--limit-test", type=int, default=None, help="use only the first N test examples")
-    p.add_argument("--data-dir", default=None, help="Fashion-MNIST folder (default: $MINIGRAD_DATA)")
-    p.add_argument("--synthetic", action="store_true", help="random images and labels instead of Fashion-MNIST")
-    p.add_argument("--out", default="docs", help="output folder (default: docs/)")
-    args = p.parse_args(argv)
-    if args.epochs < 1 or min([args.lr] + args.lr_plain) <= 0:
-        p.error("--epochs and the learning rates must be positive")
+    p.add_argument("--epochs", type=cli_args.int_at_least(1), default=3, help="epochs per run (default: %(default)s)")
+    p.add_argument("--lr", type=cli_args.positive_number, default=1.0,
+                   help="learning rate of LeNet-BN and of plain LeNet (default: %(default)s)")
+    p.add_argument("--lr-plain", type=cli_args.positive_number, nargs="+", default=[], metavar="LR",
+                   help="also train plain LeNet at these learning rates (default: none)")
+    p.add_argument("--batch-size", type=cli_args.int_at_least(2), default=256, help="(default: %(default)s)")
+    p.add_argument("--seed", type=cli_args.int_at_least(0), default=0,
+                   help="seeds the weights and the batch order (default: %(default)s)")
+    p.add_argument("--limit-train", type=cli_args.int_at_least(2), default=None, metavar="N",
+                   help="train on the first N examples only (default: all)")
+    p.add_argument("--limit-test", type=cli_args.int_at_least(1), default=None, metavar="N",
+                   help="test on the first N examples only (default: all)")
+    p.add_argument("--data-dir", default=None,
+                   help="Fashion-MNIST folder (default: $MINIGRAD_DATA, else the download cache)")
+    p.add_argument("--synthetic", action="store_true",
+                   help="random images and labels instead of Fashion-MNIST (default: off)")
+    p.add_argument("--out", default=None,
+                   help="output folder (default: runs/gradient-flow-<timestamp>; --out docs replaces the figure "
+                        "and numbers docs/ shows)")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = Path(args.out or Path("runs") / time.strftime("gradient-flow-%Y%m%d-%H%M%S"))
+    if out.exists() and not out.is_dir():
+        sys.exit(f"error: --out {out} is an existing file, not a folder")
     plan = [("lenet", args.lr)] + [("lenet", lr) for lr in args.lr_plain if lr != args.lr]
     plan.append(("lenet-bn-scratch", args.lr))
     runs = [train_run(model, lr, args) for model, lr in plan]
     result = {"settings": {k: v for k, v in vars(args).items() if k != "out"}, "layers": list(LAYERS), "runs": runs}
-    out, plotted = Path(args.out), write_outputs(result, Path(args.out))
+    plotted = write_outputs(result, out)
     print(f"\n{'run':<24}{'conv1/fc3 first 10%':>20}{'last 10%':>10}{'steps to loss<1':>17}{'best test acc':>15}")
     for rec in runs:
         s = rec["summary"]
@@ -218,4 +234,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (DatasetError, FileNotFoundError) as exc:
+        sys.exit(f"error: {exc}")
