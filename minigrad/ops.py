@@ -740,13 +740,23 @@ def getitem(x, key):
     return GetItem(_raw_key(key, get_array_module(x.array)))(x)
 
 
+def _check_sequence(tensors, name):
+    """cat and stack take a non-empty list or tuple of tensors (a Tensor would be split into its rows)."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}() expects a list or tuple of tensors, got {type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{name}() expects a non-empty list of tensors, got an empty one")
+
+
 def cat(tensors, axis=0):
     """Join tensors along an existing axis (``torch.cat``)."""
+    _check_sequence(tensors, "cat")
     return Concatenate(axis)(*tensors)
 
 
 def stack(tensors, axis=0):
     """Join same-shaped tensors along a new axis (``torch.stack``)."""
+    _check_sequence(tensors, "stack")
     return Stack(axis)(*tensors)
 
 
