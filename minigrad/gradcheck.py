@@ -1,8 +1,13 @@
-"""Gradient checking: analytic gradients against central finite differences, in float64."""
+"""Gradient checking: analytic derivatives against central finite differences, in float64.
+
+``gradcheck`` checks first derivatives (each op's ``backward``); ``gradgradcheck``
+checks second derivatives (each op's ``backward_graph`` and the backward of what it
+builds) by running the same check on the first-order gradient as a function.
+"""
 import numpy as np
 
 from minigrad import backend
-from minigrad.core import Tensor
+from minigrad.core import Tensor, enable_grad, run_backward
 
 
 class GradcheckError(RuntimeError):
@@ -25,26 +30,97 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     input, the worst element and both values, or return False when
     ``raise_exception=False``; return True when all match.
     """
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    inputs = _as_inputs(inputs, "gradcheck")
+    return _check(fn, inputs, eps, atol, rtol, raise_exception, seed, "gradcheck",
+                  lambda i: f"gradient of input {i}")
+
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
+    """Check the second derivatives of ``fn`` at ``inputs`` against finite differences of its gradient.
+
+    The first-order gradient g(x, u) = d<u, fn(x)>/dx is built with
+    ``create_graph=True`` for upstream gradients u (``grad_outputs``: one float64
+    tensor per differentiable output; None draws them at random from ``seed``,
+    never all ones, and makes them require grad). Then g itself is checked as in
+    :func:`gradcheck`: contracted with a second random v, the analytic
+    d<v, g>/dx and d<v, g>/du must match central differences of g, computed by
+    rebuilding it at perturbed inputs. Raises :class:`GradcheckError` naming
+    the input or grad_output that disagrees (or returns False).
+    """
+    inputs = _as_inputs(inputs, "gradgradcheck")
+    checked = _checked_inputs(inputs, "gradgradcheck")
+    with enable_grad():
+        first = _outputs(fn, inputs)
+    outputs = [y for y in first if y.requires_grad]
+    if not outputs:
+        raise ValueError("gradgradcheck: no output of fn requires grad, so there is no gradient to differentiate")
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed)
+        grad_outputs = [Tensor(backend.to_device(rng.standard_normal(y.shape), y.device), requires_grad=True)
+                        for y in outputs]
+    else:
+        grad_outputs = _as_inputs(grad_outputs, "gradgradcheck")
+        if len(grad_outputs) != len(outputs):
+            raise ValueError(f"gradgradcheck: {len(grad_outputs)} grad_outputs for {len(outputs)} differentiable outputs")
+        for j, (u, y) in enumerate(zip(grad_outputs, outputs)):
+            if not isinstance(u, Tensor) or u.shape != y.shape or u.dtype != np.float64:
+                raise ValueError(f"gradgradcheck: grad_outputs[{j}] must be a float64 tensor of shape {y.shape}, "
+                                 f"got {u.dtype if isinstance(u, Tensor) else type(u).__name__} "
+                                 f"{getattr(u, 'shape', '')}")
+    n = len(inputs)
+
+    def first_order_gradient(*args):
+        xs, us = args[:n], args[n:]
+        with enable_grad():
+            ys = [y for y in _outputs(fn, xs) if y.requires_grad]
+            grads = run_backward(ys, list(us), create_graph=True, inputs=[xs[i] for i in checked],
+                                 allow_unused=True)
+        # an input the outputs do not depend on has gradient 0 (checked numerically like the others)
+        return tuple(Tensor._wrap(xs[i].array * 0) if g is None else g for i, g in zip(checked, grads))
+
+    def label(i):
+        what = f"input {i}" if i < n else f"grad_output {i - n}"
+        return f"second derivative (of the gradient, with a random upstream v) with respect to {what}"
+
+    return _check(first_order_gradient, inputs + tuple(grad_outputs), eps, atol, rtol, raise_exception, seed + 1,
+                  "gradgradcheck", label)
+
+
+def _as_inputs(inputs, what):
+    if isinstance(inputs, Tensor):
+        return (inputs,)
+    if not isinstance(inputs, (tuple, list)):
+        raise TypeError(f"{what}: inputs must be a Tensor or a tuple/list of them, got {type(inputs).__name__}")
+    return tuple(inputs)
+
+
+def _checked_inputs(inputs, what):
+    """Indices of the inputs that require grad (all float64)."""
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
-        raise ValueError("gradcheck: no input requires grad, so there is nothing to check")
+        raise ValueError(f"{what}: no input requires grad, so there is nothing to check")
     for i in checked:
         if inputs[i].dtype != np.float64:
-            raise TypeError(f"gradcheck: input {i} is {inputs[i].dtype}; finite differences need float64 "
+            raise TypeError(f"{what}: input {i} is {inputs[i].dtype}; finite differences need float64 "
                             "(create it with dtype=minigrad.float64)")
+    return checked
 
-    def outputs():
-        out = fn(*inputs)
-        return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
+def _outputs(fn, inputs):
+    out = fn(*inputs)
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def _check(fn, inputs, eps, atol, rtol, raise_exception, seed, what, label):
+    """The check behind gradcheck and gradgradcheck; ``label(i)`` names what input i's derivative is."""
+    checked = _checked_inputs(inputs, what)
     rng = np.random.default_rng(seed)
-    first = outputs()
+    first = _outputs(fn, inputs)
     upstream = [backend.to_device(rng.standard_normal(y.shape), y.device).astype(y.dtype) for y in first]
 
     def objective():
         # grad mode stays as the caller set it: some functions (the seed's batch_norm) switch on it
-        return float(sum(float((y.array * u).sum()) for y, u in zip(outputs(), upstream)))
+        return float(sum(float((y.array * u).sum()) for y, u in zip(_outputs(fn, inputs), upstream)))
 
     saved_grads = [inputs[i].grad for i in checked]
     for i in checked:
@@ -72,7 +148,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
         excess = np.where(np.isnan(excess), np.inf, excess)  # a NaN gradient is a mismatch, not a pass
         if excess.size and excess.max() > 0:
             worst = np.unravel_index(np.argmax(excess), excess.shape)
-            message = (f"gradcheck: gradient of input {i} (shape {inputs[i].shape}) disagrees at index "
+            message = (f"{what}: {label(i)} (shape {inputs[i].shape}) disagrees at index "
                        f"{tuple(int(w) for w in worst)}: analytic {a[worst]:.10g}, numerical {numerical[worst]:.10g}, "
                        f"|difference| {abs(a[worst] - numerical[worst]):.3g} > atol + rtol*|numerical| = "
                        f"{atol + rtol * abs(numerical[worst]):.3g} "

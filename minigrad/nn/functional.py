@@ -290,85 +290,163 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
 # ---------------------------------------------------------------------------
 # Pooling (a sum or max over the kh*kw strided slices of the input: no loop over pixels)
 
+class _Windows:
+    """The kh x kw windows of a pooling over an (N, C, H, W) input: the geometry a pooling shares with its gradients."""
+
+    def __init__(self, kernel, stride, padding, in_shape, what):
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        if ph * 2 > kh or pw * 2 > kw:
+            raise ValueError(f"{what}: padding {padding} must be at most half the kernel {kernel}")
+        n, c, h, w = in_shape
+        oh, ow = _output_size(h, kh, sh, ph, what), _output_size(w, kw, sw, pw, what)
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+        self.in_shape, self.out_shape, self.out_hw = tuple(in_shape), (n, c, oh, ow), (oh, ow)
+        # windows that tile the input exactly: every input element has one window, so a scatter assigns
+        self.tiles = (sh, sw) == (kh, kw) and not (ph or pw) and (h, w) == (kh * oh, kw * ow)
+
+    def offsets(self):
+        """(i, j, k) for each offset in the window, k = i * kw + j in row-major order."""
+        kh, kw = self.kernel
+        return [(i, j, i * kw + j) for i in range(kh) for j in range(kw)]
+
+    def slices(self, i, j):
+        """The elements of the padded input that offset (i, j) of every window reads."""
+        (sh, sw), (oh, ow) = self.stride, self.out_hw
+        return (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
+
+    def padded(self, x, value=0.0):
+        (ph, pw) = self.padding
+        if not (ph or pw):
+            return x
+        return get_array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+    def scatter(self, gy, grads_of_offset):
+        """gx: each offset's window gradient added back into the (padded) input, then cropped."""
+        n, c, h, w = self.in_shape
+        (ph, pw) = self.padding
+        gx = _empty_batch_last(get_array_module(gy), (n, c, h + 2 * ph, w + 2 * pw), gy.dtype, zero=not self.tiles)
+        for i, j, _ in self.offsets():
+            if self.tiles:
+                gx[self.slices(i, j)] = grads_of_offset(i, j)
+            else:
+                gx[self.slices(i, j)] += grads_of_offset(i, j)
+        return gx[:, :, ph:ph + h, pw:pw + w]
+
+
 class _Pool2d(Function):
     def __init__(self, kernel_size, stride, padding):
         self.kernel, self.stride, self.padding = kernel_size, stride, padding
 
-    def _geometry(self, x):
-        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
-        if ph * 2 > kh or pw * 2 > kw:
-            raise ValueError(f"{type(self).__name__}: padding {self.padding} must be at most half the kernel {self.kernel}")
-        n, c, h, w = x.shape
-        oh = _output_size(h, kh, sh, ph, type(self).__name__)
-        ow = _output_size(w, kw, sw, pw, type(self).__name__)
-        self.in_shape, self.out_hw = x.shape, (oh, ow)
-        # windows that tile the input exactly: every input element has one window, so backward assigns
-        self.tiles = (sh, sw) == (kh, kw) and not (ph or pw) and (h, w) == (kh * oh, kw * ow)
-        return kh, kw, sh, sw, ph, pw, oh, ow
-
-    def _slices(self, i, j):
-        (sh, sw), (oh, ow) = self.stride, self.out_hw
-        return (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
-
-    def _scatter(self, xp, gy, grads_of_offset):
-        """gx: each offset's window gradient added back into the (padded) input, then cropped."""
-        n, c, h, w = self.in_shape
-        (kh, kw), (ph, pw) = self.kernel, self.padding
-        gx = _empty_batch_last(xp, (n, c, h + 2 * ph, w + 2 * pw), gy.dtype, zero=not self.tiles)
-        for i in range(kh):
-            for j in range(kw):
-                if self.tiles:
-                    gx[self._slices(i, j)] = grads_of_offset(i, j)
-                else:
-                    gx[self._slices(i, j)] += grads_of_offset(i, j)
-        return gx[:, :, ph:ph + h, pw:pw + w]
+    def _windows(self, x):
+        self.windows = _Windows(self.kernel, self.stride, self.padding, x.shape, type(self).__name__)
+        return self.windows
 
 
 class AvgPool2dFunction(_Pool2d):
-    """y = mean of each kh x kw window (zero padding counted, as PyTorch's default);  gx = gy / (kh*kw) spread over the window."""
+    """y = mean of each kh x kw window (zero padding counted, as PyTorch's default);  gx = AvgPool2dGrad(gy)."""
 
     def forward(self, x):
         xp = get_array_module(x)
-        kh, kw, sh, sw, ph, pw, oh, ow = self._geometry(x)
-        if ph or pw:
-            x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-        n, c = x.shape[:2]
-        y = _empty_batch_last(xp, (n, c, oh, ow), x.dtype, zero=False)
-        y[...] = x[self._slices(0, 0)]
-        for i in range(kh):
-            for j in range(kw):
-                if i or j:
-                    y += x[self._slices(i, j)]
-        y *= 1.0 / (kh * kw)
+        win = self._windows(x)
+        x = win.padded(x)
+        y = _empty_batch_last(xp, win.out_shape, x.dtype, zero=False)
+        y[...] = x[win.slices(0, 0)]
+        for i, j, k in win.offsets():
+            if k:
+                y += x[win.slices(i, j)]
+        y *= 1.0 / (win.kernel[0] * win.kernel[1])
         return y
 
     def backward(self, gy):
-        kh, kw = self.kernel
+        return AvgPool2dGrad(self.windows).forward(gy)
+
+    def backward_graph(self, gy):
+        return (AvgPool2dGrad(self.windows)(gy),)
+
+
+class AvgPool2dGrad(DerivativeFunction):
+    """gx = avg_pool2d's input gradient: gy / (kh*kw) added to every element of its window.
+
+    Linear in gy, and the adjoint of the pooling: for an upstream ggx, d/dgy = avg_pool2d(ggx).
+    """
+
+    def __init__(self, windows):
+        self.windows = windows
+
+    def forward(self, gy):
+        kh, kw = self.windows.kernel
         g = gy * (1.0 / (kh * kw))
-        return self._scatter(get_array_module(gy), gy, lambda i, j: g)
+        return self.windows.scatter(gy, lambda i, j: g)
+
+    def backward_graph(self, ggx):
+        w = self.windows
+        return (AvgPool2dFunction(w.kernel, w.stride, w.padding)(ggx),)
 
 
 class MaxPool2dFunction(_Pool2d):
-    """y = max of each window (padding is -inf);  gx = gy at the window's first maximum, else 0."""
+    """y = max of each window (padding is -inf);  gx = MaxPool2dGrad(gy): gy at the window's argmax.
+
+    The argmax is the first maximum in row-major window order; a window holding
+    NaN gives NaN and routes its gradient to its last NaN, as PyTorch does.
+    """
 
     def forward(self, x):
         xp = get_array_module(x)
-        kh, kw, sh, sw, ph, pw, oh, ow = self._geometry(x)
-        if ph or pw:
-            x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
-        y = x[self._slices(0, 0)].copy(order="K")
+        win = self._windows(x)
+        x = win.padded(x, -np.inf)
+        y = x[win.slices(0, 0)].copy(order="K")
         self.argmax = xp.zeros(y.shape, dtype=np.int16)
-        for i in range(kh):
-            for j in range(kw):
-                window = x[self._slices(i, j)]
+        for i, j, k in win.offsets():
+            if k:
+                window = x[win.slices(i, j)]
                 better = window > y
+                better |= xp.isnan(window)
                 y = xp.where(better, window, y)
-                self.argmax[better] = i * kw + j
+                self.argmax[better] = k
         return y
 
     def backward(self, gy):
-        kw = self.kernel[1]
-        return self._scatter(get_array_module(gy), gy, lambda i, j: gy * (self.argmax == i * kw + j))
+        return MaxPool2dGrad(self.windows, self.argmax).forward(gy)
+
+    def backward_graph(self, gy):
+        return (MaxPool2dGrad(self.windows, self.argmax)(gy),)
+
+
+class MaxPool2dGrad(DerivativeFunction):
+    """gx = max_pool2d's input gradient: each gy added at its window's saved argmax.
+
+    Linear in gy; its adjoint gathers by the same argmax: d/dgy = MaxPool2dGather(ggx).
+    """
+
+    def __init__(self, windows, argmax):
+        self.windows, self.argmax = windows, argmax
+
+    def forward(self, gy):
+        return self.windows.scatter(gy, lambda i, j: gy * (self.argmax == i * self.windows.kernel[1] + j))
+
+    def backward_graph(self, ggx):
+        return (MaxPool2dGather(self.windows, self.argmax)(ggx),)
+
+
+class MaxPool2dGather(DerivativeFunction):
+    """y[n, c, p] = g at the saved argmax of window p (g shaped like the pooling's input).
+
+    Linear in g, the adjoint of MaxPool2dGrad: d/dg = MaxPool2dGrad(gy).
+    """
+
+    def __init__(self, windows, argmax):
+        self.windows, self.argmax = windows, argmax
+
+    def forward(self, g):
+        xp = get_array_module(g)
+        g = self.windows.padded(g)
+        out = _empty_batch_last(xp, self.windows.out_shape, g.dtype)
+        for i, j, k in self.windows.offsets():
+            out = xp.where(self.argmax == k, g[self.windows.slices(i, j)], out)
+        return out
+
+    def backward_graph(self, gy):
+        return (MaxPool2dGrad(self.windows, self.argmax)(gy),)
 
 
 def _pool_args(kernel_size, stride, padding, owner):
@@ -399,6 +477,25 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
 # ---------------------------------------------------------------------------
 # Batch normalisation (derivation: docs/batchnorm.md)
 
+def _stat_rows(a):
+    """``_channel_rows(a)``, in float32 when ``a`` is float16: BatchNorm's sums run in at least float32."""
+    rows = _channel_rows(a)
+    return rows.astype(np.float32) if rows.dtype == np.float16 else rows
+
+
+def _like_input(out, a):
+    """``out`` back in float16 when the input ``a`` was float16 (see ``_stat_rows``)."""
+    return out.astype(np.float16) if a.dtype == np.float16 and out.dtype != np.float16 else out
+
+
+def _normalize_graph(x, eps):
+    """(x_hat, inv_std) of a training-mode BatchNorm input, built from primitive ops: differentiable to any order."""
+    axes = _channel_axes(x.ndim)
+    xc = x - x.mean(axes, True)
+    inv_std = 1.0 / ((xc * xc).mean(axes, True) + eps).sqrt()
+    return xc * inv_std, inv_std
+
+
 class BatchNormFunction(Function):
     """Batch normalisation with the batch's own statistics (training mode).
 
@@ -408,10 +505,11 @@ class BatchNormFunction(Function):
     Backward, closed form:
         dbeta  = sum(dy)
         dgamma = sum(dy * x_hat)
-        dx     = gamma * inv_std / m * (m * dy - dbeta - x_hat * dgamma)
+        dx     = gamma * inv_std / m * (m * dy - dbeta - x_hat * dgamma)  = BatchNormGrad(x, gamma, dy)
     Cached for it: x_hat, inv_std and gamma (m is x_hat's size per channel).
-    The work runs on x as a (C, m) matrix (see ``_channel_rows``), one row per channel.
-    After forward, ``self.mean`` and ``self.var`` hold the batch statistics, shape (C,).
+    The work runs on x as a (C, m) matrix (see ``_channel_rows``), one row per channel,
+    in float32 for float16 input. After forward, ``self.mean`` and ``self.var`` hold the
+    batch statistics, shape (C,). An empty batch gives an empty output (its statistics are 0).
     """
 
     def __init__(self, eps=1e-5):
@@ -419,8 +517,8 @@ class BatchNormFunction(Function):
 
     def forward(self, x, gamma, beta):
         xp = get_array_module(x)
-        x2 = _channel_rows(x)                          # (C, m)
-        m = x2.shape[1]
+        x2 = _stat_rows(x)                              # (C, m)
+        m = max(x2.shape[1], 1)
         mean = _row_sums(x2) / m                        # (C, 1)
         self.gamma, beta_col = gamma.reshape(-1, 1), beta.reshape(-1, 1)
         if xp is np:
@@ -437,13 +535,55 @@ class BatchNormFunction(Function):
         self.x_hat, self.inv_std, self.shape = x_hat, inv_std, x.shape
         self.mean, self.var = mean[:, 0], var[:, 0]
         self.param_shapes = gamma.shape, beta.shape
-        return _from_channel_rows(y, x.shape)
+        return _like_input(_from_channel_rows(y, x.shape), x)
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        x_hat, m, scale = self.x_hat, self.x_hat.shape[1], self.gamma * self.inv_std
-        gy2 = _channel_rows(gy)
-        need_x = self.needs_input_grad[0]
+        gx, dgamma, dbeta = BatchNormGrad.fused(_stat_rows(gy), self.x_hat, self.gamma * self.inv_std,
+                                                self.needs_input_grad[0])
+        if gx is not None:
+            gx = _like_input(_from_channel_rows(gx, self.shape), gy)
+        g_shape, b_shape = self.param_shapes
+        return gx, dgamma.reshape(g_shape), dbeta.reshape(b_shape)
+
+    def backward_graph(self, gy):
+        x, gamma, beta = self.inputs
+        need_x, need_gamma, need_beta = self.needs_input_grad
+        axes = _channel_axes(x.ndim)
+        gx = BatchNormGrad(self.x_hat, self.inv_std, self.eps)(x, gamma, gy) if need_x else None
+        g_gamma = (gy * _normalize_graph(x, self.eps)[0]).sum(axes, True).reshape(gamma.shape) if need_gamma else None
+        g_beta = gy.sum(axes, True).reshape(beta.shape) if need_beta else None
+        return gx, g_gamma, g_beta
+
+
+class BatchNormGrad(DerivativeFunction):
+    """BatchNorm's input gradient as a Function of (x, gamma, gy), so that it can be differentiated again.
+
+    Per channel (m values, <v> their mean, s = inv_std, x_hat = (x - mu) s):
+        gx = gamma s (gy - <gy> - x_hat <gy x_hat>) = gamma s P(gy)
+    where P removes the mean and the x_hat component. ``fused`` is this closed form on
+    (C, m) rows, shared with BatchNormFunction.backward; ``x_hat`` and ``inv_std`` are
+    the forward's saved statistics of x (the graph path rebuilds them from x, so their
+    dependence on x is differentiated). Double backward, for an upstream a = dL/d(gx),
+    with G(v) = BatchNormGrad(x, 1, v) = s P(v) (derivation: docs/batchnorm.md, section 7):
+        d/dgy    = gamma s P(a) = BatchNormGrad(x, gamma, a)      (gx is self-adjoint in gy)
+        d/dgamma = sum(a G(gy))
+        d/dx     = -gamma s (x_hat <a G(gy)> + <gy x_hat> G(a) + <a x_hat> G(gy))
+    exact (the batch mean and variance are differentiated, not held constant), with no
+    division by gamma, and built from Functions: every further derivative is exact too.
+    """
+
+    def __init__(self, x_hat, inv_std, eps):
+        self.x_hat, self.inv_std, self.eps = x_hat, inv_std, eps
+
+    def forward(self, x, gamma, gy):
+        gx, _, _ = self.fused(_stat_rows(gy), self.x_hat, gamma.reshape(-1, 1) * self.inv_std, True)
+        return _like_input(_from_channel_rows(gx, x.shape), gy)
+
+    @staticmethod
+    def fused(gy2, x_hat, scale, need_x):
+        """The closed form on (C, m) rows: (gx rows or None, dgamma (C, 1), dbeta (C, 1)); scale = gamma * inv_std."""
+        xp = get_array_module(gy2)
+        m = max(x_hat.shape[1], 1)
         dbeta, dgamma = _row_sums(gy2), _row_dots(gy2, x_hat)
         gx = None
         if need_x and xp is np:  # gamma * inv_std * (dy - dbeta / m - x_hat * dgamma / m), on one buffer
@@ -453,10 +593,32 @@ class BatchNormFunction(Function):
             gx *= scale
         elif need_x:
             gx = cuda.kernels().bn_backward(gy2, x_hat, scale, dbeta / m, dgamma / m)
-        if need_x:
-            gx = _from_channel_rows(gx, self.shape)
-        g_shape, b_shape = self.param_shapes
-        return gx, dgamma.reshape(g_shape), dbeta.reshape(b_shape)
+        return gx, dgamma, dbeta
+
+    def backward_graph(self, a):
+        x, gamma, gy = self.inputs
+        need_x, need_gamma, need_gy = self.needs_input_grad
+        axes, b = _channel_axes(x.ndim), _per_channel_shape(x.shape)
+        g_gy = BatchNormGrad(self.x_hat, self.inv_std, self.eps)(x, gamma, a) if need_gy else None
+        g_x = g_gamma = None
+        if need_x or need_gamma:
+            ones = Tensor._wrap(get_array_module(gamma.array).ones(gamma.shape, dtype=gamma.dtype))
+
+            def G(v):  # s P(v)
+                return BatchNormGrad(self.x_hat, self.inv_std, self.eps)(x, ones, v)
+
+            G_gy = G(gy)
+            if need_gamma:
+                g_gamma = (a * G_gy).sum(axes, True).reshape(gamma.shape)
+            if need_x:
+                x_hat, inv_std = _normalize_graph(x, self.eps)
+
+                def mean(t):
+                    return t.mean(axes, True)
+
+                g_x = -(gamma.reshape(*b) * inv_std) * (
+                    x_hat * mean(a * G_gy) + mean(gy * x_hat) * G(a) + mean(a * x_hat) * G_gy)
+        return g_x, g_gamma, g_gy
 
 
 class FixedBatchNormFunction(Function):
@@ -464,6 +626,7 @@ class FixedBatchNormFunction(Function):
 
     y = gamma * x_hat + beta with x_hat = (x - mean) * inv_std, inv_std = 1 / sqrt(var + eps);
     mean and var are constants here, so dx = dy * gamma * inv_std, dgamma = sum(dy * x_hat), dbeta = sum(dy).
+    The layer is affine in x: d(dx)/dx = 0, d(dx)/dgamma = dy * inv_std, d(dgamma)/dx = dy * inv_std.
     """
 
     def __init__(self, mean, var, eps=1e-5):
@@ -471,22 +634,35 @@ class FixedBatchNormFunction(Function):
 
     def forward(self, x, gamma, beta):
         xp = get_array_module(x)
-        x2 = _channel_rows(x)
+        x2 = _stat_rows(x)
         self.inv_std = 1.0 / xp.sqrt(self.var.reshape(-1, 1) + self.eps)
         self.x_hat = (x2 - self.mean.reshape(-1, 1)) * self.inv_std
         self.gamma, self.shape = gamma.reshape(-1, 1), x.shape
         self.param_shapes = gamma.shape, beta.shape
         y = self.x_hat * self.gamma
         y += beta.reshape(-1, 1)
-        return _from_channel_rows(y, x.shape)
+        return _like_input(_from_channel_rows(y, x.shape), x)
 
     def backward(self, gy):
-        gy2 = _channel_rows(gy)
+        gy2 = _stat_rows(gy)
         gx = None
         if self.needs_input_grad[0]:
-            gx = _from_channel_rows(gy2 * (self.gamma * self.inv_std), self.shape)
+            gx = _like_input(_from_channel_rows(gy2 * (self.gamma * self.inv_std), self.shape), gy)
         g_shape, b_shape = self.param_shapes
         return gx, _row_dots(gy2, self.x_hat).reshape(g_shape), _row_sums(gy2).reshape(b_shape)
+
+    def backward_graph(self, gy):
+        x, gamma, beta = self.inputs
+        need_x, need_gamma, need_beta = self.needs_input_grad
+        axes, b = _channel_axes(x.ndim), _per_channel_shape(x.shape)
+        inv_std = Tensor._wrap(self.inv_std.reshape(b))
+        gx = gy * (gamma.reshape(*b) * inv_std) if need_x else None
+        g_gamma = None
+        if need_gamma:
+            x_hat = (x - Tensor._wrap(self.mean.reshape(b))) * inv_std
+            g_gamma = (gy * x_hat).sum(axes, True).reshape(gamma.shape)
+        g_beta = gy.sum(axes, True).reshape(beta.shape) if need_beta else None
+        return gx, g_gamma, g_beta
 
 
 def check_batch_norm_input(x, num_features, ndims, what):
@@ -517,9 +693,11 @@ def batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0.9, 
         return FixedBatchNormFunction(mm, mv, eps)(X, gamma, beta), moving_mean, moving_var
     fn = BatchNormFunction(eps)
     Y = fn(X, gamma, beta)
+    if X.array.size == 0:  # an empty batch has no statistics: the moving ones stay as they are
+        return Y, moving_mean, moving_var
     new_mean = momentum * mm + (1.0 - momentum) * fn.mean.reshape(mm.shape)
     new_var = momentum * mv + (1.0 - momentum) * fn.var.reshape(mv.shape)
-    return Y, Tensor(new_mean), Tensor(new_var)
+    return Y, Tensor(new_mean.astype(mm.dtype, copy=False)), Tensor(new_var.astype(mv.dtype, copy=False))
 
 
 # ---------------------------------------------------------------------------
@@ -531,7 +709,10 @@ def tanh(x): return ops.tanh(x)
 
 
 class LogSoftmax(Function):
-    """y = x - logsumexp(x) along ``axis`` (max subtracted first);  gx = gy - softmax(x) * sum(gy)."""
+    """y = x - logsumexp(x) along ``axis`` (max subtracted first);  gx = gy - softmax(x) * sum(gy).
+
+    The graph path builds softmax(x) = exp(log_softmax(x)) as Functions of x, so gx is differentiable again.
+    """
 
     def __init__(self, axis=-1):
         self.axis = axis
@@ -547,6 +728,10 @@ class LogSoftmax(Function):
         xp = get_array_module(gy)
         return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
 
+    def backward_graph(self, gy):
+        probs = ops.exp(LogSoftmax(self.axis)(self.inputs[0]))
+        return (gy - probs * gy.sum(self.axis, True),)
+
 
 def log_softmax(x, dim=-1):
     return LogSoftmax(dim)(x)
@@ -556,15 +741,20 @@ def softmax(x, dim=-1):
     return ops.exp(log_softmax(x, dim))
 
 
-class CrossEntropyFunction(Function):
-    """Mean cross-entropy of logits z (N, K) and integer targets t (N,).
+REDUCTIONS = ("mean", "sum", "none")
 
-    L = mean_n [ logsumexp(z_n) - z_n[t_n] ], from a stable log-softmax;
-    gz = (softmax(z) - onehot(t)) * gL / N.
+
+class CrossEntropyFunction(Function):
+    """Cross-entropy of logits z (N, K) and integer targets t (N,).
+
+    Per sample l_n = logsumexp(z_n) - z_n[t_n], from a stable log-softmax; the output is
+    mean_n l_n (``reduction='mean'``; NaN for N = 0, as PyTorch), sum_n l_n ('sum') or l ('none').
+    gz = (softmax(z) - onehot(t)) * w with w = gL / N, gL, or gl[:, None]; the graph path
+    builds softmax(z) from Functions of z, so gz is differentiable again.
     """
 
-    def __init__(self, target):
-        self.target = target
+    def __init__(self, target, reduction="mean"):
+        self.target, self.reduction = target, reduction
 
     def forward(self, z):
         xp = get_array_module(z)
@@ -573,20 +763,53 @@ class CrossEntropyFunction(Function):
         exp = xp.exp(shifted)
         sum_exp = exp.sum(axis=1, keepdims=True)
         rows = xp.arange(n)
-        loss = (xp.log(sum_exp[:, 0]) - shifted[rows, self.target]).mean()
+        loss = xp.log(sum_exp[:, 0]) - shifted[rows, self.target]
+        if self.reduction == "mean":
+            loss = loss.mean() if n else xp.nan
+        elif self.reduction == "sum":
+            loss = loss.sum()
         exp /= sum_exp
         self.probs, self.rows = exp, rows
         return xp.asarray(loss, dtype=z.dtype)
 
+    def _scale(self, gy):
+        """w, the factor of each row of the gradient (raw array or Tensor ``gy``)."""
+        if self.reduction == "none":
+            return gy.reshape(-1, 1)
+        return gy / max(self.rows.shape[0], 1) if self.reduction == "mean" else gy
+
     def backward(self, gy):
         g = self.probs.copy()
         g[self.rows, self.target] -= 1
-        g *= gy / g.shape[0]
+        g *= self._scale(gy)
         return g
 
+    def backward_graph(self, gy):
+        z = self.inputs[0]
+        onehot = get_array_module(z.array).zeros(z.shape, dtype=z.dtype)
+        onehot[self.rows, self.target] = 1
+        return ((ops.exp(LogSoftmax(1)(z)) - Tensor._wrap(onehot)) * self._scale(gy),)
 
-def cross_entropy(logits, target):
-    """Mean cross-entropy loss of logits (N, K) against class indices (N,)."""
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+                  reduction="mean", label_smoothing=0.0):
+    """Cross-entropy loss of logits (N, K) against class indices (N,), as ``torch.nn.functional.cross_entropy``.
+
+    ``reduction``: 'mean' (default), 'sum' or 'none' (per-sample losses, shape (N,)).
+    ``weight``, ``ignore_index``, ``label_smoothing`` and the legacy ``size_average``/``reduce`` are not
+    supported (NotImplementedError when given).
+    """
+    logits = input
+    unsupported = {"weight": weight is not None, "size_average": size_average is not None,
+                   "reduce": reduce is not None, "ignore_index": ignore_index != -100,
+                   "label_smoothing": label_smoothing != 0.0}
+    for name, given in unsupported.items():
+        if given:
+            raise NotImplementedError(f"cross_entropy: the argument {name}= is not supported by minigrad")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if logits.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: expected floating-point logits, got dtype {logits.dtype}")
     t = target.array if isinstance(target, Tensor) else get_array_module(logits.array).asarray(target)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: expected logits of shape (N, K), got {logits.shape}")
@@ -599,4 +822,4 @@ def cross_entropy(logits, target):
     if get_array_module(t) is np and t.size and (int(t.min()) < 0 or int(t.max()) >= k):
         raise ValueError(f"cross_entropy: targets must lie in [0, {k - 1}], got values in "
                          f"[{int(t.min())}, {int(t.max())}]")
-    return CrossEntropyFunction(t)(logits)
+    return CrossEntropyFunction(t, reduction)(logits)
