@@ -8,7 +8,7 @@ from minigrad.backend import Device as device, get_array_module
 from minigrad.core import (Function, Tensor, bool_, enable_grad, float16, float32, float64, int32, int64,
                            is_grad_enabled, no_grad, set_grad_enabled, tensor, uint8)
 from minigrad.creation import arange, empty, full, ones, ones_like, rand, randn, zeros, zeros_like
-from minigrad.gradcheck import GradcheckError, gradcheck
+from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import (argmax, cat, exp, log, matmul, max, mean, relu, reshape, sigmoid, sqrt, stack, sum,
                           tanh, transpose)
 from minigrad.threads import get_num_threads, set_num_threads
