@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from minigrad import backend
 from minigrad import random as _random
+from minigrad.checks import check_int
 from minigrad.core import Tensor
 
 FASHION_MNIST_CLASSES = ("t-shirt", "trouser", "pullover", "dress", "coat",
@@ -224,6 +225,14 @@ class DataLoader:
                              f"got {labels.dtype} of shape {labels.shape}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        if resize is not None:
+            sizes = resize if isinstance(resize, (tuple, list)) else (resize,)
+            if len(sizes) not in (1, 2):
+                raise ValueError(f"DataLoader: resize must be an int or a pair (h, w), got {resize!r}")
+            for size in sizes:
+                check_int("resize", size, 1, "DataLoader")
+        if seed is not None:
+            check_int("seed", seed, 0, "DataLoader")
         self.device = backend.Device(device)
         if self.device.type == "cuda":
             backend.check_cuda(self.device)
