@@ -297,6 +297,16 @@ class Tensor:
         self._retains_grad = True
         return self
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` whenever backward has accumulated a gradient into this leaf's ``.grad``;
+        returns a handle whose ``remove()`` unregisters it (as in PyTorch)."""
+        if self._ctx is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        hooks = self.__dict__.setdefault("_post_accumulate_grad_hooks", {})
+        handle = _HookHandle(hooks)
+        hooks[handle] = hook
+        return handle
+
     # -- conversion -----------------------------------------------------------
     def detach(self):
         """The same data, cut from the graph (sharing the version counter, as in PyTorch)."""
@@ -481,8 +491,18 @@ class Tensor:
     def tanh(self): return _ops.tanh(self)
 
 
+class _HookHandle:
+    """What ``register_post_accumulate_grad_hook`` returns: ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+
+    def remove(self):
+        self._hooks.pop(self, None)
+
+
 def _to_array(data, dtype, device):
-    """The raw array for ``Tensor(data, dtype, device)``."""
+    """The raw array for ``Tensor(data, dtype, device)``: numbers only (bool, int, float), else a TypeError."""
     if isinstance(data, Tensor):
         data = data.array
     xp_in = backend.get_array_module(data)
@@ -652,6 +672,9 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, input
                     wanted[id(t)] = g
             elif t._ctx is None or t._retains_grad:
                 _accumulate_grad(t, g, create_graph)
+                hooks = t.__dict__.get("_post_accumulate_grad_hooks")
+                for hook in (list(hooks.values()) if hooks else ()):
+                    hook(t)
             fn = t._ctx
             if fn is None:
                 continue

@@ -203,6 +203,53 @@ def bilinear_resize(images, size):
     return (tall.reshape(-1, tall.shape[-1]) @ cols.T).reshape(tall.shape[:-1] + (cols.shape[0],))
 
 
+class DistributedSampler:
+    """One process's share of a dataset's indices, as ``torch.utils.data.DistributedSampler``.
+
+    ``dataset``: a length or anything with ``len()``. Each epoch every process
+    draws the same order, ``numpy.random.default_rng(seed + epoch).permutation``
+    (``range`` without ``shuffle``; call ``set_epoch(epoch)`` before each epoch),
+    and process ``rank`` takes positions rank, rank + R, rank + 2R, ... of it
+    (R = ``num_replicas``): the shards are disjoint, and batch k of size B of
+    every process together make positions [k*B*R, (k+1)*B*R), the k-th global
+    batch of size B*R. As in torch, ``drop_last=False`` first pads the order to
+    a multiple of R with its own first indices (a few examples twice), and
+    ``drop_last=True`` drops the last ``len % R`` positions. ``num_replicas``
+    and ``rank`` default to those of the process group.
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        from minigrad import distributed as dist
+        n = dataset if isinstance(dataset, (int, np.integer)) and not isinstance(dataset, bool) else len(dataset)
+        num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
+        rank = dist.get_rank() if rank is None else rank
+        if not isinstance(num_replicas, (int, np.integer)) or num_replicas < 1:
+            raise ValueError(f"DistributedSampler: num_replicas must be a positive int, got {num_replicas!r}")
+        if not isinstance(rank, (int, np.integer)) or not 0 <= rank < num_replicas:
+            raise ValueError(f"DistributedSampler: invalid rank {rank!r}, rank should be in the interval "
+                             f"[0, {num_replicas - 1}]")
+        if n < 0:
+            raise ValueError(f"DistributedSampler: a dataset length must be >= 0, got {n}")
+        self.dataset_len, self.num_replicas, self.rank = int(n), int(num_replicas), int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, int(seed), drop_last, 0
+        self.num_samples = n // num_replicas if drop_last else -(-n // num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def __iter__(self):
+        n = self.dataset_len
+        order = np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle else np.arange(n)
+        if self.total_size > n:
+            order = np.concatenate([order, np.resize(order, self.total_size - n)])
+        return iter(order[self.rank:self.total_size:self.num_replicas].tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+    def set_epoch(self, epoch):
+        """The epoch whose order to draw (the same ``epoch`` on every process gives the same order)."""
+        self.epoch = int(epoch)
+
+
 class DataLoader:
     """Mini-batches ``(X, y)`` of an in-memory image set, like torch's DataLoader.
 
@@ -211,9 +258,11 @@ class DataLoader:
     both on ``device``; the last, partial batch is kept. With ``shuffle``, each epoch draws
     a permutation from ``numpy.random.default_rng(seed)`` (minigrad's generator when seed
     is None); ``state_dict``/``load_state_dict`` save and restore it to resume the order.
+    ``sampler`` (e.g. a ``DistributedSampler``), as in torch, gives the indices instead.
     """
 
-    def __init__(self, images, labels, batch_size, shuffle=False, seed=None, device="cpu", resize=None):
+    def __init__(self, images, labels, batch_size, shuffle=False, seed=None, device="cpu", resize=None,
+                 sampler=None):
         images, labels = np.asarray(images), np.asarray(labels)
         if images.ndim == 3:
             images = images[:, None]
@@ -238,6 +287,10 @@ class DataLoader:
             backend.check_cuda(self.device)
         self.images, self.labels = images, labels.astype(np.int64, copy=False)
         self.num_examples, self.batch_size, self.shuffle, self.resize = len(images), int(batch_size), shuffle, resize
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive (the sampler orders the "
+                             "examples; DistributedSampler shuffles itself)")
+        self.sampler = sampler
         self.epoch = 0  # epochs started
         self._rng = None if seed is None else np.random.default_rng(seed)
 
@@ -245,15 +298,18 @@ class DataLoader:
         return self._rng if self._rng is not None else _random.default_generator()
 
     def __len__(self):
-        return -(-self.num_examples // self.batch_size)
+        return -(-(self.num_examples if self.sampler is None else len(self.sampler)) // self.batch_size)
 
     def __iter__(self):
-        order = self._generator().permutation(self.num_examples) if self.shuffle else np.arange(self.num_examples)
+        if self.sampler is not None:
+            order = np.fromiter(self.sampler, dtype=np.int64)
+        else:
+            order = self._generator().permutation(self.num_examples) if self.shuffle else np.arange(self.num_examples)
         self.epoch += 1
         return self._batches(order)
 
     def _batches(self, order):
-        for start in range(0, self.num_examples, self.batch_size):
+        for start in range(0, len(order), self.batch_size):
             index = order[start:start + self.batch_size]
             x = np.divide(self.images[index], np.float32(255), dtype=np.float32)
             if self.resize is not None:

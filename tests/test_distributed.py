@@ -1,0 +1,418 @@
+"""Data parallelism: minigrad.distributed, SyncBatchNorm, DistributedDataParallel, DistributedSampler.
+
+The multi-process tests launch real MPI jobs (``mpiexec -n K python -m mpi4py
+tests/test_distributed.py <worker>``): each worker below runs in every rank,
+compares against a single-process reference computed in the same process, and
+rank 0 prints the measured differences as JSON, which the test asserts. Several
+checks share one launch to keep the suite fast.
+"""
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import minigrad  # noqa: E402
+import minigrad.distributed as dist  # noqa: E402
+from minigrad import nn  # noqa: E402
+from minigrad.data import DataLoader, DistributedSampler  # noqa: E402
+
+needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None,
+                               reason="mpi4py is not installed (pip install -e '.[mpi]')")
+
+
+def launch(n, *args, timeout=60, check=True, script=None):
+    """Run ``script`` (default: this file as a worker) in ``n`` MPI processes; (proc, seconds)."""
+    mpiexec = Path(sys.executable).with_name("mpiexec")
+    mpiexec = str(mpiexec) if mpiexec.exists() else shutil.which("mpiexec")
+    assert mpiexec, "mpi4py is installed but no mpiexec was found (pip install -e '.[mpi]' brings mpich's)"
+    env = {**os.environ, "MINIGRAD_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    cmd = [mpiexec, "-n", str(n), sys.executable, "-m", "mpi4py", str(script or __file__), *map(str, args)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if check:
+        assert proc.returncode == 0, f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    return proc, seconds
+
+
+def worker_result(*args, n=2, timeout=60):
+    proc, _ = launch(n, *args, timeout=timeout)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------------------
+# Workers (run in every MPI process)
+
+def _max_over_ranks(value):
+    a = np.array([float(value)])
+    dist.all_reduce_array(a, dist.ReduceOp.MAX)
+    return float(a[0])
+
+
+def _bn_pair(style, channels, rng):
+    """A single-process BatchNorm and its SyncBatchNorm conversion with equal random parameters and stats."""
+    make = {"2d": lambda: nn.BatchNorm2d(channels), "1d": lambda: nn.BatchNorm1d(channels),
+            "chapter4": lambda: nn.BatchNorm(channels, num_dims=4),
+            "chapter2": lambda: nn.BatchNorm(channels, num_dims=2)}[style]
+    ref, other = make().double(), make().double()
+    for t in list(ref.parameters()) + [b for b in ref.buffers() if b.dtype.kind == "f"]:
+        t.array[...] = rng.uniform(0.5, 1.5, t.shape)
+    other.load_state_dict(ref.state_dict())
+    return ref, nn.SyncBatchNorm.convert_sync_batchnorm(other)
+
+
+def worker_syncbn(sizes):
+    """SyncBatchNorm with per-rank batch sizes ``sizes`` against BatchNorm on the concatenated batch, float64."""
+    dist.init_process_group("mpi")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    sizes = [int(s) for s in sizes.split(",")]
+    assert len(sizes) == world
+    lo, hi = sum(sizes[:rank]), sum(sizes[:rank + 1])
+    errors = {}
+    for style in ("2d", "1d", "chapter4", "chapter2"):
+        rng = np.random.default_rng(0)  # the same data in every rank
+        ref, sync = _bn_pair(style, 3, rng)
+        worst = {"output": 0.0, "input_grad": 0.0, "param_grad": 0.0, "running_stats": 0.0, "eval_output": 0.0}
+        for _ in range(2):  # two steps: the running statistics are updated twice
+            shape = (sum(sizes), 3, 4, 2) if style in ("2d", "chapter4") else (sum(sizes), 3)
+            x = rng.normal(2.0, 3.0, shape)
+            g = rng.normal(size=shape)
+            X = minigrad.Tensor(x, requires_grad=True)
+            Xr = minigrad.Tensor(x[lo:hi].copy(), requires_grad=True)
+            ref.zero_grad()
+            sync.zero_grad()
+            y = ref(X)
+            (y * minigrad.Tensor(g)).sum().backward()
+            yr = sync(Xr)
+            (yr * minigrad.Tensor(g[lo:hi])).sum().backward()
+            worst["output"] = max(worst["output"], float(np.abs(yr.numpy() - y.numpy()[lo:hi]).max(initial=0)))
+            worst["input_grad"] = max(worst["input_grad"],
+                                      float(np.abs(Xr.grad.numpy() - X.grad.numpy()[lo:hi]).max(initial=0)))
+            for p, q in zip(ref.parameters(), sync.parameters()):
+                total = q.grad.numpy().copy()
+                dist.all_reduce_array(total)  # each rank holds its share of the parameter gradient
+                worst["param_grad"] = max(worst["param_grad"], float(np.abs(total - p.grad.numpy()).max()))
+            for a, b in zip(ref.buffers(), sync.buffers()):
+                worst["running_stats"] = max(worst["running_stats"], float(np.abs(a.numpy() - b.numpy()).max()))
+        ref.eval(), sync.eval()
+        worst["eval_output"] = float(np.abs(sync(minigrad.Tensor(x[lo:hi])).numpy() - ref(X).numpy()[lo:hi]).max(
+            initial=0))
+        errors[style] = {k: _max_over_ranks(v) for k, v in worst.items()}
+    if rank == 0:
+        print(json.dumps(errors))
+
+
+def worker_collectives():
+    """The torch.distributed-shaped API on 3 ranks, and its errors."""
+    dist.init_process_group("mpi")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    out = {"rank": rank, "world": world}
+    t = minigrad.tensor([1.0, float(rank), -float(rank)])
+    dist.all_reduce(t)
+    out["sum"] = t.tolist()
+    t = minigrad.tensor([float(rank), 2.0])
+    dist.all_reduce(t, op=dist.ReduceOp.AVG)
+    out["avg"] = t.tolist()
+    t = minigrad.tensor([float(rank), -float(rank)])
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    out["max"] = t.tolist()
+    t = minigrad.Tensor(np.arange(6, dtype=np.int64).reshape(2, 3).T * (rank + 1))  # not contiguous
+    dist.all_reduce(t)
+    out["int_sum_transposed"] = t.tolist()
+    t = minigrad.tensor([float(rank) * 10, 7.0])
+    version = t._version
+    dist.broadcast(t, src=2)
+    out["broadcast"], out["broadcast_bumps_version"] = t.tolist(), t._version > version
+    gathered = [minigrad.zeros(2) for _ in range(world)]
+    dist.all_gather(gathered, minigrad.tensor([float(rank), float(rank) ** 2]))
+    out["all_gather"] = [g.tolist() for g in gathered]
+    dist.barrier()
+    errors = {}
+    for name, call in {"avg_of_ints": lambda: dist.all_reduce(minigrad.tensor([1]), op=dist.ReduceOp.AVG),
+                       "bad_src": lambda: dist.broadcast(minigrad.zeros(1), src=world),
+                       "short_list": lambda: dist.all_gather([minigrad.zeros(2)], minigrad.zeros(2)),
+                       "init_twice": lambda: dist.init_process_group("mpi"),
+                       "async_op": lambda: dist.all_reduce(minigrad.zeros(1), async_op=True)}.items():
+        try:
+            call()
+            errors[name] = None
+        except (TypeError, ValueError, RuntimeError) as exc:
+            errors[name] = f"{type(exc).__name__}: {exc}"
+    out["errors"] = errors
+    dist.destroy_process_group()
+    out["initialized_after_destroy"] = dist.is_initialized()
+    results = [None] * world
+    from mpi4py import MPI
+    results = MPI.COMM_WORLD.gather(out, root=0)
+    if rank == 0:
+        print(json.dumps(results))
+
+
+def _lenet_pair(model, rank):
+    """(reference LeNet-BN built with seed 0, a data-parallel one built with seed ``rank``, its optimiser)."""
+    from minigrad.nn.parallel import DistributedDataParallel
+    from minigrad.train import init_weights
+    from models import MODELS
+    minigrad.manual_seed(0)
+    ref = init_weights(MODELS[model]())
+    minigrad.manual_seed(rank)  # different weights in rank 1: the construction must broadcast rank 0's
+    ddp = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(init_weights(MODELS[model]())))
+    return ref, ddp
+
+
+def _rel_diff(a_tensors, b_tensors):
+    """max |a - b| / max |a| over all the tensors together (the biases before a BatchNorm have gradients
+    at rounding level, so a per-tensor ratio would measure rounding noise)."""
+    a = np.concatenate([t.numpy().ravel() for t in a_tensors])
+    b = np.concatenate([t.numpy().ravel() for t in b_tensors])
+    return float(np.abs(a - b).max() / np.abs(a).max())
+
+
+def worker_ddp():
+    """Three SGD steps of LeNet-BN on 2 ranks x 128 against one process x 256 (float32); no_sync; unused params."""
+    from minigrad.nn.parallel import DistributedDataParallel
+    dist.init_process_group("mpi")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    loss_fn = nn.CrossEntropyLoss()
+    rng = np.random.default_rng(0)
+    batches = [(rng.random((256, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 256)) for _ in range(5)]
+    local = 256 // world
+    part = lambda a: a[rank * local:(rank + 1) * local]  # noqa: E731
+    out = {}
+    for model in ("lenet-bn-scratch", "lenet-bn"):
+        ref, ddp = _lenet_pair(model, rank)
+        opt_ref = minigrad.optim.SGD(ref.parameters(), lr=0.5)
+        opt = minigrad.optim.SGD(ddp.parameters(), lr=0.5)
+        loss_diff = 0.0
+        for x, y in batches[:3]:
+            for net, o, xs, ys in ((ref, opt_ref, x, y), (ddp, opt, part(x), part(y))):
+                o.zero_grad()
+                loss = loss_fn(net(minigrad.Tensor(xs)), minigrad.Tensor(ys))
+                loss.backward()
+                o.step()
+                if net is ref:
+                    ref_loss = loss.item()
+                else:
+                    mean_loss = np.array([loss.item()])
+                    dist.all_reduce_array(mean_loss, dist.ReduceOp.AVG)
+                    loss_diff = max(loss_diff, abs(mean_loss[0] - ref_loss) / ref_loss)
+        res = {"loss_rel": loss_diff,
+               "param_rel": _rel_diff(list(ref.parameters()), list(ddp.module.parameters())),
+               "buffer_rel": _rel_diff([b for b in ref.buffers() if b.dtype.kind == "f"],
+                                       [b for b in ddp.module.buffers() if b.dtype.kind == "f"]),
+               "state_dict_keys": list(ddp.state_dict())[:2]}
+        # gradient accumulation: no_sync's backward stays local, the next one averages the sum
+        ref.zero_grad()
+        opt.zero_grad()
+        for x, y in batches[3:]:
+            loss_fn(ref(minigrad.Tensor(x)), minigrad.Tensor(y)).backward()
+        with ddp.no_sync():
+            loss_fn(ddp(minigrad.Tensor(part(batches[3][0]))), minigrad.Tensor(part(batches[3][1]))).backward()
+        first = ddp.module[0].weight.grad.numpy().copy()
+        both = np.stack(dist.all_gather_array(first))
+        res["no_sync_grads_differ_between_ranks"] = bool(np.abs(both[0] - both[1]).max() > 1e-6)
+        loss_fn(ddp(minigrad.Tensor(part(batches[4][0]))), minigrad.Tensor(part(batches[4][1]))).backward()
+        res["accumulated_grad_rel"] = _rel_diff([p.grad for p in ref.parameters()],
+                                                [p.grad for p in ddp.module.parameters()])
+        out[model] = {k: (_max_over_ranks(v) if isinstance(v, float) else v) for k, v in res.items()}
+    # a parameter without a gradient is reported at the next forward
+    class WithSpare(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.used, self.spare = nn.Linear(4, 2), nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.used(x)
+
+    net = DistributedDataParallel(WithSpare(), bucket_cap_mb=1e-4)  # tiny buckets: one per parameter
+    net(minigrad.ones(2, 4)).sum().backward()
+    try:
+        net(minigrad.ones(2, 4))
+        out["unused_error"] = None
+    except RuntimeError as exc:
+        out["unused_error"] = str(exc)
+    if rank == 0:
+        print(json.dumps(out))
+
+
+def worker_crash():
+    """Rank 1 raises while rank 0 waits in a collective: the launcher must end the job."""
+    dist.init_process_group("mpi")
+    if dist.get_rank() == 1:
+        raise ValueError("deliberate failure in rank 1")
+    dist.all_reduce(minigrad.zeros(3))
+
+
+# ---------------------------------------------------------------------------
+# Tests
+
+@needs_mpi
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("sizes", ["3,5", "4,0,3"], ids=["2 ranks, 3+5", "3 ranks, 4+0+3"])
+def test_sync_batchnorm_equals_batchnorm_on_the_concatenated_batch(sizes):
+    errors = worker_result("syncbn", sizes, n=len(sizes.split(",")))
+    assert set(errors) == {"2d", "1d", "chapter4", "chapter2"}
+    for style, worst in errors.items():
+        for what, value in worst.items():
+            assert value < 1e-10, f"{style} {what}: max difference {value}"
+
+
+@needs_mpi
+@pytest.mark.timeout(60)
+def test_collectives_on_three_ranks():
+    results = worker_result("collectives", n=3)
+    for r, out in enumerate(results):
+        assert (out["rank"], out["world"]) == (r, 3)
+        assert out["sum"] == [3.0, 3.0, -3.0]
+        assert out["avg"] == [1.0, 2.0]
+        assert out["max"] == [2.0, 0.0]
+        assert out["int_sum_transposed"] == [[0, 18], [6, 24], [12, 30]]
+        assert out["broadcast"] == [20.0, 7.0] and out["broadcast_bumps_version"]
+        assert out["all_gather"] == [[0.0, 0.0], [1.0, 1.0], [2.0, 4.0]]
+        errors = out["errors"]
+        assert "AVG needs a floating-point tensor" in errors["avg_of_ints"]
+        assert "src must be a rank in [0, 2], got 3" in errors["bad_src"]
+        assert "world_size = 3 tensors, got 1" in errors["short_list"]
+        assert "already initialised" in errors["init_twice"]
+        assert "async_op=True is not supported" in errors["async_op"]
+        assert out["initialized_after_destroy"] is False
+
+
+@needs_mpi
+@pytest.mark.timeout(90)
+def test_data_parallel_lenet_bn_equals_one_process():
+    out = worker_result("ddp", n=2, timeout=80)
+    for model in ("lenet-bn-scratch", "lenet-bn"):
+        res = out[model]
+        assert res["param_rel"] < 1e-4, (model, res)
+        assert res["buffer_rel"] < 1e-4, (model, res)
+        assert res["loss_rel"] < 1e-5, (model, res)
+        assert res["state_dict_keys"][0].startswith("module.")
+        assert res["no_sync_grads_differ_between_ranks"], (model, res)
+        assert res["accumulated_grad_rel"] < 1e-4, (model, res)
+    assert out["unused_error"] is not None and "spare.weight" in out["unused_error"]
+
+
+@needs_mpi
+@pytest.mark.timeout(30)
+def test_an_exception_in_one_rank_ends_the_job():
+    proc, seconds = launch(2, "crash", check=False, timeout=25)
+    assert proc.returncode != 0
+    assert "deliberate failure in rank 1" in proc.stderr
+    assert seconds < 10, f"the job took {seconds:.1f} s to end"
+
+
+# -- single process: no MPI launch ---------------------------------------------
+
+def test_without_a_process_group_the_api_says_what_to_do():
+    assert not dist.is_initialized()
+    for call in (dist.get_rank, dist.get_world_size, dist.barrier, lambda: dist.all_reduce(minigrad.zeros(1)),
+                 lambda: nn.parallel.DistributedDataParallel(nn.Linear(2, 2))):
+        with pytest.raises(RuntimeError, match="init_process_group"):
+            call()
+    with pytest.raises(ValueError, match="backend must be 'mpi' or 'nccl', got 'gloo'"):
+        dist.init_process_group("gloo")
+
+
+def test_missing_mpi4py_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "mpi4py", None)  # what an environment without mpi4py gives
+    with pytest.raises(RuntimeError, match=r"pip install -e '\.\[mpi\]'"):
+        dist.init_process_group("mpi")
+    assert not dist.is_initialized()
+
+
+@pytest.mark.parametrize("make_bn, make_sync, shape", [
+    (lambda: nn.BatchNorm2d(3), lambda: nn.SyncBatchNorm(3), (6, 3, 4, 4)),
+    (lambda: nn.BatchNorm1d(3), lambda: nn.SyncBatchNorm(3), (6, 3)),
+    (lambda: nn.BatchNorm(3, num_dims=4), None, (6, 3, 4, 4))])
+def test_sync_batchnorm_without_a_process_group_is_batchnorm(make_bn, make_sync, shape, rng):
+    bn = make_bn()
+    sync = make_sync() if make_sync else nn.SyncBatchNorm.convert_sync_batchnorm(make_bn())
+    x = rng.normal(size=shape).astype(np.float32)
+    for net in (bn, sync):
+        net.zero_grad()
+        y = net(minigrad.Tensor(x))
+        (y * y).sum().backward()
+    np.testing.assert_allclose(sync(minigrad.Tensor(x)).numpy(), bn(minigrad.Tensor(x)).numpy(), rtol=1e-6)
+    for p, q in zip(bn.parameters(), sync.parameters()):
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-5, atol=1e-6)
+    for a, b in zip(bn.buffers(), sync.buffers()):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-6)
+
+
+def test_convert_sync_batchnorm_keeps_parameters_buffers_and_conventions():
+    from minigrad.nn.sync_batchnorm import ChapterSyncBatchNorm
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm(2, num_dims=4), nn.Flatten(), nn.Linear(8, 3),
+                        nn.BatchNorm1d(3, momentum=0.2, affine=False))
+    net.eval()
+    params = list(net.parameters())
+    keys = list(net.state_dict())
+    converted = nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    assert converted is net
+    assert isinstance(net[1], ChapterSyncBatchNorm) and isinstance(net[1], nn.BatchNorm)
+    assert net[1].gamma.shape == (1, 2, 1, 1) and net[1].momentum == 0.9
+    assert isinstance(net[4], nn.SyncBatchNorm) and net[4].momentum == 0.2 and not net[4].affine
+    assert not net[1].training and not net[4].training
+    assert all(a is b for a, b in zip(params, net.parameters()))
+    assert list(net.state_dict()) == keys
+    single = nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm2d(4))
+    assert type(single) is nn.SyncBatchNorm
+    with pytest.raises(ValueError, match="process_group=None"):
+        nn.SyncBatchNorm(3, process_group="group")
+
+
+def test_distributed_sampler_shards():
+    shards = [list(DistributedSampler(10, num_replicas=3, rank=r, seed=5)) for r in range(3)]
+    order = np.random.default_rng(5).permutation(10)
+    assert [len(s) for s in shards] == [4, 4, 4]
+    padded = list(order) + list(order[:2])  # torch's padding: the first indices again
+    assert shards == [padded[r::3] for r in range(3)]
+    exact = [list(DistributedSampler(10, num_replicas=3, rank=r, drop_last=True, shuffle=False)) for r in range(3)]
+    assert exact == [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
+    sampler = DistributedSampler(list(range(12)), num_replicas=2, rank=1)
+    first = list(sampler)
+    assert list(sampler) == first
+    sampler.set_epoch(1)
+    assert list(sampler) != first
+    other = DistributedSampler(12, num_replicas=2, rank=0)
+    other.set_epoch(1)
+    assert sorted(list(sampler) + list(other)) == list(range(12))
+    for bad, match in (({"num_replicas": 0, "rank": 0}, "num_replicas must be a positive int"),
+                       ({"num_replicas": 2, "rank": 2}, r"invalid rank 2, rank should be in the interval \[0, 1\]")):
+        with pytest.raises(ValueError, match=match):
+            DistributedSampler(5, **bad)
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        DistributedSampler(5)
+
+
+def test_dataloader_with_distributed_sampler_splits_each_global_batch():
+    images = np.arange(20 * 4, dtype=np.uint8).reshape(20, 2, 2)
+    labels = np.arange(20)
+    order = np.random.default_rng(3 + 2).permutation(20)
+    loaders = []
+    for r in range(2):
+        sampler = DistributedSampler(20, num_replicas=2, rank=r, seed=3)
+        sampler.set_epoch(2)
+        loaders.append(DataLoader(images, labels, batch_size=4, sampler=sampler))
+    assert len(loaders[0]) == 3
+    for k, ((_, y0), (_, y1)) in enumerate(zip(*loaders)):
+        assert sorted(y0.tolist() + y1.tolist()) == sorted(order[8 * k:8 * k + 8].tolist())
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        DataLoader(images, labels, 4, shuffle=True, sampler=DistributedSampler(20, 2, 0))
+
+
+WORKERS = {"syncbn": worker_syncbn, "collectives": worker_collectives, "ddp": worker_ddp, "crash": worker_crash}
+
+if __name__ == "__main__":
+    WORKERS[sys.argv[1]](*sys.argv[2:])
