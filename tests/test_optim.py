@@ -217,7 +217,19 @@ def test_optimizer_zero_grad():
     assert all(p.grad is not None and np.all(p.grad.numpy() == 0) for p in params)
     opt.zero_grad()
     assert all(p.grad is None for p in params)
+    before = [p.numpy().copy() for p in params]
     opt.step()  # no gradients: nothing moves, nothing fails
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p.numpy(), b)
+    momentum = optim.SGD(params, lr=0.1, momentum=0.9)
+    set_grads(params, grads_for(1, params))
+    momentum.step()
+    momentum.zero_grad()
+    after_one = [p.numpy().copy() for p in params]
+    assert all(not np.array_equal(a, b) for a, b in zip(after_one, before))
+    momentum.step()  # a momentum buffer alone does not move a parameter whose gradient is gone (as PyTorch)
+    for p, b in zip(params, after_one):
+        np.testing.assert_array_equal(p.numpy(), b)
 
 
 # ---------------------------------------------------------------------------
