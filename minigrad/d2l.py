@@ -4,6 +4,7 @@
 ``load_data_fashion_mnist``, ``train_ch6``, ``try_gpu``, ``accuracy`` and
 ``evaluate_accuracy_gpu`` keep the book's signatures and printed output, and
 are built on ``minigrad.data`` and ``minigrad.train`` (one training loop).
+``run_notebook`` runs a chapter saved as a Python file of ``# %%`` cells as a notebook would.
 
 Environment variables (none needed for the book's results):
 
@@ -15,8 +16,11 @@ Environment variables (none needed for the book's results):
   (``train_ch6_1.png``, ``train_ch6_2.png``, ... for the 1st, 2nd, ... call in a process;
   default ``runs/d2l``), redrawn after every epoch where the book animates them in a notebook.
 """
+import ast
+import bisect
 import itertools
 import os
+import pprint
 import sys
 from pathlib import Path
 
@@ -133,3 +137,28 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
     last = history[-1]
     print(f"loss {last['train_loss']:.3f}, train acc {last['train_acc']:.3f}, test acc {last['test_acc']:.3f}")
     print(f"{examples / seconds:.1f} examples/sec on {device}")
+
+
+CELL_MARK = "# %%"
+
+
+def run_notebook(path):
+    """Run the ``# %%`` cells of the Python file ``path`` in order, in one namespace, as Jupyter
+    runs a notebook: when a cell ends with an expression whose value is not None, that value is
+    displayed (pretty-printed). Code before the first ``# %%`` line is not run."""
+    source = Path(path).read_text(encoding="utf-8")
+    marks = [n for n, line in enumerate(source.splitlines(), 1) if line.strip() == CELL_MARK]
+    if not marks:
+        raise ValueError(f"{path} has no '{CELL_MARK}' cell markers")
+    cells = [[] for _ in marks]
+    for statement in ast.parse(source, filename=str(path)).body:
+        if statement.lineno > marks[0]:
+            cells[bisect.bisect(marks, statement.lineno) - 1].append(statement)
+    namespace = {"__name__": "__main__", "__file__": str(path)}
+    for body in cells:
+        last = body.pop() if body and isinstance(body[-1], ast.Expr) else None
+        exec(compile(ast.Module(body=body, type_ignores=[]), str(path), "exec"), namespace)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), str(path), "eval"), namespace)
+            if value is not None:
+                pprint.pprint(value)
