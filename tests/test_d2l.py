@@ -89,12 +89,13 @@ def check_chapter_output(out, tmp_path):
 
 @requires_data
 def test_the_chapter_file_runs_unedited_on_a_few_examples(tmp_path):
-    out = run_chapter(tmp_path, limit="512,256")
+    out = run_chapter(tmp_path, limit="2048,256")
     runs, gamma, beta = check_chapter_output(out, tmp_path)
+    # 80 steps at lr 1.0 (unseeded, as in the chapter) end near loss 0.65, train acc 0.76, test acc 0.7
     for loss, train_acc, test_acc, _, _ in runs:
-        assert 0 < loss < 2.3 and 0.2 < train_acc <= 1 and 0 <= test_acc <= 1, runs  # trained: above chance
-    # gamma and beta start at 1 and 0; training moved them
-    assert np.abs(gamma - 1).max() > 0.05 and np.abs(beta).max() > 0.05, (gamma, beta)
+        assert loss < 1.0 and train_acc > 0.6 and test_acc > 0.4, runs
+    # gamma and beta start at 1 and 0; training moved them (by 0.3 to 0.5 at most in such runs)
+    assert np.abs(gamma - 1).max() > 0.1 and np.abs(beta).max() > 0.1, (gamma, beta)
 
 
 @pytest.mark.slow
