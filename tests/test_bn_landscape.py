@@ -1,0 +1,97 @@
+"""scripts/bn_landscape.py: the curvature and step-size measures on problems with known answers,
+the script end to end on a tiny run, and the claims of docs/batchnorm.md section 7 against the
+committed docs/bn_landscape.json."""
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("_bn_landscape", ROOT / "scripts" / "bn_landscape.py")
+bn_landscape = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bn_landscape)
+
+
+def _symmetric(spectrum, seed=0):
+    """A = Q diag(spectrum) Qᵀ with a random orthogonal Q."""
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((len(spectrum), len(spectrum))))
+    return q @ np.diag(spectrum) @ q.T
+
+
+def _quadratic(a, theta0):
+    """L(x) = ½ xᵀ A x built from minigrad ops, as an Objective at x = theta0."""
+    x = minigrad.tensor(theta0, dtype=minigrad.float64, requires_grad=True)
+    A = minigrad.tensor(a, dtype=minigrad.float64)
+    return bn_landscape.Objective([x], lambda: (x * (A @ x)).sum() * 0.5)
+
+
+SPECTRUM = [6.0, 3.0, 1.5, 0.5, 0.1, -0.4, -2.0]
+
+
+def test_power_iteration_finds_the_top_eigenvalue_of_a_known_matrix():
+    a = _symmetric(SPECTRUM)
+    res = bn_landscape.power_iteration(lambda v: a @ v, len(SPECTRUM), tol=1e-10, max_iter=500)
+    assert res["converged"] and 1 < res["iterations"] < 500
+    assert abs(res["eigenvalue"] - 6.0) < 1e-8
+    assert abs(abs(res["vector"] @ np.linalg.eigh(a)[1][:, -1]) - 1) < 1e-6
+    loose = bn_landscape.power_iteration(lambda v: a @ v, len(SPECTRUM), tol=1e-2, max_iter=500)
+    assert loose["iterations"] < res["iterations"] and abs(loose["eigenvalue"] - 6.0) < 0.1
+
+
+def test_top_eigenvalue_when_the_dominant_one_is_negative():
+    """Power iteration finds the eigenvalue largest in magnitude (-5); the shifted second run finds 2."""
+    a = _symmetric([2.0, 1.0, 0.5, -1.0, -5.0], seed=1)
+    res = bn_landscape.top_eigenvalue(lambda v: a @ v, 5, tol=1e-12, max_iter=2000)
+    assert abs(res["dominant"] + 5.0) < 1e-8 and abs(res["eigenvalue"] - 2.0) < 1e-6 and res["converged"]
+
+
+def test_exact_hvp_of_a_quadratic_and_its_top_eigenvalue():
+    """½ xᵀAx through minigrad's double backward: H v = A v exactly, and power iteration gives max(spectrum)."""
+    a = _symmetric(SPECTRUM, seed=2)
+    obj = _quadratic(a, np.random.default_rng(3).standard_normal(len(SPECTRUM)))
+    hvp = obj.hvp_operator()
+    v = np.random.default_rng(4).standard_normal(len(SPECTRUM))
+    np.testing.assert_allclose(hvp(v), a @ v, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(hvp(2 * v), 2 * (a @ v), rtol=0, atol=1e-12)  # the graph is reused
+    res = bn_landscape.top_eigenvalue(hvp, len(SPECTRUM), tol=1e-10, max_iter=500)
+    assert res["converged"] and abs(res["eigenvalue"] - 6.0) < 1e-8
+
+
+def test_finite_difference_hvp_of_a_quadratic_and_theta_restored():
+    a = _symmetric(SPECTRUM, seed=5)
+    theta = np.random.default_rng(6).standard_normal(len(SPECTRUM))
+    obj = _quadratic(a, theta)
+    v = np.random.default_rng(7).standard_normal(len(SPECTRUM))
+    np.testing.assert_allclose(obj.fd_hvp(v, 1e-3), a @ v, rtol=0, atol=1e-9)  # exact up to rounding: L is quadratic
+    np.testing.assert_array_equal(obj.get(), theta)
+
+
+def test_gradient_direction_measures_match_the_closed_form_on_a_quadratic():
+    """With g = Aθ: L(θ − ηg) = L − η‖g‖² + ½η² gᵀAg, ‖∇L(θ − ηg) − g‖ = η‖Ag‖, ratio ‖Ag‖/‖g‖."""
+    a = _symmetric([3.0, 1.0, 0.2, -0.5], seed=8)
+    theta = np.random.default_rng(9).standard_normal(4)
+    obj = _quadratic(a, theta)
+    lr, factors = 0.3, [0.05, 0.5, 1.0, 4.0]
+    res = bn_landscape.gradient_direction_measures(obj.loss_grad, theta, lr, factors)
+    g = a @ theta
+    etas = lr * np.array(factors)
+    loss0 = 0.5 * theta @ a @ theta
+    losses = loss0 - etas * (g @ g) + 0.5 * etas ** 2 * (g @ a @ g)
+    np.testing.assert_allclose(res["losses"], losses, rtol=1e-12)
+    np.testing.assert_allclose(res["grad_changes"], etas * np.linalg.norm(a @ g), rtol=1e-12)
+    np.testing.assert_allclose(res["betas"], np.linalg.norm(a @ g) / np.linalg.norm(g), rtol=1e-12)
+    assert res["loss_range"] == pytest.approx(losses.max() - losses.min(), rel=1e-12)
+    assert res["grad_change_max"] == pytest.approx(4.0 * lr * np.linalg.norm(a @ g), rel=1e-12)
+    assert res["loss"] == pytest.approx(loss0, rel=1e-12) and res["grad_norm"] == pytest.approx(np.linalg.norm(g))
+    np.testing.assert_array_equal(obj.get(), theta)  # parameters left at θ
+
+
+def test_resolve_points():
+    assert bn_landscape.resolve_points(["0", "50", "e1", "e5", "235"], 235) == [0, 50, 235, 1175]
+    with pytest.raises(ValueError, match="eK"):
+        bn_landscape.resolve_points(["x3"], 235)
+    with pytest.raises(ValueError, match=">= 0"):
+        bn_landscape.resolve_points(["-1"], 235)
