@@ -9,8 +9,10 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -132,12 +134,16 @@ def real_data(monkeypatch):
     return REAL_DATA
 
 
+def script_env():
+    """The environment the script runs in: one BLAS thread, the real data, downloads failing at once (a dead proxy)."""
+    return dict(os.environ, OPENBLAS_NUM_THREADS="1", MINIGRAD_DATA=str(REAL_DATA), PYTHONUNBUFFERED="1",
+                http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
+                HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", no_proxy="", NO_PROXY="")
+
+
 def run_script(args, cwd, timeout=180):
-    """The script as a user runs it, in a subprocess; downloads fail at once (a dead local proxy)."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MINIGRAD_DATA=str(REAL_DATA),
-               http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
-               HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", no_proxy="", NO_PROXY="")
-    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], cwd=cwd, env=env,
+    """The script as a user runs it, in a subprocess."""
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], cwd=cwd, env=script_env(),
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -592,6 +598,43 @@ def test_script_nan_in_a_later_epoch_names_that_runs_checkpoint(script, real_dat
     assert [h["epoch"] for h in json.loads((out / "metrics.json").read_text())["epochs"]] == [1]
     assert len(list(csv.reader(open(out / "metrics.csv")))) == 2
     assert not (out / "curves.png").exists()
+
+
+# -- Ctrl-C ----------------------------------------------------------------------------------------------
+
+@requires_data
+@pytest.mark.timeout(120)
+def test_script_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
+    """README: Ctrl-C saves a checkpoint before exiting. SIGINT after the first epoch's line, in a real process."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, str(SCRIPT), *SUBSET, "--epochs", "1000", "--out", str(out),
+                             "--no-progress"], cwd=tmp_path, env=script_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while not lines or not lines[-1].startswith("epoch 1:"):
+            line = proc.stdout.readline()
+            assert line, f"the script ended before its first epoch: {''.join(lines)} {proc.stderr.read()}"
+            lines.append(line)
+        while not (out / "metrics.json").exists():  # epoch 1's checkpoint and metrics written: now in epoch 2+
+            time.sleep(0.01)
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    match = re.search(r"interrupted in epoch (\d+): the weights so far are saved in (\S+) ", stderr)
+    assert match, stderr
+    epoch, path = int(match.group(1)), Path(match.group(2))
+    assert epoch >= 2 and path == out / "interrupted.npz"
+    saved = minigrad.load(path)
+    assert saved["epoch"] == epoch - 1
+    net = lenet_bn_scratch()
+    net.load_state_dict(saved["model"])  # a complete model, loadable
+    assert minigrad.load(out / "checkpoint.npz")["epoch"] == epoch - 1
+    assert f"--resume {out / 'checkpoint.npz'} continues exactly after epoch {epoch - 1}" in stderr
 
 
 # -- one real epoch --------------------------------------------------------------------------------------
