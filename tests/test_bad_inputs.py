@@ -1,0 +1,585 @@
+"""Bad and edge inputs: each gets PyTorch's result or a clear error (type and message), never a silent wrong value.
+
+One test per class of bad input; the comment beside each says what PyTorch 2.13 does with it.
+Where minigrad raises a ValueError for a bad constructor argument that PyTorch accepts and only
+rejects at the first forward (with a RuntimeError), minigrad's earlier, named error is deliberate.
+"""
+import argparse
+import importlib.util
+import json
+import math
+import os
+import re
+import stat
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn, optim
+from minigrad.data import DataLoader
+from minigrad.nn import functional as F
+from models import lenet, lenet_bn, lenet_bn_scratch
+
+ROOT = Path(__file__).resolve().parents[1]
+NAN, INF = float("nan"), float("inf")
+
+
+def t64(values, requires_grad=False):
+    return minigrad.tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------------
+# Autograd integrity: a tensor saved for backward and then changed in place
+
+def test_in_place_change_of_a_saved_leaf_through_data_is_an_error():
+    # PyTorch: w.data is not tracked, so it silently returns [0, 0] instead of 2w = [4, 8];
+    # minigrad's .data shares the version counter, so the stale graph is refused
+    w = t64([2.0, 4.0], requires_grad=True)
+    y = (w * w).sum()
+    w.data.fill_(0.0)
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*MulBackward.*version 1; expected version 0"):
+        y.backward()
+
+
+def test_in_place_add_to_a_saved_tensor_is_an_error():
+    # PyTorch: `a += 1` on a saved intermediate -> RuntimeError at backward ("... output 0 of MulBackward0, is at
+    # version 1; expected version 0"); minigrad refuses the change itself. A leaf changed under no_grad:
+    # RuntimeError at backward in both.
+    w = t64([2.0, 4.0], requires_grad=True)
+    a = w * 2
+    y = (a * a).sum()
+    with pytest.raises(RuntimeError, match="add_: in-place change of a tensor that is part of a graph"):
+        a += 1
+    y = (w * w).sum()
+    with minigrad.no_grad():
+        w += 1
+    with pytest.raises(RuntimeError, match=r"input 0 of MulBackward .* is at version 1; expected version 0"):
+        y.backward()
+
+
+def test_optimiser_step_between_two_backwards_of_a_retained_graph_is_an_error():
+    # PyTorch: RuntimeError "... is at version 1; expected version 0 instead"
+    w = nn.Parameter(t64([2.0, 4.0]))
+    opt = optim.SGD([w], lr=0.1)
+    y = (w * w).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_array_equal(w.grad.numpy(), [4.0, 8.0])
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_a_change_that_the_graph_did_not_save_is_allowed():
+    # PyTorch: (w + 1).sum() saves nothing, so changing w afterwards still gives the gradient ones
+    w = t64([2.0, 4.0], requires_grad=True)
+    y = (w + 1).sum()
+    w.data.fill_(0.0)
+    y.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
+
+
+# ---------------------------------------------------------------------------
+# NaN: propagated in the value, the gradient routed as PyTorch routes it
+
+def test_max_min_and_argmax_propagate_nan():
+    # PyTorch: max() = nan, its gradient split evenly over the NaNs ([0, .5, 0, .5]); argmax = the first NaN (1);
+    # min() of [1, nan, 3] = nan with the gradient [0, 1, 0]
+    x = t64([1.0, NAN, 3.0, NAN], requires_grad=True)
+    y = x.max()
+    assert math.isnan(y.item())
+    y.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.5, 0.0, 0.5])
+    assert x.argmax().item() == 1
+    z = t64([1.0, NAN, 3.0], requires_grad=True)
+    m = z.min()
+    assert math.isnan(m.item())
+    m.backward()
+    np.testing.assert_array_equal(z.grad.numpy(), [0.0, 1.0, 0.0])
+
+
+def test_max_pool2d_propagates_nan_after_the_first_element():
+    # PyTorch: max_pool2d([[1, nan], [3, 0]]) = nan, gradient 1 at the NaN
+    x = t64([[[[1.0, NAN], [3.0, 0.0]]]], requires_grad=True)
+    y = F.max_pool2d(x, 2)
+    assert math.isnan(y.item())
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[[[0.0, 1.0], [0.0, 0.0]]]])
+
+
+# ---------------------------------------------------------------------------
+# dtypes
+
+def test_float16_mean_accumulates_in_float32():
+    # PyTorch: the float16 mean of 10,000 tens is 10.0 (float16), not inf
+    x = minigrad.tensor(np.full(10000, 10.0, np.float16))
+    m = x.mean()
+    assert m.dtype == np.float16 and m.item() == 10.0
+
+
+def test_batchnorm2d_in_float16_gives_finite_output():
+    # PyTorch: BatchNorm2d(3).half() on ordinary float16 input is finite
+    rng = np.random.default_rng(0)
+    x = minigrad.tensor((rng.standard_normal((8, 3, 16, 16)) * 100 + 300).astype(np.float16))
+    bn = nn.BatchNorm2d(3)
+    bn.to(minigrad.float16)
+    y = bn(x)
+    assert y.dtype == np.float16 and np.isfinite(y.numpy()).all()
+    np.testing.assert_allclose(y.numpy().astype(np.float64).mean(axis=(0, 2, 3)), 0.0, atol=0.05)
+
+
+def test_cross_entropy_refuses_integer_logits():
+    # PyTorch: NotImplementedError "log_softmax ... not implemented for 'Long'"; minigrad: TypeError naming the dtype
+    with pytest.raises(TypeError, match="int64"):
+        F.cross_entropy(minigrad.tensor([[1, 2, 3]]), minigrad.tensor([0]))
+
+
+@pytest.mark.parametrize("data, shown", [
+    ("abc", "str"), (np.array(["a", "b"]), "<U1"), (object(), "object"), (None, "NoneType"),
+    (np.array([1, None], dtype=object), "object"), ({"a": 1}, "dict"),
+])
+def test_tensor_refuses_strings_objects_and_none(data, shown):
+    # PyTorch: TypeError ("new(): invalid data type 'str'", "can't convert np.ndarray of type numpy.str_")
+    # or RuntimeError ("Could not infer dtype of NoneType"); minigrad: TypeError naming what it got
+    with pytest.raises(TypeError, match=re.escape(shown)):
+        minigrad.tensor(data)
+    with pytest.raises(TypeError, match="holds numbers"):
+        minigrad.Tensor(data)
+
+
+def test_tensor_refuses_a_non_numeric_dtype():
+    # PyTorch has no string dtype; minigrad: TypeError naming it
+    with pytest.raises(TypeError, match="<U5"):
+        minigrad.tensor([1, 2], dtype="U5")
+    with pytest.raises(TypeError, match="not a tensor dtype"):
+        minigrad.ones(2).to("U5")
+
+
+@pytest.mark.parametrize("spec", ["tpu", "cuda:x", "floaty", "cpu:0"])
+def test_an_unknown_device_string_says_unknown_device(spec):
+    # PyTorch: RuntimeError "Expected one of cpu, cuda, ... device type at start of device string: tpu";
+    # minigrad: ValueError "unknown device 'tpu'" (not "unknown dtype")
+    with pytest.raises(ValueError, match=f"unknown device {spec!r}"):
+        minigrad.ones(2).to(spec)
+    with pytest.raises(ValueError, match=f"unknown device {spec!r}"):
+        nn.Linear(2, 2).to(spec)
+    with pytest.raises(ValueError, match="unknown device"):
+        minigrad.ones(2).to(device=spec)
+
+
+def test_module_to_an_integer_dtype_is_refused():
+    # PyTorch: TypeError "nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=torch.int64"
+    net = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="floating-point dtypes.*int64"):
+        net.to(minigrad.int64)
+    assert net.weight.dtype == np.float32
+
+
+# ---------------------------------------------------------------------------
+# Empty and tiny batches
+
+def test_seed_batchnorm_on_an_empty_training_batch_keeps_its_moving_statistics():
+    # PyTorch's BatchNorm2d leaves its running statistics as they were on a batch of 0;
+    # the seed-style layer must not write the NaN mean of nothing into them
+    bn = nn.BatchNorm(3, num_dims=4)
+    bn(minigrad.randn(4, 3, 2, 2) * 2 + 1)
+    mean, var = bn.moving_mean.numpy().copy(), bn.moving_var.numpy().copy()
+    y = bn(minigrad.zeros(0, 3, 2, 2))
+    assert y.shape == (0, 3, 2, 2)
+    np.testing.assert_array_equal(bn.moving_mean.numpy(), mean)
+    np.testing.assert_array_equal(bn.moving_var.numpy(), var)
+    assert np.isfinite(mean).all() and np.isfinite(var).all()
+
+
+@pytest.mark.parametrize("layer, shape", [
+    (lambda: nn.BatchNorm2d(3), (0, 3, 4, 4)), (lambda: nn.BatchNorm1d(3), (0, 3)),
+    (lambda: nn.BatchNorm1d(3), (0, 3, 5)), (lambda: nn.BatchNorm1d(3), (2, 3, 0)),
+])
+def test_pytorch_batchnorm_on_an_empty_training_batch(layer, shape):
+    # PyTorch: output of shape (0, ...), running statistics unchanged, num_batches_tracked + 1,
+    # and zero gradients for weight and bias
+    bn = layer()
+    x = minigrad.zeros(*shape, dtype=minigrad.float64, requires_grad=True)
+    bn.double()
+    y = bn(x)
+    assert y.shape == shape
+    np.testing.assert_array_equal(bn.running_mean.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(bn.running_var.numpy(), [1.0, 1.0, 1.0])
+    assert int(bn.num_batches_tracked.item()) == 1
+    y.sum().backward()
+    assert x.grad.shape == shape
+    np.testing.assert_array_equal(bn.weight.grad.numpy(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(bn.bias.grad.numpy(), [0.0, 0.0, 0.0])
+
+
+def test_pytorch_batchnorm_refuses_one_value_per_channel_in_training():
+    # PyTorch: ValueError "Expected more than 1 value per channel when training, got input size [1, 3]"
+    with pytest.raises(ValueError, match=r"more than 1 value per channel.*\(1, 3\)"):
+        nn.BatchNorm1d(3)(minigrad.ones(1, 3))
+    assert nn.BatchNorm1d(3).eval()(minigrad.ones(1, 3)).shape == (1, 3)
+
+
+def test_seed_batchnorm_on_a_batch_of_one_is_the_chapters_behaviour():
+    # the D2L chapter's batch_norm on one example: x - mean = 0, so a 2-D BatchNorm outputs beta (kept on purpose:
+    # the chapter's shape printout runs one example through the network in training mode)
+    bn = nn.BatchNorm(4, num_dims=2)
+    bn.beta.data.copy_(minigrad.tensor([[1.0, -2.0, 3.0, 0.5]]))
+    np.testing.assert_allclose(bn(minigrad.randn(1, 4)).numpy(), [[1.0, -2.0, 3.0, 0.5]])
+
+
+def test_flatten_takes_an_empty_batch():
+    # PyTorch: nn.Flatten()(zeros(0, 3, 4, 4)).shape == (0, 48); nn.Flatten(1, 2) joins dims 1..2 only
+    assert nn.Flatten()(minigrad.zeros(0, 3, 4, 4)).shape == (0, 48)
+    assert nn.Flatten(1, 2)(minigrad.zeros(2, 3, 4, 5)).shape == (2, 12, 5)
+    assert nn.Flatten(0)(minigrad.zeros(2, 3)).shape == (6,)
+    with pytest.raises(IndexError, match=r"start_dim=1, end_dim=-1.*\(5,\)"):
+        nn.Flatten()(minigrad.zeros(5))
+
+
+@pytest.mark.parametrize("make", [lenet, lenet_bn, lenet_bn_scratch])
+def test_lenets_take_an_empty_batch_in_training(make):
+    # PyTorch: every layer of LeNet(-BN) passes a batch of 0 through, forward and backward, with zero gradients
+    net = make()
+    buffers = {k: v.numpy().copy() for k, v in net.named_buffers()}
+    x = minigrad.zeros(0, 1, 28, 28, requires_grad=True)
+    y = net(x)
+    assert y.shape == (0, 10)
+    y.sum().backward()
+    assert x.grad.shape == (0, 1, 28, 28)
+    for name, p in net.named_parameters():
+        np.testing.assert_array_equal(p.grad.numpy(), 0.0, err_msg=name)
+    for name, value in net.named_buffers():
+        if name.endswith("num_batches_tracked"):
+            continue
+        np.testing.assert_array_equal(value.numpy(), buffers[name], err_msg=name)
+
+
+# ---------------------------------------------------------------------------
+# Parameters of layers and functions: ValueError/TypeError naming the argument and its value
+
+@pytest.mark.parametrize("build, error, message", [
+    # PyTorch accepts these in the constructor and fails at the first forward:
+    # RuntimeError "non-positive stride is not supported" / "negative padding is not supported"
+    (lambda: nn.Conv2d(1, 1, 3, stride=0), ValueError, "Conv2d: stride must be an int >= 1, got 0"),
+    (lambda: nn.Conv2d(1, 1, 3, padding=-1), ValueError, "Conv2d: padding must be an int >= 0, got -1"),
+    (lambda: nn.Conv2d(1, 1, (3, 0)), ValueError, "Conv2d: kernel_size must be an int >= 1, got 0"),
+    (lambda: nn.Conv2d(1, 1, (3, 3, 3)), ValueError, "Conv2d: kernel_size must be an int or a pair"),
+    # PyTorch: TypeError "empty(): argument 'size' ... must be tuple of ints, but got float"
+    (lambda: nn.Conv2d(1, 1, 2.5), TypeError, "Conv2d: kernel_size must be an int, got float 2.5"),
+    (lambda: nn.Linear(2.0, 3), TypeError, "Linear: in_features must be an int, got float 2.0"),
+    # PyTorch: Linear(0, 3) and Conv2d(0, ...) are built (zero-element weights, a warning); minigrad: sizes >= 1
+    (lambda: nn.Linear(0, 3), ValueError, "Linear: in_features must be an int >= 1, got 0"),
+    (lambda: nn.Linear(3, -1), ValueError, "Linear: out_features must be an int >= 1, got -1"),
+    (lambda: nn.Conv2d(0, 1, 3), ValueError, "Conv2d: in_channels must be an int >= 1, got 0"),
+    (lambda: nn.BatchNorm2d(0), ValueError, "BatchNorm2d: num_features must be an int >= 1, got 0"),
+    (lambda: nn.BatchNorm(-1, num_dims=4), ValueError, "BatchNorm: num_features must be an int >= 1, got -1"),
+    # PyTorch: ValueError at the first forward ("batch_norm eps must be positive during training, but got -1")
+    (lambda: nn.BatchNorm2d(3, eps=-1), ValueError, "BatchNorm2d: invalid eps: -1"),
+    (lambda: nn.BatchNorm1d(3, momentum=2), ValueError, "BatchNorm1d: invalid momentum: 2"),
+    (lambda: nn.BatchNorm(3, num_dims=2, eps=NAN), ValueError, "BatchNorm: invalid eps: nan"),
+    # PyTorch: RuntimeError "stride should not be zero" / "pad must be non-negative" / "pad should be at most half"
+    (lambda: nn.MaxPool2d(2, stride=0), ValueError, "MaxPool2d: stride must be an int >= 1, got 0"),
+    (lambda: nn.AvgPool2d(2, padding=-1), ValueError, "AvgPool2d: padding must be an int >= 0, got -1"),
+    (lambda: nn.AvgPool2d(2, padding=2), ValueError, "AvgPool2d: padding (2, 2) must be at most half the kernel_size (2, 2)"),
+    (lambda: nn.MaxPool2d(0), ValueError, "MaxPool2d: kernel_size must be an int >= 1, got 0"),
+])
+def test_layer_constructors_check_their_arguments(build, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        build()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    # PyTorch: RuntimeError "non-positive stride is not supported", "negative padding is not supported"
+    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), stride=0), ValueError, "conv2d: stride must be an int >= 1, got 0"),
+    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), padding=-1), ValueError, "conv2d: padding must be an int >= 0, got -1"),
+    # PyTorch: RuntimeError "expected stride to be a single integer value ..." / "expected bias ... 1 elements"
+    (lambda x4: F.conv2d(x4, minigrad.ones(1, 2, 2)), ValueError, "conv2d: expected a 4-D weight"),
+    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), minigrad.ones(3)), ValueError, "expected a bias of shape (1,)"),
+    # PyTorch: RuntimeError "stride should not be zero", "kernel size should be greater than zero"
+    (lambda x4: F.max_pool2d(x4, 0), ValueError, "max_pool2d: kernel_size must be an int >= 1, got 0"),
+    (lambda x4: F.avg_pool2d(x4, 2, stride=0), ValueError, "avg_pool2d: stride must be an int >= 1, got 0"),
+    (lambda x4: F.avg_pool2d(x4, 2.5), TypeError, "avg_pool2d: kernel_size must be an int, got float 2.5"),
+    # PyTorch: F.linear with a 1-D weight is a matrix-vector product; minigrad asks for the 2-D weight
+    (lambda x4: F.linear(minigrad.ones(2, 3), minigrad.ones(3)), ValueError,
+     "linear: expected a 2-D weight (out_features, in_features), got shape (3,)"),
+    (lambda x4: F.linear(minigrad.ones(2, 3), minigrad.ones(4, 3), minigrad.ones(3)), ValueError,
+     "linear: expected a bias of shape (4,)"),
+    # PyTorch: ValueError "torch.cat(): expected a non-empty list of Tensors"; RuntimeError for stack
+    (lambda x4: minigrad.cat([]), ValueError, "cat() expects a non-empty list of tensors"),
+    (lambda x4: minigrad.stack([]), ValueError, "stack() expects a non-empty list of tensors"),
+    # PyTorch: TypeError "cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor"
+    (lambda x4: minigrad.cat(minigrad.ones(2, 2)), TypeError, "cat() expects a list or tuple of tensors, got Tensor"),
+])
+def test_functions_check_their_arguments(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call(minigrad.ones(1, 1, 4, 4))
+
+
+@pytest.mark.parametrize("build, error, message", [
+    # PyTorch 2.13: Adam ValueError "Invalid learning rate: nan"; SGD accepts lr=nan (minigrad refuses both)
+    (lambda p: optim.SGD(p, lr=NAN), ValueError, "Invalid learning rate: nan"),
+    (lambda p: optim.SGD(p, lr=INF), ValueError, "Invalid learning rate: inf"),
+    (lambda p: optim.Adam(p, lr=NAN), ValueError, "Invalid learning rate: nan"),
+    (lambda p: optim.SGD(p, lr=-1), ValueError, "Invalid learning rate: -1"),
+    # PyTorch: TypeError "'<' not supported between instances of 'str' and 'float'"
+    (lambda p: optim.SGD(p, lr="0.1"), TypeError, "lr must be a real number, got str '0.1'"),
+    # PyTorch: ValueError "Invalid momentum value: -1", "Invalid weight_decay value: -1"
+    (lambda p: optim.SGD(p, lr=0.1, momentum=-1), ValueError, "Invalid momentum value: -1"),
+    (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), ValueError, "Invalid weight_decay value: -1"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=NAN), ValueError, "Invalid momentum value: nan"),
+    # PyTorch: ValueError "Nesterov momentum requires a momentum and zero dampening"
+    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), ValueError, "Nesterov momentum requires a momentum and zero dampening"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), ValueError,
+     "Nesterov momentum requires a momentum and zero dampening"),
+    # PyTorch: ValueError "Invalid epsilon value: -1" (eps=0 is accepted there; 0/0 = NaN for a zero gradient)
+    (lambda p: optim.Adam(p, eps=-1), ValueError, "Invalid epsilon value: -1"),
+    (lambda p: optim.Adam(p, eps=0.0), ValueError, "Invalid epsilon value: 0.0"),
+    # PyTorch: ValueError "Invalid beta parameter at index 0: 1.0"; IndexError for a 1-tuple
+    (lambda p: optim.Adam(p, betas=(1.0, 0.9)), ValueError, "Invalid beta parameter at index 0: 1.0"),
+    (lambda p: optim.Adam(p, betas=(0.9, -0.1)), ValueError, "Invalid beta parameter at index 1: -0.1"),
+    (lambda p: optim.Adam(p, betas=(0.9,)), ValueError, "betas must be a pair (beta1, beta2), got (0.9,)"),
+    (lambda p: optim.Adam(p, weight_decay=-1), ValueError, "Invalid weight_decay value: -1"),
+    # per-group values are checked too (PyTorch's SGD accepts a group's lr=nan)
+    (lambda p: optim.SGD([{"params": p, "lr": NAN}], lr=0.1), ValueError, "Invalid learning rate: nan"),
+    # PyTorch: TypeError "params argument given to the optimizer should be an iterable of Tensors or dicts"
+    (lambda p: optim.SGD(p[0], lr=0.1), TypeError, "must be an iterable of tensors or dicts"),
+    # PyTorch: ValueError "some parameters appear in more than one parameter group" (a warning within one group)
+    (lambda p: optim.SGD([p[0], p[0]], lr=0.1), ValueError, "appears twice"),
+    (lambda p: optim.SGD([{"params": p}, {"params": p}], lr=0.1), ValueError, "appears twice"),
+])
+def test_optimisers_check_their_hyper_parameters(build, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        build([nn.Parameter(minigrad.ones(2))])
+
+
+def test_optimiser_load_state_dict_checks_before_changing_anything():
+    # PyTorch: KeyError 'param_groups' for a dict without it; a NaN lr in a saved group is loaded silently
+    p = nn.Parameter(minigrad.ones(2))
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    with pytest.raises(TypeError, match="'state' and 'param_groups'"):
+        opt.load_state_dict({"state": {}})
+    bad = opt.state_dict()
+    bad["param_groups"][0]["lr"] = NAN
+    with pytest.raises(ValueError, match="Invalid learning rate: nan"):
+        opt.load_state_dict(bad)
+    assert opt.param_groups[0]["lr"] == 0.1
+    bad = opt.state_dict()
+    bad["state"] = {5: {"momentum_buffer": np.zeros(2)}}
+    with pytest.raises(ValueError, match=r"state for parameter\(s\) \[5\], this optimizer has 1"):
+        opt.load_state_dict(bad)
+
+
+def test_gradcheck_refuses_inputs_that_are_not_tensors():
+    # PyTorch: ValueError "gradcheck expects at least one input tensor to require gradient"; minigrad: TypeError
+    with pytest.raises(TypeError, match="gradcheck: inputs must be a Tensor or a tuple/list of them, got float"):
+        minigrad.gradcheck(lambda x: x, 3.0)
+    with pytest.raises(ValueError, match="no input requires grad"):
+        minigrad.gradcheck(lambda x: x, (t64([1.0]),))
+
+
+# ---------------------------------------------------------------------------
+# Checkpoints and module state
+
+def _write_npz(path, meta, **arrays):
+    raw = meta if isinstance(meta, bytes) else json.dumps(meta).encode()
+    np.savez(path, __minigrad__=np.frombuffer(raw, np.uint8), **arrays)
+
+
+@pytest.mark.parametrize("kind, what", [
+    ("text", "not an .npz (zip) archive: it starts with b'hello!'"),
+    ("corrupt_zip", "not a readable .npz archive"),
+    ("corrupt_json", "metadata is not valid JSON text"),
+    ("not_utf8", "metadata is not valid JSON text"),
+    ("missing_array", "the entry at obj['w'] names the array 'a7', which the file does not hold"),
+    ("wrong_structure", "the entry at obj is dict {'weights': 5}"),
+    ("dict_not_pairs", "the dict at obj is not a list of [key, value] pairs"),
+    ("list_not_list", "the entry at obj (__list__) holds int, expected a list"),
+    ("string_tensor", "the tensor at obj is an array of dtype <U1"),
+    ("foreign_npz", "without the '__minigrad__' member"),
+    ("npy", "it holds a single .npy array"),
+])
+def test_malformed_checkpoints_are_named_invalid(tmp_path, kind, what):
+    # PyTorch's torch.load: pickle.UnpicklingError / RuntimeError "PytorchStreamReader failed reading zip archive"
+    # for such files; minigrad: ValueError("<path> is not a valid minigrad checkpoint: <what is wrong>")
+    path = tmp_path / "bad.npz"
+    if kind == "text":
+        path.write_text("hello! not a checkpoint")
+    elif kind == "corrupt_zip":
+        minigrad.save({"w": minigrad.ones(100)}, path)
+        raw = bytearray(path.read_bytes())
+        raw[60:90] = b"\xff" * 30
+        path.write_bytes(bytes(raw))
+    elif kind == "corrupt_json":
+        _write_npz(path, b'{"__dict__": [["w", {"__tensor__": ')
+    elif kind == "not_utf8":
+        _write_npz(path, b"\xff\xfe\x00")
+    elif kind == "missing_array":
+        _write_npz(path, {"__dict__": [["w", {"__tensor__": "a7"}]]}, a0=np.ones(2))
+    elif kind == "wrong_structure":
+        _write_npz(path, {"weights": 5})
+    elif kind == "dict_not_pairs":
+        _write_npz(path, {"__dict__": [["a", 1, 2]]})
+    elif kind == "list_not_list":
+        _write_npz(path, {"__list__": 5})
+    elif kind == "string_tensor":
+        _write_npz(path, {"__tensor__": "a0"}, a0=np.array(["x"]))
+    elif kind == "foreign_npz":
+        np.savez(path, weights=np.ones(3))
+    else:
+        with open(path, "wb") as f:
+            np.save(f, np.arange(3))
+    with pytest.raises(ValueError) as info:
+        minigrad.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path} is not a valid minigrad checkpoint: "), message
+    assert what in message, message
+
+
+def test_load_checks_map_location_first(tmp_path):
+    minigrad.save({"w": minigrad.ones(2)}, tmp_path / "c.npz")
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        minigrad.load(tmp_path / "c.npz", map_location="tpu")
+
+
+def test_saved_files_get_the_umask_permissions_and_keep_an_existing_files(tmp_path):
+    # torch.save opens the file with open(): mode 0o666 less the umask, or the replaced file's own mode
+    old = os.umask(0o022)
+    try:
+        minigrad.save({"a": 1}, tmp_path / "new.npz")
+        assert stat.S_IMODE(os.stat(tmp_path / "new.npz").st_mode) == 0o644
+        os.umask(0o077)
+        minigrad.save({"a": 1}, tmp_path / "private.npz")
+        assert stat.S_IMODE(os.stat(tmp_path / "private.npz").st_mode) == 0o600
+        os.chmod(tmp_path / "new.npz", 0o640)
+        minigrad.save({"a": 2}, tmp_path / "new.npz")
+        assert stat.S_IMODE(os.stat(tmp_path / "new.npz").st_mode) == 0o640
+        assert minigrad.load(tmp_path / "new.npz") == {"a": 2}
+    finally:
+        os.umask(old)
+    assert sorted(os.listdir(tmp_path)) == ["new.npz", "private.npz"]  # no temporary file left
+
+
+@pytest.mark.parametrize("state, message", [
+    # PyTorch: TypeError "Expected state_dict to be dict-like, got <class 'list'>."
+    ([1, 2], "Expected state_dict to be dict-like (names to tensors), got list"),
+    ([("weight", np.ones((2, 2)))], "got list"),
+])
+def test_load_state_dict_refuses_a_non_mapping(state, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        nn.Linear(2, 2).load_state_dict(state)
+
+
+@pytest.mark.parametrize("value, shown", [("abc", "got str"), (None, "got NoneType"), ([[1.0, 1.0], [1.0, 1.0]], "got list"),
+                                          (np.array([["a", "b"], ["c", "d"]]), "got ndarray of dtype <U1")])
+def test_load_state_dict_refuses_values_that_are_not_tensors(value, shown):
+    # PyTorch: RuntimeError "While copying the parameter named "weight", expected torch.Tensor or Tensor-like
+    # object from checkpoint but received <class 'str'>"; minigrad: TypeError naming the key
+    net = nn.Linear(2, 2)
+    before = net.weight.numpy().copy()
+    with pytest.raises(TypeError, match=re.escape(f"the value of 'weight' must be a tensor or a numeric array, {shown}")):
+        net.load_state_dict({"weight": value, "bias": minigrad.zeros(2)})
+    np.testing.assert_array_equal(net.weight.numpy(), before)  # nothing half-loaded
+
+
+def test_load_state_dict_takes_numpy_arrays_and_names_an_unexpected_int_key():
+    net = nn.Linear(2, 2)
+    net.load_state_dict({"weight": np.full((2, 2), 3.0), "bias": np.zeros(2)})
+    np.testing.assert_array_equal(net.weight.numpy(), 3.0)
+    # PyTorch: AttributeError "'int' object has no attribute 'startswith'"; minigrad names the key
+    with pytest.raises(RuntimeError, match="unexpected keys: 0"):
+        net.load_state_dict({"weight": np.ones((2, 2)), "bias": np.zeros(2), 0: np.ones(1)})
+
+
+@pytest.mark.parametrize("register", [
+    lambda m: m.register_buffer("a.b", minigrad.ones(1)),
+    lambda m: m.register_parameter("", nn.Parameter(minigrad.ones(1))),
+    lambda m: m.add_module("x.y", nn.ReLU()),
+])
+def test_module_names_with_dots_or_empty_are_refused(register):
+    # PyTorch: KeyError "buffer name can't contain ".""; such a name would make state_dict keys ambiguous
+    with pytest.raises(KeyError, match="non-empty and contain no '.'"):
+        register(nn.Module())
+
+
+def test_train_mode_must_be_a_bool():
+    # PyTorch: ValueError "training mode is expected to be boolean"
+    with pytest.raises(ValueError, match="mode must be True or False, got str 'no'"):
+        nn.ReLU().train("no")
+
+
+# ---------------------------------------------------------------------------
+# DataLoader
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    # PyTorch: ValueError "batch_size should be a positive integer value, but got batch_size=0"
+    (dict(batch_size=0), ValueError, "batch_size must be a positive int, got 0"),
+    (dict(batch_size=2, resize=0), ValueError, "DataLoader: resize must be an int >= 1, got 0"),
+    (dict(batch_size=2, resize=(8, 2.5)), TypeError, "DataLoader: resize must be an int, got float 2.5"),
+    (dict(batch_size=2, resize=(1, 2, 3)), ValueError, "resize must be an int or a pair (h, w)"),
+    # NumPy: ValueError "expected non-negative integer" without naming the argument
+    (dict(batch_size=2, shuffle=True, seed=-1), ValueError, "DataLoader: seed must be an int >= 0, got -1"),
+    (dict(batch_size=2, device="tpu"), ValueError, "unknown device 'tpu'"),
+])
+def test_dataloader_checks_its_arguments(kwargs, error, message):
+    images, labels = np.zeros((5, 4, 4), np.uint8), np.arange(5)
+    with pytest.raises(error, match=re.escape(message)):
+        DataLoader(images, labels, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# The training script's flags (checked before any data is read)
+
+@pytest.fixture(scope="module")
+def train_script():
+    spec = importlib.util.spec_from_file_location("train_lenet_bad_inputs", ROOT / "scripts" / "train_lenet.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["--lr", "nan"], "--lr"), (["--lr", "inf"], "--lr"), (["--limit-test", "0"], "--limit-test"),
+    (["--limit-train", "-1"], "--limit-train"), (["--seed", "-1"], "--seed"), (["--epochs", "0"], "--epochs"),
+    (["--batch-size", "0"], "--batch-size"), (["--device", "tpu"], "--device"),
+])
+def test_train_script_argument_errors_name_the_flag(train_script, capsys, argv, flag):
+    with pytest.raises(SystemExit) as info:
+        train_script.main(argv + ["--out", "/nonexistent/never-created"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}" in err and argv[1] in err, err
+
+
+def test_train_script_refuses_a_training_batch_of_one_for_batchnorm(train_script, tmp_path):
+    # over one example a 2-D BatchNorm outputs beta whatever its input: nothing below it would learn
+    with pytest.raises(ValueError, match="--limit-train 1: lenet-bn-scratch has BatchNorm layers"):
+        train_script.main(["--limit-train", "1", "--out", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_script_checks_out_before_any_work(train_script, tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match=re.escape(f"--out {tmp_path / 'file'}: this is an existing file")):
+        train_script.main(["--out", str(tmp_path / "file"), "--data-dir", str(tmp_path / "no-data")])
+
+
+def test_train_script_resume_explains_a_bare_state_dict(train_script, tmp_path):
+    minigrad.save(lenet_bn_scratch().state_dict(), tmp_path / "weights.npz")
+    with pytest.raises(ValueError, match="a bare state_dict.*net.load_state_dict"):
+        train_script.main(["--resume", str(tmp_path / "weights.npz")])
+
+
+def test_train_script_resume_refuses_another_model(train_script, tmp_path):
+    # a real run checkpoint of lenet-bn-scratch, written by the script's own save_checkpoint
+    args = train_script.parse_args(["--limit-train", "8", "--batch-size", "4"])
+    train_script.settle_settings(args, None)
+    net = lenet_bn_scratch()
+    opt = optim.SGD(net.parameters(), lr=args.lr)
+    loader = DataLoader(np.zeros((8, 28, 28), np.uint8), np.zeros(8, np.int64), 4, shuffle=True, seed=0)
+    path = tmp_path / "checkpoint.npz"
+    train_script.save_checkpoint(path, net, opt, loader, 1, [{"epoch": 1}], args)
+    with pytest.raises(ValueError, match="--model lenet contradicts --resume .*a run with --model lenet-bn-scratch"):
+        train_script.main(["--model", "lenet", "--resume", str(path), "--epochs", "2"])
+    assert isinstance(args, argparse.Namespace) and zipfile.is_zipfile(path)
