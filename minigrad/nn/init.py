@@ -27,8 +27,8 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 
 @no_grad()
-def constant_(tensor, value):
-    return tensor.fill_(value)
+def constant_(tensor, val):
+    return tensor.fill_(val)
 
 
 def zeros_(tensor):
@@ -51,11 +51,42 @@ def xavier_normal_(tensor, gain=1.0):
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
-def kaiming_uniform_(tensor, a=0.0):
-    """U(-b, b) with b = sqrt(6 / ((1 + a^2) fan_in)), the leaky-ReLU gain of slope a."""
-    fan_in, _ = _fans(tensor)
-    bound = math.sqrt(6.0 / ((1 + a * a) * fan_in))
+def calculate_gain(nonlinearity, param=None):
+    """The gain that keeps activations' variance through ``nonlinearity``, as PyTorch tabulates it:
+    1 for linear, conv and sigmoid, 5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for
+    leaky_relu (``param``: the negative slope, default 0.01), 3/4 for selu."""
+    if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                        "conv_transpose3d", "sigmoid"):
+        return 1.0
+    gains = {"tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+    if nonlinearity in gains:
+        return gains[nonlinearity]
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"negative_slope {slope!r} is not a valid number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity!r}: expected one of linear, conv1d/2d/3d, "
+                     "conv_transpose1d/2d/3d, sigmoid, tanh, relu, leaky_relu, selu")
+
+
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    """gain / sqrt(fan) with fan = fan_in or fan_out (He et al., 2015)."""
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode!r} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _fans(tensor)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """U(-b, b) with b = sqrt(3) * gain / sqrt(fan); for leaky_relu of slope a, b = sqrt(6 / ((1 + a^2) fan_in))."""
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """N(0, std^2) with std = gain / sqrt(fan)."""
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
 
 
 def default_init_(weight, bias=None):
