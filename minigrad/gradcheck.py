@@ -44,8 +44,9 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     never all ones, and makes them require grad). Then g itself is checked as in
     :func:`gradcheck`: contracted with a second random v, the analytic
     d<v, g>/dx and d<v, g>/du must match central differences of g, computed by
-    rebuilding it at perturbed inputs. Raises :class:`GradcheckError` naming
-    the input or grad_output that disagrees (or returns False).
+    rebuilding it at perturbed inputs. First, g must equal the gradient of the
+    fast ``backward`` path. Raises :class:`GradcheckError` naming the input or
+    grad_output that disagrees (or returns False).
     """
     inputs = _as_inputs(inputs, "gradgradcheck")
     checked = _checked_inputs(inputs, "gradgradcheck")
@@ -77,6 +78,19 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
                                  allow_unused=True)
         # an input the outputs do not depend on has gradient 0 (checked numerically like the others)
         return tuple(Tensor._wrap(xs[i].array * 0) if g is None else g for i, g in zip(checked, grads))
+
+    # the gradient built as a graph must have the value of the fast backward's (checked by gradcheck)
+    graph = first_order_gradient(*inputs, *grad_outputs)
+    with enable_grad():
+        ys = [y for y in _outputs(fn, inputs) if y.requires_grad]
+        fast = run_backward(ys, [u.array for u in grad_outputs], inputs=[inputs[i] for i in checked],
+                            allow_unused=True)
+    for i, g, f in zip(checked, graph, fast):
+        if f is not None and not _agree(
+                f"gradgradcheck: the gradient of input {i} built with create_graph=True (shape {inputs[i].shape})",
+                backend.to_numpy(g.array), backend.to_numpy(f.array), "graph", "backward", atol, rtol,
+                raise_exception):
+            return False
 
     def label(i):
         what = f"input {i}" if i < n else f"grad_output {i - n}"
@@ -144,16 +158,23 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, seed, what, label):
             minus = objective()
             data[idx] = orig
             numerical[idx] = (plus - minus) / (2 * eps)
-        excess = np.abs(a - numerical) - (atol + rtol * np.abs(numerical))
-        excess = np.where(np.isnan(excess), np.inf, excess)  # a NaN gradient is a mismatch, not a pass
-        if excess.size and excess.max() > 0:
-            worst = np.unravel_index(np.argmax(excess), excess.shape)
-            message = (f"{what}: {label(i)} (shape {inputs[i].shape}) disagrees at index "
-                       f"{tuple(int(w) for w in worst)}: analytic {a[worst]:.10g}, numerical {numerical[worst]:.10g}, "
-                       f"|difference| {abs(a[worst] - numerical[worst]):.3g} > atol + rtol*|numerical| = "
-                       f"{atol + rtol * abs(numerical[worst]):.3g} "
-                       f"({int((excess > 0).sum())} of {excess.size} elements disagree)")
-            if raise_exception:
-                raise GradcheckError(message)
+        if not _agree(f"{what}: {label(i)} (shape {inputs[i].shape})", a, numerical, "analytic", "numerical",
+                      atol, rtol, raise_exception):
             return False
     return True
+
+
+def _agree(subject, a, reference, a_name, ref_name, atol, rtol, raise_exception):
+    """True when |a - reference| <= atol + rtol * |reference| everywhere; else raise (or return False) naming the worst element."""
+    excess = np.abs(a - reference) - (atol + rtol * np.abs(reference))
+    excess = np.where(np.isnan(excess), np.inf, excess)  # a NaN gradient is a mismatch, not a pass
+    if not (excess.size and excess.max() > 0):
+        return True
+    worst = np.unravel_index(np.argmax(excess), excess.shape)
+    message = (f"{subject} disagrees at index {tuple(int(w) for w in worst)}: {a_name} {a[worst]:.10g}, "
+               f"{ref_name} {reference[worst]:.10g}, |difference| {abs(a[worst] - reference[worst]):.3g} > "
+               f"atol + rtol*|{ref_name}| = {atol + rtol * abs(reference[worst]):.3g} "
+               f"({int((excess > 0).sum())} of {excess.size} elements disagree)")
+    if raise_exception:
+        raise GradcheckError(message)
+    return False
