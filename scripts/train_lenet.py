@@ -134,7 +134,7 @@ def training_examples(args, net):
     BatchNorm outputs beta whatever its input (nothing before it learns), and PyTorch's layers refuse it.
     """
     n = COUNTS["train"] if args.limit_train is None else min(args.limit_train, COUNTS["train"])
-    if first_batchnorm(net) is None or n % args.batch_size != 1:
+    if first_batchnorm(net) is None or (n % args.batch_size != 1 and args.batch_size > 1):
         return n
     if n == 1 or args.batch_size == 1:
         flag = "--batch-size 1" if args.batch_size == 1 else "--limit-train 1"
