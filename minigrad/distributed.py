@@ -200,19 +200,18 @@ def all_reduce_array(a, op=ReduceOp.SUM):
         raise ValueError(f"all_reduce: op must be one of ReduceOp.SUM, AVG, PRODUCT, MIN, MAX, got {op!r}")
     if op == ReduceOp.AVG and a.dtype.kind != "f":
         raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got dtype {a.dtype}")
-    if g.world_size > 1:
-        reduce_op = ReduceOp.SUM if op == ReduceOp.AVG else op
-        MPI = _mpi()
-        mpi_op = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX}[reduce_op]
+    reduce_op = ReduceOp.SUM if op == ReduceOp.AVG else op
+    MPI = _mpi()
+    mpi_op = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX}[reduce_op]
 
-        def nccl_call(buf, dtype, stream):
-            from cupy.cuda import nccl
-            nccl_op = {"sum": nccl.NCCL_SUM, "product": nccl.NCCL_PROD, "min": nccl.NCCL_MIN,
-                       "max": nccl.NCCL_MAX}[reduce_op]
-            g.nccl.allReduce(buf.data.ptr, buf.data.ptr, buf.size, dtype, nccl_op, stream)
-        _in_place(g, a, lambda buf: g.comm.Allreduce(MPI.IN_PLACE, buf, op=mpi_op), nccl_call)
-        if op == ReduceOp.AVG:
-            a /= g.world_size
+    def nccl_call(buf, dtype, stream):
+        from cupy.cuda import nccl
+        nccl_op = {"sum": nccl.NCCL_SUM, "product": nccl.NCCL_PROD, "min": nccl.NCCL_MIN,
+                   "max": nccl.NCCL_MAX}[reduce_op]
+        g.nccl.allReduce(buf.data.ptr, buf.data.ptr, buf.size, dtype, nccl_op, stream)
+    _in_place(g, a, lambda buf: g.comm.Allreduce(MPI.IN_PLACE, buf, op=mpi_op), nccl_call)
+    if op == ReduceOp.AVG and g.world_size > 1:
+        a /= g.world_size
     return a
 
 
@@ -221,9 +220,8 @@ def broadcast_array(a, src=0):
     g = _default_group("broadcast")
     if not 0 <= int(src) < g.world_size:
         raise ValueError(f"broadcast: src must be a rank in [0, {g.world_size - 1}], got {src}")
-    if g.world_size > 1:
-        _in_place(g, a, lambda buf: g.comm.Bcast(buf, root=int(src)),
-                  lambda buf, dtype, stream: g.nccl.bcast(buf.data.ptr, buf.size, dtype, int(src), stream))
+    _in_place(g, a, lambda buf: g.comm.Bcast(buf, root=int(src)),
+              lambda buf, dtype, stream: g.nccl.bcast(buf.data.ptr, buf.size, dtype, int(src), stream))
     return a
 
 
@@ -232,8 +230,6 @@ def all_gather_array(a):
     g = _default_group("all_gather")
     xp = backend.get_array_module(a)
     send = _contiguous(a)
-    if g.world_size == 1:
-        return send[None].copy()
     out = xp.empty((g.world_size,) + tuple(a.shape), dtype=a.dtype)
     if xp is not np and g.nccl is not None:
         stream = backend._load_cupy().cuda.get_current_stream().ptr

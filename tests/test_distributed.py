@@ -60,7 +60,7 @@ def _max_over_ranks(value):
     return float(a[0])
 
 
-def _bn_pair(style, channels, rng):
+def _bn_pair(style, channels, rng, device):
     """A single-process BatchNorm and its SyncBatchNorm conversion with equal random parameters and stats."""
     make = {"2d": lambda: nn.BatchNorm2d(channels), "1d": lambda: nn.BatchNorm1d(channels),
             "chapter4": lambda: nn.BatchNorm(channels, num_dims=4),
@@ -69,12 +69,13 @@ def _bn_pair(style, channels, rng):
     for t in list(ref.parameters()) + [b for b in ref.buffers() if b.dtype.kind == "f"]:
         t.array[...] = rng.uniform(0.5, 1.5, t.shape)
     other.load_state_dict(ref.state_dict())
-    return ref, nn.SyncBatchNorm.convert_sync_batchnorm(other)
+    return ref.to(device), nn.SyncBatchNorm.convert_sync_batchnorm(other).to(device)
 
 
-def worker_syncbn(sizes):
+def worker_syncbn(sizes, device="cpu"):
     """SyncBatchNorm with per-rank batch sizes ``sizes`` against BatchNorm on the concatenated batch, float64."""
     dist.init_process_group("mpi")
+    T = lambda a, **kw: minigrad.Tensor(a, device=device, **kw)  # noqa: E731
     rank, world = dist.get_rank(), dist.get_world_size()
     sizes = [int(s) for s in sizes.split(",")]
     assert len(sizes) == world
@@ -82,20 +83,20 @@ def worker_syncbn(sizes):
     errors = {}
     for style in ("2d", "1d", "chapter4", "chapter2"):
         rng = np.random.default_rng(0)  # the same data in every rank
-        ref, sync = _bn_pair(style, 3, rng)
+        ref, sync = _bn_pair(style, 3, rng, device)
         worst = {"output": 0.0, "input_grad": 0.0, "param_grad": 0.0, "running_stats": 0.0, "eval_output": 0.0}
         for _ in range(2):  # two steps: the running statistics are updated twice
             shape = (sum(sizes), 3, 4, 2) if style in ("2d", "chapter4") else (sum(sizes), 3)
             x = rng.normal(2.0, 3.0, shape)
             g = rng.normal(size=shape)
-            X = minigrad.Tensor(x, requires_grad=True)
-            Xr = minigrad.Tensor(x[lo:hi].copy(), requires_grad=True)
+            X = T(x, requires_grad=True)
+            Xr = T(x[lo:hi].copy(), requires_grad=True)
             ref.zero_grad()
             sync.zero_grad()
             y = ref(X)
-            (y * minigrad.Tensor(g)).sum().backward()
+            (y * T(g)).sum().backward()
             yr = sync(Xr)
-            (yr * minigrad.Tensor(g[lo:hi])).sum().backward()
+            (yr * T(g[lo:hi])).sum().backward()
             worst["output"] = max(worst["output"], float(np.abs(yr.numpy() - y.numpy()[lo:hi]).max(initial=0)))
             worst["input_grad"] = max(worst["input_grad"],
                                       float(np.abs(Xr.grad.numpy() - X.grad.numpy()[lo:hi]).max(initial=0)))
@@ -106,42 +107,43 @@ def worker_syncbn(sizes):
             for a, b in zip(ref.buffers(), sync.buffers()):
                 worst["running_stats"] = max(worst["running_stats"], float(np.abs(a.numpy() - b.numpy()).max()))
         ref.eval(), sync.eval()
-        worst["eval_output"] = float(np.abs(sync(minigrad.Tensor(x[lo:hi])).numpy() - ref(X).numpy()[lo:hi]).max(
+        worst["eval_output"] = float(np.abs(sync(T(x[lo:hi])).numpy() - ref(X).numpy()[lo:hi]).max(
             initial=0))
         errors[style] = {k: _max_over_ranks(v) for k, v in worst.items()}
     if rank == 0:
         print(json.dumps(errors))
 
 
-def worker_collectives():
-    """The torch.distributed-shaped API on 3 ranks, and its errors."""
-    dist.init_process_group("mpi")
+def worker_collectives(backend="mpi", device="cpu"):
+    """The torch.distributed-shaped API, and its errors."""
+    dist.init_process_group(backend)
     rank, world = dist.get_rank(), dist.get_world_size()
     out = {"rank": rank, "world": world}
-    t = minigrad.tensor([1.0, float(rank), -float(rank)])
+    T = lambda values: minigrad.tensor(values, device=device)  # noqa: E731
+    t = T([1.0, float(rank), -float(rank)])
     dist.all_reduce(t)
     out["sum"] = t.tolist()
-    t = minigrad.tensor([float(rank), 2.0])
+    t = T([float(rank), 2.0])
     dist.all_reduce(t, op=dist.ReduceOp.AVG)
     out["avg"] = t.tolist()
-    t = minigrad.tensor([float(rank), -float(rank)])
+    t = T([float(rank), -float(rank)])
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     out["max"] = t.tolist()
-    t = minigrad.Tensor(np.arange(6, dtype=np.int64).reshape(2, 3).T * (rank + 1))  # not contiguous
+    t = minigrad.Tensor(np.arange(6, dtype=np.int64).reshape(2, 3).T * (rank + 1), device=device)  # not contiguous
     dist.all_reduce(t)
     out["int_sum_transposed"] = t.tolist()
-    t = minigrad.tensor([float(rank) * 10, 7.0])
+    t = T([float(rank) * 10, 7.0])
     version = t._version
-    dist.broadcast(t, src=2)
+    dist.broadcast(t, src=world - 1)
     out["broadcast"], out["broadcast_bumps_version"] = t.tolist(), t._version > version
-    gathered = [minigrad.zeros(2) for _ in range(world)]
-    dist.all_gather(gathered, minigrad.tensor([float(rank), float(rank) ** 2]))
+    gathered = [minigrad.zeros(2, device=device) for _ in range(world)]
+    dist.all_gather(gathered, T([float(rank), float(rank) ** 2]))
     out["all_gather"] = [g.tolist() for g in gathered]
     dist.barrier()
     errors = {}
     for name, call in {"avg_of_ints": lambda: dist.all_reduce(minigrad.tensor([1]), op=dist.ReduceOp.AVG),
                        "bad_src": lambda: dist.broadcast(minigrad.zeros(1), src=world),
-                       "short_list": lambda: dist.all_gather([minigrad.zeros(2)], minigrad.zeros(2)),
+                       "long_list": lambda: dist.all_gather([minigrad.zeros(2)] * (world + 1), minigrad.zeros(2)),
                        "init_twice": lambda: dist.init_process_group("mpi"),
                        "async_op": lambda: dist.all_reduce(minigrad.zeros(1), async_op=True)}.items():
         try:
@@ -152,7 +154,6 @@ def worker_collectives():
     out["errors"] = errors
     dist.destroy_process_group()
     out["initialized_after_destroy"] = dist.is_initialized()
-    results = [None] * world
     from mpi4py import MPI
     results = MPI.COMM_WORLD.gather(out, root=0)
     if rank == 0:
@@ -270,23 +271,51 @@ def test_sync_batchnorm_equals_batchnorm_on_the_concatenated_batch(sizes):
 
 @needs_mpi
 @pytest.mark.timeout(60)
-def test_collectives_on_three_ranks():
-    results = worker_result("collectives", n=3)
+def check_collectives(results, world):
+    """The values worker_collectives must have found in each of ``world`` processes."""
+    assert len(results) == world
+    base = np.arange(6).reshape(2, 3).T
     for r, out in enumerate(results):
-        assert (out["rank"], out["world"]) == (r, 3)
-        assert out["sum"] == [3.0, 3.0, -3.0]
-        assert out["avg"] == [1.0, 2.0]
-        assert out["max"] == [2.0, 0.0]
-        assert out["int_sum_transposed"] == [[0, 18], [6, 24], [12, 30]]
-        assert out["broadcast"] == [20.0, 7.0] and out["broadcast_bumps_version"]
-        assert out["all_gather"] == [[0.0, 0.0], [1.0, 1.0], [2.0, 4.0]]
+        assert (out["rank"], out["world"]) == (r, world)
+        assert out["sum"] == [world, world * (world - 1) / 2, -world * (world - 1) / 2]
+        assert out["avg"] == [(world - 1) / 2, 2.0]
+        assert out["max"] == [world - 1, 0.0]
+        assert out["int_sum_transposed"] == (base * (world * (world + 1) // 2)).tolist()
+        assert out["broadcast"] == [10.0 * (world - 1), 7.0] and out["broadcast_bumps_version"]
+        assert out["all_gather"] == [[float(q), float(q) ** 2] for q in range(world)]
         errors = out["errors"]
         assert "AVG needs a floating-point tensor" in errors["avg_of_ints"]
-        assert "src must be a rank in [0, 2], got 3" in errors["bad_src"]
-        assert "world_size = 3 tensors, got 1" in errors["short_list"]
+        assert f"src must be a rank in [0, {world - 1}], got {world}" in errors["bad_src"]
+        assert f"world_size = {world} tensors, got {world + 1}" in errors["long_list"]
         assert "already initialised" in errors["init_twice"]
         assert "async_op=True is not supported" in errors["async_op"]
         assert out["initialized_after_destroy"] is False
+
+
+@needs_mpi
+@pytest.mark.timeout(60)
+def test_collectives_on_three_ranks():
+    check_collectives(worker_result("collectives", n=3), 3)
+
+
+# -- GPU: CuPy tensors (one GPU cannot host two NCCL ranks, so NCCL runs in one process here) ------------
+
+@needs_mpi
+@pytest.mark.gpu
+@pytest.mark.timeout(120)
+def test_nccl_collectives_on_cupy_tensors():
+    check_collectives(worker_result("collectives", "nccl", "cuda", n=1), 1)
+
+
+@needs_mpi
+@pytest.mark.gpu
+@pytest.mark.timeout(120)
+def test_mpi_collectives_and_sync_batchnorm_on_cupy_tensors():
+    check_collectives(worker_result("collectives", "mpi", "cuda", n=2), 2)
+    errors = worker_result("syncbn", "3,5", "cuda", n=2, timeout=110)
+    for style, worst in errors.items():
+        for what, value in worst.items():
+            assert value < 1e-10, f"cuda {style} {what}: max difference {value}"
 
 
 @needs_mpi
