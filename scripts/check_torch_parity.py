@@ -1105,6 +1105,108 @@ def chapter_moving_mean_to_device(torch):
 
 
 # =========================================================================================
+# Idioms of the book's other chapters and of older PyTorch code
+
+one("dtype_aliases", lambda torch: (torch.zeros(2, dtype=torch.long), torch.zeros(2, dtype=torch.float),
+                                    torch.zeros(2, dtype=torch.double), torch.zeros(2, dtype=torch.int),
+                                    torch.zeros(2, dtype=torch.bool)))
+one("to_long_alias", lambda torch: T(torch, 3).to(torch.long))
+one("normal_size_kw", lambda torch: (lambda w: (w.shape, w.dtype, w.requires_grad))(
+    torch.normal(0, 0.01, size=(784, 10), requires_grad=True)))
+one("normal_positional_size", lambda torch: torch.normal(0, 1, (100, 2)).shape)
+one("softmax_from_scratch", lambda torch: (lambda X: torch.exp(X) / torch.exp(X).sum(1, keepdim=True))(T(torch, 2, 3)))
+one("sum_positional_keepdim", lambda torch: T(torch, 2, 3).sum(0, True))
+one("sum_dim_list", lambda torch: T(torch, 2, 3, 4).sum(dim=[0, 2]))
+one("var_positional_dim", lambda torch: T(torch, 3, 4).var(1))
+one("mean_negative_dim", lambda torch: T(torch, 3, 4).mean(dim=-1))
+one("cross_entropy_from_scratch_range_index",
+    lambda torch: -torch.log(torch.softmax(T(torch, 3, 4), dim=1)[range(3), torch.tensor(Y3)]))
+one("accuracy_idiom", lambda torch: (T(torch, 3, 4).argmax(dim=1) == torch.tensor(Y3)).float().mean().item())
+one("d2l_accuracy_type", lambda torch: float((T(torch, 3, 4).argmax(axis=1).type(torch.tensor(Y3).dtype)
+                                             == torch.tensor(Y3)).type(torch.int64).sum()))
+one("view_batch_flatten", lambda torch: (lambda x: x.view(x.size(0), -1))(T(torch, 2, 3, 4)))
+one("reshape_column", lambda torch: T(torch, 4).reshape((-1, 1)))
+one("flatten_0_1", lambda torch: T(torch, 2, 3, 4).flatten(0, 1))
+one("linear_by_hand", lambda torch: T(torch, 4, 3) @ T(torch, 2, 3, seed=1).T + T(torch, 2, seed=2))
+one("method_arithmetic", lambda torch: (T(torch, 3).add(T(torch, 3, seed=1)), T(torch, 3).mul(2), T(torch, 3).sub(1),
+                                        T(torch, 3).div(4)))
+one("add_alpha_function", lambda torch: torch.add(T(torch, 3), T(torch, 3, seed=1), alpha=2))
+one("compare_methods", lambda torch: (T(torch, 3).eq(T(torch, 3)), T(torch, 3).gt(0), T(torch, 3).lt(0)))
+one("is_tensor_isinstance", lambda torch: (torch.is_tensor(T(torch, 2)), isinstance(T(torch, 2), torch.Tensor),
+                                           torch.is_tensor([1.0])))
+one("clone_detach", lambda torch: (lambda c: (c.requires_grad, c))(T(torch, 3, grad=True).clone().detach()))
+
+
+@case
+def sgd_from_scratch(torch):
+    w = torch.normal(0, 0.01, size=(3, 1), requires_grad=True)
+    with torch.no_grad():
+        w.zero_()
+    b = torch.zeros(1, requires_grad=True)
+    X, y = T(torch, 8, 3), T(torch, 8, 1, seed=1)
+    for _ in range(3):
+        loss = ((torch.matmul(X, w) + b - y.reshape(-1, 1)) ** 2 / 2).sum()
+        loss.backward()
+        with torch.no_grad():
+            for param in [w, b]:
+                param -= 0.1 * param.grad / 8
+                param.grad.zero_()
+    return w, b
+
+
+@case
+def old_style_data_update(torch):
+    w = torch.nn.Parameter(torch.tensor(A(3, seed=5)))
+    (w ** 2).sum().backward()
+    w.data -= 0.1 * w.grad.data
+    w.grad.data.zero_()
+    w.data.sub_(torch.ones(3))
+    return w, w.grad
+
+
+@case
+def weight_data_normal_fill(torch):
+    net = torch.nn.Sequential(torch.nn.Linear(20, 30))
+    net[0].weight.data.normal_(0, 0.01)
+    net[0].bias.data.fill_(0)
+    net[0].weight.data.uniform_(-0.1, 0.1)
+    w = net[0].weight
+    return bool((w.abs() <= 0.1).all()), net[0].bias, w.requires_grad, w.grad_fn is None
+
+
+@case
+def cross_entropy_none_then_reduce(torch):
+    logits = T(torch, 3, 4, grad=True)
+    losses = torch.nn.CrossEntropyLoss(reduction="none")(logits, torch.tensor(Y3))
+    losses.mean().backward()
+    return losses, logits.grad
+
+
+@case
+def evaluate_idiom(torch):
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3))
+    net(T(torch, 6, 4))
+    net.eval()
+    with torch.no_grad():
+        out = net(T(torch, 2, 4, seed=1))
+    return out.requires_grad, net[1].training, out.shape
+
+
+one("layer_attributes", lambda torch: (lambda l, c, b: (l.in_features, l.out_features, c.in_channels, c.out_channels,
+                                                        c.kernel_size, c.stride, c.padding, b.num_features,
+                                                        b.eps, b.momentum))(
+    torch.nn.Linear(3, 4), torch.nn.Conv2d(1, 6, kernel_size=5), torch.nn.BatchNorm2d(6)))
+one("add_module_named_children", lambda torch: (lambda net: (net.add_module("act", torch.nn.ReLU()),
+                                                             [n for n, _ in net.named_children()])[1])(
+    torch.nn.Sequential(torch.nn.Linear(2, 2))))
+one("module_list", lambda torch: len(torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.ReLU()])))
+one("sequential_ordered_dict", lambda torch: list(torch.nn.Sequential(__import__("collections").OrderedDict(
+    [("fc", torch.nn.Linear(2, 3)), ("act", torch.nn.ReLU())])).state_dict()))
+one("loss_item_after_backward", lambda torch: (lambda x: ((x ** 2).mean().backward(), (x ** 2).mean().item())[1])(
+    T(torch, 3, grad=True)))
+
+
+# =========================================================================================
 # Comparison
 
 
