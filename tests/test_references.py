@@ -12,6 +12,7 @@ import pytest
 
 import minigrad
 from minigrad import nn
+from minigrad.autograd import grad
 from minigrad.nn import functional as F
 
 import naive
@@ -239,3 +240,129 @@ def test_eval_batch_norm_and_its_gradients_match_the_affine_map(shape, layout):
     assert_close(gx, gy * (gamma / np.sqrt(var + 1e-5)).reshape(s), "gx")
     assert_close(bn.weight.grad.numpy(), (gy * x_hat).sum(axis=axes), "dgamma")
     assert_close(bn.bias.grad.numpy(), gy.sum(axis=axes), "dbeta")
+
+
+# ---------------------------------------------------------------------------
+# Second derivatives: the graph-built backward (create_graph=True) differentiated once more
+
+def second_vjp(fn, arrays, gy, us):
+    """For L2 = sum_k <u_k, d<gy, fn(x)>/dx_k>, the gradients dL2/dx_k (zeros where unused) and dL2/dgy."""
+    leaves = [minigrad.Tensor(a, requires_grad=True) for a in arrays]
+    gy_t = minigrad.Tensor(np.asarray(gy, dtype=np.float64), requires_grad=True)
+    firsts = grad([fn(*leaves)], leaves, [gy_t], create_graph=True)
+    l2 = sum((g * minigrad.Tensor(u)).sum() for g, u in zip(firsts, us))
+    seconds = grad([l2], leaves + [gy_t], allow_unused=True)
+    return [np.zeros(np.shape(t.numpy())) if s is None else s.numpy() for s, t in zip(seconds, leaves + [gy_t])]
+
+
+@pytest.mark.parametrize("n,c,o,hw,kernel,stride,padding", CONV_CASES[:6])
+def test_conv2d_second_derivatives_match_naive_loops(n, c, o, hw, kernel, stride, padding):
+    """gx is linear in (W, gy) and gw in (x, gy), so d<u, gx> + <v, gw> + <t, gb> is made of the naive VJPs."""
+    rng = np.random.default_rng(sum(hw) + o)
+    kh, kw = naive.pair(kernel)
+    x, w, b = rng.standard_normal((n, c) + hw), rng.standard_normal((o, c, kh, kw)), rng.standard_normal(o)
+    y = naive.conv2d(x, w, b, stride, padding)
+    gy, u, v, t = (rng.standard_normal(s) for s in (y.shape, x.shape, w.shape, b.shape))
+    dx, dw, db, dgy = second_vjp(lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding),
+                                 (x, w, b), gy, (u, v, t))
+    assert_close(dx, naive.conv2d(x, v, None, stride, padding, gy)[1], "d/dx")
+    assert_close(dw, naive.conv2d(u, w, None, stride, padding, gy)[2], "d/dW")
+    assert_close(db, np.zeros(o), "d/db")
+    expected = (naive.conv2d(u, w, None, stride, padding) + naive.conv2d(x, v, None, stride, padding)
+                + t[None, :, None, None])
+    assert_close(dgy, expected, "d/dgy")
+
+
+def _pool_transpose(x, kind, kernel, stride, padding, u, out_shape):
+    """G^T u for the linear map gy -> gx of the naive pooling backward, one output element at a time."""
+    result = np.zeros(out_shape)
+    for e in np.ndindex(out_shape):
+        basis = np.zeros(out_shape)
+        basis[e] = 1.0
+        result[e] = np.sum(naive.pool2d(x, kind, kernel, stride, padding, basis)[1] * u)
+    return result
+
+
+@pytest.mark.parametrize("hw,kernel,stride,padding", POOL_CASES[:4])
+@pytest.mark.parametrize("kind", ["avg", "max"])
+def test_pool_second_derivatives_match_naive_loops(hw, kernel, stride, padding, kind):
+    """gx is linear in gy (and, for max pooling, piecewise constant in x): d/dx = 0, d/dgy = G^T u."""
+    rng = np.random.default_rng(sum(hw))
+    x = distinct((1, 2) + hw, rng)
+    y = naive.pool2d(x, kind, kernel, stride, padding)
+    gy, u = rng.standard_normal(y.shape), rng.standard_normal(x.shape)
+    pool = F.avg_pool2d if kind == "avg" else F.max_pool2d
+    dx, dgy = second_vjp(lambda x: pool(x, kernel_size=kernel, stride=stride, padding=padding), (x,), gy, (u,))
+    assert_close(dx, np.zeros(x.shape), "d/dx")
+    assert_close(dgy, _pool_transpose(x, kind, kernel, stride, padding, u, y.shape), "d/dgy")
+
+
+def test_linear_second_derivatives_match_the_formulas():
+    rng = np.random.default_rng(8)
+    x, w, b = rng.standard_normal((5, 4)), rng.standard_normal((3, 4)), rng.standard_normal(3)
+    gy, u, v, t = (rng.standard_normal(s) for s in ((5, 3), x.shape, w.shape, b.shape))
+    dx, dw, db, dgy = second_vjp(F.linear, (x, w, b), gy, (u, v, t))
+    assert_close(dx, gy @ v, "d/dx")
+    assert_close(dw, gy.T @ u, "d/dW")
+    assert_close(db, np.zeros(3), "d/db")
+    assert_close(dgy, u @ w.T + x @ v.T + t, "d/dgy")
+
+
+def test_cross_entropy_second_derivatives_match_the_softmax_hessian():
+    """d<u, gz>/dz = g/N (p*u - p <p, u>) per row (the Hessian (diag p - p p^T) g/N); d<u, gz>/dg = <(p - onehot)/N, u>."""
+    rng = np.random.default_rng(9)
+    z, u = rng.standard_normal((6, 5)) * 2, rng.standard_normal((6, 5))
+    target = rng.integers(0, 5, 6)
+    g = 0.37
+    p = np.exp(naive.log_softmax(z, 1, np.zeros_like(z))[0])
+    dz, dg = second_vjp(lambda z: F.cross_entropy(z, minigrad.tensor(target)), (z,), g, (u,))
+    assert_close(dz, g / 6 * (p * u - p * (p * u).sum(axis=1, keepdims=True)), "d/dz")
+    assert_close(dg, np.sum((p - np.eye(5)[target]) / 6 * u), "d/dg")
+
+
+@pytest.mark.parametrize("dim", [-1, 0])
+def test_log_softmax_second_derivatives_match_the_formulas(dim):
+    rng = np.random.default_rng(10)
+    z, gy, u = (rng.standard_normal((3, 4)) for _ in range(3))
+    s = np.exp(naive.log_softmax(z, dim, gy)[0])
+    total = gy.sum(axis=dim, keepdims=True)
+    dz, dgy = second_vjp(lambda z: F.log_softmax(z, dim), (z,), gy, (u,))
+    w = total * u
+    assert_close(dz, -(s * w - s * (s * w).sum(axis=dim, keepdims=True)), "d/dz")
+    assert_close(dgy, u - (s * u).sum(axis=dim, keepdims=True), "d/dgy")
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
+def test_activation_second_derivatives_match_the_formulas(name):
+    rng = np.random.default_rng(11)
+    x, gy, u = rng.standard_normal((4, 5)) * 3, rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    y = naive.elementwise(name, x, gy)[0]
+    d1, d2 = {"sigmoid": (y * (1 - y), y * (1 - y) * (1 - 2 * y)),
+              "tanh": (1 - y * y, -2 * y * (1 - y * y)),
+              "relu": ((x > 0) * 1.0, np.zeros_like(x))}[name]
+    dx, dgy = second_vjp(getattr(F, name), (x,), gy, (u,))
+    assert_close(dx, gy * u * d2, "d/dx")
+    assert_close(dgy, u * d1, "d/dgy")
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (3, 2, 4, 5)])
+def test_batch_norm_second_derivatives_match_the_composition_of_primitive_ops(shape):
+    """The hand-derived double backward of training-mode BatchNorm against autograd (twice) through BatchNorm
+    written with mean, -, *, sqrt and /."""
+    rng = np.random.default_rng(12)
+    c = shape[1]
+    x, gy = rng.standard_normal(shape) * 2 + 1, rng.standard_normal(shape)
+    gamma, beta = rng.uniform(0.5, 2, c), rng.standard_normal(c)
+    us = (rng.standard_normal(shape), rng.standard_normal(c), rng.standard_normal(c))
+    axes = (0,) + tuple(range(2, len(shape)))
+    s = (1, c) + (1,) * (len(shape) - 2)
+
+    def composed(x, gamma, beta):
+        centred = x - x.mean(axis=axes, keepdims=True)
+        x_hat = centred / ((centred * centred).mean(axis=axes, keepdims=True) + 1e-5).sqrt()
+        return gamma.reshape(s) * x_hat + beta.reshape(s)
+
+    hand = second_vjp(lambda x, g, b: F.BatchNormFunction(1e-5)(x, g, b), (x, gamma, beta), gy, us)
+    reference = second_vjp(composed, (x, gamma, beta), gy, us)
+    for a, r, what in zip(hand, reference, ("d/dx", "d/dgamma", "d/dbeta", "d/dgy")):
+        assert_close(a, r, what)
