@@ -1207,6 +1207,125 @@ one("loss_item_after_backward", lambda torch: (lambda x: ((x ** 2).mean().backwa
 
 
 # =========================================================================================
+# Defaults and edge cases where a different meaning would go unnoticed
+
+one("F_softmax_no_dim_3d", lambda torch: torch.nn.functional.softmax(T(torch, 2, 3, 4)))
+one("F_softmax_no_dim_4d", lambda torch: torch.nn.functional.softmax(T(torch, 2, 3, 2, 2)))
+one("F_batch_norm_torch_signature", lambda torch: torch.nn.functional.batch_norm(
+    T(torch, 4, 3), torch.zeros(3), torch.ones(3), T(torch, 3, seed=1), T(torch, 3, seed=2), training=True))
+one("F_batch_norm_eval", lambda torch: torch.nn.functional.batch_norm(
+    T(torch, 4, 3), T(torch, 3, seed=3), T(torch, 3, seed=4, low=0.5), T(torch, 3, seed=1), T(torch, 3, seed=2)))
+one("conv2d_padding_same", lambda torch: torch.nn.Conv2d(1, 2, 3, padding="same")(T(torch, 1, 1, 5, 5)).shape)
+one("batchnorm_momentum_none", lambda torch: (lambda bn: (bn(T(torch, 4, 3)), bn(T(torch, 4, 3, seed=1)),
+                                                          bn.running_mean)[2])(torch.nn.BatchNorm1d(3, momentum=None)))
+one("batchnorm_affine_false", lambda torch: (lambda bn: (bn(T(torch, 4, 3)), bn.weight is None,
+                                                         list(bn.state_dict())))(torch.nn.BatchNorm1d(3, affine=False)))
+one("batchnorm_no_running_stats", lambda torch: (lambda bn: (bn.eval()(T(torch, 4, 3)), bn.running_mean is None))(
+    torch.nn.BatchNorm1d(3, track_running_stats=False)))
+one("cross_entropy_class_weight", lambda torch: torch.nn.functional.cross_entropy(
+    T(torch, 3, 4), torch.tensor(Y3), weight=torch.tensor([1.0, 2.0, 0.5, 1.0])))
+one("cross_entropy_ignore_index", lambda torch: torch.nn.functional.cross_entropy(
+    T(torch, 3, 4), torch.tensor([2, -100, 1])))
+one("cross_entropy_4d", lambda torch: torch.nn.functional.cross_entropy(
+    T(torch, 2, 3, 2, 2), torch.tensor(A(2, 2, 2, dtype=np.int64, low=0, high=3))))
+one("avg_pool_count_include_pad_false", lambda torch: torch.nn.functional.avg_pool2d(
+    T(torch, 1, 1, 4, 4), 3, stride=1, padding=1, count_include_pad=False))
+one("max_pool_ceil_mode", lambda torch: torch.nn.functional.max_pool2d(T(torch, 1, 1, 5, 5), 2, ceil_mode=True))
+one("avgpool_odd_floor", lambda torch: torch.nn.AvgPool2d(2)(T(torch, 1, 1, 5, 5)))
+one("F_linear_1d_input", lambda torch: torch.nn.functional.linear(T(torch, 3), T(torch, 2, 3, seed=1)))
+one("sgd_positional_lr", lambda torch: _run_steps(torch, lambda ps: torch.optim.SGD(ps, 0.1)))
+one("adam_eps", lambda torch: _run_steps(torch, lambda ps: torch.optim.Adam(ps, lr=0.01, eps=1e-3)))
+
+
+@case
+def optimizer_param_groups(torch):
+    p, q = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
+    opt = torch.optim.SGD([{"params": [p], "lr": 0.01}, {"params": [q]}], lr=0.1)
+    (p * 3 + q * 3).sum().backward()
+    opt.step()
+    return p, q, [g["lr"] for g in opt.param_groups]
+
+
+@case
+def zero_grad_set_to_none_false(torch):
+    net = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    net(T(torch, 3, 2)).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    net.zero_grad(set_to_none=False)
+    return net.weight.grad
+
+
+one("max_tuple_dim_raises", lambda torch: T(torch, 3, 4).max(dim=(0, 1)))
+one("argmax_tuple_dim_raises", lambda torch: T(torch, 3, 4).argmax(dim=(0, 1)))
+one("mean_function_tuple", lambda torch: torch.mean(T(torch, 2, 3, 4), (0, 2)))
+one("std_unbiased_kw_var_correction2", lambda torch: (T(torch, 5).std(unbiased=True), T(torch, 5).var(correction=2)))
+one("cat_axis_alias", lambda torch: torch.cat([T(torch, 2, 2), T(torch, 2, 2, seed=1)], axis=1))
+one("negative_step_raises", lambda torch: T(torch, 4)[::-1])
+one("bool_list_index", lambda torch: T(torch, 3)[[True, False, True]])
+one("zero_d_tensor_index", lambda torch: T(torch, 3, 2)[torch.tensor(1)])
+one("argmax_ties_first", lambda torch: (torch.tensor([1.0, 3.0, 3.0, 0.0]).argmax(),
+                                        torch.tensor([[2.0, 2.0], [1.0, 1.0]]).argmax(dim=1)))
+one("int_max_stays_int", lambda torch: torch.tensor([3, 1, 2]).max())
+one("floor_round", lambda torch: (torch.tensor([-1.5, 0.5, 2.5]).floor(), torch.tensor([-1.5, 0.5, 2.5]).round()))
+one("divide_by_zero", lambda torch: (torch.tensor([1.0, -1.0, 0.0]) / 0, torch.tensor([1, 2]) / 0))
+one("where_one_arg", lambda torch: torch.where(T(torch, 2, 3) > 0))
+one("nonzero", lambda torch: (T(torch, 2, 3) > 0).nonzero())
+
+
+@case
+def chained_setitem_is_a_view(torch):
+    x = T(torch, 3, 4)
+    x[1][2] = 5.0
+    return x
+
+
+@case
+def slice_iadd_is_a_view(torch):
+    x = T(torch, 3, 4)
+    x[:, 0] += 1
+    row = x[0]
+    row.add_(10)
+    return x
+
+
+@case
+def mask_index_is_a_copy(torch):
+    x = T(torch, 3, 4)
+    y = x[x > 0]
+    y.zero_()
+    return x
+
+
+@case
+def backward_one_element_nonscalar(torch):
+    x = T(torch, 3, grad=True)
+    (x * 2).sum().reshape(1).backward()
+    return x.grad
+
+
+@case
+def autograd_grad_grad_outputs(torch):
+    x = T(torch, 3, grad=True)
+    y = x ** 2
+    return torch.autograd.grad(y, x, grad_outputs=torch.ones_like(y))
+
+
+@case
+def data_and_detach_stop_gradients(torch):
+    x = T(torch, 3, grad=True)
+    return (x.data * 2).requires_grad, (x.detach() * 2).requires_grad, (x * 2).requires_grad
+
+
+@case
+def register_hook(torch):
+    x = T(torch, 3, grad=True)
+    x.register_hook(lambda g: g * 10)
+    (x * 2).sum().backward()
+    return x.grad
+
+
+# =========================================================================================
 # Comparison
 
 
