@@ -17,6 +17,7 @@ MPI launcher. Only the default group (``group=None``) and synchronous calls
 (``async_op=False``) exist. Needs ``pip install -e '.[mpi]'`` (mpi4py + mpich).
 """
 import importlib.util
+import os
 
 import numpy as np
 
@@ -63,6 +64,18 @@ def _mpi():
 def is_available():
     """True when mpi4py is installed (without importing it: that would initialise MPI)."""
     return importlib.util.find_spec("mpi4py") is not None
+
+
+_LAUNCH_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "PMIX_SIZE")
+
+
+def launched_world_size():
+    """How many processes the MPI launcher started, 1 without one; read from the launcher's environment
+    (MPICH's and Slurm's PMI_SIZE, Open MPI's OMPI_COMM_WORLD_SIZE, ...) without initialising MPI."""
+    for name in _LAUNCH_SIZE_VARIABLES:
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 1
 
 
 def is_initialized():

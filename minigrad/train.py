@@ -10,9 +10,14 @@ import contextlib
 import math
 import time
 
+import numpy as np
+
 from minigrad import backend, nn
+from minigrad import distributed as dist
 from minigrad.core import no_grad
 from minigrad.creation import rand
+from minigrad.data import DataLoader, DistributedSampler
+from minigrad.nn.parallel import DistributedDataParallel
 
 
 class NonFiniteLossError(RuntimeError):
@@ -139,3 +144,71 @@ def plot_history(history, path, title=None):
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return True
+
+
+class DistributedRun:
+    """The single-process recipe spread over the processes of an MPI launch (``mpiexec -n K python -m mpi4py``).
+
+    ``wrap`` splits each global batch of B examples into K local batches of
+    B / K: a ``DistributedSampler`` gives process r the positions r, r + K, ...
+    of the epoch's order, so the local batches of one step together are one
+    global batch. BatchNorm layers become SyncBatchNorm (statistics of the
+    global batch) and ``DistributedDataParallel`` averages the gradients, so a
+    step is the single-process step on that batch. The test set is cut into K
+    disjoint shards. ``train_epoch`` and ``evaluate_accuracy`` return the
+    figures of all processes together: loss and accuracy over the global
+    examples, the slowest process's step time. Only ``is_main`` (rank 0)
+    should print and write files.
+    """
+
+    def __init__(self):
+        self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
+        self.is_main = self.rank == 0
+        self.sampler = None
+
+    @classmethod
+    def from_launch(cls):
+        """A DistributedRun when an MPI launcher started more than one process (the process group is
+        initialised with the ``mpi`` backend), else None (and MPI is not touched)."""
+        if dist.launched_world_size() < 2:
+            return None
+        if not dist.is_initialized():
+            dist.init_process_group("mpi")
+        return cls()
+
+    def local_batch_size(self, batch_size):
+        """B / K; a ValueError when the global batch does not split evenly."""
+        if batch_size % self.world_size:
+            raise ValueError(f"--batch-size {batch_size} (the global batch) must split evenly over the "
+                             f"{self.world_size} processes: use a multiple of {self.world_size}")
+        return batch_size // self.world_size
+
+    def wrap(self, net, train_iter, test_iter, seed):
+        """(the data-parallel network, this process's training loader, its test shard), from the
+        single-process network (converted to SyncBatchNorm in place, so its state_dict keeps its keys) and
+        loaders; build the optimiser on ``net.parameters()`` before or after, they are the same tensors."""
+        ddp = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(net))
+        self.sampler = DistributedSampler(train_iter.num_examples, self.world_size, self.rank, seed=seed)
+        common = {"device": train_iter.device, "resize": train_iter.resize}
+        train = DataLoader(train_iter.images, train_iter.labels, self.local_batch_size(train_iter.batch_size),
+                           sampler=self.sampler, **common)
+        shard = slice(self.rank, None, self.world_size)
+        test = DataLoader(test_iter.images[shard], test_iter.labels[shard], test_iter.batch_size, **common)
+        return ddp, train, test
+
+    def train_epoch(self, epoch, net, train_iter, loss_fn, optimizer, progress=None):
+        """``train_epoch`` on this process's share of epoch ``epoch``'s order; the figures of all processes."""
+        self.sampler.set_epoch(epoch)
+        stats = train_epoch(net, train_iter, loss_fn, optimizer, progress=progress)
+        n = stats["examples"]
+        sums = np.array([stats["loss"] * n, stats["train_acc"] * n, n], dtype=np.float64)
+        dist.all_reduce_array(sums)
+        slowest = dist.all_reduce_array(np.array([stats["train_time"]]), dist.ReduceOp.MAX)
+        return {"loss": sums[0] / sums[2], "train_acc": sums[1] / sums[2], "examples": int(sums[2]),
+                "train_time": float(slowest[0])}
+
+    def evaluate_accuracy(self, net, test_iter):
+        """The accuracy over the test shards of all processes."""
+        counts = np.array([evaluate_accuracy(net, test_iter) * test_iter.num_examples, test_iter.num_examples])
+        dist.all_reduce_array(counts)
+        return float(np.round(counts[0]) / max(counts[1], 1))
