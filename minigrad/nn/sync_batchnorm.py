@@ -1,4 +1,4 @@
-"""Batch normalisation over the batch of all processes together (derivation: docs/batchnorm.md, section 7).
+"""Batch normalisation over the batch of all processes together (derivation: docs/batchnorm.md, "SyncBatchNorm").
 
 Each process holds n_r of the M = sum_r n_r values of a channel. Forward: one
 all-gather of each channel's (n_r, local mean, local sum of squared deviations)
