@@ -3,6 +3,7 @@
 
     python scripts/bn_backward.py                         # a 4x3 matrix and a 2x2x2x2 image batch
     python scripts/bn_backward.py --seed 3 --shape 5,2    # another input: one or more shapes (N,C) or (N,C,H,W)
+    python scripts/bn_backward.py --order 2               # the double backward (docs/batchnorm.md, section 7)
 
 For each input x (with random gamma, beta and a random upstream gradient dy) it prints
 the forward intermediates (mu, var, 1/sigma, x_hat, y), the staged backward (each node
@@ -10,6 +11,12 @@ of the derivation: dx_hat, dvar, dmu, dx), and compares four ways of getting dx,
 and dbeta: the staged one, minigrad's closed form (BatchNormFunction), autograd through a
 BatchNorm built from primitive minigrad ops, and central finite differences.
 It ends by showing why an all-ones dy makes a gradient check of BatchNorm vacuous.
+
+With --order 2 it does the same one level up: the input gradient dx = B(x, gamma, dy) is
+itself differentiated, for a random upstream a = dL/d(dx). It prints the staged second
+derivative (the nodes P(a), P(dy), G(a), G(dy), the three means, and d/dx, d/dgamma, d/ddy
+of <a, dx>) and compares it with minigrad's BatchNormGrad through autograd, autograd twice
+through BatchNorm built from primitive ops, and central finite differences of the staged dx.
 """
 import argparse
 import itertools
@@ -21,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 import minigrad  # noqa: E402
+from minigrad.autograd import grad  # noqa: E402
 from minigrad.nn.functional import BatchNormFunction  # noqa: E402
 
 
@@ -87,6 +95,93 @@ def finite_differences(x, gamma, beta, dy, eps=1e-5, h=1e-6):
     return dict(zip(("dx", "dgamma", "dbeta"), grads))
 
 
+def staged_double_backward(x, gamma, dy, a, eps=1e-5):
+    """The second derivative, node by node (docs/batchnorm.md, section 7): d<a, dx>/d(x, gamma, dy).
+
+    dx = gamma * s * P(dy) with P(v) = v - <v> - x_hat <v x_hat> (<.> the channel mean) and
+    s = inv_std; G(v) = s P(v) is dx at gamma = 1.
+    """
+    axes, b = _axes(x)
+    f = forward(x, gamma, np.zeros_like(gamma), eps)
+    s, x_hat, g = f["inv_std"], f["x_hat"], gamma.reshape(b)
+    mean = lambda v: v.mean(axis=axes, keepdims=True)                                 # noqa: E731
+    P = lambda v: v - mean(v) - x_hat * mean(v * x_hat)                               # noqa: E731
+    G_a, G_dy = s * P(a), s * P(dy)
+    a_G_dy, dy_x_hat, a_x_hat = mean(a * G_dy), mean(dy * x_hat), mean(a * x_hat)
+    d_dy = g * G_a                                                  # <a, dx> is symmetric in a and dy
+    d_gamma = (a * G_dy).sum(axis=axes)                             # no division by gamma
+    d_x = -g * s * (x_hat * a_G_dy + dy_x_hat * G_a + a_x_hat * G_dy)  # through s and x_hat (mean, var)
+    return dict(P_a=P(a), P_dy=P(dy), G_a=G_a, G_dy=G_dy, a_G_dy=a_G_dy, dy_x_hat=dy_x_hat, a_x_hat=a_x_hat,
+                d_x=d_x, d_gamma=d_gamma, d_dy=d_dy)
+
+
+def _second_by_autograd(batch_norm, x, gamma, beta, dy, a):
+    """d<a, dx>/d(x, gamma, dy) with dx from autograd.grad(create_graph=True) through ``batch_norm``."""
+    X, G, B, DY = [minigrad.tensor(v, dtype=minigrad.float64, requires_grad=True) for v in (x, gamma, beta, dy)]
+    dx, = grad(batch_norm(X, G, B), X, DY, create_graph=True)
+    d = grad((dx * minigrad.tensor(a, dtype=minigrad.float64)).sum(), (X, G, DY))
+    return dict(zip(("d_x", "d_gamma", "d_dy"), (t.numpy() for t in d)))
+
+
+def closed_form_double_backward(x, gamma, beta, dy, a, eps=1e-5):
+    """minigrad's BatchNormFunction, whose backward is the Function BatchNormGrad, differentiated by autograd."""
+    return _second_by_autograd(lambda *t: BatchNormFunction(eps)(*t), x, gamma, beta, dy, a)
+
+
+def composed_double_backward(x, gamma, beta, dy, a, eps=1e-5):
+    """Autograd twice through BatchNorm written with primitive ops: no hand-written BN derivative at all."""
+    axes, b = _axes(x)
+
+    def composed(X, G, B):
+        xc = X - X.mean(axes, True)
+        return G.reshape(*b) * (xc / ((xc * xc).mean(axes, True) + eps).sqrt()) + B.reshape(*b)
+    return _second_by_autograd(composed, x, gamma, beta, dy, a)
+
+
+def finite_differences_double(x, gamma, dy, a, eps=1e-5, h=1e-6):
+    """Central differences of <a, staged dx> in x, gamma and dy, one element at a time."""
+    arrays = [v.copy() for v in (x, gamma, dy)]
+    loss = lambda: float((a * staged_backward(*arrays, eps)["dx"]).sum())  # noqa: E731
+    grads = []
+    for v in arrays:
+        g = np.zeros_like(v)
+        for i in np.ndindex(v.shape):
+            orig = v[i]
+            v[i] = orig + h
+            plus = loss()
+            v[i] = orig - h
+            g[i] = (plus - loss()) / (2 * h)
+            v[i] = orig
+        grads.append(g)
+    return dict(zip(("d_x", "d_gamma", "d_dy"), grads))
+
+
+def study_order2(shape, rng, eps=1e-5, verbose=True):
+    """The double backward on one random input; returns {"staged vs closed form": {"d_x": maxdiff, ...}, ...}."""
+    x = rng.standard_normal(shape) * 2.0 + 1.0
+    gamma, beta = rng.uniform(0.5, 1.5, shape[1]), rng.standard_normal(shape[1])
+    dy, a = rng.standard_normal(shape), rng.standard_normal(shape)
+    s = staged_double_backward(x, gamma, dy, a, eps)
+    if verbose:
+        print(f"\n=== x of shape {shape}: second derivative of <a, dx>, per channel m = {x.size // shape[1]} ===")
+        for name, v in [("x", x), ("gamma", gamma), ("dy", dy), ("a (random upstream gradient of dx)", a)]:
+            print(f"{name}:\n{v}")
+        print("\n-- staged double backward --")
+        for name in ("P_a", "P_dy", "G_a", "G_dy", "a_G_dy", "dy_x_hat", "a_x_hat", "d_x", "d_gamma", "d_dy"):
+            print(f"{name}:\n{s[name] if s[name].shape == x.shape else s[name].reshape(-1)}")
+    methods = {"staged": s, "closed form": closed_form_double_backward(x, gamma, beta, dy, a, eps),
+               "composed": composed_double_backward(x, gamma, beta, dy, a, eps),
+               "finite diff": finite_differences_double(x, gamma, dy, a, eps)}
+    keys = ("d_x", "d_gamma", "d_dy")
+    diffs = {f"{p} vs {q}": {k: float(np.abs(methods[p][k] - methods[q][k]).max()) for k in keys}
+             for p, q in itertools.combinations(methods, 2)}
+    print(f"\nmax |difference| of the second derivative for x of shape {shape}")
+    print(f"{'pair':<28}{'d/dx':>12}{'d/dgamma':>12}{'d/ddy':>12}")
+    for pair, d in diffs.items():
+        print(f"{pair:<28}{d['d_x']:>12.2e}{d['d_gamma']:>12.2e}{d['d_dy']:>12.2e}")
+    return diffs
+
+
 def study(shape, rng, eps=1e-5, verbose=True):
     """Run everything on one random input of ``shape``; return {"staged vs closed form": {"dx": maxdiff, ...}, ...}."""
     x = rng.standard_normal(shape) * 2.0 + 1.0
@@ -139,6 +234,8 @@ def main(argv=None):
     p.add_argument("--shape", nargs="+", default=["4,3", "2,2,2,2"], help="shapes such as 4,3 or 2,2,2,2")
     p.add_argument("--eps", type=float, default=1e-5)
     p.add_argument("--quiet", action="store_true", help="print only the difference tables")
+    p.add_argument("--order", type=int, choices=(1, 2), default=1,
+                   help="1: the backward (default); 2: the double backward, the derivative of dx")
     args = p.parse_args(argv)
     shapes = [tuple(int(d) for d in s.split(",")) for s in args.shape]
     for s in shapes:
@@ -146,6 +243,8 @@ def main(argv=None):
             p.error(f"shape {s}: need (N, C) or (N, C, H, W) with at least 2 values per channel")
     np.set_printoptions(precision=6, suppress=True, linewidth=110)
     rng = np.random.default_rng(args.seed)
+    if args.order == 2:
+        return {s: study_order2(s, rng, args.eps, verbose=not args.quiet) for s in shapes}
     diffs = {s: study(s, rng, args.eps, verbose=not args.quiet) for s in shapes}
     print("\n-- why the upstream gradient must be random (a gradient check with dy = 1 is vacuous) --")
     ones_demo(shapes[0], rng, args.eps)

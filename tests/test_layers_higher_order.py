@@ -7,6 +7,9 @@ BatchNorm's third derivative equals that of the same normalisation composed from
 Also the edge cases these Functions own: NaN in max-pooling, float16 BatchNorm, empty batches,
 cross-entropy reductions and dtypes.
 """
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -16,6 +19,7 @@ from minigrad.autograd import grad
 from minigrad.nn import functional as F
 
 NAN = float("nan")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def leaf(array):
@@ -341,3 +345,17 @@ def test_softmax_and_log_softmax_follow_dim(dim):
     x = minigrad.tensor(z, dtype=minigrad.float64)
     np.testing.assert_allclose(F.log_softmax(x, dim).numpy(), log_p, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(F.softmax(x, dim).numpy(), np.exp(log_p), rtol=1e-12)
+
+
+def test_bn_backward_script_order_2_agrees_four_ways(capsys):
+    """scripts/bn_backward.py --order 2: staged, BatchNormGrad, composed and finite differences agree."""
+    spec = importlib.util.spec_from_file_location("_bn_backward", ROOT / "scripts" / "bn_backward.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    diffs = script.main(["--order", "2", "--quiet", "--seed", "2", "--shape", "5,3", "2,2,3,2"])
+    assert set(diffs) == {(5, 3), (2, 2, 3, 2)}
+    assert capsys.readouterr().out.count("max |difference| of the second derivative") == 2
+    for table in diffs.values():
+        assert len(table) == 6
+        for pair, d in table.items():
+            assert max(d.values()) < (1e-7 if "finite diff" in pair else 1e-12), (pair, d)
