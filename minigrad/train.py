@@ -45,7 +45,7 @@ def _evaluating(net):
 
 
 def summary(net, input_shape=(1, 1, 28, 28), device="cpu", file=None):
-    """Print each layer's output shape for a random input, as the seed's loop does.
+    """Print each layer's output shape for a random input, as the D2L chapter's loop does.
 
     Runs in eval mode without recording a graph, so the running statistics of
     BatchNorm layers are not touched; returns the list of (layer name, shape).
