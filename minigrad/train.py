@@ -187,7 +187,8 @@ class DistributedRun:
         """(the data-parallel network, this process's training loader, its test shard), from the
         single-process network (converted to SyncBatchNorm in place, so its state_dict keeps its keys) and
         loaders; build the optimiser on ``net.parameters()`` before or after, they are the same tensors."""
-        ddp = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(net))
+        # SyncBatchNorm keeps the running statistics equal in every process: no need to broadcast buffers
+        ddp = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(net), broadcast_buffers=False)
         self.sampler = DistributedSampler(train_iter.num_examples, self.world_size, self.rank, seed=seed)
         common = {"device": train_iter.device, "resize": train_iter.resize}
         train = DataLoader(train_iter.images, train_iter.labels, self.local_batch_size(train_iter.batch_size),

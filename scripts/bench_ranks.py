@@ -47,7 +47,8 @@ def minigrad_worker(model, batch_size, steps, warmup, lr):
         raise ValueError(f"--batch-size {batch_size} does not split evenly over {world} processes")
     local = batch_size // world
     minigrad.manual_seed(0)
-    net = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(init_weights(NETS[model]())))
+    net = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(init_weights(NETS[model]())),
+                                  broadcast_buffers=False)  # as minigrad.train.DistributedRun: SyncBatchNorm's are equal
     opt = minigrad.optim.SGD(net.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     x, y = synthetic_batch(batch_size)
