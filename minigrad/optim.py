@@ -26,29 +26,31 @@ class Optimizer:
         params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
-        groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.defaults = defaults
         self.param_groups = []
-        seen = set()
-        for i, group in enumerate(groups):
-            if not isinstance(group, dict) or "params" not in group:
-                raise TypeError(f"parameter group {i} must be a dict with a 'params' entry, got {group!r:.80}")
-            group_params = group["params"]
-            group = {**defaults, **group,
-                     "params": [group_params] if isinstance(group_params, Tensor) else list(group_params)}
-            for p in group["params"]:
-                if not isinstance(p, Tensor) or not p.requires_grad:
-                    raise TypeError(f"optimizer can only optimise tensors that require grad, got {type(p).__name__}")
-                if p._ctx is not None:
-                    raise ValueError("can't optimize a non-leaf Tensor (one computed from others, "
-                                     f"grad_fn={p._ctx!r}): optimise the leaf it came from")
-                if id(p) in seen:
-                    raise ValueError(f"a parameter of shape {p.shape} appears twice in the optimizer's "
-                                     "parameters (in one group or in two): it would be updated twice per step")
-                seen.add(id(p))
-            self._check_group(group)
-            self.param_groups.append(group)
         self.state = {}  # id(param) -> dict of arrays
+        for group in params if isinstance(params[0], dict) else [{"params": params}]:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        """Add a group (a dict with 'params' and any hyper-parameters, the others taken from the defaults)."""
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise TypeError(f"a parameter group must be a dict with a 'params' entry, got {param_group!r:.80}")
+        params = param_group["params"]
+        group = {**self.defaults, **param_group, "params": [params] if isinstance(params, Tensor) else list(params)}
+        seen = {id(p) for p in self._params()}
+        for p in group["params"]:
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(f"optimizer can only optimise tensors that require grad, got {type(p).__name__}")
+            if p._ctx is not None:
+                raise ValueError("can't optimize a non-leaf Tensor (one computed from others, "
+                                 f"grad_fn={p._ctx!r}): optimise the leaf it came from")
+            if id(p) in seen:
+                raise ValueError(f"a parameter of shape {p.shape} appears twice in the optimizer's "
+                                 "parameters (in one group or in two): it would be updated twice per step")
+            seen.add(id(p))
+        self._check_group(group)
+        self.param_groups.append(group)
 
     def _check_group(self, group):
         """Raise a ValueError naming the hyper-parameter of ``group`` that is out of range; store them as floats."""
@@ -65,6 +67,9 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
+                    if p.grad.shape != p.shape:  # NumPy would broadcast it into a wrong update
+                        raise RuntimeError(f"the gradient of a parameter of shape {p.shape} has shape "
+                                           f"{p.grad.shape}; a .grad must have its tensor's shape")
                     self._update(p, p.grad.array, self.state.setdefault(id(p), {}), group)
                     p._vc[0] += 1  # an in-place change: a graph that saved p can no longer be differentiated
 
@@ -99,6 +104,11 @@ class Optimizer:
         if bad:
             raise ValueError(f"optimizer state_dict has state for parameter(s) {bad}, this optimizer has "
                              f"{len(params)} parameters")
+        for i, s in state_dict["state"].items():
+            for k, v in s.items():
+                if hasattr(v, "shape") and not isinstance(v, np.generic) and tuple(v.shape) != params[int(i)].shape:
+                    raise ValueError(f"optimizer state_dict: {k!r} of parameter {i} has shape {tuple(v.shape)}, "
+                                     f"the parameter {params[int(i)].shape}")
         for group, new in zip(self.param_groups, loaded):
             group.update(new)
         self.state = {}

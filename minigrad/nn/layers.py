@@ -162,13 +162,18 @@ class _BatchNormTorch(Module):
         if affine:
             self.weight = Parameter(creation.ones(num_features))
             self.bias = Parameter(creation.zeros(num_features))
-        else:
+        else:  # weight and bias are None, as in PyTorch; the constant scale and shift stand in for them
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
             self.register_buffer("unit_scale", creation.ones(num_features), persistent=False)
             self.register_buffer("zero_shift", creation.zeros(num_features), persistent=False)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features))
             self.register_buffer("running_var", creation.ones(num_features))
             self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            for buffer in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(buffer, None)
 
     def forward(self, x):
         name = type(self).__name__
