@@ -95,6 +95,8 @@ def save(obj, path):
     meta = json.dumps(_encode(obj, arrays, "obj"))
     arrays[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise IsADirectoryError(f"minigrad.save: {path!r} names a folder; give the checkpoint's file name")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"minigrad.save: folder {folder!r} does not exist (for {path!r})")

@@ -166,6 +166,9 @@ class Module:
         zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad=True):
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"requires_grad_(requires_grad): expected True or False, got "
+                            f"{type(requires_grad).__name__} {requires_grad!r}")
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
