@@ -525,6 +525,11 @@ def _to_array(data, dtype, device):
     elif isinstance(array, np.generic):
         array = np.asarray(array)
     if dtype is not None and array.dtype != dtype:
+        if dtype.kind in "iu" and array.dtype.kind == "f" and array.size:
+            info, xp = np.iinfo(dtype), backend.get_array_module(array)
+            if not bool(xp.all((array >= info.min) & (array <= info.max))):  # NaN fails both comparisons
+                raise RuntimeError(f"cannot convert {array.dtype} values outside [{info.min}, {info.max}] "
+                                   f"(or NaN) to {dtype} without overflow")
         array = array.astype(dtype)
     return array
 
