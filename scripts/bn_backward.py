@@ -79,11 +79,9 @@ def composed_backward(x, gamma, beta, dy, eps=1e-5):
     return dict(dx=X.grad.numpy(), dgamma=G.grad.numpy(), dbeta=B.grad.numpy())
 
 
-def finite_differences(x, gamma, beta, dy, eps=1e-5, h=1e-6):
-    """Central differences of L = sum(dy * y), one element at a time."""
-    arrays = [a.copy() for a in (x, gamma, beta)]
+def _central_differences(loss, arrays, h):
+    """d loss / d array for each array, by central differences, one element at a time (arrays changed in place)."""
     grads = [np.zeros_like(a) for a in arrays]
-    loss = lambda: float((dy * forward(*arrays, eps)["y"]).sum())  # noqa: E731
     for a, g in zip(arrays, grads):
         for i in np.ndindex(a.shape):
             orig = a[i]
@@ -92,7 +90,14 @@ def finite_differences(x, gamma, beta, dy, eps=1e-5, h=1e-6):
             a[i] = orig - h
             g[i] = (plus - loss()) / (2 * h)
             a[i] = orig
-    return dict(zip(("dx", "dgamma", "dbeta"), grads))
+    return grads
+
+
+def finite_differences(x, gamma, beta, dy, eps=1e-5, h=1e-6):
+    """Central differences of L = sum(dy * y), one element at a time."""
+    arrays = [a.copy() for a in (x, gamma, beta)]
+    loss = lambda: float((dy * forward(*arrays, eps)["y"]).sum())  # noqa: E731
+    return dict(zip(("dx", "dgamma", "dbeta"), _central_differences(loss, arrays, h)))
 
 
 def staged_double_backward(x, gamma, dy, a, eps=1e-5):
@@ -142,18 +147,7 @@ def finite_differences_double(x, gamma, dy, a, eps=1e-5, h=1e-6):
     """Central differences of <a, staged dx> in x, gamma and dy, one element at a time."""
     arrays = [v.copy() for v in (x, gamma, dy)]
     loss = lambda: float((a * staged_backward(*arrays, eps)["dx"]).sum())  # noqa: E731
-    grads = []
-    for v in arrays:
-        g = np.zeros_like(v)
-        for i in np.ndindex(v.shape):
-            orig = v[i]
-            v[i] = orig + h
-            plus = loss()
-            v[i] = orig - h
-            g[i] = (plus - loss()) / (2 * h)
-            v[i] = orig
-        grads.append(g)
-    return dict(zip(("d_x", "d_gamma", "d_dy"), grads))
+    return dict(zip(("d_x", "d_gamma", "d_dy"), _central_differences(loss, arrays, h)))
 
 
 def study_order2(shape, rng, eps=1e-5, verbose=True):
