@@ -157,6 +157,14 @@ def test_tensor_refuses_a_non_numeric_dtype():
         minigrad.ones(2).to("U5")
 
 
+@pytest.mark.parametrize("values, dtype", [([NAN], "int64"), ([1e30], "int64"), ([-1.0], "uint8"), ([256.0], "uint8")])
+def test_tensor_refuses_floats_that_do_not_fit_an_integer_dtype(values, dtype):
+    # PyTorch: RuntimeError "value cannot be converted to type int64 without overflow"; NumPy would wrap silently
+    with pytest.raises(RuntimeError, match=f"to {dtype} without overflow"):
+        minigrad.tensor(values, dtype=dtype)
+    np.testing.assert_array_equal(minigrad.tensor([1.7, -1.7], dtype="int64").numpy(), [1, -1])  # truncation, as PyTorch
+
+
 @pytest.mark.parametrize("spec", ["tpu", "cuda:x", "floaty", "cpu:0"])
 def test_an_unknown_device_string_says_unknown_device(spec):
     # PyTorch: RuntimeError "Expected one of cpu, cuda, ... device type at start of device string: tpu";
@@ -371,6 +379,28 @@ def test_optimiser_load_state_dict_checks_before_changing_anything():
         opt.load_state_dict(bad)
 
 
+def test_optimiser_refuses_a_gradient_of_another_shape_and_checks_added_groups():
+    # PyTorch: RuntimeError "attempting to assign a gradient of size '[3]' to a tensor of size '[2]'";
+    # NumPy would broadcast a (1,)-shaped .grad into every element of the update
+    p = nn.Parameter(minigrad.ones(2))
+    opt = optim.SGD([p], lr=0.1)
+    p.grad = minigrad.ones(1)
+    with pytest.raises(RuntimeError, match=r"parameter of shape \(2,\) has shape \(1,\)"):
+        opt.step()
+    np.testing.assert_array_equal(p.numpy(), [1.0, 1.0])
+    # PyTorch's add_param_group accepts lr=nan for SGD; minigrad checks an added group as the constructor does
+    with pytest.raises(ValueError, match="Invalid learning rate: nan"):
+        opt.add_param_group({"params": [nn.Parameter(minigrad.ones(3))], "lr": NAN})
+    with pytest.raises(ValueError, match="appears twice"):
+        opt.add_param_group({"params": [p]})
+    assert len(opt.param_groups) == 1
+    # PyTorch: a momentum buffer of another shape fails at the next step (RuntimeError); minigrad at loading
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    state = {"state": {0: {"momentum_buffer": np.zeros(3)}}, "param_groups": opt.state_dict()["param_groups"]}
+    with pytest.raises(ValueError, match=r"'momentum_buffer' of parameter 0 has shape \(3,\), the parameter \(2,\)"):
+        opt.load_state_dict(state)
+
+
 def test_gradcheck_refuses_inputs_that_are_not_tensors():
     # PyTorch: ValueError "gradcheck expects at least one input tensor to require gradient"; minigrad: TypeError
     with pytest.raises(TypeError, match="gradcheck: inputs must be a Tensor or a tuple/list of them, got float"):
@@ -461,6 +491,14 @@ def test_saved_files_get_the_umask_permissions_and_keep_an_existing_files(tmp_pa
     assert sorted(os.listdir(tmp_path)) == ["new.npz", "private.npz"]  # no temporary file left
 
 
+def test_save_to_a_folder_path_says_so(tmp_path):
+    # PyTorch: RuntimeError "... open file failed with strerror: Is a directory"
+    for path in (tmp_path, f"{tmp_path}/sub/"):
+        with pytest.raises(IsADirectoryError, match="names a folder; give the checkpoint's file name"):
+            minigrad.save({"a": 1}, path)
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.mark.parametrize("state, message", [
     # PyTorch: TypeError "Expected state_dict to be dict-like, got <class 'list'>."
     ([1, 2], "Expected state_dict to be dict-like (names to tensors), got list"),
@@ -501,6 +539,24 @@ def test_module_names_with_dots_or_empty_are_refused(register):
     # PyTorch: KeyError "buffer name can't contain ".""; such a name would make state_dict keys ambiguous
     with pytest.raises(KeyError, match="non-empty and contain no '.'"):
         register(nn.Module())
+
+
+def test_batchnorm_without_affine_or_running_stats_has_none_there():
+    # PyTorch: weight and bias are None with affine=False; running_mean/var and num_batches_tracked
+    # are None with track_running_stats=False (and batch statistics are used in eval mode too)
+    bn = nn.BatchNorm1d(3, affine=False, track_running_stats=False)
+    assert bn.weight is None and bn.bias is None
+    assert bn.running_mean is None and bn.running_var is None and bn.num_batches_tracked is None
+    assert list(bn.state_dict()) == [] and list(bn.parameters()) == []
+    x = t64([[1.0, 2.0, 3.0], [3.0, 6.0, 9.0]])
+    bn.double()
+    np.testing.assert_allclose(bn.eval()(x).numpy(), [[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]], rtol=1e-4)
+
+
+def test_module_requires_grad_takes_a_bool():
+    # PyTorch: TypeError "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not str"
+    with pytest.raises(TypeError, match="expected True or False, got str 'no'"):
+        nn.Linear(2, 2).requires_grad_("no")
 
 
 def test_train_mode_must_be_a_bool():
