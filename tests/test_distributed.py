@@ -31,12 +31,12 @@ needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None,
                                reason="mpi4py is not installed (pip install -e '.[mpi]')")
 
 
-def launch(n, *args, timeout=60, check=True, script=None):
+def launch(n, *args, timeout=60, check=True, script=None, env=None):
     """Run ``script`` (default: this file as a worker) in ``n`` MPI processes; (proc, seconds)."""
     mpiexec = Path(sys.executable).with_name("mpiexec")
     mpiexec = str(mpiexec) if mpiexec.exists() else shutil.which("mpiexec")
     assert mpiexec, "mpi4py is installed but no mpiexec was found (pip install -e '.[mpi]' brings mpich's)"
-    env = {**os.environ, "MINIGRAD_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "MINIGRAD_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), **(env or {})}
     cmd = [mpiexec, "-n", str(n), sys.executable, "-m", "mpi4py", str(script or __file__), *map(str, args)]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
