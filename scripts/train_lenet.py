@@ -72,8 +72,12 @@ def _flag(key):
 
 
 def load_run_checkpoint(path):
-    """The checkpoint ``path`` as ``save_checkpoint`` wrote it; a ValueError naming --resume otherwise."""
-    ckpt = minigrad.load(path)
+    """The checkpoint ``path`` as ``save_checkpoint`` wrote it; an error naming --resume otherwise."""
+    try:
+        ckpt = minigrad.load(path)
+    except (OSError, ValueError) as exc:
+        kind = FileNotFoundError if isinstance(exc, FileNotFoundError) else ValueError
+        raise kind(f"--resume {path}: {exc}") from None
     keys = ("model", "optimizer", "epoch", "rng", "loader", "history", "args")
     if isinstance(ckpt, dict) and all(k in ckpt for k in keys) and isinstance(ckpt["args"], dict) \
             and ckpt["args"].get("model") in MODELS:
