@@ -54,6 +54,8 @@ from gradient_flow import make_loaders  # noqa: E402
 BUILDERS = {"lenet": lenet, "lenet-bn-scratch": lenet_bn_scratch, "lenet-bn": lenet_bn}
 TITLES = {"lenet": "LeNet", "lenet-bn-scratch": "LeNet-BN", "lenet-bn": "LeNet-BN (BatchNorm2d/1d)"}
 MEASURES = ("sharpness", "loss_range", "grad_change_max", "beta_max")
+SUMMARISED = MEASURES + ("grad_curvature", "dominant_eigenvalue", "lanczos_min", "lanczos_max", "loss",
+                         "grad_norm")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,36 +121,58 @@ class Objective:
 def power_iteration(hvp, dim, tol=1e-3, max_iter=100, seed=0, shift=0.0):
     """The dominant eigenvalue of (H − shift·I) from products v ↦ H v, by power iteration.
 
-    From a random unit v: w = (H − shift) v, λ = vᵀw (the Rayleigh quotient), v ← w/‖w‖; stop
-    when |λ − λ_prev| < tol·|λ|. Returns λ + shift (an eigenvalue of H), the iteration count, whether
-    it converged, the unit eigenvector estimate and the residual ‖H v − λ v‖ / |λ|.
+    From a random unit v: λ = vᵀHv (the Rayleigh quotient of H), v ← (H − shift) v / ‖(H − shift) v‖;
+    converged when |λ − λ_prev| < tol·|λ|. Returns λ (an eigenvalue of H, or a lower bound on the
+    largest one when not converged with shift < 0), the number of products, whether it converged,
+    the unit eigenvector estimate and the relative residual ‖H v − λ v‖ / |λ|.
     """
     v = np.random.default_rng(seed).standard_normal(dim)
     v /= np.linalg.norm(v)
-    lam, history = None, []
+    lam, converged = None, False
     for it in range(1, max_iter + 1):
-        w = hvp(v) - shift * v
-        lam_new = float(v @ w)
-        history.append(lam_new + shift)
+        hv = hvp(v)
+        lam_new = float(v @ hv)
         converged = lam is not None and abs(lam_new - lam) < tol * abs(lam_new)
         lam = lam_new
+        w = hv - shift * v
         norm = np.linalg.norm(w)
-        if converged or norm == 0:
+        if converged or norm == 0 or it == max_iter:
             break
         v = w / norm
-    residual = float(np.linalg.norm(hvp(v) - (lam + shift) * v) / max(abs(lam + shift), 1e-300))
-    return {"eigenvalue": lam + shift, "iterations": it, "converged": bool(converged), "residual": residual,
-            "history": history, "vector": v}
+    residual = float(np.linalg.norm(hv - lam * v) / max(abs(lam), 1e-300))
+    return {"eigenvalue": lam, "iterations": it, "converged": bool(converged), "residual": residual, "vector": v}
 
 
 def top_eigenvalue(hvp, dim, tol=1e-3, max_iter=100, seed=0):
-    """The largest (algebraic) eigenvalue of H: power iteration, and when the dominant eigenvalue
-    λ_d is negative, a second one on H − λ_d I (whose dominant eigenvalue is then λ_max − λ_d)."""
+    """The largest (algebraic) eigenvalue λ_max of H. Power iteration gives the dominant one λ_d
+    (largest |λ|); when λ_d < 0, a second run on H − λ_d·I (whose dominant eigenvalue is
+    λ_max − λ_d ≥ 0) gives λ_max. ``iterations`` counts the products of both runs."""
     first = power_iteration(hvp, dim, tol, max_iter, seed)
-    top = first if first["eigenvalue"] >= 0 else power_iteration(hvp, dim, tol, max_iter, seed + 1,
-                                                                  shift=first["eigenvalue"])
-    return {**top, "dominant": first["eigenvalue"], "iterations": first["iterations"] + (
-        top["iterations"] if top is not first else 0)}
+    if first["eigenvalue"] >= 0:
+        return {**first, "dominant": first["eigenvalue"]}
+    top = power_iteration(hvp, dim, tol, max_iter, seed + 1, shift=first["eigenvalue"])
+    return {**top, "dominant": first["eigenvalue"], "iterations": first["iterations"] + top["iterations"]}
+
+
+def lanczos_extremes(hvp, dim, steps=20, seed=0):
+    """(λ_min, λ_max) estimates of H from ``steps`` Lanczos iterations (full reorthogonalisation):
+    the extreme eigenvalues of the tridiagonal matrix T = QᵀHQ on the Krylov basis Q. Both lie
+    inside [λ_min(H), λ_max(H)] and usually converge in far fewer products than power iteration:
+    the independent check of its λ_max, and the most negative curvature λ_min."""
+    q = np.random.default_rng(seed).standard_normal(dim)
+    basis, alphas, betas = [q / np.linalg.norm(q)], [], []
+    for _ in range(min(steps, dim)):
+        w = hvp(basis[-1])
+        alphas.append(float(basis[-1] @ w))
+        for _ in range(2):  # twice is enough (Kahan-Parlett)
+            w -= np.array(basis).T @ (np.array(basis) @ w)
+        beta = float(np.linalg.norm(w))
+        if beta < 1e-12 * abs(alphas[-1]) or len(alphas) == min(steps, dim):
+            break
+        betas.append(beta)
+        basis.append(w / beta)
+    ritz = np.linalg.eigvalsh(np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1))
+    return float(ritz[0]), float(ritz[-1])
 
 
 def gradient_direction_measures(loss_grad, theta, lr, factors):
@@ -203,19 +227,23 @@ def measure(net, model, lr, batches, args, cross_check):
         obj = Objective(copy.parameters(), lambda X=X, y=y: cross_entropy(copy(X), y))
         theta = obj.get()
         start = time.perf_counter()
-        eig = top_eigenvalue(obj.hvp_operator(), theta.size, args.tol, args.power_iters, seed=args.seed + k)
+        hvp = obj.hvp_operator()
+        eig = top_eigenvalue(hvp, theta.size, args.tol, args.power_iters, seed=args.seed + k)
         rec = {"batch": k, "sharpness": eig["eigenvalue"], "dominant_eigenvalue": eig["dominant"],
                "power_iterations": eig["iterations"], "converged": eig["converged"], "residual": eig["residual"],
                "seconds_power": time.perf_counter() - start}
-        if cross_check and k == 0:
-            hvp = obj.hvp_operator()(eig["vector"])
+        rec["lanczos_min"], rec["lanczos_max"] = lanczos_extremes(hvp, theta.size, args.lanczos_steps, args.seed + k)
+        g = obj.loss_grad()[1]
+        rec["grad_curvature"] = float(g @ hvp(g) / (g @ g))  # ĝᵀHĝ, the Hessian's quadratic form along ĝ
+        if cross_check and k == 0:  # last use of hvp: fd_hvp moves the parameters, which invalidates its graph
+            exact = hvp(eig["vector"])
             fd = obj.fd_hvp(eig["vector"], args.fd_step)
-            rec["fd_check"] = {"h": args.fd_step, "norm_hvp": float(np.linalg.norm(hvp)),
-                               "rel_diff": float(np.linalg.norm(hvp - fd) / np.linalg.norm(hvp))}
+            rec["fd_check"] = {"h": args.fd_step, "norm_hvp": float(np.linalg.norm(exact)),
+                               "rel_diff": float(np.linalg.norm(exact - fd) / np.linalg.norm(exact))}
         rec.update(gradient_direction_measures(obj.loss_grad, theta, lr, args.step_factors))
         per_batch.append(rec)
     summary = {}
-    for key in MEASURES + ("loss", "grad_norm"):
+    for key in SUMMARISED:
         vals = np.array([r[key] for r in per_batch], float)
         summary[key] = {"mean": float(vals.mean()), "min": float(vals.min()), "max": float(vals.max())}
     return {"batches": per_batch, **summary}
@@ -262,7 +290,7 @@ def landscape_run(model, lr, args):
         s = m["sharpness"]
         print(f"{rec['name']:<18} step {step:>5}: sharpness {s['mean']:.4g} [{s['min']:.4g}, {s['max']:.4g}], "
               f"loss range {m['loss_range']['mean']:.3g}, grad change {m['grad_change_max']['mean']:.3g}, "
-              f"beta {m['beta_max']['mean']:.3g} ({rec['points'][-1]['seconds']:.0f} s)", flush=True)
+              f"beta {m['beta_max']['mean']:.3g}, ĝᵀHĝ {m['grad_curvature']['mean']:.3g}, λ_d {m['dominant_eigenvalue']['mean']:.3g} ({rec['points'][-1]['seconds']:.0f} s)", flush=True)
 
     step = 0
     if step in targets:
@@ -357,25 +385,36 @@ def plot(result, path):
         return False
     runs = result["landscape"]
     fig, axes = plt.subplots(2, 4, figsize=(19, 9))
-    titles = {"sharpness": "sharpness: top Hessian eigenvalue λ_max",
+    titles = {"sharpness": "curvature: top Hessian eigenvalue λ_max (solid),\n"
+                           "ĝᵀHĝ (dashed), λ_min (hollow, Lanczos)",
               "loss_range": "loss landscape variation:\nrange of L(θ − ηg), η = 0.05..4 × lr",
               "grad_change_max": "gradient predictiveness:\nmax ‖∇L(θ − ηg) − ∇L(θ)‖₂",
               "beta_max": "effective β-smoothness:\nmax ‖∇L(θ − ηg) − ∇L(θ)‖ / ‖ηg‖"}
+    longest = max(runs, key=lambda r: len(r["points"]))
+
+    def series(ax, rec, i, key, **style):
+        pts = rec["points"]
+        x = np.arange(len(pts)) + (i - 0.5 * (len(runs) - 1)) * 0.08
+        mean = np.array([p[key]["mean"] for p in pts])
+        err = [mean - [p[key]["min"] for p in pts], np.array([p[key]["max"] for p in pts]) - mean]
+        ax.errorbar(x, mean, yerr=err, color=f"C{i}", capsize=3, **style)
+        return x, mean
+
     for ax, key in zip(axes[0], MEASURES):
         for i, rec in enumerate(runs):
-            pts = [p for p in rec["points"] if p[key]["mean"] is not None]
-            x = np.arange(len(pts)) + (i - 0.5 * (len(runs) - 1)) * 0.08
-            mean = np.array([p[key]["mean"] for p in pts])
-            err = [mean - [p[key]["min"] for p in pts], np.array([p[key]["max"] for p in pts]) - mean]
-            ax.errorbar(x, mean, yerr=err, fmt="o-", color=f"C{i}", capsize=3, label=rec["name"])
+            series(ax, rec, i, key, fmt="o-", label=rec["name"] + (": λ_max" if key == "sharpness" else ""))
             if key == "sharpness":
+                series(ax, rec, i, "grad_curvature", fmt="s--", ms=4, lw=1, label=f"{rec['name']}: ĝᵀHĝ")
+                series(ax, rec, i, "lanczos_min", fmt="v:", mfc="none", ms=8, lw=0.8, label=f"{rec['name']}: λ_min")
                 ax.axhline(2 / rec["lr"], color=f"C{i}", ls=":", lw=1.2, label=f"2 / lr = {2 / rec['lr']:.3g}")
-        longest = max(runs, key=lambda r: len(r["points"]))
         ax.set_xticks(range(len(longest["points"])), [p["label"] for p in longest["points"]], fontsize=8)
         ax.set(title=titles[key], xlabel="training point", yscale="log")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[0, 0].set_ylabel("value (log scale); bars: min..max over batches")
+        ax.legend(fontsize=7)
+    axes[0, 0].set_yscale("symlog", linthresh=0.1)
+    axes[0, 0].axhline(0, color="black", lw=0.6)
+    axes[0, 0].set_ylabel("symmetric log scale (linear within ±0.1)")
+    axes[0, 1].set_ylabel("log scale (bars: min..max over the batches)")
     for ax, rec in zip(axes[1, :2], runs):
         colours = plt.cm.viridis(np.linspace(0, 0.9, len(rec["points"])))
         for c, p in zip(colours, rec["points"]):
@@ -419,6 +458,55 @@ def plot(result, path):
     return True
 
 
+def _g(x):
+    """3 significant digits, as the docs quote them."""
+    return "–" if x is None else f"{x:.3g}"
+
+
+def _spread(m):
+    """mean [min, max] over the measured batches."""
+    return f"{_g(m['mean'])} [{_g(m['min'])}, {_g(m['max'])}]" if m["min"] != m["max"] else _g(m["mean"])
+
+
+def markdown_tables(result):
+    """The tables quoted in docs/batchnorm.md: one per network (each measure at each point, mean
+    [min, max] over the batches), and the learning-rate sweep (mean over seeds, and the runs that
+    diverged or stayed at chance)."""
+    lines = []
+    for rec in result["landscape"]:
+        lines += [f"**{rec['name']}**", "",
+                  "| point | loss | ‖g‖ | λ_max, power (iterations) | λ_max, Lanczos | λ_min, Lanczos | ĝᵀHĝ "
+                  "| loss range | max ‖Δg‖ | β |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
+        for p in rec["points"]:
+            iters = "/".join(str(b["power_iterations"]) + ("" if b["converged"] else "*") for b in p["batches"])
+            lines.append(f"| {p['label'].replace(chr(10), ' ')} | {_g(p['loss']['mean'])} | {_g(p['grad_norm']['mean'])} "
+                         f"| {_spread(p['sharpness'])} ({iters}) | {_spread(p['lanczos_max'])} | {_spread(p['lanczos_min'])} "
+                         f"| {_spread(p['grad_curvature'])} | {_spread(p['loss_range'])} "
+                         f"| {_spread(p['grad_change_max'])} | {_spread(p['beta_max'])} |")
+        lines.append("")
+    models = list(dict.fromkeys(r["model"] for r in result["sweep"]))
+    seeds = sorted({r["seed"] for r in result["sweep"]})
+    epochs = result["settings"]["sweep_epochs"]
+    lines += [f"| lr | " + " | ".join(f"{TITLES[m]}: test acc, train loss (epoch {epochs})" for m in models) + " |",
+              "|---|" + "---|" * len(models)]
+    for lr in sorted({r["lr"] for r in result["sweep"]}):
+        cells = []
+        for m in models:
+            runs = [r for r in result["sweep"] if r["model"] == m and r["lr"] == lr]
+            ok = [r for r in runs if r["final_test_acc"] is not None]
+            cell = (f"{np.mean([r['final_test_acc'] for r in ok]):.3f}, {np.mean([r['final_train_loss'] for r in ok]):.3f}"
+                    if ok else "")
+            if len(seeds) > 1 and len(ok) > 1:
+                accs = [r["final_test_acc"] for r in ok]
+                cell += f" (test acc {min(accs):.3f}–{max(accs):.3f})"
+            if len(ok) < len(runs):
+                cell += f"{'; ' if ok else ''}diverged in {len(runs) - len(ok)} of {len(runs)}"
+            cells.append(cell)
+        lines.append(f"| {lr:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def write_outputs(result, out):
     out.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_plain(result), indent=1)
@@ -450,6 +538,7 @@ def parse_args(argv=None):
     p.add_argument("--hessian-batch", type=int, default=256, help="images per measured batch")
     p.add_argument("--power-iters", type=int, default=100, help="most power iterations")
     p.add_argument("--tol", type=float, default=1e-3, help="power iteration: stop at this relative change")
+    p.add_argument("--lanczos-steps", type=int, default=20, help="Lanczos iterations of the λ_min/λ_max check")
     p.add_argument("--fd-step", type=float, default=1e-4, help="finite-difference step of the H v check")
     p.add_argument("--step-factors", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0],
                    help="steps along the gradient, as multiples of the learning rate")
@@ -466,8 +555,10 @@ def parse_args(argv=None):
     if args.quick:
         for k, v in QUICK.items():
             setattr(args, k, v)
-    if min(args.batches, args.hessian_batch, args.power_iters, args.sweep_epochs, args.batch_size) < 1:
-        p.error("--batches, --hessian-batch, --power-iters, --sweep-epochs and --batch-size must be positive")
+    if min(args.batches, args.hessian_batch, args.power_iters, args.lanczos_steps, args.sweep_epochs,
+           args.batch_size) < 1:
+        p.error("--batches, --hessian-batch, --power-iters, --lanczos-steps, --sweep-epochs and --batch-size "
+                "must be positive")
     if min([args.lr_plain, args.lr_bn, args.tol, args.fd_step] + args.step_factors + args.sweep_lrs) <= 0:
         p.error("learning rates, --tol, --fd-step and --step-factors must be positive")
     return args
@@ -486,6 +577,7 @@ def main(argv=None):
               "landscape": landscape, "sweep": sweep}
     result["machine"]["load_average_end"] = machine()["load_average"]
     plotted = write_outputs(result, out)
+    print("\n" + markdown_tables(_plain(result)))
     print(f"\nwrote {out / 'bn_landscape.json'}" + (f" and {out / 'bn_landscape.png'}" if plotted else
                                                     " (no figure: pip install matplotlib)")
           + f" in {time.perf_counter() - start:.0f} s")

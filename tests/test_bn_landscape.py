@@ -2,6 +2,7 @@
 the script end to end on a tiny run, and the claims of docs/batchnorm.md section 7 against the
 committed docs/bn_landscape.json."""
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -95,3 +96,43 @@ def test_resolve_points():
         bn_landscape.resolve_points(["x3"], 235)
     with pytest.raises(ValueError, match=">= 0"):
         bn_landscape.resolve_points(["-1"], 235)
+
+
+def test_quick_run_end_to_end(tmp_path):
+    """--quick on random images: every record present, the exact H v agrees with finite differences."""
+    result = bn_landscape.main(["--quick", "--synthetic", "--out", str(tmp_path / "run")])
+    data = json.loads((tmp_path / "run" / "bn_landscape.json").read_text())
+    assert [r["model"] for r in data["landscape"]] == ["lenet", "lenet-bn-scratch"]
+    for rec in data["landscape"]:
+        assert [p["step"] for p in rec["points"]] == [0, 2]  # 512 examples in batches of 256: epoch 1 ends at 2
+        check = rec["points"][0]["batches"][0]["fd_check"]
+        assert check["rel_diff"] < 1e-6 and check["norm_hvp"] > 0
+        for p in rec["points"]:
+            b = p["batches"][0]
+            assert 1 <= b["power_iterations"] and b["residual"] >= 0
+            assert len(b["losses"]) == len(b["grad_changes"]) == len(data["settings"]["step_factors"])
+            assert b["loss_range"] == pytest.approx(max(b["losses"]) - min(b["losses"]))
+    assert {(r["model"], r["lr"]) for r in data["sweep"]} == {(m, lr) for m in ("lenet", "lenet-bn-scratch")
+                                                              for lr in bn_landscape.QUICK["sweep_lrs"]}
+    assert bn_landscape.markdown_tables(data).count("| step 0 |") == 2
+    assert len(result["sweep"]) == 4
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return
+    assert (tmp_path / "run" / "bn_landscape.png").stat().st_size > 20_000
+
+
+def test_no_output_left_after_a_failure(tmp_path):
+    with pytest.raises(ValueError, match="--batches 3 × --hessian-batch 256"):
+        bn_landscape.main(["--synthetic", "--limit-train", "512", "--batches", "3", "--out", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()
+
+
+def test_lanczos_finds_both_ends_of_a_known_spectrum():
+    spectrum = np.concatenate([[5.0, -3.0], np.linspace(-1, 1, 198)])
+    a = _symmetric(spectrum, seed=10)
+    lo, hi = bn_landscape.lanczos_extremes(lambda v: a @ v, len(spectrum), steps=40)
+    assert abs(hi - 5.0) < 1e-8 and abs(lo + 3.0) < 1e-8
+    lo, hi = bn_landscape.lanczos_extremes(lambda v: a @ v, len(spectrum), steps=3)  # Ritz values lie inside
+    assert -3.0 <= lo < hi <= 5.0
