@@ -21,6 +21,7 @@ Needs PyTorch (not a dependency of minigrad; not run by the tests). Exit status 
 MISMATCH or INTERNAL is found.
 """
 import argparse
+import warnings
 import math
 import sys
 import traceback
@@ -1406,6 +1407,7 @@ def main(argv=None):
     p.add_argument("-k", default="", help="only idioms whose name contains this")
     p.add_argument("--problems", action="store_true", help="print only idioms that are not the same")
     args = p.parse_args(argv)
+    warnings.simplefilter("ignore")  # PyTorch's deprecation notes and NumPy's divide-by-zero are not verdicts
     import torch
     counts = {}
     for name, fn in CASES:
