@@ -441,6 +441,15 @@ def modified_saved_tensor_raises(torch):
 
 
 @case
+def data_inplace_then_backward(torch):
+    x = T(torch, 3, grad=True)
+    y = x * x
+    x.data.mul_(2)
+    y.sum().backward()
+    return x.grad
+
+
+@case
 def data_assignment(torch):
     x = T(torch, 3, grad=True)
     x.data = torch.tensor([1.0, 2.0, 3.0])
