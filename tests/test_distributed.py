@@ -401,6 +401,20 @@ def test_convert_sync_batchnorm_keeps_parameters_buffers_and_conventions():
         nn.SyncBatchNorm(3, process_group="group")
 
 
+def test_post_accumulate_grad_hook_sees_the_accumulated_gradient():
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = w.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+    ((w * w).sum() + w.sum()).backward()  # w reached along two paths: one hook call, after the sum
+    (w * 3).sum().backward()
+    assert seen == [[3.0, 5.0], [6.0, 8.0]]
+    handle.remove()
+    w.sum().backward()
+    assert len(seen) == 2
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (w * 2).register_post_accumulate_grad_hook(print)
+
+
 def test_distributed_sampler_shards():
     shards = [list(DistributedSampler(10, num_replicas=3, rank=r, seed=5)) for r in range(3)]
     order = np.random.default_rng(5).permutation(10)
