@@ -7,13 +7,34 @@ from minigrad import cuda, random
 from minigrad.backend import Device as device, get_array_module
 from minigrad.core import (Function, Tensor, bool_, enable_grad, float16, float32, float64, int32, int64,
                            is_grad_enabled, no_grad, set_grad_enabled, tensor, uint8)
-from minigrad.creation import arange, empty, full, ones, ones_like, rand, randn, zeros, zeros_like
+from minigrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
+                               ones_like, rand, rand_like, randn, randn_like, zeros, zeros_like)
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from minigrad.ops import (argmax, cat, exp, log, matmul, max, mean, relu, reshape, sigmoid, sqrt, stack, sum,
-                          tanh, transpose)
+from minigrad.ops import (Size, abs, amax, amin, argmax, argmin, cat, clamp, clip, clone, concat, concatenate, exp,
+                          flatten, log, logsumexp, matmul, max, maximum, mean, min, minimum, neg, permute, pow, prod,
+                          promote_types, relu, reshape, result_type, return_types, sigmoid, sqrt, square, squeeze,
+                          stack, std, sum, t, tanh, transpose, unsqueeze, var, where)
 from minigrad.threads import get_num_threads, set_num_threads
 from minigrad.random import get_rng_state, manual_seed, set_rng_state
 from minigrad.serialization import load, save
 from minigrad import nn, optim  # noqa: E402  (they build on the names above)
 
 __version__ = "0.1.0"
+
+# PyTorch's short dtype names
+float, double, half = float32, float64, float16  # noqa: A001
+long, int, bool = int64, int32, bool_  # noqa: A001
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(x):
+    return x.numel()
+
+
+def __getattr__(name):
+    # only reached for names minigrad lacks: say so, naming PyTorch's function
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}: minigrad does not implement torch.{name} "
+                         "(README: 'PyTorch -> minigrad' lists what it supports)")

@@ -274,10 +274,25 @@ class Tensor:
         return self._vc[0]
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        """The shape as a ``minigrad.Size`` (a tuple), or the size of dimension ``dim``."""
+        if dim is None:
+            return _ops.Size(self.array.shape)
+        if self.ndim == 0:
+            raise IndexError(f"size(): dimension specified as {dim} but the tensor has no dimensions")
+        return self.array.shape[_ops._wrap_dim(dim, self.ndim, "size")]
 
     def numel(self):
         return int(self.array.size)
+
+    nelement = numel
+
+    def dim(self):
+        return self.array.ndim
+
+    ndimension = dim
+
+    def is_floating_point(self):
+        return self.dtype.kind == "f"
 
     def __len__(self):
         if self.ndim == 0:
@@ -314,7 +329,8 @@ class Tensor:
 
     def item(self):
         if self.array.size != 1:
-            raise ValueError(f"only a one-element tensor converts to a Python number, got shape {self.shape}")
+            raise RuntimeError(f"a Tensor with {self.array.size} elements (shape {self.shape}) cannot be converted "
+                               "to a Python number; only one-element tensors can")
         return self.array.item()
 
     def tolist(self):
@@ -328,15 +344,21 @@ class Tensor:
         arr = self.numpy()
         return arr if dtype is None else arr.astype(dtype)
 
-    def to(self, *args, dtype=None, device=None):
-        """``to(device)``, ``to(dtype)`` or both; differentiable, returns self when nothing changes."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """``to(device)``, ``to(dtype)``, both, or ``to(other)`` (other's dtype and device), as PyTorch.
+
+        Differentiable to a floating dtype; a cast to an integer or bool dtype
+        is cut from the graph. Returns self when nothing changes (unless ``copy``).
+        """
+        if args and isinstance(args[0], Tensor):
+            dtype, device, args = args[0].dtype, args[0].device, args[1:]
         dtype, device = parse_to_args(args, dtype, device)
         out = self
         if dtype is not None and dtype != self.dtype:
-            out = _ops.Cast(dtype)(out)
+            out = _ops.Cast(dtype)(out) if dtype.kind == "f" else Tensor._wrap(out.array.astype(dtype))
         if device is not None and Device(device) != self.device:
             out = _ops.ToDevice(Device(device))(out)
-        return out
+        return _ops.clone(out) if copy and out is self else out
 
     def cpu(self):
         return self.to("cpu")
@@ -349,6 +371,21 @@ class Tensor:
 
     def double(self):
         return self.to(float64)
+
+    def half(self):
+        return self.to(float16)
+
+    def long(self):
+        return self.to(int64)
+
+    def int(self):
+        return self.to(int32)
+
+    def bool(self):
+        return self.to(bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
 
     # -- in-place changes (no graph; each bumps the version counter) -----------
     def _modify(self, name, update):
@@ -450,7 +487,7 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
-    # -- operators and methods (ops live in minigrad.ops) ---------------------
+    # -- operators and methods (ops live in minigrad.ops; PyTorch's names, arguments and meanings) --
     def __add__(self, other): return _ops.add(self, other)
     def __radd__(self, other): return _ops.add(other, self)
     def __sub__(self, other): return _ops.sub(self, other)
@@ -464,7 +501,13 @@ class Tensor:
     def __matmul__(self, other): return _ops.matmul(self, other)
     def __rmatmul__(self, other): return _ops.matmul(other, self)
     def __neg__(self): return _ops.neg(self)
+    def __abs__(self): return _ops.abs(self)
     def __getitem__(self, key): return _ops.getitem(self, key)
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
 
     def __lt__(self, other): return _ops.compare("less", self, other)
     def __le__(self, other): return _ops.compare("less_equal", self, other)
@@ -473,22 +516,98 @@ class Tensor:
     def __eq__(self, other): return _ops.compare("equal", self, other)
     def __ne__(self, other): return _ops.compare("not_equal", self, other)
 
-    def sum(self, axis=None, keepdims=False): return _ops.sum(self, axis, keepdims)
-    def mean(self, axis=None, keepdims=False): return _ops.mean(self, axis, keepdims)
-    def max(self, axis=None, keepdims=False): return _ops.max(self, axis, keepdims)
-    def argmax(self, axis=None): return _ops.argmax(self, axis)
-    def reshape(self, *shape): return _ops.reshape(self, *shape)
-    def view(self, *shape): return _ops.reshape(self, *shape)
-    def flatten(self, start_dim=0): return _ops.flatten(self, start_dim)
-    def transpose(self, *axes): return _ops.transpose(self, *axes)
-    @property
-    def T(self): return _ops.transpose(self)
+    # reductions: dim is an int or a tuple (None: all); NumPy's axis/keepdims are aliases of dim/keepdim
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _ops.sum(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+        return _ops.mean(self, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        return _ops.var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        return _ops.std(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.max(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.min(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        return _ops.amax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        return _ops.amin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.argmax(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return _ops.argmin(self, dim, keepdim, axis=axis, keepdims=keepdims)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None): return _ops.prod(self, dim, keepdim, dtype=dtype)
+    def logsumexp(self, dim, keepdim=False): return _ops.logsumexp(self, dim, keepdim)
+
+    # elementwise
     def exp(self): return _ops.exp(self)
     def log(self): return _ops.log(self)
     def sqrt(self): return _ops.sqrt(self)
     def sigmoid(self): return _ops.sigmoid(self)
     def relu(self): return _ops.relu(self)
     def tanh(self): return _ops.tanh(self)
+    def abs(self): return _ops.abs(self)
+    def neg(self): return _ops.neg(self)
+    def square(self): return _ops.square(self)
+    def pow(self, exponent): return _ops.pow(self, exponent)
+    def maximum(self, other): return _ops.maximum(self, other)
+    def minimum(self, other): return _ops.minimum(self, other)
+    def clamp(self, min=None, max=None): return _ops.clamp(self, min, max)  # noqa: A002
+    clip = clamp
+
+    def softmax(self, dim):
+        from minigrad.nn import functional
+        return functional.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        from minigrad.nn import functional
+        return functional.log_softmax(self, dim)
+
+    # shape
+    def reshape(self, *shape): return _ops.reshape(self, *shape)
+    def view(self, *shape): return _ops.view(self, *shape)
+    def reshape_as(self, other): return _ops.reshape(self, other.shape)
+    def view_as(self, other): return _ops.view(self, other.shape)
+    def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
+    def squeeze(self, dim=None): return _ops.squeeze(self, dim)
+    def unsqueeze(self, dim): return _ops.unsqueeze(self, dim)
+    def expand(self, *sizes): return _ops.expand(self, *sizes)
+    def expand_as(self, other): return _ops.expand(self, other.shape)
+    def transpose(self, dim0, dim1): return _ops.transpose(self, dim0, dim1)
+    swapaxes = swapdims = transpose
+
+    def permute(self, *dims): return _ops.permute(self, *dims)
+    def t(self): return _ops.t(self)
+    def clone(self): return _ops.clone(self)
+    def contiguous(self): return _ops.contiguous(self)
+
+    @property
+    def T(self):
+        """The matrix transposed (reversed dimensions, with PyTorch's deprecation warning, for other ranks)."""
+        return _ops.reverse_dims(self)
+
+    @property
+    def mT(self):  # noqa: N802 (PyTorch's name)
+        """The last two dimensions swapped."""
+        return _ops.matrix_transpose(self)
+
+    def __getattr__(self, name):
+        # only reached for names Tensor lacks: say that minigrad does not have it, rather than a bare AttributeError
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}: minigrad does not implement "
+                             f"torch.Tensor.{name} (README: 'PyTorch -> minigrad' lists what it supports)")
 
 
 class _HookHandle:

@@ -1,53 +1,177 @@
-"""Tensor factories with PyTorch's names: zeros, ones, full, arange, rand, randn, and *_like."""
+"""Tensor factories with PyTorch's names and arguments.
+
+Sizes are given as varargs (``zeros(2, 3)``), as one sequence (``zeros((2, 3))``)
+or as ``size=``; every factory takes ``dtype=``, ``device=`` and ``requires_grad=``.
+The default dtype is float32 (integers for ``arange`` of integers and ``full`` of an
+int, as PyTorch infers them).
+"""
 import numpy as np
 
-from minigrad import random
-from minigrad.core import Tensor, _resolve_dtype, float32
+from minigrad import backend, random
+from minigrad.core import Tensor, _resolve_dtype, float32, int64, tensor  # noqa: F401 (tensor is a factory too)
 
 
-def _shape(size):
-    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+def _size(sizes, size, name):
+    """The shape from ``sizes`` (varargs or one sequence) or ``size=``; TypeError/RuntimeError as PyTorch."""
+    if size is not None:
+        if sizes:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        sizes = (size,)
+    size = sizes
+    if not size:
+        raise TypeError(f"{name}() missing 1 required positional argument: 'size'")
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for n in size:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{name}(): size must be a tuple of ints, got {type(n).__name__} {n!r} in {size}")
+        if n < 0:
+            raise RuntimeError(f"{name}(): dimension sizes must be non-negative, got {tuple(size)}")
+    return tuple(int(n) for n in size)
 
 
-def _make(array, dtype, requires_grad, device):
-    return Tensor(array.astype(_resolve_dtype(dtype) or float32, copy=False), requires_grad=requires_grad, device=device)
+def _dtype(dtype, default, name, floating=False):
+    dtype = _resolve_dtype(dtype) or np.dtype(default)
+    if floating and dtype.kind != "f":
+        raise TypeError(f"{name}(): dtype must be a floating-point dtype, got {dtype}")
+    return dtype
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None):
-    return _make(np.zeros(_shape(size)), dtype, requires_grad, device)
+def _finish(array, requires_grad, device):
+    """A tensor of the NumPy ``array`` on ``device`` (requiring grad if asked)."""
+    return Tensor(array if device is None else backend.to_device(array, device), requires_grad=requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False, device=None):
-    """Uninitialised values (zeros here), to be filled by an initialiser."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad, device=device)
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros."""
+    shape = _size(sizes, size, "zeros")
+    return _finish(np.zeros(shape, _dtype(dtype, float32, "zeros")), requires_grad, device)
 
 
-def ones(*size, dtype=None, requires_grad=False, device=None):
-    return _make(np.ones(_shape(size)), dtype, requires_grad, device)
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones."""
+    shape = _size(sizes, size, "ones")
+    return _finish(np.ones(shape, _dtype(dtype, float32, "ones")), requires_grad, device)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False, device=None):
-    return _make(np.full(_shape((size,)), fill_value), dtype, requires_grad, device)
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor (zeros here), to be filled by an initialiser."""
+    shape = _size(sizes, size, "empty")
+    return _finish(np.zeros(shape, _dtype(dtype, float32, "empty")), requires_grad, device)
 
 
-def rand(*size, dtype=None, requires_grad=False, device=None):
-    """Uniform on [0, 1)."""
-    return _make(random.default_generator().random(_shape(size)), dtype, requires_grad, device)
+def _fill_dtype(fill_value):
+    """The dtype PyTorch infers from a fill value: bool, int64 for an int, float32 for a float."""
+    if isinstance(fill_value, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    return np.dtype(int64 if isinstance(fill_value, (int, np.integer)) else float32)
 
 
-def randn(*size, dtype=None, requires_grad=False, device=None):
-    """Standard normal."""
-    return _make(random.default_generator().standard_normal(_shape(size)), dtype, requires_grad, device)
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of shape ``size`` (a sequence) filled with ``fill_value``."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): size must be a tuple of ints, got {type(size).__name__} {size!r}")
+    fill_value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    dtype = _dtype(dtype, _fill_dtype(fill_value), "full")
+    return _finish(np.full(_size((size,), None, "full"), fill_value, dtype), requires_grad, device)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None):
-    values = np.arange(start, end, step) if end is not None else np.arange(start)
-    return Tensor(values if dtype is None else values.astype(_resolve_dtype(dtype)), device=device)
+def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """Uniform on [0, 1), from minigrad's seeded generator."""
+    shape = _size(sizes, size, "rand")
+    dtype = _dtype(dtype, float32, "rand", floating=True)
+    return _finish(random.default_generator().random(shape).astype(dtype, copy=False), requires_grad, device)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal, from minigrad's seeded generator."""
+    shape = _size(sizes, size, "randn")
+    dtype = _dtype(dtype, float32, "randn", floating=True)
+    return _finish(random.default_generator().standard_normal(shape).astype(dtype, copy=False), requires_grad, device)
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=t.device)
+def _number(x, name, what):
+    x = x.item() if isinstance(x, Tensor) else x
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}(): {what} must be a number, got {type(x).__name__} {x!r}")
+    return x
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """start, start + step, ... below ``end`` (``arange(end)`` counts from 0); int64 for integer arguments,
+    float32 when any is a float, as ``torch.arange``."""
+    if end is None:
+        start, end = 0, start
+    start, end, step = (_number(v, "arange", k) for v, k in ((start, "start"), (end, "end"), (step, "step")))
+    if step == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange(): upper bound {end} and lower bound {start} are inconsistent with step sign {step}")
+    integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+    dtype = _dtype(dtype, int64 if integral else float32, "arange")
+    return _finish(np.arange(start, end, step).astype(dtype, copy=False), requires_grad, device)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, as ``torch.linspace``."""
+    start, end = _number(start, "linspace", "start"), _number(end, "linspace", "end")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise (TypeError if not isinstance(steps, (int, np.integer)) else RuntimeError)(
+            f"linspace(): steps must be a non-negative int, got {steps!r}")
+    dtype = _dtype(dtype, float32, "linspace")
+    return _finish(np.linspace(start, end, steps).astype(dtype), requires_grad, device)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+    """The n x m identity matrix (m = n by default)."""
+    return _finish(np.eye(n, n if m is None else m, dtype=_dtype(dtype, float32, "eye")), requires_grad, device)
+
+
+def from_numpy(array):
+    """A tensor sharing the memory of the NumPy ``array`` (its dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy(): expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing its memory where no conversion is needed (a tensor is returned as is)."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return Tensor(data, dtype=dtype, device=device)
+
+
+# -- *_like: the shape (and by default the dtype and device) of another tensor -----------
+
+def _like(t, dtype, device):
+    return t.shape, _resolve_dtype(dtype) or t.dtype, t.device if device is None else device
+
+
+def zeros_like(t, *, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(t, *, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(t, *, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def rand_like(t, *, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(t, *, dtype=None, device=None, requires_grad=False):
+    shape, dtype, device = _like(t, dtype, device)
+    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)

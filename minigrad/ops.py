@@ -5,6 +5,9 @@ them and are what Tensor's operators and methods call. Notation: x, y are the
 op's input and output, gy = dL/dy is the upstream gradient, gx = dL/dx.
 """
 import builtins
+import collections
+import types
+import warnings
 
 import numpy as np
 
@@ -21,20 +24,6 @@ def unbroadcast(g, shape):
     axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
     g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
-
-
-def _normalize_axes(axis, ndim):
-    """A sorted tuple of non-negative axes (all axes for None)."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    bound = builtins.max(ndim, 1)  # this module's own max() is the tensor reduction
-    for a in axes:
-        if not -ndim <= a < bound:
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % bound)
-    return tuple(sorted(set(out)))
 
 
 def sum_to(x, shape):
@@ -56,7 +45,7 @@ class _Binary(Function):
             try:
                 np.broadcast_shapes(a.shape, b.shape)
             except ValueError:
-                raise ValueError(f"{type(self).__name__}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+                raise RuntimeError(f"{type(self).__name__}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
     def _shapes(self):
         return self.inputs[0].shape, self.inputs[1].shape
@@ -178,17 +167,17 @@ class MatMul(Function):
 
     def check_inputs(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+            raise RuntimeError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
         ka, kb = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
         if ka != kb:
-            raise ValueError(
+            raise RuntimeError(
                 f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
                 f"the last dimension of the first ({ka}) must equal the "
                 f"{'second-to-last' if b.ndim > 1 else 'only'} dimension of the second ({kb})")
         try:
             np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
-            raise ValueError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast") from None
+            raise RuntimeError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast") from None
 
     def forward(self, a, b):
         self.a2 = a[None, :] if a.ndim == 1 else a
@@ -226,6 +215,70 @@ class MatMul(Function):
         if self.needs_input_grad[1]:
             gb = sum_to(_matrix_transpose(a2) @ gy2, b2.shape).reshape(b.shape)
         return ga, gb
+
+
+class Maximum(_Binary):
+    """y = max(a, b) elementwise, NaN where either is;  PyTorch's gradient rule:
+    ga = gy where a > b, gy / 2 where a == b, gy where either is NaN, else 0 (gb likewise).
+    The weights are constants, so higher derivatives go through Mul alone."""
+
+    saves_inputs = saves_output = False
+    pick = "maximum"
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        y = getattr(xp, self.pick)(a, b)
+        a_loses = a < b if self.pick == "maximum" else a > b
+        b_loses = b < a if self.pick == "maximum" else b > a
+        tie = a == b
+        self.weights = [xp.where(tie, 0.5, xp.where(loses, 0.0, 1.0)).astype(y.dtype) for loses in (a_loses, b_loses)]
+        return y
+
+    def backward(self, gy):
+        return tuple(unbroadcast(gy * w, x.shape) if need else None
+                     for w, x, need in zip(self.weights, self.inputs, self.needs_input_grad))
+
+    def backward_graph(self, gy):
+        return tuple(sum_to(gy * Tensor._wrap(w), x.shape) if need else None
+                     for w, x, need in zip(self.weights, self.inputs, self.needs_input_grad))
+
+
+class Minimum(Maximum):
+    """y = min(a, b) elementwise, NaN where either is;  gradients as for Maximum with the comparison reversed."""
+
+    pick = "minimum"
+
+
+class Where(_Binary):
+    """y = a where cond else b (cond: a constant bool array, broadcast with a and b);
+    ga = gy where cond, gb = gy elsewhere, each summed to its input's shape."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def check_inputs(self, a, b):
+        try:
+            np.broadcast_shapes(tuple(self.cond.shape), a.shape, b.shape)
+        except ValueError:
+            raise RuntimeError(f"where: the shapes of condition {tuple(self.cond.shape)}, input {a.shape} and "
+                               f"other {b.shape} cannot be broadcast together") from None
+
+    def forward(self, a, b):
+        return get_array_module(a).where(self.cond, a, b)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        zero = gy.dtype.type(0)
+        (a, b), (need_a, need_b) = self.inputs, self.needs_input_grad
+        return (unbroadcast(xp.where(self.cond, gy, zero), a.shape) if need_a else None,
+                unbroadcast(xp.where(self.cond, zero, gy), b.shape) if need_b else None)
+
+    def backward_graph(self, gy):
+        (a, b), (need_a, need_b) = self.inputs, self.needs_input_grad
+        return (sum_to(Where(self.cond)(gy, 0.0), a.shape) if need_a else None,
+                sum_to(Where(self.cond)(0.0, gy), b.shape) if need_b else None)
 
 
 # ---------------------------------------------------------------------------
@@ -389,6 +442,48 @@ class ReLU(Function):
         return gy * Tensor._wrap(self.mask.astype(gy.dtype))
 
 
+class Abs(Function):
+    """y = |x|;  gx = gy * sign(x) (0 at x = 0, as PyTorch)."""
+
+    saves_inputs = saves_output = False
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.sign = xp.sign(x)
+        return xp.abs(x)
+
+    def backward(self, gy):
+        return gy * self.sign
+
+    def backward_graph(self, gy):
+        return gy * Tensor._wrap(self.sign)
+
+
+class Clamp(Function):
+    """y = min(max(x, lo), hi) (all hi when lo > hi; NaN stays NaN);  gx = gy where lo <= x <= hi, else 0."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        y, inside = x, True
+        if self.lo is not None:
+            y, inside = xp.maximum(y, self.lo), x >= self.lo
+        if self.hi is not None:
+            y, inside = xp.minimum(y, self.hi), inside & (x <= self.hi)
+        self.inside = inside
+        return y.astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        return gy * self.inside
+
+    def backward_graph(self, gy):
+        return gy * Tensor._wrap(self.inside.astype(gy.dtype))
+
+
 class Cast(Function):
     """y = x as another dtype;  gx = gy cast back to x's dtype."""
 
@@ -466,7 +561,15 @@ class SumTo(Function):
 
 
 # ---------------------------------------------------------------------------
-# Reductions
+# Reductions. float16 input is accumulated in float32 and the result cast back (NumPy's dtype=
+# argument), so a float16 sum or mean of many values neither overflows on the way nor loses small terms.
+
+def _accumulate(x, method, axes, keepdims):
+    """``x.<method>(axes)`` for 'sum', 'prod' or 'mean'; float16 accumulated in float32, returned as float16."""
+    if x.dtype == np.float16:
+        return getattr(x, method)(axis=axes, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+    return getattr(x, method)(axis=axes, keepdims=keepdims)
+
 
 class Sum(Function):
     """y = sum of x over ``axis``;  gx = gy broadcast back over the summed axes."""
@@ -477,9 +580,9 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.axes = _normalize_axes(self.axis, x.ndim)
+        self.axes = _wrap_dims(self.axis, x.ndim, type(self).__name__.lower())
         self.in_shape = x.shape
-        return x.sum(axis=self.axes, keepdims=self.keepdims)
+        return _accumulate(x, "sum", self.axes, self.keepdims)
 
     def _expand(self, gy):
         xp = get_array_module(gy)
@@ -499,12 +602,16 @@ class Sum(Function):
 
 
 class Mean(Sum):
-    """y = mean of x over ``axis`` (m elements each);  gx = gy / m broadcast back."""
+    """y = mean of x over ``axis`` (m elements each; NaN for m = 0);  gx = gy / m broadcast back."""
 
     def forward(self, x):
-        y = super().forward(x)
+        self.axes = _wrap_dims(self.axis, x.ndim, type(self).__name__.lower())
+        self.in_shape = x.shape
         self.count = int(np.prod([x.shape[a] for a in self.axes], dtype=np.int64))
-        return y / self.count if y.dtype.kind == "f" else y / float(self.count)
+        if self.count == 0:  # NumPy would warn "mean of empty slice"; PyTorch quietly gives NaN
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return _accumulate(x, "sum", self.axes, self.keepdims) / x.dtype.type(0)
+        return _accumulate(x, "mean", self.axes, self.keepdims)
 
     def backward(self, gy):
         return self._expand(gy / self.count)
@@ -514,21 +621,98 @@ class Mean(Sum):
 
 
 class Max(Sum):
-    """y = max of x over ``axis``;  gx = gy at the maximal elements (shared equally between ties), else 0."""
+    """y = max of x over ``axis``, NaN where the slice holds a NaN (PyTorch's ``amax`` and full ``max()``).
+
+    gx = gy shared equally among the elements equal to y (the NaNs, for a NaN
+    result), 0 elsewhere. The mask and the number of winners are constants, so
+    the higher derivatives go through ``Where`` alone.
+    """
+
+    reduce = "max"
 
     def forward(self, x):
-        self.axes = _normalize_axes(self.axis, x.ndim)
+        self.axes = _wrap_dims(self.axis, x.ndim, type(self).__name__.lower())
         self.in_shape = x.shape
-        y = x.max(axis=self.axes, keepdims=True)
-        mask = x == y
-        self.weight = mask / mask.sum(axis=self.axes, keepdims=True)
+        y = getattr(x, self.reduce)(axis=self.axes, keepdims=True)
+        # x != x marks NaNs; a slice holds one only where y is NaN, so this selects exactly the winners
+        self.mask = (x == y) | (x != x)
+        self.count = self.mask.sum(axis=self.axes, keepdims=True)
         return y if self.keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
 
     def backward(self, gy):
-        return (self._expand(gy) * self.weight).astype(gy.dtype, copy=False)
+        xp = get_array_module(gy)
+        return xp.where(self.mask, self._expand(gy) / self.count.astype(gy.dtype), gy.dtype.type(0))
 
     def backward_graph(self, gy):
-        return self._expand_graph(gy) * Tensor._wrap(self.weight.astype(gy.dtype, copy=False))
+        share = self._expand_graph(gy) / Tensor._wrap(self.count.astype(gy.dtype))
+        return Where(self.mask)(share, 0.0)
+
+
+class Min(Max):
+    """y = min of x over ``axis``, NaN where the slice holds a NaN (``amin``, full ``min()``);  gx as for Max."""
+
+    reduce = "min"
+
+
+def _exclusive_products(x, axis):
+    """For each element of x, the product of the other elements of its slice along ``axis`` (no division)."""
+    xp = get_array_module(x)
+    xm = xp.moveaxis(x, axis, -1)
+    ones = xp.ones(xm.shape[:-1] + (1,), dtype=x.dtype)
+    left = xp.cumprod(xp.concatenate([ones, xm[..., :-1]], axis=-1), axis=-1)
+    right = xp.cumprod(xp.concatenate([ones, xm[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return xp.moveaxis(left * right, -1, axis)
+
+
+def _exclusive_products_graph(x, axis):
+    """``_exclusive_products`` built from recorded ops (products from the left and the right, slice by slice)."""
+    if x.shape[axis] == 0:
+        return Tensor._wrap(get_array_module(x.array).zeros(x.shape, dtype=x.dtype))
+    lead = (slice(None),) * axis
+    slices = [x[lead + (slice(i, i + 1),)] for i in range(x.shape[axis])]
+
+    def running(parts):
+        out, acc = [], None
+        for p in parts:
+            out.append(acc)
+            acc = p if acc is None else acc * p
+        return out
+
+    left, right = running(slices), running(slices[::-1])[::-1]
+    ones = Tensor._wrap(get_array_module(x.array).ones(slices[0].shape, dtype=x.dtype))
+    return cat([ones if a is None and b is None else a if b is None else b if a is None else a * b
+                for a, b in zip(left, right)], axis)
+
+
+class Prod(Function):
+    """y = product of x over ``axis`` (None: all elements);  gx = gy * (product of the other elements).
+
+    The other elements' product comes from running products from both sides,
+    so a zero in x gives the exact gradient (no division by x).
+    """
+
+    saves_output = False
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.x = x
+        return _accumulate(x, "prod", self.axis, self.keepdims)
+
+    def _flat(self, x, gy):
+        """(x, gy, axis) with the reduced axis present in both (x flattened for a full reduction)."""
+        if self.axis is None:
+            return x.reshape(-1), gy.reshape(1), 0
+        return x, gy if self.keepdims else gy.reshape(_reduced_shape(x.shape, (self.axis,))), self.axis
+
+    def backward(self, gy):
+        x, gy, axis = self._flat(self.x, gy)
+        return (gy * _exclusive_products(x, axis)).reshape(self.x.shape)
+
+    def backward_graph(self, gy):
+        x, gy, axis = self._flat(self.inputs[0], gy)
+        return (gy * _exclusive_products_graph(x, axis)).reshape(self.inputs[0].shape)
 
 
 # ---------------------------------------------------------------------------
@@ -547,7 +731,7 @@ class Reshape(Function):
         try:
             return x.reshape(self.shape)
         except ValueError:
-            raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x.size} elements) "
+            raise RuntimeError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x.size} elements) "
                              f"into shape {tuple(self.shape)}") from None
 
     def backward(self, gy):
@@ -568,7 +752,7 @@ class Transpose(Function):
     def forward(self, x):
         axes = tuple(reversed(range(x.ndim))) if not self.axes else tuple(a % x.ndim for a in self.axes)
         if sorted(axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose: axes {self.axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+            raise RuntimeError(f"transpose: axes {self.axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
         self.inverse = tuple(np.argsort(axes))
         return x.transpose(axes)
 
@@ -644,7 +828,7 @@ class Concatenate(Function):
         try:
             return xp.concatenate(xs, axis=self.axis)
         except ValueError:
-            raise ValueError(f"cat: shapes {[tuple(x.shape) for x in xs]} do not match outside axis {self.axis}") from None
+            raise RuntimeError(f"cat: shapes {[tuple(x.shape) for x in xs]} do not match outside axis {self.axis}") from None
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -667,7 +851,7 @@ class Stack(Function):
 
     def forward(self, *xs):
         if len({tuple(x.shape) for x in xs}) != 1:
-            raise ValueError(f"stack: all tensors need the same shape, got {[tuple(x.shape) for x in xs]}")
+            raise RuntimeError(f"stack: all tensors need the same shape, got {[tuple(x.shape) for x in xs]}")
         return get_array_module(xs[0]).stack(xs, axis=self.axis)
 
     def backward(self, gy):
@@ -679,14 +863,189 @@ class Stack(Function):
         return tuple(GetItem(lead + (i,))(gy) if need else None for i, need in enumerate(self.needs_input_grad))
 
 
-# ---------------------------------------------------------------------------
-# The functions that apply the ops
+class Clone(Function):
+    """y = a copy of x;  gx = gy."""
 
-def add(a, b): return Add()(a, b)
-def sub(a, b): return Sub()(a, b)
-def mul(a, b): return Mul()(a, b)
-def div(a, b): return Div()(a, b)
-def pow(a, b): return Pow()(a, b)  # noqa: A001 (the operator's name)
+    saves_inputs = saves_output = False
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+    def backward_graph(self, gy):
+        return gy
+
+
+# ---------------------------------------------------------------------------
+# PyTorch's API: the functions behind Tensor's methods and the minigrad.* names. Arguments and
+# results follow PyTorch (dim, keepdim, its dtype promotion and error types); NumPy's axis/keepdims
+# are accepted as aliases of dim/keepdim, with the same meaning.
+
+class Size(tuple):
+    """A tensor's shape as ``torch.Size``: a tuple of ints that also has ``numel()``."""
+
+    def numel(self):
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self):
+        return f"minigrad.Size({list(self)})"
+
+
+#: the named tuples ``max(dim=)``/``min(dim=)`` return, as ``torch.return_types``
+return_types = types.SimpleNamespace(max=collections.namedtuple("max", ["values", "indices"]),
+                                     min=collections.namedtuple("min", ["values", "indices"]))
+
+
+def _tensor_arg(x, name):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): expected a Tensor as input, got {type(x).__name__}")
+    return x
+
+
+def _resolve_aliases(name, dim, axis, keepdim=False, keepdims=None):
+    """(dim, keepdim) from PyTorch's names or NumPy's ``axis``/``keepdims``; TypeError when both spellings are given."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{name}() got both 'dim' and its NumPy alias 'axis'; pass one of them")
+        dim = axis
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{name}() got both 'keepdim' and its NumPy alias 'keepdims'; pass one of them")
+        keepdim = keepdims
+    return dim, bool(keepdim)
+
+
+def _wrap_dim(d, ndim, name):
+    """``d`` as a dimension in [0, ndim) (negative counts from the end; a 0-d tensor takes 0 and -1), as PyTorch."""
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+        raise TypeError(f"{name}(): dim must be an int, got {type(d).__name__} {d!r}")
+    bound = builtins.max(ndim, 1)
+    if not -bound <= d < bound:
+        raise IndexError(f"{name}(): dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
+                         f"but got {d})")
+    return int(d) % bound
+
+
+def _wrap_dims(dim, ndim, name):
+    """The sorted dimensions a reduction runs over: an int, a sequence, or None (or empty) for all of them."""
+    dims = () if dim is None else (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    wrapped = [_wrap_dim(d, ndim, name) for d in dims]
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"{name}(): dim {dim} names a dimension more than once")
+    return tuple(sorted(d for d in wrapped if d < ndim)) if wrapped else tuple(range(ndim))
+
+
+def _check_floating(x, name):
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{name}(): expected a floating-point tensor, got dtype {x.dtype} "
+                           "(convert it with .float() or pass dtype=)")
+
+
+def _squeezed(shape, dims):
+    return tuple(n for i, n in enumerate(shape) if i not in dims)
+
+
+# -- dtype promotion, as PyTorch ---------------------------------------------
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def promote_types(a, b):
+    """PyTorch's ``promote_types``: the higher category wins (bool < integer < floating), else NumPy's promotion."""
+    a, b = np.dtype(a), np.dtype(b)
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    return (a if ca > cb else b) if ca != cb else np.promote_types(a, b)
+
+
+def _number_dtype(x):
+    if isinstance(x, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if isinstance(x, (int, np.integer)):
+        return np.dtype(np.int64)
+    if isinstance(x, (float, np.floating)):
+        return np.dtype(np.float32)  # the default float type, as a Python float is in PyTorch
+    raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
+
+
+def result_type(*operands):
+    """The dtype of an elementwise op on ``operands`` (tensors and Python numbers), by PyTorch's rule.
+
+    Tensors with dimensions decide, then 0-d tensors, then numbers; an operand
+    of a higher category (bool < integer < floating) than the result so far
+    raises it to that category: ``int64 tensor + 2.5`` is float32,
+    ``float32 tensor + float64 0-d tensor`` float32, ``int32 tensor + 1`` int32.
+    """
+    groups = [None, None, None]  # tensors with dimensions, 0-d tensors, Python numbers
+    for x in operands:
+        dtype, group = (x.dtype, 0 if x.ndim else 1) if isinstance(x, Tensor) else (_number_dtype(x), 2)
+        groups[group] = dtype if groups[group] is None else promote_types(groups[group], dtype)
+    result = None
+    for dtype in groups:
+        if dtype is not None:
+            higher = result is None or _CATEGORY[dtype.kind] > _CATEGORY[result.kind]
+            result = dtype if result is None else promote_types(result, dtype) if higher else result
+    return result
+
+
+def _as_dtype(x, dtype, xp):
+    """``x`` (a tensor or a number) as a tensor of ``dtype`` (a differentiable cast for tensors)."""
+    if isinstance(x, Tensor):
+        return x if x.dtype == dtype else Cast(dtype)(x)
+    return Tensor._wrap(xp.asarray(x, dtype=dtype))
+
+
+def _promoted(operands, dtype=None):
+    """The operands as tensors of one dtype: ``dtype`` or PyTorch's ``result_type``."""
+    dtype = result_type(*operands) if dtype is None else dtype
+    ref = next((x for x in operands if isinstance(x, Tensor)), None)
+    xp = np if ref is None else get_array_module(ref.array)
+    return tuple(_as_dtype(x, dtype, xp) for x in operands)
+
+
+def _operand(x):
+    """A binary op's operand: a Tensor or a Python number as given, a NumPy/CuPy array as a Tensor."""
+    if isinstance(x, (Tensor, int, float)):
+        return x
+    if isinstance(x, np.generic) or get_array_module(x) is not np or isinstance(x, np.ndarray):
+        return Tensor(x)
+    raise TypeError(f"unsupported operand type for a tensor op: {type(x).__name__} (expected a Tensor, a number "
+                    "or an array)")
+
+
+def _binary(fn, a, b):
+    """Apply the binary Function ``fn`` after PyTorch's dtype promotion (fast when nothing needs converting)."""
+    a, b = _operand(a), _operand(b)
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor) and a.dtype == b.dtype:
+            return fn(a, b)
+        if a.dtype.kind == "f" and isinstance(b, (int, float)):  # a number takes a float tensor's dtype
+            return fn(a, b)
+    elif isinstance(b, Tensor) and b.dtype.kind == "f" and isinstance(a, (int, float)):
+        return fn(a, b)
+    return fn(*_promoted((a, b)))
+
+
+# -- elementwise ---------------------------------------------------------------
+
+def add(a, b): return _binary(Add(), a, b)
+def sub(a, b): return _binary(Sub(), a, b)
+def mul(a, b): return _binary(Mul(), a, b)
+def pow(a, b): return _binary(Pow(), a, b)  # noqa: A001 (the operator's name)
+
+
+def div(a, b):
+    """True division; integer operands give the default float type (float32), as in PyTorch."""
+    a, b = _operand(a), _operand(b)
+    dtype = result_type(a, b)
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
+    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    if tensors and all(x.dtype == dtype for x in tensors):  # a number takes the tensors' dtype
+        return Div()(a, b)
+    return Div()(*_promoted((a, b), dtype))
+
+
 def matmul(a, b): return MatMul()(a, b)
 def neg(x): return Neg()(x)
 def exp(x): return Exp()(x)
@@ -695,34 +1054,378 @@ def sqrt(x): return Sqrt()(x)
 def sigmoid(x): return Sigmoid()(x)
 def tanh(x): return Tanh()(x)
 def relu(x): return ReLU()(x)
+def abs(x): return Abs()(x)  # noqa: A001
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001
-    return Sum(axis, keepdims)(x)
+def square(x):
+    """x * x."""
+    return mul(x, x)
 
 
-def mean(x, axis=None, keepdims=False):
-    return Mean(axis, keepdims)(x)
+def maximum(a, b):
+    """Elementwise maximum, NaN where either is NaN (``torch.maximum``)."""
+    return Maximum()(*_promoted((_tensor_arg(a, "maximum"), _tensor_arg(b, "maximum"))))
 
 
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    return Max(axis, keepdims)(x)
+def minimum(a, b):
+    """Elementwise minimum, NaN where either is NaN (``torch.minimum``)."""
+    return Minimum()(*_promoted((_tensor_arg(a, "minimum"), _tensor_arg(b, "minimum"))))
 
 
-def _shape_args(shape):
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
+    """Each element limited to [min, max] (numbers; ``max`` wins where min > max), as ``torch.clamp``."""
+    if min is None and max is None:
+        raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
+    for bound in (min, max):
+        if isinstance(bound, Tensor):
+            raise TypeError("clamp(): tensor bounds are not supported by minigrad; "
+                            "use minigrad.maximum / minigrad.minimum for elementwise bounds")
+    if x.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
+        x = x.to(np.float32)
+    return Clamp(min, max)(x)
+
+
+clip = clamp
+
+
+def where(condition, input=None, other=None):  # noqa: A002
+    """``input`` where ``condition`` (a bool tensor) holds, else ``other`` (tensors or numbers, broadcast).
+
+    With the condition alone: the indices of its True elements, one int64 tensor per dimension.
+    """
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where(): expected the condition to be a bool tensor, got dtype {cond.dtype}")
+    if input is None and other is None:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in get_array_module(cond).nonzero(cond))
+    if input is None or other is None:
+        raise TypeError("where() takes the condition alone or the condition, input and other")
+    return Where(cond)(*_promoted((input, other)))
+
+
+# -- reductions ----------------------------------------------------------------
+
+def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001
+    """Sum over ``dim`` (an int, a tuple, or None for all), as ``torch.sum``; float16 accumulates in float32."""
+    dim, keepdim = _resolve_aliases("sum", dim, axis, keepdim, keepdims)
+    x = _tensor_arg(x, "sum") if dtype is None else _tensor_arg(x, "sum").to(dtype)
+    return Sum(_wrap_dims(dim, x.ndim, "sum"), keepdim)(x)
+
+
+def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
+    """Mean over ``dim`` (an int, a tuple, or None for all), as ``torch.mean``; floating-point input only."""
+    dim, keepdim = _resolve_aliases("mean", dim, axis, keepdim, keepdims)
+    x = _tensor_arg(x, "mean") if dtype is None else _tensor_arg(x, "mean").to(dtype)
+    _check_floating(x, "mean")
+    return Mean(_wrap_dims(dim, x.ndim, "mean"), keepdim)(x)
+
+
+def _correction(name, dim, unbiased, correction):
+    """(dim, correction) from torch.var's overloads: ``var(x, False)`` is ``unbiased=False``."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() takes 'unbiased' or 'correction', not both")
+    return dim, (1 if unbiased is None else int(unbiased)) if correction is None else correction
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """Variance over ``dim``: sum((x - mean)^2) / (m - correction), as ``torch.var``.
+
+    ``correction`` is 1 by default (the unbiased estimate; ``unbiased=False`` means 0).
+    m - correction <= 0 divides by 0 (inf or NaN), as PyTorch.
+    """
+    dim, correction = _correction("var", dim, unbiased, correction)
+    dim, keepdim = _resolve_aliases("var", dim, axis, keepdim, keepdims)
+    _check_floating(_tensor_arg(x, "var"), "var")
+    dims = _wrap_dims(dim, x.ndim, "var")
+    m = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
+    centred = x - mean(x, dims, keepdim=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return sum(centred * centred, dims, keepdim) / float(builtins.max(m - correction, 0))
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+    """Standard deviation: sqrt of ``var`` with the same arguments, as ``torch.std``."""
+    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+
+
+def _check_reducible(x, dims, name, error=IndexError):
+    """An error (IndexError by default, as PyTorch) for a reduction with no identity (max, argmax) over nothing."""
+    if x.numel() == 0:
+        if not dims or len(dims) == x.ndim:
+            raise error(f"{name}(): expected a reduction dim to be specified for an input with 0 elements "
+                             f"(shape {x.shape})")
+        empty = [d for d in dims if x.shape[d] == 0]
+        if empty:
+            raise IndexError(f"{name}(): expected reduction dim {empty[0]} to have non-zero size (shape {x.shape})")
+
+
+def _arg_extreme(x, dim, keepdim, name):
+    """Index of the first largest (argmax) or smallest (argmin) element along ``dim`` (None: flat); NaN counts as extreme."""
+    arr = x.array
+    xp = get_array_module(arr)
+    pick = xp.argmax if name.endswith("max") else xp.argmin
+    if dim is None:
+        _check_reducible(x, (), name)
+        index = pick(arr.reshape(-1)).astype(np.int64)
+        return Tensor._wrap(index.reshape((1,) * x.ndim) if keepdim else index)
+    d = _wrap_dim(dim, x.ndim, name)
+    if x.ndim == 0:
+        return Tensor._wrap(xp.zeros((), dtype=np.int64))
+    _check_reducible(x, (d,), name)
+    return Tensor._wrap(pick(arr, axis=d, keepdims=keepdim).astype(np.int64, copy=False))
+
+
+def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the first maximal element (of the flattened tensor when ``dim`` is None), as ``torch.argmax``."""
+    dim, keepdim = _resolve_aliases("argmax", dim, axis, keepdim, keepdims)
+    return _arg_extreme(_tensor_arg(x, "argmax"), dim, keepdim, "argmax")
+
+
+def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Index of the first minimal element (of the flattened tensor when ``dim`` is None), as ``torch.argmin``."""
+    dim, keepdim = _resolve_aliases("argmin", dim, axis, keepdim, keepdims)
+    return _arg_extreme(_tensor_arg(x, "argmin"), dim, keepdim, "argmin")
+
+
+def _extreme(x, dim, keepdim, axis, keepdims, name):
+    """``torch.max``/``torch.min``: the value, a (values, indices) named tuple along ``dim``, or elementwise."""
+    if isinstance(dim, Tensor):
+        return (maximum if name == "max" else minimum)(x, dim)
+    dim, keepdim = _resolve_aliases(name, dim, axis, keepdim, keepdims)
+    _tensor_arg(x, name)
+    if dim is None:
+        if keepdim:
+            raise TypeError(f"{name}(): keepdim needs a dim")
+        _check_reducible(x, (), name, RuntimeError)
+        return (Max if name == "max" else Min)(None, False)(x)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}(dim=...) takes one int dimension, got {dim!r} "
+                        f"(reduce over several with minigrad.a{name})")
+    indices = _arg_extreme(x, dim, True, name)
+    if x.ndim == 0:
+        return getattr(return_types, name)(reshape(x), indices)
+    d = _wrap_dim(dim, x.ndim, name)
+    xp = get_array_module(x.array)
+    key = tuple(indices.array if i == d else xp.arange(n).reshape([-1 if j == i else 1 for j in range(x.ndim)])
+                for i, n in enumerate(x.shape))
+    values = GetItem(key)(x)  # the gradient goes to the returned index alone, as in PyTorch
+    if not keepdim:
+        values, indices = reshape(values, _squeezed(x.shape, (d,))), reshape(indices, _squeezed(x.shape, (d,)))
+    return getattr(return_types, name)(values, indices)
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    """``torch.max``: ``max(x)`` the largest value (NaN if any element is; the gradient shared among ties);
+    ``max(x, dim)`` a named tuple (values, indices) (the gradient goes to the index); ``max(x, other)`` the
+    elementwise maximum."""
+    return _extreme(x, dim, keepdim, axis, keepdims, "max")
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    """``torch.min``, as :func:`max` for the smallest values."""
+    return _extreme(x, dim, keepdim, axis, keepdims, "min")
+
+
+def amax(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """The largest values over ``dim`` (an int or a tuple; () for all), NaN-propagating, as ``torch.amax``;
+    the gradient is shared equally among ties."""
+    dim, keepdim = _resolve_aliases("amax", None if dim == () else dim, axis, keepdim, keepdims)
+    dims = _wrap_dims(dim, _tensor_arg(x, "amax").ndim, "amax")
+    _check_reducible(x, dims, "amax")
+    return Max(dims, keepdim)(x)
+
+
+def amin(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    """The smallest values over ``dim``, as ``torch.amin`` (see :func:`amax`)."""
+    dim, keepdim = _resolve_aliases("amin", None if dim == () else dim, axis, keepdim, keepdims)
+    dims = _wrap_dims(dim, _tensor_arg(x, "amin").ndim, "amin")
+    _check_reducible(x, dims, "amin")
+    return Min(dims, keepdim)(x)
+
+
+def prod(x, dim=None, keepdim=False, *, dtype=None):
+    """Product over one ``dim`` (None: all elements), as ``torch.prod``; exact gradients where x holds zeros."""
+    x = _tensor_arg(x, "prod") if dtype is None else _tensor_arg(x, "prod").to(dtype)
+    if dim is None:
+        if keepdim:
+            raise TypeError("prod(): keepdim needs a dim")
+        return Prod()(x)
+    d = _wrap_dim(dim, x.ndim, "prod")
+    return Prod(d if x.ndim else None, keepdim)(x)
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log(sum(exp(x))) over ``dim`` (an int or a tuple), computed stably, as ``torch.logsumexp``.
+
+    The largest value m of each slice is subtracted first and added back:
+    log(sum(exp(x - m))) + m, with m a constant (any constant gives the same
+    function, so every derivative is exact); an infinite m is replaced by 0.
+    """
+    x = _tensor_arg(x, "logsumexp")
+    if x.dtype.kind != "f":
+        x = x.to(np.float32)  # integers are promoted to the default float type
+    dims = _wrap_dims(dim, x.ndim, "logsumexp")
+    xp = get_array_module(x.array)
+    if x.numel():
+        shift = x.array.max(axis=dims, keepdims=True)
+        shift = xp.where(xp.isfinite(shift), shift, x.dtype.type(0))
+    else:
+        shift = xp.zeros(_reduced_shape(x.shape, dims), dtype=x.dtype)
+    m = Tensor._wrap(shift)
+    with np.errstate(divide="ignore"):  # a slice of -inf gives log(0) = -inf, as it should
+        y = log(sum(exp(x - m), dims, keepdim=True)) + m
+    return y if keepdim else reshape(y, _squeezed(x.shape, dims))
+
+
+# -- shape ops -------------------------------------------------------------------
+
+def _view_of(out, x):
+    """``out``, a view op's result, shares ``x``'s version counter when it shares its memory, as in PyTorch:
+    an in-place change through either is then seen by the autograd checks of both."""
+    if get_array_module(x.array).may_share_memory(out.array, x.array):
+        out._vc = x._vc
+    return out
+
+
+def _shape_args(shape, name):
+    """A shape given as varargs (``reshape(2, 3)``) or as one sequence (``reshape((2, 3))``): a tuple of ints."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{name}(): sizes must be ints, got {type(n).__name__} {n!r} in {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _infer_shape(shape, in_shape, name):
+    """``shape`` with its one -1 replaced so that it holds the elements of ``in_shape``; RuntimeError where impossible."""
+    numel = int(np.prod(in_shape, dtype=np.int64))
+    unknown = [i for i, n in enumerate(shape) if n == -1]
+    if len(unknown) > 1:
+        raise RuntimeError(f"{name}(): only one dimension can be inferred, got shape {list(shape)}")
+    if any(n < -1 for n in shape):
+        raise RuntimeError(f"{name}(): invalid shape dimension {builtins.min(shape)} in {list(shape)}")
+    known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+    if unknown:
+        if known == 0:
+            raise RuntimeError(f"{name}(): cannot reshape a tensor of shape {tuple(in_shape)} into shape {shape}: "
+                               "the size of the -1 dimension is ambiguous")
+        if numel % known == 0:
+            return shape[:unknown[0]] + (numel // known,) + shape[unknown[0] + 1:]
+    elif known == numel:
+        return shape
+    raise RuntimeError(f"{name}(): shape {shape} is invalid for a tensor of shape {tuple(in_shape)} ({numel} elements)")
 
 
 def reshape(x, *shape):
-    return Reshape(_shape_args(shape))(x)
+    """``x`` with a new shape of the same number of elements (one size may be -1), as ``torch.reshape``:
+    a view of the same memory where the layout allows, else a copy."""
+    shape = _infer_shape(_shape_args(shape, "reshape"), _tensor_arg(x, "reshape").shape, "reshape")
+    return _view_of(Reshape(shape)(x), x)
 
 
-def flatten(x, start_dim=0):
-    return reshape(x, *x.shape[:start_dim], -1)
+def view(x, *shape):
+    """``reshape`` that must share ``x``'s memory (RuntimeError where it cannot), as ``Tensor.view``."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+        raise NotImplementedError(f"view({shape[0]!r}): reinterpreting memory as another dtype is not supported "
+                                  "by minigrad; convert with .to(dtype)")
+    shape = _infer_shape(_shape_args(shape, "view"), x.shape, "view")
+    if x.numel() and not get_array_module(x.array).may_share_memory(x.array.reshape(shape), x.array):
+        raise RuntimeError(f"view(): a tensor of shape {x.shape} whose memory is not contiguous cannot be viewed "
+                           f"as shape {list(shape)}; use .reshape(...) instead")
+    return reshape(x, shape)
 
 
-def transpose(x, *axes):
-    return Transpose(_shape_args(axes) or None)(x)
+def flatten(x, start_dim=0, end_dim=-1):
+    """Dimensions start_dim..end_dim merged into one, as ``torch.flatten`` (a 0-d tensor becomes 1-D)."""
+    if _tensor_arg(x, "flatten").ndim == 0:
+        return reshape(x, 1)
+    start, end = _wrap_dim(start_dim, x.ndim, "flatten"), _wrap_dim(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise RuntimeError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
+    merged = int(np.prod(x.shape[start:end + 1], dtype=np.int64))  # explicit: a size-0 batch flattens too
+    return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
+
+
+def squeeze(x, dim=None):
+    """``x`` without its dimensions of size 1 (only those in ``dim``, an int or a tuple, when given)."""
+    dims = range(x.ndim) if dim is None else _wrap_dims(dim, x.ndim, "squeeze")
+    return reshape(x, _squeezed(x.shape, {d for d in dims if x.shape[d] == 1}))
+
+
+def unsqueeze(x, dim):
+    """``x`` with a new dimension of size 1 at ``dim`` (in [-ndim - 1, ndim])."""
+    d = _wrap_dim(dim, _tensor_arg(x, "unsqueeze").ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def expand(x, *sizes):
+    """A view of ``x`` repeated along its size-1 dimensions (and new leading ones) to ``sizes``; -1 keeps a size."""
+    sizes = _shape_args(sizes, "expand")
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand(): the number of sizes provided ({len(sizes)}) must be greater or equal to "
+                           f"the number of dimensions in the tensor ({x.ndim})")
+    target = []
+    for i, n in enumerate(sizes):
+        have = x.shape[i - lead] if i >= lead else None
+        if n == -1 and have is not None:
+            n = have
+        if n < 0:
+            raise RuntimeError(f"expand(): the expanded size {n} is not allowed in dimension {i} "
+                               f"(sizes {list(sizes)}, tensor of shape {list(x.shape)})")
+        if have is not None and have != 1 and n != have:
+            raise RuntimeError(f"expand(): the expanded size of the tensor ({n}) must match the existing size "
+                               f"({have}) at non-singleton dimension {i}. Target sizes: {list(sizes)}. "
+                               f"Tensor sizes: {list(x.shape)}")
+        target.append(n)
+    return _view_of(BroadcastTo(tuple(target))(x), x)
+
+
+def permute(x, *dims):
+    """``x`` with its dimensions reordered: output dimension i is input dimension dims[i], as ``torch.permute``."""
+    dims = _shape_args(dims, "permute")
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute(): the number of dims ({len(dims)}) does not match the tensor's "
+                           f"{x.ndim} dimensions (shape {x.shape})")
+    wrapped = tuple(_wrap_dim(d, x.ndim, "permute") for d in dims)
+    if len(set(wrapped)) != len(wrapped):
+        raise RuntimeError(f"permute(): duplicate dims are not allowed, got {dims}")
+    return _view_of(Transpose(wrapped)(x), x)
+
+
+def transpose(x, dim0, dim1):
+    """``x`` with dimensions ``dim0`` and ``dim1`` swapped, as ``torch.transpose``."""
+    perm = list(range(_tensor_arg(x, "transpose").ndim))
+    d0, d1 = _wrap_dim(dim0, x.ndim, "transpose"), _wrap_dim(dim1, x.ndim, "transpose")
+    if x.ndim:
+        perm[d0], perm[d1] = perm[d1], perm[d0]
+    return _view_of(Transpose(tuple(perm))(x), x)
+
+
+def reverse_dims(x):
+    """``Tensor.T``: a matrix transposed; other ranks reversed with PyTorch's deprecation warning (0-d, >2-D)."""
+    if x.ndim not in (1, 2):
+        warnings.warn("Tensor.T on a tensor of dimension other than 2 is deprecated in PyTorch; use .mT to "
+                      "transpose batches of matrices or .permute(...) to reverse the dimensions", UserWarning,
+                      stacklevel=3)
+    return _view_of(Transpose(tuple(reversed(range(x.ndim))))(x), x)
+
+
+def matrix_transpose(x):
+    """``Tensor.mT``: the last two dimensions swapped (a batch of matrices transposed)."""
+    if x.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices, got a {x.ndim}-D tensor")
+    return transpose(x, -2, -1)
+
+
+def t(x):
+    """``torch.t``: a matrix transposed; a 0-d or 1-D tensor unchanged; more dimensions raise."""
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but it has {x.ndim} (shape {x.shape})")
+    return transpose(x, 0, -1) if x.ndim == 2 else reshape(x, x.shape)
 
 
 def _raw_key(key, xp):
@@ -737,7 +1440,19 @@ def _raw_key(key, xp):
 
 
 def getitem(x, key):
-    return GetItem(_raw_key(key, get_array_module(x.array)))(x)
+    key = _raw_key(key, get_array_module(x.array))
+    out = GetItem(key)(x)
+    return out if _is_advanced(key) else _view_of(out, x)
+
+
+def clone(x):
+    """A copy of ``x`` that gradients flow through, as ``torch.clone``."""
+    return Clone()(x)
+
+
+def contiguous(x):
+    """``x`` itself when its memory is C-contiguous, else a contiguous copy (differentiable)."""
+    return x if x.array.flags.c_contiguous else clone(x)
 
 
 def _check_sequence(tensors, name):
@@ -746,18 +1461,54 @@ def _check_sequence(tensors, name):
         raise TypeError(f"{name}() expects a list or tuple of tensors, got {type(tensors).__name__}")
     if not tensors:
         raise ValueError(f"{name}() expects a non-empty list of tensors, got an empty one")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}() expects a sequence of tensors, got {type(t).__name__} at position {i}")
 
 
-def cat(tensors, axis=0):
-    """Join tensors along an existing axis (``torch.cat``)."""
+def _join_dim(dim, axis, name):
+    if axis is not None and dim is not None:
+        raise TypeError(f"{name}() got both 'dim' and its NumPy alias 'axis'; pass one of them")
+    return 0 if dim is None and axis is None else axis if dim is None else dim
+
+
+def cat(tensors, dim=None, *, axis=None):
+    """Join tensors along an existing dimension ``dim`` (default 0), as ``torch.cat``.
+
+    Their sizes must match outside ``dim``; dtypes are promoted; a 1-D empty
+    tensor is skipped, as PyTorch does for compatibility.
+    """
     _check_sequence(tensors, "cat")
-    return Concatenate(axis)(*tensors)
+    dim = _join_dim(dim, axis, "cat")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat(): a zero-dimensional tensor (at position {i}) cannot be concatenated")
+    legacy_empty = any(t.ndim != 1 for t in tensors)  # then 1-D empty tensors are skipped
+    joined = [t for t in tensors if not (legacy_empty and t.shape == (0,))] or [tensors[0]]
+    d = _wrap_dim(dim, joined[0].ndim, "cat")
+    for i, t in enumerate(joined):
+        if t.ndim != joined[0].ndim:
+            raise RuntimeError(f"cat(): tensors must have the same number of dimensions: got shapes "
+                               f"{joined[0].shape} and {t.shape}")
+        if _squeezed(t.shape, (d,)) != _squeezed(joined[0].shape, (d,)):
+            raise RuntimeError(f"cat(): sizes of tensors must match except in dimension {d}: got shapes "
+                               f"{[u.shape for u in joined]}")
+    return Concatenate(d)(*_promoted(joined))
 
 
-def stack(tensors, axis=0):
-    """Join same-shaped tensors along a new axis (``torch.stack``)."""
+def stack(tensors, dim=None, *, axis=None):
+    """Join same-shaped tensors along a new dimension ``dim`` (default 0), as ``torch.stack``."""
     _check_sequence(tensors, "stack")
-    return Stack(axis)(*tensors)
+    dim = _join_dim(dim, axis, "stack")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack(): expects each tensor to be equal size, but got {list(tensors[0].shape)} "
+                               f"at entry 0 and {list(t.shape)} at entry {i}")
+    d = _wrap_dim(dim, tensors[0].ndim + 1, "stack")
+    return Stack(d)(*_promoted(tensors))
+
+
+concat = concatenate = cat
 
 
 def compare(name, a, b):
@@ -767,9 +1518,3 @@ def compare(name, a, b):
     a, b = _as_tensors((a, b), name)
     xp = get_array_module(a.array)
     return Tensor._wrap(getattr(xp, name)(a.array, b.array))
-
-
-def argmax(x, axis=None):
-    """Index of the largest element (no gradient)."""
-    return Tensor._wrap(get_array_module(x.array).asarray(x.array.argmax(axis=axis)))
-

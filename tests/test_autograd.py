@@ -391,7 +391,7 @@ SCALAR_EXPRESSIONS = {
     "-x": lambda x: -x,
     "exp_log_sqrt": lambda x: (x.exp() + x.log() + x.sqrt()),
     "sigmoid_tanh_relu": lambda x: x.sigmoid() * x.tanh() + x.relu(),
-    "reductions": lambda x: x.sum(axis=0) + x.mean(axis=0) + x.max(axis=0),
+    "reductions": lambda x: x.sum(dim=0) + x.mean(axis=0) + x.max(dim=0).values + x.amax(0) + x.min(),
     "mean_all": lambda x: x.mean(),
     "matmul": lambda x: x @ x.T,
     "shape_ops": lambda x: minigrad.cat([x.reshape(-1), x.T[0], x[[0, 0]].reshape(-1)]),

@@ -26,7 +26,7 @@ OPS = {
     "exp_log_sqrt": (lambda a: ((a.exp() + 1).log() + (a * a + 1).sqrt()), [(5, 6)]),
     "sigmoid": (lambda a: a.sigmoid(), [(4, 5)]),
     "tanh_relu": (lambda a: a.tanh() + a.relu(), [(4, 5)]),
-    "reductions": (lambda a: a.sum(axis=0) + a.mean(axis=0) + a.max(axis=0), [(6, 3)]),
+    "reductions": (lambda a: a.sum(dim=0) + a.mean(axis=0) + a.amax(0) + a.max(dim=0).values, [(6, 3)]),
     "shape": (lambda a: a.reshape(4, 6).T.transpose(1, 0)[1:3, ::2], [(2, 3, 4)]),
     "getitem_repeated": (lambda a: a[np.array([0, 2, 2, 1])], [(3, 4)]),
     "cat_stack": (lambda a, b: minigrad.cat([a, b], axis=0) + minigrad.stack([a, b]).sum(axis=0).sum(axis=0), [(2, 3), (2, 3)]),

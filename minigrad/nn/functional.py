@@ -9,6 +9,8 @@ Higher order (Chainer's design): the gradient of a big op is itself a Function
 first-order ``backward`` also calls, and whose ``backward_graph`` is the next
 derivative, again built from Functions; so every derivative can be taken again.
 """
+import warnings
+
 import numpy as np
 
 from minigrad import cuda, ops
@@ -733,12 +735,27 @@ class LogSoftmax(Function):
         return (gy - probs * gy.sum(self.axis, True),)
 
 
-def log_softmax(x, dim=-1):
-    return LogSoftmax(dim)(x)
+def _softmax_dim(x, dim, name):
+    """``dim`` checked, or PyTorch's implicit choice when it is None (0 for 0-, 1- and 3-D input, else 1), with
+    PyTorch's deprecation warning."""
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated (as in PyTorch); pass dim=",
+                      UserWarning, stacklevel=3)
+        return 0 if x.ndim in (0, 1, 3) else 1
+    return ops._wrap_dim(dim, x.ndim, name)
 
 
-def softmax(x, dim=-1):
-    return ops.exp(log_softmax(x, dim))
+def log_softmax(input, dim=None):  # noqa: A002 (PyTorch's argument name)
+    """log(softmax(input)) along ``dim``, computed stably, as ``torch.nn.functional.log_softmax``."""
+    dim = _softmax_dim(input, dim, "log_softmax")
+    if input.ndim == 0:
+        return LogSoftmax(0)(input.reshape(1)).reshape(())
+    return LogSoftmax(dim)(input)
+
+
+def softmax(input, dim=None):  # noqa: A002
+    """exp(input) / sum(exp(input)) along ``dim``, as ``torch.nn.functional.softmax``."""
+    return ops.exp(log_softmax(input, _softmax_dim(input, dim, "softmax")))
 
 
 REDUCTIONS = ("mean", "sum", "none")

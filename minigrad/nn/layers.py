@@ -214,7 +214,14 @@ class BatchNorm2d(_BatchNormTorch):
 
 
 class CrossEntropyLoss(Module):
-    """Mean cross-entropy of logits (N, K) and class indices (N,)."""
+    """Cross-entropy of logits (N, K) and class indices (N,): ``reduction`` 'mean' (default), 'sum' or 'none'."""
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
 
     def forward(self, logits, target):
-        return F.cross_entropy(logits, target)
+        return F.cross_entropy(logits, target, reduction=self.reduction)
+
+    def extra_repr(self):
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
