@@ -15,6 +15,7 @@ import pytest
 import minigrad
 from minigrad import d2l, nn
 from minigrad.data import DataLoader
+from test_train import synthetic_images  # images of ten classes shown by bright bars
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "scripts" / "d2l_batch_norm.py"
@@ -171,18 +172,8 @@ def test_accuracy_counts_correct_predictions_from_scores_or_labels():
     assert d2l.accuracy(minigrad.tensor([1, 2, 2, 0]), y) == 2.0
 
 
-def _synthetic(n, seed):
-    """n uint8 28x28 images whose class k shows a bright bar at rows 4+2k, 5+2k (label = index mod 10)."""
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n) % 10
-    images = rng.integers(0, 80, (n, 28, 28), dtype=np.uint8)
-    for k in range(10):
-        images[labels == k, 4 + 2 * k:6 + 2 * k, 4:24] = 255
-    return images, labels
-
-
 def test_evaluate_accuracy_gpu_matches_a_numpy_count_and_restores_the_mode():
-    images, labels = _synthetic(50, seed=1)
+    images, labels = synthetic_images(50, seed=1)
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
     net.train()
     X = images.reshape(50, -1).astype(np.float32) / 255
@@ -197,8 +188,8 @@ def test_evaluate_accuracy_gpu_matches_a_numpy_count_and_restores_the_mode():
 def test_train_ch6_trains_and_prints_the_books_lines(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(d2l.FIGURES_VAR, str(tmp_path))
     minigrad.manual_seed(0)
-    train_iter = DataLoader(*_synthetic(300, seed=0), 32, shuffle=True, seed=0)
-    test_iter = DataLoader(*_synthetic(100, seed=1), 32)
+    train_iter = DataLoader(*synthetic_images(300, seed=0), 32, shuffle=True, seed=0)
+    test_iter = DataLoader(*synthetic_images(100, seed=1), 32)
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
     assert d2l.train_ch6(net, train_iter, test_iter, 3, 0.5, minigrad.device("cpu")) is None
     lines = capsys.readouterr().out.splitlines()
