@@ -567,7 +567,8 @@ class SumTo(Function):
 def _accumulate(x, method, axes, keepdims):
     """``x.<method>(axes)`` for 'sum', 'prod' or 'mean'; float16 accumulated in float32, returned as float16."""
     if x.dtype == np.float16:
-        return getattr(x, method)(axis=axes, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+        with np.errstate(over="ignore"):  # a result beyond float16's range is inf, as in PyTorch
+            return getattr(x, method)(axis=axes, keepdims=keepdims, dtype=np.float32).astype(np.float16)
     return getattr(x, method)(axis=axes, keepdims=keepdims)
 
 
@@ -930,7 +931,7 @@ def _wrap_dim(d, ndim, name):
 
 def _wrap_dims(dim, ndim, name):
     """The sorted dimensions a reduction runs over: an int, a sequence, or None (or empty) for all of them."""
-    dims = () if dim is None else (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    dims = () if dim is None else tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
     wrapped = [_wrap_dim(d, ndim, name) for d in dims]
     if len(set(wrapped)) != len(wrapped):
         raise RuntimeError(f"{name}(): dim {dim} names a dimension more than once")
