@@ -105,6 +105,7 @@ def test_the_chapter_file_runs_unedited_on_a_few_examples(tmp_path):
 def test_the_chapter_file_reaches_the_books_figures_in_10_epochs(tmp_path):
     """The full run: the book reports loss 0.268, train acc 0.900 (from scratch) and 0.266, 0.902 (concise)."""
     out = run_chapter(tmp_path, timeout=3600)
+    print(out)  # the run's figures, shown by pytest -rP
     runs, _, _ = check_chapter_output(out, tmp_path)
     for loss, train_acc, test_acc, _, _ in runs:
         assert loss <= 0.29 and train_acc >= 0.89 and test_acc >= 0.6, runs
