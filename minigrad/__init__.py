@@ -7,13 +7,15 @@ from minigrad import cuda, random
 from minigrad.backend import Device as device, get_array_module
 from minigrad.core import (Function, Tensor, bool_, enable_grad, float16, float32, float64, int32, int64,
                            is_grad_enabled, no_grad, set_grad_enabled, tensor, uint8)
-from minigrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, ones,
-                               ones_like, rand, rand_like, randn, randn_like, zeros, zeros_like)
+from minigrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
+                               ones, ones_like, rand, rand_like, randint, randn, randn_like, zeros, zeros_like)
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from minigrad.ops import (Size, abs, amax, amin, argmax, argmin, cat, clamp, clip, clone, concat, concatenate, exp,
-                          flatten, log, logsumexp, matmul, max, maximum, mean, min, minimum, neg, permute, pow, prod,
-                          promote_types, relu, reshape, result_type, return_types, sigmoid, sqrt, square, squeeze,
+from minigrad.ops import (Size, abs, all, allclose, amax, amin, any, argmax, argmin, bmm, cat, chunk, clamp, clip,
+                          clone, concat, concatenate, cos, dot, equal, exp, flatten, gather, log, logsumexp, masked_fill,
+                          matmul, max, maximum, mean, min, minimum, mm, mul, neg, permute, pow, prod, promote_types,
+                          relu, reshape, result_type, return_types, rsqrt, sigmoid, sin, split, sqrt, square, squeeze,
                           stack, std, sum, t, tanh, transpose, unsqueeze, var, where)
+from minigrad.ops import add_alpha as add, div_mode as div, sub_alpha as sub  # PyTorch's add/sub(alpha=), div
 from minigrad.threads import get_num_threads, set_num_threads
 from minigrad.random import get_rng_state, manual_seed, set_rng_state
 from minigrad.serialization import load, save
@@ -28,6 +30,14 @@ long, int, bool = int64, int32, bool_  # noqa: A001
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
+
+
+def eq(a, b): return a == b
+def ne(a, b): return a != b
+def lt(a, b): return a < b
+def le(a, b): return a <= b
+def gt(a, b): return a > b
+def ge(a, b): return a >= b
 
 
 def numel(x):

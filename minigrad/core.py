@@ -515,6 +515,28 @@ class Tensor:
     def __ge__(self, other): return _ops.compare("greater_equal", self, other)
     def __eq__(self, other): return _ops.compare("equal", self, other)
     def __ne__(self, other): return _ops.compare("not_equal", self, other)
+    def __and__(self, other): return _ops.logical("bitwise_and", self, other)
+    def __rand__(self, other): return _ops.logical("bitwise_and", other, self)
+    def __or__(self, other): return _ops.logical("bitwise_or", self, other)
+    def __ror__(self, other): return _ops.logical("bitwise_or", other, self)
+    def __xor__(self, other): return _ops.logical("bitwise_xor", self, other)
+    def __rxor__(self, other): return _ops.logical("bitwise_xor", other, self)
+    def __invert__(self): return _ops.logical("invert", self)
+
+    def eq(self, other): return _ops.compare("equal", self, other)
+    def ne(self, other): return _ops.compare("not_equal", self, other)
+    def lt(self, other): return _ops.compare("less", self, other)
+    def le(self, other): return _ops.compare("less_equal", self, other)
+    def gt(self, other): return _ops.compare("greater", self, other)
+    def ge(self, other): return _ops.compare("greater_equal", self, other)
+    def add(self, other, *, alpha=1): return _ops.add_alpha(self, other, alpha)
+    def sub(self, other, *, alpha=1): return _ops.sub_alpha(self, other, alpha)
+    def mul(self, other): return _ops.mul(self, other)
+    def div(self, other, *, rounding_mode=None): return _ops.div_mode(self, other, rounding_mode)
+    def matmul(self, other): return _ops.matmul(self, other)
+    def mm(self, other): return _ops.mm(self, other)
+    def all(self, dim=None, keepdim=False): return _ops.all(self, dim, keepdim)
+    def any(self, dim=None, keepdim=False): return _ops.any(self, dim, keepdim)
 
     # reductions: dim is an int or a tuple (None: all); NumPy's axis/keepdims are aliases of dim/keepdim
     def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -566,6 +588,12 @@ class Tensor:
     def clamp(self, min=None, max=None): return _ops.clamp(self, min, max)  # noqa: A002
     clip = clamp
 
+    def sin(self): return _ops.sin(self)
+    def cos(self): return _ops.cos(self)
+    def rsqrt(self): return _ops.rsqrt(self)
+    def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
+    def gather(self, dim, index): return _ops.gather(self, dim, index)
+
     def softmax(self, dim):
         from minigrad.nn import functional
         return functional.softmax(self, dim)
@@ -588,6 +616,10 @@ class Tensor:
     swapaxes = swapdims = transpose
 
     def permute(self, *dims): return _ops.permute(self, *dims)
+    def split(self, split_size, dim=0): return _ops.split(self, split_size, dim)
+    def chunk(self, chunks, dim=0): return _ops.chunk(self, chunks, dim)
+    def repeat(self, *sizes): return _ops.repeat(self, *sizes)
+    def type(self, dtype=None): return _ops.type_of(self, dtype)
     def t(self): return _ops.t(self)
     def clone(self): return _ops.clone(self)
     def contiguous(self): return _ops.contiguous(self)

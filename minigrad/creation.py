@@ -90,6 +90,32 @@ def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     return _finish(random.default_generator().standard_normal(shape).astype(dtype, copy=False), requires_grad, device)
 
 
+def randint(*args, size=None, dtype=None, device=None, requires_grad=False):
+    """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``; int64 by default."""
+    if size is None and args and isinstance(args[-1], (tuple, list)):
+        args, size = args[:-1], args[-1]
+    if size is None or len(args) not in (1, 2):
+        raise TypeError("randint() takes (high, size) or (low, high, size)")
+    low, high = (0, args[0]) if len(args) == 1 else args
+    if high <= low:
+        raise RuntimeError(f"randint(): expected low < high, got low={low}, high={high}")
+    dtype = _dtype(dtype, int64, "randint")
+    values = random.default_generator().integers(low, high, _size((), size, "randint"))
+    return _finish(values.astype(dtype, copy=False), requires_grad, device)
+
+
+def normal(mean, std, size=None, *, dtype=None, device=None, requires_grad=False):
+    """Normal values of the given ``mean`` and ``std`` (numbers) and ``size``, as ``torch.normal(mean, std, size)``."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor) or size is None:
+        raise TypeError("normal(): minigrad supports normal(mean, std, size) with numbers; "
+                        "use mean + std * randn(...) for tensors")
+    if std < 0:
+        raise RuntimeError(f"normal(): std must be >= 0, got {std}")
+    dtype = _dtype(dtype, float32, "normal", floating=True)
+    values = mean + std * random.default_generator().standard_normal(_size((), size, "normal"))
+    return _finish(values.astype(dtype, copy=False), requires_grad, device)
+
+
 def _number(x, name, what):
     x = x.item() if isinstance(x, Tensor) else x
     if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):

@@ -484,6 +484,38 @@ class Clamp(Function):
         return gy * Tensor._wrap(self.inside.astype(gy.dtype))
 
 
+class Sin(Function):
+    """y = sin(x);  gx = gy * cos(x)."""
+
+    saves_output = False
+
+    def forward(self, x):
+        self.x = x
+        return get_array_module(x).sin(x)
+
+    def backward(self, gy):
+        return gy * get_array_module(gy).cos(self.x)
+
+    def backward_graph(self, gy):
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Function):
+    """y = cos(x);  gx = -gy * sin(x)."""
+
+    saves_output = False
+
+    def forward(self, x):
+        self.x = x
+        return get_array_module(x).cos(x)
+
+    def backward(self, gy):
+        return -gy * get_array_module(gy).sin(self.x)
+
+    def backward_graph(self, gy):
+        return -gy * sin(self.inputs[0])
+
+
 class Cast(Function):
     """y = x as another dtype;  gx = gy cast back to x's dtype."""
 
@@ -766,7 +798,7 @@ class Transpose(Function):
 
 def _is_advanced(key):
     parts = key if isinstance(key, tuple) else (key,)
-    return any(not isinstance(k, (int, np.integer, slice, type(None), type(Ellipsis))) for k in parts)
+    return builtins.any(not isinstance(k, (int, np.integer, slice, type(None), type(Ellipsis))) for k in parts)
 
 
 class GetItemGrad(Function):
@@ -1042,7 +1074,7 @@ def div(a, b):
     dtype = result_type(a, b)
     dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
     tensors = [x for x in (a, b) if isinstance(x, Tensor)]
-    if tensors and all(x.dtype == dtype for x in tensors):  # a number takes the tensors' dtype
+    if tensors and builtins.all(x.dtype == dtype for x in tensors):  # a number takes the tensors' dtype
         return Div()(a, b)
     return Div()(*_promoted((a, b), dtype))
 
@@ -1081,7 +1113,7 @@ def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
         if isinstance(bound, Tensor):
             raise TypeError("clamp(): tensor bounds are not supported by minigrad; "
                             "use minigrad.maximum / minigrad.minimum for elementwise bounds")
-    if x.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
+    if x.dtype.kind != "f" and builtins.any(isinstance(b, float) for b in (min, max)):
         x = x.to(np.float32)
     return Clamp(min, max)(x)
 
@@ -1306,7 +1338,7 @@ def _infer_shape(shape, in_shape, name):
     unknown = [i for i, n in enumerate(shape) if n == -1]
     if len(unknown) > 1:
         raise RuntimeError(f"{name}(): only one dimension can be inferred, got shape {list(shape)}")
-    if any(n < -1 for n in shape):
+    if builtins.any(n < -1 for n in shape):
         raise RuntimeError(f"{name}(): invalid shape dimension {builtins.min(shape)} in {list(shape)}")
     known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
     if unknown:
@@ -1484,7 +1516,7 @@ def cat(tensors, dim=None, *, axis=None):
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise RuntimeError(f"cat(): a zero-dimensional tensor (at position {i}) cannot be concatenated")
-    legacy_empty = any(t.ndim != 1 for t in tensors)  # then 1-D empty tensors are skipped
+    legacy_empty = builtins.any(t.ndim != 1 for t in tensors)  # then 1-D empty tensors are skipped
     joined = [t for t in tensors if not (legacy_empty and t.shape == (0,))] or [tensors[0]]
     d = _wrap_dim(dim, joined[0].ndim, "cat")
     for i, t in enumerate(joined):
@@ -1510,6 +1542,163 @@ def stack(tensors, dim=None, *, axis=None):
 
 
 concat = concatenate = cat
+
+
+# -- more of PyTorch's everyday names --------------------------------------------
+
+def sin(x): return Sin()(x)
+def cos(x): return Cos()(x)
+
+
+def rsqrt(x):
+    """1 / sqrt(x)."""
+    return pow(x, -0.5)
+
+
+def add_alpha(a, b, alpha=1):
+    """``torch.add(a, b, alpha=)``: a + alpha * b."""
+    return add(a, b if alpha == 1 else mul(b, alpha))
+
+
+def sub_alpha(a, b, alpha=1):
+    """``torch.sub(a, b, alpha=)``: a - alpha * b."""
+    return sub(a, b if alpha == 1 else mul(b, alpha))
+
+
+def div_mode(a, b, rounding_mode=None):
+    """``torch.div``: true division (a ``rounding_mode`` is not supported)."""
+    if rounding_mode is not None:
+        raise NotImplementedError(f"div(rounding_mode={rounding_mode!r}) is not supported by minigrad")
+    return div(a, b)
+
+
+def logical(name, a, b=None):
+    """Bitwise and/or/xor/not of bool or integer tensors (no gradient), as PyTorch's ``&``, ``|``, ``^``, ``~``."""
+    operands = (a,) if b is None else _promoted((_operand(a), _operand(b)))
+    for t in operands:
+        t = _operand(t)
+        if isinstance(t, Tensor) and t.dtype.kind not in "biu":
+            raise RuntimeError(f"{name}: only bool and integer tensors, got dtype {t.dtype}")
+    arrays = [t.array for t in operands]
+    return Tensor._wrap(getattr(get_array_module(arrays[0]), name)(*arrays))
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001
+    """True where every element over ``dim`` (None: all) is nonzero; a bool tensor."""
+    return Tensor._wrap(get_array_module(x.array).all(x.array, axis=_wrap_dims(dim, x.ndim, "all"), keepdims=keepdim))
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001
+    """True where some element over ``dim`` (None: all) is nonzero; a bool tensor."""
+    return Tensor._wrap(get_array_module(x.array).any(x.array, axis=_wrap_dims(dim, x.ndim, "any"), keepdims=keepdim))
+
+
+def equal(a, b):
+    """True when both tensors have the same shape and the same values (a Python bool)."""
+    return a.shape == b.shape and bool(get_array_module(a.array).array_equal(a.array, b.array))
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """True when |a - b| <= atol + rtol * |b| everywhere (a Python bool)."""
+    return bool(get_array_module(a.array).allclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def mm(a, b):
+    """Matrix product of two 2-D tensors (``torch.mm``)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm(): expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """Batched matrix product of two 3-D tensors with the same batch size (``torch.bmm``)."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm(): expected two 3-D tensors with the same batch size, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    """Inner product of two 1-D tensors of the same length (``torch.dot``)."""
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise RuntimeError(f"dot(): expected two 1-D tensors of the same length, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def gather(x, dim, index):
+    """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (and likewise for the others), as ``torch.gather``;
+    the gradient is scatter-added back (repeated indices accumulate)."""
+    d = _wrap_dim(dim, x.ndim, "gather")
+    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): expected an int64 index, got dtype {idx.dtype}")
+    if idx.ndim != x.ndim or builtins.any(idx.shape[i] > x.shape[i] for i in range(x.ndim) if i != d):
+        raise RuntimeError(f"gather(): index of shape {tuple(idx.shape)} does not fit input of shape {x.shape} "
+                           f"(same number of dimensions, no larger outside dim {d})")
+    xp = get_array_module(x.array)
+    key = tuple(xp.asarray(idx) if i == d else xp.arange(n).reshape([-1 if j == i else 1 for j in range(x.ndim)])
+                for i, n in enumerate(idx.shape))
+    return GetItem(key)(x)
+
+
+def masked_fill(x, mask, value):
+    """``x`` with ``value`` where the bool ``mask`` (broadcast) is True; the dtype stays x's."""
+    cond = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill(): expected a bool mask, got dtype {cond.dtype}")
+    value = value.item() if isinstance(value, Tensor) else value
+    return Where(cond)(*_promoted((value, x), x.dtype))
+
+
+def split(x, split_size_or_sections, dim=0):
+    """``x`` cut along ``dim`` into pieces of one size (the last may be smaller) or of the listed sizes (views)."""
+    d = _wrap_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, (tuple, list)):
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(f"split(): sizes {sizes} do not add up to {n}, the size of dimension {d}")
+    else:
+        if split_size_or_sections <= 0:
+            raise RuntimeError(f"split(): split size must be positive, got {split_size_or_sections}")
+        sizes = [builtins.min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)] or [0]
+    lead, start, pieces = (slice(None),) * d, 0, []
+    for size in sizes:
+        pieces.append(getitem(x, lead + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x, chunks, dim=0):
+    """``x`` cut along ``dim`` into at most ``chunks`` pieces of ceil(n / chunks) elements (views)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk(): chunks must be positive, got {chunks}")
+    n = x.shape[_wrap_dim(dim, x.ndim, "chunk")]
+    return split(x, builtins.max(-(-n // chunks), 1), dim)
+
+
+def repeat(x, *sizes):
+    """``x`` tiled ``sizes[i]`` times along dimension i (new leading dimensions allowed), as ``Tensor.repeat``."""
+    sizes = _shape_args(sizes, "repeat")
+    if len(sizes) < x.ndim:
+        raise RuntimeError(f"repeat(): the number of repeats ({len(sizes)}) cannot be smaller than the number of "
+                           f"dimensions of the tensor ({x.ndim})")
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    interleaved = builtins.sum(((1, n) for n in shape), ())  # (1, n0, 1, n1, ...) -> (r0, n0, r1, n1, ...)
+    tiled = expand(reshape(x, interleaved), *builtins.sum(((r, n) for r, n in zip(sizes, shape)), ()))
+    return reshape(tiled, tuple(r * n for r, n in zip(sizes, shape)))
+
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def type_of(x, dtype=None):
+    """``Tensor.type``: without an argument the type's name ('minigrad.FloatTensor'), else ``x.to(dtype)``."""
+    if dtype is None:
+        return f"minigrad.{_TYPE_NAMES.get(x.dtype.name, x.dtype.name)}Tensor"
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        raise TypeError(f"type({dtype!r}): type names are not supported by minigrad; pass a dtype")
+    return x.to(dtype)
 
 
 def compare(name, a, b):

@@ -162,6 +162,16 @@ CASES = [
     ("stack_negative_dim", lambda a, b: sq(minigrad.stack([a, b], dim=-1)), [A(2, 3), A(2, 3)]),
     ("broadcast_to", lambda a: sq(ops.BroadcastTo((2, 3, 4))(a)), [A(3, 1)]),
     ("sum_to", lambda a: sq(ops.SumTo((3, 1))(a)), [A(2, 3, 4)]),
+    ("sin", lambda a: a.sin(), [A(3, 4)]),
+    ("cos", lambda a: a.cos(), [A(3, 4)]),
+    ("rsqrt", lambda a: a.rsqrt(), [P(3, 4)]),
+    ("gather_repeated_indices", lambda a: sq(a.gather(1, minigrad.tensor([[0, 0], [2, 1], [3, 3]]))), [A(3, 4)]),
+    ("masked_fill", lambda a: sq(a.masked_fill(minigrad.tensor([True, False, False, True]), 2.0)), [A(3, 4)]),
+    ("repeat", lambda a: sq(a.repeat(2, 1, 3)), [A(3, 2)]),
+    ("split_chunk", lambda a: sq(a.split([1, 3], dim=1)[1]) + sq(a.chunk(2)[1]).sum(), [A(4, 4)]),
+    ("add_sub_alpha", lambda a, b: sq(minigrad.add(a, b, alpha=2.0) - a.sub(b, alpha=0.5)), [A(3, 4), A(4)]),
+    ("mm_bmm_dot", lambda a, b, c: sq(minigrad.mm(a, b)).sum() + sq(minigrad.bmm(c, c.mT)).sum()
+     + minigrad.dot(a[0], b[:, 0]), [A(3, 4), A(4, 2), A(2, 3, 2)]),
     ("composite", lambda a, b: ((a @ b).tanh() * a.sum()).sigmoid() / b.exp().mean(), [A(3, 2), A(2, 4)]),
 ]
 
@@ -183,6 +193,7 @@ THIRD_ORDER = [
     ("prod_with_a_zero", lambda a: a.prod(1), [(np.array([[0.0, 1.5, -2.0, 0.5], [0.3, 0.0, 0.0, 3.0]]), "given")]),
     ("logsumexp", lambda a: a.logsumexp(-1), [A(2, 3)]),
     ("var", lambda a: a.var(0), [A(3, 2)]),
+    ("sin_cos", lambda a: a.sin() * a.cos(), [A(2, 3)]),
 ]
 
 

@@ -610,6 +610,80 @@ def test_unsupported_names_raise_attribute_errors_naming_them():
     assert minigrad.is_tensor(minigrad.ones(1)) and not minigrad.is_tensor(1.0)
 
 
+def test_bool_logic_and_comparison_methods():
+    x = minigrad.tensor([-1.0, 0.5, 2.0])
+    assert ((x > 0) & (x < 1)).tolist() == [False, True, False] and ((x < 0) | (x > 1)).tolist() == [True, False, True]
+    assert (~(x > 0)).tolist() == [True, False, False] and ((x > 0) ^ (x > 1)).tolist() == [False, True, False]
+    assert (minigrad.tensor([6]) & 3).tolist() == [2]
+    with pytest.raises(RuntimeError, match="bool and integer"):
+        x & x
+    assert x.eq(0.5).tolist() == [False, True, False] and x.ge(0.5).tolist() == [False, True, True]
+    assert minigrad.lt(x, 0).tolist() == [True, False, False] and x.ne(2.0).tolist() == [True, True, False]
+    assert x.gt(0).all().item() is False and x.gt(0).any().item() is True and minigrad.all(x > -2).item() is True
+    assert minigrad.tensor([[True, False], [True, True]]).all(dim=1).tolist() == [False, True]
+    assert minigrad.equal(x, minigrad.tensor([-1.0, 0.5, 2.0])) and not minigrad.equal(x, x[:2])
+    assert minigrad.allclose(x, x + 1e-9) and not minigrad.allclose(x, x + 1e-3)
+
+
+def test_method_forms_of_arithmetic():
+    a, b = minigrad.tensor([1.0, 2.0]), minigrad.tensor([10.0, 20.0])
+    assert a.add(b).tolist() == [11.0, 22.0] and a.add(b, alpha=2).tolist() == [21.0, 42.0]
+    assert minigrad.add(a, b, alpha=-1).tolist() == [-9.0, -18.0] and b.sub(a, alpha=10).tolist() == [0.0, 0.0]
+    assert a.mul(b).tolist() == [10.0, 40.0] and minigrad.mul(a, 3).tolist() == [3.0, 6.0]
+    assert b.div(a).tolist() == [10.0, 10.0] and minigrad.div(b, 4).tolist() == [2.5, 5.0]
+    with pytest.raises(NotImplementedError, match="rounding_mode"):
+        b.div(a, rounding_mode="floor")
+    np.testing.assert_allclose(minigrad.sin(a).numpy(), np.sin([1.0, 2.0]), rtol=1e-6)
+    np.testing.assert_allclose(a.cos().numpy(), np.cos([1.0, 2.0]), rtol=1e-6)
+    np.testing.assert_allclose(b.rsqrt().numpy(), 1 / np.sqrt([10.0, 20.0]), rtol=1e-6)
+
+
+def test_matrix_products_check_their_ranks():
+    a, b = minigrad.ones(2, 3), minigrad.ones(3, 4)
+    assert minigrad.mm(a, b).shape == (2, 4) and a.mm(b).shape == (2, 4) and a.matmul(b).shape == (2, 4)
+    assert minigrad.bmm(minigrad.ones(5, 2, 3), minigrad.ones(5, 3, 4)).shape == (5, 2, 4)
+    assert minigrad.dot(minigrad.ones(3), minigrad.ones(3)).item() == 3.0
+    with pytest.raises(RuntimeError, match="2-D"):
+        minigrad.mm(minigrad.ones(3), b)
+    with pytest.raises(RuntimeError, match="batch"):
+        minigrad.bmm(minigrad.ones(5, 2, 3), minigrad.ones(4, 3, 4))
+    with pytest.raises(RuntimeError, match="1-D"):
+        minigrad.dot(a, a)
+
+
+def test_gather_masked_fill_split_chunk_repeat():
+    x_np = np.arange(12.0).reshape(3, 4)
+    x = minigrad.tensor(x_np)
+    idx = np.array([[0, 3], [1, 1], [2, 0]])
+    np.testing.assert_array_equal(x.gather(1, minigrad.tensor(idx)).numpy(), np.take_along_axis(x_np, idx, 1))
+    np.testing.assert_array_equal(minigrad.gather(x, 0, minigrad.tensor([[2, 0, 1, 0]])).numpy(), [[8, 1, 6, 3]])
+    with pytest.raises(RuntimeError, match="int64 index"):
+        x.gather(1, minigrad.tensor([[0.0]]))
+    filled = x.masked_fill(x > 5, -1.0)
+    np.testing.assert_array_equal(filled.numpy(), np.where(x_np > 5, -1.0, x_np))
+    assert minigrad.tensor([1, 2]).masked_fill(minigrad.tensor([True, False]), 2.7).tolist() == [2, 2]
+    assert [p.shape for p in x.split(3, dim=1)] == [(3, 3), (3, 1)] and [p.shape for p in x.split([1, 2])] == [(1, 4), (2, 4)]
+    assert [p.shape for p in x.chunk(3, 1)] == [(3, 2), (3, 2)] and len(minigrad.chunk(x, 3)) == 3
+    with pytest.raises(RuntimeError, match="add up"):
+        x.split([1, 1])
+    np.testing.assert_array_equal(x.repeat(2, 1).numpy(), np.tile(x_np, (2, 1)))
+    np.testing.assert_array_equal(x.repeat(2, 1, 3).numpy(), np.tile(x_np, (2, 1, 3)))
+    with pytest.raises(RuntimeError, match="repeats"):
+        x.repeat(2)
+
+
+def test_type_randint_normal():
+    x = minigrad.ones(2)
+    assert x.type() == "minigrad.FloatTensor" and x.type(minigrad.int64).dtype == minigrad.int64
+    r = minigrad.randint(3, 7, (1000,))
+    assert r.dtype == minigrad.int64 and r.numpy().min() == 3 and r.numpy().max() == 6
+    assert minigrad.randint(5, size=(2, 2)).shape == (2, 2)
+    n = minigrad.normal(2.0, 0.5, size=(10_000,))
+    assert n.dtype == minigrad.float32 and abs(n.numpy().mean() - 2.0) < 0.05 and abs(n.numpy().std() - 0.5) < 0.05
+    with pytest.raises(TypeError):
+        minigrad.normal(minigrad.zeros(2), 1.0)
+
+
 def test_softmax_and_log_softmax_take_dim():
     x_np = np.random.default_rng(1).standard_normal((2, 3))
     x = minigrad.tensor(x_np)
