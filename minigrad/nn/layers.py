@@ -1,6 +1,4 @@
 """The layers LeNet and LeNet-BN are built from, with PyTorch's names, arguments and parameter shapes."""
-import math
-
 import numpy as np
 
 from minigrad import creation, ops
@@ -93,12 +91,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        start, end = (d + x.ndim if d < 0 else d for d in (self.start_dim, self.end_dim))
-        if not 0 <= start <= end < x.ndim:
-            raise IndexError(f"Flatten: start_dim={self.start_dim}, end_dim={self.end_dim} do not fit an input "
-                             f"of shape {x.shape}")
-        # explicit sizes (no -1): a batch of 0 flattens too
-        return ops.reshape(x, *x.shape[:start], math.prod(x.shape[start:end + 1]), *x.shape[end + 1:])
+        return ops.flatten(x, self.start_dim, self.end_dim)
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
