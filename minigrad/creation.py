@@ -169,35 +169,16 @@ def as_tensor(data, dtype=None, device=None):
 
 # -- *_like: the shape (and by default the dtype and device) of another tensor -----------
 
-def _like(t, dtype, device):
-    return t.shape, _resolve_dtype(dtype) or t.dtype, t.device if device is None else device
+def _like(factory):
+    """``<factory>_like(t, *args, dtype=None, device=None, requires_grad=False)``: ``factory`` with ``t``'s shape
+    and, unless given, its dtype and device (``full_like`` takes the fill value in ``args``)."""
+    def like(t, *args, dtype=None, device=None, requires_grad=False):
+        return factory(t.shape, *args, dtype=_resolve_dtype(dtype) or t.dtype,
+                       device=t.device if device is None else device, requires_grad=requires_grad)
+    like.__name__ = like.__qualname__ = f"{factory.__name__}_like"
+    like.__doc__ = f"``{factory.__name__}`` with the shape (and by default the dtype and device) of a tensor."
+    return like
 
 
-def zeros_like(t, *, dtype=None, device=None, requires_grad=False):
-    shape, dtype, device = _like(t, dtype, device)
-    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def ones_like(t, *, dtype=None, device=None, requires_grad=False):
-    shape, dtype, device = _like(t, dtype, device)
-    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def empty_like(t, *, dtype=None, device=None, requires_grad=False):
-    shape, dtype, device = _like(t, dtype, device)
-    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def full_like(t, fill_value, *, dtype=None, device=None, requires_grad=False):
-    shape, dtype, device = _like(t, dtype, device)
-    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def rand_like(t, *, dtype=None, device=None, requires_grad=False):
-    shape, dtype, device = _like(t, dtype, device)
-    return rand(shape, dtype=dtype, device=device, requires_grad=requires_grad)
-
-
-def randn_like(t, *, dtype=None, device=None, requires_grad=False):
-    shape, dtype, device = _like(t, dtype, device)
-    return randn(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+zeros_like, ones_like, empty_like, full_like, rand_like, randn_like = (
+    _like(f) for f in (zeros, ones, empty, full, rand, randn))
