@@ -67,10 +67,11 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    if p.grad.shape != p.shape:  # NumPy would broadcast it into a wrong update
+                    g = p.grad.array
+                    if g.shape != p.array.shape:  # NumPy would broadcast it into a wrong update
                         raise RuntimeError(f"the gradient of a parameter of shape {p.shape} has shape "
                                            f"{p.grad.shape}; a .grad must have its tensor's shape")
-                    self._update(p, p.grad.array, self.state.setdefault(id(p), {}), group)
+                    self._update(p, g, self.state.setdefault(id(p), {}), group)
                     p._vc[0] += 1  # an in-place change: a graph that saved p can no longer be differentiated
 
     def _update(self, p, g, state, group):
