@@ -432,3 +432,50 @@ def test_torch_batchnorm_two_values_per_channel_is_enough():
 def test_seed_batchnorm_bad_num_dims(num_dims):
     with pytest.raises(ValueError, match=str(num_dims)):
         nn.BatchNorm(4, num_dims=num_dims)
+
+
+# ---------------------------------------------------------------------------
+# eps and momentum: checked with their names, and used (each test kills a surviving mutant: docs/testing.md)
+
+@pytest.mark.parametrize("make,name", [(lambda **kw: nn.BatchNorm(3, num_dims=2, **kw), "BatchNorm"),
+                                       (lambda **kw: nn.BatchNorm1d(3, **kw), "BatchNorm1d"),
+                                       (lambda **kw: nn.BatchNorm2d(3, **kw), "BatchNorm2d")])
+def test_eps_and_momentum_are_checked_with_their_names(make, name):
+    with pytest.raises(ValueError, match=re.escape(f"{name}: invalid eps: 0 (eps must be in (0, inf))")):
+        make(eps=0)
+    with pytest.raises(ValueError, match=re.escape(f"{name}: invalid momentum: 1.5 (momentum must be in [0, 1])")):
+        make(momentum=1.5)
+    assert make(momentum=1.0).momentum == 1.0 and make(eps=1e-9).eps == 1e-9
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_seed_batchnorm_uses_its_eps_and_momentum(shape):
+    rng, x, gamma, beta, _, _ = random_case(shape, 8)
+    bn = nn.BatchNorm(shape[1], num_dims=len(shape), eps=0.5, momentum=0.25).double()
+    y = bn(t64(x, requires_grad=False))
+    mean, var = np_batch_stats(x)
+    ones = np.ones(shape[1])
+    np.testing.assert_allclose(y.numpy(), np_batch_norm(x, ones, 0 * ones, mean, var, eps=0.5), rtol=1e-12)
+    np.testing.assert_allclose(bn.moving_mean.numpy().ravel(), 0.75 * mean, rtol=1e-12)
+    np.testing.assert_allclose(bn.moving_var.numpy().ravel(), 0.25 + 0.75 * var, rtol=1e-12)
+
+
+def test_torch_batchnorm_eval_uses_its_eps():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 3, 2, 2))
+    bn = nn.BatchNorm2d(3, eps=0.5).double().eval()
+    np.testing.assert_allclose(bn(t64(x, requires_grad=False)).numpy(), x / np.sqrt(1.5), rtol=1e-12)
+
+
+def test_torch_batchnorm_counts_batches_in_int64_and_keeps_no_affine_stand_ins():
+    bn = nn.BatchNorm2d(3)
+    assert bn.num_batches_tracked.dtype == np.int64
+    assert list(nn.BatchNorm2d(3, affine=False).state_dict()) == ["running_mean", "running_var", "num_batches_tracked"]
+
+
+@pytest.mark.parametrize("make,name", [(lambda: nn.BatchNorm(3, num_dims=4), "BatchNorm(num_dims=4)"),
+                                       (lambda: nn.BatchNorm2d(3), "BatchNorm2d")])
+def test_wrong_channel_count_error_names_the_layer(make, name):
+    with pytest.raises(ValueError, match=re.escape(f"{name}: expected 3 channels (dim 1), got input of shape "
+                                                   "(2, 4, 2, 2)")):
+        make()(minigrad.zeros(2, 4, 2, 2))

@@ -350,3 +350,43 @@ def test_manual_seed_makes_init_reproducible():
     minigrad.manual_seed(124)
     d = nn.Conv2d(2, 3, 3)
     assert not np.array_equal(a.weight.numpy(), d.weight.numpy())
+
+
+# ---------------------------------------------------------------------------
+# Constructor arguments as PyTorch keeps them (each test here kills a mutant that survived the rest: docs/testing.md)
+
+def test_conv2d_keeps_its_arguments_and_checks_out_channels():
+    layer = nn.Conv2d(2, 3, 3)
+    assert repr(layer) == "Conv2d(2, 3, kernel_size=(3, 3), stride=(1, 1), padding=(0, 0))"
+    assert (layer.in_channels, layer.out_channels) == (2, 3)
+    with pytest.raises(ValueError, match=re.escape("Conv2d: out_channels must be an int >= 1, got 0")):
+        nn.Conv2d(1, 0, 3)
+
+
+@pytest.mark.parametrize("make", [lambda bias: nn.Conv2d(2, 3, 3, bias=bias), lambda bias: nn.Linear(4, 3, bias=bias)])
+def test_bias_false_means_no_bias_parameter(make):
+    assert [n for n, _ in make(False).named_parameters()] == ["weight"]
+    assert make(False).bias is None
+    assert [n for n, _ in make(True).named_parameters()] == ["weight", "bias"]
+
+
+@pytest.mark.parametrize("make,fan_in", [(lambda: nn.Linear(50, 300), 50), (lambda: nn.Conv2d(3, 300, (3, 5)), 45)])
+def test_default_init_spreads_the_bias_over_its_whole_interval(make, fan_in):
+    minigrad.manual_seed(0)
+    bias, bound = make().bias.numpy(), 1 / math.sqrt(fan_in)
+    assert np.abs(bias).max() <= bound and bias.max() > 0.9 * bound and bias.min() < -0.9 * bound
+
+
+@pytest.mark.parametrize("cls", [nn.AvgPool2d, nn.MaxPool2d])
+def test_pool_stride_defaults_to_the_kernel_in_the_module(cls):
+    layer = cls(2)
+    assert layer.stride == 2 and repr(layer) == f"{cls.__name__}(kernel_size=2, stride=2, padding=0)"
+
+
+def test_flatten_accepts_start_equal_to_end_and_rejects_end_past_the_last_dim():
+    x = minigrad.zeros(2, 3, 4)
+    assert nn.Flatten(1, 1)(x).shape == (2, 3, 4)
+    assert nn.Flatten(0, 2)(x).shape == (24,)
+    with pytest.raises(IndexError, match=re.escape("Flatten: start_dim=1, end_dim=3 do not fit an input of shape "
+                                                   "(2, 3, 4)")):
+        nn.Flatten(1, 3)(x)
