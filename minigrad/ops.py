@@ -6,6 +6,7 @@ op's input and output, gy = dL/dy is the upstream gradient, gx = dL/dx.
 """
 import builtins
 import collections
+import math
 import types
 import warnings
 
@@ -640,7 +641,7 @@ class Mean(Sum):
     def forward(self, x):
         self.axes = _wrap_dims(self.axis, x.ndim, type(self).__name__.lower())
         self.in_shape = x.shape
-        self.count = int(np.prod([x.shape[a] for a in self.axes], dtype=np.int64))
+        self.count = math.prod(x.shape[a] for a in self.axes)
         if self.count == 0:  # NumPy would warn "mean of empty slice"; PyTorch quietly gives NaN
             with np.errstate(invalid="ignore", divide="ignore"):
                 return _accumulate(x, "sum", self.axes, self.keepdims) / x.dtype.type(0)
@@ -920,7 +921,7 @@ class Size(tuple):
     """A tensor's shape as ``torch.Size``: a tuple of ints that also has ``numel()``."""
 
     def numel(self):
-        return int(np.prod(self, dtype=np.int64))
+        return math.prod(self)
 
     def __repr__(self):
         return f"minigrad.Size({list(self)})"
@@ -1172,7 +1173,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     dim, keepdim = _resolve_aliases("var", dim, axis, keepdim, keepdims)
     _check_floating(_tensor_arg(x, "var"), "var")
     dims = _wrap_dims(dim, x.ndim, "var")
-    m = int(np.prod([x.shape[d] for d in dims], dtype=np.int64))
+    m = math.prod(x.shape[d] for d in dims)
     centred = x - mean(x, dims, keepdim=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         return sum(centred * centred, dims, keepdim) / float(builtins.max(m - correction, 0))
@@ -1334,13 +1335,13 @@ def _shape_args(shape, name):
 
 def _infer_shape(shape, in_shape, name):
     """``shape`` with its one -1 replaced so that it holds the elements of ``in_shape``; RuntimeError where impossible."""
-    numel = int(np.prod(in_shape, dtype=np.int64))
+    numel = math.prod(in_shape)
     unknown = [i for i, n in enumerate(shape) if n == -1]
     if len(unknown) > 1:
         raise RuntimeError(f"{name}(): only one dimension can be inferred, got shape {list(shape)}")
     if builtins.any(n < -1 for n in shape):
         raise RuntimeError(f"{name}(): invalid shape dimension {builtins.min(shape)} in {list(shape)}")
-    known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+    known = math.prod(n for n in shape if n != -1)
     if unknown:
         if known == 0:
             raise RuntimeError(f"{name}(): cannot reshape a tensor of shape {tuple(in_shape)} into shape {shape}: "
@@ -1378,7 +1379,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     start, end = _wrap_dim(start_dim, x.ndim, "flatten"), _wrap_dim(end_dim, x.ndim, "flatten")
     if start > end:
         raise RuntimeError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
-    merged = int(np.prod(x.shape[start:end + 1], dtype=np.int64))  # explicit: a size-0 batch flattens too
+    merged = math.prod(x.shape[start:end + 1])  # explicit: a size-0 batch flattens too
     return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
