@@ -641,8 +641,9 @@ class Mean(Sum):
     def forward(self, x):
         self.axes = _wrap_dims(self.axis, x.ndim, type(self).__name__.lower())
         self.in_shape = x.shape
-        self.count = math.prod(x.shape[a] for a in self.axes)
-        if self.count == 0:  # NumPy would warn "mean of empty slice"; PyTorch quietly gives NaN
+        count = math.prod(x.shape[a] for a in self.axes)
+        self.count = count or 1  # no elements: gx is empty whatever it is divided by
+        if count == 0:  # NumPy would warn "mean of empty slice"; PyTorch quietly gives NaN
             with np.errstate(invalid="ignore", divide="ignore"):
                 return _accumulate(x, "sum", self.axes, self.keepdims) / x.dtype.type(0)
         return _accumulate(x, "mean", self.axes, self.keepdims)
