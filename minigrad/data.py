@@ -272,6 +272,8 @@ class DataLoader:
         if labels.shape != (len(images),) or labels.dtype.kind not in "iu":
             raise ValueError(f"labels must be {len(images)} integers (one per image), "
                              f"got {labels.dtype} of shape {labels.shape}")
+        if labels.dtype == np.uint64 and labels.size and labels.max() > np.iinfo(np.int64).max:
+            raise ValueError(f"labels must fit int64, got {labels.max()}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if resize is not None:

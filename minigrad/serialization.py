@@ -25,6 +25,8 @@ def _encode(obj, arrays, where):
     if isinstance(obj, Tensor) or hasattr(obj, "__array_interface__") or hasattr(obj, "__cuda_array_interface__"):
         key = f"a{len(arrays)}"
         arrays[key] = backend.to_numpy(obj.array if isinstance(obj, Tensor) else obj)
+        if arrays[key].dtype.hasobject:  # it would need pickle, which load (rightly) refuses
+            raise TypeError(f"minigrad.save: cannot store the array of Python objects (dtype object) at {where}")
         return {"__tensor__" if isinstance(obj, Tensor) else "__array__": key}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
@@ -92,7 +94,10 @@ def _new_file_mode(path):
 def save(obj, path):
     """Write ``obj`` (a state_dict, or a dict holding several) to ``path`` atomically."""
     arrays = {}
-    meta = json.dumps(_encode(obj, arrays, "obj"))
+    try:
+        meta = json.dumps(_encode(obj, arrays, "obj"))
+    except RecursionError:
+        raise ValueError("minigrad.save: obj is nested too deeply, or contains itself") from None
     arrays[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
     if os.path.isdir(path) or path.endswith(("/", os.sep)):

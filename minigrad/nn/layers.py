@@ -91,6 +91,9 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
+        if not (-x.ndim <= self.start_dim < x.ndim and -x.ndim <= self.end_dim < x.ndim):
+            raise IndexError(f"Flatten: start_dim={self.start_dim}, end_dim={self.end_dim} do not fit an input "
+                             f"of shape {x.shape}")
         return ops.flatten(x, self.start_dim, self.end_dim)
 
     def extra_repr(self):
@@ -109,7 +112,7 @@ class BatchNorm(Module):
     def __init__(self, num_features, num_dims, eps=1e-5, momentum=0.9):
         super().__init__()
         if num_dims not in (2, 4):
-            raise ValueError(f"BatchNorm: num_dims must be 2 (fully connected) or 4 (convolutional), got {num_dims}")
+            raise ValueError(f"BatchNorm: num_dims must be 2 (fully connected) or 4 (convolutional), got {num_dims!r}")
         num_features = check_int("num_features", num_features, 1, "BatchNorm")
         shape = (1, num_features) if num_dims == 2 else (1, num_features, 1, 1)
         self.num_features, self.num_dims = num_features, num_dims
