@@ -1,5 +1,5 @@
 """The higher-order tools: minigrad.gradgradcheck itself, minigrad.autograd.functional (hvp, vhp, vjp,
-jacobian, hessian) against finite differences and closed forms, a Hessian eigenvalue by power
+jvp, jacobian, hessian) against finite differences and closed forms, a Hessian eigenvalue by power
 iteration, and the clear error of an op that cannot be differentiated twice."""
 import numpy as np
 import pytest
@@ -184,6 +184,10 @@ def test_vjp_and_create_graph():
     v = const(rng.standard_normal(2))
     out, g = AF.vjp(lambda z: const(a) @ z, x.detach(), v)
     np.testing.assert_allclose(g.numpy(), v.numpy() @ a, rtol=1e-12)
+    e = const(rng.standard_normal(3))
+    out, jv = AF.jvp(lambda z: const(a) @ z.tanh(), x, e)
+    np.testing.assert_allclose(jv.numpy(), a @ ((1 - np.tanh(x.numpy()) ** 2) * e.numpy()), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), a @ np.tanh(x.numpy()), rtol=1e-12)
     # create_graph: the hvp of sum(x^4) is 12 x^2 v, and differentiating it again w.r.t. x gives 24 x v
     w = const(np.array([1.0, -2.0, 0.5]))
     _, hv = AF.hvp(lambda z: (z ** 4).sum(), x, w, create_graph=True)

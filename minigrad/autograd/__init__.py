@@ -30,6 +30,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs, allow_unused=allow_unused)
 
 
-from minigrad.autograd import functional  # noqa: E402  (hvp, vhp, vjp, jacobian, hessian; built on grad's engine)
+from minigrad.autograd import functional  # noqa: E402  (hvp, vhp, vjp, jvp, jacobian, hessian; built on grad's engine)
 
 __all__ = ["Function", "functional", "grad"]

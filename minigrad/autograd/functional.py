@@ -3,7 +3,7 @@
 Each takes ``func`` and ``inputs`` (a Tensor or a tuple of Tensors) and returns
 results shaped like ``inputs`` (a Tensor for a Tensor, a tuple for a tuple):
 
-* ``vjp(func, inputs, v)``: (func(inputs), v^T J);
+* ``vjp(func, inputs, v)``: (func(inputs), v^T J);  ``jvp(func, inputs, v)``: (func(inputs), J v);
 * ``vhp(func, inputs, v)`` / ``hvp(func, inputs, v)``: (func(inputs), v^T H) / (func(inputs), H v)
   for a scalar ``func``;
 * ``jacobian(func, inputs)``: J, of shape output.shape + input.shape, one backward pass per output element;
@@ -107,6 +107,25 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         result = _grads(outs, vs, xs, create_graph, strict, "vjp")
     outs = outs if create_graph else tuple(o.detach() for o in outs)
     return _shaped(out_tuple, outs), _shaped(is_tuple, result)
+
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), J v): the Jacobian-vector product, by the double-vjp trick.
+
+    g(u) = u^T J is linear in a dummy u; its gradient with respect to u along v is J v.
+    """
+    is_tuple, xs = _tuple_of_tensors(inputs, "inputs", "jvp")
+    xs = _leaves(xs, create_graph)
+    vs = _vectors(v, xs, "jvp", "inputs")
+    with enable_grad():
+        out = func(*xs)
+    out_tuple, outs = _tuple_of_tensors(out, "output", "jvp")
+    dummies = tuple(Tensor._wrap(y.array * 0, requires_grad=True) for y in outs)
+    with enable_grad():
+        g = _grads(outs, dummies, xs, True, strict, "jvp")
+        result = _grads(g, vs, dummies, create_graph, strict, "jvp", what="vector-Jacobian product")
+    outs = outs if create_graph else tuple(o.detach() for o in outs)
+    return _shaped(out_tuple, outs), _shaped(out_tuple, result)
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
