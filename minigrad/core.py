@@ -589,6 +589,28 @@ class Tensor:
     clip = clamp
 
     def sin(self): return _ops.sin(self)
+    def floor(self): return _ops.floor(self)
+    def ceil(self): return _ops.ceil(self)
+    def round(self): return _ops.round(self)
+    def trunc(self): return _ops.trunc(self)
+    def sign(self): return _ops.sign(self)
+    def cumsum(self, dim, *, dtype=None): return _ops.cumsum(self, dim, dtype=dtype)
+    def nonzero(self, *, as_tuple=False): return _ops.nonzero(self, as_tuple=as_tuple)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation().zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                                 requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation().ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                                requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return _creation().full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                                requires_grad=requires_grad)
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
     def cos(self): return _ops.cos(self)
     def rsqrt(self): return _ops.rsqrt(self)
     def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
@@ -650,6 +672,11 @@ class _HookHandle:
 
     def remove(self):
         self._hooks.pop(self, None)
+
+
+def _creation():
+    from minigrad import creation  # the factories build on Tensor: imported when first used
+    return creation
 
 
 def _to_array(data, dtype, device):

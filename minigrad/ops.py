@@ -517,6 +517,45 @@ class Cos(Function):
         return -gy * sin(self.inputs[0])
 
 
+class Rounding(Function):
+    """y = floor, ceil, round, trunc or sign of x (``name``): piecewise constant, so gx = 0 (as PyTorch)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, name):
+        self.name = name
+
+    def forward(self, x):
+        self.shape = x.shape
+        return getattr(get_array_module(x), self.name)(x)
+
+    def backward(self, gy):
+        return get_array_module(gy).zeros(self.shape, dtype=gy.dtype)
+
+    def backward_graph(self, gy):
+        return Tensor._wrap(self.backward(gy.array))
+
+
+class Cumsum(Function):
+    """y_i = sum of x_j for j <= i along ``axis``;  gx_i = sum of gy_j for j >= i (a reversed cumulative sum)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return get_array_module(x).cumsum(x, axis=self.axis)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return xp.flip(xp.cumsum(xp.flip(gy, self.axis), axis=self.axis), self.axis)
+
+    def backward_graph(self, gy):
+        # the same reversed sum from recorded ops: total - (inclusive sum) + own term
+        return sum(gy, self.axis, keepdim=True) - Cumsum(self.axis)(gy) + gy
+
+
 class Cast(Function):
     """y = x as another dtype;  gx = gy cast back to x's dtype."""
 
@@ -1688,6 +1727,34 @@ def repeat(x, *sizes):
     interleaved = builtins.sum(((1, n) for n in shape), ())  # (1, n0, 1, n1, ...) -> (r0, n0, r1, n1, ...)
     tiled = expand(reshape(x, interleaved), *builtins.sum(((r, n) for r, n in zip(sizes, shape)), ()))
     return reshape(tiled, tuple(r * n for r, n in zip(sizes, shape)))
+
+
+def _rounding(name):
+    def op(x):
+        return Rounding(name)(_tensor_arg(x, name))
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} (gradient 0, as PyTorch)."
+    return op
+
+
+floor, ceil, round, trunc, sign = (_rounding(n) for n in ("floor", "ceil", "round", "trunc", "sign"))  # noqa: A001
+
+
+def cumsum(x, dim, *, dtype=None):
+    """Cumulative sum along ``dim``, as ``torch.cumsum`` (integers and bools sum as int64)."""
+    x = _tensor_arg(x, "cumsum") if dtype is None else _tensor_arg(x, "cumsum").to(dtype)
+    if x.dtype.kind in "biu" and x.dtype != np.int64:
+        x = x.to(np.int64)
+    d = _wrap_dim(dim, x.ndim, "cumsum")
+    return Cumsum(d)(x) if x.ndim else clone(x)
+
+
+def nonzero(x, *, as_tuple=False):
+    """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one index tensor per dimension."""
+    found = get_array_module(x.array).nonzero(x.array.reshape(-1) if x.ndim == 0 else x.array)
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
+    return Tensor._wrap(get_array_module(x.array).stack(found, axis=-1).astype(np.int64))
 
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",

@@ -602,8 +602,8 @@ def test_pytorch_dtype_names():
 # Names minigrad does not have say so (never another meaning under PyTorch's name)
 
 def test_unsupported_names_raise_attribute_errors_naming_them():
-    with pytest.raises(AttributeError, match="torch.Tensor.cumsum"):
-        minigrad.ones(2).cumsum(0)
+    with pytest.raises(AttributeError, match="torch.Tensor.bernoulli_"):
+        minigrad.ones(2).bernoulli_(0.5)
     with pytest.raises(AttributeError, match="torch.fft"):
         minigrad.fft
     assert not hasattr(minigrad.ones(2), "_no_such_private")  # private names stay ordinary AttributeErrors
@@ -670,6 +670,26 @@ def test_gather_masked_fill_split_chunk_repeat():
     np.testing.assert_array_equal(x.repeat(2, 1, 3).numpy(), np.tile(x_np, (2, 1, 3)))
     with pytest.raises(RuntimeError, match="repeats"):
         x.repeat(2)
+
+
+def test_rounding_cumsum_nonzero_and_new_factories():
+    x_np = np.array([[1.5, -2.5, 0.0], [3.2, -0.7, 1.0]])
+    x = leaf(x_np)
+    for name in ("floor", "ceil", "round", "trunc", "sign"):
+        np.testing.assert_array_equal(getattr(x, name)().numpy(), getattr(np, name)(x_np))
+    (x.floor() * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))  # piecewise constant: gradient 0, as PyTorch
+    np.testing.assert_allclose(x.cumsum(1).numpy(), np.cumsum(x_np, 1))
+    np.testing.assert_allclose(minigrad.cumsum(x, dim=0).numpy(), np.cumsum(x_np, 0))
+    assert minigrad.tensor([True, False, True]).cumsum(0).tolist() == [1, 1, 2]
+    assert minigrad.tensor([1, 2], dtype=minigrad.int32).cumsum(0).dtype == minigrad.int64
+    assert x.nonzero().tolist() == [[0, 0], [0, 1], [1, 0], [1, 1], [1, 2]] and x.nonzero().dtype == minigrad.int64
+    rows, cols = minigrad.nonzero(x, as_tuple=True)
+    assert rows.tolist() == [0, 0, 1, 1, 1] and cols.tolist() == [0, 1, 0, 1, 2]
+    z = x.new_zeros(2, 3)
+    assert z.shape == (2, 3) and z.dtype == minigrad.float64 and not z.requires_grad
+    assert x.new_ones((2,)).tolist() == [1.0, 1.0] and x.new_full((2,), 4).dtype == minigrad.float64
+    assert x.new_tensor([1, 2]).dtype == minigrad.float64
 
 
 def test_type_randint_normal():
