@@ -268,6 +268,15 @@ def test_lenets_take_an_empty_batch_in_training(make):
         np.testing.assert_array_equal(value.numpy(), buffers[name], err_msg=name)
 
 
+def test_cross_entropy_of_an_empty_batch_is_nan_as_pytorch():
+    # PyTorch: the mean over no examples is nan, and the gradient has the logits' shape (0, K)
+    z = minigrad.zeros(0, 3, requires_grad=True)
+    loss = F.cross_entropy(z, minigrad.tensor(np.zeros(0, np.int64)))
+    assert math.isnan(loss.item())
+    loss.backward()
+    assert z.grad.shape == (0, 3)
+
+
 # ---------------------------------------------------------------------------
 # Parameters of layers and functions: ValueError/TypeError naming the argument and its value
 
