@@ -817,12 +817,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     supported (NotImplementedError when given).
     """
     logits = input
-    unsupported = {"weight": weight is not None, "size_average": size_average is not None,
-                   "reduce": reduce is not None, "ignore_index": ignore_index != -100,
-                   "label_smoothing": label_smoothing != 0.0}
-    for name, given in unsupported.items():
-        if given:
-            raise NotImplementedError(f"cross_entropy: the argument {name}= is not supported by minigrad")
+    if weight is not None or size_average is not None or reduce is not None or ignore_index != -100 or label_smoothing:
+        given = [name for name, unset in (("weight", weight is None), ("size_average", size_average is None),
+                                          ("reduce", reduce is None), ("ignore_index", ignore_index == -100),
+                                          ("label_smoothing", not label_smoothing)) if not unset]
+        raise NotImplementedError(f"cross_entropy: the argument {given[0]}= is not supported by minigrad")
     if reduction not in REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if logits.dtype.kind != "f":
