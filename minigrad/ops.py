@@ -1762,9 +1762,11 @@ _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int6
 
 
 def type_of(x, dtype=None):
-    """``Tensor.type``: without an argument the type's name ('minigrad.FloatTensor'), else ``x.to(dtype)``."""
+    """``Tensor.type``: without an argument PyTorch's name of the tensor type ('torch.FloatTensor',
+    'torch.cuda.FloatTensor'), so that comparisons written for PyTorch hold; with a dtype, ``x.to(dtype)``."""
     if dtype is None:
-        return f"minigrad.{_TYPE_NAMES.get(x.dtype.name, x.dtype.name)}Tensor"
+        where = "torch.cuda." if x.device.type == "cuda" else "torch."
+        return f"{where}{_TYPE_NAMES.get(x.dtype.name, x.dtype.name)}Tensor"
     if isinstance(dtype, str) and dtype.endswith("Tensor"):
         raise TypeError(f"type({dtype!r}): type names are not supported by minigrad; pass a dtype")
     return x.to(dtype)
