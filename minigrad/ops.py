@@ -1,8 +1,17 @@
 """Differentiable tensor ops: forward on raw arrays, backward written by hand.
 
-Each op is a small Function subclass; the lower-case functions below apply
-them and are what Tensor's operators and methods call. Notation: x, y are the
-op's input and output, gy = dL/dy is the upstream gradient, gx = dL/dx.
+Each op is a small Function subclass with two backwards: ``backward`` on raw
+arrays (the fast first-order path) and ``backward_graph``, the same derivative
+built from Functions on Tensors, so that it can be differentiated again to any
+order (``create_graph=True``). Where a gradient needs its own op (sigmoid's,
+indexing's), that op is a Function whose raw forward is the one body both
+paths call. Notation: x, y are the op's input and output, gy = dL/dy is the
+upstream gradient, gx = dL/dx.
+
+The lower-case functions at the end are PyTorch's API over these ops (what
+Tensor's methods and the ``minigrad.*`` names call): PyTorch's arguments
+(``dim``, ``keepdim``; NumPy's ``axis``/``keepdims`` accepted as aliases),
+results, dtype promotion and error types.
 """
 import builtins
 import collections
