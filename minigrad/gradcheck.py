@@ -62,7 +62,8 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
     else:
         grad_outputs = _as_inputs(grad_outputs, "gradgradcheck")
         if len(grad_outputs) != len(outputs):
-            raise ValueError(f"gradgradcheck: {len(grad_outputs)} grad_outputs for {len(outputs)} differentiable outputs")
+            raise ValueError(
+                f"gradgradcheck: {len(grad_outputs)} grad_outputs for {len(outputs)} differentiable outputs")
         for j, (u, y) in enumerate(zip(grad_outputs, outputs)):
             if not isinstance(u, Tensor) or u.shape != y.shape or u.dtype != np.float64:
                 raise ValueError(f"gradgradcheck: grad_outputs[{j}] must be a float64 tensor of shape {y.shape}, "
@@ -165,7 +166,8 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, seed, what, label):
 
 
 def _agree(subject, a, reference, a_name, ref_name, atol, rtol, raise_exception):
-    """True when |a - reference| <= atol + rtol * |reference| everywhere; else raise (or return False) naming the worst element."""
+    """True when |a - reference| <= atol + rtol * |reference| everywhere; else raise (or return False)
+    naming the worst element."""
     excess = np.abs(a - reference) - (atol + rtol * np.abs(reference))
     excess = np.where(np.isnan(excess), np.inf, excess)  # a NaN gradient is a mismatch, not a pass
     if not (excess.size and excess.max() > 0):
