@@ -291,6 +291,8 @@ class Sequential(Module):
         items = list(self._modules.items())
         if isinstance(index, slice):
             return Sequential(OrderedDict(items[index]))
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"Sequential indices must be ints or slices, got {type(index).__name__} {index!r}")
         try:
             return items[index][1]
         except IndexError:
