@@ -1365,6 +1365,77 @@ def module_to_device_and_dtype(torch):
 
 
 # =========================================================================================
+# Names added while the API grew: their meanings in the corners
+
+one("new_factories", lambda torch: (lambda x: (x.new_zeros(2, 3), x.new_ones((2,)), x.new_full((2,), 7),
+                                               x.new_tensor([1, 2])))(T(torch, 2, dtype=np.float64)))
+one("type_string", lambda torch: (T(torch, 2).type(), torch.tensor([1]).type(), T(torch, 2, dtype=np.float64).type()))
+one("type_string_dtype", lambda torch: T(torch, 3).type("torch.DoubleTensor"))
+one("floor_ceil_trunc_round", lambda torch: (lambda x: (x.floor(), x.ceil(), x.trunc(), x.round(), torch.round(x)))(
+    torch.tensor([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1.7])))
+one("round_decimals", lambda torch: torch.round(torch.tensor([1.2345, -0.0051]), decimals=2))
+one("split_sizes_list", lambda torch: T(torch, 5, 2).split([2, 3]))
+one("split_dim1", lambda torch: T(torch, 2, 5).split(2, dim=1))
+one("chunk_uneven", lambda torch: T(torch, 5).chunk(3))
+one("repeat_more_dims", lambda torch: T(torch, 2, 3).repeat(2, 1, 2))
+one("cumsum_negative_dim", lambda torch: T(torch, 2, 3).cumsum(-1))
+one("cumsum_int_dtype", lambda torch: torch.tensor([1, 2, 3], dtype=torch.int32).cumsum(0))
+one("nonzero_as_tuple", lambda torch: torch.nonzero(T(torch, 2, 3) > 0, as_tuple=True))
+one("all_any_dim_keepdim", lambda torch: ((T(torch, 3, 4) > -1).all(dim=1, keepdim=True), (T(torch, 3, 4) > 1).any(0),
+                                          torch.all(T(torch, 3) > -5), torch.any(torch.tensor([0, 0, 2]))))
+one("logical_ops", lambda torch: (lambda a, b: (a & b, a | b, ~a, a ^ b))(T(torch, 4) > 0, T(torch, 4, seed=1) > 0))
+one("int_bitwise", lambda torch: (torch.tensor([5, 3]) & torch.tensor([3, 1]), torch.tensor([5, 3]) | 2))
+one("compare_functions", lambda torch: (torch.eq(T(torch, 3), 0.5), torch.ge(T(torch, 3), 0), torch.le(T(torch, 3), 0),
+                                        torch.ne(T(torch, 3), T(torch, 3, seed=1))))
+one("arith_functions", lambda torch: (torch.sub(T(torch, 3), 1, alpha=2), torch.mul(T(torch, 3), 2),
+                                      torch.div(T(torch, 3), 4), T(torch, 3).sub(T(torch, 3, seed=1), alpha=0.5)))
+one("div_rounding_mode", lambda torch: (torch.div(torch.tensor([-7, 7]), 2, rounding_mode="floor"),
+                                        torch.div(torch.tensor([-7.0, 7.0]), 2, rounding_mode="trunc")))
+one("randint_kwargs", lambda torch: (lambda r: (r.shape, r.dtype, bool(r.min() >= 2), bool(r.max() < 4)))(
+    torch.randint(2, 4, size=(100,))))
+one("randint_high_only", lambda torch: (lambda r: (r.dtype, bool(r.max() < 3)))(torch.randint(3, (50,))))
+one("randint_dtype", lambda torch: torch.randint(0, 5, (3,), dtype=torch.float32).dtype)
+one("normal_tensor_mean", lambda torch: torch.normal(torch.zeros(3), 1.0).shape)
+one("normal_stats", lambda torch: (lambda r: (r.dtype, round(float(r.mean()), 1), round(float(r.std()), 1)))(
+    torch.normal(2.0, 3.0, size=(20000,))))
+one("gather_3d_dim0", lambda torch: torch.gather(T(torch, 2, 3, 2), 0, torch.tensor([[[1, 0], [0, 1], [1, 1]]])))
+one("masked_fill_broadcast_mask", lambda torch: T(torch, 3, 4).masked_fill(torch.tensor([True, False, True, False]), 9.0))
+one("sin_cos_sign_rsqrt", lambda torch: (torch.sin(T(torch, 3)), torch.cos(T(torch, 3)), torch.sign(T(torch, 3)),
+                                         torch.rsqrt(T(torch, 3, low=0.5))))
+one("sign_int", lambda torch: torch.sign(torch.tensor([-3, 0, 2])))
+one("softmax_function_dtype", lambda torch: torch.softmax(T(torch, 2, 3), dim=1, dtype=torch.float64))
+one("log_softmax_function", lambda torch: torch.log_softmax(T(torch, 2, 3), 1))
+one("dot_mm_bmm_ints", lambda torch: (torch.dot(torch.tensor([1, 2]), torch.tensor([3, 4])),
+                                      torch.mm(torch.tensor([[1, 2]]), torch.tensor([[3], [4]]))))
+one("mm_1d_raises", lambda torch: torch.mm(T(torch, 3), T(torch, 3, 2)))
+one("equal_shapes_dtypes", lambda torch: (torch.equal(torch.tensor([1, 2]), torch.tensor([1.0, 2.0])),
+                                          torch.equal(T(torch, 2), T(torch, 3))))
+one("allclose_tolerances", lambda torch: (torch.allclose(torch.tensor([1.0]), torch.tensor([1.001]), rtol=1e-2),
+                                          torch.allclose(torch.tensor([1.0]), torch.tensor([1.001]))))
+one("floor_divide_remainder_signs", lambda torch: (torch.tensor([-7, 7]) // torch.tensor([2, -2]),
+                                                   torch.tensor([-7, 7]) % torch.tensor([2, -2]),
+                                                   torch.tensor([-7.5, 7.5]) % 2))
+
+
+@case
+def grad_gather_masked_fill_cumsum(torch):
+    x = T(torch, 3, 4, grad=True)
+    w = torch.tensor(A(3, 4, seed=1))
+    (torch.gather(x, 1, torch.tensor([[0, 0], [3, 1], [2, 2]])).sum() + (x.masked_fill(x > 0, 0.0) * w).sum()
+     + (x.cumsum(dim=1) * w).sum()).backward()
+    return x.grad
+
+
+@case
+def grad_split_chunk_repeat(torch):
+    x = T(torch, 4, 3, grad=True)
+    a, b = x.split(2)
+    c = x.chunk(3, dim=1)[1]
+    ((a * 2).sum() + (b ** 2).sum() + (c * 3).sum() + (x.repeat(2, 1) ** 2).sum()).backward()
+    return x.grad
+
+
+# =========================================================================================
 # Comparison
 
 
