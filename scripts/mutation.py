@@ -1,0 +1,164 @@
+#!/usr/bin/env python
+"""Mutation testing of minigrad's math with mutmut: how many planted bugs does the test suite catch?
+
+    pip install -e '.[dev]'                      # mutmut (a development tool, not a runtime dependency)
+    python scripts/mutation.py                   # the four files below, the fast targeted tests (tens of minutes)
+    python scripts/mutation.py --files minigrad/optim.py --without tests/test_references.py --out /tmp/before.json
+
+Not run in CI: it is slow. mutmut changes the code it mutates, so this never runs in the checkout:
+it copies the committed tree (``git archive HEAD``) to ``--workdir``, writes mutmut's configuration
+there, runs the selected tests once (tests that already fail there are deselected, and listed),
+then ``mutmut run``. mutmut makes one mutant per small change (an operator, a constant, a
+comparison, a string, an argument dropped...), and for each runs the selected tests that reach the
+mutated function. A mutant is *killed* when a test fails (or it times out), *survives* when they
+all pass, and has *no tests* when none reaches it. Score = killed / all mutants.
+
+Writes a JSON summary (``--out``): settings, per-file counts and score, and every surviving
+mutant with its diff. docs/testing.md records the scores and explains the survivors.
+"""
+import argparse
+import io
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = ["minigrad/ops.py", "minigrad/nn/functional.py", "minigrad/nn/layers.py", "minigrad/optim.py"]
+# Fast unit tests that exercise these files: no subprocesses, no real data, no MPI, no GPU.
+TESTS = ["tests/test_references.py", "tests/test_layers.py", "tests/test_layers_higher_order.py",
+         "tests/test_batchnorm.py", "tests/test_gradcheck.py", "tests/test_autograd.py", "tests/test_tensor.py",
+         "tests/test_ops_higher_order.py", "tests/test_higher_order.py", "tests/test_optim.py",
+         "tests/test_module.py", "tests/test_models.py", "tests/test_init.py", "tests/test_bad_inputs.py",
+         "tests/test_properties.py"]
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:timeout", "-q", "-m", "not slow and not gpu"]
+DETECTED = {"killed", "timeout", "segfault", "suspicious"}
+
+
+def copy_tree(rev, dest):
+    """The files of commit ``rev`` under ``dest`` (a fresh folder)."""
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "archive", "--format=tar", rev], cwd=ROOT, capture_output=True, check=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(dest, filter="data")
+
+
+def toml_list(items):
+    return "[" + ", ".join(json.dumps(str(i)) for i in items) + "]"
+
+
+def failing_tests(workdir, tests):
+    """Node ids of the selected tests that fail on the unmutated copy (mutmut needs a passing baseline)."""
+    run = subprocess.run([sys.executable, "-m", "pytest", *PYTEST_ARGS, "-rf", *tests], cwd=workdir,
+                         capture_output=True, text=True)
+    return sorted(set(re.findall(r"^FAILED (\S+)", run.stdout, re.M)))
+
+
+def configure(workdir, files, tests, deselect):
+    with open(workdir / "pyproject.toml", "a") as f:
+        f.write("\n[tool.mutmut]\n"
+                f'source_paths = ["minigrad"]\n'
+                f"only_mutate = {toml_list(files)}\n"
+                f'also_copy = ["models", "scripts", "tests", "docs", "setup.cfg"]\n'
+                f"pytest_add_cli_args = {toml_list(PYTEST_ARGS + [a for d in deselect for a in ('--deselect', d)])}\n"
+                f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n")
+
+
+def mutmut(workdir, *args, **kwargs):
+    return subprocess.run([str(Path(sys.executable).with_name("mutmut")), *args], cwd=workdir, text=True, **kwargs)
+
+
+def all_mutants(workdir, files):
+    """Every mutant's name in ``files``: mutmut generates them (and records which tests reach which function)
+    when asked to run a mutant that does not exist."""
+    mutmut(workdir, "run", "__none__", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    names = []
+    for f in files:
+        names += sorted(json.loads((workdir / "mutants" / f"{f}.meta").read_text())["exit_code_by_key"])
+    return names
+
+
+def results(workdir):
+    """{mutant name: status} for every mutant."""
+    out = mutmut(workdir, "results", "--all", "true", capture_output=True, check=True).stdout
+    return dict(re.findall(r"^\s*(\S+): (.+?)\s*$", out, re.M))
+
+
+def source_file(name):
+    """minigrad.nn.functional.xǁClassǁmethod__mutmut_3 -> minigrad/nn/functional.py."""
+    module = name.split(".x")[0] if ".x" in name else name.rsplit(".", 1)[0]
+    return module.replace(".", "/") + ".py"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--files", nargs="+", default=FILES, help="files to mutate (default: %(default)s)")
+    p.add_argument("--tests", nargs="+", default=TESTS, help="test files mutmut may run")
+    p.add_argument("--without", nargs="+", default=[], metavar="TEST_FILE",
+                   help="leave these test files out (a score 'before' they existed)")
+    p.add_argument("--rev", default="HEAD", help="the commit to copy (default HEAD)")
+    p.add_argument("--workdir", type=Path, default=Path("/tmp/minigrad-mutation"))
+    p.add_argument("--max-children", type=int, default=2)
+    p.add_argument("--sample", type=int, default=0,
+                   help="test a seeded random sample of this many mutants per file (default: all)")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample")
+    p.add_argument("--out", type=Path, default=None, help="JSON summary (default: WORKDIR/summary.json)")
+    args = p.parse_args(argv)
+    workdir = args.workdir.resolve()
+    if workdir == ROOT or ROOT in workdir.parents:
+        p.error(f"--workdir {workdir} is inside the checkout {ROOT}: mutmut must run on a copy")
+    tests = [t for t in args.tests if t not in args.without]
+
+    started = time.time()
+    copy_tree(args.rev, workdir)
+    tests = [t for t in tests if (workdir / t).exists()]
+    deselect = failing_tests(workdir, tests)
+    if deselect:
+        print(f"deselected, failing before any mutation: {' '.join(deselect)}", file=sys.stderr)
+    configure(workdir, args.files, tests, deselect)
+    names = all_mutants(workdir, args.files)
+    sample = names
+    if args.sample:
+        rng = random.Random(args.seed)
+        sample = sorted(n for f in args.files for n in rng.sample(
+            [m for m in names if source_file(m) == f], min(args.sample, sum(source_file(m) == f for m in names))))
+    mutmut(workdir, "run", "--max-children", str(args.max_children), *(sample if args.sample else []),
+           stdout=subprocess.DEVNULL)
+    status = {n: s for n, s in results(workdir).items() if n in set(sample)}
+
+    per_file = {}
+    for f in args.files:
+        counts = Counter(s for n, s in status.items() if source_file(n) == f)
+        total = sum(counts.values())
+        detected = sum(c for s, c in counts.items() if s in DETECTED)
+        per_file[f] = {"mutants": total, "of": sum(source_file(n) == f for n in names), "killed": detected,
+                       **dict(counts),
+                       "score": round(detected / total, 4) if total else None}
+    survivors = {n: mutmut(workdir, "show", n, capture_output=True).stdout
+                 for n, s in sorted(status.items()) if s not in DETECTED}
+    summary = {"rev": subprocess.run(["git", "rev-parse", args.rev], cwd=ROOT, capture_output=True,
+                                     text=True).stdout.strip(),
+               "tests": tests, "deselected": deselect, "sample": args.sample, "seed": args.seed,
+               "minutes": round((time.time() - started) / 60, 1),
+               "files": per_file, "survivors": {n: {"status": status[n], "diff": d} for n, d in survivors.items()}}
+    out = args.out or workdir / "summary.json"
+    out.write_text(json.dumps(summary, indent=1))
+    print(f"{'file':<28}{'tested':>12}{'killed':>8}{'survived':>9}{'no tests':>9}{'score':>7}")
+    for f, c in per_file.items():
+        tested = f"{c['mutants']}/{c['of']}"
+        print(f"{f:<28}{tested:>12}{c['killed']:>8}{c.get('survived', 0):>9}{c.get('no tests', 0):>9}"
+              f"{c['score'] if c['score'] is not None else '-':>7}")
+    print(f"summary with every survivor's diff: {out} ({summary['minutes']} min)")
+    return summary
+
+
+if __name__ == "__main__":
+    main()
