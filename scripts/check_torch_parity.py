@@ -1436,6 +1436,130 @@ def grad_split_chunk_repeat(torch):
 
 
 # =========================================================================================
+# Everyday idioms around training loops
+
+
+@case
+def state_dict_shares_memory(torch):
+    net = torch.nn.Linear(2, 2)
+    setw(torch, net.weight, A(2, 2, seed=1))
+    sd = net.state_dict()
+    sd["weight"].fill_(3.0)
+    return net.weight, sd["weight"].requires_grad
+
+
+@case
+def deepcopy_module(torch):
+    import copy
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    setw(torch, net[0].weight, A(2, 2, seed=1))
+    twin = copy.deepcopy(net)
+    with torch.no_grad():
+        net[0].weight.fill_(0.0)
+    return twin[0].weight, net[0].weight, twin[0].weight is not net[0].weight
+
+
+@case
+def save_load_roundtrip(torch):
+    import os
+    import tempfile
+    net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    setw(torch, net[0].weight, A(2, 2, seed=1))
+    setw(torch, net[0].bias, A(2, seed=2))
+    net(T(torch, 4, 2))
+    path = os.path.join(tempfile.mkdtemp(), "net.pt")
+    torch.save(net.state_dict(), path)
+    other = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    other.load_state_dict(torch.load(path))
+    return other[0].weight, other[1].running_mean, other[1].num_batches_tracked
+
+
+@case
+def requires_grad_attribute(torch):
+    x = T(torch, 3)
+    x.requires_grad = True
+    (x * 2).sum().backward()
+    g = x.grad
+    x.grad = None
+    return g, x.grad is None
+
+
+@case
+def requires_grad_attribute_nonleaf_raises(torch):
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    y.requires_grad = False
+
+
+@case
+def grad_assignment(torch):
+    x = T(torch, 3, grad=True)
+    x.grad = torch.ones(3)
+    (x * 2).sum().backward()
+    return x.grad
+
+
+one("tensor_from_tensor", lambda torch: (lambda x: (torch.tensor(x), torch.tensor(x) is not x))(T(torch, 3)))
+one("tensor_from_list_of_0d", lambda torch: torch.tensor([torch.tensor(1.5), torch.tensor(2.0)]))
+one("format_0d", lambda torch: (f"{torch.tensor(0.123456):.3f}", f"{T(torch, 3, grad=True).sum():.2f}"))
+one("format_1d_raises", lambda torch: f"{T(torch, 3):.3f}")
+one("iterate_rows", lambda torch: [r.sum() for r in T(torch, 3, 2)])
+one("list_and_unbind", lambda torch: (list(T(torch, 2, 2)), T(torch, 2, 3).unbind(1)))
+one("len_0d_raises", lambda torch: len(torch.tensor(1.0)))
+one("mean_negative_tuple", lambda torch: T(torch, 2, 3, 4).mean((-2, -1)))
+one("inplace_relu_clamp", lambda torch: (T(torch, 4).relu_(), T(torch, 4).clamp_(min=0)))
+one("linear_3d_input", lambda torch: (lambda l: (setw(torch, l.weight, A(3, 2, seed=1)), setw(torch, l.bias, A(3, seed=2)),
+                                                 l(T(torch, 4, 5, 2)))[2])(torch.nn.Linear(2, 3)))
+one("conv2d_unbatched", lambda torch: (lambda c: (setw(torch, c.weight, A(2, 1, 3, 3, seed=1)), c(T(torch, 1, 5, 5)))[1])(
+    torch.nn.Conv2d(1, 2, 3, bias=False)))
+one("batchnorm2d_3d_input_raises", lambda torch: torch.nn.BatchNorm2d(3)(T(torch, 3, 4, 4)))
+one("flatten_module_start0", lambda torch: torch.nn.Flatten(0)(T(torch, 2, 3)).shape)
+one("cross_entropy_int32_targets", lambda torch: torch.nn.functional.cross_entropy(
+    T(torch, 3, 4), torch.tensor(Y3, dtype=torch.int32)))
+one("forward_hook", lambda torch: torch.nn.Linear(2, 2).register_forward_hook(lambda m, i, o: None) is not None)
+one("params_generator_consumed", lambda torch: (lambda net: (len(list(net.parameters())), len(list(net.parameters()))))(
+    torch.nn.Linear(2, 2)))
+one("trainable_count", lambda torch: (lambda net: (net[0].requires_grad_(False), sum(
+    p.numel() for p in net.parameters() if p.requires_grad))[1])(
+    torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))))
+
+
+@case
+def add_param_group(torch):
+    p, q = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
+    opt = torch.optim.SGD([p], lr=0.1)
+    opt.add_param_group({"params": [q], "lr": 0.5})
+    (p.sum() + q.sum()).backward()
+    opt.step()
+    return p, q, len(opt.param_groups)
+
+
+@case
+def grad_max_ties(torch):
+    x = torch.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
+    x.max().backward()
+    full = x.grad.clone()
+    x.grad = None
+    x.amax(dim=1).sum().backward()
+    return full, x.grad
+
+
+@case
+def grad_maxpool_ties(torch):
+    x = torch.ones(1, 1, 2, 2, requires_grad=True)
+    torch.nn.functional.max_pool2d(x, 2).sum().backward()
+    return x.grad
+
+
+@case
+def grad_max_dim_ties(torch):
+    x = torch.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    values.sum().backward()
+    return x.grad.sum(dim=1), indices.shape
+
+
+# =========================================================================================
 # Comparison
 
 
