@@ -47,6 +47,7 @@ def run_chapter(tmp_path, limit=None, timeout=300):
     result = subprocess.run([sys.executable, str(CHAPTER)], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=timeout)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "epoch 1/10" not in result.stderr  # no progress bar when the output is not a terminal
     return result.stdout
 
 
