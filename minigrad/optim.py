@@ -15,8 +15,8 @@ from minigrad.core import Tensor, zero_grads
 class Optimizer:
     """Holds ``param_groups`` (lists of parameters with their hyper-parameters) and per-parameter ``state``.
 
-    Every group's hyper-parameters are checked once, here and in ``load_state_dict`` (``_check_group``),
-    so that ``step`` runs without checks.
+    Every group's hyper-parameters are checked once, when it is added and in ``load_state_dict``
+    (``_check_group``); ``step`` checks only that each gradient has its parameter's shape.
     """
 
     def __init__(self, params, defaults):

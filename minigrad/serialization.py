@@ -2,8 +2,10 @@
 
 Arrays are stored as .npz members; the structure around them (dicts, lists,
 numbers, strings) as a JSON member named ``__minigrad__``. The file is written
-to a temporary name in the same folder and renamed into place, so an
-interrupted save never leaves a half-written checkpoint. No pickle is used.
+to a temporary name in the same folder and renamed into place (with the
+permissions a plain ``open`` would give it), so an interrupted save never
+leaves a half-written checkpoint. No pickle is used; ``load`` refuses any file
+that is not such a checkpoint with a ValueError saying what is wrong.
 """
 import json
 import os

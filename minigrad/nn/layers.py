@@ -125,11 +125,9 @@ class BatchNorm(Module):
 
     def forward(self, X):
         F.check_batch_norm_input(X, self.num_features, (self.num_dims,), f"BatchNorm(num_dims={self.num_dims})")
-        Y, moving_mean, moving_var = F.batch_norm(
+        Y, self.moving_mean, self.moving_var = F.batch_norm(
             X, self.gamma, self.beta, self.moving_mean, self.moving_var,
             eps=self.eps, momentum=self.momentum, training=self.training and is_grad_enabled())
-        if X.numel():  # an empty batch has no statistics: the moving ones stay as they were
-            self.moving_mean, self.moving_var = moving_mean, moving_var
         return Y
 
     def extra_repr(self):
