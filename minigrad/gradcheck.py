@@ -7,6 +7,7 @@ builds) by running the same check on the first-order gradient as a function.
 import numpy as np
 
 from minigrad import backend
+from minigrad.checks import check_real
 from minigrad.core import Tensor, enable_grad, run_backward
 
 
@@ -30,6 +31,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     input, the worst element and both values, or return False when
     ``raise_exception=False``; return True when all match.
     """
+    if not callable(fn):
+        raise TypeError(f"gradcheck: fn must be callable, got {type(fn).__name__}")
+    check_real("eps", eps, low_open=True, message="gradcheck: invalid eps")
+    check_real("atol", atol, message="gradcheck: invalid atol")
+    check_real("rtol", rtol, message="gradcheck: invalid rtol")
     inputs = _as_inputs(inputs, "gradcheck")
     return _check(fn, inputs, eps, atol, rtol, raise_exception, seed, "gradcheck",
                   lambda i: f"gradient of input {i}")

@@ -420,6 +420,14 @@ def test_gradcheck_refuses_inputs_that_are_not_tensors():
         minigrad.gradcheck(lambda x: x, 3.0)
     with pytest.raises(ValueError, match="no input requires grad"):
         minigrad.gradcheck(lambda x: x, (t64([1.0]),))
+    # PyTorch: eps=0 divides by zero; minigrad names the argument (a NaN difference would read as a wrong backward)
+    x = t64([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match=re.escape("gradcheck: invalid eps: 0 (eps must be in (0, inf))")):
+        minigrad.gradcheck(lambda x: x * x, (x,), eps=0)
+    with pytest.raises(ValueError, match="gradcheck: invalid atol: -1"):
+        minigrad.gradcheck(lambda x: x * x, (x,), atol=-1)
+    with pytest.raises(TypeError, match="fn must be callable, got Tensor"):
+        minigrad.gradcheck(x, (x,))
 
 
 # ---------------------------------------------------------------------------
