@@ -926,6 +926,15 @@ def init_kaiming(torch):
 
 
 @case
+def init_trunc_normal(torch):
+    w = torch.nn.Parameter(torch.zeros(300, 200))
+    r = torch.nn.init.trunc_normal_(w, std=0.02)
+    inside = bool(w.abs().max() <= 2.0)
+    torch.nn.init.trunc_normal_(w, mean=0.0, std=1.0, a=-1.0, b=1.0)
+    return r is w, inside, bool(w.abs().max() <= 1.0), round(float(w.std()), 2)
+
+
+@case
 def init_1d_fan_raises(torch):
     torch.nn.init.xavier_uniform_(torch.nn.Parameter(torch.zeros(5)))
 

@@ -56,3 +56,21 @@ def test_constant_takes_val_as_pytorch():
     w = nn.Parameter(minigrad.zeros(2, 3))
     assert nn.init.constant_(w, val=0.25) is w
     np.testing.assert_array_equal(w.numpy(), np.full((2, 3), 0.25, np.float32))
+
+
+def test_trunc_normal_stays_in_its_bounds_with_the_truncated_moments(rng):
+    w = nn.Parameter(minigrad.zeros(400, 500))
+    assert nn.init.trunc_normal_(w, mean=0.5, std=1.0, a=0.0, b=2.0) is w
+    values = w.numpy().astype(np.float64)
+    assert values.min() >= 0.0 and values.max() <= 2.0
+    # a normal truncated to [mean - 0.5 std, mean + 1.5 std]: mean + std (phi(alpha) - phi(beta)) / Z
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))  # noqa: E731
+    expected = 0.5 + (pdf(-0.5) - pdf(1.5)) / (cdf(1.5) - cdf(-0.5))
+    assert values.mean() == pytest.approx(expected, abs=5e-3)  # 200,000 draws: standard error ~1e-3
+    assert w.requires_grad and w.grad_fn is None
+
+
+def test_trunc_normal_refuses_an_empty_interval():
+    with pytest.raises(ValueError, match=r"a < b, got a=1.0, b=1.0"):
+        nn.init.trunc_normal_(nn.Parameter(minigrad.zeros(2, 2)), a=1.0, b=1.0)

@@ -26,6 +26,19 @@ def normal_(tensor, mean=0.0, std=1.0):
     return _fill(tensor, random.default_generator().normal(mean, std, tensor.shape))
 
 
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """N(mean, std^2) conditioned on [a, b] (absolute bounds, as PyTorch's): draws outside are redrawn."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the interval [a, b] must have a < b, got a={a}, b={b}")
+    generator = random.default_generator()
+    values = generator.normal(mean, std, tensor.shape)
+    outside = (values < a) | (values > b)
+    while outside.any():
+        values[outside] = generator.normal(mean, std, int(outside.sum()))
+        outside = (values < a) | (values > b)
+    return _fill(tensor, values)
+
+
 @no_grad()
 def constant_(tensor, val):
     return tensor.fill_(val)
