@@ -722,7 +722,7 @@ def zero_grads(tensors, set_to_none=True):
 
 
 def parse_to_args(args, dtype=None, device=None):
-    """(dtype, device) from the arguments of ``to``: a device or a dtype (or the name of one), in any order.
+    """(dtype, device) from the arguments of ``to``: a device, a dtype (or the name of one) or a tensor.
 
     A string that names neither raises the device's ValueError ("unknown device"); a dtype that
     is not a number type raises TypeError.
@@ -730,6 +730,8 @@ def parse_to_args(args, dtype=None, device=None):
     for arg in args:
         if isinstance(arg, Device):
             device = arg
+        elif isinstance(arg, Tensor):  # to(other): other's dtype and device
+            dtype, device = arg.dtype, arg.device
         elif isinstance(arg, str):
             try:
                 device = Device(arg)

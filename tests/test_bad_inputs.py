@@ -177,6 +177,13 @@ def test_an_unknown_device_string_says_unknown_device(spec):
         minigrad.ones(2).to(device=spec)
 
 
+def test_to_another_tensor_takes_its_dtype_and_device():
+    # PyTorch: x.to(other) and module.to(other) take other's dtype and device
+    other = minigrad.zeros(1, dtype=minigrad.float64)
+    assert minigrad.ones(2).to(other).dtype == np.float64
+    assert nn.Linear(2, 2).to(other).weight.dtype == np.float64
+
+
 def test_module_to_an_integer_dtype_is_refused():
     # PyTorch: TypeError "nn.Module.to only accepts floating point or complex dtypes, but got desired dtype=torch.int64"
     net = nn.Linear(2, 2)
