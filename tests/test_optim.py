@@ -1,4 +1,6 @@
 """Optimisers: SGD (momentum, weight decay, nesterov) and Adam against hand-computed PyTorch formulas."""
+import re
+
 import numpy as np
 import pytest
 
@@ -289,3 +291,87 @@ def test_optimizer_state_moves_to_the_parameters_device():
     for pc, po in zip(cpu_params, other):
         assert po.device == "cuda:0"
         np.testing.assert_allclose(po.numpy(), pc.numpy(), rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------------------
+# Arguments, groups and state as PyTorch keeps them (each test kills mutants that survived: docs/testing.md)
+
+@pytest.mark.parametrize("make,message", [
+    (lambda ps: optim.SGD(ps, lr=-1), "Invalid learning rate: -1 (lr must be in [0, inf))"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=-1), "Invalid momentum value: -1 (momentum must be in [0, inf))"),
+    (lambda ps: optim.SGD(ps, lr=0.1, dampening=-1), "Invalid dampening value: -1 (dampening must be in [0, inf))"),
+    (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1),
+     "Invalid weight_decay value: -1 (weight_decay must be in [0, inf))"),
+    (lambda ps: optim.Adam(ps, eps=0), "Invalid epsilon value: 0 (eps must be in (0, inf))"),
+    (lambda ps: optim.Adam(ps, betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0 (betas must be in [0, 1))"),
+    (lambda ps: optim.Adam(ps, betas=(-0.1, 0.9)), "Invalid beta parameter at index 0: -0.1 (betas must be in [0, 1))"),
+])
+def test_hyper_parameter_errors_name_the_value_and_its_interval(make, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make(make_params())
+
+
+def test_param_groups_hold_exactly_the_hyper_parameters_and_adam_has_pytorchs_defaults():
+    sgd = optim.SGD(make_params(), lr=1)
+    assert sorted(sgd.param_groups[0]) == ["dampening", "lr", "momentum", "nesterov", "params", "weight_decay"]
+    assert sorted(sgd.state_dict()["param_groups"][0]) == sorted(sgd.param_groups[0])
+    adam = optim.Adam(make_params(), betas=[0.8, 0.9])
+    assert sorted(adam.param_groups[0]) == ["betas", "eps", "lr", "params", "weight_decay"]
+    assert tuple(adam.param_groups[0]["betas"]) == (0.8, 0.9)
+    assert optim.Adam(make_params()).defaults == {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
+
+
+def test_adam_defaults_take_a_step_of_lr_1e_3():
+    params = make_params()
+    before = [p.numpy().copy() for p in params]
+    set_grads(params, grads_for(0, params))
+    optim.Adam(params).step()
+    for p, b, g in zip(params, before, grads_for(0, params)):
+        np.testing.assert_allclose(p.numpy(), b - 1e-3 * np.sign(g), rtol=0, atol=1e-9)
+
+
+def test_add_param_group_checks_its_argument_and_takes_a_single_tensor():
+    opt = optim.SGD(make_params(), lr=0.1)
+    for bad in ({"lr": 0.1}, [1]):
+        with pytest.raises(TypeError, match=re.escape(f"a parameter group must be a dict with a 'params' entry, "
+                                                      f"got {bad!r}")):
+            opt.add_param_group(bad)
+    extra = make_params(seed=3, shapes=((4,),))[0]
+    opt.add_param_group({"params": extra, "lr": 0.5})
+    assert opt.param_groups[1]["params"] == [extra] and opt.param_groups[1]["lr"] == 0.5
+    extra.grad = minigrad.tensor(np.ones(4))
+    before = extra.numpy().copy()
+    opt.step()
+    np.testing.assert_allclose(extra.numpy(), before - 0.5)
+
+
+def test_bad_parameters_are_named_in_the_error():
+    with pytest.raises(TypeError, match="optimizer can only optimise tensors that require grad, got Tensor$"):
+        optim.SGD([minigrad.tensor(np.ones(2))], lr=0.1)
+    leaf = nn.Parameter(minigrad.tensor(np.ones(2)))
+    with pytest.raises(ValueError, match=re.escape("can't optimize a non-leaf Tensor (one computed from others, "
+                                                   "grad_fn=<MulBackward>): optimise the leaf it came from")):
+        optim.SGD([leaf * 2], lr=0.1)
+
+
+def test_load_state_dict_rejects_other_objects_naming_them():
+    opt = optim.SGD(make_params(), lr=0.1)
+    expects = ("optimizer.load_state_dict expects the dict that optimizer.state_dict() returns "
+               "(with 'state' and 'param_groups'), got ")
+    with pytest.raises(TypeError, match=re.escape(expects + "dict with keys ['a']") + "$"):
+        opt.load_state_dict({"a": 1})
+    with pytest.raises(TypeError, match=re.escape(expects + "int") + "$"):
+        opt.load_state_dict(3)
+
+
+def test_loaded_state_keeps_the_parameters_dtype_and_a_step_bumps_the_version_by_one():
+    params = [nn.Parameter(minigrad.tensor(np.ones(3, dtype=np.float32)))]
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    params[0].grad = minigrad.tensor(np.ones(3, dtype=np.float32))
+    version = params[0]._version
+    opt.step()
+    assert params[0]._version == version + 1  # one in-place change, as torch's _version counts
+    fresh = optim.SGD(params, lr=0.1, momentum=0.9)
+    fresh.load_state_dict(opt.state_dict())
+    fresh.step()
+    assert fresh.state_dict()["state"][0]["momentum_buffer"].dtype == np.float32
