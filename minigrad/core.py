@@ -500,9 +500,19 @@ class Tensor:
     def __rpow__(self, other): return _ops.pow(other, self)
     def __matmul__(self, other): return _ops.matmul(self, other)
     def __rmatmul__(self, other): return _ops.matmul(other, self)
+    def __floordiv__(self, other): return _ops.floor_divide(self, other)
+    def __rfloordiv__(self, other): return _ops.floor_divide(other, self)
+    def __mod__(self, other): return _ops.remainder(self, other)
+    def __rmod__(self, other): return _ops.remainder(other, self)
     def __neg__(self): return _ops.neg(self)
     def __abs__(self): return _ops.abs(self)
     def __getitem__(self, key): return _ops.getitem(self, key)
+
+    def __format__(self, spec):
+        # a one-element tensor formats as its number (f"{loss:.3f}"), as in PyTorch
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
 
     def __iter__(self):
         if self.ndim == 0:
@@ -591,7 +601,10 @@ class Tensor:
     def sin(self): return _ops.sin(self)
     def floor(self): return _ops.floor(self)
     def ceil(self): return _ops.ceil(self)
-    def round(self): return _ops.round(self)
+    def round(self, *, decimals=0): return _ops.round(self, decimals=decimals)
+    def norm(self, p="fro", dim=None, keepdim=False): return _ops.norm(self, p, dim, keepdim)
+    def unbind(self, dim=0): return _ops.unbind(self, dim)
+    def remainder(self, other): return _ops.remainder(self, other)
     def trunc(self): return _ops.trunc(self)
     def sign(self): return _ops.sign(self)
     def cumsum(self, dim, *, dtype=None): return _ops.cumsum(self, dim, dtype=dtype)

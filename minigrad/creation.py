@@ -105,10 +105,17 @@ def randint(*args, size=None, dtype=None, device=None, requires_grad=False):
 
 
 def normal(mean, std, size=None, *, dtype=None, device=None, requires_grad=False):
-    """Normal values of the given ``mean`` and ``std`` (numbers) and ``size``, as ``torch.normal(mean, std, size)``."""
-    if isinstance(mean, Tensor) or isinstance(std, Tensor) or size is None:
-        raise TypeError("normal(): minigrad supports normal(mean, std, size) with numbers; "
-                        "use mean + std * randn(...) for tensors")
+    """Normal values of mean ``mean`` and standard deviation ``std``, as ``torch.normal``: numbers with a
+    ``size``, or tensors (broadcast together; the result has their shape and dtype, and no gradient)."""
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if tensors:
+        arrays = [t.array if isinstance(t, Tensor) else t for t in (mean, std)]
+        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
+        dtype = _dtype(dtype, tensors[0].dtype, "normal", floating=True)
+        noise = backend.to_device(random.default_generator().standard_normal(shape), tensors[0].device)
+        return Tensor((arrays[0] + arrays[1] * noise).astype(dtype, copy=False), requires_grad=requires_grad)
+    if size is None:
+        raise TypeError("normal(): with numbers for mean and std, pass size=")
     if std < 0:
         raise RuntimeError(f"normal(): std must be >= 0, got {std}")
     dtype = _dtype(dtype, float32, "normal", floating=True)

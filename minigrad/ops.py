@@ -123,7 +123,8 @@ class Div(_Binary):
 
     def forward(self, a, b):
         self.b = b
-        self.y = a / b
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is inf or NaN, quietly, as in PyTorch
+            self.y = a / b
         return self.y
 
     def backward(self, gy):
@@ -729,6 +730,30 @@ class Max(Sum):
     def backward_graph(self, gy):
         share = self._expand_graph(gy) / Tensor._wrap(self.count.astype(gy.dtype))
         return Where(self.mask)(share, 0.0)
+
+
+class Norm2(Sum):
+    """y = sqrt(sum of x^2 over ``axis``);  gx = gy * x / y, and 0 where y = 0 (as PyTorch)."""
+
+    saves_output = True
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.axes = _wrap_dims(self.axis, x.ndim, "norm")
+        self.in_shape, self.x = x.shape, x
+        self.y = xp.sqrt(_accumulate(x * x, "sum", self.axes, True))
+        return self.y if self.keepdims else self.y.reshape(_squeezed(x.shape, self.axes))
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        safe = xp.where(self.y == 0, gy.dtype.type(1), self.y)
+        return self._expand(gy) * (self.x / safe)
+
+    def backward_graph(self, gy):
+        x = self.inputs[0]
+        y = Norm2(self.axes, True)(x)
+        safe = Where(self.y == 0)(1.0, y)
+        return self._expand_graph(gy) * (x / safe)
 
 
 class Min(Max):
@@ -1616,10 +1641,21 @@ def sub_alpha(a, b, alpha=1):
 
 
 def div_mode(a, b, rounding_mode=None):
-    """``torch.div``: true division (a ``rounding_mode`` is not supported)."""
-    if rounding_mode is not None:
-        raise NotImplementedError(f"div(rounding_mode={rounding_mode!r}) is not supported by minigrad")
-    return div(a, b)
+    """``torch.div``: true division, or rounded ('trunc' toward 0, 'floor' down; integers stay integers,
+    the gradient is 0)."""
+    if rounding_mode is None:
+        return div(a, b)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    a, b = _operand(a), _operand(b)
+    if result_type(a, b).kind in "biu":
+        a, b = _promoted((a, b))
+        xp = get_array_module(a.array)
+        quotient = xp.floor_divide(a.array, b.array)
+        if rounding_mode == "trunc":  # floor rounds negative quotients down, trunc toward 0
+            quotient = quotient + ((quotient < 0) & (xp.remainder(a.array, b.array) != 0))
+        return Tensor._wrap(quotient)
+    return Rounding(rounding_mode)(div(a, b))
 
 
 def logical(name, a, b=None):
@@ -1746,7 +1782,15 @@ def _rounding(name):
     return op
 
 
-floor, ceil, round, trunc, sign = (_rounding(n) for n in ("floor", "ceil", "round", "trunc", "sign"))  # noqa: A001
+floor, ceil, trunc, sign = (_rounding(n) for n in ("floor", "ceil", "trunc", "sign"))
+
+
+def round(x, *, decimals=0):  # noqa: A001
+    """Elementwise rounding to ``decimals`` places, halves to even (gradient 0, as PyTorch)."""
+    if decimals == 0:
+        return Rounding("round")(_tensor_arg(x, "round"))
+    scale = 10.0 ** decimals
+    return div(Rounding("round")(mul(x, scale)), scale)
 
 
 def cumsum(x, dim, *, dtype=None):
@@ -1766,8 +1810,43 @@ def nonzero(x, *, as_tuple=False):
     return Tensor._wrap(get_array_module(x.array).stack(found, axis=-1).astype(np.int64))
 
 
+def floor_divide(a, b):
+    """a / b rounded down (``//``, ``div(rounding_mode='floor')``): integers stay integers; the gradient is 0."""
+    return div_mode(a, b, "floor")
+
+
+def remainder(a, b):
+    """a - floor(a / b) * b, the sign of b's (Python's ``%``); ga = gy, gb = -floor(a / b) * gy."""
+    a, b = _operand(a), _operand(b)
+    if result_type(a, b).kind in "biu":
+        a, b = _promoted((a, b))
+        return Tensor._wrap(get_array_module(a.array).remainder(a.array, b.array))
+    return sub(a, mul(floor_divide(a, b), b))
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    """The 2-norm (``p`` 2 or 'fro', the default) or 1-norm of ``x`` over ``dim`` (None: all elements).
+
+    The 2-norm's gradient x / norm is 0 where the norm is 0, as PyTorch's.
+    """
+    x = _tensor_arg(x, "norm")
+    _check_floating(x, "norm")
+    if p == 1:
+        return sum(abs(x), dim, keepdim)
+    if p not in (2, "fro"):
+        raise NotImplementedError(f"norm(p={p!r}) is not supported by minigrad (p=2, 'fro' and 1 are)")
+    return Norm2(_wrap_dims(dim, x.ndim, "norm"), keepdim)(x)
+
+
+def unbind(x, dim=0):
+    """The slices of ``x`` along ``dim``, as a tuple of views (``torch.unbind``)."""
+    d = _wrap_dim(dim, x.ndim, "unbind")
+    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
+
+
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+_TYPE_DTYPES = {f"torch.{name}Tensor": dtype for dtype, name in _TYPE_NAMES.items()}
 
 
 def type_of(x, dtype=None):
@@ -1777,7 +1856,9 @@ def type_of(x, dtype=None):
         where = "torch.cuda." if x.device.type == "cuda" else "torch."
         return f"{where}{_TYPE_NAMES.get(x.dtype.name, x.dtype.name)}Tensor"
     if isinstance(dtype, str) and dtype.endswith("Tensor"):
-        raise TypeError(f"type({dtype!r}): type names are not supported by minigrad; pass a dtype")
+        if dtype not in _TYPE_DTYPES:
+            raise TypeError(f"type({dtype!r}): not a CPU tensor type minigrad knows; pass a dtype")
+        dtype = _TYPE_DTYPES[dtype]
     return x.to(dtype)
 
 

@@ -165,6 +165,13 @@ CASES = [
     ("cumsum", lambda a: sq(a.cumsum(1)), [A(3, 4)]),
     ("cumsum_negative_dim", lambda a: sq(minigrad.cumsum(a, -3)), [A(2, 3, 2)]),
     ("rounding", lambda a: a * (a.floor() + a.ceil() + a.round() + a.trunc() + a.sign()), [A(3, 4)]),
+    ("norm_all", lambda a: a.norm(), [A(3, 4)]),
+    ("norm_dim_keepdim", lambda a: a.norm(dim=1, keepdim=True), [A(3, 4)]),
+    ("norm_p1", lambda a: sq(a.norm(p=1, dim=0)), [Z(3, 4)]),
+    ("remainder", lambda a, b: sq(a % b), [A(3, 4), P(4)]),
+    ("floor_divide_is_flat", lambda a, b: a * (a // b), [A(3, 4), P(4)]),
+    ("round_decimals", lambda a: a * a.round(decimals=1), [A(3, 4)]),
+    ("unbind", lambda a: sq(a.unbind(1)[2]), [A(3, 4)]),
     ("sin", lambda a: a.sin(), [A(3, 4)]),
     ("cos", lambda a: a.cos(), [A(3, 4)]),
     ("rsqrt", lambda a: a.rsqrt(), [P(3, 4)]),
@@ -197,6 +204,7 @@ THIRD_ORDER = [
     ("logsumexp", lambda a: a.logsumexp(-1), [A(2, 3)]),
     ("var", lambda a: a.var(0), [A(3, 2)]),
     ("sin_cos", lambda a: a.sin() * a.cos(), [A(2, 3)]),
+    ("norm", lambda a: a.norm(dim=0), [A(3, 2)]),
 ]
 
 

@@ -631,8 +631,7 @@ def test_method_forms_of_arithmetic():
     assert minigrad.add(a, b, alpha=-1).tolist() == [-9.0, -18.0] and b.sub(a, alpha=10).tolist() == [0.0, 0.0]
     assert a.mul(b).tolist() == [10.0, 40.0] and minigrad.mul(a, 3).tolist() == [3.0, 6.0]
     assert b.div(a).tolist() == [10.0, 10.0] and minigrad.div(b, 4).tolist() == [2.5, 5.0]
-    with pytest.raises(NotImplementedError, match="rounding_mode"):
-        b.div(a, rounding_mode="floor")
+    assert b.div(minigrad.tensor([3.0, 3.0]), rounding_mode="floor").tolist() == [3.0, 6.0]
     np.testing.assert_allclose(minigrad.sin(a).numpy(), np.sin([1.0, 2.0]), rtol=1e-6)
     np.testing.assert_allclose(a.cos().numpy(), np.cos([1.0, 2.0]), rtol=1e-6)
     np.testing.assert_allclose(b.rsqrt().numpy(), 1 / np.sqrt([10.0, 20.0]), rtol=1e-6)
@@ -692,6 +691,36 @@ def test_rounding_cumsum_nonzero_and_new_factories():
     assert x.new_tensor([1, 2]).dtype == minigrad.float64
 
 
+def test_floor_division_remainder_norm_unbind_format():
+    a_np, b_np = np.array([-3.5, 2.5, 7.0]), np.array([2.0, -2.0, 3.0])
+    a, b = leaf(a_np), leaf(b_np)
+    np.testing.assert_array_equal((a // b).numpy(), np.floor_divide(a_np, b_np))
+    np.testing.assert_array_equal((a % b).numpy(), np.remainder(a_np, b_np))  # the divisor's sign, as PyTorch
+    (a % b).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [1, 1, 1])
+    np.testing.assert_array_equal(b.grad.numpy(), -np.floor(a_np / b_np))
+    i = minigrad.tensor([-7, 7])
+    assert (i // 2).tolist() == [-4, 3] and (i // 2).dtype == minigrad.int64 and (i % 3).tolist() == [2, 1]
+    assert i.div(2, rounding_mode="trunc").tolist() == [-3, 3] and (7 // minigrad.tensor([2])).tolist() == [3]
+    assert minigrad.tensor([-7.0, 7.0]).div(2, rounding_mode="trunc").tolist() == [-3.0, 3.0]
+    with pytest.raises(ValueError, match="rounding_mode"):
+        i.div(2, rounding_mode="up")
+    assert minigrad.tensor([1.0, 0.0]).div(0.0).tolist()[0] == float("inf")
+    np.testing.assert_allclose(minigrad.tensor([1.2345, 2.5]).round(decimals=2).numpy(), [1.23, 2.5])
+    x_np = np.array([[3.0, 4.0], [0.0, 0.0]])
+    x = leaf(x_np)
+    assert x.norm().item() == 5.0 and x.norm(dim=1).tolist() == [5.0, 0.0] and x.norm(p=1).item() == 7.0
+    x.norm(dim=1).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.6, 0.8], [0.0, 0.0]])  # 0 at a zero norm, as PyTorch
+    with pytest.raises(NotImplementedError, match="p=3"):
+        x.norm(p=3)
+    parts = minigrad.tensor([[1, 2, 3], [4, 5, 6]]).unbind(1)
+    assert [p.tolist() for p in parts] == [[1, 4], [2, 5], [3, 6]]
+    assert f"{minigrad.tensor(3.14159):.2f}" == "3.14" and f"{minigrad.tensor(2)}" == "2"
+    with pytest.raises(TypeError):
+        f"{minigrad.tensor([1.0, 2.0]):.2f}"
+
+
 def test_type_randint_normal():
     x = minigrad.ones(2)
     assert x.type() == "torch.FloatTensor" and x.long().type() == "torch.LongTensor" and x.type(minigrad.int64).dtype == minigrad.int64
@@ -700,8 +729,11 @@ def test_type_randint_normal():
     assert minigrad.randint(5, size=(2, 2)).shape == (2, 2)
     n = minigrad.normal(2.0, 0.5, size=(10_000,))
     assert n.dtype == minigrad.float32 and abs(n.numpy().mean() - 2.0) < 0.05 and abs(n.numpy().std() - 0.5) < 0.05
-    with pytest.raises(TypeError):
-        minigrad.normal(minigrad.zeros(2), 1.0)
+    m = minigrad.normal(minigrad.zeros(2, 1), minigrad.ones(3, dtype=minigrad.float32))
+    assert m.shape == (2, 3) and m.dtype == minigrad.float32 and not m.requires_grad
+    assert x.type("torch.DoubleTensor").dtype == minigrad.float64
+    with pytest.raises(TypeError, match="size"):
+        minigrad.normal(0.0, 1.0)
 
 
 def test_softmax_and_log_softmax_take_dim():

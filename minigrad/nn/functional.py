@@ -745,17 +745,19 @@ def _softmax_dim(x, dim, name):
     return ops._wrap_dim(dim, x.ndim, name)
 
 
-def log_softmax(input, dim=None):  # noqa: A002 (PyTorch's argument name)
-    """log(softmax(input)) along ``dim``, computed stably, as ``torch.nn.functional.log_softmax``."""
+def log_softmax(input, dim=None, dtype=None):  # noqa: A002 (PyTorch's argument names)
+    """log(softmax(input)) along ``dim`` (input cast to ``dtype`` first), as ``torch.nn.functional.log_softmax``."""
     dim = _softmax_dim(input, dim, "log_softmax")
+    if dtype is not None:
+        input = input.to(dtype)
     if input.ndim == 0:
         return LogSoftmax(0)(input.reshape(1)).reshape(())
     return LogSoftmax(dim)(input)
 
 
-def softmax(input, dim=None):  # noqa: A002
-    """exp(input) / sum(exp(input)) along ``dim``, as ``torch.nn.functional.softmax``."""
-    return ops.exp(log_softmax(input, _softmax_dim(input, dim, "softmax")))
+def softmax(input, dim=None, dtype=None):  # noqa: A002
+    """exp(input) / sum(exp(input)) along ``dim`` (input cast to ``dtype`` first), as ``torch.nn.functional.softmax``."""
+    return ops.exp(log_softmax(input, _softmax_dim(input, dim, "softmax"), dtype))
 
 
 REDUCTIONS = ("mean", "sum", "none")
