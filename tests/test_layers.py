@@ -390,3 +390,50 @@ def test_flatten_accepts_start_equal_to_end_and_rejects_end_past_the_last_dim():
     with pytest.raises(IndexError, match=re.escape("Flatten: start_dim=1, end_dim=3 do not fit an input of shape "
                                                    "(2, 3, 4)")):
         nn.Flatten(1, 3)(x)
+
+
+# ---------------------------------------------------------------------------
+# nn.functional details (each test kills a mutant of minigrad/nn/functional.py that survived: docs/testing.md)
+
+@pytest.mark.parametrize("pool", [F.avg_pool2d, F.max_pool2d])
+def test_pooling_keeps_float32(pool):
+    assert pool(minigrad.zeros(2, 3, 4, 5), 2).dtype == np.float32
+
+
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice")
+@pytest.mark.parametrize("shape,dim", [((5,), 0), ((2, 3), 1), ((2, 3, 4), 0), ((2, 3, 4, 2), 1)])
+def test_softmax_without_dim_picks_pytorchs_legacy_dim(shape, dim):
+    """PyTorch's _get_softmax_dim: dim 0 for 0-, 1- and 3-D input, else 1."""
+    z = np.random.default_rng(0).standard_normal(shape)
+    np.testing.assert_allclose(F.softmax(minigrad.tensor(z)).numpy(), np.exp(np_log_softmax(z, dim)), rtol=1e-12)
+
+
+def test_unsupported_arguments_are_named():
+    z, t = minigrad.zeros(3, 4), minigrad.tensor(np.array([0, 1, 2]))
+    with pytest.raises(NotImplementedError, match=re.escape("cross_entropy: the argument weight= is not supported")):
+        F.cross_entropy(z, t, weight=minigrad.ones(4))
+    with pytest.raises(IndexError, match=re.escape("softmax(): dimension out of range (expected to be in range of "
+                                                   "[-2, 1], but got 5)")):
+        F.softmax(z, dim=5)
+    with pytest.raises(ValueError, match=r"^batch_norm: "):
+        F.batch_norm(minigrad.zeros(2, 3, 4), minigrad.ones(1, 3), minigrad.zeros(1, 3), minigrad.zeros(1, 3),
+                     minigrad.ones(1, 3))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_functional_batch_norm_uses_eps_1e_5_by_default_and_the_eps_given(training):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 3)) * 1e-3  # a variance near eps: eps changes the result
+    ones, zeros = np.ones((1, 3)), np.zeros((1, 3))
+    mean, var = (x.mean(axis=0), x.var(axis=0)) if training else (zeros, ones * 1e-6)
+    for kwargs, eps in (({}, 1e-5), ({"eps": 1e-4}, 1e-4)):
+        y, _, _ = F.batch_norm(t64(x), t64(ones), t64(zeros), t64(zeros if training else mean, False),
+                               t64(ones if training else var, False), training=training, **kwargs)
+        np.testing.assert_allclose(y.numpy(), (x - mean) / np.sqrt(var + eps), rtol=1e-10)
+
+
+def test_batch_norm_with_one_value_per_channel_passes_no_gradient_to_x():
+    """m = 1: y = beta whatever x is, so dx = 0 exactly (the seed's BatchNorm allows one example)."""
+    x, gamma, beta = t64(np.array([[1.0, -2.0, 3.0]])), t64(np.ones(3)), t64(np.zeros(3))
+    F.BatchNormFunction(1e-5)(x, gamma, beta).backward(t64(np.array([[0.5, -1.0, 2.0]]), False))
+    np.testing.assert_array_equal(x.grad.numpy(), 0.0)

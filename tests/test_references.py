@@ -366,3 +366,15 @@ def test_batch_norm_second_derivatives_match_the_composition_of_primitive_ops(sh
     reference = second_vjp(composed, (x, gamma, beta), gy, us)
     for a, r, what in zip(hand, reference, ("d/dx", "d/dgamma", "d/dbeta", "d/dgy")):
         assert_close(a, r, what)
+
+
+def test_conv2d_second_derivative_for_x_alone():
+    """d<v, gw>/dx with the upstream gradient a constant: only x needs the second derivative."""
+    rng = np.random.default_rng(13)
+    x, w = rng.standard_normal((2, 2, 6, 7)), rng.standard_normal((3, 2, 2, 3))
+    gy, v = rng.standard_normal((2, 3, 7, 3)), rng.standard_normal(w.shape)
+    xt, wt = minigrad.Tensor(x, requires_grad=True), minigrad.Tensor(w, requires_grad=True)
+    _, gw = grad([F.conv2d(xt, wt, stride=(1, 2), padding=(1, 0))], [xt, wt], [minigrad.Tensor(gy)],
+                 create_graph=True)
+    (dx,) = grad([(gw * minigrad.Tensor(v)).sum()], [xt])
+    assert_close(dx.numpy(), naive.conv2d(x, v, None, (1, 2), (1, 0), gy)[1], "d/dx")
