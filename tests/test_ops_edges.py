@@ -1,0 +1,88 @@
+"""Edge cases of minigrad/ops.py's PyTorch API that no other test reached (each found by a surviving mutant:
+docs/testing.md): defaults, the less common argument forms, boundary gradients and exact error messages."""
+import re
+
+import numpy as np
+import pytest
+
+import minigrad
+
+
+def test_flatten_defaults_to_all_dims():
+    assert minigrad.flatten(minigrad.zeros(2, 3)).shape == (6,)
+
+
+def test_split_leaves_the_remainder_in_the_last_chunk():
+    chunks = minigrad.split(minigrad.arange(5), 2)
+    assert [c.tolist() for c in chunks] == [[0, 1], [2, 3], [4]]
+
+
+def test_clamp_gradient_is_one_on_the_bounds():
+    x = minigrad.tensor([0.0, 1.0, 1.5, 2.0, 3.0], requires_grad=True)
+    minigrad.clamp(x, min=1.0, max=2.0).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]
+
+
+def test_clamp_of_integers_with_float_bounds_is_float32():
+    y = minigrad.clamp(minigrad.tensor([1, 2, 3]), min=1.5)
+    assert y.dtype == np.float32 and y.tolist() == [1.5, 2.0, 3.0]
+
+
+def test_where_with_the_condition_alone_gives_int64_indices():
+    rows, cols = minigrad.where(minigrad.tensor([[True, False], [False, True]]))
+    assert rows.dtype == cols.dtype == np.int64 and rows.tolist() == [0, 1] and cols.tolist() == [0, 1]
+
+
+def test_argmax_of_a_scalar_is_an_int64_zero():
+    i = minigrad.argmax(minigrad.tensor(3.0))
+    assert i.dtype == np.int64 and i.shape == () and i.item() == 0
+
+
+def test_max_of_two_tensors_is_the_elementwise_maximum():
+    assert minigrad.max(minigrad.tensor([1.0, 5.0]), minigrad.tensor([3.0, 2.0])).tolist() == [3.0, 5.0]
+    assert minigrad.min(minigrad.tensor([1.0, 5.0]), minigrad.tensor([3.0, 2.0])).tolist() == [1.0, 2.0]
+
+
+def test_cat_skips_legacy_empty_1d_tensors_and_names_mismatched_shapes():
+    assert minigrad.cat([minigrad.zeros(0), minigrad.ones(2, 3)]).shape == (2, 3)
+    with pytest.raises(RuntimeError, match=re.escape("cat(): sizes of tensors must match except in dimension 0: "
+                                                     "got shapes [(2, 3), (2, 4)]")):
+        minigrad.cat([minigrad.ones(2, 3), minigrad.ones(2, 4)])
+
+
+@pytest.mark.parametrize("kwargs", [{"dim": 1, "keepdim": True}, {"axis": 1, "keepdims": True}])
+def test_amin_keeps_the_reduced_dim_when_asked(kwargs):
+    x = minigrad.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    y = minigrad.amin(x, **kwargs)
+    assert y.shape == (2, 1) and y.tolist() == [[1.0], [0.0]]
+
+
+def test_var_over_a_dim_and_biased():
+    assert minigrad.var(minigrad.tensor([[1.0, 2.0], [3.0, 5.0]]), 0).tolist() == [2.0, 4.5]
+    assert minigrad.var(minigrad.tensor([1.0, 2.0, 4.0]), unbiased=False).item() == pytest.approx(14 / 9, rel=1e-6)
+    assert minigrad.var(minigrad.tensor([1.0, 2.0, 4.0]), unbiased=True).item() == pytest.approx(7 / 3, rel=1e-6)
+
+
+@pytest.mark.parametrize("call,error,message", [
+    (lambda: minigrad.ones(2, 3).expand(3), RuntimeError,
+     "expand(): the number of sizes provided (1) must be greater or equal to the number of dimensions in the tensor (2)"),
+    (lambda: minigrad.ones(2, 3).transpose(0, 5), IndexError,
+     "transpose(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    (lambda: minigrad.flatten(minigrad.ones(2, 3), 0, 2), IndexError,
+     "flatten(): dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda: minigrad.split(minigrad.ones(2, 3), 1, dim=2), IndexError,
+     "split(): dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda: minigrad.cat([minigrad.ones(2, 3)], dim=2), IndexError,
+     "cat(): dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda: minigrad.ones(2, 3).unsqueeze(4), IndexError,
+     "unsqueeze(): dimension out of range (expected to be in range of [-3, 2], but got 4)"),
+    (lambda: minigrad.ones(2, 3).gather(2, minigrad.zeros(2, 3, dtype=minigrad.int64)), IndexError,
+     "gather(): dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda: minigrad.amin(minigrad.ones(2, 3), 2), IndexError,
+     "amin(): dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda: minigrad.ones(2, 3).mean(2), IndexError,
+     "mean(): dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+])
+def test_errors_name_the_function_and_the_valid_range(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
