@@ -36,7 +36,7 @@ TESTS = ["tests/test_references.py", "tests/test_layers.py", "tests/test_layers_
          "tests/test_batchnorm.py", "tests/test_gradcheck.py", "tests/test_autograd.py", "tests/test_tensor.py",
          "tests/test_ops_higher_order.py", "tests/test_higher_order.py", "tests/test_optim.py",
          "tests/test_module.py", "tests/test_models.py", "tests/test_init.py", "tests/test_bad_inputs.py",
-         "tests/test_properties.py"]
+         "tests/test_properties.py", "tests/test_ops_edges.py", "tests/test_tensor_api.py"]
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:timeout", "-q", "-m", "not slow and not gpu"]
 DETECTED = {"killed", "timeout", "segfault", "suspicious"}
 
@@ -110,6 +110,8 @@ def main(argv=None):
     p.add_argument("--sample", type=int, default=0,
                    help="test a seeded random sample of this many mutants per file (default: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of --sample")
+    p.add_argument("--rerun", type=Path, default=None, metavar="SUMMARY",
+                   help="test only the survivors listed in an earlier summary (those that still exist)")
     p.add_argument("--out", type=Path, default=None, help="JSON summary (default: WORKDIR/summary.json)")
     args = p.parse_args(argv)
     workdir = args.workdir.resolve()
@@ -126,12 +128,15 @@ def main(argv=None):
     configure(workdir, args.files, tests, deselect)
     names = all_mutants(workdir, args.files)
     sample = names
-    if args.sample:
+    if args.rerun:
+        sample = sorted(set(json.loads(args.rerun.read_text())["survivors"]) & set(names))
+    elif args.sample:
         rng = random.Random(args.seed)
         sample = sorted(n for f in args.files for n in rng.sample(
             [m for m in names if source_file(m) == f], min(args.sample, sum(source_file(m) == f for m in names))))
-    mutmut(workdir, "run", "--max-children", str(args.max_children), *(sample if args.sample else []),
-           stdout=subprocess.DEVNULL)
+    if sample:
+        mutmut(workdir, "run", "--max-children", str(args.max_children), *(sample if sample != names else []),
+               stdout=subprocess.DEVNULL)
     status = {n: s for n, s in results(workdir).items() if n in set(sample)}
 
     per_file = {}
@@ -147,6 +152,7 @@ def main(argv=None):
     summary = {"rev": subprocess.run(["git", "rev-parse", args.rev], cwd=ROOT, capture_output=True,
                                      text=True).stdout.strip(),
                "tests": tests, "deselected": deselect, "sample": args.sample, "seed": args.seed,
+               "rerun": str(args.rerun) if args.rerun else None,
                "minutes": round((time.time() - started) / 60, 1),
                "files": per_file, "survivors": {n: {"status": status[n], "diff": d} for n, d in survivors.items()}}
     out = args.out or workdir / "summary.json"
