@@ -40,7 +40,7 @@ def _by_kind(tensors):
 
 
 class DistributedDataParallel(Module):
-    """``DistributedDataParallel(module, broadcast_buffers=True, bucket_cap_mb=25)``.
+    """``DistributedDataParallel(module, broadcast_buffers=True, bucket_cap_mb=25)``, PyTorch's arguments.
 
     ``forward`` calls ``module``; the backward of its output leaves in every
     process the gradient averaged over the processes (each process's loss is
@@ -54,8 +54,13 @@ class DistributedDataParallel(Module):
     used. The state_dict's keys start with ``module.``, as in PyTorch.
     """
 
-    def __init__(self, module, device_ids=None, output_device=None, broadcast_buffers=True, bucket_cap_mb=25):
+    def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
+                 process_group=None, bucket_cap_mb=25):
         super().__init__()
+        if dim != 0 or process_group is not None:
+            raise ValueError(f"DistributedDataParallel: only dim=0 (the batch dimension) and the default process "
+                             f"group (process_group=None) are supported, got dim={dim!r}, "
+                             f"process_group={process_group!r}")
         if not dist.is_initialized():
             raise RuntimeError("DistributedDataParallel: the default process group is not initialised; call "
                                "minigrad.distributed.init_process_group('mpi') first")
