@@ -41,14 +41,17 @@ PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:timeout", "-q", "-m", "not sl
 DETECTED = {"killed", "timeout", "segfault", "suspicious"}
 
 
-def copy_tree(rev, dest):
-    """The files of commit ``rev`` under ``dest`` (a fresh folder)."""
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    archive = subprocess.run(["git", "archive", "--format=tar", rev], cwd=ROOT, capture_output=True, check=True)
+def copy_tree(rev, dest, *paths):
+    """The files of commit ``rev`` (only ``paths`` if given) written under ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", "--format=tar", rev, *paths], cwd=ROOT, capture_output=True,
+                             check=True)
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(dest, filter="data")
+
+
+def commit_of(rev):
+    return subprocess.run(["git", "rev-parse", rev], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
 
 def toml_list(items):
@@ -105,6 +108,8 @@ def main(argv=None):
     p.add_argument("--without", nargs="+", default=[], metavar="TEST_FILE",
                    help="leave these test files out (a score 'before' they existed)")
     p.add_argument("--rev", default="HEAD", help="the commit to copy (default HEAD)")
+    p.add_argument("--tests-rev", default=None,
+                   help="take tests/ from this commit instead (new tests against the same code)")
     p.add_argument("--workdir", type=Path, default=Path("/tmp/minigrad-mutation"))
     p.add_argument("--max-children", type=int, default=2)
     p.add_argument("--sample", type=int, default=0,
@@ -120,7 +125,12 @@ def main(argv=None):
     tests = [t for t in args.tests if t not in args.without]
 
     started = time.time()
+    if workdir.exists():
+        shutil.rmtree(workdir)
     copy_tree(args.rev, workdir)
+    if args.tests_rev:
+        shutil.rmtree(workdir / "tests")
+        copy_tree(args.tests_rev, workdir, "tests")
     tests = [t for t in tests if (workdir / t).exists()]
     deselect = failing_tests(workdir, tests)
     if deselect:
@@ -149,8 +159,7 @@ def main(argv=None):
                        "score": round(detected / total, 4) if total else None}
     survivors = {n: mutmut(workdir, "show", n, capture_output=True).stdout
                  for n, s in sorted(status.items()) if s not in DETECTED}
-    summary = {"rev": subprocess.run(["git", "rev-parse", args.rev], cwd=ROOT, capture_output=True,
-                                     text=True).stdout.strip(),
+    summary = {"rev": commit_of(args.rev), "tests_rev": commit_of(args.tests_rev) if args.tests_rev else None,
                "tests": tests, "deselected": deselect, "sample": args.sample, "seed": args.seed,
                "rerun": str(args.rerun) if args.rerun else None,
                "minutes": round((time.time() - started) / 60, 1),
