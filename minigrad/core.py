@@ -366,26 +366,14 @@ class Tensor:
     def cuda(self, index=0):
         return self.to(f"cuda:{index}")
 
-    def float(self):
-        return self.to(float32)
-
-    def double(self):
-        return self.to(float64)
-
-    def half(self):
-        return self.to(float16)
-
-    def long(self):
-        return self.to(int64)
-
-    def int(self):
-        return self.to(int32)
-
-    def bool(self):
-        return self.to(bool_)
-
-    def type_as(self, other):
-        return self.to(other.dtype)
+    # dtype conversions, as PyTorch: differentiable to a float dtype, cut from the graph to an integer one
+    def float(self): return self.to(float32)
+    def double(self): return self.to(float64)
+    def half(self): return self.to(float16)
+    def long(self): return self.to(int64)
+    def int(self): return self.to(int32)
+    def bool(self): return self.to(bool_)
+    def type_as(self, other): return self.to(other.dtype)
 
     # -- in-place changes (no graph; each bumps the version counter) -----------
     def _modify(self, name, update):
