@@ -64,7 +64,7 @@ def random_case(shape, seed):
 
 
 # ---------------------------------------------------------------------------
-# The seed-style functional batch_norm
+# The D2L chapter's functional batch_norm (F.d2l_batch_norm)
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("training", [True, False])
@@ -73,14 +73,14 @@ def test_functional_batch_norm_gradcheck(shape, training):
     X, g, b = t64(x), t64(gamma), t64(beta)
     mmt, mvt = t64(mm, False), t64(mv, False)
     assert minigrad.gradcheck(
-        lambda X, g, b: F.batch_norm(X, g, b, mmt, mvt, EPS, 0.9, training=training)[0], [X, g, b])
+        lambda X, g, b: F.d2l_batch_norm(X, g, b, mmt, mvt, EPS, 0.9, training=training)[0], [X, g, b])
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_functional_batch_norm_values_and_moving_stats(shape):
     _, x, gamma, beta, mm, mv = random_case(shape, 1)
-    Y, new_mm, new_mv = F.batch_norm(t64(x), t64(gamma), t64(beta), t64(mm, False), t64(mv, False),
-                                     eps=EPS, momentum=0.9, training=True)
+    Y, new_mm, new_mv = F.d2l_batch_norm(t64(x), t64(gamma), t64(beta), t64(mm, False), t64(mv, False),
+                                         eps=EPS, momentum=0.9, training=True)
     mean, var = np_batch_stats(x)
     np.testing.assert_allclose(Y.numpy(), np_batch_norm(x, gamma, beta, mean, var), rtol=1e-12, atol=1e-12)
     assert new_mm.shape == mm.shape and new_mv.shape == mv.shape
@@ -88,7 +88,7 @@ def test_functional_batch_norm_values_and_moving_stats(shape):
     np.testing.assert_allclose(new_mv.numpy(), 0.9 * mv + 0.1 * var.reshape(mv.shape), rtol=1e-12)
     # inference: the moving statistics normalise, and come back unchanged
     mmt, mvt = t64(mm, False), t64(mv, False)
-    Y, out_mm, out_mv = F.batch_norm(t64(x), t64(gamma), t64(beta), mmt, mvt, EPS, 0.9, training=False)
+    Y, out_mm, out_mv = F.d2l_batch_norm(t64(x), t64(gamma), t64(beta), mmt, mvt, EPS, 0.9, training=False)
     np.testing.assert_allclose(Y.numpy(), np_batch_norm(x, gamma, beta, mm, mv), rtol=1e-12, atol=1e-12)
     np.testing.assert_array_equal(out_mm.numpy(), mm)
     np.testing.assert_array_equal(out_mv.numpy(), mv)
@@ -98,17 +98,17 @@ def test_functional_batch_norm_follows_grad_mode_by_default():
     _, x, gamma, beta, mm, mv = random_case((6, 2), 2)
     args = (t64(x), t64(gamma), t64(beta), t64(mm, False), t64(mv, False))
     mean, var = np_batch_stats(x)
-    Y, _, _ = F.batch_norm(*args, eps=EPS, momentum=0.9)
+    Y, _, _ = F.d2l_batch_norm(*args, eps=EPS, momentum=0.9)
     np.testing.assert_allclose(Y.numpy(), np_batch_norm(x, gamma, beta, mean, var), rtol=1e-12)
     with minigrad.no_grad():
-        Y, _, _ = F.batch_norm(*args, eps=EPS, momentum=0.9)
+        Y, _, _ = F.d2l_batch_norm(*args, eps=EPS, momentum=0.9)
     np.testing.assert_allclose(Y.numpy(), np_batch_norm(x, gamma, beta, mm, mv), rtol=1e-12)
 
 
 def test_functional_batch_norm_bad_rank():
     with pytest.raises(ValueError, match=re.escape("(2, 3, 4)")):
-        F.batch_norm(minigrad.zeros(2, 3, 4), minigrad.ones(1, 3), minigrad.zeros(1, 3),
-                     minigrad.zeros(1, 3), minigrad.ones(1, 3), EPS, 0.9, training=True)
+        F.d2l_batch_norm(minigrad.zeros(2, 3, 4), minigrad.ones(1, 3), minigrad.zeros(1, 3),
+                         minigrad.zeros(1, 3), minigrad.ones(1, 3), EPS, 0.9, training=True)
 
 
 # ---------------------------------------------------------------------------

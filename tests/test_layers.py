@@ -415,9 +415,9 @@ def test_unsupported_arguments_are_named():
     with pytest.raises(IndexError, match=re.escape("softmax(): dimension out of range (expected to be in range of "
                                                    "[-2, 1], but got 5)")):
         F.softmax(z, dim=5)
-    with pytest.raises(ValueError, match=r"^batch_norm: "):
-        F.batch_norm(minigrad.zeros(2, 3, 4), minigrad.ones(1, 3), minigrad.zeros(1, 3), minigrad.zeros(1, 3),
-                     minigrad.ones(1, 3))
+    with pytest.raises(ValueError, match=r"^d2l_batch_norm: "):
+        F.d2l_batch_norm(minigrad.zeros(2, 3, 4), minigrad.ones(1, 3), minigrad.zeros(1, 3), minigrad.zeros(1, 3),
+                         minigrad.ones(1, 3))
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -427,8 +427,8 @@ def test_functional_batch_norm_uses_eps_1e_5_by_default_and_the_eps_given(traini
     ones, zeros = np.ones((1, 3)), np.zeros((1, 3))
     mean, var = (x.mean(axis=0), x.var(axis=0)) if training else (zeros, ones * 1e-6)
     for kwargs, eps in (({}, 1e-5), ({"eps": 1e-4}, 1e-4)):
-        y, _, _ = F.batch_norm(t64(x), t64(ones), t64(zeros), t64(zeros if training else mean, False),
-                               t64(ones if training else var, False), training=training, **kwargs)
+        y, _, _ = F.d2l_batch_norm(t64(x), t64(ones), t64(zeros), t64(zeros if training else mean, False),
+                                   t64(ones if training else var, False), training=training, **kwargs)
         np.testing.assert_allclose(y.numpy(), (x - mean) / np.sqrt(var + eps), rtol=1e-10)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from minigrad import cuda, ops
 from minigrad.backend import get_array_module
-from minigrad.checks import check_int
+from minigrad.checks import check_int, check_real
 from minigrad.core import Function, Tensor, is_grad_enabled, no_grad
 
 
@@ -676,17 +676,78 @@ def check_batch_norm_input(x, num_features, ndims, what):
         raise ValueError(f"{what}: expected {num_features} channels (dim 1), got input of shape {x.shape}")
 
 
-def batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0.9, training=None):
-    """The seed chapter's ``batch_norm``: returns ``(Y, moving_mean, moving_var)``.
+def _scale_and_shift(weight, bias, x):
+    """(weight, bias) of a batch norm over ``x``, with PyTorch's None meaning 1 and 0 (constants of x's dtype)."""
+    xp = get_array_module(x.array)
+    c = x.shape[1]
+    return (Tensor._wrap(xp.ones(c, dtype=x.dtype)) if weight is None else weight,
+            Tensor._wrap(xp.zeros(c, dtype=x.dtype)) if bias is None else bias)
 
-    Training (``training=None`` means ``is_grad_enabled()``, as in the seed):
+
+def update_running_stats(running_mean, running_var, mean, var, count, momentum):
+    """In place: running = (1 - momentum) * running + momentum * batch (PyTorch's convention), from the batch
+    mean and biased variance (raw arrays) of ``count`` values per channel; the running variance takes the
+    unbiased one, var * count / (count - 1)."""
+    for running, batch in ((running_mean, mean), (running_var, var * (count / (count - 1)))):
+        r = running.array
+        r *= 1.0 - momentum
+        r += momentum * batch.reshape(r.shape)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation of input (N, C, *) per channel, as ``torch.nn.functional.batch_norm``.
+
+    y = weight * (x - mu) / sqrt(var + eps) + bias, with ``weight`` None meaning 1 and ``bias`` None 0.
+    ``training``: mu and var are the batch's mean and biased variance over the m = N * prod(*) values of
+    each channel (m = 1 is a ValueError); the running statistics, when given, are updated in place,
+        running_mean = (1 - momentum) * running_mean + momentum * mu,
+        running_var  = (1 - momentum) * running_var  + momentum * var * m / (m - 1)   (unbiased),
+    and an empty batch leaves them as they are. Otherwise mu and var are ``running_mean`` and
+    ``running_var`` (required). Returns y. The D2L chapter's function of the same name is ``d2l_batch_norm``.
+    """
+    x = input
+    if not isinstance(x, Tensor) or x.ndim < 2:
+        raise ValueError(f"batch_norm: expected a Tensor input of shape (N, C, *), got "
+                         f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+    c = x.shape[1]
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must either both be None or neither be None")
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise ValueError(f"batch_norm: {name} should contain {c} elements (the channels of an input of shape "
+                             f"{x.shape}), got shape {tuple(t.shape)}")
+    gamma, beta = _scale_and_shift(weight, bias, x)
+    if not training:
+        if running_mean is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be given when training=False")
+        return FixedBatchNormFunction(running_mean.array, running_var.array, eps)(x, gamma, beta)
+    m = x.numel() // c if c else 0
+    if m == 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape "
+                         f"{x.shape}")
+    fn = BatchNormFunction(eps)
+    y = fn(x, gamma, beta)
+    if running_mean is not None and m:
+        momentum = check_real("momentum", momentum, high=1.0, high_open=False, message="batch_norm: invalid momentum")
+        update_running_stats(running_mean, running_var, fn.mean, fn.var, m, momentum)
+    return y
+
+
+def d2l_batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0.9, training=None):
+    """The D2L chapter's own ``batch_norm`` (not PyTorch's ``batch_norm`` above): returns ``(Y, moving_mean,
+    moving_var)``.
+
+    Training (``training=None`` means ``is_grad_enabled()``, as in the chapter):
     normalise with the batch mean and biased variance over the feature axis
-    (2-D input) or the channel axis (4-D input), and return the moving
-    statistics updated as ``moving = momentum * moving + (1 - momentum) * batch``.
-    Inference: normalise with the moving statistics and return them unchanged.
+    (2-D input) or the channel axis (4-D input), and return new moving
+    statistics ``moving = momentum * moving + (1 - momentum) * batch`` (momentum
+    weighs the old value; biased variance). Inference: normalise with the moving
+    statistics and return them unchanged. An empty batch leaves them unchanged.
     """
     gamma_size = gamma.array.size if isinstance(gamma, Tensor) else np.size(gamma)
-    check_batch_norm_input(X, gamma_size, (2, 4), "batch_norm")
+    check_batch_norm_input(X, gamma_size, (2, 4), "d2l_batch_norm")
     if training is None:
         training = is_grad_enabled()
     mm = moving_mean.array if isinstance(moving_mean, Tensor) else moving_mean
@@ -697,9 +758,13 @@ def batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0.9, 
     Y = fn(X, gamma, beta)
     if X.array.size == 0:  # an empty batch has no statistics: the moving ones stay as they are
         return Y, moving_mean, moving_var
-    new_mean = momentum * mm + (1.0 - momentum) * fn.mean.reshape(mm.shape)
-    new_var = momentum * mv + (1.0 - momentum) * fn.var.reshape(mv.shape)
-    return Y, Tensor(new_mean.astype(mm.dtype, copy=False)), Tensor(new_var.astype(mv.dtype, copy=False))
+    return Y, d2l_moving_average(mm, fn.mean, momentum), d2l_moving_average(mv, fn.var, momentum)
+
+
+def d2l_moving_average(moving, batch, momentum):
+    """The chapter's update, a new Tensor: momentum * moving + (1 - momentum) * batch, in the dtype of ``moving``."""
+    new = momentum * moving + (1.0 - momentum) * batch.reshape(moving.shape)
+    return Tensor(new.astype(moving.dtype, copy=False))
 
 
 # ---------------------------------------------------------------------------

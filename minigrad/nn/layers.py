@@ -101,11 +101,11 @@ class Flatten(Module):
 
 
 class BatchNorm(Module):
-    """The seed chapter's from-scratch BatchNorm (``num_dims`` 2 for Linear outputs, 4 for Conv2d).
+    """The D2L chapter's from-scratch BatchNorm (``num_dims`` 2 for Linear outputs, 4 for Conv2d).
 
     gamma = 1 and beta = 0 are parameters of shape (1, C) or (1, C, 1, 1);
     moving_mean = 0 and moving_var = 1 are buffers of the same shape, updated
-    with momentum 0.9 on the seed's convention. It normalises with the moving
+    with momentum 0.9 on the chapter's convention. It normalises with the moving
     statistics when the module is in eval mode or gradients are disabled.
     """
 
@@ -125,7 +125,7 @@ class BatchNorm(Module):
 
     def forward(self, X):
         F.check_batch_norm_input(X, self.num_features, (self.num_dims,), f"BatchNorm(num_dims={self.num_dims})")
-        Y, self.moving_mean, self.moving_var = F.batch_norm(
+        Y, self.moving_mean, self.moving_var = F.d2l_batch_norm(
             X, self.gamma, self.beta, self.moving_mean, self.moving_var,
             eps=self.eps, momentum=self.momentum, training=self.training and is_grad_enabled())
         return Y
@@ -156,11 +156,9 @@ class _BatchNormTorch(Module):
         if affine:
             self.weight = Parameter(creation.ones(num_features))
             self.bias = Parameter(creation.zeros(num_features))
-        else:  # weight and bias are None, as in PyTorch; the constant scale and shift stand in for them
+        else:  # weight and bias are None, as in PyTorch (F.batch_norm reads them as 1 and 0)
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
-            self.register_buffer("unit_scale", creation.ones(num_features), persistent=False)
-            self.register_buffer("zero_shift", creation.zeros(num_features), persistent=False)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features))
             self.register_buffer("running_var", creation.ones(num_features))
@@ -170,26 +168,18 @@ class _BatchNormTorch(Module):
                 self.register_buffer(buffer, None)
 
     def forward(self, x):
-        name = type(self).__name__
-        F.check_batch_norm_input(x, self.num_features, self.ndims, name)
-        gamma, beta = (self.weight, self.bias) if self.affine else (self.unit_scale, self.zero_shift)
-        if not self.training and self.track_running_stats:
-            return F.FixedBatchNormFunction(self.running_mean.array, self.running_var.array, self.eps)(x, gamma, beta)
-        m = x.numel() // x.shape[1]
-        if m == 1 and self.training:  # the unbiased variance m/(m-1) needs two values
-            raise ValueError(f"{name}: expected more than 1 value per channel when training, got input of shape {x.shape}")
-        fn = F.BatchNormFunction(self.eps)
-        y = fn(x, gamma, beta)
-        if self.training and self.track_running_stats:
+        F.check_batch_norm_input(x, self.num_features, self.ndims, type(self).__name__)
+        counting = self.training and self.track_running_stats
+        factor = self.momentum
+        if counting and self.momentum is None:  # cumulative average over the batches, this one included
+            factor = 1.0 / (float(self.num_batches_tracked.array) + 1.0)
+        use_batch_stats = self.training or self.running_mean is None
+        track = not self.training or self.track_running_stats
+        y = F.batch_norm(x, self.running_mean if track else None, self.running_var if track else None,
+                         self.weight, self.bias, use_batch_stats, factor, self.eps)
+        if counting:  # an empty batch counts too, as in PyTorch; a refused one does not
             with no_grad():
                 self.num_batches_tracked.array += 1
-                if m == 0:  # an empty batch has no statistics (PyTorch counts it and leaves the running ones)
-                    return y
-                f = 1.0 / float(self.num_batches_tracked.array) if self.momentum is None else self.momentum
-                self.running_mean.array *= 1.0 - f
-                self.running_mean.array += f * fn.mean
-                self.running_var.array *= 1.0 - f
-                self.running_var.array += (f * m / (m - 1)) * fn.var
         return y
 
     def extra_repr(self):

@@ -14,7 +14,7 @@ import numpy as np
 from minigrad import cuda
 from minigrad import distributed as dist
 from minigrad.backend import get_array_module
-from minigrad.core import Function, Tensor, is_grad_enabled, no_grad
+from minigrad.core import Function, is_grad_enabled, no_grad
 from minigrad.nn import functional as F
 from minigrad.nn.functional import _channel_rows, _from_channel_rows, _row_dots, _row_sums
 from minigrad.nn.layers import BatchNorm, _BatchNormTorch
@@ -118,7 +118,7 @@ class SyncBatchNorm(_BatchNormTorch):
         if not _synchronised(self.training):
             return super().forward(x)
         F.check_batch_norm_input(x, self.num_features, self.ndims, "SyncBatchNorm")
-        gamma, beta = (self.weight, self.bias) if self.affine else (self.unit_scale, self.zero_shift)
+        gamma, beta = F._scale_and_shift(self.weight, self.bias, x)
         fn = SyncBatchNormFunction(self.eps)
         y = fn(x, gamma, beta)
         m = fn.count
@@ -131,9 +131,7 @@ class SyncBatchNorm(_BatchNormTorch):
                 if m == 0:  # every process's batch is empty: no statistics, the running ones stay
                     return y
                 f = 1.0 / float(self.num_batches_tracked.array) if self.momentum is None else self.momentum
-                for running, batch in ((self.running_mean, fn.mean), (self.running_var, fn.var * (m / (m - 1)))):
-                    running.array *= 1.0 - f
-                    running.array += f * batch
+                F.update_running_stats(self.running_mean, self.running_var, fn.mean, fn.var, m, f)
         return y
 
     @classmethod
@@ -179,8 +177,6 @@ class ChapterSyncBatchNorm(BatchNorm):
         Y = fn(X, self.gamma, self.beta)
         if fn.count == 0:  # every process's batch is empty: no statistics, the moving ones stay
             return Y
-        shape = self.moving_mean.shape
-        self.moving_mean = Tensor(self.momentum * self.moving_mean.array
-                                  + (1.0 - self.momentum) * fn.mean.reshape(shape))
-        self.moving_var = Tensor(self.momentum * self.moving_var.array + (1.0 - self.momentum) * fn.var.reshape(shape))
+        self.moving_mean = F.d2l_moving_average(self.moving_mean.array, fn.mean, self.momentum)
+        self.moving_var = F.d2l_moving_average(self.moving_var.array, fn.var, self.momentum)
         return Y
