@@ -50,4 +50,4 @@ def numel(x):
 def __getattr__(name):
     # only reached for names minigrad lacks: say so, naming PyTorch's function
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}: minigrad does not implement torch.{name} "
-                         "(README: 'PyTorch -> minigrad' lists what it supports)")
+                         "(docs/pytorch.md lists what it supports)")

@@ -662,7 +662,7 @@ class Tensor:
         if name.startswith("_"):
             raise AttributeError(name)
         raise AttributeError(f"'Tensor' object has no attribute {name!r}: minigrad does not implement "
-                             f"torch.Tensor.{name} (README: 'PyTorch -> minigrad' lists what it supports)")
+                             f"torch.Tensor.{name} (docs/pytorch.md lists what it supports)")
 
 
 class _HookHandle:
