@@ -1649,7 +1649,7 @@ def div_mode(a, b, rounding_mode=None):
         raise ValueError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     a, b = _operand(a), _operand(b)
     if result_type(a, b).kind in "biu":
-        a, b = _promoted((a, b))
+        a, b = _integer_divisor_checked(a, b, "div")
         xp = get_array_module(a.array)
         quotient = xp.floor_divide(a.array, b.array)
         if rounding_mode == "trunc":  # floor rounds negative quotients down, trunc toward 0
@@ -1810,6 +1810,14 @@ def nonzero(x, *, as_tuple=False):
     return Tensor._wrap(get_array_module(x.array).stack(found, axis=-1).astype(np.int64))
 
 
+def _integer_divisor_checked(a, b, name):
+    """Integer operands promoted; RuntimeError for a zero divisor (NumPy would quietly give 0, PyTorch raises)."""
+    a, b = _promoted((a, b))
+    if not b.array.all():
+        raise RuntimeError(f"{name}(): ZeroDivisionError: integer division by zero")
+    return a, b
+
+
 def floor_divide(a, b):
     """a / b rounded down (``//``, ``div(rounding_mode='floor')``): integers stay integers; the gradient is 0."""
     return div_mode(a, b, "floor")
@@ -1819,7 +1827,7 @@ def remainder(a, b):
     """a - floor(a / b) * b, the sign of b's (Python's ``%``); ga = gy, gb = -floor(a / b) * gy."""
     a, b = _operand(a), _operand(b)
     if result_type(a, b).kind in "biu":
-        a, b = _promoted((a, b))
+        a, b = _integer_divisor_checked(a, b, "remainder")
         return Tensor._wrap(get_array_module(a.array).remainder(a.array, b.array))
     return sub(a, mul(floor_divide(a, b), b))
 

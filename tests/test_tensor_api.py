@@ -705,6 +705,9 @@ def test_floor_division_remainder_norm_unbind_format():
     assert minigrad.tensor([-7.0, 7.0]).div(2, rounding_mode="trunc").tolist() == [-3.0, 3.0]
     with pytest.raises(ValueError, match="rounding_mode"):
         i.div(2, rounding_mode="up")
+    for zero_division in (lambda: i // 0, lambda: i % minigrad.tensor([1, 0]), lambda: i.div(0, rounding_mode="trunc")):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):  # NumPy would give 0 quietly
+            zero_division()
     assert minigrad.tensor([1.0, 0.0]).div(0.0).tolist()[0] == float("inf")
     np.testing.assert_allclose(minigrad.tensor([1.2345, 2.5]).round(decimals=2).numpy(), [1.23, 2.5])
     x_np = np.array([[3.0, 4.0], [0.0, 0.0]])
