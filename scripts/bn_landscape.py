@@ -290,7 +290,8 @@ def landscape_run(model, lr, args):
         s = m["sharpness"]
         print(f"{rec['name']:<18} step {step:>5}: sharpness {s['mean']:.4g} [{s['min']:.4g}, {s['max']:.4g}], "
               f"loss range {m['loss_range']['mean']:.3g}, grad change {m['grad_change_max']['mean']:.3g}, "
-              f"beta {m['beta_max']['mean']:.3g}, ĝᵀHĝ {m['grad_curvature']['mean']:.3g}, λ_d {m['dominant_eigenvalue']['mean']:.3g} ({rec['points'][-1]['seconds']:.0f} s)", flush=True)
+              f"beta {m['beta_max']['mean']:.3g}, ĝᵀHĝ {m['grad_curvature']['mean']:.3g}, "
+              f"λ_min {m['lanczos_min']['mean']:.3g} ({rec['points'][-1]['seconds']:.0f} s)", flush=True)
 
     step = 0
     if step in targets:
@@ -440,12 +441,14 @@ def plot(result, path):
             if bad:
                 y = 0.02 if ax is acc_ax else 2.5
                 ax.plot(bad, [y] * len(bad), "x", color=f"C{i}", ms=10, mew=2, label=f"{TITLES[model]}: diverged")
-    epochs = result["settings"]["sweep_epochs"]
+    epochs, seeds = result["settings"]["sweep_epochs"], result["settings"]["sweep_seeds"]
+    how = f"\n(line: mean over seeds {', '.join(map(str, seeds))}; dots: each seed)" if len(seeds) > 1 else ""
     acc_ax.axhline(0.1, color="grey", lw=0.8, ls=":", label="chance (0.1)")
-    acc_ax.set(title=f"learning-rate sweep: test accuracy after {epochs} epochs", xlabel="learning rate (log scale)",
+    acc_ax.set(title=f"learning-rate sweep: test accuracy after {epochs} epoch{'s' * (epochs > 1)}" + how,
+               xlabel="learning rate (log scale)",
                ylabel="test accuracy", xscale="log", ylim=(0, 1))
     loss_ax.axhline(math.log(10), color="grey", lw=0.8, ls=":", label="chance (ln 10)")
-    loss_ax.set(title=f"learning-rate sweep: training loss, epoch {epochs}", xlabel="learning rate (log scale)",
+    loss_ax.set(title=f"learning-rate sweep: training loss, epoch {epochs}" + how, xlabel="learning rate (log scale)",
                 ylabel="mean training loss of the last epoch", xscale="log")
     for ax in (acc_ax, loss_ax):
         ax.grid(True, which="both", alpha=0.3)
@@ -475,31 +478,36 @@ def markdown_tables(result):
     lines = []
     for rec in result["landscape"]:
         lines += [f"**{rec['name']}**", "",
-                  "| point | loss | ‖g‖ | λ_max, power (iterations) | λ_max, Lanczos | λ_min, Lanczos | ĝᵀHĝ "
+                  "| point | loss | ‖g‖ | λ_max, power (iterations) | λ_max, Lanczos | λ_min, Lanczos "
+                  "| ĝᵀHĝ "
                   "| loss range | max ‖Δg‖ | β |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for p in rec["points"]:
             iters = "/".join(str(b["power_iterations"]) + ("" if b["converged"] else "*") for b in p["batches"])
-            lines.append(f"| {p['label'].replace(chr(10), ' ')} | {_g(p['loss']['mean'])} | {_g(p['grad_norm']['mean'])} "
-                         f"| {_spread(p['sharpness'])} ({iters}) | {_spread(p['lanczos_max'])} | {_spread(p['lanczos_min'])} "
+            lines.append(f"| {p['label'].replace(chr(10), ' ')} | {_g(p['loss']['mean'])} "
+                         f"| {_g(p['grad_norm']['mean'])} | {_spread(p['sharpness'])} ({iters}) "
+                         f"| {_spread(p['lanczos_max'])} | {_spread(p['lanczos_min'])} "
                          f"| {_spread(p['grad_curvature'])} | {_spread(p['loss_range'])} "
                          f"| {_spread(p['grad_change_max'])} | {_spread(p['beta_max'])} |")
         lines.append("")
     models = list(dict.fromkeys(r["model"] for r in result["sweep"]))
     seeds = sorted({r["seed"] for r in result["sweep"]})
     epochs = result["settings"]["sweep_epochs"]
-    lines += [f"| lr | " + " | ".join(f"{TITLES[m]}: test acc, train loss (epoch {epochs})" for m in models) + " |",
+    lines += [f"Learning-rate sweep, after {epochs} epoch{'s' * (epochs > 1)}: test accuracy and training loss of the "
+              f"last epoch, mean over seeds {', '.join(map(str, seeds))}"
+              + ("; in brackets the lowest and highest test accuracy of the seeds" if len(seeds) > 1 else "") + ".", "",
+              "| lr | " + " | ".join(f"{TITLES[m]}: test acc, train loss" for m in models) + " |",
               "|---|" + "---|" * len(models)]
     for lr in sorted({r["lr"] for r in result["sweep"]}):
         cells = []
         for m in models:
             runs = [r for r in result["sweep"] if r["model"] == m and r["lr"] == lr]
             ok = [r for r in runs if r["final_test_acc"] is not None]
-            cell = (f"{np.mean([r['final_test_acc'] for r in ok]):.3f}, {np.mean([r['final_train_loss'] for r in ok]):.3f}"
-                    if ok else "")
+            cell = (f"{np.mean([r['final_test_acc'] for r in ok]):.3f}, "
+                    f"{np.mean([r['final_train_loss'] for r in ok]):.3f}" if ok else "")
             if len(seeds) > 1 and len(ok) > 1:
                 accs = [r["final_test_acc"] for r in ok]
-                cell += f" (test acc {min(accs):.3f}–{max(accs):.3f})"
+                cell += f" ({min(accs):.3f}–{max(accs):.3f})"
             if len(ok) < len(runs):
                 cell += f"{'; ' if ok else ''}diverged in {len(runs) - len(ok)} of {len(runs)}"
             cells.append(cell)
@@ -545,10 +553,12 @@ def parse_args(argv=None):
     p.add_argument("--measure-dtype", choices=("float64", "float32"), default="float64")
     p.add_argument("--sweep-lrs", type=float, nargs="*", default=[0.03, 0.1, 0.3, 1.0, 3.0, 10.0])
     p.add_argument("--sweep-epochs", type=int, default=3)
-    p.add_argument("--sweep-seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--sweep-seeds", type=int, nargs="+", default=[0, 1])
     p.add_argument("--limit-train", type=int, default=None, help="use only the first N training examples")
     p.add_argument("--limit-test", type=int, default=None, help="use only the first N test examples")
     p.add_argument("--synthetic", action="store_true", help="random images and labels instead of Fashion-MNIST")
+    p.add_argument("--replot", metavar="JSON", default=None,
+                   help="only redraw the figure (and print the tables) of an earlier run's bn_landscape.json")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes for a smoke test: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()))
     args = p.parse_args(argv)
@@ -566,6 +576,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.replot:
+        result = json.loads(Path(args.replot).read_text())
+        out = Path(args.out) if args.out else Path(args.replot).parent
+        out.mkdir(parents=True, exist_ok=True)
+        print(markdown_tables(result) + (f"wrote {out / 'bn_landscape.png'}" if plot(result, out / "bn_landscape.png")
+                                         else "no figure: pip install matplotlib"))
+        return result
     out = Path(args.out) if args.out else Path("runs") / time.strftime("bn_landscape-%Y%m%d-%H%M%S")
     start, at_start = time.perf_counter(), machine()
     landscape = [landscape_run("lenet", args.lr_plain, args), landscape_run(args.bn_model, args.lr_bn, args)]

@@ -1,8 +1,9 @@
 """scripts/bn_landscape.py: the curvature and step-size measures on problems with known answers,
-the script end to end on a tiny run, and the claims of docs/batchnorm.md section 7 against the
-committed docs/bn_landscape.json."""
+the script end to end on a tiny run, and the claims of docs/batchnorm.md ("Measured: does BatchNorm
+smooth the loss landscape?") against the committed docs/bn_landscape.json."""
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,8 @@ def test_finite_difference_hvp_of_a_quadratic_and_theta_restored():
 
 
 def test_gradient_direction_measures_match_the_closed_form_on_a_quadratic():
-    """With g = Aθ: L(θ − ηg) = L − η‖g‖² + ½η² gᵀAg, ‖∇L(θ − ηg) − g‖ = η‖Ag‖, ratio ‖Ag‖/‖g‖."""
+    """With g = Aθ: L(θ − ηg) = L − η‖g‖² + ½η² gᵀAg and ‖∇L(θ − ηg) − g‖ = η‖Ag‖,
+    so the ratio to the step length ‖ηg‖ is ‖Ag‖/‖g‖ at every step."""
     a = _symmetric([3.0, 1.0, 0.2, -0.5], seed=8)
     theta = np.random.default_rng(9).standard_normal(4)
     obj = _quadratic(a, theta)
@@ -136,3 +138,103 @@ def test_lanczos_finds_both_ends_of_a_known_spectrum():
     assert abs(hi - 5.0) < 1e-8 and abs(lo + 3.0) < 1e-8
     lo, hi = bn_landscape.lanczos_extremes(lambda v: a @ v, len(spectrum), steps=3)  # Ritz values lie inside
     assert -3.0 <= lo < hi <= 5.0
+
+
+# ---------------------------------------------------------------------------------------------
+# docs/batchnorm.md, "Measured: does BatchNorm smooth the loss landscape?", against docs/bn_landscape.json
+
+DOCS = ROOT / "docs" / "batchnorm.md"
+RESULT = json.loads((ROOT / "docs" / "bn_landscape.json").read_text())
+
+
+def _section():
+    text = DOCS.read_text()
+    match = re.search(r"^## (\d+\. )?Measured: does BatchNorm smooth the loss landscape\?$(.*?)(?=^## |\Z)", text,
+                      re.M | re.S)
+    assert match, "the section is missing from docs/batchnorm.md"
+    return match.group(2)
+
+
+def _points(model):
+    rec = next(r for r in RESULT["landscape"] if r["model"] == model)
+    return {p["step"]: p for p in rec["points"]}
+
+
+def _sweep(model, lr):
+    return [r for r in RESULT["sweep"] if r["model"] == model and r["lr"] == lr]
+
+
+PLAIN, BN = _points("lenet"), _points("lenet-bn-scratch")
+
+
+def test_docs_tables_are_the_committed_json_and_the_documented_command():
+    assert bn_landscape.markdown_tables(RESULT) in _section()
+    defaults = vars(bn_landscape.parse_args([]))
+    ignore = {"data_dir", "out", "replot"}
+    assert {k: v for k, v in RESULT["settings"].items() if k not in ignore} == \
+        {k: v for k, v in defaults.items() if k not in ignore}
+    assert "python scripts/bn_landscape.py --data-dir ../shared/data/fashion-mnist --out docs" in _section()
+
+
+def test_docs_claim_a_bn_is_not_smoother_at_its_own_training_points():
+    measures = ("loss_range", "grad_change_max", "beta_max")
+    for step in (0, 50, 200, 235, 1175):
+        for key in measures:
+            assert BN[step][key]["mean"] > PLAIN[step][key]["mean"], (step, key)
+    for step in (50, 200, 235):  # every BN batch above every plain batch; the plain net on its plateau
+        assert all(BN[step][key]["min"] > PLAIN[step][key]["max"] for key in measures), step
+        assert PLAIN[step]["loss"]["mean"] > 2.3
+    assert BN[0]["loss_range"]["min"] < PLAIN[0]["loss_range"]["max"]  # overlap at step 0
+    end = 1175  # overlap at epoch 5 for the loss range and beta, not for the gradient change
+    assert BN[end]["loss_range"]["min"] < PLAIN[end]["loss_range"]["max"]
+    assert BN[end]["beta_max"]["min"] < PLAIN[end]["beta_max"]["max"]
+    assert BN[end]["grad_change_max"]["min"] > PLAIN[end]["grad_change_max"]["max"]
+    # at a lower loss (step 200) BN is smoother than plain at epoch 5 except in the gradient change; at epoch 1 rougher
+    assert BN[200]["loss"]["mean"] < PLAIN[end]["loss"]["mean"] < 2.3
+    for key in ("sharpness", "loss_range", "beta_max"):
+        assert BN[200][key]["mean"] < PLAIN[end][key]["mean"] < BN[235][key]["mean"], key
+    assert BN[200]["grad_change_max"]["mean"] > PLAIN[end]["grad_change_max"]["mean"]
+
+
+def test_docs_claim_b_sharpness():
+    assert BN[0]["sharpness"]["mean"] > 3 * PLAIN[0]["sharpness"]["mean"]
+    assert BN[0]["lanczos_min"]["mean"] < -40 < -1 < PLAIN[0]["lanczos_min"]["mean"]
+    assert BN[0]["grad_curvature"]["max"] < 0 < PLAIN[0]["grad_curvature"]["min"]
+    lr_plain, lr_bn = RESULT["settings"]["lr_plain"], RESULT["settings"]["lr_bn"]
+    assert all(PLAIN[s]["sharpness"]["max"] < 2 / lr_plain for s in (50, 200, 235))
+    assert PLAIN[1175]["sharpness"]["min"] > 2 / lr_plain
+    ratios = [BN[s]["sharpness"]["mean"] * lr_bn / 2 for s in (50, 200, 235, 1175)]
+    assert min(ratios) == pytest.approx(1.15, abs=0.01) and max(ratios) == pytest.approx(2.8, abs=0.05)
+    assert all(b["sharpness"] > 2 / lr_bn for s in (50, 200, 235, 1175) for b in BN[s]["batches"])
+    align = {m: [b["grad_curvature"] / b["sharpness"] for s in (50, 200, 235, 1175) for b in pts[s]["batches"]]
+             for m, pts in (("plain", PLAIN), ("bn", BN))}
+    assert round(min(align["plain"]), 2) == 0.76 and round(max(align["plain"]), 2) == 0.92
+    assert round(min(align["bn"]), 2) == 0.53 and round(max(align["bn"]), 2) == 0.70
+
+
+def test_docs_claim_c_learning_rate_sweep():
+    assert all(r["diverged_at_step"] is None for r in RESULT["sweep"])  # no NaN anywhere
+    lrs = RESULT["settings"]["sweep_lrs"]
+    bn_acc = [np.mean([r["final_test_acc"] for r in _sweep("lenet-bn-scratch", lr)]) for lr in lrs]
+    assert round(min(bn_acc), 3) == 0.694 and round(max(bn_acc), 3) == 0.803
+    assert round(min(r["final_test_acc"] for r in RESULT["sweep"] if r["model"] == "lenet-bn-scratch"), 3) == 0.598
+    for lr in (0.03, 0.1, 10.0):  # the plain LeNet at chance on both seeds
+        assert all(r["final_test_acc"] == 0.1 and r["final_train_loss"] > 2.3 for r in _sweep("lenet", lr)), lr
+    for lr in (0.3, 1.0):
+        assert all(r["final_test_acc"] > 0.5 for r in _sweep("lenet", lr)), lr
+    s0, s1 = sorted(_sweep("lenet", 3.0), key=lambda r: r["seed"])
+    assert s0["final_test_acc"] == 0.1 and round(s1["final_test_acc"], 3) == 0.647  # lr 3: the edge for the plain LeNet
+    spread = [abs(a["final_train_loss"] - b["final_train_loss"]) for a, b in
+              (sorted(_sweep("lenet-bn-scratch", lr), key=lambda r: r["seed"]) for lr in lrs)]
+    assert round(max(spread), 3) == 0.051
+
+
+def test_docs_method_checks():
+    batches = [b for pts in (PLAIN, BN) for p in pts.values() for b in p["batches"]]
+    assert all(b["converged"] for b in batches)
+    iterations = [b["power_iterations"] for b in batches]
+    assert (min(iterations), max(iterations)) == (6, 77)
+    gaps = [(b["lanczos_max"] - b["sharpness"]) / b["lanczos_max"] for b in batches]
+    assert 0 <= min(gaps) and max(gaps) < 0.011
+    assert PLAIN[0]["batches"][0]["fd_check"]["rel_diff"] < 1.1e-8
+    assert BN[0]["batches"][0]["fd_check"]["rel_diff"] < 6.1e-6
