@@ -196,3 +196,70 @@ def test_modules_without_affine_or_running_statistics(kwargs):
     else:
         np.testing.assert_allclose(out, np_normalize(x, 0.1 * mean, 0.9 + 0.1 * var * m / (m - 1), np.ones(3),
                                                      np.zeros(3)), rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# linear on (*, in_features); conv2d and pooling on an unbatched (C, H, W) image
+
+def np_conv2d(x, w, b, stride, padding):
+    """Cross-correlation of one image (C, H, W) with w (O, C, kh, kw), written as loops over the output."""
+    x = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
+    o, _, kh, kw = w.shape
+    oh, ow = (x.shape[1] - kh) // stride + 1, (x.shape[2] - kw) // stride + 1
+    y = np.empty((o, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            window = x[:, i * stride:i * stride + kh, j * stride:j * stride + kw]
+            y[:, i, j] = np.tensordot(w, window, axes=3) + b
+    return y
+
+
+def np_pool2d(x, k, reduce):
+    c, h, w = x.shape
+    return reduce(x[:, :h // k * k, :w // k * k].reshape(c, h // k, k, w // k, k), axis=(2, 4))
+
+
+@pytest.mark.parametrize("shape", [(4,), (2, 3, 4), (2, 1, 3, 4), (0, 4)])
+def test_linear_takes_any_leading_dims(shape):
+    rng = np.random.default_rng(9)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal((3, 4)), rng.standard_normal(3)
+    y = F.linear(t64(x), t64(w), t64(b))
+    assert y.shape == shape[:-1] + (3,)
+    np.testing.assert_allclose(y.numpy(), x @ w.T + b, rtol=1e-12, atol=1e-12)
+    layer = nn.Linear(4, 3).double()
+    np.testing.assert_allclose(layer(t64(x)).numpy(), x @ layer.weight.numpy().T + layer.bias.numpy(), rtol=1e-12,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(4,), (2, 3, 4)])
+def test_linear_on_any_leading_dims_gradcheck_and_gradgradcheck(shape):
+    rng = np.random.default_rng(10)
+    inputs = [t64(rng.standard_normal(shape), True), t64(rng.standard_normal((3, 4)), True),
+              t64(rng.standard_normal(3), True)]
+    assert gradcheck(F.linear, inputs)
+    assert gradgradcheck(lambda x, w, b: F.linear(x, w, b) ** 2, inputs)  # squared: a nonzero second derivative
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1)])
+def test_conv2d_on_an_unbatched_image(stride, padding):
+    rng = np.random.default_rng(11)
+    x, w, b = rng.standard_normal((2, 5, 6)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+    y = F.conv2d(t64(x), t64(w), t64(b), stride, padding)
+    np.testing.assert_allclose(y.numpy(), np_conv2d(x, w, b, stride, padding), rtol=1e-12, atol=1e-12)
+    layer = nn.Conv2d(2, 3, 3, stride=stride, padding=padding).double()
+    np.testing.assert_allclose(layer(t64(x)).numpy(), np_conv2d(x, layer.weight.numpy(), layer.bias.numpy(), stride,
+                                                                padding), rtol=1e-12, atol=1e-12)
+    inputs = [t64(x, True), t64(w, True), t64(b, True)]
+    assert gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride, padding), inputs)
+    assert gradgradcheck(lambda x, w, b: F.conv2d(x, w, b, stride, padding) ** 2, inputs)
+
+
+@pytest.mark.parametrize("pool, module, reduce", [(F.avg_pool2d, nn.AvgPool2d, np.mean),
+                                                  (F.max_pool2d, nn.MaxPool2d, np.max)])
+def test_pooling_on_an_unbatched_image(pool, module, reduce):
+    rng = np.random.default_rng(12)
+    x = rng.permutation(np.arange(2 * 4 * 5)).reshape(2, 4, 5) * 0.1  # no ties within a finite-difference step
+    np.testing.assert_allclose(pool(t64(x), 2).numpy(), np_pool2d(x, 2, reduce), rtol=1e-12)
+    np.testing.assert_allclose(module(2)(t64(x)).numpy(), np_pool2d(x, 2, reduce), rtol=1e-12)
+    assert gradcheck(lambda x: pool(x, 2), [t64(x, True)])
+    assert gradgradcheck(lambda x: pool(x, 2) ** 2, [t64(x, True)])

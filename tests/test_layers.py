@@ -60,11 +60,13 @@ def test_linear_forward_matches_numpy(bias):
     assert layer.weight.shape == (4, 6)
 
 
-@pytest.mark.parametrize("shape", [(2, 5), (2, 3, 4), (4,)])
-def test_linear_wrong_input_shape(shape):
+@pytest.mark.parametrize("shape", [(2, 5), (2, 3, 5), (5,)])
+def test_linear_wrong_input_shape(shape):  # PyTorch's (*, in_features): any leading dims, the last one must fit
     layer = nn.Linear(4, 3)
     with pytest.raises(ValueError, match=re_shape(shape)):
         layer(minigrad.zeros(*shape))
+    with pytest.raises(ValueError, match=re.escape("got ()")):
+        layer(minigrad.zeros(()))
 
 
 # ---------------------------------------------------------------------------
@@ -119,8 +121,8 @@ def test_layer_chain_gradcheck():
     gradcheck_module(pool_net, t64(rng.standard_normal((2, 2, 4, 5))))
 
 
-@pytest.mark.parametrize("shape", [(2, 4, 5, 5), (2, 3, 5), (3, 5, 5)])
-def test_conv2d_wrong_input_shape(shape):
+@pytest.mark.parametrize("shape", [(2, 4, 5, 5), (4, 5, 5), (3, 5), (1, 2, 3, 5, 5)])
+def test_conv2d_wrong_input_shape(shape):  # (N, C, H, W) or PyTorch's unbatched (C, H, W)
     layer = nn.Conv2d(3, 2, 3)
     with pytest.raises(ValueError, match=re_shape(shape)):
         layer(minigrad.zeros(*shape))
@@ -168,8 +170,9 @@ def test_avgpool_overlapping_gradient_counts_windows():
 
 def test_pool_stride_defaults_to_kernel_and_rejects_bad_input():
     assert nn.AvgPool2d(kernel_size=2)(minigrad.zeros(1, 6, 24, 24)).shape == (1, 6, 12, 12)
-    with pytest.raises(ValueError, match=re_shape((6, 24, 24))):
-        nn.MaxPool2d(2)(minigrad.zeros(6, 24, 24))
+    assert nn.MaxPool2d(2)(minigrad.zeros(6, 24, 24)).shape == (6, 12, 12)  # unbatched (C, H, W), as PyTorch
+    with pytest.raises(ValueError, match=re_shape((24, 24))):
+        nn.MaxPool2d(2)(minigrad.zeros(24, 24))
     with pytest.raises(ValueError, match="padding"):
         nn.MaxPool2d(2, padding=2)(minigrad.zeros(1, 1, 6, 6))
 

@@ -9,6 +9,7 @@ Higher order (Chainer's design): the gradient of a big op is itself a Function
 first-order ``backward`` also calls, and whose ``backward_graph`` is the next
 derivative, again built from Functions; so every derivative can be taken again.
 """
+import math
 import warnings
 
 import numpy as np
@@ -144,8 +145,11 @@ def linear(x, weight, bias=None):
     if bias is not None and tuple(bias.shape) != weight.shape[:1]:
         raise ValueError(f"linear: expected a bias of shape ({weight.shape[0]},) for a weight of shape "
                          f"{weight.shape}, got {tuple(bias.shape)}")
-    if x.ndim != 2 or x.shape[1] != weight.shape[1]:
-        raise ValueError(f"linear: expected input of shape (N, {weight.shape[1]}), got {x.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: expected input of shape (..., {weight.shape[1]}), got {x.shape}")
+    if x.ndim != 2:  # any leading dims, as PyTorch: one batch dim for the GEMM, then restored
+        y = linear(ops.reshape(x, math.prod(x.shape[:-1]), x.shape[-1]), weight, bias)
+        return ops.reshape(y, *x.shape[:-1], weight.shape[0])
     return LinearFunction()(x, weight) if bias is None else LinearFunction()(x, weight, bias)
 
 
@@ -283,10 +287,11 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     if bias is not None and tuple(bias.shape) != weight.shape[:1]:
         raise ValueError(f"conv2d: expected a bias of shape ({weight.shape[0]},) for a weight of shape "
                          f"{weight.shape}, got {tuple(bias.shape)}")
-    if x.ndim != 4 or x.shape[1] != weight.shape[1]:
-        raise ValueError(f"conv2d: expected input of shape (N, {weight.shape[1]}, H, W), got {x.shape}")
+    if x.ndim not in (3, 4) or x.shape[-3] != weight.shape[1]:
+        raise ValueError(f"conv2d: expected input of shape (N, {weight.shape[1]}, H, W) or ({weight.shape[1]}, H, W), "
+                         f"got {x.shape}")
     fn = Conv2dFunction(_pair(stride, "stride", 1, "conv2d"), _pair(padding, "padding", 0, "conv2d"))
-    return fn(x, weight) if bias is None else fn(x, weight, bias)
+    return _batched(x, "conv2d", lambda x4: fn(x4, weight) if bias is None else fn(x4, weight, bias))
 
 
 # ---------------------------------------------------------------------------
@@ -461,19 +466,22 @@ def _pool_args(kernel_size, stride, padding, owner):
     return k, s, p
 
 
-def _check_image(x, what):
+def _batched(x, what, run):
+    """``run`` on (N, C, H, W) input; a (C, H, W) image (PyTorch's unbatched input) runs as a batch of one."""
+    if x.ndim == 3:
+        y = run(ops.reshape(x, 1, *x.shape))
+        return ops.reshape(y, *y.shape[1:])
     if x.ndim != 4:
-        raise ValueError(f"{what}: expected 4-D input (N, C, H, W), got shape {x.shape}")
+        raise ValueError(f"{what}: expected (N, C, H, W) or (C, H, W) input, got shape {x.shape}")
+    return run(x)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    _check_image(x, "avg_pool2d")
-    return AvgPool2dFunction(*_pool_args(kernel_size, stride, padding, "avg_pool2d"))(x)
+    return _batched(x, "avg_pool2d", AvgPool2dFunction(*_pool_args(kernel_size, stride, padding, "avg_pool2d")))
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
-    _check_image(x, "max_pool2d")
-    return MaxPool2dFunction(*_pool_args(kernel_size, stride, padding, "max_pool2d"))(x)
+    return _batched(x, "max_pool2d", MaxPool2dFunction(*_pool_args(kernel_size, stride, padding, "max_pool2d")))
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from minigrad.nn.module import Module, Parameter
 
 
 class Linear(Module):
-    """y = x W^T + b with W (out_features, in_features)."""
+    """y = x W^T + b with W (out_features, in_features), for input (*, in_features) as in PyTorch."""
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
@@ -28,7 +28,7 @@ class Linear(Module):
 
 
 class Conv2d(Module):
-    """2-D convolution (cross-correlation) with W (out_channels, in_channels, kh, kw)."""
+    """2-D convolution (cross-correlation), W (out_channels, in_channels, kh, kw); input (N, C, H, W) or (C, H, W)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
         super().__init__()
