@@ -325,15 +325,33 @@ class DataLoader:
 
     def load_state_dict(self, state):
         """Restore a ``state_dict``: the next epoch is shuffled as it would have been (with seed=None
-        this sets minigrad's global generator)."""
-        self.epoch = int(state["epoch"])
-        self._generator().bit_generator.state = state["rng_state"]
+        this sets minigrad's global generator). A state that is not one (not a dict, a key missing, a
+        negative epoch, another generator's state) is refused before anything changes."""
+        if not isinstance(state, dict):
+            raise TypeError(f"DataLoader.load_state_dict: expected a dict with keys 'epoch' and 'rng_state' "
+                            f"(from DataLoader.state_dict()), got {type(state).__name__}")
+        missing = [key for key in ("epoch", "rng_state") if key not in state]
+        if missing:
+            raise ValueError(f"DataLoader.load_state_dict: the state has no {' and no '.join(map(repr, missing))} "
+                             f"(expected DataLoader.state_dict()'s keys 'epoch' and 'rng_state', got {list(state)})")
+        epoch = check_int("epoch", state["epoch"], 0, "DataLoader.load_state_dict")
+        bit_generator = self._generator().bit_generator
+        try:
+            bit_generator.state = state["rng_state"]
+        except (TypeError, ValueError, KeyError) as e:
+            raise ValueError(f"DataLoader.load_state_dict: rng_state is not a state of the "
+                             f"{type(bit_generator).__name__} generator: {type(e).__name__}: {e}") from None
+        self.epoch = epoch
 
 
 def load_fashion_mnist(batch_size, root=None, resize=None, device="cpu", seed=0,
                        limit_train=None, limit_test=None, download=True):
     """``(train_iter, test_iter)`` as d2l's ``load_data_fashion_mnist``: train shuffled with ``seed``,
-    test in order; ``limit_train``/``limit_test`` keep only the first N examples."""
+    test in order; ``limit_train``/``limit_test`` keep only the first N examples (an int >= 1; None keeps
+    them all)."""
+    for name, limit in (("limit_train", limit_train), ("limit_test", limit_test)):
+        if limit is not None:
+            check_int(name, limit, 1, "load_fashion_mnist")
     loaders = []
     for train, limit in ((True, limit_train), (False, limit_test)):
         images, labels = load_fashion_mnist_arrays(root, train, download)

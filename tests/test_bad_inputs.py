@@ -680,3 +680,37 @@ def test_train_script_resume_refuses_another_model(train_script, tmp_path):
     with pytest.raises(ValueError, match="--model lenet contradicts --resume .*a run with --model lenet-bn-scratch"):
         train_script.main(["--model", "lenet", "--resume", str(path), "--epochs", "2"])
     assert isinstance(args, argparse.Namespace) and zipfile.is_zipfile(path)
+
+
+# ---------------------------------------------------------------------------
+# Data limits and DataLoader state (PyTorch has no load_fashion_mnist; torch's DataLoader has no state_dict)
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    # images[:-1] would silently keep 59,999 examples, images[:0] none
+    (dict(limit_train=-1), ValueError, "load_fashion_mnist: limit_train must be an int >= 1, got -1"),
+    (dict(limit_train=0), ValueError, "load_fashion_mnist: limit_train must be an int >= 1, got 0"),
+    (dict(limit_test=0), ValueError, "load_fashion_mnist: limit_test must be an int >= 1, got 0"),
+    (dict(limit_test=2.5), TypeError, "load_fashion_mnist: limit_test must be an int, got float 2.5"),
+    (dict(limit_train=True), TypeError, "load_fashion_mnist: limit_train must be an int, got bool True"),
+])
+def test_load_fashion_mnist_checks_its_limits_before_reading(tmp_path, kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        minigrad.data.load_fashion_mnist(4, root=tmp_path, download=False, **kwargs)  # an empty folder: not read
+
+
+@pytest.mark.parametrize("state, error, message", [
+    ([3], TypeError, "expected a dict with keys 'epoch' and 'rng_state' (from DataLoader.state_dict()), got list"),
+    ({"rng_state": {}}, ValueError, "the state has no 'epoch' (expected DataLoader.state_dict()'s keys"),
+    ({}, ValueError, "the state has no 'epoch' and no 'rng_state'"),
+    ({"epoch": -1, "rng_state": {}}, ValueError, "DataLoader.load_state_dict: epoch must be an int >= 0, got -1"),
+    ({"epoch": 1, "rng_state": {"bit_generator": "MT19937"}}, ValueError,
+     "rng_state is not a state of the PCG64 generator: ValueError"),
+    ({"epoch": 1, "rng_state": "abc"}, ValueError, "rng_state is not a state of the PCG64 generator: TypeError"),
+])
+def test_dataloader_load_state_dict_refuses_a_wrong_state_and_changes_nothing(state, error, message):
+    loader = DataLoader(np.zeros((6, 4, 4), np.uint8), np.arange(6), 2, shuffle=True, seed=0)
+    next(iter(loader))
+    before = loader.state_dict()
+    with pytest.raises(error, match=re.escape(message)):
+        loader.load_state_dict(state)
+    assert loader.state_dict() == before
