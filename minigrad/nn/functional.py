@@ -565,6 +565,22 @@ class BatchNormFunction(Function):
         return gx, g_gamma, g_beta
 
 
+def _bn_input_grad_rows(gy2, x_hat, scale, sum_dy, sum_dy_xhat, m):
+    """BatchNorm's input gradient on (C, n) rows: scale * (gy - sum_dy / m - x_hat * sum_dy_xhat / m).
+
+    scale = gamma * inv_std; sum_dy and sum_dy_xhat (C, 1) are the sums over the m values of each
+    channel (this batch's for BatchNorm, every process's for SyncBatchNorm). One buffer on the CPU,
+    one fused kernel on a GPU.
+    """
+    if get_array_module(gy2) is not np:
+        return cuda.kernels().bn_backward(gy2, x_hat, scale, sum_dy / m, sum_dy_xhat / m)
+    gx = x_hat * (sum_dy_xhat * (-1.0 / m))
+    gx -= sum_dy * (1.0 / m)
+    gx += gy2
+    gx *= scale
+    return gx
+
+
 class BatchNormGrad(DerivativeFunction):
     """BatchNorm's input gradient as a Function of (x, gamma, gy), so that it can be differentiated again.
 
@@ -592,17 +608,8 @@ class BatchNormGrad(DerivativeFunction):
     @staticmethod
     def fused(gy2, x_hat, scale, need_x):
         """The closed form on (C, m) rows: (gx rows or None, dgamma (C, 1), dbeta (C, 1)); scale = gamma * inv_std."""
-        xp = get_array_module(gy2)
-        m = max(x_hat.shape[1], 1)
         dbeta, dgamma = _row_sums(gy2), _row_dots(gy2, x_hat)
-        gx = None
-        if need_x and xp is np:  # gamma * inv_std * (dy - dbeta / m - x_hat * dgamma / m), on one buffer
-            gx = x_hat * (dgamma * (-1.0 / m))
-            gx -= dbeta * (1.0 / m)
-            gx += gy2
-            gx *= scale
-        elif need_x:
-            gx = cuda.kernels().bn_backward(gy2, x_hat, scale, dbeta / m, dgamma / m)
+        gx = _bn_input_grad_rows(gy2, x_hat, scale, dbeta, dgamma, max(x_hat.shape[1], 1)) if need_x else None
         return gx, dgamma, dbeta
 
     def backward_graph(self, a):
@@ -692,7 +699,7 @@ def _scale_and_shift(weight, bias, x):
             Tensor._wrap(xp.zeros(c, dtype=x.dtype)) if bias is None else bias)
 
 
-def update_running_stats(running_mean, running_var, mean, var, count, momentum):
+def _update_running_stats(running_mean, running_var, mean, var, count, momentum):
     """In place: running = (1 - momentum) * running + momentum * batch (PyTorch's convention), from the batch
     mean and biased variance (raw arrays) of ``count`` values per channel; the running variance takes the
     unbiased one, var * count / (count - 1)."""
@@ -739,7 +746,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     y = fn(x, gamma, beta)
     if running_mean is not None and m:
         momentum = check_real("momentum", momentum, high=1.0, high_open=False, message="batch_norm: invalid momentum")
-        update_running_stats(running_mean, running_var, fn.mean, fn.var, m, momentum)
+        _update_running_stats(running_mean, running_var, fn.mean, fn.var, m, momentum)
     return y
 
 
@@ -766,10 +773,10 @@ def d2l_batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0
     Y = fn(X, gamma, beta)
     if X.array.size == 0:  # an empty batch has no statistics: the moving ones stay as they are
         return Y, moving_mean, moving_var
-    return Y, d2l_moving_average(mm, fn.mean, momentum), d2l_moving_average(mv, fn.var, momentum)
+    return Y, _d2l_moving_average(mm, fn.mean, momentum), _d2l_moving_average(mv, fn.var, momentum)
 
 
-def d2l_moving_average(moving, batch, momentum):
+def _d2l_moving_average(moving, batch, momentum):
     """The chapter's update, a new Tensor: momentum * moving + (1 - momentum) * batch, in the dtype of ``moving``."""
     new = momentum * moving + (1.0 - momentum) * batch.reshape(moving.shape)
     return Tensor(new.astype(moving.dtype, copy=False))

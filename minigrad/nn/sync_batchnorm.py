@@ -76,15 +76,8 @@ class SyncBatchNormFunction(Function):
         sum_dy, sum_dy_xhat = (sums[:, i:i + 1].astype(gy.dtype) for i in (0, 1))
         gx = None
         if self.needs_input_grad[0]:
-            scale = self.gamma * self.inv_std
-            if xp is np:
-                gx = x_hat * (sum_dy_xhat * (-1.0 / m))
-                gx -= sum_dy * (1.0 / m)
-                gx += gy2
-                gx *= scale
-            else:
-                gx = cuda.kernels().bn_backward(gy2, x_hat, scale, sum_dy / m, sum_dy_xhat / m)
-            gx = _from_channel_rows(gx, self.shape)
+            gx_rows = F._bn_input_grad_rows(gy2, x_hat, self.gamma * self.inv_std, sum_dy, sum_dy_xhat, m)
+            gx = _from_channel_rows(gx_rows, self.shape)
         g_shape, b_shape = self.param_shapes
         return gx, dgamma.reshape(g_shape), dbeta.reshape(b_shape)
 
@@ -131,7 +124,7 @@ class SyncBatchNorm(_BatchNormTorch):
                 if m == 0:  # every process's batch is empty: no statistics, the running ones stay
                     return y
                 f = 1.0 / float(self.num_batches_tracked.array) if self.momentum is None else self.momentum
-                F.update_running_stats(self.running_mean, self.running_var, fn.mean, fn.var, m, f)
+                F._update_running_stats(self.running_mean, self.running_var, fn.mean, fn.var, m, f)
         return y
 
     @classmethod
@@ -177,6 +170,6 @@ class ChapterSyncBatchNorm(BatchNorm):
         Y = fn(X, self.gamma, self.beta)
         if fn.count == 0:  # every process's batch is empty: no statistics, the moving ones stay
             return Y
-        self.moving_mean = F.d2l_moving_average(self.moving_mean.array, fn.mean, self.momentum)
-        self.moving_var = F.d2l_moving_average(self.moving_var.array, fn.var, self.momentum)
+        self.moving_mean = F._d2l_moving_average(self.moving_mean.array, fn.mean, self.momentum)
+        self.moving_var = F._d2l_moving_average(self.moving_var.array, fn.var, self.momentum)
         return Y
