@@ -1348,8 +1348,10 @@ def register_hook(torch):
 # The rest of what docs/pytorch.md lists as supported
 
 one("type_as_half", lambda torch: (T(torch, 3).type_as(torch.tensor([1.0], dtype=torch.float64)), T(torch, 3).half()))
-one("view_as_reshape_as", lambda torch: (T(torch, 2, 3).view_as(T(torch, 3, 2)), T(torch, 6).reshape_as(T(torch, 2, 3))))
-one("swapaxes_amin_clip", lambda torch: (T(torch, 2, 3).swapaxes(0, 1), T(torch, 2, 3).amin(dim=0), T(torch, 4).clip(-1, 1)))
+one("view_as_reshape_as", lambda torch: (T(torch, 2, 3).view_as(T(torch, 3, 2)),
+                                         T(torch, 6).reshape_as(T(torch, 2, 3))))
+one("swapaxes_amin_clip", lambda torch: (T(torch, 2, 3).swapaxes(0, 1), T(torch, 2, 3).amin(dim=0),
+                                         T(torch, 4).clip(-1, 1)))
 one("concat_alias", lambda torch: torch.concat([T(torch, 2), T(torch, 2, seed=1)]))
 one("promote_result_types", lambda torch: (torch.promote_types(torch.int32, torch.float32),
                                            torch.result_type(torch.tensor([1, 2]), 1.0)))
@@ -1408,7 +1410,8 @@ one("normal_tensor_mean", lambda torch: torch.normal(torch.zeros(3), 1.0).shape)
 one("normal_stats", lambda torch: (lambda r: (r.dtype, round(float(r.mean()), 1), round(float(r.std()), 1)))(
     torch.normal(2.0, 3.0, size=(20000,))))
 one("gather_3d_dim0", lambda torch: torch.gather(T(torch, 2, 3, 2), 0, torch.tensor([[[1, 0], [0, 1], [1, 1]]])))
-one("masked_fill_broadcast_mask", lambda torch: T(torch, 3, 4).masked_fill(torch.tensor([True, False, True, False]), 9.0))
+one("masked_fill_broadcast_mask",
+    lambda torch: T(torch, 3, 4).masked_fill(torch.tensor([True, False, True, False]), 9.0))
 one("sin_cos_sign_rsqrt", lambda torch: (torch.sin(T(torch, 3)), torch.cos(T(torch, 3)), torch.sign(T(torch, 3)),
                                          torch.rsqrt(T(torch, 3, low=0.5))))
 one("sign_int", lambda torch: torch.sign(torch.tensor([-3, 0, 2])))
@@ -1517,10 +1520,23 @@ one("list_and_unbind", lambda torch: (list(T(torch, 2, 2)), T(torch, 2, 3).unbin
 one("len_0d_raises", lambda torch: len(torch.tensor(1.0)))
 one("mean_negative_tuple", lambda torch: T(torch, 2, 3, 4).mean((-2, -1)))
 one("inplace_relu_clamp", lambda torch: (T(torch, 4).relu_(), T(torch, 4).clamp_(min=0)))
-one("linear_3d_input", lambda torch: (lambda l: (setw(torch, l.weight, A(3, 2, seed=1)), setw(torch, l.bias, A(3, seed=2)),
-                                                 l(T(torch, 4, 5, 2)))[2])(torch.nn.Linear(2, 3)))
-one("conv2d_unbatched", lambda torch: (lambda c: (setw(torch, c.weight, A(2, 1, 3, 3, seed=1)), c(T(torch, 1, 5, 5)))[1])(
-    torch.nn.Conv2d(1, 2, 3, bias=False)))
+
+
+@case
+def linear_3d_input(torch):
+    layer = torch.nn.Linear(2, 3)
+    setw(torch, layer.weight, A(3, 2, seed=1))
+    setw(torch, layer.bias, A(3, seed=2))
+    return layer(T(torch, 4, 5, 2))
+
+
+@case
+def conv2d_unbatched(torch):
+    layer = torch.nn.Conv2d(1, 2, 3, bias=False)
+    setw(torch, layer.weight, A(2, 1, 3, 3, seed=1))
+    return layer(T(torch, 1, 5, 5))
+
+
 one("batchnorm2d_3d_input_raises", lambda torch: torch.nn.BatchNorm2d(3)(T(torch, 3, 4, 4)))
 one("flatten_module_start0", lambda torch: torch.nn.Flatten(0)(T(torch, 2, 3)).shape)
 one("cross_entropy_int32_targets", lambda torch: torch.nn.functional.cross_entropy(
