@@ -1,6 +1,7 @@
 """Layers: float64 gradchecks, forward values, bad input, initialisers (tight references: test_references.py)."""
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -440,3 +441,17 @@ def test_batch_norm_with_one_value_per_channel_passes_no_gradient_to_x():
     x, gamma, beta = t64(np.array([[1.0, -2.0, 3.0]])), t64(np.ones(3)), t64(np.zeros(3))
     F.BatchNormFunction(1e-5)(x, gamma, beta).backward(t64(np.array([[0.5, -1.0, 2.0]]), False))
     np.testing.assert_array_equal(x.grad.numpy(), 0.0)
+
+
+def test_cross_entropy_of_an_empty_batch_is_nan_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.cross_entropy(minigrad.zeros(0, 3), minigrad.tensor(np.zeros(0, dtype=np.int64)))
+    assert np.isnan(loss.item())
+
+
+def test_d2l_batch_norm_accepts_numpy_parameters():
+    x = np.random.default_rng(2).standard_normal((4, 3))
+    y, _, _ = F.d2l_batch_norm(t64(x, False), np.ones((1, 3)), np.zeros((1, 3)), np.zeros((1, 3)), np.ones((1, 3)),
+                               training=True)
+    np.testing.assert_allclose(y.numpy(), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), rtol=1e-10)

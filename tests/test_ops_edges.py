@@ -86,3 +86,35 @@ def test_var_over_a_dim_and_biased():
 def test_errors_name_the_function_and_the_valid_range(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+def test_max_on_empty_tensors_follows_pytorch():
+    with pytest.raises(RuntimeError, match=re.escape("max(): expected a reduction dim to be specified for an input "
+                                                     "with 0 elements (shape (0,))")):
+        minigrad.zeros(0).max()
+    values, indices = minigrad.zeros(0, 3).max(dim=1)
+    assert values.shape == indices.shape == (0,)
+    with pytest.raises(IndexError, match=re.escape("max(): expected reduction dim 0 to have non-zero size "
+                                                   "(shape (0, 3))")):
+        minigrad.zeros(0, 3).max(dim=0)
+
+
+def test_max_over_dim_0_of_a_scalar_is_a_named_pair():
+    result = minigrad.tensor(3.0).max(dim=0)
+    assert type(result).__name__ == "max" and result.values.item() == 3.0 and result.indices.item() == 0
+
+
+def test_any_and_argmin_over_a_dim():
+    assert minigrad.any(minigrad.tensor([[True, False], [False, False]]), dim=1).tolist() == [True, False]
+    assert minigrad.argmin(minigrad.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]]), dim=1).tolist() == [1, 0]
+
+
+def test_equal_and_comparisons_with_none():
+    assert minigrad.equal(minigrad.ones(2), minigrad.ones(2)) is True
+    assert minigrad.equal(minigrad.ones(2), minigrad.zeros(2)) is False
+    t = minigrad.tensor([1.0, 2.0])
+    assert (t == None) is False and (t != None) is True  # noqa: E711 (Python's semantics, as PyTorch)
+
+
+def test_var_with_dim_as_a_keyword():
+    assert minigrad.var(minigrad.tensor([[1.0, 2.0], [3.0, 5.0]]), dim=0).tolist() == [2.0, 4.5]
