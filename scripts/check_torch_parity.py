@@ -15,7 +15,7 @@ requires_grad; tuples; Python numbers with their type) is compared. Verdicts:
                  NotImplementedError, AttributeError, IndexError) where PyTorch works;
 - ``lenient``:   PyTorch raises, minigrad returns a result;
 - ``MISMATCH``:  both return, with different results: a silent change of meaning;
-- ``INTERNAL``:  minigrad fails with another exception or inside NumPy.
+- ``INTERNAL``:  minigrad fails with another exception, or inside NumPy, or with NumPy's own error.
 
 Needs PyTorch (not a dependency of minigrad; not run by the tests). Exit status 1 when a
 MISMATCH or INTERNAL is found.
@@ -1585,6 +1585,65 @@ def grad_max_dim_ties(torch):
 
 
 # =========================================================================================
+# Dtypes where NumPy's rules differ from PyTorch's
+
+one("cat_int_float", lambda torch: torch.cat([torch.tensor([1, 2]), torch.tensor([1.5])]))
+one("stack_int_float", lambda torch: torch.stack([torch.tensor([1, 2]), torch.tensor([1.5, 2.5])]))
+one("where_int_float", lambda torch: torch.where(torch.tensor([True, False]), torch.tensor([1, 2]),
+                                                torch.tensor([0.5, 1.5])))
+one("where_int_scalar_on_float", lambda torch: torch.where(T(torch, 3) > 0, T(torch, 3), 0))
+one("maximum_int_float", lambda torch: torch.maximum(torch.tensor([1, 5]), torch.tensor([2.5, 0.5])))
+one("clamp_int_float_bound", lambda torch: torch.tensor([1, 2, 3]).clamp(min=1.5))
+one("unary_on_int", lambda torch: (torch.exp(torch.tensor([0, 1])), torch.sqrt(torch.tensor([4, 9])),
+                                   torch.log(torch.tensor([1, 2])), torch.sigmoid(torch.tensor([0, 1])),
+                                   torch.tanh(torch.tensor([0, 1]))))
+one("int_negative_power_raises", lambda torch: torch.tensor([1, 2]) ** -1)
+one("scalar_int_tensor_division", lambda torch: torch.tensor(3) / 2)
+one("arange_float_steps", lambda torch: (torch.arange(0, 1, 0.1), torch.arange(1, 2.5, 0.5)))
+one("empty_tensor", lambda torch: (torch.tensor([]), torch.zeros(0).sum(), torch.zeros(0, 3).sum(dim=0)))
+one("empty_mean_is_nan", lambda torch: torch.zeros(0).mean())
+one("empty_max_raises", lambda torch: torch.zeros(0).max())
+one("std_single_element", lambda torch: (torch.tensor([2.0]).std(), torch.tensor([[1.0, 2.0]]).var(dim=0)))
+one("matmul_int_float_raises", lambda torch: torch.tensor([[1.0, 2.0]]) @ torch.tensor([[1], [2]]))
+one("linear_float64_input_raises", lambda torch: torch.nn.Linear(2, 2)(torch.zeros(3, 2, dtype=torch.float64)))
+
+
+@case
+def iadd_needs_broadcast_raises(torch):
+    a = torch.zeros(3, 1)
+    a += torch.ones(1, 3)
+    return a
+
+
+@case
+def int_iadd_float_raises(torch):
+    a = torch.tensor([1, 2])
+    a += 1.5
+    return a
+
+
+@case
+def int_idiv_raises(torch):
+    a = torch.tensor([1, 2])
+    a /= 2
+    return a
+
+
+@case
+def float32_iadd_float64(torch):
+    a = T(torch, 3)
+    a += T(torch, 3, seed=1, dtype=np.float64)
+    return a
+
+
+@case
+def setitem_shape_mismatch_raises(torch):
+    x = T(torch, 3, 4)
+    x[0] = torch.tensor([1.0, 2.0])
+    return x
+
+
+# =========================================================================================
 # Comparison
 
 
@@ -1604,7 +1663,8 @@ def run(fn, lib):
         return fn(lib)
     except Exception as exc:  # noqa: BLE001  (the verdict depends on what was raised)
         frames = traceback.extract_tb(exc.__traceback__)
-        inside_numpy = bool(frames) and "/numpy/" in frames[-1].filename.replace("\\", "/")
+        inside_numpy = (bool(frames) and "/numpy/" in frames[-1].filename.replace("\\", "/")
+                        or type(exc).__module__.split(".")[0] in ("numpy", "cupy"))  # e.g. UFuncTypeError
         return Raised(exc, internal=inside_numpy or not isinstance(exc, CLEAR_ERRORS))
 
 
