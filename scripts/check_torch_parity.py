@@ -1644,6 +1644,58 @@ def setitem_shape_mismatch_raises(torch):
 
 
 # =========================================================================================
+# Parameters, optimiser state, in-place ops inside a graph
+
+
+@case
+def inplace_on_nonleaf_in_graph(torch):
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    y += 1
+    (y ** 2).sum().backward()
+    return x.grad
+
+
+@case
+def residual_add_inplace_after_relu(torch):
+    x = T(torch, 4, grad=True)
+    out = torch.relu(x * 3)
+    out += x
+    out.sum().backward()
+    return x.grad
+
+
+one("parameter_derived_types", lambda torch: (lambda p: (type(p * 2).__name__, type(p.data).__name__,
+                                                         type(p.detach()).__name__, type(p.clone()).__name__))(
+    torch.nn.Parameter(torch.ones(2))))
+one("parameter_requires_grad_false", lambda torch: (lambda p: (p.requires_grad, p.is_leaf))(
+    torch.nn.Parameter(torch.ones(2), requires_grad=False)))
+
+
+@case
+def sgd_momentum_state(torch):
+    p, target = _quadratic_param(torch)
+    opt = torch.optim.SGD([p], lr=0.1, momentum=0.9)
+    for _ in range(2):
+        opt.zero_grad()
+        ((p - target) ** 2).sum().backward()
+        opt.step()
+    return sorted(opt.state[p]), opt.state[p]["momentum_buffer"]
+
+
+@case
+def adam_state(torch):
+    p, target = _quadratic_param(torch)
+    opt = torch.optim.Adam([p], lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        ((p - target) ** 2).sum().backward()
+        opt.step()
+    state = opt.state[p]
+    return sorted(state), state["exp_avg"], state["exp_avg_sq"], float(state["step"])
+
+
+# =========================================================================================
 # Comparison
 
 
