@@ -105,8 +105,6 @@ class Objective:
         def hvp(v):
             parts = self._split(v)
             dot = sum((g * minigrad.tensor(parts[i].reshape(p.shape), dtype=p.dtype)).sum() for g, p, i in used)
-            if not dot.requires_grad:  # ∇L does not depend on θ at all: L is linear
-                return np.zeros_like(v)
             return self._flat(autograd.grad(dot, self.params, retain_graph=True, allow_unused=True))
         return hvp
 

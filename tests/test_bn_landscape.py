@@ -238,3 +238,12 @@ def test_docs_method_checks():
     assert 0 <= min(gaps) and max(gaps) < 0.011
     assert PLAIN[0]["batches"][0]["fd_check"]["rel_diff"] < 1.1e-8
     assert BN[0]["batches"][0]["fd_check"]["rel_diff"] < 6.1e-6
+
+
+def test_docs_measuring_does_not_disturb_training():
+    """The plain LeNet at lr 0.9 trains exactly as in docs/gradient_flow.json (section 6), measurements and all."""
+    flow = json.loads((ROOT / "docs" / "gradient_flow.json").read_text())
+    reference = next(r for r in flow["runs"] if r["model"] == "lenet" and r["lr"] == 0.9)
+    ours = next(r for r in RESULT["landscape"] if r["model"] == "lenet")
+    assert ours["test_acc"] == [e["test_acc"] for e in reference["epochs"]][:len(ours["test_acc"])]
+    assert [round(a, 3) for a in ours["test_acc"]] == [0.1, 0.565, 0.701, 0.726, 0.73]
