@@ -1696,6 +1696,20 @@ def adam_state(torch):
 
 
 # =========================================================================================
+# Devices and dtype objects
+
+one("cuda_queries", lambda torch: (torch.cuda.is_available(), torch.cuda.device_count()))
+one("device_choice_idiom", lambda torch: str(torch.device("cuda" if torch.cuda.is_available() else "cpu")))
+one("to_non_blocking", lambda torch: T(torch, 2).to("cpu", non_blocking=True))
+one("dtype_is_floating_point", lambda torch: (torch.float32.is_floating_point, torch.int64.is_floating_point))
+one("finfo_eps", lambda torch: torch.finfo(torch.float32).eps)
+one("default_dtype", lambda torch: torch.get_default_dtype())
+one("size_constructor", lambda torch: (torch.Size([2, 3]), torch.Size([2, 3]) == T(torch, 2, 3).shape,
+                                       isinstance(T(torch, 2).shape, tuple)))
+one("shape_numel", lambda torch: T(torch, 2, 3).shape.numel())
+
+
+# =========================================================================================
 # Comparison
 
 
