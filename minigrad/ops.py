@@ -997,6 +997,13 @@ class Size(tuple):
     def numel(self):
         return math.prod(self)
 
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
     def __repr__(self):
         return f"minigrad.Size({list(self)})"
 
