@@ -1710,6 +1710,51 @@ one("shape_numel", lambda torch: T(torch, 2, 3).shape.numel())
 
 
 # =========================================================================================
+# The book's preliminaries chapters
+
+one("d2l_cumsum_axis", lambda torch: torch.arange(12, dtype=torch.float32).reshape(3, 4).cumsum(axis=0))
+one("d2l_mv_norm", lambda torch: (torch.mv(T(torch, 2, 3), T(torch, 3, seed=1)), torch.norm(T(torch, 3)),
+                                  torch.ones((4, 9)).norm(), torch.abs(T(torch, 3)).sum()))
+one("d2l_normalise_rows", lambda torch: (lambda A: A / A.sum(axis=1, keepdims=True))(T(torch, 2, 3, low=0.5)))
+one("d2l_sum_axes_list", lambda torch: T(torch, 2, 3, 4).sum(axis=[0, 1]))
+one("d2l_symmetric_check", lambda torch: (lambda B: B == B.T)(torch.tensor([[1, 2, 3], [2, 0, 4], [3, 4, 5]])))
+one("d2l_dropout_mask", lambda torch: (lambda X: ((T(torch, 2, 3, low=0, high=1) > 0.5).float() * X / 0.5).shape)(
+    T(torch, 2, 3)))
+
+
+@case
+def d2l_slice_assignment_in_place(torch):
+    X, Y = T(torch, 3, 4), T(torch, 3, 4, seed=1)
+    Z = torch.zeros_like(Y)
+    before = id(Z)
+    Z[:] = X + Y
+    X[0:2, :] = 12
+    return Z, X, id(Z) == before
+
+
+@case
+def d2l_autograd_dot(torch):
+    x = torch.arange(4.0)
+    x.requires_grad_(True)
+    y = 2 * torch.dot(x, x)
+    y.backward()
+    first = x.grad.clone()
+    x.grad.zero_()
+    y = x * x
+    y.sum().backward()
+    return first, x.grad
+
+
+@case
+def d2l_detach_u(torch):
+    x = torch.arange(4.0, requires_grad=True)
+    y = x * x
+    u = y.detach()
+    (u * x).sum().backward()
+    return x.grad, u
+
+
+# =========================================================================================
 # Comparison
 
 
