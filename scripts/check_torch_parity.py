@@ -1594,9 +1594,10 @@ one("where_int_float", lambda torch: torch.where(torch.tensor([True, False]), to
 one("where_int_scalar_on_float", lambda torch: torch.where(T(torch, 3) > 0, T(torch, 3), 0))
 one("maximum_int_float", lambda torch: torch.maximum(torch.tensor([1, 5]), torch.tensor([2.5, 0.5])))
 one("clamp_int_float_bound", lambda torch: torch.tensor([1, 2, 3]).clamp(min=1.5))
-one("unary_on_int", lambda torch: (torch.exp(torch.tensor([0, 1])), torch.sqrt(torch.tensor([4, 9])),
-                                   torch.log(torch.tensor([1, 2])), torch.sigmoid(torch.tensor([0, 1])),
-                                   torch.tanh(torch.tensor([0, 1]))))
+for _name in ("exp", "sqrt", "log", "sigmoid", "tanh", "sin", "rsqrt"):
+    one(f"{_name}_of_int", lambda torch, _name=_name: getattr(torch, _name)(torch.tensor([1, 4])))
+one("int_pow_negative_float", lambda torch: torch.tensor([1, 4]) ** -0.5)
+one("mean_int_dtype_kw", lambda torch: torch.tensor([1, 4]).mean(dtype=torch.float32))
 one("int_negative_power_raises", lambda torch: torch.tensor([1, 2]) ** -1)
 one("scalar_int_tensor_division", lambda torch: torch.tensor(3) / 2)
 one("arange_float_steps", lambda torch: (torch.arange(0, 1, 0.1), torch.arange(1, 2.5, 0.5)))
