@@ -1756,6 +1756,21 @@ def d2l_detach_u(torch):
 
 
 # =========================================================================================
+# NumPy scalars and 0-d tensors in arithmetic
+
+one("numpy_scalars", lambda torch: (T(torch, 2) * np.float64(2.0), T(torch, 2) * np.float32(2.0),
+                                    T(torch, 2) * np.int64(3), torch.tensor([1, 2]) * np.float64(0.5)))
+one("tensor_of_numpy_scalar", lambda torch: (torch.tensor(np.float64(1.5)), torch.tensor(np.int32(3))))
+one("linspace_dtype", lambda torch: torch.linspace(0, 1, 5, dtype=torch.float64))
+one("cross_entropy_float64", lambda torch: torch.nn.functional.cross_entropy(T(torch, 3, 4, dtype=np.float64),
+                                                                             torch.tensor(Y3)))
+one("softmax_float64", lambda torch: torch.nn.functional.softmax(T(torch, 2, 3, dtype=np.float64), dim=1))
+one("clamp_tensor_bounds", lambda torch: T(torch, 4).clamp(min=torch.tensor(0.0), max=torch.tensor(0.5)))
+one("pow_0d_int_exponent", lambda torch: (T(torch, 3).pow(torch.tensor(2)), 2 ** torch.tensor([1, 2]),
+                                          torch.tensor([1, 2]) * True))
+
+
+# =========================================================================================
 # Comparison
 
 
