@@ -1771,6 +1771,50 @@ one("pow_0d_int_exponent", lambda torch: (T(torch, 3).pow(torch.tensor(2)), 2 **
 
 
 # =========================================================================================
+# Layer configurations off the chapter's path
+
+
+@case
+def conv2d_pair_stride_padding(torch):
+    layer = torch.nn.Conv2d(2, 3, kernel_size=(3, 2), stride=(2, 1), padding=(1, 0))
+    setw(torch, layer.weight, A(3, 2, 3, 2, seed=1))
+    setw(torch, layer.bias, A(3, seed=2))
+    x = T(torch, 2, 2, 7, 6, grad=True)
+    y = layer(x)
+    (y * torch.tensor(A(*y.shape, seed=3))).sum().backward()
+    return y, x.grad, layer.weight.grad
+
+
+@case
+def pools_with_padding_grad(torch):
+    x = T(torch, 1, 2, 5, 5, grad=True)
+    a = torch.nn.MaxPool2d(3, stride=2, padding=1)(x)
+    b = torch.nn.AvgPool2d(3, stride=2, padding=1)(x)
+    ((a * torch.tensor(A(*a.shape, seed=1))).sum() + (b * torch.tensor(A(*b.shape, seed=2))).sum()).backward()
+    return a, b, x.grad
+
+
+@case
+def activation_grads(torch):
+    x = T(torch, 2, 3, grad=True)
+    w = torch.tensor(A(2, 3, seed=1))
+    (torch.nn.functional.softmax(x, dim=1) * w).sum().backward()
+    g1 = x.grad.clone()
+    x.grad = None
+    ((torch.sigmoid(x) + torch.tanh(x) + torch.relu(x)) * w).sum().backward()
+    return g1, x.grad
+
+
+@case
+def batchnorm2d_several_steps_then_eval(torch):
+    bn = torch.nn.BatchNorm2d(2, momentum=0.5)
+    for seed in range(3):
+        bn(T(torch, 3, 2, 2, 2, seed=seed))
+    bn.eval()
+    return bn.running_mean, bn.running_var, bn.num_batches_tracked, bn(T(torch, 1, 2, 2, 2, seed=9))
+
+
+# =========================================================================================
 # Comparison
 
 
