@@ -1815,6 +1815,32 @@ def batchnorm2d_several_steps_then_eval(torch):
 
 
 # =========================================================================================
+# Keyword spellings and optional arguments of the shape and reduction methods
+
+one("squeeze_dim_tuple", lambda torch: T(torch, 1, 3, 1, 2).squeeze(dim=(0, 2)))
+one("unsqueeze_transpose_keywords", lambda torch: (T(torch, 3).unsqueeze(dim=1),
+                                                   T(torch, 2, 3).transpose(dim0=0, dim1=1)))
+one("permute_dims_keyword", lambda torch: T(torch, 2, 3).permute(dims=(1, 0)))
+one("reshape_shape_keyword", lambda torch: T(torch, 2, 3).reshape(shape=(3, 2)))
+one("cat_tensors_keyword", lambda torch: torch.cat(tensors=[T(torch, 2), T(torch, 1)], dim=0))
+one("expand_size_keyword", lambda torch: T(torch, 1, 3).expand(size=(2, 3)))
+one("mean_dim_none_keepdim", lambda torch: T(torch, 2, 3).mean(dim=None, keepdim=True))
+one("sum_dim_none_keepdim", lambda torch: T(torch, 2, 3).sum(dim=None, keepdim=True))
+one("max_keepdim_without_dim_raises", lambda torch: T(torch, 2, 3).max(keepdim=True))
+one("argmax_none_keepdim", lambda torch: T(torch, 2, 3).argmax(dim=None, keepdim=True))
+one("var_positional_unbiased_keepdim", lambda torch: (T(torch, 3, 4).var(0, True), T(torch, 3, 4).var(0, False, True),
+                                                      torch.var(T(torch, 3, 4), 0)))
+one("mean_positional_keepdim", lambda torch: T(torch, 3, 4).mean(-1, True))
+one("logsumexp_tuple_dims", lambda torch: T(torch, 2, 3, 4).logsumexp(dim=(0, 2)))
+one("prod_keepdim", lambda torch: T(torch, 2, 3).prod(0, keepdim=True))
+one("norm_variants", lambda torch: (T(torch, 3, 4).norm(dim=1), T(torch, 3, 4).norm(p=1),
+                                    T(torch, 3, 4).norm(2, dim=0, keepdim=True)))
+one("all_dim_tuple", lambda torch: (T(torch, 2, 3, 4) > -1.5).all(dim=(0, 2)))
+one("std_mean_grad", lambda torch: (lambda x: (x.std(dim=0, correction=0).sum().backward(), x.grad)[1])(
+    T(torch, 3, 4, grad=True)))
+
+
+# =========================================================================================
 # Comparison
 
 
