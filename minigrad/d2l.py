@@ -87,7 +87,8 @@ class _OnDevice:
 
 def evaluate_accuracy_gpu(net, data_iter, device=None):
     """Accuracy of ``net`` on ``data_iter`` (eval mode, no graph), batches moved to ``device``
-    (default: where the parameters of ``net`` are)."""
+    (default: where the parameters of ``net`` are). Unlike the book's, it gives ``net`` back in the
+    mode it found it in."""
     if device is None:
         device = next(iter(net.parameters())).device
     return train.evaluate_accuracy(net, _OnDevice(data_iter, device))
