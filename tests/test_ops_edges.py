@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import minigrad
+from minigrad.autograd import grad
 
 
 def test_flatten_defaults_to_all_dims():
@@ -118,3 +119,21 @@ def test_equal_and_comparisons_with_none():
 
 def test_var_with_dim_as_a_keyword():
     assert minigrad.var(minigrad.tensor([[1.0, 2.0], [3.0, 5.0]]), dim=0).tolist() == [2.0, 4.5]
+
+
+def test_argmax_of_a_scalar_along_dim_0_is_an_int64_zero():
+    i = minigrad.argmax(minigrad.tensor(3.0), dim=0)
+    assert i.dtype == np.int64 and i.shape == () and i.item() == 0
+
+
+def test_type_converts_to_a_dtype_or_a_type_name():
+    assert minigrad.ones(2).type(minigrad.float64).dtype == np.float64
+    assert minigrad.ones(2).type("torch.DoubleTensor").dtype == np.float64
+    assert minigrad.ones(2).type() == "torch.FloatTensor"
+
+
+def test_prod_second_derivative_over_an_empty_dim():
+    """The graph-built gradient of prod over a dim of size 0: an empty gradient of the input's shape."""
+    x = minigrad.zeros(2, 0, dtype=minigrad.float64, requires_grad=True)
+    (g,) = grad([x.prod(dim=1).sum()], [x], create_graph=True)
+    assert g.shape == (2, 0)
