@@ -83,6 +83,10 @@ def test_var_over_a_dim_and_biased():
      "amin(): dimension out of range (expected to be in range of [-2, 1], but got 2)"),
     (lambda: minigrad.ones(2, 3).mean(2), IndexError,
      "mean(): dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda: minigrad.ones(2, 3).max(dim=5), IndexError,
+     "max(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    (lambda: minigrad.ones(2, 3).max(dim=0, axis=0), TypeError,
+     "max() got both 'dim' and its NumPy alias 'axis'; pass one of them"),
 ])
 def test_errors_name_the_function_and_the_valid_range(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
