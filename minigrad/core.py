@@ -169,6 +169,22 @@ class Function:
         return f"<{type(self).__name__}Backward>"
 
 
+class DerivativeFunction(Function):
+    """A Function that is the derivative of another (the forward of a gradient).
+
+    Subclasses write the next derivative once, as ``backward_graph`` (Tensors,
+    built from Functions); the raw ``backward`` evaluates that same graph code
+    without recording it. Only second and higher derivatives run through here.
+    """
+
+    def backward(self, gy):
+        with no_grad():
+            gxs = self.backward_graph(Tensor._wrap(gy))
+        if isinstance(gxs, Tensor):
+            return gxs.array
+        return tuple(None if g is None else g.array for g in gxs)
+
+
 def _as_tensors(inputs, op_name):
     """Tensors for ``inputs``: Python numbers take the dtype and device of the first tensor."""
     ref = next((x for x in inputs if isinstance(x, Tensor)), None)

@@ -23,7 +23,7 @@ import numpy as np
 
 from minigrad import backend, cuda
 from minigrad.backend import get_array_module
-from minigrad.core import Function, Tensor, _as_tensors
+from minigrad.core import DerivativeFunction, Function, Tensor, _as_tensors
 
 
 def unbroadcast(g, shape):
@@ -39,6 +39,16 @@ def unbroadcast(g, shape):
 def sum_to(x, shape):
     """The Tensor ``x`` summed to ``shape`` (the reverse of broadcasting); ``x`` itself when it has it."""
     return x if x.shape == tuple(shape) else SumTo(shape)(x)
+
+
+def check_same_dtype(what, *named):
+    """RuntimeError naming both dtypes unless the tensors of the (name, tensor) pairs share the first one's dtype
+    (None skipped): PyTorch's matmul, linear, conv2d and batch_norm compute in one dtype and do not promote."""
+    (first_name, first), *rest = named
+    for name, t in rest:
+        if t is not None and t.dtype != first.dtype:
+            raise RuntimeError(f"{what}: expected {first_name} and {name} to have the same dtype, "
+                               f"but got {first.dtype} and {t.dtype}")
 
 
 def _reduced_shape(shape, axes):
@@ -171,7 +181,8 @@ class MatMul(Function):
     """y = a @ b (NumPy's matmul, batched and broadcast);  ga = gy @ b^T, gb = a^T @ gy.
 
     A 1-D operand is promoted to a matrix (a row on the left, a column on the
-    right) and the added axis removed from y, as in NumPy.
+    right) and the added axis removed from y, as in NumPy. Both operands must
+    have one dtype (RuntimeError otherwise, as PyTorch; no promotion).
     """
 
     saves_output = False
@@ -179,6 +190,7 @@ class MatMul(Function):
     def check_inputs(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise RuntimeError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        check_same_dtype("matmul", ("the first operand", a), ("the second operand", b))
         ka, kb = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
         if ka != kb:
             raise RuntimeError(
@@ -368,7 +380,7 @@ def _sigmoid_grad(y, gy):
     return gx
 
 
-class SigmoidGrad(Function):
+class SigmoidGrad(DerivativeFunction):
     """Sigmoid's gradient as an op of (y, gy): gx = gy * y * (1 - y), differentiable again.
 
     Its own derivatives: d/dy = g * gy * (1 - 2 y),  d/dgy = g * y * (1 - y).
@@ -377,13 +389,7 @@ class SigmoidGrad(Function):
     saves_output = False
 
     def forward(self, y, gy):
-        self.y, self.gy = y, gy
         return _sigmoid_grad(y, gy)
-
-    def backward(self, g):
-        need_y, need_gy = self.needs_input_grad
-        return (g * self.gy * (1 - 2 * self.y) if need_y else None,
-                _sigmoid_grad(self.y, g) if need_gy else None)
 
     def backward_graph(self, g):
         y, gy = self.inputs
@@ -623,8 +629,8 @@ class BroadcastTo(Function):
         return sum_to(gy, self.in_shape)
 
 
-class SumTo(Function):
-    """y = x summed to ``shape`` (undoing a broadcast);  gx = gy broadcast back (``BroadcastTo``)."""
+class SumTo(DerivativeFunction):
+    """y = x summed to ``shape`` (undoing a broadcast; BroadcastTo's gradient);  gx = gy broadcast back."""
 
     saves_inputs = saves_output = False
 
@@ -634,9 +640,6 @@ class SumTo(Function):
     def forward(self, x):
         self.in_shape = x.shape
         return unbroadcast(x, self.shape)
-
-    def backward(self, gy):
-        return get_array_module(gy).broadcast_to(gy, self.in_shape)
 
     def backward_graph(self, gy):
         return BroadcastTo(self.in_shape)(gy)
@@ -876,7 +879,7 @@ def _is_advanced(key):
     return builtins.any(not isinstance(k, (int, np.integer, slice, type(None), type(Ellipsis))) for k in parts)
 
 
-class GetItemGrad(Function):
+class GetItemGrad(DerivativeFunction):
     """GetItem's gradient as an op: zeros of ``in_shape`` with gy scatter-added at ``key``; its gradient is g[key]."""
 
     saves_inputs = saves_output = False
@@ -892,9 +895,6 @@ class GetItemGrad(Function):
         else:
             gx[self.key] = gy
         return gx
-
-    def backward(self, g):
-        return g[self.key]
 
     def backward_graph(self, g):
         return GetItem(self.key)(g)

@@ -17,7 +17,7 @@ import numpy as np
 from minigrad import cuda, ops
 from minigrad.backend import get_array_module
 from minigrad.checks import check_int, check_real
-from minigrad.core import Function, Tensor, is_grad_enabled, no_grad
+from minigrad.core import DerivativeFunction, Function, Tensor, is_grad_enabled
 
 
 def _pair(v, name, minimum, owner):
@@ -94,20 +94,6 @@ def _per_channel_shape(shape):
     return (1, shape[1]) + (1,) * (len(shape) - 2)
 
 
-class DerivativeFunction(Function):
-    """A Function that is the derivative of another (the forward of a gradient).
-
-    Subclasses write the next derivative once, as ``backward_graph`` (Tensors,
-    built from Functions); the raw ``backward`` evaluates that same graph code
-    without recording it. Only second and higher derivatives run through here.
-    """
-
-    def backward(self, gy):
-        with no_grad():
-            gxs = self.backward_graph(Tensor._wrap(gy))
-        return tuple(None if g is None else g.array for g in gxs)
-
-
 # ---------------------------------------------------------------------------
 # Linear
 
@@ -147,6 +133,7 @@ def linear(x, weight, bias=None):
                          f"{weight.shape}, got {tuple(bias.shape)}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: expected input of shape (..., {weight.shape[1]}), got {x.shape}")
+    ops.check_same_dtype("linear", ("input", x), ("weight", weight), ("bias", bias))
     if x.ndim != 2:  # any leading dims, as PyTorch: one batch dim for the GEMM, then restored
         y = linear(ops.reshape(x, math.prod(x.shape[:-1]), x.shape[-1]), weight, bias)
         return ops.reshape(y, *x.shape[:-1], weight.shape[0])
@@ -290,6 +277,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     if x.ndim not in (3, 4) or x.shape[-3] != weight.shape[1]:
         raise ValueError(f"conv2d: expected input of shape (N, {weight.shape[1]}, H, W) or ({weight.shape[1]}, H, W), "
                          f"got {x.shape}")
+    ops.check_same_dtype("conv2d", ("input", x), ("weight", weight), ("bias", bias))
     fn = Conv2dFunction(_pair(stride, "stride", 1, "conv2d"), _pair(padding, "padding", 0, "conv2d"))
     return _batched(x, "conv2d", lambda x4: fn(x4, weight) if bias is None else fn(x4, weight, bias))
 
@@ -709,6 +697,17 @@ def _update_running_stats(running_mean, running_var, mean, var, count, momentum)
         r += momentum * batch.reshape(r.shape)
 
 
+def _check_batch_norm_dtypes(x, running_mean, running_var, weight, bias):
+    """RuntimeError, as PyTorch, unless the statistics and parameters given have the input's dtype, or
+    float32 all for a float16 input (mixed precision)."""
+    named = [(name, t) for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                                       ("weight", weight), ("bias", bias)) if t is not None]
+    if x.dtype == np.float16 and named and named[0][1].dtype == np.float32:
+        ops.check_same_dtype("batch_norm", *named)
+    else:
+        ops.check_same_dtype("batch_norm", ("input", x), *named)
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
                momentum=0.1, eps=1e-5):
     """Batch normalisation of input (N, C, *) per channel, as ``torch.nn.functional.batch_norm``.
@@ -733,6 +732,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and t.numel() != c:
             raise ValueError(f"batch_norm: {name} should contain {c} elements (the channels of an input of shape "
                              f"{x.shape}), got shape {tuple(t.shape)}")
+    _check_batch_norm_dtypes(x, running_mean, running_var, weight, bias)
     gamma, beta = _scale_and_shift(weight, bias, x)
     if not training:
         if running_mean is None:
