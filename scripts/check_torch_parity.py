@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # minigrad from th
 
 import minigrad  # noqa: E402
 import minigrad.autograd  # noqa: E402,F401  (torch.autograd is importable as torch's attribute)
+import minigrad.autograd.functional  # noqa: E402,F401
 
 CASES = []
 
@@ -1838,6 +1839,40 @@ one("norm_variants", lambda torch: (T(torch, 3, 4).norm(dim=1), T(torch, 3, 4).n
 one("all_dim_tuple", lambda torch: (T(torch, 2, 3, 4) > -1.5).all(dim=(0, 2)))
 one("std_mean_grad", lambda torch: (lambda x: (x.std(dim=0, correction=0).sum().backward(), x.grad)[1])(
     T(torch, 3, 4, grad=True)))
+
+
+# =========================================================================================
+# torch.autograd.functional, 0-d edge cases, more indexing
+
+
+def _cubic(x):
+    return (x ** 3).sum()
+
+
+def _vector_fn(x):
+    return x.sigmoid() * x[0]
+
+
+one("af_jacobian", lambda torch: torch.autograd.functional.jacobian(_vector_fn, T(torch, 3)))
+one("af_jacobian_tuple", lambda torch: torch.autograd.functional.jacobian(
+    lambda a, b: a * b.sum(), (T(torch, 2), T(torch, 3, seed=1))))
+one("af_hessian", lambda torch: torch.autograd.functional.hessian(_cubic, T(torch, 3)))
+one("af_vjp", lambda torch: torch.autograd.functional.vjp(_vector_fn, T(torch, 3), torch.tensor([1.0, 0.5, -1.0])))
+one("af_jvp", lambda torch: torch.autograd.functional.jvp(_vector_fn, T(torch, 3), torch.tensor([1.0, 0.5, -1.0])))
+one("af_hvp_vhp", lambda torch: (torch.autograd.functional.hvp(_cubic, T(torch, 3), torch.ones(3)),
+                                 torch.autograd.functional.vhp(_cubic, T(torch, 3), torch.ones(3))))
+one("af_inputs_get_no_grad", lambda torch: (lambda x: (torch.autograd.functional.jacobian(_vector_fn, x), x.grad)[1])(
+    T(torch, 3, grad=True)))
+one("autograd_backward_function", lambda torch: (lambda x: (torch.autograd.backward([(x * x).sum()]), x.grad)[1])(
+    T(torch, 3, grad=True)))
+one("T_on_3d", lambda torch: T(torch, 2, 3, 4).T.shape)
+one("flatten_0d", lambda torch: torch.tensor(3.0).flatten())
+one("squeeze_to_0d", lambda torch: T(torch, 1, 1).squeeze())
+one("stack_0d", lambda torch: torch.stack([torch.tensor(1.0), torch.tensor(2.0)]))
+one("negative_list_index", lambda torch: T(torch, 4, 2)[[-1, 0]])
+one("ellipsis_none", lambda torch: T(torch, 2, 3)[..., None].shape)
+one("chained_advanced", lambda torch: T(torch, 3, 4)[[0, 1]][:, [1]])
+one("tail_slice", lambda torch: T(torch, 5)[-2:])
 
 
 # =========================================================================================
