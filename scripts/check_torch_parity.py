@@ -1876,6 +1876,24 @@ one("tail_slice", lambda torch: T(torch, 5)[-2:])
 
 
 # =========================================================================================
+# Module trees and default initialisation
+
+one("named_modules_nested", lambda torch: [n for n, _ in torch.nn.Sequential(
+    torch.nn.Linear(2, 3), torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(3, 1))).named_modules()])
+one("state_dict_nested_keys", lambda torch: list(torch.nn.Sequential(
+    torch.nn.Linear(2, 3), torch.nn.Sequential(torch.nn.BatchNorm1d(3), torch.nn.Linear(3, 1))).state_dict()))
+one("train_false", lambda torch: (lambda net: (net.train(False).training, net[0].training))(
+    torch.nn.Sequential(torch.nn.BatchNorm1d(2))))
+one("conv_default_init_bound", lambda torch: (lambda c: (bool(c.weight.abs().max() <= 1 / math.sqrt(3 * 9)),
+                                                         bool(c.weight.abs().max() > 0.9 / math.sqrt(3 * 9)),
+                                                         bool(c.bias.abs().max() <= 1 / math.sqrt(3 * 9))))(
+    torch.nn.Conv2d(3, 64, 3)))
+one("batchnorm_defaults", lambda torch: (lambda bn: (bn.weight, bn.bias, bn.running_mean, bn.running_var,
+                                                     bn.num_batches_tracked, bn.eps, bn.momentum))(
+    torch.nn.BatchNorm2d(3)))
+
+
+# =========================================================================================
 # Comparison
 
 
