@@ -455,3 +455,27 @@ def test_d2l_batch_norm_accepts_numpy_parameters():
     y, _, _ = F.d2l_batch_norm(t64(x, False), np.ones((1, 3)), np.zeros((1, 3)), np.zeros((1, 3)), np.ones((1, 3)),
                                training=True)
     np.testing.assert_allclose(y.numpy(), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), rtol=1e-10)
+
+
+def test_batchnorm_without_affine_keeps_float32():
+    x = minigrad.tensor(np.random.default_rng(3).standard_normal((2, 3, 2, 2)).astype(np.float32))
+    assert nn.BatchNorm2d(3, affine=False)(x).dtype == np.float32
+
+
+def test_linear_on_more_than_two_dims():
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((5, 4)), rng.standard_normal(5)
+    y = F.linear(t64(x), t64(w), t64(b))
+    assert y.shape == (2, 3, 5)
+    np.testing.assert_allclose(y.numpy(), x @ w.T + b, rtol=1e-12)
+
+
+def test_log_softmax_of_a_scalar_is_zero():
+    z = t64(3.0)
+    y = F.log_softmax(z, dim=0)
+    y.backward()
+    assert y.shape == () and y.item() == 0.0 and z.grad.item() == 0.0
+
+
+def test_flatten_end_dim_may_be_minus_ndim():
+    assert nn.Flatten(0, -3)(minigrad.zeros(2, 3, 4)).shape == (2, 3, 4)

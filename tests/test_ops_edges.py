@@ -141,3 +141,53 @@ def test_prod_second_derivative_over_an_empty_dim():
     x = minigrad.zeros(2, 0, dtype=minigrad.float64, requires_grad=True)
     (g,) = grad([x.prod(dim=1).sum()], [x], create_graph=True)
     assert g.shape == (2, 0)
+
+
+def test_amin_over_an_empty_dim():
+    with pytest.raises(IndexError, match=re.escape("amin(): expected reduction dim 0 to have non-zero size "
+                                                   "(shape (0, 3))")):
+        minigrad.amin(minigrad.zeros(0, 3), 0)
+    assert minigrad.amin(minigrad.zeros(0, 3), 1).shape == (0,)
+
+
+@pytest.mark.parametrize("kwargs", [{"dim": 1, "keepdim": True}, {"dim": 1, "keepdims": True}])
+def test_argmin_keeps_the_reduced_dim_when_asked(kwargs):
+    i = minigrad.argmin(minigrad.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]]), **kwargs)
+    assert i.shape == (2, 1) and i.tolist() == [[1], [0]]
+
+
+def test_nonzero_as_tuple_gives_int64_indices():
+    rows, cols = minigrad.nonzero(minigrad.tensor([[1, 0], [0, 1]]), as_tuple=True)
+    assert rows.dtype == cols.dtype == np.int64 and rows.tolist() == [0, 1] and cols.tolist() == [0, 1]
+
+
+def test_sum_with_a_dtype_converts_first():
+    s = minigrad.sum(minigrad.tensor([1, 2]), dtype=minigrad.float64)
+    assert s.dtype == np.float64 and s.item() == 3.0
+
+
+def test_where_takes_a_numpy_condition():
+    y = minigrad.where(np.array([True, False]), minigrad.tensor([1.0, 2.0]), minigrad.tensor([3.0, 4.0]))
+    assert y.tolist() == [1.0, 4.0]
+
+
+def test_maximum_splits_the_gradient_of_ties():
+    """As PyTorch: where a == b each gets half of the gradient."""
+    a = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    b = minigrad.tensor([1.0, 3.0], requires_grad=True)
+    minigrad.maximum(a, b).sum().backward()
+    assert a.grad.tolist() == [0.5, 0.0] and b.grad.tolist() == [0.5, 1.0]
+
+
+def test_float32_gradients_of_round_and_of_clamps_graph_stay_float32():
+    r = minigrad.tensor([1.5, 2.5], requires_grad=True)
+    minigrad.round(r).sum().backward()
+    assert r.grad.dtype == np.float32 and r.grad.tolist() == [0.0, 0.0]
+    c = minigrad.tensor([0.5, 2.0], requires_grad=True)
+    (g,) = grad([minigrad.clamp(c, max=1.0).sum()], [c], create_graph=True)
+    assert g.dtype == np.float32 and g.tolist() == [1.0, 0.0]
+
+
+def test_size_plus_a_tuple_is_a_size():
+    s = minigrad.ones(2).size() + (3,)
+    assert s == (2, 3) and type(s) is type(minigrad.ones(2).size())

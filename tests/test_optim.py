@@ -375,3 +375,17 @@ def test_loaded_state_keeps_the_parameters_dtype_and_a_step_bumps_the_version_by
     fresh.load_state_dict(opt.state_dict())
     fresh.step()
     assert fresh.state_dict()["state"][0]["momentum_buffer"].dtype == np.float32
+
+
+def test_sgd_dampening_scales_the_new_gradient_after_the_first_step():
+    """PyTorch: buf = g on the first step, then buf = momentum * buf + (1 - dampening) * g."""
+    params = make_params()
+    opt = optim.SGD(params, lr=0.1, momentum=0.9, dampening=0.5)
+    before = [p.numpy().copy() for p in params]
+    g0, g1 = grads_for(0, params), grads_for(1, params)
+    set_grads(params, g0)
+    opt.step()
+    set_grads(params, g1)
+    opt.step()
+    for p, b, a, c in zip(params, before, g0, g1):
+        np.testing.assert_allclose(p.numpy(), b - 0.1 * a - 0.1 * (0.9 * a + 0.5 * c), rtol=1e-12)
