@@ -155,7 +155,8 @@ class Pow(_Binary):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.y = a ** b
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = NaN, quietly
+            self.y = a ** b
         return self.y
 
     def backward(self, gy):
@@ -345,7 +346,8 @@ class Log(Function):
 
     def forward(self, x):
         self.x = x
-        return get_array_module(x).log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, log(-1) = NaN, quietly as PyTorch
+            return get_array_module(x).log(x)
 
     def backward(self, gy):
         return gy / self.x
@@ -360,7 +362,8 @@ class Sqrt(Function):
     saves_inputs = False
 
     def forward(self, x):
-        self.y = get_array_module(x).sqrt(x)
+        with np.errstate(invalid="ignore"):  # sqrt(-1) = NaN, quietly as PyTorch
+            self.y = get_array_module(x).sqrt(x)
         return self.y
 
     def backward(self, gy):
@@ -1163,11 +1166,19 @@ def div(a, b):
 
 def matmul(a, b): return MatMul()(a, b)
 def neg(x): return Neg()(x)
-def exp(x): return Exp()(x)
-def log(x): return Log()(x)
-def sqrt(x): return Sqrt()(x)
-def sigmoid(x): return Sigmoid()(x)
-def tanh(x): return Tanh()(x)
+def _floating(x):
+    """``x`` for the float-valued unary ops: an integer or bool tensor as the default float type (float32), as
+    PyTorch computes ``exp``, ``sigmoid``, ... of one (NumPy would give float64, or fail writing in place)."""
+    if isinstance(x, Tensor) and x.dtype.kind != "f":
+        return Tensor._wrap(x.array.astype(np.float32))
+    return x
+
+
+def exp(x): return Exp()(_floating(x))
+def log(x): return Log()(_floating(x))
+def sqrt(x): return Sqrt()(_floating(x))
+def sigmoid(x): return Sigmoid()(_floating(x))
+def tanh(x): return Tanh()(_floating(x))
 def relu(x): return ReLU()(x)
 def abs(x): return Abs()(x)  # noqa: A001
 
@@ -1628,8 +1639,8 @@ concat = concatenate = cat
 
 # -- more of PyTorch's everyday names --------------------------------------------
 
-def sin(x): return Sin()(x)
-def cos(x): return Cos()(x)
+def sin(x): return Sin()(_floating(x))
+def cos(x): return Cos()(_floating(x))
 
 
 def rsqrt(x):

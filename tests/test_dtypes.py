@@ -4,6 +4,7 @@ where PyTorch promotes (elementwise binary ops), minigrad promotes alike.
 The comment beside each case is what PyTorch 2.13 (CPU) does with the same call.
 """
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -179,3 +180,24 @@ def test_error_message_names_the_op():
             call()
         assert re.match(rf"{name}: expected .* to have the same dtype, but got float64 and float32$",
                         str(info.value)), str(info.value)
+
+
+# ---------------------------------------------------------------------------
+# Float-valued unary ops of integer and bool tensors give the default float type, float32 (NumPy: float64)
+
+@pytest.mark.parametrize("name, fn", [
+    ("exp", np.exp), ("log", np.log), ("sqrt", np.sqrt), ("sigmoid", lambda v: 1 / (1 + np.exp(-v))),
+    ("tanh", np.tanh), ("sin", np.sin), ("cos", np.cos), ("rsqrt", lambda v: 1 / np.sqrt(v)),
+])
+@pytest.mark.parametrize("dtype", [i64, minigrad.int32, minigrad.uint8])
+def test_float_unary_ops_of_integer_tensors_are_float32(name, fn, dtype):
+    x = minigrad.tensor([1, 4, 9]).to(dtype)
+    for y in (getattr(minigrad, name)(x), getattr(x, name)()):
+        assert y.dtype == f32, (name, dtype, y.dtype)
+        np.testing.assert_allclose(y.numpy(), fn(np.array([1.0, 4.0, 9.0])), rtol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # log(0), 1 / sqrt(0): inf quietly, as PyTorch
+        y = getattr(minigrad, name)(minigrad.tensor([True, False]))  # bool as well
+    assert y.dtype == f32
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(y.numpy(), fn(np.array([1.0, 0.0])), rtol=1e-6)
