@@ -381,11 +381,10 @@ def test_conv2d_second_derivative_for_x_alone():
 
 
 def test_conv2d_graph_built_input_gradient_with_a_constant_weight():
-    """create_graph=True when only x requires grad: the graph-built gx still equals the naive loops."""
+    """create_graph=True when only x requires grad: the graph-built gx (constant in x) equals the naive loops."""
     rng = np.random.default_rng(14)
     x, w, gy = rng.standard_normal((2, 2, 5, 6)), rng.standard_normal((3, 2, 3, 2)), rng.standard_normal((2, 3, 5, 3))
     xt = minigrad.Tensor(x, requires_grad=True)
     (gx,) = grad([F.conv2d(xt, minigrad.Tensor(w), stride=(1, 2), padding=(1, 0))], [xt], [minigrad.Tensor(gy)],
                  create_graph=True)
-    assert gx.requires_grad
     assert_close(gx.numpy(), naive.conv2d(x, w, None, (1, 2), (1, 0), gy)[1], "gx")
