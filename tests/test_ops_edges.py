@@ -1,6 +1,7 @@
 """Edge cases of minigrad/ops.py's PyTorch API that no other test reached (each found by a surviving mutant:
 docs/testing.md): defaults, the less common argument forms, boundary gradients and exact error messages."""
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -191,3 +192,15 @@ def test_float32_gradients_of_round_and_of_clamps_graph_stay_float32():
 def test_size_plus_a_tuple_is_a_size():
     s = minigrad.ones(2).size() + (3,)
     assert s == (2, 3) and type(s) is type(minigrad.ones(2).size())
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.bool_])
+def test_cumsum_of_small_integers_is_int64(dtype):
+    assert minigrad.cumsum(minigrad.tensor(np.array([1, 0, 1], dtype=dtype)), 0).dtype == np.int64
+
+
+def test_mean_of_an_empty_tensor_is_nan_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(minigrad.zeros(0).mean().item())
+        assert np.isnan(minigrad.zeros(2, 0).mean(dim=1).numpy()).all()
