@@ -819,13 +819,13 @@ def _root_grad(t, g, create_graph):
     elif isinstance(g, Tensor):
         if create_graph:
             if g.shape != t.shape:
-                raise ValueError(f"gradient of shape {g.shape} for a tensor of shape {t.shape}")
+                raise RuntimeError(f"gradient of shape {g.shape} for a tensor of shape {t.shape}")
             return g
         g = g.array
     else:
         g = xp.asarray(g, dtype=t.dtype)
     if tuple(g.shape) != t.shape:
-        raise ValueError(f"gradient of shape {tuple(g.shape)} for a tensor of shape {t.shape}")
+        raise RuntimeError(f"gradient of shape {tuple(g.shape)} for a tensor of shape {t.shape}")
     return Tensor._wrap(g) if create_graph else g
 
 

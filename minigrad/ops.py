@@ -1664,7 +1664,7 @@ def div_mode(a, b, rounding_mode=None):
     if rounding_mode is None:
         return div(a, b)
     if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+        raise RuntimeError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     a, b = _operand(a), _operand(b)
     if result_type(a, b).kind in "biu":
         a, b = _integer_divisor_checked(a, b, "div")

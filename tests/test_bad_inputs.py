@@ -323,16 +323,17 @@ def test_layer_constructors_check_their_arguments(build, error, message):
     (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), stride=0), ValueError, "conv2d: stride must be an int >= 1, got 0"),
     (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), padding=-1), ValueError, "conv2d: padding must be an int >= 0, got -1"),
     # PyTorch: RuntimeError "expected stride to be a single integer value ..." / "expected bias ... 1 elements"
-    (lambda x4: F.conv2d(x4, minigrad.ones(1, 2, 2)), ValueError, "conv2d: expected a 4-D weight"),
-    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), minigrad.ones(3)), ValueError, "expected a bias of shape (1,)"),
+    (lambda x4: F.conv2d(x4, minigrad.ones(1, 2, 2)), RuntimeError, "conv2d: expected a 4-D weight"),
+    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), minigrad.ones(3)), RuntimeError, "expected a bias of shape (1,)"),
     # PyTorch: RuntimeError "stride should not be zero", "kernel size should be greater than zero"
     (lambda x4: F.max_pool2d(x4, 0), ValueError, "max_pool2d: kernel_size must be an int >= 1, got 0"),
     (lambda x4: F.avg_pool2d(x4, 2, stride=0), ValueError, "avg_pool2d: stride must be an int >= 1, got 0"),
     (lambda x4: F.avg_pool2d(x4, 2.5), TypeError, "avg_pool2d: kernel_size must be an int, got float 2.5"),
     # PyTorch: F.linear with a 1-D weight is a matrix-vector product; minigrad asks for the 2-D weight
-    (lambda x4: F.linear(minigrad.ones(2, 3), minigrad.ones(3)), ValueError,
+    (lambda x4: F.linear(minigrad.ones(2, 3), minigrad.ones(3)), RuntimeError,
      "linear: expected a 2-D weight (out_features, in_features), got shape (3,)"),
-    (lambda x4: F.linear(minigrad.ones(2, 3), minigrad.ones(4, 3), minigrad.ones(3)), ValueError,
+    # PyTorch: RuntimeError "The expanded size of the tensor (4) must match the existing size (3)"
+    (lambda x4: F.linear(minigrad.ones(2, 3), minigrad.ones(4, 3), minigrad.ones(3)), RuntimeError,
      "linear: expected a bias of shape (4,)"),
     # PyTorch: ValueError "torch.cat(): expected a non-empty list of Tensors"; RuntimeError for stack
     (lambda x4: minigrad.cat([]), ValueError, "cat() expects a non-empty list of tensors"),

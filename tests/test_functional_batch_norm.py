@@ -145,10 +145,10 @@ def test_bad_arguments_are_named():
         F.batch_norm(x, None, None)
     with pytest.raises(ValueError, match="running_mean and running_var must either both be None or neither"):
         F.batch_norm(x, t64(np.zeros(3)), None, training=True)
-    with pytest.raises(ValueError, match=re.escape("running_var should contain 3 elements (the channels of an input "
+    with pytest.raises(RuntimeError, match=re.escape("running_var should contain 3 elements (the channels of an input "
                                                    "of shape (4, 3)), got shape (4,)")):
         F.batch_norm(x, t64(np.zeros(3)), t64(np.ones(4)), training=True)
-    with pytest.raises(ValueError, match=re.escape("weight should contain 3 elements")):
+    with pytest.raises(RuntimeError, match=re.escape("weight should contain 3 elements")):
         F.batch_norm(x, None, None, t64(np.ones(2)), training=True)
     with pytest.raises(ValueError, match=re.escape("expected a Tensor input of shape (N, C, *), got (4,)")):
         F.batch_norm(t64(np.ones(4)), None, None, training=True)

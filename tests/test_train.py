@@ -367,7 +367,7 @@ def test_evaluate_accuracy_by_hand_in_eval_mode_without_graph(training):
 
 def test_evaluate_accuracy_restores_mode_when_the_net_fails():
     net = nn.Sequential(nn.Linear(2, 3))
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError):
         evaluate_accuracy(net, [(minigrad.tensor([[1.0, 2.0, 3.0]]), minigrad.tensor([0]))])
     assert net.training is True and is_grad_enabled()
 

@@ -80,7 +80,7 @@ def _row_dots(a, b):
 def _output_size(size, k, s, p, what):
     out = (size + 2 * p - k) // s + 1
     if out < 1:
-        raise ValueError(f"{what}: input of size {size} with padding {p} is smaller than the kernel ({k})")
+        raise RuntimeError(f"{what}: input of size {size} with padding {p} is smaller than the kernel ({k})")
     return out
 
 
@@ -127,12 +127,12 @@ class LinearFunction(Function):
 
 def linear(x, weight, bias=None):
     if weight.ndim != 2:
-        raise ValueError(f"linear: expected a 2-D weight (out_features, in_features), got shape {weight.shape}")
+        raise RuntimeError(f"linear: expected a 2-D weight (out_features, in_features), got shape {weight.shape}")
     if bias is not None and tuple(bias.shape) != weight.shape[:1]:
-        raise ValueError(f"linear: expected a bias of shape ({weight.shape[0]},) for a weight of shape "
-                         f"{weight.shape}, got {tuple(bias.shape)}")
+        raise RuntimeError(f"linear: expected a bias of shape ({weight.shape[0]},) for a weight of shape "
+                           f"{weight.shape}, got {tuple(bias.shape)}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: expected input of shape (..., {weight.shape[1]}), got {x.shape}")
+        raise RuntimeError(f"linear: expected input of shape (..., {weight.shape[1]}), got {x.shape}")
     ops.check_same_dtype("linear", ("input", x), ("weight", weight), ("bias", bias))
     if x.ndim != 2:  # any leading dims, as PyTorch: one batch dim for the GEMM, then restored
         y = linear(ops.reshape(x, math.prod(x.shape[:-1]), x.shape[-1]), weight, bias)
@@ -269,14 +269,14 @@ class Conv2dGradWeight(DerivativeFunction):
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):
     if weight.ndim != 4:
-        raise ValueError("conv2d: expected a 4-D weight (out_channels, in_channels, kh, kw), "
-                         f"got shape {weight.shape}")
+        raise RuntimeError("conv2d: expected a 4-D weight (out_channels, in_channels, kh, kw), "
+                           f"got shape {weight.shape}")
     if bias is not None and tuple(bias.shape) != weight.shape[:1]:
-        raise ValueError(f"conv2d: expected a bias of shape ({weight.shape[0]},) for a weight of shape "
-                         f"{weight.shape}, got {tuple(bias.shape)}")
+        raise RuntimeError(f"conv2d: expected a bias of shape ({weight.shape[0]},) for a weight of shape "
+                           f"{weight.shape}, got {tuple(bias.shape)}")
     if x.ndim not in (3, 4) or x.shape[-3] != weight.shape[1]:
-        raise ValueError(f"conv2d: expected input of shape (N, {weight.shape[1]}, H, W) or ({weight.shape[1]}, H, W), "
-                         f"got {x.shape}")
+        raise RuntimeError(f"conv2d: expected input of shape (N, {weight.shape[1]}, H, W) or ({weight.shape[1]}, H, W), "
+                           f"got {x.shape}")
     ops.check_same_dtype("conv2d", ("input", x), ("weight", weight), ("bias", bias))
     fn = Conv2dFunction(_pair(stride, "stride", 1, "conv2d"), _pair(padding, "padding", 0, "conv2d"))
     return _batched(x, "conv2d", lambda x4: fn(x4, weight) if bias is None else fn(x4, weight, bias))
@@ -291,7 +291,7 @@ class _Windows:
     def __init__(self, kernel, stride, padding, in_shape, what):
         (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
         if ph * 2 > kh or pw * 2 > kw:
-            raise ValueError(f"{what}: padding {padding} must be at most half the kernel {kernel}")
+            raise RuntimeError(f"{what}: padding {padding} must be at most half the kernel {kernel}")
         n, c, h, w = in_shape
         oh, ow = _output_size(h, kh, sh, ph, what), _output_size(w, kw, sw, pw, what)
         self.kernel, self.stride, self.padding = kernel, stride, padding
@@ -460,7 +460,7 @@ def _batched(x, what, run):
         y = run(ops.reshape(x, 1, *x.shape))
         return ops.reshape(y, *y.shape[1:])
     if x.ndim != 4:
-        raise ValueError(f"{what}: expected (N, C, H, W) or (C, H, W) input, got shape {x.shape}")
+        raise RuntimeError(f"{what}: expected (N, C, H, W) or (C, H, W) input, got shape {x.shape}")
     return run(x)
 
 
@@ -671,12 +671,13 @@ class FixedBatchNormFunction(Function):
 
 
 def check_batch_norm_input(x, num_features, ndims, what):
-    """ValueError naming the expected and actual shape when x does not fit a BatchNorm layer."""
+    """An error naming the expected and actual shape when x does not fit a BatchNorm layer: ValueError for the
+    number of dimensions, RuntimeError for the number of channels (PyTorch's types)."""
     if x.ndim not in ndims:
         expected = " or ".join({2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}[d] for d in ndims)
         raise ValueError(f"{what}: expected {expected} input, got shape {x.shape}")
     if x.shape[1] != num_features:
-        raise ValueError(f"{what}: expected {num_features} channels (dim 1), got input of shape {x.shape}")
+        raise RuntimeError(f"{what}: expected {num_features} channels (dim 1), got input of shape {x.shape}")
 
 
 def _scale_and_shift(weight, bias, x):
@@ -730,8 +731,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
         if t is not None and t.numel() != c:
-            raise ValueError(f"batch_norm: {name} should contain {c} elements (the channels of an input of shape "
-                             f"{x.shape}), got shape {tuple(t.shape)}")
+            raise RuntimeError(f"batch_norm: {name} should contain {c} elements (the channels of an input of shape "
+                               f"{x.shape}), got shape {tuple(t.shape)}")
     _check_batch_norm_dtypes(x, running_mean, running_var, weight, bias)
     gamma, beta = _scale_and_shift(weight, bias, x)
     if not training:
@@ -918,6 +919,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     k = logits.shape[1]
     # range check on the CPU only: on a GPU it would cost a device-to-host sync every step
     if get_array_module(t) is np and t.size and (int(t.min()) < 0 or int(t.max()) >= k):
-        raise ValueError(f"cross_entropy: targets must lie in [0, {k - 1}], got values in "
+        raise IndexError(f"cross_entropy: targets must lie in [0, {k - 1}], got values in "
                          f"[{int(t.min())}, {int(t.max())}]")
     return CrossEntropyFunction(t, reduction)(logits)
