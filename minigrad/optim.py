@@ -1,7 +1,8 @@
 """Optimisers (``torch.optim``): SGD with momentum and weight decay, and Adam.
 
 Updates are made in place on each parameter's array, on its own device; the
-per-parameter state (momentum buffers, Adam moments) lives beside it.
+per-parameter state (momentum buffers, Adam moments, as Tensors) lives beside it
+in ``optimizer.state[param]``, as in PyTorch.
 """
 import copy
 
@@ -28,7 +29,7 @@ class Optimizer:
             raise ValueError("optimizer got an empty parameter list")
         self.defaults = defaults
         self.param_groups = []
-        self.state = {}  # id(param) -> dict of arrays
+        self.state = {}  # param -> {name: Tensor or number}, as PyTorch's (the Tensors are updated in place)
         for group in params if isinstance(params[0], dict) else [{"params": params}]:
             self.add_param_group(group)
 
@@ -71,7 +72,7 @@ class Optimizer:
                     if g.shape != p.array.shape:  # NumPy would broadcast it into a wrong update
                         raise RuntimeError(f"the gradient of a parameter of shape {p.shape} has shape "
                                            f"{p.grad.shape}; a .grad must have its tensor's shape")
-                    self._update(p, g, self.state.setdefault(id(p), {}), group)
+                    self._update(p, g, self.state.setdefault(p, {}), group)
                     p._vc[0] += 1  # an in-place change: a graph that saved p can no longer be differentiated
 
     def _update(self, p, g, state, group):
@@ -80,8 +81,9 @@ class Optimizer:
     def state_dict(self):
         """Hyper-parameters per group and state per parameter index (arrays as NumPy copies, a snapshot)."""
         index = {id(p): i for i, p in enumerate(self._params())}
-        state = {index[pid]: {k: backend.to_numpy(v).copy() if hasattr(v, "shape") else v for k, v in s.items()}
-                 for pid, s in self.state.items() if pid in index}
+        state = {index[id(p)]: {k: backend.to_numpy(v.array).copy() if isinstance(v, Tensor) else v
+                                for k, v in s.items()}
+                 for p, s in self.state.items() if id(p) in index}
         groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[id(p)] for p in g["params"]]}
                   for g in self.param_groups]
         return {"state": state, "param_groups": groups}
@@ -116,9 +118,9 @@ class Optimizer:
         for i, s in state_dict["state"].items():
             p = params[int(i)]
             # copy=True: the loaded buffers are updated in place, so they must not alias the given state_dict
-            self.state[id(p)] = {k: backend.to_device(v, p.device).astype(p.dtype, copy=True)
-                                 if hasattr(v, "shape") and not isinstance(v, np.generic) else v
-                                 for k, v in s.items()}
+            self.state[p] = {k: Tensor._wrap(backend.to_device(v, p.device).astype(p.dtype, copy=True))
+                             if hasattr(v, "shape") and not isinstance(v, np.generic) else v
+                             for k, v in s.items()}
 
 
 class SGD(Optimizer):
@@ -141,10 +143,11 @@ class SGD(Optimizer):
         if group["weight_decay"]:
             g = g + group["weight_decay"] * p.array
         if group["momentum"]:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+            if "momentum_buffer" not in state:
+                buf = g.copy()
+                state["momentum_buffer"] = Tensor._wrap(buf)
             else:
+                buf = state["momentum_buffer"].array
                 buf *= group["momentum"]
                 buf += g if not group["dampening"] else (1.0 - group["dampening"]) * g
             g = g + group["momentum"] * buf if group["nesterov"] else buf
@@ -177,10 +180,10 @@ class Adam(Optimizer):
             g = g + group["weight_decay"] * p.array
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.array)
-            state["exp_avg_sq"] = xp.zeros_like(p.array)
+            state["exp_avg"] = Tensor._wrap(xp.zeros_like(p.array))
+            state["exp_avg_sq"] = Tensor._wrap(xp.zeros_like(p.array))
         state["step"] += 1
-        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m, v = state["exp_avg"].array, state["exp_avg_sq"].array
         m *= b1
         m += (1 - b1) * g
         v *= b2

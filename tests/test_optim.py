@@ -389,3 +389,26 @@ def test_sgd_dampening_scales_the_new_gradient_after_the_first_step():
     opt.step()
     for p, b, a, c in zip(params, before, g0, g1):
         np.testing.assert_allclose(p.numpy(), b - 0.1 * a - 0.1 * (0.9 * a + 0.5 * c), rtol=1e-12)
+
+
+def test_state_is_keyed_by_parameter_and_holds_tensors_as_pytorch():
+    # torch: opt.state[p]["momentum_buffer"], ["exp_avg"], ["exp_avg_sq"] are Tensors updated in place
+    params = make_params(4)
+    sgd = optim.SGD(params, lr=0.1, momentum=0.9)
+    run(sgd, params, 2)
+    g0, g1 = grads_for(0, params)[0], grads_for(1, params)[0]
+    buf = sgd.state[params[0]]["momentum_buffer"]
+    assert isinstance(buf, minigrad.Tensor) and sorted(sgd.state[params[0]]) == ["momentum_buffer"]
+    np.testing.assert_allclose(buf.numpy(), 0.9 * g0 + g1, rtol=1e-12)
+    params = make_params(5)
+    adam = optim.Adam(params, lr=0.1)
+    run(adam, params, 3)
+    state = adam.state[params[1]]
+    assert sorted(state) == ["exp_avg", "exp_avg_sq", "step"] and state["step"] == 3
+    grads = [grads_for(k, params)[1] for k in range(3)]
+    np.testing.assert_allclose(state["exp_avg"].numpy(), 0.1 * (0.81 * grads[0] + 0.9 * grads[1] + grads[2]),
+                               rtol=1e-12)
+    np.testing.assert_allclose(state["exp_avg_sq"].numpy(),
+                               0.001 * (0.999 ** 2 * grads[0] ** 2 + 0.999 * grads[1] ** 2 + grads[2] ** 2),
+                               rtol=1e-12)
+    assert sorted(adam.state_dict()["state"]) == [0, 1]  # the saved form is still by index
