@@ -1267,8 +1267,7 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     dims = _wrap_dims(dim, x.ndim, "var")
     m = math.prod(x.shape[d] for d in dims)
     centred = x - mean(x, dims, keepdim=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return sum(centred * centred, dims, keepdim) / float(builtins.max(m - correction, 0))
+    return sum(centred * centred, dims, keepdim) / float(builtins.max(m - correction, 0))  # Div: x / 0 quietly
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
@@ -1281,7 +1280,7 @@ def _check_reducible(x, dims, name, error=IndexError):
     if x.numel() == 0:
         if not dims or len(dims) == x.ndim:
             raise error(f"{name}(): expected a reduction dim to be specified for an input with 0 elements "
-                             f"(shape {x.shape})")
+                        f"(shape {x.shape})")
         empty = [d for d in dims if x.shape[d] == 0]
         if empty:
             raise IndexError(f"{name}(): expected reduction dim {empty[0]} to have non-zero size (shape {x.shape})")
@@ -1400,8 +1399,7 @@ def logsumexp(x, dim, keepdim=False):
     else:
         shift = xp.zeros(_reduced_shape(x.shape, dims), dtype=x.dtype)
     m = Tensor._wrap(shift)
-    with np.errstate(divide="ignore"):  # a slice of -inf gives log(0) = -inf, as it should
-        y = log(sum(exp(x - m), dims, keepdim=True)) + m
+    y = log(sum(exp(x - m), dims, keepdim=True)) + m  # a slice of -inf gives log(0) = -inf (quietly), as it should
     return y if keepdim else reshape(y, _squeezed(x.shape, dims))
 
 
