@@ -1,4 +1,7 @@
-"""Shared test setup: the ``gpu`` marker, one BLAS thread, and seeding/grad-mode hygiene."""
+"""Shared test setup: the ``gpu`` marker, one BLAS thread, seeding/grad-mode hygiene, the real data's folder."""
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -32,3 +35,14 @@ def _restore_grad_mode():
     """A test that switches grad mode off and fails half-way must not leak that into the next test."""
     yield
     minigrad.set_grad_enabled(True)
+
+
+@pytest.fixture
+def real_data(monkeypatch):
+    """The Fashion-MNIST folder ($MINIGRAD_DATA, else ../shared/data/fashion-mnist next to the checkout), exported
+    as MINIGRAD_DATA for the code under test; the test is skipped, with the reason, where the folder is missing."""
+    root = Path(os.environ.get("MINIGRAD_DATA") or Path(__file__).resolve().parents[2] / "shared/data/fashion-mnist")
+    if not root.is_dir():
+        pytest.skip(f"Fashion-MNIST not found at {root} (set MINIGRAD_DATA)")
+    monkeypatch.setenv("MINIGRAD_DATA", str(root))
+    return root

@@ -126,14 +126,6 @@ def script():
     return load_script()
 
 
-@pytest.fixture
-def real_data(monkeypatch):
-    if not REAL_DATA.is_dir():
-        pytest.skip(f"Fashion-MNIST not found at {REAL_DATA} (set MINIGRAD_DATA)")
-    monkeypatch.setenv("MINIGRAD_DATA", str(REAL_DATA))
-    return REAL_DATA
-
-
 def script_env():
     """The environment the script runs in: one BLAS thread, the real data, downloads failing at once (a dead proxy)."""
     return dict(os.environ, OPENBLAS_NUM_THREADS="1", MINIGRAD_DATA=str(REAL_DATA), PYTHONUNBUFFERED="1",
