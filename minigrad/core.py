@@ -252,7 +252,7 @@ class Tensor:
     # -- attributes -----------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.array.shape)
+        return _ops.Size(self.array.shape)
 
     @property
     def ndim(self):

@@ -1010,6 +1010,8 @@ class Size(tuple):
     def __repr__(self):
         return f"minigrad.Size({list(self)})"
 
+    __str__ = tuple.__repr__  # in messages and print() a shape reads (2, 3), as before it was a Size
+
 
 #: the named tuples ``max(dim=)``/``min(dim=)`` return, as ``torch.return_types``
 return_types = types.SimpleNamespace(max=collections.namedtuple("max", ["values", "indices"]),
@@ -1616,7 +1618,7 @@ def cat(tensors, dim=None, *, axis=None):
                                f"{joined[0].shape} and {t.shape}")
         if _squeezed(t.shape, (d,)) != _squeezed(joined[0].shape, (d,)):
             raise RuntimeError(f"cat(): sizes of tensors must match except in dimension {d}: got shapes "
-                               f"{[u.shape for u in joined]}")
+                               f"{[tuple(u.shape) for u in joined]}")
     return Concatenate(d)(*_promoted(joined))
 
 

@@ -760,3 +760,13 @@ def test_cross_entropy_loss_reduction():
     np.testing.assert_allclose(nn.CrossEntropyLoss(reduction="none")(logits, target).numpy(), per_sample, rtol=1e-6)
     np.testing.assert_allclose(nn.CrossEntropyLoss(reduction="sum")(logits, target).item(), per_sample.sum(), rtol=1e-6)
     np.testing.assert_allclose(nn.CrossEntropyLoss()(logits, target).item(), per_sample.mean(), rtol=1e-6)
+
+
+def test_shape_is_a_size_as_in_pytorch():
+    # torch: t.shape is t.size(), a torch.Size: a tuple with numel(), slices stay Size
+    x = minigrad.zeros(2, 3, 4)
+    assert isinstance(x.shape, minigrad.Size) and x.shape == x.size() == (2, 3, 4)
+    assert x.shape.numel() == 24 and x.shape[1:].numel() == 12 and isinstance(x.shape[1:], minigrad.Size)
+    assert repr(x.shape) == "minigrad.Size([2, 3, 4])"
+    assert f"{x.shape}" == str(x.shape) == "(2, 3, 4)"  # in messages a shape reads as the tuple it is
+    assert minigrad.zeros(x.shape).shape == (2, 3, 4) and minigrad.zeros(()).shape.numel() == 1

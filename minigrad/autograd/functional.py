@@ -49,8 +49,8 @@ def _vectors(v, like, fn_name, what):
         return tuple(Tensor._wrap(t.array * 0 + 1) for t in like)
     _, vs = _tuple_of_tensors(v, "v", fn_name)
     if len(vs) != len(like) or any(a.shape != b.shape for a, b in zip(vs, like)):
-        raise RuntimeError(f"{fn_name}: v has shapes {[a.shape for a in vs]}, expected {[b.shape for b in like]} "
-                           f"(the shapes of the {what})")
+        raise RuntimeError(f"{fn_name}: v has shapes {[tuple(a.shape) for a in vs]}, "
+                           f"expected {[tuple(b.shape) for b in like]} (the shapes of the {what})")
     return vs
 
 
