@@ -19,9 +19,6 @@ from test_train import synthetic_images  # images of ten classes shown by bright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "scripts" / "d2l_batch_norm.py"
-REAL_DATA = Path(os.environ.get("MINIGRAD_DATA") or ROOT.parent / "shared/data/fashion-mnist")
-requires_data = pytest.mark.skipif(not REAL_DATA.is_dir(),
-                                   reason=f"Fashion-MNIST not found at {REAL_DATA} (set MINIGRAD_DATA)")
 
 # The chapter's shape table: each layer of the from-scratch LeNet-BN on a (1, 1, 28, 28) input.
 SHAPE_TABLE = [
@@ -36,8 +33,9 @@ GAMMA_BETA = re.compile(r"^\(tensor\(\[([^\]]*)\][^\n]*\),\n tensor\(\[([^\]]*)\
 
 
 def run_chapter(tmp_path, limit=None, timeout=300):
-    """scripts/d2l_batch_norm.py as a user runs it, unedited; downloads fail at once (a dead local proxy)."""
-    env = dict(os.environ, MINIGRAD_DATA=str(REAL_DATA), MINIGRAD_D2L_FIGURES=str(tmp_path),
+    """scripts/d2l_batch_norm.py as a user runs it, unedited, with $MINIGRAD_DATA (the real_data fixture);
+    downloads fail at once (a dead local proxy)."""
+    env = dict(os.environ, MINIGRAD_D2L_FIGURES=str(tmp_path),
                OPENBLAS_NUM_THREADS="1", MINIGRAD_NUM_THREADS="1",
                http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
                HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", no_proxy="", NO_PROXY="")
@@ -90,8 +88,7 @@ def check_chapter_output(out, tmp_path):
     return runs, gamma, beta
 
 
-@requires_data
-def test_the_chapter_file_runs_unedited_on_a_few_examples(tmp_path):
+def test_the_chapter_file_runs_unedited_on_a_few_examples(real_data, tmp_path):
     out = run_chapter(tmp_path, limit="2048,256")
     runs, gamma, beta = check_chapter_output(out, tmp_path)
     # 80 steps at lr 1.0 (unseeded, as in the chapter) end near loss 0.65, train acc 0.76, test acc 0.7
@@ -102,8 +99,7 @@ def test_the_chapter_file_runs_unedited_on_a_few_examples(tmp_path):
 
 
 @pytest.mark.slow
-@requires_data
-def test_the_chapter_file_reaches_the_books_figures_in_10_epochs(tmp_path):
+def test_the_chapter_file_reaches_the_books_figures_in_10_epochs(real_data, tmp_path):
     """The full run: the book reports loss 0.268, train acc 0.900 (from scratch) and 0.266, 0.902 (concise)."""
     out = run_chapter(tmp_path, timeout=3600)
     print(out)  # the run's figures, shown by pytest -rP
@@ -131,9 +127,7 @@ def test_the_chapter_file_is_the_chapters_code_with_only_the_three_import_lines_
 
 # -- load_data_fashion_mnist ----------------------------------------------------------------------------
 
-@requires_data
-def test_load_data_fashion_mnist_honours_the_limit_and_resize(monkeypatch):
-    monkeypatch.setenv("MINIGRAD_DATA", str(REAL_DATA))
+def test_load_data_fashion_mnist_honours_the_limit_and_resize(real_data, monkeypatch):
     monkeypatch.setenv(d2l.LIMIT_VAR, "300,70")
     train_iter, test_iter = d2l.load_data_fashion_mnist(64, resize=32)
     assert (train_iter.num_examples, test_iter.num_examples, len(train_iter), len(test_iter)) == (300, 70, 5, 2)
