@@ -201,3 +201,16 @@ def test_float_unary_ops_of_integer_tensors_are_float32(name, fn, dtype):
     assert y.dtype == f32
     with np.errstate(divide="ignore"):
         np.testing.assert_allclose(y.numpy(), fn(np.array([1.0, 0.0])), rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# cross_entropy's targets: int64 or uint8, as PyTorch ("expected target dtype to be Long or Byte, but got Int")
+
+def test_cross_entropy_takes_int64_and_uint8_targets_and_refuses_other_integers():
+    logits = minigrad.tensor(np.log(np.array([[0.5, 0.25, 0.25], [0.1, 0.1, 0.8]])), dtype=f64)
+    want = -(np.log(0.5) + np.log(0.8)) / 2
+    for dtype in (i64, minigrad.uint8):
+        np.testing.assert_allclose(F.cross_entropy(logits, minigrad.tensor([0, 2]).to(dtype)).item(), want)
+    for dtype in (minigrad.int32, np.int16, np.int8):
+        with pytest.raises(RuntimeError, match=f"expected targets of dtype int64 or uint8 .*got {np.dtype(dtype)}"):
+            F.cross_entropy(logits, minigrad.tensor([0, 2]).to(dtype))

@@ -914,6 +914,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"cross_entropy: expected logits of shape (N, K), got {logits.shape}")
     if t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}")
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"cross_entropy: expected targets of dtype int64 or uint8 (PyTorch's Long or Byte), "
+                           f"got {t.dtype}; convert them with .long()")
     if t.shape != (logits.shape[0],):
         raise ValueError(f"cross_entropy: expected targets of shape ({logits.shape[0]},), got {tuple(t.shape)}")
     k = logits.shape[1]
