@@ -477,8 +477,9 @@ def test_log_softmax_of_a_scalar_is_zero():
     assert y.shape == () and y.item() == 0.0 and z.grad.item() == 0.0
 
 
-def test_flatten_end_dim_may_be_minus_ndim():
+def test_flatten_dims_may_be_minus_ndim():
     assert nn.Flatten(0, -3)(minigrad.zeros(2, 3, 4)).shape == (2, 3, 4)
+    assert nn.Flatten(-3, -1)(minigrad.zeros(2, 3, 4)).shape == (24,)
 
 
 def test_cross_entropy_loss_repr_shows_only_a_reduction_other_than_mean():

@@ -370,7 +370,8 @@ def test_loaded_state_keeps_the_parameters_dtype_and_a_step_bumps_the_version_by
     params[0].grad = minigrad.tensor(np.ones(3, dtype=np.float32))
     version = params[0]._version
     opt.step()
-    assert params[0]._version == version + 1  # one in-place change, as torch's _version counts
+    opt.step()
+    assert params[0]._version == version + 2  # one in-place change per step, as torch's _version counts
     fresh = optim.SGD(params, lr=0.1, momentum=0.9)
     fresh.load_state_dict(opt.state_dict())
     fresh.step()
@@ -412,3 +413,19 @@ def test_state_is_keyed_by_parameter_and_holds_tensors_as_pytorch():
                                0.001 * (0.999 ** 2 * grads[0] ** 2 + 0.999 * grads[1] ** 2 + grads[2] ** 2),
                                rtol=1e-12)
     assert sorted(adam.state_dict()["state"]) == [0, 1]  # the saved form is still by index
+
+
+def test_sgd_lr_defaults_to_1e_3_as_in_pytorch():
+    assert optim.SGD(make_params()).defaults["lr"] == 1e-3
+
+
+def test_load_state_dict_names_state_for_a_parameter_it_does_not_have():
+    params = make_params(shapes=((3,),))
+    opt = optim.Adam(params)
+    set_grads(params, grads_for(0, params))
+    opt.step()
+    state = opt.state_dict()
+    state["state"][1] = state["state"][0]
+    with pytest.raises(ValueError, match=re.escape("optimizer state_dict has state for parameter(s) [1], this "
+                                                   "optimizer has 1 parameters")):
+        optim.Adam(make_params(shapes=((3,),))).load_state_dict(state)
