@@ -350,7 +350,8 @@ class Log(Function):
             return get_array_module(x).log(x)
 
     def backward(self, gy):
-        return gy / self.x
+        with np.errstate(divide="ignore"):  # the gradient at 0 is inf, quietly as PyTorch
+            return gy / self.x
 
     def backward_graph(self, gy):
         return gy / self.inputs[0]
@@ -367,7 +368,8 @@ class Sqrt(Function):
         return self.y
 
     def backward(self, gy):
-        return gy / (2 * self.y)
+        with np.errstate(divide="ignore"):  # the gradient at 0 is inf, quietly as PyTorch
+            return gy / (2 * self.y)
 
     def backward_graph(self, gy):
         return gy / (2 * sqrt(self.inputs[0]))
@@ -1532,8 +1534,8 @@ def transpose(x, dim0, dim1):
 
 
 def reverse_dims(x):
-    """``Tensor.T``: a matrix transposed; other ranks reversed with PyTorch's deprecation warning (0-d, >2-D)."""
-    if x.ndim not in (1, 2):
+    """``Tensor.T``: a matrix transposed; other ranks reversed with PyTorch's deprecation warning (0-d, 1-D, >2-D)."""
+    if x.ndim != 2:
         warnings.warn("Tensor.T on a tensor of dimension other than 2 is deprecated in PyTorch; use .mT to "
                       "transpose batches of matrices or .permute(...) to reverse the dimensions", UserWarning,
                       stacklevel=3)
