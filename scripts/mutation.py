@@ -147,7 +147,7 @@ def main(argv=None):
     if sample:
         mutmut(workdir, "run", "--max-children", str(args.max_children), *(sample if sample != names else []),
                stdout=subprocess.DEVNULL)
-    status = {n: s for n, s in results(workdir).items() if n in set(sample)}
+    status = {n: s for n, s in results(workdir).items() if n in set(sample) and s != "not checked"}
 
     per_file = {}
     for f in args.files:
