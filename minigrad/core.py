@@ -136,7 +136,7 @@ class Function:
         tensors = _as_tensors(inputs, type(self).__name__)
         self.check_inputs(*tensors)
         out = self.forward(*[t.array for t in tensors])
-        needs = tuple(t.requires_grad for t in tensors)
+        needs = tuple(t._requires_grad for t in tensors)
         if is_grad_enabled() and any(needs):
             self.inputs = tensors
             self.needs_input_grad = needs
@@ -235,7 +235,7 @@ class Tensor:
         self.grad = None
         self._ctx = None
         self._retains_grad = False
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -245,7 +245,7 @@ class Tensor:
         if isinstance(array, np.generic):  # NumPy gives scalars for 0-d results; a tensor holds an array
             array = np.asarray(array)
         t = cls.__new__(cls)
-        t.array, t.grad, t._ctx, t._retains_grad, t.requires_grad = array, None, None, False, requires_grad
+        t.array, t.grad, t._ctx, t._retains_grad, t._requires_grad = array, None, None, False, requires_grad
         t._vc = [0] if version is None else version
         return t
 
@@ -315,12 +315,26 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
+    @property
+    def requires_grad(self):
+        """Whether gradients flow to this tensor (True for every result of an op on one that requires grad)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad):
+        """``t.requires_grad = flag``: ``requires_grad_(flag)`` on a leaf; a RuntimeError on a computed tensor,
+        as PyTorch."""
+        if self._ctx is not None:
+            raise RuntimeError(f"requires_grad can only be changed on a leaf tensor, this one has grad_fn="
+                               f"{self._ctx!r}; use .detach() for a tensor cut from the graph")
+        self.requires_grad_(requires_grad)
+
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad can only be turned off on a leaf tensor; use .detach()")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def retain_grad(self):

@@ -773,3 +773,21 @@ def test_shape_is_a_size_as_in_pytorch():
     assert repr(x.shape) == "minigrad.Size([2, 3, 4])"
     assert f"{x.shape}" == str(x.shape) == "(2, 3, 4)"  # in messages a shape reads as the tuple it is
     assert minigrad.zeros(x.shape).shape == (2, 3, 4) and minigrad.zeros(()).shape.numel() == 1
+
+
+def test_requires_grad_attribute_as_pytorch():
+    # torch: assigning on a leaf is requires_grad_(); on a computed tensor it raises
+    # "you can only change requires_grad flags of leaf variables"
+    x = minigrad.ones(2)
+    x.requires_grad = True
+    assert x.requires_grad and x.is_leaf
+    y = x * 2
+    assert y.requires_grad
+    for flag in (True, False):
+        with pytest.raises(RuntimeError, match="leaf"):
+            y.requires_grad = flag
+    assert y.requires_grad
+    with pytest.raises(TypeError, match="floating-point"):
+        minigrad.tensor([1]).requires_grad = True
+    x.requires_grad = False
+    assert not (x * 2).requires_grad
