@@ -1568,6 +1568,10 @@ def _raw_key(key, xp):
 
 
 def getitem(x, key):
+    for k in key if isinstance(key, tuple) else (key,):
+        if isinstance(k, slice) and k.step is not None and k.step <= 0:
+            raise ValueError(f"step must be greater than zero, got slice {k} (as PyTorch; flip with "
+                             "x[minigrad.arange(n - 1, -1, -1)] instead)")
     key = _raw_key(key, get_array_module(x.array))
     out = GetItem(key)(x)
     return out if _is_advanced(key) else _view_of(out, x)

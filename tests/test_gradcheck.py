@@ -98,7 +98,7 @@ OP_CASES = [
     ("getitem_int", lambda x: x[1], None, [A(3, 4)]),
     ("getitem_negative_int", lambda x: x[-1, 2], None, [A(3, 4)]),
     ("getitem_slices", lambda x: x[:, 1:3], None, [A(3, 4)]),
-    ("getitem_step", lambda x: x[::-1, ::2], None, [A(3, 4)]),
+    ("getitem_step", lambda x: x[::2, 1::2], None, [A(3, 4)]),  # a negative step is a ValueError, as PyTorch
     ("getitem_none", lambda x: x[None, 1, :, None], None, [A(3, 4)]),
     ("getitem_ellipsis", lambda x: x[..., 0], None, [A(2, 3, 4)]),
     # indexing: integer arrays with repeated indices (the gradient must scatter-add)

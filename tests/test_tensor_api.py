@@ -791,3 +791,12 @@ def test_requires_grad_attribute_as_pytorch():
         minigrad.tensor([1]).requires_grad = True
     x.requires_grad = False
     assert not (x * 2).requires_grad
+
+
+def test_slices_with_a_step_below_one_raise_as_pytorch():
+    # torch: ValueError "step must be greater than zero" (NumPy would reverse the tensor)
+    x = minigrad.arange(6.0).reshape(2, 3)
+    assert x[:, ::2].tolist() == [[0, 2], [3, 5]] and x[::1].tolist() == x.tolist()
+    for key in (slice(None, None, -1), (slice(None), slice(None, None, -2)), slice(None, None, 0)):
+        with pytest.raises(ValueError, match="step must be greater than zero"):
+            x[key]
