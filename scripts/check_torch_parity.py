@@ -1894,6 +1894,49 @@ one("batchnorm_defaults", lambda torch: (lambda bn: (bn.weight, bn.bias, bn.runn
 
 
 # =========================================================================================
+# Second-order idioms through layers
+
+
+@case
+def gradient_penalty_through_linear(torch):
+    layer = torch.nn.Linear(3, 2)
+    setw(torch, layer.weight, A(2, 3, seed=1))
+    setw(torch, layer.bias, A(2, seed=2))
+    x = T(torch, 4, 3, grad=True)
+    out = torch.sigmoid(layer(x))
+    (g,) = torch.autograd.grad(out.sum(), x, create_graph=True)
+    penalty = (g.norm(2, dim=1) - 1).pow(2).mean()
+    penalty.backward()
+    return g, penalty, layer.weight.grad, layer.bias.grad
+
+
+@case
+def maml_style_inner_step(torch):
+    layer = torch.nn.Linear(3, 1)
+    setw(torch, layer.weight, A(1, 3, seed=1))
+    setw(torch, layer.bias, A(1, seed=2))
+    x, y = T(torch, 5, 3), T(torch, 5, 1, seed=3)
+    loss = ((layer(x) - y) ** 2).mean()
+    gw, gb = torch.autograd.grad(loss, [layer.weight, layer.bias], create_graph=True)
+    w2, b2 = layer.weight - 0.1 * gw, layer.bias - 0.1 * gb
+    outer = ((torch.nn.functional.linear(x, w2, b2) - y) ** 2).mean()
+    outer.backward()
+    return outer, layer.weight.grad, layer.bias.grad
+
+
+@case
+def double_backward_conv_bn(torch):
+    conv = torch.nn.Conv2d(1, 2, 3, bias=False)
+    setw(torch, conv.weight, A(2, 1, 3, 3, seed=1))
+    bn = torch.nn.BatchNorm2d(2)
+    x = T(torch, 2, 1, 5, 5, grad=True)
+    y = torch.tanh(bn(conv(x)))
+    (g,) = torch.autograd.grad((y * torch.tensor(A(*y.shape, seed=2))).sum(), x, create_graph=True)
+    (g ** 2).sum().backward()
+    return g, x.grad, conv.weight.grad
+
+
+# =========================================================================================
 # Comparison
 
 
