@@ -894,25 +894,36 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, input
             fn = t._ctx
             if fn is None:
                 continue
-            _check_versions(fn, create_graph)
-            gxs = fn.backward_graph(g) if create_graph else fn.backward(g)
-            if not isinstance(gxs, tuple):
-                gxs = (gxs,)
-            if len(gxs) != len(fn.inputs):
-                raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs")
-            for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
-                if not needed or gx is None:
-                    continue
-                if tuple(gx.shape) != x.shape:
-                    raise RuntimeError(
-                        f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
-                        f"for an input of shape {x.shape}")
+            for x, gx in _input_grads(fn, g, create_graph):
                 previous = grads.get(id(x))
                 grads[id(x)] = gx if previous is None else previous + gx
             if not retain_graph:
                 fn.release()
-    if wanted is None:
-        return None
+    return None if wanted is None else _requested_grads(inputs, wanted, allow_unused, create_graph)
+
+
+def _input_grads(fn, g, create_graph):
+    """(input, gradient) for each input of ``fn`` that gets one from its backward (``backward_graph`` when
+    ``create_graph``) for output gradient ``g``; RuntimeError for a wrong count or shape."""
+    _check_versions(fn, create_graph)
+    gxs = fn.backward_graph(g) if create_graph else fn.backward(g)
+    if not isinstance(gxs, tuple):
+        gxs = (gxs,)
+    if len(gxs) != len(fn.inputs):
+        raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs")
+    pairs = []
+    for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
+        if not needed or gx is None:
+            continue
+        if tuple(gx.shape) != x.shape:
+            raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
+                               f"for an input of shape {x.shape}")
+        pairs.append((x, gx))
+    return pairs
+
+
+def _requested_grads(inputs, wanted, allow_unused, create_graph):
+    """``autograd.grad``'s result: the gradient of each of ``inputs`` (from ``wanted``, by id) as a Tensor."""
     results = []
     for i, t in enumerate(inputs):
         g = wanted[id(t)]
