@@ -125,6 +125,8 @@ class Function:
     Functions on Tensors (``self.inputs``; ``gy`` a Tensor), so that the
     result can be differentiated again. ``backward(create_graph=True)`` and
     ``autograd.grad(..., create_graph=True)`` call it; an op without one raises.
+    An op that is itself a gradient subclasses ``DerivativeFunction`` and writes its
+    derivative once.
     """
 
     #: which saved values ``backward`` reads, for the version check (see ``_check_versions``):

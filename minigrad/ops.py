@@ -4,8 +4,9 @@ Each op is a small Function subclass with two backwards: ``backward`` on raw
 arrays (the fast first-order path) and ``backward_graph``, the same derivative
 built from Functions on Tensors, so that it can be differentiated again to any
 order (``create_graph=True``). Where a gradient needs its own op (sigmoid's,
-indexing's), that op is a Function whose raw forward is the one body both
-paths call. Notation: x, y are the op's input and output, gy = dL/dy is the
+indexing's, broadcasting's), that op is a ``DerivativeFunction`` whose raw
+forward is the one body both paths call, and whose own derivative is written
+once, as ``backward_graph``. Notation: x, y are the op's input and output, gy = dL/dy is the
 upstream gradient, gx = dL/dx.
 
 The lower-case functions at the end are PyTorch's API over these ops (what

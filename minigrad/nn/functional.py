@@ -5,9 +5,10 @@ a Conv2d weight is (out_channels, in_channels, kh, kw).
 
 Higher order (Chainer's design): the gradient of a big op is itself a Function
 (``Conv2dGradInput``, ``Conv2dGradWeight``, ``AvgPool2dGrad``, ``MaxPool2dGrad``,
-``BatchNormGrad``, ...) whose raw ``forward`` is the fused kernel that the fast
-first-order ``backward`` also calls, and whose ``backward_graph`` is the next
-derivative, again built from Functions; so every derivative can be taken again.
+``BatchNormGrad``, ...; ``core.DerivativeFunction``s) whose raw ``forward`` is the
+fused kernel that the fast first-order ``backward`` also calls, and whose
+``backward_graph`` is the next derivative, again built from Functions (their raw
+``backward`` evaluates it unrecorded); so every derivative can be taken again.
 """
 import math
 import warnings
