@@ -6,8 +6,8 @@ built from Functions on Tensors, so that it can be differentiated again to any
 order (``create_graph=True``). Where a gradient needs its own op (sigmoid's,
 indexing's, broadcasting's), that op is a ``DerivativeFunction`` whose raw
 forward is the one body both paths call, and whose own derivative is written
-once, as ``backward_graph``. Notation: x, y are the op's input and output, gy = dL/dy is the
-upstream gradient, gx = dL/dx.
+once, as ``backward_graph``. Notation: x, y are the op's input and output,
+gy = dL/dy is the upstream gradient, gx = dL/dx.
 
 The lower-case functions at the end are PyTorch's API over these ops (what
 Tensor's methods and the ``minigrad.*`` names call): PyTorch's arguments
