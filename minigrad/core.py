@@ -917,7 +917,7 @@ def _input_grads(fn, g, create_graph):
     for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
         if not needed or gx is None:
             continue
-        if tuple(gx.shape) != x.shape:
+        if gx.shape != x.array.shape:
             raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
                                f"for an input of shape {x.shape}")
         pairs.append((x, gx))

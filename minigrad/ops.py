@@ -62,14 +62,14 @@ def _reduced_shape(shape, axes):
 
 class _Binary(Function):
     def check_inputs(self, a, b):
-        if a.shape != b.shape:
+        if a.array.shape != b.array.shape:
             try:
                 np.broadcast_shapes(a.shape, b.shape)
             except ValueError:
                 raise RuntimeError(f"{type(self).__name__}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
     def _shapes(self):
-        return self.inputs[0].shape, self.inputs[1].shape
+        return self.inputs[0].array.shape, self.inputs[1].array.shape
 
 
 class Add(_Binary):
