@@ -5,6 +5,7 @@
     python scripts/train_lenet.py --data-dir DIR       # the four IDX files from DIR instead of the download cache
     python scripts/train_lenet.py --model lenet-bn --device cuda
     python scripts/train_lenet.py --resume runs/<stamp>/checkpoint.npz --epochs 15   # 5 more epochs
+    mpiexec -n 2 python -m mpi4py scripts/train_lenet.py   # data-parallel in 2 processes (docs/distributed.md)
 
 Writes to --out: metrics.json, metrics.csv, checkpoint.npz (after every epoch:
 model, optimiser, epoch, RNG and shuffling state) and curves.png.
@@ -24,8 +25,8 @@ import cli_args  # noqa: E402
 import minigrad  # noqa: E402
 from minigrad import backend, nn  # noqa: E402
 from minigrad.data import COUNTS, DatasetError, load_fashion_mnist  # noqa: E402
-from minigrad.train import (NonFiniteLossError, evaluate_accuracy, init_weights, plot_history, summary,  # noqa: E402
-                            train_epoch)
+from minigrad.train import (DistributedRun, NonFiniteLossError, evaluate_accuracy, init_weights,  # noqa: E402
+                            plot_history, summary, train_epoch)
 from models import MODELS, model_name  # noqa: E402
 
 
@@ -181,8 +182,14 @@ def save_checkpoint(path, net, optimizer, train_iter, epoch, history, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    run = DistributedRun.from_launch()  # under mpiexec with several processes: data-parallel, else None
+    is_main = run is None or run.is_main
+    if not is_main:  # rank 0 alone prints and shows progress; every rank's errors still reach stderr
+        sys.stdout, args.no_progress = open(os.devnull, "w"), True
     resume = load_run_checkpoint(args.resume) if args.resume else None
     settle_settings(args, resume)
+    if run is not None:
+        run.local_batch_size(args.batch_size)  # the global batch must split evenly: checked before any work
     if backend.Device(args.device).type == "cuda":
         try:
             backend.check_cuda(backend.Device(args.device))
@@ -214,7 +221,13 @@ def main(argv=None):
     print(f"training {args.model} on {args.device}: {train_iter.num_examples} examples, "
           f"{len(train_iter)} batches of {args.batch_size}, lr {args.lr}, output in {out}")
 
-    out.mkdir(parents=True, exist_ok=True)  # only now: a run that fails to start leaves no empty folder behind
+    train_net = net
+    if run is not None:
+        train_net, train_iter, test_iter = run.wrap(net, train_iter, test_iter, args.seed)
+        print(f"data-parallel over {run.world_size} processes: {len(train_iter.sampler)} examples and "
+              f"{train_iter.batch_size} of each batch per process, SyncBatchNorm, gradients averaged")
+    if is_main:
+        out.mkdir(parents=True, exist_ok=True)  # only now: a run that fails to start leaves no empty folder behind
     checkpoint = out / "checkpoint.npz"
     last_good = args.resume  # the checkpoint of the last finished epoch, None before one
     epoch = start_epoch - 1
@@ -227,25 +240,29 @@ def main(argv=None):
                 # disable=None: no bar when stderr is not a terminal (a log file fills with its frames otherwise)
                 progress = tqdm(total=len(train_iter), desc=f"epoch {epoch}/{args.epochs}", leave=False, disable=None)
             try:
-                stats = train_epoch(net, train_iter, loss_fn, optimizer, progress=progress)
+                stats = (train_epoch(net, train_iter, loss_fn, optimizer, progress=progress) if run is None else
+                         run.train_epoch(epoch, train_net, train_iter, loss_fn, optimizer, progress=progress))
             finally:
                 if progress is not None:
                     progress.close()
-            test_acc = evaluate_accuracy(net, test_iter)
+            test_acc = evaluate_accuracy(net, test_iter) if run is None else run.evaluate_accuracy(net, test_iter)
             history.append({"epoch": epoch, "train_loss": stats["loss"], "train_acc": stats["train_acc"],
                             "test_acc": test_acc, "examples_per_sec": stats["examples"] / stats["train_time"],
                             "epoch_seconds": time.perf_counter() - started})
             h = history[-1]
             print(f"epoch {epoch}: loss {h['train_loss']:.3f}, train acc {h['train_acc']:.3f}, "
                   f"test acc {h['test_acc']:.3f}, {h['examples_per_sec']:.1f} examples/sec on {args.device}")
-            save_checkpoint(checkpoint, net, optimizer, train_iter, epoch, history, args)
-            write_metrics(out, args, history)
+            if is_main:
+                save_checkpoint(checkpoint, net, optimizer, train_iter, epoch, history, args)
+                write_metrics(out, args, history)
             last_good = checkpoint
     except NonFiniteLossError as exc:
         print(f"error: {exc} in epoch {epoch}; stopping. The last good checkpoint (after epoch {epoch - 1}) is "
               f"{last_good or 'not there: no epoch finished'}. Try a lower --lr.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        if not is_main:
+            return 130
         path = out / "interrupted.npz"
         save_checkpoint(path, net, optimizer, train_iter, epoch - 1, history, args)
         exact = (f"--resume {last_good} continues exactly after epoch {epoch - 1}" if last_good
@@ -256,6 +273,8 @@ def main(argv=None):
             print(f"curves of the finished epochs: {out / 'curves.png'}", file=sys.stderr)
         return 130
 
+    if not is_main:
+        return 0
     h = history[-1]
     print(f"loss {h['train_loss']:.3f}, train acc {h['train_acc']:.3f}, test acc {h['test_acc']:.3f}")
     print(f"{h['examples_per_sec']:.1f} examples/sec on {args.device}")

@@ -455,6 +455,42 @@ def test_dataloader_with_distributed_sampler_splits_each_global_batch():
         DataLoader(images, labels, 4, shuffle=True, sampler=DistributedSampler(20, 2, 0))
 
 
+# -- the training script under mpiexec ------------------------------------------
+
+REAL_DATA = Path(os.environ.get("MINIGRAD_DATA") or ROOT.parent / "shared/data/fashion-mnist")
+SCRIPT = ROOT / "scripts" / "train_lenet.py"
+SUBSET = ["--limit-train", "512", "--limit-test", "200", "--batch-size", "64", "--no-progress"]
+
+
+@needs_mpi
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(not REAL_DATA.is_dir(), reason=f"Fashion-MNIST not found at {REAL_DATA} (set MINIGRAD_DATA)")
+def test_two_process_training_run_resumes_from_its_checkpoint(tmp_path):
+    env = {"MINIGRAD_DATA": str(REAL_DATA)}
+    first, _ = launch(2, *SUBSET, "--epochs", "1", "--out", tmp_path / "run", script=SCRIPT, env=env)
+    assert first.stdout.count("epoch 1: loss") == 1  # rank 0 alone prints
+    assert "2 processes" in first.stdout
+    resumed, _ = launch(2, "--resume", tmp_path / "run" / "checkpoint.npz", "--epochs", "2", "--no-progress",
+                        script=SCRIPT, env=env)
+    assert "resuming" in resumed.stdout and resumed.stdout.count("epoch 2: loss") == 1
+    launch(2, *SUBSET, "--epochs", "2", "--out", tmp_path / "straight", script=SCRIPT, env=env)
+    history = json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]
+    straight = json.loads((tmp_path / "straight" / "metrics.json").read_text())["epochs"]
+    assert [h["epoch"] for h in history] == [1, 2]
+    for key in ("train_loss", "train_acc", "test_acc"):  # the resumed epoch is the uninterrupted one
+        assert history[1][key] == pytest.approx(straight[1][key], rel=1e-6), key
+    assert 0 < history[1]["train_loss"] < 2.5 and history[1]["examples_per_sec"] > 0
+    state = minigrad.load(tmp_path / "run" / "checkpoint.npz")["model"]
+    assert not any(k.startswith("module.") for k in state)  # loads into a single-process network
+    written = {p.name for p in (tmp_path / "run").iterdir()}  # curves.png too where matplotlib is installed
+    assert {"checkpoint.npz", "metrics.csv", "metrics.json"} <= written <= {
+        "checkpoint.npz", "metrics.csv", "metrics.json", "curves.png"}
+    bad, seconds = launch(2, *SUBSET, "--batch-size", "63", "--out", tmp_path / "bad", script=SCRIPT, env=env,
+                          check=False)
+    assert bad.returncode != 0 and "--batch-size 63" in bad.stderr and "2 processes" in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+
 WORKERS = {"syncbn": worker_syncbn, "collectives": worker_collectives, "ddp": worker_ddp, "crash": worker_crash}
 
 if __name__ == "__main__":
