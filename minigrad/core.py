@@ -12,7 +12,7 @@ import threading
 
 import numpy as np
 
-from minigrad import backend
+from minigrad import backend, random
 from minigrad.backend import Device
 
 float32 = np.dtype("float32")
@@ -457,6 +457,41 @@ class Tensor:
     def div_(self, other):
         o = self._raw(other)
         return self._modify("div_", lambda a: a.__itruediv__(o))
+
+    def _fill_random(self, name, draw):
+        """Overwrite every element with ``draw(generator, shape)`` (float64 NumPy values from minigrad's generator)."""
+        if self.dtype.kind != "f":
+            raise NotImplementedError(f"{name}: expected a floating-point tensor, got dtype {self.dtype}")
+        return self._modify(name, lambda a: a.__setitem__(Ellipsis, backend.to_device(
+            draw(random.default_generator(), self.shape), self.device)))
+
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill with draws from N(mean, std^2), in place (``torch.Tensor.normal_``)."""
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        return self._fill_random("normal_", lambda g, shape: g.normal(mean, std, shape))
+
+    def uniform_(self, a=0.0, b=1.0):
+        """Fill with draws from U[a, b), in place (``torch.Tensor.uniform_``, arguments ``from``/``to``)."""
+        if a > b:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+        return self._fill_random("uniform_", lambda g, shape: g.uniform(a, b, shape))
+
+    def relu_(self):
+        """max(x, 0) in place (NaN stays NaN)."""
+        if self.dtype == bool_:
+            raise RuntimeError("Boolean inputs not supported for relu")
+        xp = backend.get_array_module(self.array)
+        return self._modify("relu_", lambda a: xp.maximum(a, 0, out=a))
+
+    def clamp_(self, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
+        """``clamp(min, max)`` written into self; the result must keep this tensor's dtype."""
+        values = _ops.clamp(self.detach(), min, max)
+        if values.dtype != self.dtype:
+            raise RuntimeError(f"clamp_: result type {values.dtype} can't be cast to the desired output type {self.dtype}")
+        return self._modify("clamp_", lambda a: a.__setitem__(Ellipsis, values.array))
+
+    clip_ = clamp_
 
     def __iadd__(self, other): return self.add_(other)
     def __isub__(self, other): return self.sub_(other)

@@ -1,7 +1,8 @@
 """Neural-network building blocks (``torch.nn``)."""
 from minigrad.nn import functional, init
-from minigrad.nn.layers import (AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv2d, CrossEntropyLoss, Flatten,
-                                Linear, MaxPool2d, ReLU, Sigmoid, Tanh)
-from minigrad.nn.module import Module, Parameter, Sequential
+from minigrad.nn.layers import (AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv2d, CrossEntropyLoss, Dropout,
+                                Flatten, Identity, Linear, LogSoftmax, MaxPool2d, MSELoss, NLLLoss, ReLU, Sigmoid,
+                                Softmax, Tanh)
+from minigrad.nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential
 from minigrad.nn.sync_batchnorm import SyncBatchNorm  # noqa: E402  (builds on layers)
 from minigrad.nn import parallel  # noqa: E402

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from minigrad import cuda, ops
+from minigrad import backend, cuda, ops, random
 from minigrad.backend import get_array_module
 from minigrad.checks import check_int, check_real
 from minigrad.core import DerivativeFunction, Function, Tensor, is_grad_enabled
@@ -892,6 +892,42 @@ class CrossEntropyFunction(Function):
         return ((ops.exp(LogSoftmax(1)(z)) - Tensor._wrap(onehot)) * self._scale(gy),)
 
 
+def _unsupported_loss_args(name, weight=None, size_average=None, reduce=None, ignore_index=-100, label_smoothing=0.0):
+    """NotImplementedError naming the first of PyTorch's loss arguments that minigrad does not support."""
+    given = [arg for arg, unset in (("weight", weight is None), ("size_average", size_average is None),
+                                    ("reduce", reduce is None), ("ignore_index", ignore_index == -100),
+                                    ("label_smoothing", not label_smoothing)) if not unset]
+    if given:
+        raise NotImplementedError(f"{name}: the argument {given[0]}= is not supported by minigrad")
+
+
+def _class_targets(name, logits, target):
+    """``target`` as a raw int64/uint8 array of shape (N,) with values in [0, K), for (N, K) float ``logits``."""
+    if logits.dtype.kind != "f":
+        raise TypeError(f"{name}: expected floating-point logits, got dtype {logits.dtype}")
+    t = target.array if isinstance(target, Tensor) else get_array_module(logits.array).asarray(target)
+    if logits.ndim != 2:
+        raise ValueError(f"{name}: expected logits of shape (N, K), got {logits.shape}")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name}: targets must be integer class indices, got dtype {t.dtype}")
+    if t.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"{name}: expected targets of dtype int64 or uint8 (PyTorch's Long or Byte), "
+                           f"got {t.dtype}; convert them with .long()")
+    if t.shape != (logits.shape[0],):
+        raise ValueError(f"{name}: expected targets of shape ({logits.shape[0]},), got {tuple(t.shape)}")
+    k = logits.shape[1]
+    # range check on the CPU only: on a GPU it would cost a device-to-host sync every step
+    if get_array_module(t) is np and t.size and (int(t.min()) < 0 or int(t.max()) >= k):
+        raise IndexError(f"{name}: targets must lie in [0, {k - 1}], got values in "
+                         f"[{int(t.min())}, {int(t.max())}]")
+    return t
+
+
+def _check_reduction(name, reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy loss of logits (N, K) against class indices (N,), as ``torch.nn.functional.cross_entropy``.
@@ -900,29 +936,99 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     ``weight``, ``ignore_index``, ``label_smoothing`` and the legacy ``size_average``/``reduce`` are not
     supported (NotImplementedError when given).
     """
-    logits = input
-    if weight is not None or size_average is not None or reduce is not None or ignore_index != -100 or label_smoothing:
-        given = [name for name, unset in (("weight", weight is None), ("size_average", size_average is None),
-                                          ("reduce", reduce is None), ("ignore_index", ignore_index == -100),
-                                          ("label_smoothing", not label_smoothing)) if not unset]
-        raise NotImplementedError(f"cross_entropy: the argument {given[0]}= is not supported by minigrad")
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    if logits.dtype.kind != "f":
-        raise TypeError(f"cross_entropy: expected floating-point logits, got dtype {logits.dtype}")
-    t = target.array if isinstance(target, Tensor) else get_array_module(logits.array).asarray(target)
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: expected logits of shape (N, K), got {logits.shape}")
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: targets must be integer class indices, got dtype {t.dtype}")
-    if t.dtype not in (np.int64, np.uint8):
-        raise RuntimeError(f"cross_entropy: expected targets of dtype int64 or uint8 (PyTorch's Long or Byte), "
-                           f"got {t.dtype}; convert them with .long()")
-    if t.shape != (logits.shape[0],):
-        raise ValueError(f"cross_entropy: expected targets of shape ({logits.shape[0]},), got {tuple(t.shape)}")
-    k = logits.shape[1]
-    # range check on the CPU only: on a GPU it would cost a device-to-host sync every step
-    if get_array_module(t) is np and t.size and (int(t.min()) < 0 or int(t.max()) >= k):
-        raise IndexError(f"cross_entropy: targets must lie in [0, {k - 1}], got values in "
-                         f"[{int(t.min())}, {int(t.max())}]")
-    return CrossEntropyFunction(t, reduction)(logits)
+    _unsupported_loss_args("cross_entropy", weight, size_average, reduce, ignore_index, label_smoothing)
+    _check_reduction("cross_entropy", reduction)
+    return CrossEntropyFunction(_class_targets("cross_entropy", input, target), reduction)(input)
+
+
+def _reduce(loss, reduction):
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+             reduction="mean"):
+    """Negative log-likelihood of log-probabilities (N, K) at class indices (N,): l_n = -input[n, target_n],
+    reduced by ``reduction`` ('mean', 'sum', 'none'), as ``torch.nn.functional.nll_loss``; built from
+    differentiable ops (a gather), so every derivative exists. ``weight``/``ignore_index`` are not supported."""
+    _unsupported_loss_args("nll_loss", weight, size_average, reduce, ignore_index)
+    _check_reduction("nll_loss", reduction)
+    t = _class_targets("nll_loss", input, target)
+    rows = get_array_module(t).arange(t.shape[0])
+    return _reduce(-ops.GetItem((rows, t))(input), reduction)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
+    """Mean squared error (input - target)^2, reduced by ``reduction`` ('mean', 'sum', 'none'), as
+    ``torch.nn.functional.mse_loss``: different shapes broadcast, with PyTorch's warning; differentiable
+    in both arguments at every order (built from subtraction and products)."""
+    _unsupported_loss_args("mse_loss", size_average=size_average, reduce=reduce)
+    _check_reduction("mse_loss", reduction)
+    if input.dtype.kind != "f" and getattr(target, "dtype", input.dtype).kind != "f":
+        raise TypeError(f"mse_loss: expected floating-point input or target, got dtypes {input.dtype} "
+                        f"and {target.dtype}")
+    if isinstance(target, Tensor) and target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=2)
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 tensor of shape (*tensor.shape, num_classes) with 1 at each value's index
+    (``num_classes=-1``: max + 1), as ``torch.nn.functional.one_hot``."""
+    a = tensor.array
+    if a.dtype != np.int64:
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor, got dtype {a.dtype}")
+    xp = get_array_module(a)
+    if num_classes == -1:
+        if a.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(a.max()) + 1
+    num_classes = check_int("num_classes", num_classes, 0, "one_hot")
+    if a.size and int(a.min()) < 0:
+        raise RuntimeError(f"Class values must be non-negative, got {int(a.min())}")
+    if a.size and int(a.max()) >= num_classes:
+        raise RuntimeError(f"Class values must be smaller than num_classes ({num_classes}), got {int(a.max())}")
+    return Tensor._wrap((a[..., None] == xp.arange(num_classes)).astype(np.int64))
+
+
+class DropoutFunction(Function):
+    """y = x * m with m = keep / (1 - p), keep ~ Bernoulli(1 - p) from minigrad's generator (all 0 for p = 1);
+    gx = gy * m (the mask is constant, so higher derivatives are gy * m again)."""
+
+    saves_inputs = saves_output = False  # backward reads only the mask
+
+    def __init__(self, p):
+        self.p = p
+
+    def forward(self, x):
+        keep = random.default_generator().random(x.shape) >= self.p
+        scale = 0.0 if self.p == 1 else 1.0 / (1.0 - self.p)
+        self.mask = backend.to_device((keep * scale).astype(x.dtype), backend.device_of(x))
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * self.mask
+
+    def backward_graph(self, gy):
+        return (gy * Tensor._wrap(self.mask),)
+
+
+def check_dropout_p(p):
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return p
+
+
+def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
+    """Inverted dropout, as ``torch.nn.functional.dropout``: in training each element is zeroed with
+    probability p and the rest scaled by 1 / (1 - p); ``input`` itself when not training or p = 0."""
+    check_dropout_p(p)
+    if inplace:
+        raise NotImplementedError("dropout: the argument inplace=True is not supported by minigrad")
+    if not training or p == 0:
+        return input
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"dropout: expected a floating-point input, got dtype {input.dtype}")
+    return DropoutFunction(p)(input)

@@ -18,12 +18,14 @@ def _fans(tensor):
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
+@no_grad()
 def uniform_(tensor, a=0.0, b=1.0):
-    return _fill(tensor, random.default_generator().uniform(a, b, tensor.shape))
+    return tensor.uniform_(a, b)
 
 
+@no_grad()
 def normal_(tensor, mean=0.0, std=1.0):
-    return _fill(tensor, random.default_generator().normal(mean, std, tensor.shape))
+    return tensor.normal_(mean, std)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):

@@ -197,15 +197,84 @@ class BatchNorm2d(_BatchNormTorch):
     ndims = (4,)
 
 
-class CrossEntropyLoss(Module):
-    """Cross-entropy of logits (N, K) and class indices (N,): ``reduction`` 'mean' (default), 'sum' or 'none'."""
+class _Loss(Module):
+    """A loss module: ``reduction`` 'mean' (default), 'sum' or 'none', checked when called."""
 
     def __init__(self, reduction="mean"):
         super().__init__()
         self.reduction = reduction
 
+    def extra_repr(self):
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class CrossEntropyLoss(_Loss):
+    """Cross-entropy of logits (N, K) and class indices (N,) (``F.cross_entropy``)."""
+
     def forward(self, logits, target):
         return F.cross_entropy(logits, target, reduction=self.reduction)
 
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (N, K) at class indices (N,) (``F.nll_loss``)."""
+
+    def forward(self, log_probs, target):
+        return F.nll_loss(log_probs, target, reduction=self.reduction)
+
+
+class MSELoss(_Loss):
+    """Mean squared error (``F.mse_loss``), ``reduction`` 'mean' (default), 'sum' or 'none'."""
+
+    def forward(self, input, target):  # noqa: A002
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class Identity(Module):
+    """Returns its input; any constructor arguments are ignored, as in PyTorch."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class Dropout(Module):
+    """Inverted dropout (``F.dropout``) with probability ``p`` in training mode, the identity in eval mode."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        self.p, self.inplace = F.check_dropout_p(p), inplace
+        if inplace:
+            raise NotImplementedError("Dropout: the argument inplace=True is not supported by minigrad")
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, self.inplace)
+
     def extra_repr(self):
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class _AlongDim(Module):
+    """A module applying a function along one dimension ``dim``."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    """``F.softmax(x, dim)``."""
+
+    def forward(self, x):
+        return F.softmax(x, self.dim)
+
+
+class LogSoftmax(_AlongDim):
+    """``F.log_softmax(x, dim)``."""
+
+    def forward(self, x):
+        return F.log_softmax(x, self.dim)

@@ -12,7 +12,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.backend import Device
-from minigrad.core import Tensor, parse_to_args, zero_grads
+from minigrad.core import Tensor, _HookHandle, parse_to_args, zero_grads
 
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # as PyTorch returns
@@ -262,8 +262,40 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    _hooks = None  # {"pre": {handle: fn}, "post": {handle: fn}} once a hook is registered; None keeps calls direct
+
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._hooks is None:
+            return self.forward(*args, **kwargs)
+        for hook in tuple(self._hooks["pre"].values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in tuple(self._hooks["post"].values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def _register_hook(self, kind, hook):
+        if not callable(hook):
+            raise TypeError(f"a forward hook must be callable, got {type(hook).__name__}")
+        if self._hooks is None:
+            object.__setattr__(self, "_hooks", {"pre": {}, "post": {}})
+        handle = _HookHandle(self._hooks[kind])
+        self._hooks[kind][handle] = hook
+        return handle
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before each forward; a non-None result replaces the positional
+        arguments (wrapped in a tuple unless it is one). Returns a handle whose ``remove()`` unregisters it."""
+        return self._register_hook("pre", hook)
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after each forward; a non-None result replaces the output.
+        Returns a handle whose ``remove()`` unregisters it."""
+        return self._register_hook("post", hook)
 
     def extra_repr(self):
         return ""
@@ -273,6 +305,15 @@ class Module:
         if not children:
             return f"{type(self).__name__}({self.extra_repr()})"
         return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"
+
+
+def _position(container, index):
+    """``index`` (an int, negative counting from the end) checked against ``len(container)``, as a position >= 0."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise TypeError(f"{type(container).__name__} indices must be ints or slices, got {type(index).__name__} {index!r}")
+    if not -len(container) <= index < len(container):
+        raise IndexError(f"index {index} is out of range for a {type(container).__name__} of {len(container)} modules")
+    return int(index) % len(container)
 
 
 class Sequential(Module):
@@ -291,12 +332,7 @@ class Sequential(Module):
         items = list(self._modules.items())
         if isinstance(index, slice):
             return Sequential(OrderedDict(items[index]))
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-            raise TypeError(f"Sequential indices must be ints or slices, got {type(index).__name__} {index!r}")
-        try:
-            return items[index][1]
-        except IndexError:
-            raise IndexError(f"index {index} is out of range for a Sequential of {len(items)} modules") from None
+        return items[_position(self, index)][1]
 
     def __len__(self):
         return len(self._modules)
@@ -312,3 +348,119 @@ class Sequential(Module):
         for module in self._modules.values():
             x = module(x)
         return x
+
+
+class ModuleList(Module):
+    """A list of registered submodules (named "0", "1", ...): indexing, slicing, ``len``, iteration, ``append``,
+    ``extend``, ``insert``, ``+=``, item assignment and deletion; it has no ``forward`` of its own."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[str(_position(self, index))]
+
+    def __setitem__(self, index, module):
+        self.add_module(str(_position(self, index)), module)
+
+    def __delitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[_position(self, index)]
+        self._renumber(modules)
+
+    def _renumber(self, modules):
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        return ModuleList(list(self) + list(other))
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        if not hasattr(modules, "__iter__"):
+            raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
+        for module in list(modules):
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        """Insert ``module`` before position ``index`` (as list.insert: clipped to [0, len])."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
+
+
+class ModuleDict(Module):
+    """An ordered dict of registered submodules: ``[key]``, assignment, ``del``, ``in``, ``len``, iteration over
+    keys, ``keys``, ``values``, ``items``, ``update``, ``pop``, ``clear``; it has no ``forward`` of its own."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        """Add (or replace) the modules of a mapping, or of an iterable of (key, module) pairs."""
+        pairs = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
+        for pair in pairs:
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+                raise TypeError(f"ModuleDict.update expects a mapping or (key, module) pairs, got an element "
+                                f"{type(pair).__name__} {pair!r}")
+            self[pair[0]] = pair[1]
+
+    def pop(self, key):
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self):
+        self._modules.clear()
