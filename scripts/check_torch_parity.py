@@ -1937,6 +1937,186 @@ def double_backward_conv_bn(torch):
 
 
 # =========================================================================================
+# In-place fills, dropout, losses, containers and forward hooks
+
+one("relu_inplace", lambda torch: (lambda x: (x.relu_() is x, x))(T(torch, 5)))
+one("relu_inplace_int", lambda torch: torch.tensor([-2, 0, 3]).relu_())
+one("clamp_inplace", lambda torch: (lambda x: (x.clamp_(-0.5, 0.5) is x, x))(T(torch, 5)))
+one("clamp_inplace_max_only", lambda torch: T(torch, 5).clamp_(max=0.0))
+one("clip_inplace", lambda torch: T(torch, 5).clip_(min=0.1))
+one("clamp_inplace_int_float_bounds", lambda torch: torch.tensor([1, 2, 3]).clamp_(0.5, 1.5))
+one("clamp_inplace_int", lambda torch: torch.tensor([1, 2, 3]).clamp_(0, 2))
+one("relu_inplace_leaf_requiring_grad", lambda torch: T(torch, 3, grad=True).relu_())
+one("normal_inplace_stats", lambda torch: (lambda w: (w.normal_(2.0, 0.5) is w, w.dtype, w.shape,
+                                                      round(float(w.mean()), 1), round(float(w.std()), 1)))(
+    torch.zeros(200, 100)))
+one("uniform_inplace_range", lambda torch: (lambda w: (w.dtype, bool((w >= -3).all()), bool((w < -1).all()),
+                                                       round(float(w.mean()), 1)))(torch.zeros(200, 100).uniform_(-3, -1)))
+one("uniform_inplace_defaults", lambda torch: (lambda w: (bool((w >= 0).all()), bool((w < 1).all())))(
+    torch.zeros(1000, dtype=torch.float64).uniform_()))
+one("normal_inplace_negative_std", lambda torch: torch.zeros(3).normal_(0, -1))
+one("uniform_inplace_reversed", lambda torch: torch.zeros(3).uniform_(1, 0))
+one("normal_inplace_int", lambda torch: torch.zeros(3, dtype=torch.long).normal_())
+one("normal_inplace_leaf_requiring_grad", lambda torch: torch.zeros(3, requires_grad=True).normal_())
+one("normal_inplace_view_shares_memory", lambda torch: (lambda w: (w[0].normal_(0, 1), float(w[1].abs().sum())))(
+    torch.zeros(2, 3))[1])
+one("dropout_train_statistics", lambda torch: (lambda y: (y.dtype, round(float((y == 0).float().mean()), 1),
+                                                          sorted(set(y.unique().tolist()) if hasattr(y, "unique")
+                                                                 else set(y.flatten().tolist()))))(
+    torch.nn.functional.dropout(torch.ones(100, 100), 0.2)))
+one("dropout_module_train_scale", lambda torch: (lambda y: float(y.max()))(torch.nn.Dropout(0.75)(torch.ones(1000))))
+one("dropout_p_one_zeros", lambda torch: torch.nn.functional.dropout(T(torch, 3, 4), 1.0))
+one("dropout_p_zero_is_input", lambda torch: (lambda x: torch.nn.functional.dropout(x, 0.0) is x)(T(torch, 3)))
+one("dropout_not_training_is_input", lambda torch: (lambda x: torch.nn.functional.dropout(x, 0.5, False) is x)(
+    T(torch, 3)))
+one("dropout_functional_training_keyword", lambda torch: torch.nn.functional.dropout(T(torch, 3), p=0.3, training=False))
+one("dropout_p_out_of_range", lambda torch: torch.nn.functional.dropout(T(torch, 3), 1.5))
+one("dropout_module_p_negative", lambda torch: torch.nn.Dropout(-0.1))
+one("dropout_repr", lambda torch: repr(torch.nn.Dropout(0.3)))
+one("dropout_int_input", lambda torch: torch.nn.functional.dropout(torch.ones(3, dtype=torch.long), 0.5))
+
+
+@case
+def dropout_backward_is_the_mask(torch):
+    x = torch.ones(50, 40, requires_grad=True)
+    y = torch.nn.functional.dropout(x, 0.4)
+    (y * 3).sum().backward()
+    return bool((x.grad == 3 * y.detach()).all()), y.requires_grad
+
+
+one("identity_module", lambda torch: (lambda x: torch.nn.Identity(3, bias=False)(x) is x)(T(torch, 2)))
+one("identity_repr", lambda torch: repr(torch.nn.Identity()))
+one("softmax_module", lambda torch: torch.nn.Softmax(dim=1)(T(torch, 2, 3, grad=True)))
+one("softmax_module_dim0", lambda torch: torch.nn.Softmax(0)(T(torch, 2, 3)))
+one("log_softmax_module", lambda torch: torch.nn.LogSoftmax(dim=-1)(T(torch, 2, 3, grad=True)))
+one("softmax_module_repr", lambda torch: (repr(torch.nn.Softmax(dim=1)), repr(torch.nn.LogSoftmax())))
+one("mse_loss_none", lambda torch: torch.nn.MSELoss(reduction="none")(T(torch, 2, 3, grad=True), T(torch, 2, 3, seed=1)))
+one("mse_loss_float64_target", lambda torch: torch.nn.functional.mse_loss(T(torch, 3), T(torch, 3, dtype=np.float64)))
+one("mse_loss_bad_reduction", lambda torch: torch.nn.functional.mse_loss(T(torch, 3), T(torch, 3), reduction="avg"))
+one("mse_loss_int", lambda torch: torch.nn.functional.mse_loss(torch.tensor([1, 2]), torch.tensor([0, 0])))
+
+
+@case
+def mse_loss_grads(torch):
+    a, b = T(torch, 4, 3, grad=True), T(torch, 4, 3, seed=1, grad=True)
+    torch.nn.functional.mse_loss(a, b).backward()
+    return a.grad, b.grad
+
+
+@case
+def mse_loss_broadcast_warns(torch):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loss = torch.nn.functional.mse_loss(T(torch, 3), T(torch, 3, 1, seed=1))
+    return loss, any("different to the input size" in str(w.message) for w in caught)
+
+
+one("nll_loss_none", lambda torch: torch.nn.NLLLoss(reduction="none")(T(torch, 3, 4, grad=True), torch.tensor([3, 0, 1])))
+one("nll_loss_sum", lambda torch: torch.nn.functional.nll_loss(T(torch, 3, 4), torch.tensor([3, 0, 1]), reduction="sum"))
+one("nll_loss_target_out_of_range", lambda torch: torch.nn.functional.nll_loss(T(torch, 2, 3), torch.tensor([0, 5])))
+
+
+@case
+def nll_loss_of_log_softmax_grad(torch):
+    z = T(torch, 4, 5, grad=True)
+    torch.nn.functional.nll_loss(torch.nn.functional.log_softmax(z, dim=1), torch.tensor([4, 0, 2, 2])).backward()
+    return z.grad
+
+
+one("one_hot_inferred_classes", lambda torch: torch.nn.functional.one_hot(torch.tensor([[1, 3], [0, 0]])))
+one("one_hot_0d", lambda torch: torch.nn.functional.one_hot(torch.tensor(2), 4))
+one("one_hot_empty_with_classes", lambda torch: torch.nn.functional.one_hot(torch.zeros(0, dtype=torch.long), 3))
+one("one_hot_empty_inferred", lambda torch: torch.nn.functional.one_hot(torch.zeros(0, dtype=torch.long)))
+one("one_hot_too_few_classes", lambda torch: torch.nn.functional.one_hot(torch.tensor([0, 2]), 2))
+one("one_hot_negative", lambda torch: torch.nn.functional.one_hot(torch.tensor([0, -1])))
+one("one_hot_float", lambda torch: torch.nn.functional.one_hot(torch.tensor([0.0, 1.0])))
+one("one_hot_int32", lambda torch: torch.nn.functional.one_hot(torch.tensor([0, 1], dtype=torch.int32), 3))
+
+
+@case
+def module_list_operations(torch):
+    nn = torch.nn
+    layers = nn.ModuleList([nn.Linear(2, 3), nn.ReLU()])
+    layers.append(nn.Linear(3, 1))
+    layers.insert(1, nn.Tanh())
+    layers.extend([nn.Sigmoid()])
+    layers += [nn.Identity()]
+    del layers[0]
+    names = [type(m).__name__ for m in layers]
+    return (names, len(layers), type(layers[-1]).__name__, [type(m).__name__ for m in layers[1:3]],
+            [n for n, _ in layers.named_parameters()], [n for n, _ in layers.named_children()])
+
+
+@case
+def module_list_in_a_module(torch):
+    nn = torch.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = nn.ModuleList([nn.Linear(2, 2) for _ in range(2)])
+
+    net = Net()
+    return [n for n, _ in net.named_parameters()], list(net.state_dict().keys())
+
+
+one("module_list_index_error", lambda torch: torch.nn.ModuleList([torch.nn.ReLU()])[3])
+one("module_list_non_module", lambda torch: torch.nn.ModuleList([torch.nn.ReLU(), 3]))
+one("module_list_forward", lambda torch: torch.nn.ModuleList([torch.nn.ReLU()])(T(torch, 2)))
+one("module_list_repr", lambda torch: repr(torch.nn.ModuleList([torch.nn.ReLU(), torch.nn.Tanh()])))
+
+
+@case
+def module_dict_operations(torch):
+    nn = torch.nn
+    heads = nn.ModuleDict({"b": nn.Linear(2, 2), "a": nn.ReLU()})
+    heads["c"] = nn.Linear(2, 1)
+    heads.update([("d", nn.Tanh())])
+    popped = type(heads.pop("a")).__name__
+    return (list(heads), list(heads.keys()), [type(m).__name__ for m in heads.values()], "c" in heads, len(heads),
+            popped, [n for n, _ in heads.named_parameters()], repr(heads))
+
+
+one("module_dict_missing_key", lambda torch: torch.nn.ModuleDict({"a": torch.nn.ReLU()})["b"])
+
+
+@case
+def forward_hooks_replace_and_remove(torch):
+    layer = torch.nn.Linear(3, 2)
+    setw(torch, layer.weight, A(2, 3, seed=1))
+    setw(torch, layer.bias, A(2, seed=2))
+    seen = []
+    pre = layer.register_forward_pre_hook(lambda m, args: (args[0] * 2,))
+    post = layer.register_forward_hook(lambda m, args, out: seen.append(tuple(args[0].shape)) or out + 1)
+    x = T(torch, 4, 3)
+    hooked = layer(x)
+    pre.remove()
+    post.remove()
+    post.remove()
+    return hooked, layer(x), seen
+
+
+@case
+def forward_pre_hook_non_tuple_result(torch):
+    layer = torch.nn.Linear(3, 2)
+    setw(torch, layer.weight, A(2, 3, seed=1))
+    setw(torch, layer.bias, A(2, seed=2))
+    layer.register_forward_pre_hook(lambda m, args: args[0] * 0)
+    return layer(T(torch, 2, 3))
+
+
+@case
+def forward_hook_collects_activations(torch):
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())
+    setw(torch, net[0].weight, A(4, 3, seed=1))
+    setw(torch, net[0].bias, A(4, seed=2))
+    store = {}
+    net[1].register_forward_hook(lambda m, args, out: store.__setitem__("relu", out))
+    net(T(torch, 2, 3))
+    return store["relu"]
+
+
+# =========================================================================================
 # Comparison
 
 
