@@ -302,3 +302,15 @@ def test_forward_hook_on_a_submodule_records_activations_and_gradients_flow():
     assert net[0].weight.grad is not None
     with pytest.raises(TypeError, match="a forward hook must be callable, got int"):
         net.register_forward_hook(3)
+
+
+def test_inplace_flags_default_to_false_and_true_is_refused():
+    x = minigrad.tensor([-1.0, 2.0])
+    np.testing.assert_array_equal(nn.ReLU(inplace=False)(x).numpy(), [0.0, 2.0])
+    np.testing.assert_array_equal(F.relu(x, inplace=False).numpy(), [0.0, 2.0])
+    assert repr(nn.ReLU()) == "ReLU()"
+    for make in (lambda: nn.ReLU(inplace=True), lambda: F.relu(x, inplace=True), lambda: nn.Dropout(0.5, True),
+                 lambda: F.dropout(x, 0.5, inplace=True)):
+        with pytest.raises(NotImplementedError, match="the argument inplace=True is not supported by minigrad"):
+            make()
+    np.testing.assert_array_equal(x.numpy(), [-1.0, 2.0])

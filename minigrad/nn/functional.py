@@ -788,7 +788,16 @@ def _d2l_moving_average(moving, batch, momentum):
 # Activations and loss
 
 def sigmoid(x): return ops.sigmoid(x)
-def relu(x): return ops.relu(x)
+def check_not_inplace(inplace, name):
+    """``inplace`` (False), or NotImplementedError: minigrad's layers never change their input."""
+    if inplace:
+        raise NotImplementedError(f"{name}: the argument inplace=True is not supported by minigrad")
+    return inplace
+
+
+def relu(input, inplace=False):  # noqa: A002
+    check_not_inplace(inplace, "relu")
+    return ops.relu(input)
 def tanh(x): return ops.tanh(x)
 
 
@@ -1025,8 +1034,7 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Inverted dropout, as ``torch.nn.functional.dropout``: in training each element is zeroed with
     probability p and the rest scaled by 1 / (1 - p); ``input`` itself when not training or p = 0."""
     check_dropout_p(p)
-    if inplace:
-        raise NotImplementedError("dropout: the argument inplace=True is not supported by minigrad")
+    check_not_inplace(inplace, "dropout")
     if not training or p == 0:
         return input
     if input.dtype.kind != "f":

@@ -74,6 +74,12 @@ class Sigmoid(Module):
 
 
 class ReLU(Module):
+    """max(x, 0); ``inplace=True`` (changing the input) is not supported."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = F.check_not_inplace(inplace, "ReLU")
+
     def forward(self, x):
         return ops.relu(x)
 
@@ -244,9 +250,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        self.p, self.inplace = F.check_dropout_p(p), inplace
-        if inplace:
-            raise NotImplementedError("Dropout: the argument inplace=True is not supported by minigrad")
+        self.p, self.inplace = F.check_dropout_p(p), F.check_not_inplace(inplace, "Dropout")
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training, self.inplace)
