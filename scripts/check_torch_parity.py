@@ -1984,9 +1984,11 @@ def dropout_backward_is_the_mask(torch):
     return bool((x.grad == 3 * y.detach()).all()), y.requires_grad
 
 
-one("identity_module", lambda torch: (lambda x: torch.nn.Identity(3, bias=False)(x) is x)(T(torch, 2)))
+one("relu_module_inplace_false", lambda torch: (repr(torch.nn.ReLU(inplace=False)), torch.nn.ReLU(False)(T(torch, 4)),
+                                               torch.nn.functional.relu(T(torch, 4), inplace=False)))
+one("identity_module_returns_its_input", lambda torch: (lambda x: torch.nn.Identity(3, bias=False)(x) is x)(T(torch, 2)))
 one("identity_repr", lambda torch: repr(torch.nn.Identity()))
-one("softmax_module", lambda torch: torch.nn.Softmax(dim=1)(T(torch, 2, 3, grad=True)))
+one("softmax_module_requires_grad", lambda torch: torch.nn.Softmax(dim=1)(T(torch, 2, 3, grad=True)))
 one("softmax_module_dim0", lambda torch: torch.nn.Softmax(0)(T(torch, 2, 3)))
 one("log_softmax_module", lambda torch: torch.nn.LogSoftmax(dim=-1)(T(torch, 2, 3, grad=True)))
 one("softmax_module_repr", lambda torch: (repr(torch.nn.Softmax(dim=1)), repr(torch.nn.LogSoftmax())))
