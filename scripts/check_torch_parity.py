@@ -1972,6 +1972,8 @@ one("dropout_not_training_is_input", lambda torch: (lambda x: torch.nn.functiona
 one("dropout_functional_training_keyword", lambda torch: torch.nn.functional.dropout(T(torch, 3), p=0.3, training=False))
 one("dropout_p_out_of_range", lambda torch: torch.nn.functional.dropout(T(torch, 3), 1.5))
 one("dropout_module_p_negative", lambda torch: torch.nn.Dropout(-0.1))
+one("dropout_p_string", lambda torch: torch.nn.Dropout("0.5"))
+one("dropout_p_numpy_float", lambda torch: repr(torch.nn.Dropout(np.float32(0.25))))
 one("dropout_repr", lambda torch: repr(torch.nn.Dropout(0.3)))
 one("dropout_int_input", lambda torch: torch.nn.functional.dropout(torch.ones(3, dtype=torch.long), 0.5))
 

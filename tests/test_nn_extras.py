@@ -98,12 +98,15 @@ def test_dropout_identity_cases_and_p_one():
     assert layer.eval()(x) is x and repr(layer) == "Dropout(p=0.4, inplace=False)"
 
 
-@pytest.mark.parametrize("p", [-0.1, 1.5, "0.5"])
+@pytest.mark.parametrize("p", [-0.1, 1.5, float("nan")])
 def test_dropout_probability_is_validated_with_pytorchs_message(p):
     with pytest.raises(ValueError, match=f"dropout probability has to be between 0 and 1, but got {p}"):
         F.dropout(minigrad.ones(2), p)
     with pytest.raises(ValueError, match="dropout probability"):
         nn.Dropout(p)
+    with pytest.raises(TypeError, match="dropout probability must be a real number, got str '0.5'"):
+        nn.Dropout("0.5")
+    assert nn.Dropout(np.float32(0.25)).p == 0.25
 
 
 def test_dropout_backward_multiplies_by_the_saved_mask():

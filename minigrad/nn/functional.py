@@ -11,6 +11,7 @@ fused kernel that the fast first-order ``backward`` also calls, and whose
 ``backward`` evaluates it unrecorded); so every derivative can be taken again.
 """
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -1025,7 +1026,10 @@ class DropoutFunction(Function):
 
 
 def check_dropout_p(p):
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+    """``p``, a real number in [0, 1] (NaN is not), with PyTorch's messages."""
+    if not isinstance(p, numbers.Real):
+        raise TypeError(f"dropout probability must be a real number, got {type(p).__name__} {p!r}")
+    if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     return p
 
