@@ -788,7 +788,6 @@ def _d2l_moving_average(moving, batch, momentum):
 # ---------------------------------------------------------------------------
 # Activations and loss
 
-def sigmoid(x): return ops.sigmoid(x)
 def check_not_inplace(inplace, name):
     """``inplace`` (False), or NotImplementedError: minigrad's layers never change their input."""
     if inplace:
@@ -796,10 +795,13 @@ def check_not_inplace(inplace, name):
     return inplace
 
 
+def sigmoid(x): return ops.sigmoid(x)
+def tanh(x): return ops.tanh(x)
+
+
 def relu(input, inplace=False):  # noqa: A002
     check_not_inplace(inplace, "relu")
     return ops.relu(input)
-def tanh(x): return ops.tanh(x)
 
 
 class LogSoftmax(Function):
