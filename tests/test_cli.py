@@ -55,14 +55,6 @@ def gradient_flow():
     return load("gradient_flow")
 
 
-@pytest.fixture
-def real_data(monkeypatch):
-    if not REAL_DATA.is_dir():
-        pytest.skip(f"Fashion-MNIST not found at {REAL_DATA} (set MINIGRAD_DATA)")
-    monkeypatch.setenv("MINIGRAD_DATA", str(REAL_DATA))
-    return REAL_DATA
-
-
 def user_env(**extra):
     """The environment of a user's shell: the data folder, one BLAS thread (a shared machine), no network."""
     dead = "http://127.0.0.1:9"
