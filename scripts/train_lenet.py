@@ -230,7 +230,7 @@ def main(argv=None):
         out.mkdir(parents=True, exist_ok=True)  # only now: a run that fails to start leaves no empty folder behind
     checkpoint = out / "checkpoint.npz"
     last_good = args.resume  # the checkpoint of the last finished epoch, None before one
-    epoch = start_epoch - 1
+    epoch = finished = start_epoch - 1  # finished: the last epoch whose checkpoint is on disk
     try:
         for epoch in range(start_epoch, args.epochs + 1):
             started = time.perf_counter()
@@ -254,18 +254,22 @@ def main(argv=None):
                   f"test acc {h['test_acc']:.3f}, {h['examples_per_sec']:.1f} examples/sec on {args.device}")
             if is_main:
                 save_checkpoint(checkpoint, net, optimizer, train_iter, epoch, history, args)
+            finished, last_good = epoch, checkpoint
+            if is_main:
                 write_metrics(out, args, history)
-            last_good = checkpoint
     except NonFiniteLossError as exc:
-        print(f"error: {exc} in epoch {epoch}; stopping. The last good checkpoint (after epoch {epoch - 1}) is "
+        print(f"error: {exc} in epoch {epoch}; stopping. The last good checkpoint (after epoch {finished}) is "
               f"{last_good or 'not there: no epoch finished'}. Try a lower --lr.", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         if not is_main:
             return 130
+        # a Ctrl-C may land after an epoch's checkpoint was written, before the loop moved on: count from
+        # the checkpoint on disk, so that the message and interrupted.npz name the epoch it really holds
+        epoch, history = finished + 1, [h for h in history if h["epoch"] <= finished]
         path = out / "interrupted.npz"
-        save_checkpoint(path, net, optimizer, train_iter, epoch - 1, history, args)
-        exact = (f"--resume {last_good} continues exactly after epoch {epoch - 1}" if last_good
+        save_checkpoint(path, net, optimizer, train_iter, finished, history, args)
+        exact = (f"--resume {last_good} continues exactly after epoch {finished}" if last_good
                  else "no epoch had finished")
         print(f"\ninterrupted in epoch {epoch}: the weights so far are saved in {path} (resuming from it "
               f"repeats epoch {epoch} starting from them); {exact}", file=sys.stderr)
