@@ -140,7 +140,7 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, seed, what, label):
     upstream = [backend.to_device(rng.standard_normal(y.shape), y.device).astype(y.dtype) for y in first]
 
     def objective():
-        # grad mode stays as the caller set it: some functions (the seed's batch_norm) switch on it
+        # grad mode stays as the caller set it: some functions (the D2L chapter's batch_norm) switch on it
         return float(sum(float((y.array * u).sum()) for y, u in zip(_outputs(fn, inputs), upstream)))
 
     saved_grads = [inputs[i].grad for i in checked]

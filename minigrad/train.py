@@ -72,7 +72,9 @@ def evaluate_accuracy(net, data_iter):
         for X, y in data_iter:
             correct += int(accuracy(net(X), y))
             total += y.shape[0]
-    return correct / max(total, 1)
+    if total == 0:
+        raise ValueError("evaluate_accuracy: the data iterator gave no examples, so there is no accuracy to report")
+    return correct / total
 
 
 def train_step(net, X, y, loss_fn, optimizer):
@@ -210,6 +212,7 @@ class DistributedRun:
 
     def evaluate_accuracy(self, net, test_iter):
         """The accuracy over the test shards of all processes."""
-        counts = np.array([evaluate_accuracy(net, test_iter) * test_iter.num_examples, test_iter.num_examples])
+        local = evaluate_accuracy(net, test_iter) if test_iter.num_examples else 0.0  # a shard may be empty
+        counts = np.array([local * test_iter.num_examples, test_iter.num_examples])
         dist.all_reduce_array(counts)
         return float(np.round(counts[0]) / max(counts[1], 1))
