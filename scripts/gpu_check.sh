@@ -17,7 +17,9 @@ pip install --no-build-isolation --no-deps -e . >"$OUT/install.log" 2>&1 || expo
 python -c "import tqdm" 2>/dev/null || progress=--no-progress
 python -c "import minigrad; print('minigrad.cuda.is_available():', minigrad.cuda.is_available())"
 
-python -m pytest -q -m gpu tests/ >"$OUT/gpu-tests.log" 2>&1
+# --continue-on-collection-errors: the device image lacks hypothesis and mpi4py; the files that need them
+# hold no gpu test of their own (NCCL's need two GPUs and MPI)
+python -m pytest -q -m gpu --continue-on-collection-errors tests/ >"$OUT/gpu-tests.log" 2>&1
 tests_rc=$?
 tail -n 15 "$OUT/gpu-tests.log"
 

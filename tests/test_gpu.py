@@ -124,3 +124,38 @@ def test_lenet_bn_training_steps_match_cpu(make):
         losses[device] = [train_step(net, X, Y, nn.CrossEntropyLoss(), opt)[0].item() for _ in range(5)]
     np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-4, atol=1e-4)
     assert losses["cpu"][-1] < losses["cpu"][0]
+
+
+@pytest.mark.parametrize("make", [lenet_bn_scratch, lenet_bn])
+def test_hessian_vector_product_of_lenet_bn_matches_cpu(make):
+    """Second derivatives on the GPU: every layer's backward_graph (conv, pooling, BatchNorm, cross-entropy) in CuPy."""
+    rng = np.random.default_rng(2)
+    x, y = rng.random((8, 1, 28, 28)), rng.integers(0, 10, 8)
+    results = {}
+    for device in ("cpu", "cuda"):
+        minigrad.manual_seed(0)
+        net = init_weights(make()).double().to(device)
+        params = list(net.parameters())
+        v = [minigrad.tensor(np.random.default_rng(3).standard_normal(p.shape), device=device) for p in params]
+        loss = F.cross_entropy(net(minigrad.tensor(x, device=device)), minigrad.tensor(y, device=device))
+        grads = minigrad.autograd.grad(loss, params, create_graph=True)
+        hv = minigrad.autograd.grad(sum((g * u).sum() for g, u in zip(grads, v)), params)
+        results[device] = [t.numpy() for t in hv]
+    for a, b in zip(results["cuda"], results["cpu"]):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_batch_norm_third_derivative_matches_cpu():
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal((6, 3)), rng.standard_normal(3), rng.standard_normal(3)]
+    out = {}
+    for device in ("cpu", "cuda"):
+        x, g, b = (minigrad.tensor(a, device=device, requires_grad=True) for a in arrays)
+        u = minigrad.tensor(rng.standard_normal((6, 3)) if device == "cpu" else out["u"], device=device)
+        out["u"] = u.numpy()
+        y = F.BatchNormFunction()(x, g, b)
+        (gx,) = minigrad.autograd.grad((y * u).sum(), x, create_graph=True)
+        (gxx,) = minigrad.autograd.grad((gx * gx).sum(), x, create_graph=True)
+        (gxxx,) = minigrad.autograd.grad(gxx.sum(), x)
+        out[device] = gxxx.numpy()
+    np.testing.assert_allclose(out["cuda"], out["cpu"], rtol=1e-8, atol=1e-10)

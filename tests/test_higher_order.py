@@ -249,3 +249,15 @@ def test_hessian_of_a_batchnorm_network_is_symmetric_and_matches_hvp():
     v = rng.standard_normal((4, 3))
     _, hv = AF.hvp(loss, w0, const(v))
     np.testing.assert_allclose(hv.numpy().ravel(), H @ v.ravel(), rtol=1e-10, atol=1e-12)
+
+
+def test_autograd_is_reachable_from_the_package_alone():
+    """``import minigrad`` is enough for ``minigrad.autograd.grad`` and ``.functional.hvp``, as with torch."""
+    import subprocess
+    import sys
+    code = ("import minigrad; x = minigrad.tensor([3.0], requires_grad=True); "
+            "(g,) = minigrad.autograd.grad((x ** 3).sum(), x, create_graph=True); "
+            "print(g.item(), minigrad.autograd.functional.hvp(lambda t: (t ** 3).sum(), x, minigrad.ones(1))[1].item())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["27.0", "18.0"]
