@@ -428,7 +428,7 @@ def test_setup_cfg_installs_only_the_minigrad_package():
 
 
 def test_the_installed_distribution_has_one_top_level_package():
-    dist = importlib.metadata.distribution("minigrad")  # the README's pip install -e '.[test]' installed it
+    dist = importlib.metadata.distribution("minigrad")  # the README's pip install -e '.[test,mpi,plot]' installed it
     assert dist.read_text("top_level.txt").split() == ["minigrad"]
     # models/ comes from the checkout (pytest's pythonpath), not from site-packages
     assert Path(importlib.util.find_spec("models").origin).parent == ROOT / "models"
@@ -438,7 +438,7 @@ def test_the_installed_distribution_has_one_top_level_package():
 
 def test_readme_keeps_the_set_up_commands_ci_runs():
     readme = (ROOT / "README.md").read_text()
-    assert "pip install -e '.[test]' && python -m pytest -q" in readme
+    assert "pip install -e '.[test,mpi,plot]' && python -m pytest -q" in readme
     assert "pip install -e '.[plot]' && python scripts/train_lenet.py\n" in readme
     for word in ("the seed", "seed chapter", "the issue"):
         assert word not in readme.lower(), word
