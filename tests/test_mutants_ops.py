@@ -1,6 +1,8 @@
 """Tests written for survivors of the full mutmut run over minigrad/ops.py (docs/testing.md, "Mutation
 testing"): each checks a documented behaviour (PyTorch's defaults, dtype rules, ties, empty inputs) against
 NumPy or a hand value. The mutants they were written against are named in docs/testing.md."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -129,3 +131,115 @@ def test_max_graph_gradient_shares_ties_equally():
     np.testing.assert_allclose(g.numpy(), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]], rtol=1e-15)
     (g,) = grad(minigrad.max(x), x, create_graph=True)
     np.testing.assert_allclose(g.numpy(), [[0, 0.5, 0.5], [0, 0, 0]], rtol=1e-15)
+
+
+# -- amax/min defaults, float16 accumulation, alpha, rounding, integer division ---------------------
+
+def test_amax_and_min_defaults_and_numpy_aliases():
+    a = RNG.standard_normal((3, 4))
+    assert minigrad.amax(t(a), 1).shape == (3,)
+    np.testing.assert_array_equal(minigrad.amax(t(a), 1, keepdims=True).numpy(), a.max(1, keepdims=True))
+    assert minigrad.amax(t(a)).shape == ()
+    values, indices = minigrad.min(t(a), 1)
+    assert values.shape == (3,) and indices.shape == (3,)
+    np.testing.assert_array_equal(values.numpy(), a.min(1))
+    values, _ = minigrad.min(t(a), axis=0, keepdims=True)
+    np.testing.assert_array_equal(values.numpy(), a.min(0, keepdims=True))
+    values, _ = minigrad.max(t(a), 1, keepdims=True)
+    np.testing.assert_array_equal(values.numpy(), a.max(1, keepdims=True))
+
+
+@pytest.mark.parametrize("method", ["sum", "mean"])
+def test_float16_reductions_over_a_dim_accumulate_in_float32(method):
+    a = np.full((3, 2048), 1.0, dtype=np.float16)                   # a float16 running sum stalls at 2048
+    a[:, 0] = 3.0
+    y = getattr(t(a), method)(1, keepdim=True)
+    assert y.dtype == minigrad.float16 and y.shape == (3, 1)
+    np.testing.assert_array_equal(y.numpy(), getattr(a.astype(np.float32), method)(1, keepdims=True)
+                                  .astype(np.float16))
+
+
+def test_add_and_sub_alpha():
+    a, b = RNG.standard_normal(4), RNG.standard_normal(4)
+    np.testing.assert_allclose(minigrad.add(t(a), t(b)).numpy(), a + b, rtol=1e-15)
+    np.testing.assert_allclose(minigrad.sub(t(a), t(b)).numpy(), a - b, rtol=1e-15)
+    np.testing.assert_allclose(minigrad.add(t(a), t(b), alpha=2).numpy(), a + 2 * b, rtol=1e-15)
+    np.testing.assert_allclose(minigrad.sub(t(a), t(b), alpha=2).numpy(), a - 2 * b, rtol=1e-15)
+    np.testing.assert_allclose(minigrad.sub(t(a), t(b), alpha=-0.5).numpy(), a + 0.5 * b, rtol=1e-15)
+
+
+def test_round_defaults_to_integers_and_takes_decimals():
+    a = np.array([1.26, -2.5, 0.5, 1.5, 3.14159])
+    np.testing.assert_array_equal(minigrad.round(t(a)).numpy(), np.round(a))
+    np.testing.assert_allclose(minigrad.round(t(a), decimals=1).numpy(), np.round(a, 1), rtol=1e-15)
+    np.testing.assert_allclose(minigrad.round(t(a), decimals=2).numpy(), np.round(a, 2), rtol=1e-15)
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_integer_division_rounding_modes(mode):
+    a = np.array([7, -7, 1, -1, 6, 0, 5], dtype=np.int64)
+    b = np.array([2, 2, 3, 3, -3, 5, 5], dtype=np.int64)
+    ref = np.trunc(a / b) if mode == "trunc" else np.floor(a / b)
+    y = minigrad.div(t(a), t(b), rounding_mode=mode)
+    assert y.dtype == minigrad.int64
+    np.testing.assert_array_equal(y.numpy(), ref.astype(np.int64))
+    y = minigrad.div(t(a.astype(np.float64)), t(b), rounding_mode=mode)   # float with int: float
+    assert y.dtype == minigrad.float64
+    np.testing.assert_array_equal(y.numpy(), ref)
+
+
+def test_remainder_of_float_and_int_is_float():
+    a = np.array([5.5, -5.5])
+    y = minigrad.remainder(t(a), t(np.array([2, 2])))
+    assert y.dtype == minigrad.float64
+    np.testing.assert_array_equal(y.numpy(), np.remainder(a, 2))
+
+
+# -- quiet NaN/inf rules, abs's second derivative, shape checks -------------------------------------
+
+def test_division_log_and_pow_give_inf_and_nan_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal((t([1.0, 0.0]) / t([0.0, 0.0])).numpy(), [np.inf, np.nan])
+        np.testing.assert_array_equal(minigrad.log(t([0.0, -1.0])).numpy(), [-np.inf, np.nan])
+        np.testing.assert_array_equal((t([0.0]) ** -1.0).numpy(), [np.inf])
+        assert np.isnan((t([-1.0]) ** 0.5).numpy()).all()
+
+
+def test_abs_graph_gradient_at_zero_is_zero():
+    x = t(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
+    (g,) = grad(minigrad.abs(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [-1.0, 0.0, 1.0])
+
+
+def test_matrix_transpose_of_a_matrix():
+    a = RNG.standard_normal((2, 3))
+    np.testing.assert_array_equal(t(a).mT.numpy(), a.T)
+    np.testing.assert_array_equal(t(a).t().numpy(), a.T)
+
+
+@pytest.mark.parametrize("fn, shapes", [(minigrad.bmm, [(2, 3, 4), (3, 4, 5)]), (minigrad.bmm, [(2, 3, 4), (4, 5)]),
+                                        (minigrad.dot, [(3,), (4,)]), (minigrad.dot, [(3,), (3, 1)])])
+def test_bmm_and_dot_shape_errors(fn, shapes):
+    with pytest.raises(RuntimeError, match="expected"):
+        fn(*[t(np.ones(s)) for s in shapes])
+
+
+def test_where_needs_both_values_or_none_and_checks_the_condition_shape():
+    cond = t(np.array([True, False, True]))
+    with pytest.raises((TypeError, ValueError, RuntimeError)):
+        minigrad.where(cond, t(np.ones(3)))
+    with pytest.raises((TypeError, ValueError, RuntimeError)):
+        minigrad.where(cond, None, t(np.ones(3)))
+    with pytest.raises(RuntimeError, match="where"):
+        minigrad.where(t(np.array([True, False])), t(np.ones(3)), t(np.zeros(3)))
+    (idx,) = minigrad.where(cond)
+    np.testing.assert_array_equal(idx.numpy(), [0, 2])
+
+
+def test_gather_index_larger_than_the_input_off_dim_is_an_error():
+    x = t(np.ones((2, 3)))
+    with pytest.raises(RuntimeError, match="gather"):
+        minigrad.gather(x, 1, t(np.zeros((3, 1), dtype=np.int64)))
+    y = minigrad.gather(t(np.arange(6.0).reshape(2, 3)), 1, [[2, 0], [1, 1]])   # a list index
+    np.testing.assert_array_equal(y.numpy(), [[2.0, 0.0], [4.0, 4.0]])
