@@ -36,7 +36,8 @@ TESTS = ["tests/test_references.py", "tests/test_layers.py", "tests/test_layers_
          "tests/test_batchnorm.py", "tests/test_gradcheck.py", "tests/test_autograd.py", "tests/test_tensor.py",
          "tests/test_ops_higher_order.py", "tests/test_higher_order.py", "tests/test_optim.py",
          "tests/test_module.py", "tests/test_models.py", "tests/test_init.py", "tests/test_bad_inputs.py",
-         "tests/test_properties.py", "tests/test_ops_edges.py", "tests/test_tensor_api.py"]
+         "tests/test_properties.py", "tests/test_ops_edges.py", "tests/test_tensor_api.py",
+         "tests/test_mutants_ops.py", "tests/test_mutants_functional.py"]
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:timeout", "-q", "-m", "not slow and not gpu"]
 DETECTED = {"killed", "timeout", "segfault", "suspicious"}
 
