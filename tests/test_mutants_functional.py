@@ -171,3 +171,41 @@ def test_pooling_where_sizes_look_tiled_but_windows_are_not_tiles(kind, shape, k
     y_ref, gx_ref = naive_pool2d(x, kind, kernel, stride, padding, gy)
     np.testing.assert_allclose(y.numpy(), y_ref, rtol=1e-13)
     np.testing.assert_allclose(xt.grad.numpy(), gx_ref, rtol=1e-13, atol=1e-15)
+
+
+def test_batch_norm_float64_input_with_float32_statistics_is_an_error_and_float16_mixes_with_float32():
+    with pytest.raises(RuntimeError, match="dtype|float"):
+        F.batch_norm(t(np.ones((2, 3))), t(np.zeros(3, dtype=np.float32)), t(np.ones(3, dtype=np.float32)))
+    x = RNG.standard_normal((4, 3)).astype(np.float16)                  # mixed precision: float32 weight only
+    y = F.batch_norm(t(x), None, None, t(np.ones(3, dtype=np.float32)), None, training=True)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(y.numpy().astype(np.float64), np_batch_norm(x64, x64.mean(0), x64.var(0)),
+                               atol=1e-2)
+
+
+def test_log_softmax_shifts_each_row_by_its_own_maximum():
+    a = np.array([[1000.0, 999.0, 997.0], [-1000.0, -1001.0, -1004.0]])
+    ref = a - np.log(np.exp(a - a.max(1, keepdims=True)).sum(1, keepdims=True)) - a.max(1, keepdims=True)
+    np.testing.assert_allclose(F.log_softmax(t(a), 1).numpy(), ref, rtol=1e-12)   # a global shift: -inf, NaN
+    np.testing.assert_allclose(F.softmax(t(a), 1).numpy(), np.exp(ref), rtol=1e-12)
+
+
+def test_softmax_dtype_argument_converts_first():
+    a = RNG.standard_normal((2, 3)).astype(np.float32)
+    y = F.softmax(t(a), 1, dtype=minigrad.float64)
+    assert y.dtype == minigrad.float64
+    e = np.exp(a.astype(np.float64))
+    np.testing.assert_allclose(y.numpy(), e / e.sum(1, keepdims=True), rtol=1e-14)
+
+
+def test_implicit_softmax_dim_warning_points_at_the_callers_line():
+    with pytest.warns(UserWarning, match="Implicit dimension") as record:
+        F.log_softmax(t(np.ones((2, 3))))
+    assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("kwargs", [{"ignore_index": 0}, {"reduce": False}, {"size_average": True},
+                                    {"label_smoothing": 0.1}])
+def test_cross_entropy_unsupported_arguments_are_refused(kwargs):
+    with pytest.raises(NotImplementedError):
+        F.cross_entropy(t(np.zeros((2, 3))), t(np.array([0, 1])), **kwargs)
