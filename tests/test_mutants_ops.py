@@ -243,3 +243,87 @@ def test_gather_index_larger_than_the_input_off_dim_is_an_error():
         minigrad.gather(x, 1, t(np.zeros((3, 1), dtype=np.int64)))
     y = minigrad.gather(t(np.arange(6.0).reshape(2, 3)), 1, [[2, 0], [1, 1]])   # a list index
     np.testing.assert_array_equal(y.numpy(), [[2.0, 0.0], [4.0, 4.0]])
+
+
+# -- boolean reductions, allclose, arg-reductions, splitting, nonzero, promotion --------------------
+
+def test_all_any_default_to_no_keepdim():
+    a = np.array([[True, False, True], [True, True, True]])
+    np.testing.assert_array_equal(minigrad.all(t(a), 1).numpy(), a.all(1))
+    np.testing.assert_array_equal(minigrad.any(t(~a), 1).numpy(), (~a).any(1))
+    assert minigrad.all(t(a)).shape == () and not minigrad.all(t(a)).item()
+    assert minigrad.all(t(a), 0, keepdim=True).shape == (1, 3)
+
+
+def test_allclose_honours_rtol_atol_and_equal_nan():
+    a = np.array([1.0, 2.0])
+    assert minigrad.allclose(t(a), t(a * (1 + 1e-3)), rtol=1e-2)
+    assert not minigrad.allclose(t(a), t(a * (1 + 1e-3)))
+    assert minigrad.allclose(t(np.zeros(2)), t(np.full(2, 1e-3)), atol=1e-2)
+    assert not minigrad.allclose(t(np.array([np.nan])), t(np.array([np.nan])))
+    assert minigrad.allclose(t(np.array([np.nan])), t(np.array([np.nan])), equal_nan=True)
+
+
+def test_argmax_argmin_numpy_aliases():
+    a = RNG.standard_normal((3, 4))
+    np.testing.assert_array_equal(minigrad.argmax(t(a), 1, keepdims=True).numpy(), a.argmax(1)[:, None])
+    np.testing.assert_array_equal(minigrad.argmin(t(a), axis=0).numpy(), a.argmin(0))
+
+
+def test_chunk_split_and_unbind_sizes():
+    a = np.arange(5.0)
+    assert [c.numpy().tolist() for c in minigrad.chunk(t(a), 1)] == [a.tolist()]
+    assert [c.shape[0] for c in minigrad.split(t(a), 2)] == [2, 2, 1]
+    for bad in (minigrad.chunk, minigrad.split):
+        with pytest.raises((ValueError, RuntimeError)):
+            bad(t(a), 0)
+    rows = minigrad.unbind(t(np.arange(6.0).reshape(2, 3)))
+    assert len(rows) == 2 and rows[1].numpy().tolist() == [3.0, 4.0, 5.0]
+
+
+def test_nonzero_defaults_to_an_index_matrix_and_takes_a_0d_tensor_as_a_tuple():
+    a = np.array([[0.0, 1.0], [2.0, 0.0]])
+    np.testing.assert_array_equal(minigrad.nonzero(t(a)).numpy(), np.argwhere(a))
+    (idx,) = minigrad.nonzero(t(np.float64(5.0)), as_tuple=True)     # a 0-d tensor: one index, 0, as PyTorch
+    np.testing.assert_array_equal(idx.numpy(), [0])
+
+
+def test_promotion_keeps_the_wider_float_in_either_order():
+    assert minigrad.promote_types(minigrad.float64, minigrad.float32) == minigrad.float64
+    assert minigrad.promote_types(minigrad.float32, minigrad.float64) == minigrad.float64
+    assert minigrad.promote_types(minigrad.int64, minigrad.float32) == minigrad.float32
+
+
+def test_python_number_on_the_left_of_a_tensor_keeps_the_tensor_dtype():
+    x = np.array([1.0, 2.0], dtype=np.float32)
+    for y, ref in [(2 - t(x), 2 - x), (3.5 / t(x), 3.5 / x), (2.0 ** t(x), 2.0 ** x)]:
+        assert y.dtype == minigrad.float32
+        np.testing.assert_allclose(y.numpy(), ref, rtol=1e-7)
+    y = 2.5 * t(np.array([1, 2], dtype=np.int64))                    # int tensor, float number: float32
+    assert y.dtype == minigrad.float32
+    np.testing.assert_array_equal(y.numpy(), [2.5, 5.0])
+
+
+def test_matmul_and_where_check_dtypes_and_shapes():
+    with pytest.raises(RuntimeError, match="dtype|float"):
+        t(np.ones((2, 2), dtype=np.float32)) @ t(np.ones((2, 2)))
+    with pytest.raises(RuntimeError, match="dtype|float"):
+        t(np.ones((2, 2))) @ t(np.ones((2, 2), dtype=np.float32))
+    cond = t(np.array([True, False, True]))
+    with pytest.raises(RuntimeError, match="where"):
+        minigrad.where(cond, t(np.ones(2)), t(np.zeros(3)))
+    with pytest.raises(RuntimeError, match="where"):
+        minigrad.where(cond, t(np.ones(3)), t(np.zeros(2)))
+
+
+def test_masked_fill_with_a_0d_tensor_value_and_a_list_mask():
+    a = np.arange(3.0)
+    y = minigrad.masked_fill(t(a), [True, False, True], t(np.float64(9.0)))
+    np.testing.assert_array_equal(y.numpy(), [9.0, 1.0, 9.0])
+
+
+def test_cast_graph_gradient_comes_back_in_the_input_dtype():
+    x = t(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    (g,) = grad((x.to(minigrad.float64) ** 2).sum(), x, create_graph=True)
+    assert g.dtype == minigrad.float32
+    np.testing.assert_array_equal(g.numpy(), [2.0, 4.0])
