@@ -1832,6 +1832,8 @@ def nonzero(x, *, as_tuple=False):
     found = get_array_module(x.array).nonzero(x.array.reshape(-1) if x.ndim == 0 else x.array)
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
+    if x.ndim == 0:  # as PyTorch: one row per nonzero element, no columns
+        return Tensor._wrap(get_array_module(x.array).zeros((found[0].size, 0), dtype=np.int64))
     return Tensor._wrap(get_array_module(x.array).stack(found, axis=-1).astype(np.int64))
 
 

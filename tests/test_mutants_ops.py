@@ -327,3 +327,10 @@ def test_cast_graph_gradient_comes_back_in_the_input_dtype():
     (g,) = grad((x.to(minigrad.float64) ** 2).sum(), x, create_graph=True)
     assert g.dtype == minigrad.float32
     np.testing.assert_array_equal(g.numpy(), [2.0, 4.0])
+
+
+def test_nonzero_of_a_0d_tensor_has_no_index_columns():
+    """PyTorch 2.13: nonzero(tensor(5.)) has shape (1, 0), nonzero(tensor(0.)) (0, 0)."""
+    assert minigrad.nonzero(minigrad.tensor(5.0)).shape == (1, 0)
+    assert minigrad.nonzero(minigrad.tensor(0.0)).shape == (0, 0)
+    assert minigrad.nonzero(minigrad.tensor([[0.0, 2.0], [3.0, 0.0]])).tolist() == [[0, 1], [1, 0]]
