@@ -166,13 +166,21 @@ def study_order2(shape, rng, eps=1e-5, verbose=True):
     methods = {"staged": s, "closed form": closed_form_double_backward(x, gamma, beta, dy, a, eps),
                "composed": composed_double_backward(x, gamma, beta, dy, a, eps),
                "finite diff": finite_differences_double(x, gamma, dy, a, eps)}
-    keys = ("d_x", "d_gamma", "d_dy")
-    diffs = {f"{p} vs {q}": {k: float(np.abs(methods[p][k] - methods[q][k]).max()) for k in keys}
+    return compare(methods, {"d_x": "d/dx", "d_gamma": "d/dgamma", "d_dy": "d/ddy"},
+                   f"max |difference| of the second derivative for x of shape {shape}")
+
+
+def compare(methods, columns, title):
+    """Print the max |difference| of each pair of methods for each quantity; return {pair: {key: difference}}.
+
+    ``methods``: {name: {key: array}}; ``columns``: {key: column heading}.
+    """
+    diffs = {f"{p} vs {q}": {k: float(np.abs(methods[p][k] - methods[q][k]).max()) for k in columns}
              for p, q in itertools.combinations(methods, 2)}
-    print(f"\nmax |difference| of the second derivative for x of shape {shape}")
-    print(f"{'pair':<28}{'d/dx':>12}{'d/dgamma':>12}{'d/ddy':>12}")
+    print(f"\n{title}")
+    print(f"{'pair':<28}" + "".join(f"{heading:>12}" for heading in columns.values()))
     for pair, d in diffs.items():
-        print(f"{pair:<28}{d['d_x']:>12.2e}{d['d_gamma']:>12.2e}{d['d_dy']:>12.2e}")
+        print(f"{pair:<28}" + "".join(f"{d[k]:>12.2e}" for k in columns))
     return diffs
 
 
@@ -198,13 +206,8 @@ def study(shape, rng, eps=1e-5, verbose=True):
     if verbose:
         print("\n-- closed form (minigrad BatchNormFunction.backward) --")
         print(f"dx:\n{methods['closed form']['dx']}")
-    diffs = {f"{a} vs {b}": {k: float(np.abs(methods[a][k] - methods[b][k]).max()) for k in ("dx", "dgamma", "dbeta")}
-             for a, b in itertools.combinations(methods, 2)}
-    print(f"\nmax |difference| for x of shape {shape}")
-    print(f"{'pair':<28}{'dx':>12}{'dgamma':>12}{'dbeta':>12}")
-    for pair, d in diffs.items():
-        print(f"{pair:<28}{d['dx']:>12.2e}{d['dgamma']:>12.2e}{d['dbeta']:>12.2e}")
-    return diffs
+    return compare(methods, {"dx": "dx", "dgamma": "dgamma", "dbeta": "dbeta"},
+                   f"max |difference| for x of shape {shape}")
 
 
 def ones_demo(shape, rng, eps=1e-5):
