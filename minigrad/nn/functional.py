@@ -68,15 +68,25 @@ def _from_channel_rows(a, shape):
 def _row_sums(a):
     """Sums over axis 1 of a 2-D array, as a column (C, 1): a matrix-vector product, far faster than ``sum``."""
     xp = get_array_module(a)
+    if a.shape[1] == 0:
+        return _empty_row_reduction(a)
     return (a @ xp.ones(a.shape[1], dtype=a.dtype))[:, None]
 
 
 def _row_dots(a, b):
     """sum(a * b, axis=1) of 2-D arrays, as a column (C, 1), without the product as a temporary."""
     xp = get_array_module(a)
+    if a.shape[1] == 0:
+        return _empty_row_reduction(a)
     if xp is not np:
         return cuda.kernels().dot_rows(a, b, axis=1)[:, None]
     return xp.einsum("ij,ij->i", a, b)[:, None]
+
+
+def _empty_row_reduction(a):
+    """The sums over an empty axis 1: zeros (C, 1), written here, not left to a BLAS or einsum loop over
+    nothing (on CI's CPU an empty batch once gave NaN dgamma that way; this machine gives zeros)."""
+    return get_array_module(a).zeros((a.shape[0], 1), dtype=a.dtype)
 
 
 def _output_size(size, k, s, p, what):
