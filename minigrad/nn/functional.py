@@ -137,7 +137,16 @@ class LinearFunction(Function):
         return (gx, gw, gb)[:len(need)]
 
 
+def _check_tensors(name, **arguments):
+    """TypeError, as PyTorch's "argument 'input' (position 1) must be Tensor, not list", for a non-tensor argument
+    (None is allowed only for the optional ones, passed here as None-free)."""
+    for arg, value in arguments.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be a Tensor, got {type(value).__name__}")
+
+
 def linear(x, weight, bias=None):
+    _check_tensors("linear", input=x, weight=weight, **({} if bias is None else {"bias": bias}))
     if weight.ndim != 2:
         raise RuntimeError(f"linear: expected a 2-D weight (out_features, in_features), got shape {weight.shape}")
     if bias is not None and tuple(bias.shape) != weight.shape[:1]:
@@ -280,6 +289,7 @@ class Conv2dGradWeight(DerivativeFunction):
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):
+    _check_tensors("conv2d", input=x, weight=weight, **({} if bias is None else {"bias": bias}))
     if weight.ndim != 4:
         raise RuntimeError("conv2d: expected a 4-D weight (out_channels, in_channels, kh, kw), "
                            f"got shape {weight.shape}")
@@ -477,10 +487,14 @@ def _batched(x, what, run):
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    _check_tensors("avg_pool2d", input=x)
+    if x.dtype.kind != "f":  # PyTorch averages integers with truncation; minigrad asks for floats
+        raise TypeError(f"avg_pool2d: expected floating-point input, got dtype {x.dtype} (call .float() first)")
     return _batched(x, "avg_pool2d", AvgPool2dFunction(*_pool_args(kernel_size, stride, padding, "avg_pool2d")))
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
+    _check_tensors("max_pool2d", input=x)
     return _batched(x, "max_pool2d", MaxPool2dFunction(*_pool_args(kernel_size, stride, padding, "max_pool2d")))
 
 
@@ -776,6 +790,8 @@ def d2l_batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0
     """
     gamma_size = gamma.array.size if isinstance(gamma, Tensor) else np.size(gamma)
     check_batch_norm_input(X, gamma_size, (2, 4), "d2l_batch_norm")
+    if X.dtype.kind != "f":  # the chapter's X.mean(...) in PyTorch: RuntimeError "mean(): could not infer output dtype"
+        raise RuntimeError(f"d2l_batch_norm: expected a floating-point input, got dtype {X.dtype} (call .float())")
     if training is None:
         training = is_grad_enabled()
     mm = moving_mean.array if isinstance(moving_mean, Tensor) else moving_mean
@@ -854,6 +870,9 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: A002 (PyTorch's argument 
     dim = _softmax_dim(input, dim, "log_softmax")
     if dtype is not None:
         input = input.to(dtype)
+    if input.dtype.kind != "f":  # PyTorch: NotImplementedError "log_softmax_lastdim_kernel_impl" ... for 'Long'
+        raise TypeError(f"softmax/log_softmax: expected floating-point input, got dtype {input.dtype} "
+                        "(pass dtype=minigrad.float32 or call .float())")
     if input.ndim == 0:
         return LogSoftmax(0)(input.reshape(1)).reshape(())
     return LogSoftmax(dim)(input)
