@@ -405,10 +405,14 @@ def test_optimiser_refuses_a_gradient_of_another_shape_and_checks_added_groups()
     # NumPy would broadcast a (1,)-shaped .grad into every element of the update
     p = nn.Parameter(minigrad.ones(2))
     opt = optim.SGD([p], lr=0.1)
-    p.grad = minigrad.ones(1)
-    with pytest.raises(RuntimeError, match=r"parameter of shape \(2,\) has shape \(1,\)"):
-        opt.step()
-    np.testing.assert_array_equal(p.numpy(), [1.0, 1.0])
+    with pytest.raises(RuntimeError, match=r"assign a gradient of shape \(1,\) to a tensor of shape \(2,\)"):
+        p.grad = minigrad.ones(1)
+    q = nn.Parameter(minigrad.ones(2))
+    q.grad = minigrad.ones(2)
+    q.data = minigrad.ones(3)  # the parameter changed shape under its gradient
+    with pytest.raises(RuntimeError, match=r"parameter of shape \(3,\) has shape \(2,\)"):
+        optim.SGD([q], lr=0.1).step()
+    np.testing.assert_array_equal(q.numpy(), [1.0, 1.0, 1.0])
     # PyTorch's add_param_group accepts lr=nan for SGD; minigrad checks an added group as the constructor does
     with pytest.raises(ValueError, match="Invalid learning rate: nan"):
         opt.add_param_group({"params": [nn.Parameter(minigrad.ones(3))], "lr": NAN})

@@ -192,7 +192,7 @@ class Module:
                 array = array.astype(dtype, copy=False)
             t.array = array
             if t.grad is not None:
-                t.grad = Tensor._wrap(backend.to_device(t.grad.array, backend.device_of(array)).astype(array.dtype))
+                t._grad = Tensor._wrap(backend.to_device(t.grad.array, backend.device_of(array)).astype(array.dtype))
 
         for t in list(self.parameters()) + list(self.buffers()):
             convert(t, floating_only=True)
