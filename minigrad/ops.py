@@ -188,12 +188,13 @@ class Pow(_Binary):
         a, b = self.inputs
         b_zero, a_zero = self._masks(get_array_module(gy.array))
         ga = gb = None
-        if self.needs_input_grad[0]:
-            ga = gy * b * a ** (b - 1)
-            ga = sum_to(ga if b_zero is None else where(b_zero, 0.0, ga), a.shape)
-        if self.needs_input_grad[1]:
-            gb = gy * a ** b * log(a)
-            gb = sum_to(gb if a_zero is None else where(a_zero, 0.0, gb), b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the masked elements may hold 0 * inf on the way
+            if self.needs_input_grad[0]:
+                ga = gy * b * a ** (b - 1)
+                ga = sum_to(ga if b_zero is None else where(b_zero, 0.0, ga), a.shape)
+            if self.needs_input_grad[1]:
+                gb = gy * a ** b * log(a)
+                gb = sum_to(gb if a_zero is None else where(a_zero, 0.0, gb), b.shape)
         return ga, gb
 
 
