@@ -978,7 +978,20 @@ def test_train_script_refuses_an_edited_run_checkpoint(train_script, tmp_path, c
 
 
 def test_train_script_names_a_resume_state_that_does_not_load(train_script, tmp_path):
-    path = _edited_run_checkpoint(train_script, tmp_path, rng={"bit_generator": "MT19937"})
+    # before: numpy's ValueError traceback from set_rng_state (the script restores after reading the data)
+    resume = minigrad.load(_edited_run_checkpoint(train_script, tmp_path, rng={"bit_generator": "MT19937"}))
+    net = lenet_bn_scratch()
+    loader = DataLoader(np.zeros((8, 28, 28), np.uint8), np.zeros(8, np.int64), 4, shuffle=True, seed=0)
     with pytest.raises(ValueError, match=r"--resume: the checkpoint's state does not load \(ValueError"):
-        train_script.main(["--resume", str(path), "--epochs", "2", "--out", str(tmp_path / "out"),
-                           "--data-dir", os.environ.get("MINIGRAD_DATA", "/nonexistent")])
+        train_script.restore_run(resume, net, optim.SGD(net.parameters(), lr=0.1), loader)
+
+
+@pytest.mark.parametrize("target, message", [
+    # PyTorch takes class probabilities of the logits' shape, and skips targets equal to ignore_index (-100)
+    (minigrad.ones(2, 3) / 3, "targets must be integer class indices, got dtype float32 (class probabilities as "
+                              "targets, PyTorch's other form, are not supported by minigrad)"),
+    (minigrad.tensor([0, -100]), "got values in [-100, 0] (minigrad has no ignore_index"),
+])
+def test_cross_entropy_names_the_pytorch_target_forms_it_lacks(target, message):
+    with pytest.raises((TypeError, IndexError), match=re.escape(message)):
+        F.cross_entropy(minigrad.ones(2, 3), target)

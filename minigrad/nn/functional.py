@@ -950,7 +950,10 @@ def _class_targets(name, logits, target):
     if logits.ndim != 2:
         raise ValueError(f"{name}: expected logits of shape (N, K), got {logits.shape}")
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{name}: targets must be integer class indices, got dtype {t.dtype}")
+        probabilities = t.dtype.kind == "f" and tuple(t.shape) == logits.shape
+        raise TypeError(f"{name}: targets must be integer class indices, got dtype {t.dtype}"
+                        + (" (class probabilities as targets, PyTorch's other form, are not supported by minigrad)"
+                           if probabilities else ""))
     if t.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"{name}: expected targets of dtype int64 or uint8 (PyTorch's Long or Byte), "
                            f"got {t.dtype}; convert them with .long()")
@@ -960,7 +963,9 @@ def _class_targets(name, logits, target):
     # range check on the CPU only: on a GPU it would cost a device-to-host sync every step
     if get_array_module(t) is np and t.size and (int(t.min()) < 0 or int(t.max()) >= k):
         raise IndexError(f"{name}: targets must lie in [0, {k - 1}], got values in "
-                         f"[{int(t.min())}, {int(t.max())}]")
+                         f"[{int(t.min())}, {int(t.max())}]" + (" (minigrad has no ignore_index: -100, PyTorch's "
+                                                               "default ignore_index, is not skipped)"
+                                                               if int(t.min()) == -100 else ""))
     return t
 
 
