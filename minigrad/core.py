@@ -247,7 +247,7 @@ class Tensor:
         if isinstance(array, np.generic):  # NumPy gives scalars for 0-d results; a tensor holds an array
             array = np.asarray(array)
         t = cls.__new__(cls)
-        t.array, t.grad, t._ctx, t._retains_grad, t._requires_grad = array, None, None, False, requires_grad
+        t.array, t._grad, t._ctx, t._retains_grad, t._requires_grad = array, None, None, False, requires_grad
         t._vc = [0] if version is None else version
         return t
 
@@ -271,6 +271,24 @@ class Tensor:
     @property
     def is_leaf(self):
         return self._ctx is None
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a Tensor of this shape, dtype and device), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # checked as PyTorch checks it: a .grad of another shape would be broadcast into a wrong update
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None, got {type(value).__name__}")
+            for what, got, expected in (("shape", value.shape, self.shape), ("dtype", value.dtype, self.dtype),
+                                        ("device", value.device, self.device)):
+                if got != expected:
+                    raise RuntimeError(f"attempting to assign a gradient of {what} {got} to a tensor of {what} "
+                                       f"{expected}: a .grad must have its tensor's shape, dtype and device")
+        self._grad = value
 
     @property
     def grad_fn(self):
@@ -418,9 +436,32 @@ class Tensor:
             raise RuntimeError(
                 f"{name}: in-place change of a tensor that is part of a graph (grad_fn={self._ctx!r}) "
                 "is not supported by minigrad; use the out-of-place form")
-        update(self.array)
+        try:
+            update(self.array)
+        except (ValueError, TypeError, OverflowError) as exc:  # NumPy's broadcast/conversion error, said of this tensor
+            raise (TypeError if isinstance(exc, TypeError) else RuntimeError)(
+                f"{name}: {exc} (changing in place a tensor of shape {self.shape} and dtype {self.dtype})") from None
         self._vc[0] += 1
         return self
+
+    def _in_place_operand(self, name, other, true_division=False):
+        """``other`` (raw) for ``self <op>= other``: RuntimeError, as PyTorch, when the result would need
+        another shape or a dtype that ``self`` cannot hold (NumPy would raise its own casting error)."""
+        o = self._raw(_ops._operand(other))
+        try:
+            result = np.result_type(self.array.dtype, o.dtype if hasattr(o, "dtype") else o)
+        except OverflowError:
+            raise RuntimeError(f"{name}: value {o} cannot be converted to type {self.array.dtype} without overflow") from None
+        if true_division:
+            result = np.result_type(result, np.float32)
+        if not np.can_cast(result, self.array.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result type {result} can't be cast to the desired output type "
+                               f"{self.array.dtype}")
+        shape = tuple(getattr(o, "shape", ()))
+        if shape != self.array.shape and np.broadcast_shapes(shape, self.array.shape) != self.array.shape:
+            raise RuntimeError(f"{name}: output with shape {self.shape} doesn't match the broadcast shape "
+                               f"{np.broadcast_shapes(shape, self.array.shape)}")
+        return o
 
     def _raw(self, other):
         """``other`` as something NumPy/CuPy can combine with this tensor's array."""
@@ -443,19 +484,19 @@ class Tensor:
         return self._modify("copy_", lambda a: a.__setitem__(Ellipsis, values))
 
     def add_(self, other, alpha=1):
-        o = self._raw(other)
+        o = self._in_place_operand("add_", other)
         return self._modify("add_", lambda a: a.__iadd__(o if alpha == 1 else o * alpha))
 
     def sub_(self, other, alpha=1):
-        o = self._raw(other)
+        o = self._in_place_operand("sub_", other)
         return self._modify("sub_", lambda a: a.__isub__(o if alpha == 1 else o * alpha))
 
     def mul_(self, other):
-        o = self._raw(other)
+        o = self._in_place_operand("mul_", other)
         return self._modify("mul_", lambda a: a.__imul__(o))
 
     def div_(self, other):
-        o = self._raw(other)
+        o = self._in_place_operand("div_", other, true_division=True)
         return self._modify("div_", lambda a: a.__itruediv__(o))
 
     def _fill_random(self, name, draw):
@@ -761,6 +802,9 @@ def _to_array(data, dtype, device):
             raise TypeError(f"cannot make a tensor from {type(data).__name__}: {exc}") from None
         if array.dtype == np.float64 and dtype is None:
             array = array.astype(np.float32)  # Python floats default to float32, as in PyTorch
+        elif array.dtype == np.uint64:  # NumPy's type for Python ints beyond int64; PyTorch refuses them
+            raise RuntimeError(f"cannot make a tensor from {type(data).__name__} {data!r:.50}: a value does not fit "
+                               "int64 (value cannot be converted to type int64 without overflow)")
     if array.dtype.kind not in "biuf":
         raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.50} (dtype {array.dtype}): "
                         "a tensor holds numbers (bool, int or float)")
@@ -976,15 +1020,15 @@ def _requested_grads(inputs, wanted, allow_unused, create_graph):
 
 def _accumulate_grad(t, g, create_graph=False):
     if create_graph:  # keep the graph: .grad is a tensor with a grad_fn
-        t.grad = g if t.grad is None else t.grad + g
+        t._grad = g if t._grad is None else t._grad + g
         return
     if g.dtype != t.dtype:
         g = g.astype(t.dtype)
-    if t.grad is None:
+    if t._grad is None:
         # copy: the array may be shared with another gradient (Add passes gy to both sides)
-        t.grad = Tensor._wrap(g.copy())
+        t._grad = Tensor._wrap(g.copy())
     else:
-        t.grad.array += g
+        t._grad.array += g
 
 
 from minigrad import ops as _ops  # noqa: E402  (ops builds on Function and Tensor above)

@@ -5,6 +5,8 @@ or as ``size=``; every factory takes ``dtype=``, ``device=`` and ``requires_grad
 The default dtype is float32 (integers for ``arange`` of integers and ``full`` of an
 int, as PyTorch infers them).
 """
+import numbers
+
 import numpy as np
 
 from minigrad import backend, random
@@ -72,6 +74,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): size must be a tuple of ints, got {type(size).__name__} {size!r}")
     fill_value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    if not isinstance(fill_value, (numbers.Number, np.bool_)):
+        raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__} {fill_value!r}")
     dtype = _dtype(dtype, _fill_dtype(fill_value), "full")
     return _finish(np.full(_size((size,), None, "full"), fill_value, dtype), requires_grad, device)
 
@@ -157,6 +161,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The n x m identity matrix (m = n by default)."""
+    _size((n,) if m is None else (n, m), None, "eye")  # ints >= 0, as PyTorch
     return _finish(np.eye(n, n if m is None else m, dtype=_dtype(dtype, float32, "eye")), requires_grad, device)
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from minigrad import backend, cuda, nn, optim, train
+from minigrad.checks import check_int
+from minigrad.core import Tensor
 from minigrad.data import load_fashion_mnist
 
 LIMIT_VAR = "MINIGRAD_D2L_LIMIT"
@@ -62,11 +64,18 @@ def load_data_fashion_mnist(batch_size, resize=None):
 
 def try_gpu(i=0):
     """The device ``cuda:i`` if it exists, else ``cpu``."""
+    check_int("i", i, 0, "try_gpu")
     return backend.Device(f"cuda:{i}" if cuda.device_count() >= i + 1 else "cpu")
 
 
 def accuracy(y_hat, y):
     """The number of correct predictions (a float): ``y_hat`` holds class scores (n, classes) or labels (n,)."""
+    for name, t in (("y_hat", y_hat), ("y", y)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"accuracy: {name} must be a Tensor, got {type(t).__name__}")
+    if len(y_hat) != y.numel() or y.ndim != 1:
+        raise ValueError(f"accuracy: y_hat of shape {y_hat.shape} and labels y of shape {y.shape} do not match "
+                         "(expected y_hat (n, classes) or (n,) and y (n,))")
     if y_hat.ndim > 1 and y_hat.shape[1] > 1:
         return float(train.accuracy(y_hat, y))
     return float((y_hat.array.reshape(y.shape).astype(y.dtype) == y.array).sum())
@@ -114,7 +123,9 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
     accuracy, and the examples/second over all training steps. Returns None, as the book's
     (a returned value would be shown after those lines in a notebook).
     """
-    if num_epochs < 1:
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"train_ch6: net must be an nn.Module, got {type(net).__name__}")
+    if check_int("num_epochs", num_epochs, 0, "train_ch6") < 1:
         raise ValueError(f"num_epochs must be at least 1, got {num_epochs}")
     train.init_weights(net)
     print("training on", device)

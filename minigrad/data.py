@@ -172,8 +172,12 @@ def load_fashion_mnist_arrays(root=None, train=True, download=True):
 
 
 def get_fashion_mnist_labels(labels):
-    """The text names of numeric labels (d2l's ``get_fashion_mnist_labels``)."""
-    return [FASHION_MNIST_CLASSES[int(i)] for i in backend.to_numpy(getattr(labels, "data", labels)).ravel()]
+    """The text names of numeric labels (d2l's ``get_fashion_mnist_labels``): integers in [0, 10)."""
+    values = np.asarray(backend.to_numpy(labels.array if isinstance(labels, Tensor) else labels)).ravel()
+    if values.size and (values.dtype.kind not in "iu" or values.min() < 0 or values.max() >= len(FASHION_MNIST_CLASSES)):
+        raise ValueError(f"get_fashion_mnist_labels: labels must be integers in [0, {len(FASHION_MNIST_CLASSES)}), "
+                         f"got {values.dtype} values {values[:10].tolist()}")
+    return [FASHION_MNIST_CLASSES[int(i)] for i in values]
 
 
 @functools.lru_cache(maxsize=None)
@@ -197,6 +201,7 @@ def bilinear_resize(images, size):
     enlarging (d2l's 28 -> 224) and differs from it when shrinking.
     """
     height, width = (size, size) if isinstance(size, (int, np.integer)) else size
+    height, width = (check_int(name, n, 1, "bilinear_resize") for name, n in (("height", height), ("width", width)))
     rows = _interpolation_matrix(images.shape[-2], int(height))
     cols = _interpolation_matrix(images.shape[-1], int(width))
     tall = np.matmul(rows, images)  # (..., h, W); then the columns as one large matrix product
@@ -230,8 +235,9 @@ class DistributedSampler:
                              f"[0, {num_replicas - 1}]")
         if n < 0:
             raise ValueError(f"DistributedSampler: a dataset length must be >= 0, got {n}")
+        seed = check_int("seed", seed, 0, "DistributedSampler")  # NumPy's generators take seeds >= 0
         self.dataset_len, self.num_replicas, self.rank = int(n), int(num_replicas), int(rank)
-        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, int(seed), drop_last, 0
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, seed, drop_last, 0
         self.num_samples = n // num_replicas if drop_last else -(-n // num_replicas)
         self.total_size = self.num_samples * self.num_replicas
 
@@ -247,7 +253,7 @@ class DistributedSampler:
 
     def set_epoch(self, epoch):
         """The epoch whose order to draw (the same ``epoch`` on every process gives the same order)."""
-        self.epoch = int(epoch)
+        self.epoch = check_int("epoch", epoch, 0, "DistributedSampler.set_epoch")
 
 
 class DataLoader:
@@ -289,6 +295,11 @@ class DataLoader:
             backend.check_cuda(self.device)
         self.images, self.labels = images, labels.astype(np.int64, copy=False)
         self.num_examples, self.batch_size, self.shuffle, self.resize = len(images), int(batch_size), shuffle, resize
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"DataLoader: shuffle must be True or False, got {type(shuffle).__name__} {shuffle!r}")
+        if sampler is not None and not (hasattr(sampler, "__iter__") and hasattr(sampler, "__len__")):
+            raise TypeError(f"DataLoader: sampler must be an iterable of indices with a length (a list, a "
+                            f"DistributedSampler), got {type(sampler).__name__}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive (the sampler orders the "
                              "examples; DistributedSampler shuffles itself)")
@@ -304,7 +315,11 @@ class DataLoader:
 
     def __iter__(self):
         if self.sampler is not None:
-            order = np.fromiter(self.sampler, dtype=np.int64)
+            order = np.asarray(list(self.sampler))
+            if order.size and (order.dtype.kind not in "iu" or order.min() < 0 or order.max() >= self.num_examples):
+                raise IndexError(f"DataLoader: the sampler must give integer indices in [0, {self.num_examples}), "
+                                 f"got {order.dtype} indices from {order.min()} to {order.max()}")
+            order = order.astype(np.int64, copy=False)
         else:
             order = self._generator().permutation(self.num_examples) if self.shuffle else np.arange(self.num_examples)
         self.epoch += 1

@@ -129,7 +129,11 @@ def _checked_inputs(inputs, what):
 
 def _outputs(fn, inputs):
     out = fn(*inputs)
-    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    out = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    for i, y in enumerate(out):
+        if not isinstance(y, Tensor):
+            raise TypeError(f"fn must return a Tensor or a tuple of Tensors, got {type(y).__name__} as output {i}")
+    return out
 
 
 def _check(fn, inputs, eps, atol, rtol, raise_exception, seed, what, label):

@@ -17,6 +17,7 @@ results, dtype promotion and error types.
 import builtins
 import collections
 import math
+import numbers
 import types
 import warnings
 
@@ -152,7 +153,10 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """y = a ** b;  ga = gy * b * a^(b-1), gb = gy * y * log(a)."""
+    """y = a ** b;  ga = gy * b * a^(b-1) (0 where b = 0), gb = gy * y * log(a) (0 where a = 0 and b >= 0).
+
+    The two exceptions are PyTorch's: without them 0 * a^-1 and 0 * log(0) would be NaN at a = 0.
+    """
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -160,17 +164,37 @@ class Pow(_Binary):
             self.y = a ** b
         return self.y
 
+    def _masks(self, xp):
+        """(where b = 0, where a = 0 and b >= 0): the elements whose gradient is 0 by definition, or None."""
+        b_zero = self.b == 0
+        a_zero = (self.a == 0) & (self.b >= 0) if self.needs_input_grad[1] else None
+        return (b_zero if b_zero.any() else None), (a_zero if a_zero is not None and a_zero.any() else None)
+
     def backward(self, gy):
         xp = get_array_module(gy)
         sa, sb = self._shapes()
-        ga = unbroadcast(gy * self.b * self.a ** (self.b - 1), sa) if self.needs_input_grad[0] else None
-        gb = unbroadcast(gy * self.y * xp.log(self.a), sb) if self.needs_input_grad[1] else None
+        b_zero, a_zero = self._masks(xp)
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                ga = gy * self.b * self.a ** (self.b - 1)
+                ga = unbroadcast(ga if b_zero is None else xp.where(b_zero, 0, ga).astype(ga.dtype, copy=False), sa)
+            if self.needs_input_grad[1]:
+                gb = gy * self.y * xp.log(self.a)
+                gb = unbroadcast(gb if a_zero is None else xp.where(a_zero, 0, gb).astype(gb.dtype, copy=False), sb)
         return ga, gb
 
     def backward_graph(self, gy):
         a, b = self.inputs
-        ga = sum_to(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(gy * a ** b * log(a), b.shape) if self.needs_input_grad[1] else None
+        b_zero, a_zero = self._masks(get_array_module(gy.array))
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # the masked elements may hold 0 * inf on the way
+            if self.needs_input_grad[0]:
+                ga = gy * b * a ** (b - 1)
+                ga = sum_to(ga if b_zero is None else where(b_zero, 0.0, ga), a.shape)
+            if self.needs_input_grad[1]:
+                gb = gy * a ** b * log(a)
+                gb = sum_to(gb if a_zero is None else where(a_zero, 0.0, gb), b.shape)
         return ga, gb
 
 
@@ -376,6 +400,21 @@ class Sqrt(Function):
         return gy / (2 * sqrt(self.inputs[0]))
 
 
+class StdSqrt(Sqrt):
+    """y = sqrt(v) of a variance v;  gv = gy / (2 y), but 0 where y = 0 (PyTorch's std_backward: a constant
+    sample's standard deviation has gradient 0, not 0 * inf = NaN)."""
+
+    def backward(self, gy):
+        g = super().backward(gy)
+        zero = self.y == 0
+        return get_array_module(g).where(zero, 0, g).astype(g.dtype, copy=False) if zero.any() else g
+
+    def backward_graph(self, gy):
+        g = super().backward_graph(gy)
+        zero = self.y == 0
+        return where(zero, 0.0, g) if zero.any() else g
+
+
 def _sigmoid_grad(y, gy):
     """gy * y * (1 - y) on raw arrays (one fused kernel on the GPU)."""
     if get_array_module(gy) is not np:
@@ -450,12 +489,12 @@ class Tanh(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0);  gx = gy where x > 0, else 0 (the mask is constant: higher derivatives are 0)."""
+    """y = max(x, 0);  gx = gy where x > 0 or NaN, else 0 (the mask is constant: higher derivatives are 0)."""
 
     saves_inputs = saves_output = False  # backward reads its own copy, the mask
 
     def forward(self, x):
-        self.mask = x > 0
+        self.mask = ~(x <= 0)  # NaN passes its gradient, as PyTorch's threshold_backward
         return get_array_module(x).maximum(x, 0)
 
     def backward(self, gy):
@@ -466,13 +505,15 @@ class ReLU(Function):
 
 
 class Abs(Function):
-    """y = |x|;  gx = gy * sign(x) (0 at x = 0, as PyTorch)."""
+    """y = |x|;  gx = gy * sign(x) (0 at x = 0 and at NaN, as PyTorch)."""
 
     saves_inputs = saves_output = False
 
     def forward(self, x):
         xp = get_array_module(x)
         self.sign = xp.sign(x)
+        if x.dtype.kind == "f":
+            self.sign[xp.isnan(x)] = 0  # PyTorch's sgn(NaN) is 0: the gradient at NaN is 0
         return xp.abs(x)
 
     def backward(self, gy):
@@ -1060,6 +1101,11 @@ def _wrap_dims(dim, ndim, name):
     return tuple(sorted(d for d in wrapped if d < ndim)) if wrapped else tuple(range(ndim))
 
 
+def _int64_if_integer(x):
+    """Integer and bool tensors sum (and multiply) as int64 in PyTorch (NumPy would give uint64 for unsigned)."""
+    return x.to(np.int64) if x.dtype.kind in "biu" and x.dtype != np.int64 else x
+
+
 def _check_floating(x, name):
     if x.dtype.kind != "f":
         raise RuntimeError(f"{name}(): expected a floating-point tensor, got dtype {x.dtype} "
@@ -1207,10 +1253,12 @@ def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
     """Each element limited to [min, max] (numbers; ``max`` wins where min > max), as ``torch.clamp``."""
     if min is None and max is None:
         raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
-    for bound in (min, max):
+    for name, bound in (("min", min), ("max", max)):
         if isinstance(bound, Tensor):
             raise TypeError("clamp(): tensor bounds are not supported by minigrad; "
                             "use minigrad.maximum / minigrad.minimum for elementwise bounds")
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
+            raise TypeError(f"clamp(): {name} must be a number, got {type(bound).__name__} {bound!r}")
     if x.dtype.kind != "f" and builtins.any(isinstance(b, float) for b in (min, max)):
         x = x.to(np.float32)
     return Clamp(min, max)(x)
@@ -1240,6 +1288,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  #
     """Sum over ``dim`` (an int, a tuple, or None for all), as ``torch.sum``; float16 accumulates in float32."""
     dim, keepdim = _resolve_aliases("sum", dim, axis, keepdim, keepdims)
     x = _tensor_arg(x, "sum") if dtype is None else _tensor_arg(x, "sum").to(dtype)
+    x = _int64_if_integer(x)
     return Sum(_wrap_dims(dim, x.ndim, "sum"), keepdim)(x)
 
 
@@ -1276,8 +1325,8 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-    """Standard deviation: sqrt of ``var`` with the same arguments, as ``torch.std``."""
-    return sqrt(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+    """Standard deviation: sqrt of ``var`` with the same arguments, as ``torch.std`` (gradient 0 where it is 0)."""
+    return StdSqrt()(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
 
 
 def _check_reducible(x, dims, name, error=IndexError):
@@ -1377,7 +1426,7 @@ def amin(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
 
 def prod(x, dim=None, keepdim=False, *, dtype=None):
     """Product over one ``dim`` (None: all elements), as ``torch.prod``; exact gradients where x holds zeros."""
-    x = _tensor_arg(x, "prod") if dtype is None else _tensor_arg(x, "prod").to(dtype)
+    x = _int64_if_integer(_tensor_arg(x, "prod") if dtype is None else _tensor_arg(x, "prod").to(dtype))
     if dim is None:
         if keepdim:
             raise TypeError("prod(): keepdim needs a dim")
@@ -1745,6 +1794,9 @@ def gather(x, dim, index):
     if idx.ndim != x.ndim or builtins.any(idx.shape[i] > x.shape[i] for i in range(x.ndim) if i != d):
         raise RuntimeError(f"gather(): index of shape {tuple(idx.shape)} does not fit input of shape {x.shape} "
                            f"(same number of dimensions, no larger outside dim {d})")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= x.shape[d]):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise RuntimeError(f"gather(): index {bad} is out of bounds for dimension {d} with size {x.shape[d]}")
     xp = get_array_module(x.array)
     key = tuple(xp.asarray(idx) if i == d else xp.arange(n).reshape([-1 if j == i else 1 for j in range(x.ndim)])
                 for i, n in enumerate(idx.shape))
@@ -1812,6 +1864,8 @@ floor, ceil, trunc, sign = (_rounding(n) for n in ("floor", "ceil", "trunc", "si
 
 def round(x, *, decimals=0):  # noqa: A001
     """Elementwise rounding to ``decimals`` places, halves to even (gradient 0, as PyTorch)."""
+    if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
+        raise TypeError(f"round(): decimals must be an int, got {type(decimals).__name__} {decimals!r}")
     if decimals == 0:
         return Rounding("round")(_tensor_arg(x, "round"))
     scale = 10.0 ** decimals
@@ -1820,9 +1874,7 @@ def round(x, *, decimals=0):  # noqa: A001
 
 def cumsum(x, dim, *, dtype=None):
     """Cumulative sum along ``dim``, as ``torch.cumsum`` (integers and bools sum as int64)."""
-    x = _tensor_arg(x, "cumsum") if dtype is None else _tensor_arg(x, "cumsum").to(dtype)
-    if x.dtype.kind in "biu" and x.dtype != np.int64:
-        x = x.to(np.int64)
+    x = _int64_if_integer(_tensor_arg(x, "cumsum") if dtype is None else _tensor_arg(x, "cumsum").to(dtype))
     d = _wrap_dim(dim, x.ndim, "cumsum")
     return Cumsum(d)(x) if x.ndim else clone(x)
 

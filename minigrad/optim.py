@@ -17,7 +17,8 @@ class Optimizer:
     """Holds ``param_groups`` (lists of parameters with their hyper-parameters) and per-parameter ``state``.
 
     Every group's hyper-parameters are checked once, when it is added and in ``load_state_dict``
-    (``_check_group``); ``step`` checks only that each gradient has its parameter's shape.
+    (``_check_group``) and again by ``step`` (they may be edited in ``param_groups``); ``step`` also checks
+    that each gradient has its parameter's shape.
     """
 
     def __init__(self, params, defaults):
@@ -66,6 +67,7 @@ class Optimizer:
 
     def step(self):
         for group in self.param_groups:
+            self._check_group(group)  # a hyper-parameter edited in param_groups since (a few float checks per group)
             for p in group["params"]:
                 if p.grad is not None:
                     g = p.grad.array

@@ -29,6 +29,8 @@ def _encode(obj, arrays, where):
         arrays[key] = backend.to_numpy(obj.array if isinstance(obj, Tensor) else obj)
         if arrays[key].dtype.hasobject:  # it would need pickle, which load (rightly) refuses
             raise TypeError(f"minigrad.save: cannot store the array of Python objects (dtype object) at {where}")
+        if isinstance(obj, Tensor) and (obj.requires_grad or _is_parameter(obj)):  # kept, as torch.save keeps them
+            return {"__tensor__": [key, {"requires_grad": obj.requires_grad, "parameter": _is_parameter(obj)}]}
         return {"__tensor__" if isinstance(obj, Tensor) else "__array__": key}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
@@ -40,6 +42,11 @@ def _encode(obj, arrays, where):
         return {"__tuple__" if isinstance(obj, tuple) else "__list__": items}
     raise TypeError(f"minigrad.save: cannot store {type(obj).__name__} at {where}: "
                     "only tensors, arrays, dicts, lists, tuples, numbers, strings and None")
+
+
+def _is_parameter(t):
+    from minigrad.nn import Parameter  # nn builds on this module's package: imported when first needed
+    return isinstance(t, Parameter)
 
 
 def _check_key(key, where):
@@ -64,6 +71,13 @@ def _decode(obj, arrays, device, where="obj"):
                          f"a one-key dict with one of {', '.join(_MARKERS)}")
     (kind, value), = obj.items()
     if kind in ("__tensor__", "__array__"):
+        flags = {"requires_grad": False, "parameter": False}
+        if kind == "__tensor__" and isinstance(value, list):  # [key, flags]: a tensor that requires grad, a Parameter
+            if len(value) != 2 or not isinstance(value[1], dict) or not value[1].keys() <= flags.keys() \
+                    or not all(isinstance(v, bool) for v in value[1].values()):
+                raise _Malformed(f"the tensor at {where} is {str(value)[:60]}, expected [array name, "
+                                 "{'requires_grad': bool, 'parameter': bool}]")
+            value, flags = value[0], {**flags, **value[1]}
         if not isinstance(value, str) or value not in arrays:
             raise _Malformed(f"the entry at {where} names the array {value!r}, which the file does not hold")
         array = arrays[value]
@@ -71,7 +85,13 @@ def _decode(obj, arrays, device, where="obj"):
             return array
         if array.dtype.kind not in "biuf":
             raise _Malformed(f"the tensor at {where} is an array of dtype {array.dtype}, not numbers")
-        return Tensor(array if device is None else backend.to_device(array, device))
+        array = array if device is None else backend.to_device(array, device)
+        if flags["parameter"]:
+            from minigrad.nn import Parameter
+            return Parameter(Tensor(array), requires_grad=flags["requires_grad"])
+        if flags["requires_grad"] and array.dtype.kind != "f":
+            raise _Malformed(f"the tensor at {where} requires grad but has dtype {array.dtype}")
+        return Tensor(array, requires_grad=flags["requires_grad"])
     if not isinstance(value, list):
         raise _Malformed(f"the entry at {where} ({kind}) holds {type(value).__name__}, expected a list")
     if kind == "__dict__":

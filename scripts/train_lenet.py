@@ -82,6 +82,9 @@ def load_run_checkpoint(path):
     keys = ("model", "optimizer", "epoch", "rng", "loader", "history", "args")
     if isinstance(ckpt, dict) and all(k in ckpt for k in keys) and isinstance(ckpt["args"], dict) \
             and ckpt["args"].get("model") in MODELS:
+        problem = _run_checkpoint_problem(ckpt)
+        if problem:
+            raise ValueError(f"--resume {path}: not a valid run checkpoint: {problem}")
         return ckpt
     if isinstance(ckpt, dict) and ckpt and all(isinstance(v, minigrad.Tensor) for v in ckpt.values()):
         found = f"a bare state_dict ({len(ckpt)} tensors: {', '.join(list(ckpt)[:3])}, ...)"
@@ -92,6 +95,38 @@ def load_run_checkpoint(path):
     raise ValueError(f"--resume {path}: this file holds {found}, not a training run's checkpoint. --resume needs the "
                      "checkpoint.npz that scripts/train_lenet.py writes (weights, optimiser, epoch, RNG and data "
                      "state); bare weights load in Python with net.load_state_dict(minigrad.load(path))")
+
+
+_METRICS = ("epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec", "epoch_seconds")
+
+
+def _run_checkpoint_problem(ckpt):
+    """What is wrong with the parts of a run checkpoint that the loaders below do not check themselves, or None."""
+    epoch, history = ckpt["epoch"], ckpt["history"]
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 1:
+        return f"'epoch' is {epoch!r}, expected the number of finished epochs (an int >= 1)"
+    if not isinstance(history, list) or len(history) != epoch or not all(
+            isinstance(h, dict) and all(isinstance(h.get(k), (int, float)) for k in _METRICS) for h in history):
+        return f"'history' must be {epoch} dicts of the numbers {', '.join(_METRICS)}, got {str(history)[:80]}"
+    for key in ("model", "optimizer", "rng", "loader"):
+        if not isinstance(ckpt[key], dict):
+            return f"{key!r} is {type(ckpt[key]).__name__}, expected a dict (a state_dict)"
+    for key, value in ckpt["args"].items():
+        if key in _RUN_SETTINGS and value is not None and key != "model" and (
+                isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "seed" else 1)):
+            return f"its --{key.replace('_', '-')} is {value!r}, not a valid value of that flag"
+    return None
+
+
+def restore_run(resume, net, optimizer, train_iter):
+    """Load a checked run checkpoint's state into the model, optimiser, RNG and loader (named errors)."""
+    try:
+        net.load_state_dict(resume["model"])
+        optimizer.load_state_dict(resume["optimizer"])
+        minigrad.set_rng_state(resume["rng"])
+        train_iter.load_state_dict(resume["loader"])
+    except (TypeError, ValueError, KeyError, RuntimeError) as exc:
+        raise ValueError(f"--resume: the checkpoint's state does not load ({type(exc).__name__}: {exc})") from None
 
 
 def settle_settings(args, resume):
@@ -210,12 +245,9 @@ def main(argv=None):
     loss_fn = nn.CrossEntropyLoss()
     history, start_epoch = [], 1
     if resume is not None:
-        net.load_state_dict(resume["model"])
-        optimizer.load_state_dict(resume["optimizer"])
+        restore_run(resume, net, optimizer, train_iter)
         for group in optimizer.param_groups:  # load_state_dict restored the saved lr; args.lr is the one to use
             group["lr"] = args.lr
-        minigrad.set_rng_state(resume["rng"])
-        train_iter.load_state_dict(resume["loader"])
         history, start_epoch = resume["history"], resume["epoch"] + 1
         print(f"resuming {args.model} from {args.resume} after epoch {resume['epoch']}, up to epoch {args.epochs}")
     print(f"training {args.model} on {args.device}: {train_iter.num_examples} examples, "
@@ -227,7 +259,10 @@ def main(argv=None):
         print(f"data-parallel over {run.world_size} processes: {len(train_iter.sampler)} examples and "
               f"{train_iter.batch_size} of each batch per process, SyncBatchNorm, gradients averaged")
     if is_main:
-        out.mkdir(parents=True, exist_ok=True)  # only now: a run that fails to start leaves no empty folder behind
+        try:
+            out.mkdir(parents=True, exist_ok=True)  # only now: a run that fails to start leaves no empty folder behind
+        except OSError as exc:
+            raise ValueError(f"--out {out}: the folder cannot be created ({exc})") from None
     checkpoint = out / "checkpoint.npz"
     last_good = args.resume  # the checkpoint of the last finished epoch, None before one
     epoch = finished = start_epoch - 1  # finished: the last epoch whose checkpoint is on disk
@@ -299,6 +334,6 @@ def main(argv=None):
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (DatasetError, FileNotFoundError, RuntimeError, ValueError) as exc:
+    except (DatasetError, OSError, RuntimeError, ValueError) as exc:  # OSError: e.g. --out not creatable
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

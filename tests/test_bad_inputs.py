@@ -405,10 +405,14 @@ def test_optimiser_refuses_a_gradient_of_another_shape_and_checks_added_groups()
     # NumPy would broadcast a (1,)-shaped .grad into every element of the update
     p = nn.Parameter(minigrad.ones(2))
     opt = optim.SGD([p], lr=0.1)
-    p.grad = minigrad.ones(1)
-    with pytest.raises(RuntimeError, match=r"parameter of shape \(2,\) has shape \(1,\)"):
-        opt.step()
-    np.testing.assert_array_equal(p.numpy(), [1.0, 1.0])
+    with pytest.raises(RuntimeError, match=r"assign a gradient of shape \(1,\) to a tensor of shape \(2,\)"):
+        p.grad = minigrad.ones(1)
+    q = nn.Parameter(minigrad.ones(2))
+    q.grad = minigrad.ones(2)
+    q.data = minigrad.ones(3)  # the parameter changed shape under its gradient
+    with pytest.raises(RuntimeError, match=r"parameter of shape \(3,\) has shape \(2,\)"):
+        optim.SGD([q], lr=0.1).step()
+    np.testing.assert_array_equal(q.numpy(), [1.0, 1.0, 1.0])
     # PyTorch's add_param_group accepts lr=nan for SGD; minigrad checks an added group as the constructor does
     with pytest.raises(ValueError, match="Invalid learning rate: nan"):
         opt.add_param_group({"params": [nn.Parameter(minigrad.ones(3))], "lr": NAN})
@@ -671,16 +675,10 @@ def test_train_script_resume_explains_a_bare_state_dict(train_script, tmp_path):
 
 def test_train_script_resume_refuses_another_model(train_script, tmp_path):
     # a real run checkpoint of lenet-bn-scratch, written by the script's own save_checkpoint
-    args = train_script.parse_args(["--limit-train", "8", "--batch-size", "4"])
-    train_script.settle_settings(args, None)
-    net = lenet_bn_scratch()
-    opt = optim.SGD(net.parameters(), lr=args.lr)
-    loader = DataLoader(np.zeros((8, 28, 28), np.uint8), np.zeros(8, np.int64), 4, shuffle=True, seed=0)
-    path = tmp_path / "checkpoint.npz"
-    train_script.save_checkpoint(path, net, opt, loader, 1, [{"epoch": 1}], args)
+    path = _edited_run_checkpoint(train_script, tmp_path)
     with pytest.raises(ValueError, match="--model lenet contradicts --resume .*a run with --model lenet-bn-scratch"):
         train_script.main(["--model", "lenet", "--resume", str(path), "--epochs", "2"])
-    assert isinstance(args, argparse.Namespace) and zipfile.is_zipfile(path)
+    assert zipfile.is_zipfile(path)
 
 
 # ---------------------------------------------------------------------------
@@ -715,3 +713,285 @@ def test_dataloader_load_state_dict_refuses_a_wrong_state_and_changes_nothing(st
     with pytest.raises(error, match=re.escape(message)):
         loader.load_state_dict(state)
     assert loader.state_dict() == before
+
+
+# ---------------------------------------------------------------------------
+# Second adversarial probe: gradients at singular points, dtypes, wrong types, in-place ops, module and data misuse
+
+def _value_and_grad(fn, values):
+    x = t64(values, requires_grad=True)
+    y = fn(x)
+    y.sum().backward()
+    return y.numpy(), x.grad.numpy()
+
+
+def test_gradients_at_zero_and_nan_are_pytorchs():
+    # PyTorch: d(x**0)/dx = 0 at x = 0 (not 0 * 0**-1 = NaN); d(0**e)/de = 0 for e >= 0 (not 0 * log 0);
+    # the std of a constant sample has gradient 0; relu passes the gradient at NaN (threshold_backward);
+    # abs has gradient 0 at NaN (sgn(NaN) = 0)
+    np.testing.assert_array_equal(_value_and_grad(lambda x: x ** 0, [0.0, 2.0])[1], [0.0, 0.0])
+    np.testing.assert_array_equal(_value_and_grad(lambda x: t64(0.0) ** x, [0.0, 2.0])[1], [0.0, 0.0])
+    b, e = t64([0.0, -1.0, 2.0], requires_grad=True), t64([2.0, 2.0, 0.0], requires_grad=True)
+    (b ** e).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, -2.0, 0.0])
+    np.testing.assert_allclose(e.grad.numpy(), [0.0, NAN, math.log(2.0)])  # log(-1) stays NaN, as PyTorch
+    np.testing.assert_array_equal(_value_and_grad(lambda x: x.std(), [1.0, 1.0])[1], [0.0, 0.0])
+    np.testing.assert_array_equal(_value_and_grad(F.relu, [NAN, -1.0, 1.0])[1], [1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(_value_and_grad(minigrad.abs, [NAN, 0.0, -2.0])[1], [0.0, 0.0, -1.0])
+    # the second derivative keeps the rule: d/dx of d(x**0)/dx and of d(std)/dx are 0 there too
+    x = t64([0.0, 2.0], requires_grad=True)
+    g, = minigrad.autograd.grad((x ** 0).sum(), [x], create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0])
+    x = t64([1.0, 1.0], requires_grad=True)
+    g, = minigrad.autograd.grad(x.std(), [x], create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 0.0])
+
+
+def test_integer_sums_products_and_cumsums_are_int64():
+    # PyTorch: tensor([200, 100], dtype=uint8).sum() is int64 300; NumPy would give uint64
+    x = minigrad.tensor([200, 100], dtype=minigrad.uint8)
+    for y, value in ((x.sum(), 300), (x.prod(), 20000), (x.cumsum(0), [200, 300])):
+        assert y.dtype == np.int64
+        np.testing.assert_array_equal(y.numpy(), value)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    # PyTorch: TypeError "round() received an invalid combination of arguments ... (decimals=float)"
+    (lambda: minigrad.ones(2).round(decimals=1.5), TypeError, "round(): decimals must be an int, got float 1.5"),
+    # PyTorch: TypeError "clamp() received an invalid combination of arguments"
+    (lambda: minigrad.ones(2).clamp(min="a"), TypeError, "clamp(): min must be a number, got str 'a'"),
+    # PyTorch: TypeError "full(): argument 'fill_value' must be Number, not str"
+    (lambda: minigrad.full((2,), "a"), TypeError, "full(): fill_value must be a number, got str 'a'"),
+    # PyTorch: RuntimeError "n must be greater or equal to 0, got -1"
+    (lambda: minigrad.eye(-1), RuntimeError, "eye(): dimension sizes must be non-negative, got (-1,)"),
+    # PyTorch: RuntimeError "index -1 is out of bounds for dimension 1 with size 3" (NumPy would wrap around)
+    (lambda: minigrad.ones(2, 3).gather(1, minigrad.tensor([[-1]])), RuntimeError,
+     "gather(): index -1 is out of bounds for dimension 1 with size 3"),
+    # PyTorch: NotImplementedError "softmax_lastdim_kernel_impl" not implemented for 'Long'
+    (lambda: minigrad.tensor([1, 2]).softmax(0), TypeError, "expected floating-point input, got dtype int64"),
+    (lambda: F.log_softmax(minigrad.tensor([1, 2]), 0), TypeError, "expected floating-point input, got dtype int64"),
+    # PyTorch averages integers with truncation; minigrad asks for floats
+    (lambda: F.avg_pool2d(minigrad.ones(1, 1, 2, 2, dtype=minigrad.int64), 2), TypeError,
+     "avg_pool2d: expected floating-point input, got dtype int64"),
+    # PyTorch: TypeError "linear(): argument 'input' (position 1) must be Tensor, not list"
+    (lambda: nn.Linear(3, 2)([1.0, 2.0, 3.0]), TypeError, "linear(): argument 'input' must be a Tensor, got list"),
+    (lambda: F.linear(minigrad.ones(1, 2), None), TypeError, "linear(): argument 'weight' must be a Tensor, got NoneType"),
+    (lambda: F.max_pool2d([[1.0]], 1), TypeError, "max_pool2d(): argument 'input' must be a Tensor, got list"),
+    # PyTorch: TypeError at the first forward ("flatten() received an invalid combination of arguments")
+    (lambda: nn.Flatten(start_dim="a"), TypeError, "Flatten: start_dim must be an int, got str 'a'"),
+    # the chapter's batch_norm in PyTorch: RuntimeError "mean(): could not infer output dtype ... Long"
+    (lambda: nn.BatchNorm(3, num_dims=4)(minigrad.ones(2, 3, 2, 2, dtype=minigrad.int64)), RuntimeError,
+     "d2l_batch_norm: expected a floating-point input, got dtype int64"),
+    # PyTorch: RuntimeError "Overflow when unpacking long"; NumPy would make it uint64
+    (lambda: minigrad.tensor(2 ** 63), RuntimeError, "a value does not fit int64"),
+])
+def test_wrong_types_and_dtypes_get_named_errors(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+@pytest.mark.parametrize("change, message", [
+    # PyTorch: RuntimeError "result type Float can't be cast to the desired output type Long"
+    (lambda a: a.add_(1.5), "add_: result type float64 can't be cast to the desired output type int64"),
+    (lambda a: a.div_(2), "div_: result type float64 can't be cast to the desired output type int64"),
+    # PyTorch: RuntimeError "output with shape [2] doesn't match the broadcast shape [3, 2]"
+    (lambda a: a.mul_(minigrad.ones(3, 2, dtype=minigrad.int64)),
+     "mul_: output with shape (2,) doesn't match the broadcast shape (3, 2)"),
+    # PyTorch: RuntimeError "The size of tensor a (2) must match the size of tensor b (3)"
+    (lambda a: a.copy_(minigrad.ones(3)), "copy_: could not broadcast input array from shape (3,) into shape (2,)"),
+    (lambda a: a.__setitem__(slice(None), minigrad.ones(3, dtype=minigrad.int64)),
+     "__setitem__: could not broadcast input array from shape (3,) into shape (2,)"),
+])
+def test_in_place_changes_that_cannot_cast_or_broadcast_are_named(change, message):
+    a = minigrad.ones(2, dtype=minigrad.int64)
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        change(a)
+    np.testing.assert_array_equal(a.numpy(), [1, 1])
+    assert a._version == 0
+
+
+def test_grad_assignment_is_checked():
+    # PyTorch: TypeError "assigned grad expected to be a Tensor or None but got grad of type list";
+    # RuntimeError "attempting to assign a gradient with dtype 'double' to a tensor with grad_dtype 'Float'"
+    p = nn.Parameter(minigrad.ones(2))
+    with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None, got list"):
+        p.grad = [1.0, 1.0]
+    with pytest.raises(RuntimeError, match=r"gradient of dtype float64 to a tensor of dtype float32"):
+        p.grad = minigrad.ones(2, dtype=minigrad.float64)
+    assert p.grad is None
+    p.grad = minigrad.ones(2)
+    np.testing.assert_array_equal(p.grad.numpy(), [1.0, 1.0])
+
+
+def test_optimiser_step_checks_hyper_parameters_edited_in_param_groups():
+    # PyTorch: TypeError "bad operand type for unary -: 'str'" at step; NumPy's ufunc error otherwise
+    p = nn.Parameter(minigrad.ones(2))
+    p.grad = minigrad.ones(2)
+    opt = optim.SGD([p], lr=0.1)
+    opt.param_groups[0]["lr"] = "x"
+    with pytest.raises(TypeError, match="lr must be a real number, got str 'x'"):
+        opt.step()
+    opt.param_groups[0]["lr"] = -1.0
+    with pytest.raises(ValueError, match="Invalid learning rate: -1.0"):
+        opt.step()
+    np.testing.assert_array_equal(p.numpy(), [1.0, 1.0])
+
+
+def test_module_refuses_name_clashes_and_non_module_children():
+    # PyTorch: KeyError "attribute 'weight' already exists"; TypeError "cannot assign 'int' as child module 'a'"
+    with pytest.raises(KeyError, match="attribute 'weight' already exists"):
+        nn.Linear(2, 2).register_buffer("weight", minigrad.ones(1))
+    m = nn.Module()
+    m.foo = 3
+    with pytest.raises(KeyError, match="attribute 'foo' already exists"):
+        m.register_parameter("foo", nn.Parameter(minigrad.ones(1)))
+    with pytest.raises(KeyError, match="attribute 'foo' already exists"):
+        m.add_module("foo", nn.ReLU())
+    assert m.foo == 3
+    s = nn.Sequential(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match=r"cannot assign int as child module '0' \(nn.Module or None expected\)"):
+        setattr(s, "0", 5)
+    assert isinstance(s[0], nn.Linear)
+    assert nn.Linear(2, 2).half().weight.dtype == np.float16  # Module.half(), as PyTorch
+
+
+def test_load_state_dict_counts_as_an_in_place_change():
+    # PyTorch: load_state_dict copies in place, so a graph that saved the old weight refuses to backward
+    # ("... is at version 2; expected version 1"); minigrad gave the gradient of the new value
+    m = nn.Linear(1, 1)
+    y = (m.weight * m.weight).sum()
+    m.load_state_dict({"weight": minigrad.ones(1, 1) * 3, "bias": minigrad.ones(1)})
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    # PyTorch's DataLoader takes any truthy shuffle; minigrad asks for a bool ('no' would shuffle)
+    (dict(shuffle="no"), TypeError, "DataLoader: shuffle must be True or False, got str 'no'"),
+    # PyTorch: TypeError "'int' object is not iterable" at the first epoch
+    (dict(sampler=5), TypeError, "DataLoader: sampler must be an iterable of indices with a length"),
+])
+def test_dataloader_checks_shuffle_and_sampler_types(kwargs, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        DataLoader(np.zeros((6, 4, 4), np.uint8), np.arange(6), 2, **kwargs)
+
+
+@pytest.mark.parametrize("sampler, shown", [([0, 1, 99], "int64 indices from 0 to 99"), ([-1, 0], "int64 indices from -1 to 0"),
+                                             ([0.5, 1.7], "float64 indices")])
+def test_dataloader_refuses_sampler_indices_out_of_range_or_not_integers(sampler, shown):
+    # NumPy would index from the end for -1 and truncate 0.5 to 0: the wrong examples, silently
+    loader = DataLoader(np.zeros((6, 4, 4), np.uint8), np.arange(6), 2, sampler=sampler)
+    with pytest.raises(IndexError, match=re.escape(f"integer indices in [0, 6), got {shown}")):
+        list(loader)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    # NumPy: ValueError "expected non-negative integer" when the epoch's order is drawn
+    (lambda: minigrad.data.DistributedSampler(10, 2, 0, seed=-1), ValueError,
+     "DistributedSampler: seed must be an int >= 0, got -1"),
+    (lambda: minigrad.data.DistributedSampler(10, 2, 0, seed="a"), TypeError,
+     "DistributedSampler: seed must be an int, got str 'a'"),
+    (lambda: minigrad.data.DistributedSampler(10, 2, 0).set_epoch(-5), ValueError,
+     "DistributedSampler.set_epoch: epoch must be an int >= 0, got -5"),
+    # ZeroDivisionError before
+    (lambda: minigrad.data.bilinear_resize(np.ones((1, 4, 4), np.float32), 0), ValueError,
+     "bilinear_resize: height must be an int >= 1, got 0"),
+    # IndexError "tuple index out of range" before
+    (lambda: minigrad.data.get_fashion_mnist_labels([0, 10]), ValueError,
+     "get_fashion_mnist_labels: labels must be integers in [0, 10), got int64 values [0, 10]"),
+    (lambda: minigrad.d2l.try_gpu("a"), TypeError, "try_gpu: i must be an int, got str 'a'"),
+    # NumPy's "operands could not be broadcast together" before
+    (lambda: minigrad.d2l.accuracy(minigrad.ones(3, 2), minigrad.tensor([0, 1])), ValueError,
+     "accuracy: y_hat of shape (3, 2) and labels y of shape (2,) do not match"),
+    (lambda: minigrad.d2l.accuracy([[0.1, 0.9]], [1]), TypeError, "accuracy: y_hat must be a Tensor, got list"),
+    # AttributeError "'function' object has no attribute 'apply'" / "'float' object cannot be interpreted" before
+    (lambda: minigrad.d2l.train_ch6(lambda x: x, [], [], 1, 0.1, "cpu"), TypeError,
+     "train_ch6: net must be an nn.Module, got function"),
+    (lambda: minigrad.d2l.train_ch6(nn.Linear(2, 2), [], [], 1.5, 0.1, "cpu"), TypeError,
+     "train_ch6: num_epochs must be an int, got float 1.5"),
+    # PyTorch: AttributeError "'float' object has no attribute ..." inside gradcheck
+    (lambda: minigrad.gradcheck(lambda x: 5.0, (t64([1.0], requires_grad=True),)), TypeError,
+     "fn must return a Tensor or a tuple of Tensors, got float as output 0"),
+    (lambda: minigrad.gradcheck(lambda x: (x * 2, None), (t64([1.0], requires_grad=True),)), TypeError,
+     "got NoneType as output 1"),
+])
+def test_data_d2l_and_gradcheck_helpers_check_their_arguments(call, error, message):
+    import minigrad.d2l  # noqa: F401 (minigrad.d2l is not imported by minigrad itself)
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+def test_save_and_load_keep_requires_grad_and_parameters(tmp_path):
+    # torch.save/torch.load keep a Parameter a Parameter and requires_grad as it was; a state_dict's detached
+    # tensors are stored as before
+    minigrad.save({"p": nn.Parameter(minigrad.ones(2)), "f": nn.Parameter(minigrad.ones(1), requires_grad=False),
+                   "r": t64([1.0], requires_grad=True), "t": minigrad.ones(1)}, tmp_path / "c.npz")
+    loaded = minigrad.load(tmp_path / "c.npz")
+    assert {k: (type(v).__name__, v.requires_grad) for k, v in loaded.items()} == {
+        "p": ("Parameter", True), "f": ("Parameter", False), "r": ("Tensor", True), "t": ("Tensor", False)}
+    _write_npz(tmp_path / "bad.npz", {"__tensor__": ["a0", {"requires_grad": "yes"}]}, a0=np.ones(1))
+    with pytest.raises(ValueError, match=re.escape("the tensor at obj is ['a0', {'requires_grad': 'yes'}]")):
+        minigrad.load(tmp_path / "bad.npz")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, reason="mpi4py is not installed")
+def test_ddp_of_a_module_without_trainable_parameters_is_refused():
+    # PyTorch: RuntimeError "DistributedDataParallel is not needed when a module doesn't have any parameter
+    # that requires a gradient."; one MPI process (a singleton launch) is enough to build it
+    import subprocess
+    import sys
+    code = ("import minigrad.distributed as d, minigrad.nn as nn; d.init_process_group('mpi'); "
+            "nn.parallel.DistributedDataParallel(nn.ReLU())")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode != 0
+    assert "RuntimeError: DistributedDataParallel: ReLU has no parameter that requires grad" in proc.stderr
+
+
+def _edited_run_checkpoint(train_script, tmp_path, **changes):
+    args = train_script.parse_args(["--limit-train", "8", "--batch-size", "4"])
+    train_script.settle_settings(args, None)
+    net = lenet_bn_scratch()
+    opt = optim.SGD(net.parameters(), lr=args.lr)
+    loader = DataLoader(np.zeros((8, 28, 28), np.uint8), np.zeros(8, np.int64), 4, shuffle=True, seed=0)
+    history = [{"epoch": 1, "train_loss": 2.0, "train_acc": 0.1, "test_acc": 0.1, "examples_per_sec": 10.0,
+                "epoch_seconds": 1.0}]
+    path = tmp_path / "checkpoint.npz"
+    train_script.save_checkpoint(path, net, opt, loader, 1, history, args)
+    ckpt = minigrad.load(path)
+    ckpt.update(changes)
+    minigrad.save(ckpt, path)
+    return path
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(epoch="one"), "'epoch' is 'one', expected the number of finished epochs"),
+    (dict(history=5), "'history' must be 1 dicts of the numbers epoch, train_loss"),
+    (dict(rng="x"), "'rng' is str, expected a dict"),
+])
+def test_train_script_refuses_an_edited_run_checkpoint(train_script, tmp_path, changes, message):
+    # before: TypeError/AttributeError tracebacks, the last one after an epoch of training
+    path = _edited_run_checkpoint(train_script, tmp_path, **changes)
+    with pytest.raises(ValueError, match=re.escape(f"--resume {path}: not a valid run checkpoint: {message}")):
+        train_script.main(["--resume", str(path), "--epochs", "2", "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
+
+
+def test_train_script_names_a_resume_state_that_does_not_load(train_script, tmp_path):
+    # before: numpy's ValueError traceback from set_rng_state (the script restores after reading the data)
+    resume = minigrad.load(_edited_run_checkpoint(train_script, tmp_path, rng={"bit_generator": "MT19937"}))
+    net = lenet_bn_scratch()
+    loader = DataLoader(np.zeros((8, 28, 28), np.uint8), np.zeros(8, np.int64), 4, shuffle=True, seed=0)
+    with pytest.raises(ValueError, match=r"--resume: the checkpoint's state does not load \(ValueError"):
+        train_script.restore_run(resume, net, optim.SGD(net.parameters(), lr=0.1), loader)
+
+
+@pytest.mark.parametrize("target, message", [
+    # PyTorch takes class probabilities of the logits' shape, and skips targets equal to ignore_index (-100)
+    (minigrad.ones(2, 3) / 3, "targets must be integer class indices, got dtype float32 (class probabilities as "
+                              "targets, PyTorch's other form, are not supported by minigrad)"),
+    (minigrad.tensor([0, -100]), "got values in [-100, 0] (minigrad has no ignore_index"),
+])
+def test_cross_entropy_names_the_pytorch_target_forms_it_lacks(target, message):
+    with pytest.raises((TypeError, IndexError), match=re.escape(message)):
+        F.cross_entropy(minigrad.ones(2, 3), target)

@@ -137,7 +137,16 @@ class LinearFunction(Function):
         return (gx, gw, gb)[:len(need)]
 
 
+def _check_tensors(name, **arguments):
+    """TypeError, as PyTorch's "argument 'input' (position 1) must be Tensor, not list", for a non-tensor argument
+    (None is allowed only for the optional ones, passed here as None-free)."""
+    for arg, value in arguments.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{arg}' must be a Tensor, got {type(value).__name__}")
+
+
 def linear(x, weight, bias=None):
+    _check_tensors("linear", input=x, weight=weight, **({} if bias is None else {"bias": bias}))
     if weight.ndim != 2:
         raise RuntimeError(f"linear: expected a 2-D weight (out_features, in_features), got shape {weight.shape}")
     if bias is not None and tuple(bias.shape) != weight.shape[:1]:
@@ -280,6 +289,7 @@ class Conv2dGradWeight(DerivativeFunction):
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):
+    _check_tensors("conv2d", input=x, weight=weight, **({} if bias is None else {"bias": bias}))
     if weight.ndim != 4:
         raise RuntimeError("conv2d: expected a 4-D weight (out_channels, in_channels, kh, kw), "
                            f"got shape {weight.shape}")
@@ -477,10 +487,14 @@ def _batched(x, what, run):
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    _check_tensors("avg_pool2d", input=x)
+    if x.dtype.kind != "f":  # PyTorch averages integers with truncation; minigrad asks for floats
+        raise TypeError(f"avg_pool2d: expected floating-point input, got dtype {x.dtype} (call .float() first)")
     return _batched(x, "avg_pool2d", AvgPool2dFunction(*_pool_args(kernel_size, stride, padding, "avg_pool2d")))
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
+    _check_tensors("max_pool2d", input=x)
     return _batched(x, "max_pool2d", MaxPool2dFunction(*_pool_args(kernel_size, stride, padding, "max_pool2d")))
 
 
@@ -776,6 +790,8 @@ def d2l_batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0
     """
     gamma_size = gamma.array.size if isinstance(gamma, Tensor) else np.size(gamma)
     check_batch_norm_input(X, gamma_size, (2, 4), "d2l_batch_norm")
+    if X.dtype.kind != "f":  # the chapter's X.mean(...) in PyTorch: RuntimeError "mean(): could not infer output dtype"
+        raise RuntimeError(f"d2l_batch_norm: expected a floating-point input, got dtype {X.dtype} (call .float())")
     if training is None:
         training = is_grad_enabled()
     mm = moving_mean.array if isinstance(moving_mean, Tensor) else moving_mean
@@ -854,6 +870,9 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: A002 (PyTorch's argument 
     dim = _softmax_dim(input, dim, "log_softmax")
     if dtype is not None:
         input = input.to(dtype)
+    if input.dtype.kind != "f":  # PyTorch: NotImplementedError "log_softmax_lastdim_kernel_impl" ... for 'Long'
+        raise TypeError(f"softmax/log_softmax: expected floating-point input, got dtype {input.dtype} "
+                        "(pass dtype=minigrad.float32 or call .float())")
     if input.ndim == 0:
         return LogSoftmax(0)(input.reshape(1)).reshape(())
     return LogSoftmax(dim)(input)
@@ -931,7 +950,10 @@ def _class_targets(name, logits, target):
     if logits.ndim != 2:
         raise ValueError(f"{name}: expected logits of shape (N, K), got {logits.shape}")
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{name}: targets must be integer class indices, got dtype {t.dtype}")
+        probabilities = t.dtype.kind == "f" and tuple(t.shape) == logits.shape
+        raise TypeError(f"{name}: targets must be integer class indices, got dtype {t.dtype}"
+                        + (" (class probabilities as targets, PyTorch's other form, are not supported by minigrad)"
+                           if probabilities else ""))
     if t.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"{name}: expected targets of dtype int64 or uint8 (PyTorch's Long or Byte), "
                            f"got {t.dtype}; convert them with .long()")
@@ -941,7 +963,9 @@ def _class_targets(name, logits, target):
     # range check on the CPU only: on a GPU it would cost a device-to-host sync every step
     if get_array_module(t) is np and t.size and (int(t.min()) < 0 or int(t.max()) >= k):
         raise IndexError(f"{name}: targets must lie in [0, {k - 1}], got values in "
-                         f"[{int(t.min())}, {int(t.max())}]")
+                         f"[{int(t.min())}, {int(t.max())}]" + (" (minigrad has no ignore_index: -100, PyTorch's "
+                                                               "default ignore_index, is not skipped)"
+                                                               if int(t.min()) == -100 else ""))
     return t
 
 

@@ -94,7 +94,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim, self.end_dim = start_dim, end_dim
+        self.start_dim = check_int("start_dim", start_dim, -2 ** 63, "Flatten")
+        self.end_dim = check_int("end_dim", end_dim, -2 ** 63, "Flatten")
 
     def forward(self, x):
         if not (-x.ndim <= self.start_dim < x.ndim and -x.ndim <= self.end_dim < x.ndim):

@@ -28,12 +28,15 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-def _check_name(kind, name):
-    """A parameter, buffer or submodule name must be a non-empty str without dots (dots join state_dict keys)."""
+def _check_name(kind, name, module, store):
+    """A parameter, buffer or submodule name must be a non-empty str without dots (dots join state_dict keys),
+    and not already an attribute of ``module`` other than an entry of ``store`` (KeyError, as PyTorch)."""
     if not isinstance(name, str):
         raise TypeError(f"{kind} name must be a str, got {type(name).__name__} {name!r}")
     if not name or "." in name:
         raise KeyError(f"{kind} name must be non-empty and contain no '.', got {name!r}")
+    if name not in store and hasattr(module, name):
+        raise KeyError(f"attribute {name!r} already exists: cannot register a {kind} under that name")
 
 
 class Module:
@@ -51,6 +54,8 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() before assigning attributes")
         if name in self._parameters and not (value is None or isinstance(value, Parameter)):
             raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} (nn.Parameter or None expected)")
+        if name in self._modules and not (value is None or isinstance(value, Module)):
+            raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} (nn.Module or None expected)")
         if name in self._buffers and not isinstance(value, Parameter):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign {type(value).__name__} to buffer {name!r} (Tensor or None expected)")
@@ -81,23 +86,21 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         """Register a non-trainable tensor (saved in state_dict unless ``persistent=False``)."""
-        _check_name("buffer", name)
+        _check_name("buffer", name, self, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"buffer {name!r} must be a Tensor or None, got {type(tensor).__name__}")
-        self.__dict__.pop(name, None)
         self._buffers[name] = tensor
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
     def register_parameter(self, name, param):
-        _check_name("parameter", name)
+        _check_name("parameter", name, self, self._parameters)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"parameter {name!r} must be an nn.Parameter or None, got {type(param).__name__}")
-        self.__dict__.pop(name, None)
         self._parameters[name] = param
 
     def add_module(self, name, module):
-        _check_name("module", name)
+        _check_name("module", name, self, self._modules)
         if not isinstance(module, Module):
             raise TypeError(f"{name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
@@ -189,7 +192,7 @@ class Module:
                 array = array.astype(dtype, copy=False)
             t.array = array
             if t.grad is not None:
-                t.grad = Tensor._wrap(backend.to_device(t.grad.array, backend.device_of(array)).astype(array.dtype))
+                t._grad = Tensor._wrap(backend.to_device(t.grad.array, backend.device_of(array)).astype(array.dtype))
 
         for t in list(self.parameters()) + list(self.buffers()):
             convert(t, floating_only=True)
@@ -206,6 +209,9 @@ class Module:
 
     def float(self):
         return self.to(np.float32)
+
+    def half(self):
+        return self.to(np.float16)
 
     # -- state --------------------------------------------------------------------
     def state_dict(self):
@@ -256,6 +262,7 @@ class Module:
         for key, array in arrays.items():
             target = targets[key]
             target.array[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
+            target._vc[0] += 1  # an in-place change: a graph that saved the old value refuses to backward
         return IncompatibleKeys(missing, unexpected)
 
     # -- calling and printing -----------------------------------------------------

@@ -71,6 +71,9 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         names = {id(p): n for n, p in module.named_parameters()}
         params = [p for p in module.parameters() if p.requires_grad][::-1]
+        if not params:  # PyTorch: RuntimeError "DistributedDataParallel is not needed when a module doesn't ..."
+            raise RuntimeError(f"DistributedDataParallel: {type(module).__name__} has no parameter that requires "
+                               "grad, so there is no gradient to average; call the module directly")
         buckets, size, cap = [], 0, bucket_cap_mb * 2 ** 20
         for p in params:
             nbytes = p.numel() * p.dtype.itemsize
