@@ -7,6 +7,7 @@ remembers its inputs. ``Tensor.backward`` walks that graph from the output back
 to the leaves in reverse topological order (no recursion), calling each
 Function's hand-written ``backward`` once with the gradient of its output.
 """
+import builtins
 import functools
 import threading
 
@@ -198,7 +199,7 @@ def _as_tensors(inputs, op_name):
             xp = backend.get_array_module(ref.array)
             tensors.append(Tensor._wrap(xp.asarray(x, dtype=ref.dtype if ref.dtype.kind == "f" else None)))
         else:
-            tensors.append(Tensor(x))
+            tensors.append(tensor(x))
     if len(tensors) > 1:
         first = tensors[0].array
         for t in tensors[1:]:
@@ -210,6 +211,16 @@ def _as_tensors(inputs, op_name):
     return tensors
 
 
+def _refuse_grad_source(src, name):
+    """RuntimeError when ``src`` requires grad and gradients are recorded: PyTorch records an in-place write of it
+    into another tensor in the graph (CopySlices); minigrad does not, so it refuses rather than drop the gradient."""
+    if src.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"{name}: writing a tensor that requires grad into another in place is not supported by minigrad "
+            "(its gradient would be lost); build the result out of place (minigrad.cat, stack, where) or write "
+            "a detached value (value.detach())")
+
+
 # ---------------------------------------------------------------------------
 # Tensor
 
@@ -218,8 +229,10 @@ class Tensor:
 
     ``Tensor(data, dtype=None, requires_grad=False, device=None)`` wraps
     ``data`` (sharing a NumPy array when no conversion is asked for); use
-    ``minigrad.tensor`` for a copy. Python numbers and lists become float32
-    (integers int64), as in PyTorch; an array keeps its dtype.
+    ``minigrad.tensor`` for a copy. Nested Python lists become float32 whatever
+    their elements, as ``torch.Tensor([1, 2])`` does; a bare Python number
+    needs ``dtype=`` (``torch.Tensor(3)`` is an uninitialised tensor of 3
+    elements, which minigrad does not make); an array keeps its dtype.
 
     ``t.array`` is the raw NumPy/CuPy array (what ops compute on). ``t.data``
     is, as in PyTorch, a Tensor sharing that memory, cut from the graph.
@@ -232,6 +245,11 @@ class Tensor:
     __hash__ = object.__hash__  # __eq__ is elementwise, so identity hashing is explicit
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
+        if dtype is None and type(data) in (builtins.int, builtins.float, builtins.bool):  # not NumPy scalars
+            raise TypeError(f"Tensor({data!r}): torch.Tensor(n) is an uninitialised tensor of n elements (a number "
+                            "is not data there); use minigrad.empty(n), or minigrad.tensor(value) for a 0-d tensor")
+        if dtype is None and isinstance(data, (list, tuple)):
+            dtype = float32  # torch.Tensor is the float32 tensor type: torch.Tensor([1, 2]) holds 1.0, 2.0
         self.array = _to_array(data, _resolve_dtype(dtype), device)
         self._vc = [0]
         self.grad = None
@@ -418,13 +436,18 @@ class Tensor:
             raise RuntimeError(
                 f"{name}: in-place change of a tensor that is part of a graph (grad_fn={self._ctx!r}) "
                 "is not supported by minigrad; use the out-of-place form")
-        update(self.array)
+        try:
+            update(self.array)
+        except (TypeError, ValueError) as exc:  # NumPy's casting (UFuncTypeError) and broadcasting errors
+            raise RuntimeError(f"{name}: cannot write the result into a tensor of shape {self.shape} and dtype "
+                               f"{self.dtype} in place: {exc}") from None
         self._vc[0] += 1
         return self
 
-    def _raw(self, other):
+    def _raw(self, other, name):
         """``other`` as something NumPy/CuPy can combine with this tensor's array."""
         if isinstance(other, Tensor):
+            _refuse_grad_source(other, name)
             if type(other.array) is not type(self.array) or other.device != self.device:
                 raise RuntimeError(f"expected both tensors on the same device, but found {self.device} and {other.device}")
             return other.array
@@ -439,23 +462,25 @@ class Tensor:
 
     def copy_(self, src):
         """Copy ``src``'s values (broadcast to this shape, cast to this dtype, moved to this device) into self."""
+        if isinstance(src, Tensor):
+            _refuse_grad_source(src, "copy_")
         values = backend.to_device(src.array if isinstance(src, Tensor) else np.asarray(src), self.device)
         return self._modify("copy_", lambda a: a.__setitem__(Ellipsis, values))
 
     def add_(self, other, alpha=1):
-        o = self._raw(other)
+        o = self._raw(other, "add_")
         return self._modify("add_", lambda a: a.__iadd__(o if alpha == 1 else o * alpha))
 
     def sub_(self, other, alpha=1):
-        o = self._raw(other)
+        o = self._raw(other, "sub_")
         return self._modify("sub_", lambda a: a.__isub__(o if alpha == 1 else o * alpha))
 
     def mul_(self, other):
-        o = self._raw(other)
+        o = self._raw(other, "mul_")
         return self._modify("mul_", lambda a: a.__imul__(o))
 
     def div_(self, other):
-        o = self._raw(other)
+        o = self._raw(other, "div_")
         return self._modify("div_", lambda a: a.__itruediv__(o))
 
     def _fill_random(self, name, draw):
@@ -499,7 +524,7 @@ class Tensor:
     def __itruediv__(self, other): return self.div_(other)
 
     def __setitem__(self, key, value):
-        v = self._raw(value)
+        v = self._raw(value, "__setitem__")
         k = _ops._raw_key(key, backend.get_array_module(self.array))
         self._modify("__setitem__", lambda a: a.__setitem__(k, v))
 

@@ -656,10 +656,13 @@ class SumTo(DerivativeFunction):
 # argument), so a float16 sum or mean of many values neither overflows on the way nor loses small terms.
 
 def _accumulate(x, method, axes, keepdims):
-    """``x.<method>(axes)`` for 'sum', 'prod' or 'mean'; float16 accumulated in float32, returned as float16."""
+    """``x.<method>(axes)`` for 'sum', 'prod' or 'mean'; float16 accumulated in float32, returned as float16;
+    bool and integers give int64."""
     if x.dtype == np.float16:
         with np.errstate(over="ignore"):  # a result beyond float16's range is inf, as in PyTorch
             return getattr(x, method)(axis=axes, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+    if x.dtype.kind in "biu":  # PyTorch sums and multiplies bool and every integer dtype into int64 (NumPy: uint64)
+        return getattr(x, method)(axis=axes, keepdims=keepdims, dtype=np.int64)
     return getattr(x, method)(axis=axes, keepdims=keepdims)
 
 
@@ -1564,7 +1567,10 @@ def _raw_key(key, xp):
     if isinstance(key, Tensor):
         key = key.array
     if isinstance(key, list) or hasattr(key, "__array_interface__") or hasattr(key, "__cuda_array_interface__"):
-        return xp.asarray(backend.to_numpy(key) if xp is np else key)
+        key = xp.asarray(backend.to_numpy(key) if xp is np else key)
+        if key.dtype == np.uint8:  # PyTorch reads a uint8 index as a mask (deprecated there), not as positions
+            return key.astype(bool)
+        return key.astype(np.int64) if key.size == 0 else key  # x[[]]: an empty list selects nothing
     return key
 
 
