@@ -245,9 +245,9 @@ class Tensor:
     __hash__ = object.__hash__  # __eq__ is elementwise, so identity hashing is explicit
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
-        if dtype is None and type(data) in (builtins.int, builtins.float, builtins.bool):  # not NumPy scalars
-            raise TypeError(f"Tensor({data!r}): torch.Tensor(n) is an uninitialised tensor of n elements (a number "
-                            "is not data there); use minigrad.empty(n), or minigrad.tensor(value) for a 0-d tensor")
+        if type(data) in (builtins.int, builtins.float, builtins.bool) and (dtype is None or type(dtype) is builtins.int):
+            raise TypeError(f"Tensor({data!r}, ...): torch.Tensor(*sizes) is an uninitialised tensor (a number is not "
+                            "data there); use minigrad.empty(*sizes), or minigrad.tensor(value) for a 0-d tensor")
         if dtype is None and isinstance(data, (list, tuple)):
             dtype = float32  # torch.Tensor is the float32 tensor type: torch.Tensor([1, 2]) holds 1.0, 2.0
         self.array = _to_array(data, _resolve_dtype(dtype), device)
@@ -689,6 +689,34 @@ class Tensor:
     def sign(self): return _ops.sign(self)
     def cumsum(self, dim, *, dtype=None): return _ops.cumsum(self, dim, dtype=dtype)
     def nonzero(self, *, as_tuple=False): return _ops.nonzero(self, as_tuple=as_tuple)
+    def reciprocal(self): return _ops.reciprocal(self)
+    def logical_not(self): return _ops.logical_not(self)
+    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False): return _ops.isclose(self, other, rtol, atol, equal_nan)
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False): return _ops.allclose(self, other, rtol, atol, equal_nan)
+    def equal(self, other): return _ops.equal(self, other)
+    def sort(self, dim=-1, descending=False, *, stable=False): return _ops.sort(self, dim, descending, stable=stable)
+    def argsort(self, dim=-1, descending=False, *, stable=False): return _ops.argsort(self, dim, descending, stable=stable)
+    def topk(self, k, dim=-1, largest=True, sorted=True): return _ops.topk(self, k, dim, largest, sorted)  # noqa: A002
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        return _ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def masked_fill_(self, mask, value):
+        """``masked_fill`` written into self (its dtype kept)."""
+        values = _ops.masked_fill(self.detach(), mask, value.detach() if isinstance(value, Tensor) else value)
+        return self._modify("masked_fill_", lambda a: a.__setitem__(Ellipsis, values.array))
+
+    def is_contiguous(self):
+        """True when the elements lie in memory in row-major order without gaps (``view`` needs it)."""
+        return bool(self.array.flags.c_contiguous)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    def element_size(self):
+        """Bytes per element."""
+        return self.array.itemsize
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return _creation().zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
@@ -723,6 +751,7 @@ class Tensor:
     def reshape_as(self, other): return _ops.reshape(self, other.shape)
     def view_as(self, other): return _ops.view(self, other.shape)
     def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
+    def unflatten(self, dim, sizes): return _ops.unflatten(self, dim, sizes)
     def squeeze(self, dim=None): return _ops.squeeze(self, dim)
     def unsqueeze(self, dim): return _ops.unsqueeze(self, dim)
     def expand(self, *sizes): return _ops.expand(self, *sizes)

@@ -384,7 +384,8 @@ def test_default_init_spreads_the_bias_over_its_whole_interval(make, fan_in):
 @pytest.mark.parametrize("cls", [nn.AvgPool2d, nn.MaxPool2d])
 def test_pool_stride_defaults_to_the_kernel_in_the_module(cls):
     layer = cls(2)
-    assert layer.stride == 2 and repr(layer) == f"{cls.__name__}(kernel_size=2, stride=2, padding=0)"
+    extra = ", dilation=1, ceil_mode=False" if cls is nn.MaxPool2d else ""  # PyTorch's print of each
+    assert layer.stride == 2 and repr(layer) == f"{cls.__name__}(kernel_size=2, stride=2, padding=0{extra})"
 
 
 def test_flatten_accepts_start_equal_to_end_and_rejects_end_past_the_last_dim():

@@ -67,6 +67,9 @@ class MaxPool2d(_Pool2d):
     def forward(self, x):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
+    def extra_repr(self):  # PyTorch's print of a MaxPool2d; minigrad's pooling has no dilation or ceil mode
+        return super().extra_repr() + ", dilation=1, ceil_mode=False"
+
 
 class Sigmoid(Module):
     def forward(self, x):

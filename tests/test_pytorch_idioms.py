@@ -1,0 +1,197 @@
+"""Common PyTorch idioms whose meaning minigrad once changed silently (found by scripts/check_torch_parity.py);
+references are NumPy or values written out here."""
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn
+
+
+def leaf(values):
+    return minigrad.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+
+
+# -- indexing ------------------------------------------------------------------------------------------------
+
+def test_uint8_index_is_a_mask():
+    x = minigrad.tensor([10.0, 20.0, 30.0])
+    assert x[minigrad.tensor([1, 0, 1], dtype=minigrad.uint8)].tolist() == [10.0, 30.0]
+    assert x[minigrad.tensor([1, 0, 1])].tolist() == [20.0, 10.0, 20.0]  # int64: positions
+
+
+def test_empty_list_index_selects_nothing():
+    out = minigrad.zeros(4, 2)[[]]
+    assert out.shape == (0, 2) and out.dtype == minigrad.float32
+
+
+# -- dtypes of reductions and arithmetic ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [minigrad.uint8, minigrad.int32, minigrad.bool_], ids=str)
+def test_sum_and_prod_of_small_integers_are_int64(dtype):
+    values = np.array([[1, 1], [1, 0]]) if dtype == minigrad.bool_ else np.array([[200, 100], [3, 2]])
+    x = minigrad.tensor(values.astype(dtype))
+    assert x.sum().dtype == minigrad.int64 and x.sum().item() == values.sum()
+    assert x.sum(0).tolist() == values.sum(0).tolist() and x.prod(1).dtype == minigrad.int64
+    assert x.prod(1).tolist() == values.prod(1).tolist()
+
+
+def test_minus_on_bool_raises_as_pytorch():
+    mask = minigrad.tensor([True, False])
+    for make in (lambda: 1 - mask, lambda: mask - mask, lambda: -mask, lambda: minigrad.tensor([1, 2]) - mask):
+        with pytest.raises(RuntimeError, match="bool tensor"):
+            make()
+    assert (~mask).tolist() == [False, True] and mask.logical_not().tolist() == [False, True]
+
+
+def test_sign_of_bool_and_argmax_of_bool():
+    assert minigrad.tensor([True, False]).sign().tolist() == [True, False]
+    with pytest.raises(RuntimeError, match="bool"):
+        minigrad.tensor([False, True]).argmax()
+
+
+def test_isclose_and_allclose_need_one_dtype():
+    a, b = minigrad.tensor([1.0, 2.0, float("nan")]), minigrad.tensor([1.0 + 1e-7, 2.1, float("nan")])
+    assert minigrad.isclose(a, b).tolist() == [True, False, False]
+    assert a.isclose(b, equal_nan=True).tolist() == [True, False, True]
+    assert not minigrad.allclose(a, b) and minigrad.allclose(a[:1], b[:1])
+    with pytest.raises(RuntimeError, match="one dtype"):
+        minigrad.allclose(minigrad.tensor([1, 2]), minigrad.tensor([1.0, 2.0]))
+
+
+def test_reciprocal():
+    assert minigrad.tensor([2, 4]).reciprocal().tolist() == [0.5, 0.25]
+    assert minigrad.reciprocal(minigrad.tensor([2, 4])).dtype == minigrad.float32
+
+
+# -- in-place writes -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("write", [
+    lambda y, w: y.__setitem__(slice(1, None), w),
+    lambda y, w: y[1:].copy_(w),
+    lambda y, w: y[1:].add_(w),
+    lambda y, w: y.__setitem__(minigrad.tensor([False, True, True]), w),
+], ids=["setitem", "copy_", "add_", "mask"])
+def test_writing_a_tensor_that_requires_grad_in_place_raises(write):
+    """PyTorch records such a write in the graph; minigrad refuses rather than lose w's gradient."""
+    y, w = minigrad.zeros(3, dtype=minigrad.float64), leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="requires grad"):
+        write(y, w)
+    assert y.tolist() == [0.0, 0.0, 0.0] and y._version == 0
+    with minigrad.no_grad():
+        write(y, w)
+    assert y.tolist() == [0.0, 1.0, 2.0]
+    write(y, w.detach())  # a detached value is fine with gradients on
+    assert y.tolist()[1:] in ([1.0, 2.0], [2.0, 4.0])
+
+
+def test_in_place_casting_and_broadcast_errors_are_runtime_errors():
+    with pytest.raises(RuntimeError, match="int64"):
+        minigrad.tensor([1, 2]).add_(1.5)
+    with pytest.raises(RuntimeError, match="int64"):
+        minigrad.tensor([1, 2]).div_(2)
+    with pytest.raises(RuntimeError, match=r"shape \(3, 1\)"):
+        minigrad.zeros(3, 1).add_(minigrad.ones(3, 3))
+
+
+def test_masked_fill_in_place():
+    x = minigrad.tensor([1.0, -2.0, 3.0])
+    assert x.masked_fill_(x < 0, 0.0) is x and x.tolist() == [1.0, 0.0, 3.0] and x._version == 1
+    n = minigrad.tensor([1, 2])
+    n.masked_fill_(minigrad.tensor([True, False]), 2.7)
+    assert n.tolist() == [2, 2] and n.dtype == minigrad.int64
+    with pytest.raises(RuntimeError, match="leaf"):
+        leaf([1.0]).masked_fill_(minigrad.tensor([True]), 0.0)
+
+
+# -- clamp with tensor bounds ----------------------------------------------------------------------------------
+
+def test_clamp_with_tensor_bounds_values():
+    rng = np.random.default_rng(0)
+    x, lo, hi = rng.normal(size=(3, 4)), rng.normal(size=4) - 0.5, rng.normal(size=(3, 1)) + 0.5
+    got = minigrad.tensor(x).clamp(minigrad.tensor(lo), minigrad.tensor(hi))
+    np.testing.assert_array_equal(got.numpy(), np.minimum(np.maximum(x, lo), hi))
+    np.testing.assert_array_equal(minigrad.clamp(minigrad.tensor(x), min=minigrad.tensor(lo)).numpy(),
+                                  np.maximum(x, lo))
+    ints = minigrad.tensor([1, 5]).clamp(max=minigrad.tensor([2.5, 2.5]))
+    assert ints.dtype == minigrad.float32 and ints.tolist() == [1.0, 2.5]
+    assert minigrad.tensor([0.0, 3.0]).clamp(minigrad.tensor(2.0), minigrad.tensor(1.0)).tolist() == [1.0, 1.0]
+
+
+def test_clamp_with_tensor_bounds_gradient():
+    rng = np.random.default_rng(1)
+    x, lo, hi = leaf(rng.normal(size=(3, 4))), leaf(rng.normal(size=4) - 0.5), leaf(rng.normal(size=(3, 1)) + 0.5)
+    assert minigrad.gradcheck(lambda a, b, c: a.clamp(b, c), (x, lo, hi))
+    # at a tie the value gets the gradient, the bound none (PyTorch's rule)
+    x, lo = leaf([-1.0, 0.0, 1.0]), leaf([0.0, 0.0, 0.0])
+    x.clamp(min=lo).sum().backward()
+    assert x.grad.tolist() == [0.0, 1.0, 1.0] and lo.grad.tolist() == [1.0, 0.0, 0.0]
+
+
+# -- sort, argsort, topk, unique -------------------------------------------------------------------------------
+
+def test_sort_matches_a_stable_numpy_sort():
+    x = np.array([[3.0, 1.0, 2.0, 1.0], [0.5, np.nan, -1.0, 0.5]])
+    values, indices = minigrad.sort(minigrad.tensor(x))
+    order = np.argsort(x, axis=1, kind="stable")
+    np.testing.assert_array_equal(indices.numpy(), order)
+    np.testing.assert_array_equal(values.numpy(), np.take_along_axis(x, order, 1))
+    desc = minigrad.tensor(x).sort(dim=1, descending=True)
+    # descending: NaN first (the largest), ties in their original order
+    assert desc.indices.tolist() == [[0, 2, 1, 3], [1, 0, 3, 2]] and desc.values.dtype == minigrad.float64
+    assert minigrad.tensor([2, 1, 2, 1, 0]).sort(descending=True, stable=True).indices.tolist() == [0, 2, 1, 3, 4]
+    np.testing.assert_array_equal(minigrad.argsort(minigrad.tensor(x), dim=0).numpy(), np.argsort(x, 0, kind="stable"))
+
+
+def test_topk_values_indices_and_gradient():
+    x = np.array([[1.0, 5.0, 3.0, 4.0], [2.0, -1.0, 7.0, 0.0]])
+    top = minigrad.tensor(x).topk(2)
+    assert top.indices.tolist() == [[1, 3], [2, 0]] and top.values.tolist() == [[5.0, 4.0], [7.0, 2.0]]
+    low = minigrad.topk(minigrad.tensor(x), 3, dim=1, largest=False)
+    assert low.indices.tolist() == [[0, 2, 3], [1, 3, 0]]
+    assert minigrad.tensor(x).topk(1, dim=0).indices.tolist() == [[1, 0, 1, 0]]
+    with pytest.raises(RuntimeError, match="out of range"):
+        minigrad.tensor(x).topk(5)
+    rng = np.random.default_rng(2)
+    assert minigrad.gradcheck(lambda a: a.topk(2, dim=1).values, (leaf(rng.normal(size=(3, 5))),))
+    assert minigrad.gradcheck(lambda a: minigrad.sort(a, dim=0, descending=True).values, (leaf(rng.normal(size=(4, 3))),))
+
+
+def test_unique():
+    x = np.array([[3, 1], [3, 2]])
+    values, inverse, counts = minigrad.unique(minigrad.tensor(x), return_inverse=True, return_counts=True)
+    ref_values, ref_inverse, ref_counts = np.unique(x, return_inverse=True, return_counts=True)
+    assert values.tolist() == ref_values.tolist() and counts.tolist() == ref_counts.tolist()
+    assert inverse.tolist() == ref_inverse.reshape(x.shape).tolist() and inverse.dtype == minigrad.int64
+    assert minigrad.tensor([2.0, 1.0, 2.0]).unique().tolist() == [1.0, 2.0]
+    with pytest.raises(NotImplementedError, match="dim="):
+        minigrad.tensor([1]).unique(dim=0)
+
+
+# -- shapes and attributes -------------------------------------------------------------------------------------
+
+def test_unflatten_and_is_contiguous():
+    x = minigrad.arange(24).reshape(2, 12)
+    assert x.unflatten(1, (3, 4)).shape == (2, 3, 4) and minigrad.unflatten(x, -1, (-1, 6)).shape == (2, 2, 6)
+    np.testing.assert_array_equal(x.unflatten(1, (3, 4)).numpy(), np.arange(24).reshape(2, 3, 4))
+    assert x.is_contiguous() and not x.t().is_contiguous() and x.t().contiguous().is_contiguous()
+
+
+def test_attributes():
+    x = minigrad.zeros(2)
+    assert x.element_size() == 4 and minigrad.tensor([1]).element_size() == 8
+    assert x.is_cuda is False and minigrad.is_floating_point(x) and not minigrad.is_floating_point(minigrad.tensor([1]))
+
+
+# -- modules -----------------------------------------------------------------------------------------------------
+
+def test_state_dict_lists_a_shared_layer_under_each_name():
+    layer = nn.Linear(2, 2)
+    net = nn.Sequential(layer, nn.ReLU(), layer)
+    assert list(net.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert len(list(net.parameters())) == 2  # parameters() still lists each tensor once
+    other = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2))
+    other.load_state_dict(net.state_dict())
+    np.testing.assert_array_equal(other[2].weight.numpy(), layer.weight.numpy())
+    net.load_state_dict(other.state_dict())  # loading into the shared layer: both names land in one tensor
+    with pytest.raises(RuntimeError, match="missing keys: 2.weight"):
+        net.load_state_dict({"0.weight": layer.weight, "0.bias": layer.bias, "2.bias": layer.bias})
