@@ -362,6 +362,20 @@ class Tensor:
         self._retains_grad = True
         return self
 
+    _grad_hooks = None  # {handle: hook} once register_hook is called
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed, before it goes
+        on (to ``.grad`` for a leaf, to the inputs otherwise); a non-None result replaces the gradient.
+        Returns a handle whose ``remove()`` unregisters it (as in PyTorch)."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_hooks is None:
+            self._grad_hooks = {}
+        handle = _HookHandle(self._grad_hooks)
+        self._grad_hooks[handle] = hook
+        return handle
+
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` whenever backward has accumulated a gradient into this leaf's ``.grad``;
         returns a handle whose ``remove()`` unregisters it (as in PyTorch)."""
@@ -787,7 +801,7 @@ class Tensor:
 
 
 class _HookHandle:
-    """What ``register_post_accumulate_grad_hook`` returns: ``remove()`` unregisters the hook."""
+    """What ``register_hook`` and ``register_post_accumulate_grad_hook`` return: ``remove()`` unregisters the hook."""
 
     def __init__(self, hooks):
         self._hooks = hooks
@@ -974,6 +988,8 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, input
             g = grads.pop(id(t), None)
             if g is None:
                 continue
+            if t._grad_hooks:
+                g = _run_grad_hooks(t, g, create_graph)
             if wanted is not None:
                 if id(t) in wanted:
                     wanted[id(t)] = g
@@ -991,6 +1007,19 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, input
             if not retain_graph:
                 fn.release()
     return None if wanted is None else _requested_grads(inputs, wanted, allow_unused, create_graph)
+
+
+def _run_grad_hooks(t, g, create_graph):
+    """``g`` passed through ``t``'s ``register_hook`` hooks in order; a hook's non-None result replaces it."""
+    for hook in list(t._grad_hooks.values()):
+        result = hook(g if create_graph else Tensor._wrap(g))
+        if result is not None:
+            if not isinstance(result, Tensor) or result.shape != t.shape:
+                raise RuntimeError(f"a hook registered with register_hook returned {type(result).__name__}"
+                                   + (f" of shape {result.shape}" if isinstance(result, Tensor) else "")
+                                   + f"; expected None or a tensor of shape {t.shape}")
+            g = result if create_graph else result.array
+    return g
 
 
 def _input_grads(fn, g, create_graph):

@@ -3236,6 +3236,131 @@ one("r2_get_default_dtype", lambda torch: torch.get_default_dtype())
 one("r2_finfo_float32_eps", lambda torch: torch.finfo(torch.float32).eps)
 
 
+# class-weighted, ignoring and smoothed class-index losses; tensor hooks
+def _ce_variant(torch, fn_kwargs, reduction="mean", targets=(0, 2, -100, 1, 2), module=False):
+    z = T(torch, 5, 3, grad=True)
+    t = torch.tensor(list(targets))
+    kwargs = dict(fn_kwargs)
+    if "weight" in kwargs:
+        kwargs["weight"] = torch.tensor(kwargs["weight"])
+    if module:
+        loss = torch.nn.CrossEntropyLoss(reduction=reduction, **kwargs)(z, t)
+    else:
+        loss = torch.nn.functional.cross_entropy(z, t, reduction=reduction, **kwargs)
+    loss.sum().backward()
+    return loss, z.grad
+
+
+for _red in ("mean", "sum", "none"):
+    one(f"r2_ce_ignore_index_{_red}", lambda torch, r=_red: _ce_variant(torch, {}, r))
+    one(f"r2_ce_weight_{_red}", lambda torch, r=_red: _ce_variant(torch, {"weight": [0.2, 1.0, 3.0]}, r, (0, 2, 1, 1, 2)))
+    one(f"r2_ce_weight_ignore_{_red}", lambda torch, r=_red: _ce_variant(torch, {"weight": [0.2, 1.0, 3.0],
+                                                                                 "ignore_index": 1}, r))
+    one(f"r2_ce_smoothing_{_red}", lambda torch, r=_red: _ce_variant(torch, {"label_smoothing": 0.2}, r))
+    one(f"r2_ce_smoothing_weight_ignore_{_red}", lambda torch, r=_red: _ce_variant(
+        torch, {"label_smoothing": 0.1, "weight": [0.5, 2.0, 1.0]}, r))
+one("r2_ce_all_ignored_mean", lambda torch: _ce_variant(torch, {}, "mean", (-100,) * 5))
+one("r2_ce_module_weight_ignore", lambda torch: _ce_variant(torch, {"weight": [0.2, 1.0, 3.0], "ignore_index": 2},
+                                                            module=True))
+one("r2_ce_module_smoothing", lambda torch: _ce_variant(torch, {"label_smoothing": 0.3}, "sum", module=True))
+one("r2_ce_module_weight_state_dict", lambda torch: list(torch.nn.CrossEntropyLoss(weight=torch.ones(3)).state_dict()))
+one("r2_ce_module_attrs", lambda torch: (lambda l: (l.ignore_index, l.label_smoothing, l.weight, l.reduction))(
+    torch.nn.CrossEntropyLoss()))
+one("r2_ce_bad_target_with_ignore", lambda torch: torch.nn.functional.cross_entropy(T(torch, 2, 3), torch.tensor([-1, 1])))
+one("r2_ce_weight_wrong_size", lambda torch: torch.nn.functional.cross_entropy(T(torch, 2, 3), torch.tensor([0, 1]),
+                                                                               weight=torch.ones(4)))
+
+
+@case
+def r2_nll_weight_ignore(torch):
+    z = T(torch, 4, 3, grad=True)
+    logp = torch.nn.functional.log_softmax(z, dim=1)
+    loss = torch.nn.NLLLoss(weight=torch.tensor([1.0, 0.5, 2.0]), ignore_index=0)(logp, torch.tensor([0, 1, 2, 2]))
+    loss.backward()
+    return loss, z.grad
+
+
+@case
+def r2_nll_ignore_none(torch):
+    logp = T(torch, 4, 3, grad=True)
+    loss = torch.nn.functional.nll_loss(logp, torch.tensor([1, -100, 2, 0]), reduction="none")
+    loss.sum().backward()
+    return loss, logp.grad
+
+
+@case
+def r2_hook_remove(torch):
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    handle = y.register_hook(lambda g: g * 100)
+    handle.remove()
+    y.sum().backward()
+    return x.grad
+
+
+@case
+def r2_hook_on_non_grad_raises(torch):
+    return torch.zeros(2).register_hook(lambda g: g)
+
+
+@case
+def r2_hook_two_in_order(torch):
+    x = T(torch, 3, grad=True)
+    x.register_hook(lambda g: g + 1)
+    x.register_hook(lambda g: g * 3)
+    (x * 2).sum().backward()
+    return x.grad
+
+
+@case
+def r2_hook_and_retain_grad(torch):
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    y.retain_grad()
+    y.register_hook(lambda g: g * 5)
+    (y * y).sum().backward()
+    return y.grad, x.grad
+
+
+@case
+def r2_hook_with_autograd_grad(torch):
+    x = T(torch, 3, grad=True)
+    y = x ** 2
+    y.register_hook(lambda g: g * 0.5)
+    return torch.autograd.grad(y.sum(), x)
+
+
+@case
+def r2_hook_gradient_clipping_idiom(torch):
+    layer = torch.nn.Linear(3, 2)
+    setw(torch, layer.weight, A(2, 3, seed=1))
+    setw(torch, layer.bias, A(2, seed=2))
+    for p in layer.parameters():
+        p.register_hook(lambda g: g.clamp(-0.1, 0.1))
+    (layer(T(torch, 4, 3)) ** 2).sum().backward()
+    return layer.weight.grad, layer.bias.grad
+
+
+@case
+def r2_hook_sees_summed_grad(torch):
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    seen = []
+    y.register_hook(lambda g: seen.append(g.clone()))
+    (y * 3 + y).sum().backward()
+    return seen
+
+
+@case
+def r2_hook_create_graph(torch):
+    x = T(torch, 3, grad=True)
+    y = x ** 3
+    y.register_hook(lambda g: g * x)
+    (g,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    g.sum().backward()
+    return g, x.grad
+
+
 # =========================================================================================
 # Comparison
 

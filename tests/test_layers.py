@@ -415,8 +415,8 @@ def test_softmax_without_dim_picks_pytorchs_legacy_dim(shape, dim):
 
 def test_unsupported_arguments_are_named():
     z, t = minigrad.zeros(3, 4), minigrad.tensor(np.array([0, 1, 2]))
-    with pytest.raises(NotImplementedError, match=re.escape("cross_entropy: the argument weight= is not supported")):
-        F.cross_entropy(z, t, weight=minigrad.ones(4))
+    with pytest.raises(NotImplementedError, match=re.escape("cross_entropy: the argument reduce= is not supported")):
+        F.cross_entropy(z, t, reduce=False)
     with pytest.raises(IndexError, match=re.escape("softmax(): dimension out of range (expected to be in range of "
                                                    "[-2, 1], but got 5)")):
         F.softmax(z, dim=5)
@@ -483,6 +483,7 @@ def test_flatten_dims_may_be_minus_ndim():
     assert nn.Flatten(-3, -1)(minigrad.zeros(2, 3, 4)).shape == (24,)
 
 
-def test_cross_entropy_loss_repr_shows_only_a_reduction_other_than_mean():
+def test_loss_modules_print_as_pytorch_whatever_their_arguments():
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
-    assert repr(nn.CrossEntropyLoss(reduction="sum")) == "CrossEntropyLoss(reduction='sum')"
+    assert repr(nn.CrossEntropyLoss(reduction="sum", label_smoothing=0.1)) == "CrossEntropyLoss()"
+    assert repr(nn.MSELoss(reduction="none")) == "MSELoss()"

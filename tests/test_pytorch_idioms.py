@@ -195,3 +195,114 @@ def test_state_dict_lists_a_shared_layer_under_each_name():
     net.load_state_dict(other.state_dict())  # loading into the shared layer: both names land in one tensor
     with pytest.raises(RuntimeError, match="missing keys: 2.weight"):
         net.load_state_dict({"0.weight": layer.weight, "0.bias": layer.bias, "2.bias": layer.bias})
+
+
+# -- cross_entropy / nll_loss with weight, ignore_index, label_smoothing ----------------------------------------
+
+def reference_loss(z, t, weight=None, ignore_index=-100, smoothing=0.0, reduction="mean"):
+    """PyTorch's documented formula, in NumPy: per sample (1-e) w[t] (-logp[t]) + e/K sum_k w_k (-logp[k]),
+    0 for an ignored target; 'mean' divides by the sum of w[t] over the kept targets."""
+    logp = z - z.max(1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(1, keepdims=True))
+    k = z.shape[1]
+    w = np.ones(k) if weight is None else np.asarray(weight)
+    kept = t != ignore_index
+    safe = np.where(kept, t, 0)
+    c = w[safe] * kept
+    nll = -logp[np.arange(len(t)), safe] * c
+    smooth = -(logp * w).sum(1) * kept
+    per = (1 - smoothing) * nll + smoothing / k * smooth
+    if reduction == "none":
+        return per
+    return per.sum() if reduction == "sum" else per.sum() / c.sum()
+
+
+CASES = [dict(), dict(weight=[0.2, 1.0, 3.0]), dict(weight=[0.2, 1.0, 3.0], ignore_index=1), dict(smoothing=0.2),
+         dict(smoothing=0.1, weight=[0.5, 2.0, 1.0], ignore_index=0)]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("case", CASES, ids=lambda c: ",".join(c) or "ignore")
+def test_cross_entropy_weight_ignore_index_label_smoothing(case, reduction):
+    rng = np.random.default_rng(3)
+    z, t = rng.normal(size=(6, 3)) * 2, np.array([0, 2, -100, 1, 2, 0])
+    kwargs = {"ignore_index": case.get("ignore_index", -100), "label_smoothing": case.get("smoothing", 0.0),
+              "weight": None if "weight" not in case else minigrad.tensor(case["weight"], dtype=minigrad.float64)}
+    if kwargs["ignore_index"] != -100:
+        t[2] = 0
+    got = nn.functional.cross_entropy(leaf(z), minigrad.tensor(t), reduction=reduction, **kwargs)
+    np.testing.assert_allclose(got.numpy(), reference_loss(z, t, case.get("weight"), kwargs["ignore_index"],
+                                                           kwargs["label_smoothing"], reduction), rtol=1e-12)
+    module = nn.CrossEntropyLoss(reduction=reduction, **kwargs)
+    np.testing.assert_allclose(module(leaf(z), minigrad.tensor(t)).numpy(), got.numpy(), rtol=1e-14)
+    assert minigrad.gradcheck(lambda a: nn.functional.cross_entropy(a, minigrad.tensor(t), reduction=reduction,
+                                                                    **kwargs), (leaf(z),))
+    assert minigrad.gradgradcheck(lambda a: nn.functional.cross_entropy(a, minigrad.tensor(t), reduction=reduction,
+                                                                        **kwargs), (leaf(z),))
+
+
+def test_nll_loss_weight_and_ignore_index():
+    rng = np.random.default_rng(4)
+    logp, t, w = rng.normal(size=(5, 4)), np.array([3, 0, 1, 1, 2]), np.array([1.0, 0.5, 2.0, 0.25])
+    kept = t != 1
+    per = -logp[np.arange(5), t] * w[t] * kept
+    weight = minigrad.tensor(w)
+    got = nn.functional.nll_loss(leaf(logp), minigrad.tensor(t), weight, ignore_index=1)
+    np.testing.assert_allclose(got.numpy(), per.sum() / (w[t] * kept).sum(), rtol=1e-12)
+    got = nn.NLLLoss(weight, ignore_index=1, reduction="none")(leaf(logp), minigrad.tensor(t))
+    np.testing.assert_allclose(got.numpy(), per, rtol=1e-12)
+    assert minigrad.gradcheck(lambda a: nn.functional.nll_loss(a, minigrad.tensor(t), weight, ignore_index=1),
+                              (leaf(logp),))
+
+
+def test_every_target_ignored_gives_nan_and_zero_gradients():
+    z = leaf(np.ones((3, 2)))
+    loss = nn.functional.cross_entropy(z, minigrad.tensor([-100, -100, -100]))
+    loss.backward()
+    assert np.isnan(loss.item()) and z.grad.tolist() == [[0.0, 0.0]] * 3
+
+
+def test_class_index_loss_arguments_checked():
+    z = minigrad.zeros(2, 3)
+    with pytest.raises(IndexError, match=r"or be ignore_index=0, got values in \[-1, 2\]"):
+        nn.functional.cross_entropy(z, minigrad.tensor([-1, 2]), ignore_index=0)
+    assert list(nn.CrossEntropyLoss(weight=minigrad.ones(3)).state_dict()) == ["weight"]
+    assert list(nn.CrossEntropyLoss().state_dict()) == []
+
+
+# -- tensor hooks ----------------------------------------------------------------------------------------------
+
+def test_register_hook_replaces_the_gradient_before_it_goes_on():
+    x = leaf([1.0, 2.0, 3.0])
+    y = x * 2
+    y.retain_grad()
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    y.register_hook(lambda g: g * 10)
+    (y * 3 + y).sum().backward()  # two paths into y: the hook sees their sum, once
+    assert seen == [[4.0, 4.0, 4.0]] and y.grad.tolist() == [40.0] * 3 and x.grad.tolist() == [80.0] * 3
+
+
+def test_register_hook_on_a_leaf_handle_remove_and_refusals():
+    x = leaf([1.0, -1.0])
+    handle = x.register_hook(lambda g: g.clamp(-0.5, 0.5))
+    (x * 4).sum().backward()
+    assert x.grad.tolist() == [0.5, 0.5]
+    handle.remove()
+    (x * 4).sum().backward()
+    assert x.grad.tolist() == [4.5, 4.5]
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        minigrad.zeros(2).register_hook(lambda g: g)
+    x.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match=r"expected None or a tensor of shape \(2,\)"):
+        (x * 1).sum().backward()
+
+
+def test_register_hook_with_autograd_grad_and_create_graph():
+    x = leaf([1.0, 2.0])
+    y = x ** 3
+    y.register_hook(lambda g: g * x)  # a hook built from x: part of the graph with create_graph
+    (g,) = minigrad.autograd.grad(y.sum(), x, create_graph=True)
+    np.testing.assert_allclose(g.numpy(), 3 * np.array([1.0, 2.0]) ** 3)  # 3 x^2 * x
+    g.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 9 * np.array([1.0, 2.0]) ** 2)
