@@ -575,11 +575,17 @@ class Tensor:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.array)
 
+    def _python_number(self):
+        """item() for float(t)/int(t), which raise ValueError for several elements, as PyTorch."""
+        if self.array.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars, got shape {self.shape}")
+        return self.array.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._python_number())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._python_number())
 
     # -- operators and methods (ops live in minigrad.ops; PyTorch's names, arguments and meanings) --
     def __add__(self, other): return _ops.add(self, other)
@@ -701,7 +707,7 @@ class Tensor:
     def remainder(self, other): return _ops.remainder(self, other)
     def trunc(self): return _ops.trunc(self)
     def sign(self): return _ops.sign(self)
-    def cumsum(self, dim, *, dtype=None): return _ops.cumsum(self, dim, dtype=dtype)
+    def cumsum(self, dim=None, *, dtype=None, axis=None): return _ops.cumsum(self, dim, dtype=dtype, axis=axis)
     def nonzero(self, *, as_tuple=False): return _ops.nonzero(self, as_tuple=as_tuple)
     def reciprocal(self): return _ops.reciprocal(self)
     def logical_not(self): return _ops.logical_not(self)
@@ -749,6 +755,7 @@ class Tensor:
     def cos(self): return _ops.cos(self)
     def rsqrt(self): return _ops.rsqrt(self)
     def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
+    def masked_select(self, mask): return _ops.masked_select(self, mask)
     def gather(self, dim, index): return _ops.gather(self, dim, index)
 
     def softmax(self, dim):

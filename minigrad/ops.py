@@ -156,6 +156,8 @@ class Pow(_Binary):
 
     def forward(self, a, b):
         self.a, self.b = a, b
+        if a.dtype.kind in "iu" and b.dtype.kind in "iu" and bool((b < 0).any()):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")  # PyTorch's error and type
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = NaN, quietly
             self.y = a ** b
         return self.y
@@ -1853,6 +1855,15 @@ def gather(x, dim, index):
     return GetItem(key)(x)
 
 
+def masked_select(x, mask):
+    """The elements of ``x`` where the bool ``mask`` holds (both broadcast), as a 1-D tensor (differentiable)."""
+    cond = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"masked_select(): expected a bool mask, got dtype {cond.dtype}")
+    shape = np.broadcast_shapes(x.shape, cond.shape)
+    return getitem(expand(x, *shape) if x.shape != shape else x, get_array_module(cond).broadcast_to(cond, shape))
+
+
 def masked_fill(x, mask, value):
     """``x`` with ``value`` where the bool ``mask`` (broadcast) is True; the dtype stays x's."""
     cond = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
@@ -1920,8 +1931,12 @@ def round(x, *, decimals=0):  # noqa: A001
     return div(Rounding("round")(mul(x, scale)), scale)
 
 
-def cumsum(x, dim, *, dtype=None):
-    """Cumulative sum along ``dim``, as ``torch.cumsum`` (integers and bools sum as int64)."""
+def cumsum(x, dim=None, *, dtype=None, axis=None):
+    """Cumulative sum along ``dim`` (NumPy's ``axis`` accepted, as PyTorch does), as ``torch.cumsum`` (integers
+    and bools sum as int64)."""
+    dim, _ = _resolve_aliases("cumsum", dim, axis)
+    if dim is None:
+        raise TypeError("cumsum() missing 1 required argument: 'dim'")
     x = _tensor_arg(x, "cumsum") if dtype is None else _tensor_arg(x, "cumsum").to(dtype)
     if x.dtype.kind in "biu" and x.dtype != np.int64:
         x = x.to(np.int64)

@@ -3361,6 +3361,238 @@ def r2_hook_create_graph(torch):
     return g, x.grad
 
 
+# round three: the D2L book's own idioms and an ordinary training/evaluation loop
+one("r3_cumsum_axis", lambda torch: torch.arange(6.0).reshape(2, 3).cumsum(axis=0))
+one("r3_sum_axis_list", lambda torch: torch.arange(24.0).reshape(2, 3, 4).sum(axis=[0, 1]))
+one("r3_mean_axis_keepdims", lambda torch: torch.arange(6.0).reshape(2, 3).mean(axis=1, keepdims=True))
+one("r3_normalise_rows", lambda torch: (lambda A: A / A.sum(axis=1, keepdim=True))(torch.arange(6.0).reshape(2, 3) + 1))
+one("r3_range_index", lambda torch: (lambda y_hat, y: -torch.log(y_hat[range(len(y_hat)), y]))(
+    torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]), torch.tensor([0, 2])))
+one("r3_range_index_grad", lambda torch: _range_index_grad(torch))
+one("r3_cat_dims", lambda torch: (lambda X, Y: (torch.cat((X, Y), dim=0).shape, torch.cat((X, Y), dim=1).shape))(
+    torch.arange(12, dtype=torch.float32).reshape((3, 4)), torch.tensor([[2.0, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]])))
+one("r3_X_eq_Y", lambda torch: torch.arange(4.0) == torch.tensor([0.0, 2, 2, 3]))
+one("r3_broadcast_column_row", lambda torch: torch.arange(3).reshape((3, 1)) + torch.arange(2).reshape((1, 2)))
+one("r3_id_changes_out_of_place", lambda torch: (lambda X, Y: (lambda before: id(Y + X) == before)(id(Y)))(
+    torch.ones(2), torch.ones(2)))
+one("r3_slice_assign_keeps_id", lambda torch: (lambda Z, X: (lambda before: (Z.__setitem__(slice(None), X + X), id(Z) == before,
+                                                                            Z)[1:])(id(Z)))(torch.zeros(3), torch.ones(3)))
+one("r3_iadd_keeps_id", lambda torch: (lambda X, Y: (lambda before: (X.__iadd__(Y), id(X) == before)[1])(id(X)))(
+    torch.ones(2), torch.ones(2)))
+one("r3_numpy_roundtrip_types", lambda torch: (lambda A: (type(A).__name__, type(torch.tensor(A)).__name__))(
+    torch.ones(2).numpy()))
+one("r3_scalar_conversions", lambda torch: (lambda a: (a.item(), float(a), int(a)))(torch.tensor([3.5])))
+one("r3_norms", lambda torch: (lambda u: (torch.norm(u), torch.abs(u).sum(), torch.norm(torch.ones((4, 9)))))(
+    torch.tensor([3.0, -4.0])))
+one("r3_dot_and_sum", lambda torch: (lambda x, y: (torch.dot(x, y), torch.sum(x * y)))(torch.arange(4.0), torch.ones(4)))
+one("r3_matmul_vector", lambda torch: torch.matmul(torch.arange(6.0).reshape(2, 3), torch.tensor([1.0, 0.0, -1.0])))
+one("r3_synthetic_data", lambda torch: _synthetic_data(torch))
+one("r3_normal_mean_std_shape", lambda torch: (torch.normal(0, 1, (3, 2)).shape, torch.normal(0, 0.01, torch.Size([4])).shape,
+                                                torch.normal(0, 1, (3, 2)).dtype))
+one("r3_batch_indices", lambda torch: (lambda f: f[torch.tensor(list(range(4))[1:3])])(torch.arange(8.0).reshape(4, 2)))
+one("r3_accuracy_cmp", lambda torch: (lambda y_hat, y: float((y_hat.argmax(axis=1).type(y.dtype) == y).type(y.dtype).sum()))(
+    torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]), torch.tensor([0, 2])))
+one("r3_softmax_scratch", lambda torch: (lambda X: (lambda e: e / e.sum(1, keepdim=True))(torch.exp(X)))(T(torch, 2, 5)))
+one("r3_grad_of_dot", lambda torch: _grad_of(torch, lambda x: 2 * torch.dot(x, x)))
+one("r3_grad_after_zero", lambda torch: _grad_twice(torch))
+one("r3_grad_of_sum_of_square_vector", lambda torch: _grad_of(torch, lambda x: (x * x).sum()))
+one("r3_detach_u", lambda torch: _detach_u(torch))
+one("r3_control_flow_grad", lambda torch: _control_flow(torch))
+one("r3_randn_size_kw_scalar", lambda torch: torch.randn(size=(), requires_grad=True).shape)
+one("r3_dropout_scratch", lambda torch: (lambda X: (lambda mask: (mask * X / (1.0 - 0.5)).dtype)(
+    (torch.rand(X.shape) > 0.5).float()))(torch.arange(16, dtype=torch.float32).reshape((2, 8))))
+one("r3_pool_scratch", lambda torch: _pool2d(torch))
+one("r3_corr2d_scratch", lambda torch: _corr2d(torch))
+one("r3_corr2d_kernel_grad_raises", lambda torch: _corr2d_grad(torch))
+one("r3_chapter_moving_average", lambda torch: (lambda mm, mean: (0.9 * mm + (1.0 - 0.9) * mean).data)(
+    torch.zeros(1, 3, 1, 1), T(torch, 1, 3, 1, 1)))
+one("r3_weight_data_edits", lambda torch: _weight_data_edits(torch))
+one("r3_apply_init_type_check", lambda torch: _apply_init(torch))
+one("r3_shape_after_layers", lambda torch: _shape_table(torch))
+one("r3_gamma_beta_reshape", lambda torch: (lambda bn: (bn.weight.reshape((-1,)), bn.bias.reshape((-1,))))(
+    torch.nn.BatchNorm2d(3)))
+one("r3_size_slicing", lambda torch: (T(torch, 2, 3, 4).size()[1:], T(torch, 2, 3, 4).size(0)))
+one("r3_eval_loop", lambda torch: _eval_loop(torch))
+one("r3_max_data_predicted", lambda torch: (lambda out: torch.max(out.data, 1)[1])(T(torch, 4, 3, grad=True)))
+one("r3_pred_eq_view_as", lambda torch: (lambda out, target: (lambda pred: pred.eq(target.view_as(pred)).sum().item())(
+    out.argmax(dim=1, keepdim=True)))(T(torch, 6, 3), torch.tensor([0, 1, 2, 0, 1, 2])))
+one("r3_stack_mean_losses", lambda torch: torch.stack([torch.tensor(1.0), torch.tensor(2.0)]).mean())
+one("r3_one_hot_float", lambda torch: torch.nn.functional.one_hot(torch.tensor([0, 2]), 3).float())
+one("r3_sigmoid_threshold", lambda torch: (torch.sigmoid(T(torch, 5)) > 0.5).float())
+one("r3_device_pick", lambda torch: str(torch.device("cuda" if torch.cuda.is_available() else "cpu")))
+one("r3_clone_detach", lambda torch: (lambda x: (lambda y: (y.requires_grad, y.is_leaf))(x.clone().detach()))(
+    T(torch, 2, grad=True)))
+one("r3_clip_grad_norm", lambda torch: torch.nn.utils.clip_grad_norm_)
+one("r3_pow_inplace", lambda torch: torch.tensor([2.0, 3.0]).pow_(2))
+one("r3_sqrt_inplace", lambda torch: torch.tensor([4.0, 9.0]).sqrt_())
+one("r3_exp_neg", lambda torch: torch.exp(-T(torch, 3)))
+one("r3_masked_select", lambda torch: T(torch, 4).masked_select(T(torch, 4) > 0))
+one("r3_max_keepdim_index", lambda torch: T(torch, 3, 4).max(1, keepdim=True)[1])
+one("r3_train_loop_running_loss", lambda torch: _running_loss(torch))
+one("r3_item_accumulate", lambda torch: (lambda l: (type(l.sum().item()).__name__, l.numel()))(T(torch, 4)))
+one("r3_loss_none_sum_mean", lambda torch: (lambda l: (l.mean().item() * 3, float(l.sum())))(
+    torch.nn.CrossEntropyLoss(reduction="none")(T(torch, 3, 4), torch.tensor([0, 1, 3]))))
+one("r3_tensor_long_list", lambda torch: torch.tensor([1.0, 2.0], dtype=torch.long))
+one("r3_ce_unbatched_1d", lambda torch: torch.nn.functional.cross_entropy(T(torch, 4, grad=True), torch.tensor(1)))
+one("r3_ce_unbatched_none", lambda torch: torch.nn.functional.cross_entropy(T(torch, 4), torch.tensor(1), reduction="none"))
+one("r3_linear_unbatched", lambda torch: _linear_unbatched(torch))
+
+
+def _range_index_grad(torch):
+    y_hat = T(torch, 3, 4, low=0.1, high=1.0, grad=True)
+    (-torch.log(y_hat[range(3), torch.tensor([0, 3, 1])])).mean().backward()
+    return y_hat.grad
+
+
+def _synthetic_data(torch):
+    torch.manual_seed(0)
+    w, b = torch.tensor([2, -3.4]), 4.2
+    X = torch.normal(0, 1, (100, len(w)))
+    y = torch.matmul(X, w) + b
+    y += torch.normal(0, 0.01, y.shape)
+    return X.shape, y.reshape((-1, 1)).shape, X.dtype, y.dtype
+
+
+def _grad_of(torch, f):
+    x = torch.arange(4.0)
+    x.requires_grad_(True)
+    f(x).backward()
+    return x.grad
+
+
+def _grad_twice(torch):
+    x = torch.arange(4.0, requires_grad=True)
+    (2 * torch.dot(x, x)).backward()
+    x.grad.zero_()
+    x.sum().backward()
+    return x.grad
+
+
+def _detach_u(torch):
+    x = torch.arange(4.0, requires_grad=True)
+    y = x * x
+    u = y.detach()
+    z = u * x
+    z.sum().backward()
+    first = x.grad == u
+    x.grad.zero_()
+    y.sum().backward()
+    return first, x.grad == 2 * x
+
+
+def _control_flow(torch):
+    def f(a):
+        b = a * 2
+        while b.norm() < 1000:
+            b = b * 2
+        c = b if b.sum() > 0 else 100 * b
+        return c
+
+    a = torch.tensor(0.3, requires_grad=True)
+    d = f(a)
+    d.backward()
+    return a.grad == d / a
+
+
+def _pool2d(torch):
+    X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+    Y = torch.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            Y[i, j] = X[i: i + 2, j: j + 2].max()
+    return Y
+
+
+def _corr2d(torch):
+    X, K = torch.arange(9.0).reshape(3, 3), torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+    Y = torch.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            Y[i, j] = (X[i:i + 2, j:j + 2] * K).sum()
+    return Y
+
+
+def _corr2d_grad(torch):
+    X, K = torch.arange(9.0).reshape(3, 3), torch.tensor([[0.0, 1.0], [2.0, 3.0]], requires_grad=True)
+    Y = torch.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            Y[i, j] = (X[i:i + 2, j:j + 2] * K).sum()
+    Y.sum().backward()
+    return K.grad
+
+
+def _weight_data_edits(torch):
+    net = torch.nn.Sequential(torch.nn.Linear(2, 1))
+    net[0].weight.data.normal_(0, 0.01)
+    net[0].bias.data.fill_(0)
+    net[0].weight.data[:] += 1
+    return net[0].bias, net[0].weight.requires_grad, bool((net[0].weight > 0.9).all())
+
+
+def _apply_init(torch):
+    def init_weights(m):
+        if type(m) == torch.nn.Linear or type(m) == torch.nn.Conv2d:
+            torch.nn.init.constant_(m.weight, 0.5)
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Linear(2, 2))
+    net.apply(init_weights)
+    return net[0].weight.sum(), net[2].weight.sum()
+
+
+def _shape_table(torch):
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+                        nn.Flatten(), nn.Linear(6 * 12 * 12, 10))
+    X = torch.rand(size=(1, 1, 28, 28), dtype=torch.float32)
+    net.eval()
+    rows = []
+    for layer in net:
+        X = layer(X)
+        rows.append((layer.__class__.__name__, tuple(X.shape)))
+    return rows
+
+
+def _eval_loop(torch):
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    for i, p in enumerate(net.parameters()):
+        setw(torch, p, A(*p.shape, seed=10 + i))
+    net.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for seed in range(3):
+            inputs, labels = T(torch, 5, 3, seed=seed), torch.tensor([0, 1, 1, 0, 1])
+            outputs = net(inputs)
+            _, predicted = torch.max(outputs.data, 1)
+            total += labels.size(0)
+            correct += (predicted == labels).sum().item()
+    return correct, total, type(correct).__name__
+
+
+def _running_loss(torch):
+    net = torch.nn.Linear(3, 2)
+    setw(torch, net.weight, A(2, 3, seed=1))
+    setw(torch, net.bias, A(2, seed=2))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    criterion = torch.nn.CrossEntropyLoss()
+    running = 0.0
+    for seed in range(4):
+        inputs, labels = T(torch, 6, 3, seed=seed), torch.tensor([0, 1, 1, 0, 1, 0])
+        optimizer.zero_grad()
+        loss = criterion(net(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        running += loss.item() * inputs.size(0)
+    return running, net.weight
+
+
+def _linear_unbatched(torch):
+    layer = torch.nn.Linear(3, 2)
+    setw(torch, layer.weight, A(2, 3, seed=1))
+    setw(torch, layer.bias, A(2, seed=2))
+    return layer(T(torch, 3))
+
+
 # =========================================================================================
 # Comparison
 

@@ -306,3 +306,42 @@ def test_register_hook_with_autograd_grad_and_create_graph():
     np.testing.assert_allclose(g.numpy(), 3 * np.array([1.0, 2.0]) ** 3)  # 3 x^2 * x
     g.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 9 * np.array([1.0, 2.0]) ** 2)
+
+
+# -- the D2L book's spellings and other small forms ------------------------------------------------------------
+
+def test_cumsum_takes_numpys_axis_as_the_book_writes():
+    a = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(minigrad.tensor(a).cumsum(axis=0).numpy(), a.cumsum(0))
+    with pytest.raises(TypeError, match="'dim'"):
+        minigrad.tensor(a).cumsum()
+
+
+def test_masked_select_broadcasts_and_is_differentiable():
+    x = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]])
+    mask = np.array([True, False, True])
+    np.testing.assert_array_equal(minigrad.tensor(x).masked_select(minigrad.tensor(mask)).numpy(),
+                                  np.broadcast_to(x, (2, 3))[np.broadcast_to(mask, (2, 3))])
+    assert minigrad.gradcheck(lambda a: minigrad.masked_select(a, minigrad.tensor(x > 0)), (leaf(x),))
+
+
+def test_cross_entropy_of_one_unbatched_sample():
+    z = np.array([0.5, -1.0, 2.0, 0.0])
+    expected = np.log(np.exp(z).sum()) - z[2]
+    got = nn.functional.cross_entropy(leaf(z), minigrad.tensor(2))
+    assert got.shape == () and np.isclose(got.item(), expected)
+    assert nn.functional.cross_entropy(leaf(z), minigrad.tensor(2), reduction="none").shape == ()
+    assert minigrad.gradcheck(lambda a: nn.functional.cross_entropy(a, minigrad.tensor(2)), (leaf(z),))
+
+
+def test_integer_negative_power_and_python_number_errors_have_pytorchs_types():
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+        minigrad.tensor([1, 2]) ** -1
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+        minigrad.tensor([2, 3]) ** minigrad.tensor([1, -1])
+    assert (minigrad.tensor([1.0, 2.0]) ** -1).tolist() == [1.0, 0.5]
+    with pytest.raises(ValueError, match="only one element"):
+        float(minigrad.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="only one element"):
+        int(minigrad.tensor([1, 2]))
+    assert float(minigrad.tensor([[2.5]])) == 2.5 and int(minigrad.tensor(-3.9)) == -3

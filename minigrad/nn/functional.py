@@ -1011,6 +1011,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     """
     _unsupported_loss_args("cross_entropy", size_average=size_average, reduce=reduce)
     _check_reduction("cross_entropy", reduction)
+    if isinstance(input, Tensor) and input.ndim == 1 and isinstance(target, Tensor) and target.ndim == 0:
+        loss = cross_entropy(input.reshape(1, -1), target.reshape(1), weight, ignore_index=ignore_index,
+                             reduction=reduction, label_smoothing=label_smoothing)  # one unbatched sample (K,)
+        return loss.reshape(()) if reduction == "none" else loss
     t = _class_targets("cross_entropy", input, target, ignore_index)
     if _needs_weighted(t, weight, ignore_index, label_smoothing):
         return _weighted_nll("cross_entropy", log_softmax(input, 1), t, weight, ignore_index, label_smoothing,
