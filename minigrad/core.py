@@ -141,6 +141,8 @@ class Function:
         out = self.forward(*[t.array for t in tensors])
         needs = tuple(t._requires_grad for t in tensors)
         if is_grad_enabled() and any(needs):
+            for t in tensors:  # the graph now refers to each input (see Tensor._setitem_recorded)
+                t._consumed = True
             self.inputs = tensors
             self.needs_input_grad = needs
             self.input_versions = tuple(t._vc[0] for t in tensors)
@@ -363,6 +365,7 @@ class Tensor:
         return self
 
     _grad_hooks = None  # {handle: hook} once register_hook is called
+    _consumed = False  # set when a recorded op takes this tensor as an input, or a view of it is made
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed, before it goes
@@ -476,6 +479,10 @@ class Tensor:
 
     def copy_(self, src):
         """Copy ``src``'s values (broadcast to this shape, cast to this dtype, moved to this device) into self."""
+        if isinstance(src, Tensor) and is_grad_enabled() and src.device == self.device and (
+                src._requires_grad or self._requires_grad and self._ctx is not None):
+            self[...] = src  # recorded in the graph, as PyTorch's copy_ (dtype cast, broadcast)
+            return self
         if isinstance(src, Tensor):
             _refuse_grad_source(src, "copy_")
         values = backend.to_device(src.array if isinstance(src, Tensor) else np.asarray(src), self.device)
@@ -538,9 +545,31 @@ class Tensor:
     def __itruediv__(self, other): return self.div_(other)
 
     def __setitem__(self, key, value):
-        v = self._raw(value, "__setitem__")
         k = _ops._raw_key(key, backend.get_array_module(self.array))
+        if is_grad_enabled() and (self._requires_grad or isinstance(value, Tensor) and value._requires_grad) \
+                and not (self._requires_grad and self._ctx is None):  # (a leaf that requires grad: refused below)
+            return self._setitem_recorded(k, value)
+        v = self._raw(value, "__setitem__")
         self._modify("__setitem__", lambda a: a.__setitem__(k, v))
+
+    def _setitem_recorded(self, key, value):
+        """``self[key] = value`` in the graph: self becomes the output of an ``IndexPut`` of (its old self,
+        value), as PyTorch's CopySlices. Safe only while nothing else refers to self's graph position or
+        memory, so a tensor already in a recorded op's inputs, with views, or a view itself, is refused."""
+        if self._consumed or self.array.base is not None:
+            raise RuntimeError(
+                "__setitem__: writing into a tensor that is part of a graph (or receives a value that requires "
+                "grad) after a recorded op used it or a view of it was taken, or into a view, is not supported "
+                f"by minigrad (PyTorch rewrites the graph of every view; tensor of shape {self.shape}); write "
+                "into a fresh tensor before using it, or build the result out of place (minigrad.cat, stack, "
+                "where)")
+        if isinstance(value, Tensor):
+            self._raw(value.detach(), "__setitem__")  # the device check
+        old = Tensor._wrap(self.array, requires_grad=self._requires_grad)  # self's place in the graph so far
+        old._ctx = self._ctx
+        self._ctx = _ops.IndexPut(key)(old, value)._ctx
+        self._requires_grad = True
+        self._vc[0] += 1
 
     # -- autograd -------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False):

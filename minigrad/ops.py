@@ -913,6 +913,35 @@ class GetItemGrad(DerivativeFunction):
         return GetItem(self.key)(g)
 
 
+class IndexPut(Function):
+    """``x[key] = v`` recorded: y is x's memory with v (broadcast, cast to x's dtype) written at ``key``;
+    gx = gy where nothing was written (0 there), gv = gy[key] summed to v's shape, in v's dtype. Neither
+    reads a value, so nothing is saved (PyTorch's CopySlices)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, key):
+        self.key = key
+
+    def forward(self, x, v):
+        x[self.key] = v
+        self.written = get_array_module(x).zeros(x.shape, dtype=bool)
+        self.written[self.key] = True
+        return x
+
+    def backward(self, gy):
+        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
+        zero = gy.dtype.type(0)
+        return (get_array_module(gy).where(self.written, zero, gy) if need_x else None,
+                unbroadcast(gy[self.key], v.shape).astype(v.dtype, copy=False) if need_v else None)
+
+    def backward_graph(self, gy):
+        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
+        gv = GetItem(self.key)(gy) if need_v else None
+        return (Where(self.written)(0.0, gy) if need_x else None,
+                None if gv is None else sum_to(gv if gv.dtype == v.dtype else Cast(v.dtype)(gv), v.shape))
+
+
 class GetItem(Function):
     """y = x[key] (basic or integer-array indexing);  gx = zeros with gy scatter-added at key (``GetItemGrad``)."""
 
@@ -1440,6 +1469,7 @@ def _view_of(out, x):
     an in-place change through either is then seen by the autograd checks of both."""
     if get_array_module(x.array).may_share_memory(out.array, x.array):
         out._vc = x._vc
+        x._consumed = True  # a later recorded write into x would not reach this view (Tensor._setitem_recorded)
     return out
 
 

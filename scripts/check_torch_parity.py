@@ -3593,6 +3593,133 @@ def _linear_unbatched(torch):
     return layer(T(torch, 3))
 
 
+# writing tensors that require grad into others (PyTorch's CopySlices)
+@case
+def r4_rows_written_then_summed(torch):
+    w = T(torch, 3, grad=True)
+    Y = torch.zeros(2, 3)
+    Y[0] = w * 2
+    Y[1] = w ** 2
+    (Y * torch.tensor(A(2, 3, seed=5))).sum().backward()
+    return Y, Y.requires_grad, Y.is_leaf, w.grad
+
+
+@case
+def r4_overwrite_part_of_nonleaf(torch):
+    w = T(torch, 4, grad=True)
+    x = w * 2
+    x[1:3] = 0.0
+    (x * torch.tensor(A(4, seed=6))).sum().backward()
+    return x, w.grad
+
+
+@case
+def r4_mask_write(torch):
+    w = T(torch, 5, grad=True)
+    y = torch.zeros(5)
+    y[w.detach() > 0] = w[w.detach() > 0] * 3
+    y.sum().backward()
+    return y, w.grad
+
+
+@case
+def r4_float64_value_into_float32(torch):
+    w = T(torch, 2, dtype=np.float64, grad=True)
+    y = torch.zeros(3)
+    y[:2] = w * 2
+    (y * torch.arange(3.0)).sum().backward()
+    return y, w.grad
+
+
+@case
+def r4_broadcast_value(torch):
+    w = T(torch, 3, grad=True)
+    y = torch.zeros(4, 3)
+    y[1:3] = w
+    (y * torch.tensor(A(4, 3, seed=7))).sum().backward()
+    return w.grad
+
+
+@case
+def r4_repeated_index_write(torch):
+    w = T(torch, 3, grad=True)
+    y = torch.zeros(4)
+    y[[0, 2, 3]] = w
+    (y * torch.arange(4.0)).sum().backward()
+    return y, w.grad
+
+
+@case
+def r4_write_then_exp_output_raises(torch):
+    w = T(torch, 3, grad=True)
+    y = w.exp()
+    y[0] = 1.0
+    y.sum().backward()
+    return w.grad
+
+
+@case
+def r4_view_before_write(torch):
+    w = T(torch, 3, grad=True)
+    Y = torch.zeros(2, 3)
+    row = Y[1]
+    Y[1] = w
+    (row * 2).sum().backward()
+    return w.grad
+
+
+@case
+def r4_write_into_view(torch):
+    w = T(torch, 3, grad=True)
+    Y = torch.zeros(2, 3)
+    Y[1][0] = w[0]
+    Y.sum().backward()
+    return w.grad
+
+
+@case
+def r4_double_backward_through_write(torch):
+    w = T(torch, 3, grad=True)
+    y = torch.zeros(4)
+    y[1:] = w ** 3
+    (g,) = torch.autograd.grad(y.sum(), w, create_graph=True)
+    g.sum().backward()
+    return g, w.grad
+
+
+@case
+def r4_leaf_requiring_grad_write_raises(torch):
+    w = T(torch, 3, grad=True)
+    w[0] = 1.0
+
+
+@case
+def r4_leaf_requiring_grad_write_no_grad(torch):
+    w = T(torch, 3, grad=True)
+    with torch.no_grad():
+        w[0] = 1.0
+    return w, w.is_leaf, w.requires_grad
+
+
+@case
+def r4_write_after_use_elsewhere(torch):
+    w = T(torch, 3, grad=True)
+    y = torch.zeros(3)
+    z = y + 1
+    y[0] = w[0]
+    (z.sum() + y.sum()).backward()
+    return w.grad, z
+
+
+@case
+def r4_copy_into_fresh(torch):
+    w = T(torch, 3, grad=True)
+    y = torch.zeros(3)
+    y.copy_(w * 2)
+    y.sum().backward()
+    return w.grad
+
+
 # =========================================================================================
 # Comparison
 

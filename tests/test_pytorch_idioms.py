@@ -65,23 +65,97 @@ def test_reciprocal():
 
 # -- in-place writes -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("write", [
-    lambda y, w: y.__setitem__(slice(1, None), w),
-    lambda y, w: y[1:].copy_(w),
-    lambda y, w: y[1:].add_(w),
-    lambda y, w: y.__setitem__(minigrad.tensor([False, True, True]), w),
-], ids=["setitem", "copy_", "add_", "mask"])
-def test_writing_a_tensor_that_requires_grad_in_place_raises(write):
-    """PyTorch records such a write in the graph; minigrad refuses rather than lose w's gradient."""
-    y, w = minigrad.zeros(3, dtype=minigrad.float64), leaf([1.0, 2.0])
+def test_add_inplace_of_a_tensor_that_requires_grad_raises():
+    """PyTorch records y.add_(w) in the graph; minigrad refuses rather than lose w's gradient."""
+    y, w = minigrad.zeros(3, dtype=minigrad.float64), leaf([1.0, 2.0, 3.0])
     with pytest.raises(RuntimeError, match="requires grad"):
-        write(y, w)
+        y.add_(w)
     assert y.tolist() == [0.0, 0.0, 0.0] and y._version == 0
     with minigrad.no_grad():
-        write(y, w)
-    assert y.tolist() == [0.0, 1.0, 2.0]
-    write(y, w.detach())  # a detached value is fine with gradients on
-    assert y.tolist()[1:] in ([1.0, 2.0], [2.0, 4.0])
+        y.add_(w)
+    assert y.tolist() == [1.0, 2.0, 3.0] and not y.requires_grad
+
+
+@pytest.mark.parametrize("write", [
+    lambda y, v: y.__setitem__(slice(1, 3), v),
+    lambda y, v: y.__setitem__(minigrad.tensor([False, True, True, False]), v),
+    lambda y, v: y.__setitem__([1, 2], v),
+], ids=["slice", "mask", "list"])
+def test_writing_a_value_that_requires_grad_is_recorded(write):
+    """y[key] = v with v in a graph: y becomes part of it (PyTorch's CopySlices); v gets gy[key]."""
+    w = leaf([1.0, 2.0])
+    y = minigrad.zeros(4, dtype=minigrad.float64)
+    write(y, w * 3)
+    assert y.tolist() == [0.0, 3.0, 6.0, 0.0] and y.requires_grad and not y.is_leaf and y._version == 1
+    (y * minigrad.tensor([1.0, 2.0, 5.0, 7.0], dtype=minigrad.float64)).sum().backward()
+    assert w.grad.tolist() == [6.0, 15.0]
+
+
+def test_recorded_writes_gradients_and_second_derivatives():
+    rng = np.random.default_rng(5)
+
+    def rows(a, b):
+        y = minigrad.zeros(3, 4, dtype=minigrad.float64)
+        y[0] = a ** 2           # a row
+        y[1:, 1:3] = b.exp()    # a block, b broadcast over the rows
+        y[2, 0] = 5.0           # a number into a tensor that is now in the graph
+        return y * 2
+
+    a, b = leaf(rng.normal(size=4)), leaf(rng.normal(size=2))
+    assert minigrad.gradcheck(rows, (a, b)) and minigrad.gradgradcheck(rows, (a, b))
+
+    def overwrite(x):
+        y = x * 3
+        y[:, 1] = 0.0            # part of a non-leaf overwritten: no gradient there
+        return y
+
+    x = leaf(rng.normal(size=(2, 3)))
+    assert minigrad.gradcheck(overwrite, (x,))
+    overwrite(x).sum().backward()
+    assert x.grad.tolist() == [[3.0, 0.0, 3.0]] * 2
+
+    def cast(v):  # a float64 value written into a float32 tensor; its gradient is float64 again
+        y = minigrad.zeros(3)
+        y[:2] = v
+        return y
+
+    v = leaf([1.0, 2.0])
+    (cast(v) * minigrad.tensor([2.0, 3.0, 4.0])).sum().backward()
+    assert v.grad.dtype == minigrad.float64 and v.grad.tolist() == [2.0, 3.0]
+
+
+def test_copy_of_a_value_that_requires_grad_is_recorded():
+    w = leaf([1.0, 2.0, 3.0])
+    y = minigrad.zeros(3)
+    assert y.copy_(w * 2) is y and y.dtype == minigrad.float32 and y.requires_grad
+    (y * minigrad.tensor([1.0, 0.0, 2.0])).sum().backward()
+    assert w.grad.tolist() == [2.0, 0.0, 4.0]
+
+
+def test_recorded_write_refused_where_a_view_or_an_earlier_use_would_miss_it():
+    w = leaf([1.0, 2.0, 3.0])
+    y = minigrad.zeros(2, 3, dtype=minigrad.float64)
+    row = y[1]  # a view taken before the write would not see it
+    with pytest.raises(RuntimeError, match="view"):
+        y[1] = w
+    with pytest.raises(RuntimeError, match="view"):
+        row[0] = w[0]  # a write into a view would not reach y's graph
+    used = minigrad.zeros(3, dtype=minigrad.float64)
+    z = used * w  # a recorded op refers to `used` (and saved it)
+    with pytest.raises(RuntimeError, match="recorded op used it"):
+        used[0] = w[0]
+    assert used.tolist() == [0.0, 0.0, 0.0] and z.tolist() == [0.0, 0.0, 0.0]
+    fresh = minigrad.zeros(3, dtype=minigrad.float64)
+    plain = fresh + 1  # not recorded: nothing refers to `fresh` in a graph
+    fresh[0] = w[0]
+    assert plain.tolist() == [1.0, 1.0, 1.0] and fresh.requires_grad
+
+
+def test_write_into_an_output_that_backward_reads_raises_at_backward():
+    y = leaf([0.5, 1.0]).exp()  # exp's backward reads its output
+    y[0] = 1.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
 
 
 def test_in_place_casting_and_broadcast_errors_are_runtime_errors():
