@@ -17,6 +17,8 @@ from minigrad.ops import (Size, abs, all, allclose, amax, amin, any, argmax, arg
                           stack, std, sum, t, tanh, transpose, unsqueeze, var, where)
 from minigrad.ops import (ceil, cumsum, floor, floor_divide, nonzero, norm, remainder, round, sign, trunc,  # noqa: A004
                           unbind)
+from minigrad.ops import (argsort, isclose, logical_not, masked_select, reciprocal, sort, topk, unflatten,  # noqa: A004
+                          unique)
 from minigrad.ops import add_alpha as add, div_mode as div, sub_alpha as sub  # PyTorch's add/sub(alpha=), div
 from minigrad.threads import get_num_threads, set_num_threads
 from minigrad.random import get_rng_state, manual_seed, set_rng_state
@@ -45,6 +47,10 @@ def ge(a, b): return a >= b
 
 def numel(x):
     return x.numel()
+
+
+def is_floating_point(x):
+    return x.is_floating_point()
 
 
 def __getattr__(name):

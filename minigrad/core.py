@@ -7,6 +7,7 @@ remembers its inputs. ``Tensor.backward`` walks that graph from the output back
 to the leaves in reverse topological order (no recursion), calling each
 Function's hand-written ``backward`` once with the gradient of its output.
 """
+import builtins
 import functools
 import threading
 
@@ -140,6 +141,8 @@ class Function:
         out = self.forward(*[t.array for t in tensors])
         needs = tuple(t._requires_grad for t in tensors)
         if is_grad_enabled() and any(needs):
+            for t in tensors:  # the graph now refers to each input (see Tensor._setitem_recorded)
+                t._consumed = True
             self.inputs = tensors
             self.needs_input_grad = needs
             self.input_versions = tuple(t._vc[0] for t in tensors)
@@ -198,7 +201,7 @@ def _as_tensors(inputs, op_name):
             xp = backend.get_array_module(ref.array)
             tensors.append(Tensor._wrap(xp.asarray(x, dtype=ref.dtype if ref.dtype.kind == "f" else None)))
         else:
-            tensors.append(Tensor(x))
+            tensors.append(tensor(x))
     if len(tensors) > 1:
         first = tensors[0].array
         for t in tensors[1:]:
@@ -210,6 +213,16 @@ def _as_tensors(inputs, op_name):
     return tensors
 
 
+def _refuse_grad_source(src, name):
+    """RuntimeError when ``src`` requires grad and gradients are recorded: PyTorch records an in-place write of it
+    into another tensor in the graph (CopySlices); minigrad does not, so it refuses rather than drop the gradient."""
+    if src.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"{name}: writing a tensor that requires grad into another in place is not supported by minigrad "
+            "(its gradient would be lost); build the result out of place (minigrad.cat, stack, where) or write "
+            "a detached value (value.detach())")
+
+
 # ---------------------------------------------------------------------------
 # Tensor
 
@@ -218,8 +231,10 @@ class Tensor:
 
     ``Tensor(data, dtype=None, requires_grad=False, device=None)`` wraps
     ``data`` (sharing a NumPy array when no conversion is asked for); use
-    ``minigrad.tensor`` for a copy. Python numbers and lists become float32
-    (integers int64), as in PyTorch; an array keeps its dtype.
+    ``minigrad.tensor`` for a copy. Nested Python lists become float32 whatever
+    their elements, as ``torch.Tensor([1, 2])`` does; a bare Python number
+    needs ``dtype=`` (``torch.Tensor(3)`` is an uninitialised tensor of 3
+    elements, which minigrad does not make); an array keeps its dtype.
 
     ``t.array`` is the raw NumPy/CuPy array (what ops compute on). ``t.data``
     is, as in PyTorch, a Tensor sharing that memory, cut from the graph.
@@ -232,6 +247,11 @@ class Tensor:
     __hash__ = object.__hash__  # __eq__ is elementwise, so identity hashing is explicit
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
+        if type(data) in (builtins.int, builtins.float, builtins.bool) and (dtype is None or type(dtype) is builtins.int):
+            raise TypeError(f"Tensor({data!r}, ...): torch.Tensor(*sizes) is an uninitialised tensor (a number is not "
+                            "data there); use minigrad.empty(*sizes), or minigrad.tensor(value) for a 0-d tensor")
+        if dtype is None and isinstance(data, (list, tuple)):
+            dtype = float32  # torch.Tensor is the float32 tensor type: torch.Tensor([1, 2]) holds 1.0, 2.0
         self.array = _to_array(data, _resolve_dtype(dtype), device)
         self._vc = [0]
         self.grad = None
@@ -362,6 +382,21 @@ class Tensor:
         self._retains_grad = True
         return self
 
+    _grad_hooks = None  # {handle: hook} once register_hook is called
+    _consumed = False  # set when a recorded op takes this tensor as an input, or a view of it is made
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed, before it goes
+        on (to ``.grad`` for a leaf, to the inputs otherwise); a non-None result replaces the gradient.
+        Returns a handle whose ``remove()`` unregisters it (as in PyTorch)."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_hooks is None:
+            self._grad_hooks = {}
+        handle = _HookHandle(self._grad_hooks)
+        self._grad_hooks[handle] = hook
+        return handle
+
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` whenever backward has accumulated a gradient into this leaf's ``.grad``;
         returns a handle whose ``remove()`` unregisters it (as in PyTorch)."""
@@ -447,7 +482,7 @@ class Tensor:
     def _in_place_operand(self, name, other, true_division=False):
         """``other`` (raw) for ``self <op>= other``: RuntimeError, as PyTorch, when the result would need
         another shape or a dtype that ``self`` cannot hold (NumPy would raise its own casting error)."""
-        o = self._raw(_ops._operand(other))
+        o = self._raw(_ops._operand(other), name)
         try:
             result = np.result_type(self.array.dtype, o.dtype if hasattr(o, "dtype") else o)
         except OverflowError:
@@ -463,9 +498,10 @@ class Tensor:
                                f"{np.broadcast_shapes(shape, self.array.shape)}")
         return o
 
-    def _raw(self, other):
+    def _raw(self, other, name):
         """``other`` as something NumPy/CuPy can combine with this tensor's array."""
         if isinstance(other, Tensor):
+            _refuse_grad_source(other, name)
             if type(other.array) is not type(self.array) or other.device != self.device:
                 raise RuntimeError(f"expected both tensors on the same device, but found {self.device} and {other.device}")
             return other.array
@@ -480,6 +516,12 @@ class Tensor:
 
     def copy_(self, src):
         """Copy ``src``'s values (broadcast to this shape, cast to this dtype, moved to this device) into self."""
+        if isinstance(src, Tensor) and is_grad_enabled() and src.device == self.device and (
+                src._requires_grad or self._requires_grad and self._ctx is not None):
+            self[...] = src  # recorded in the graph, as PyTorch's copy_ (dtype cast, broadcast)
+            return self
+        if isinstance(src, Tensor):
+            _refuse_grad_source(src, "copy_")
         values = backend.to_device(src.array if isinstance(src, Tensor) else np.asarray(src), self.device)
         return self._modify("copy_", lambda a: a.__setitem__(Ellipsis, values))
 
@@ -540,9 +582,31 @@ class Tensor:
     def __itruediv__(self, other): return self.div_(other)
 
     def __setitem__(self, key, value):
-        v = self._raw(value)
         k = _ops._raw_key(key, backend.get_array_module(self.array))
+        if is_grad_enabled() and (self._requires_grad or isinstance(value, Tensor) and value._requires_grad) \
+                and not (self._requires_grad and self._ctx is None):  # (a leaf that requires grad: refused below)
+            return self._setitem_recorded(k, value)
+        v = self._raw(value, "__setitem__")
         self._modify("__setitem__", lambda a: a.__setitem__(k, v))
+
+    def _setitem_recorded(self, key, value):
+        """``self[key] = value`` in the graph: self becomes the output of an ``IndexPut`` of (its old self,
+        value), as PyTorch's CopySlices. Safe only while nothing else refers to self's graph position or
+        memory, so a tensor already in a recorded op's inputs, with views, or a view itself, is refused."""
+        if self._consumed or self.array.base is not None:
+            raise RuntimeError(
+                "__setitem__: writing into a tensor that is part of a graph (or receives a value that requires "
+                "grad) after a recorded op used it or a view of it was taken, or into a view, is not supported "
+                f"by minigrad (PyTorch rewrites the graph of every view; tensor of shape {self.shape}); write "
+                "into a fresh tensor before using it, or build the result out of place (minigrad.cat, stack, "
+                "where)")
+        if isinstance(value, Tensor):
+            self._raw(value.detach(), "__setitem__")  # the device check
+        old = Tensor._wrap(self.array, requires_grad=self._requires_grad)  # self's place in the graph so far
+        old._ctx = self._ctx
+        self._ctx = _ops.IndexPut(key)(old, value)._ctx
+        self._requires_grad = True
+        self._vc[0] += 1
 
     # -- autograd -------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
@@ -577,11 +641,17 @@ class Tensor:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.array)
 
+    def _python_number(self):
+        """item() for float(t)/int(t), which raise ValueError for several elements, as PyTorch."""
+        if self.array.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars, got shape {self.shape}")
+        return self.array.item()
+
     def __float__(self):
-        return float(self.item())
+        return float(self._python_number())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._python_number())
 
     # -- operators and methods (ops live in minigrad.ops; PyTorch's names, arguments and meanings) --
     def __add__(self, other): return _ops.add(self, other)
@@ -703,8 +773,36 @@ class Tensor:
     def remainder(self, other): return _ops.remainder(self, other)
     def trunc(self): return _ops.trunc(self)
     def sign(self): return _ops.sign(self)
-    def cumsum(self, dim, *, dtype=None): return _ops.cumsum(self, dim, dtype=dtype)
+    def cumsum(self, dim=None, *, dtype=None, axis=None): return _ops.cumsum(self, dim, dtype=dtype, axis=axis)
     def nonzero(self, *, as_tuple=False): return _ops.nonzero(self, as_tuple=as_tuple)
+    def reciprocal(self): return _ops.reciprocal(self)
+    def logical_not(self): return _ops.logical_not(self)
+    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False): return _ops.isclose(self, other, rtol, atol, equal_nan)
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False): return _ops.allclose(self, other, rtol, atol, equal_nan)
+    def equal(self, other): return _ops.equal(self, other)
+    def sort(self, dim=-1, descending=False, *, stable=False): return _ops.sort(self, dim, descending, stable=stable)
+    def argsort(self, dim=-1, descending=False, *, stable=False): return _ops.argsort(self, dim, descending, stable=stable)
+    def topk(self, k, dim=-1, largest=True, sorted=True): return _ops.topk(self, k, dim, largest, sorted)  # noqa: A002
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        return _ops.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def masked_fill_(self, mask, value):
+        """``masked_fill`` written into self (its dtype kept)."""
+        values = _ops.masked_fill(self.detach(), mask, value.detach() if isinstance(value, Tensor) else value)
+        return self._modify("masked_fill_", lambda a: a.__setitem__(Ellipsis, values.array))
+
+    def is_contiguous(self):
+        """True when the elements lie in memory in row-major order without gaps (``view`` needs it)."""
+        return bool(self.array.flags.c_contiguous)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    def element_size(self):
+        """Bytes per element."""
+        return self.array.itemsize
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return _creation().zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
@@ -723,6 +821,7 @@ class Tensor:
     def cos(self): return _ops.cos(self)
     def rsqrt(self): return _ops.rsqrt(self)
     def masked_fill(self, mask, value): return _ops.masked_fill(self, mask, value)
+    def masked_select(self, mask): return _ops.masked_select(self, mask)
     def gather(self, dim, index): return _ops.gather(self, dim, index)
 
     def softmax(self, dim):
@@ -739,6 +838,7 @@ class Tensor:
     def reshape_as(self, other): return _ops.reshape(self, other.shape)
     def view_as(self, other): return _ops.view(self, other.shape)
     def flatten(self, start_dim=0, end_dim=-1): return _ops.flatten(self, start_dim, end_dim)
+    def unflatten(self, dim, sizes): return _ops.unflatten(self, dim, sizes)
     def squeeze(self, dim=None): return _ops.squeeze(self, dim)
     def unsqueeze(self, dim): return _ops.unsqueeze(self, dim)
     def expand(self, *sizes): return _ops.expand(self, *sizes)
@@ -774,7 +874,7 @@ class Tensor:
 
 
 class _HookHandle:
-    """What ``register_post_accumulate_grad_hook`` returns: ``remove()`` unregisters the hook."""
+    """What ``register_hook`` and ``register_post_accumulate_grad_hook`` return: ``remove()`` unregisters the hook."""
 
     def __init__(self, hooks):
         self._hooks = hooks
@@ -964,6 +1064,8 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, input
             g = grads.pop(id(t), None)
             if g is None:
                 continue
+            if t._grad_hooks:
+                g = _run_grad_hooks(t, g, create_graph)
             if wanted is not None:
                 if id(t) in wanted:
                     wanted[id(t)] = g
@@ -981,6 +1083,19 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, input
             if not retain_graph:
                 fn.release()
     return None if wanted is None else _requested_grads(inputs, wanted, allow_unused, create_graph)
+
+
+def _run_grad_hooks(t, g, create_graph):
+    """``g`` passed through ``t``'s ``register_hook`` hooks in order; a hook's non-None result replaces it."""
+    for hook in list(t._grad_hooks.values()):
+        result = hook(g if create_graph else Tensor._wrap(g))
+        if result is not None:
+            if not isinstance(result, Tensor) or result.shape != t.shape:
+                raise RuntimeError(f"a hook registered with register_hook returned {type(result).__name__}"
+                                   + (f" of shape {result.shape}" if isinstance(result, Tensor) else "")
+                                   + f"; expected None or a tensor of shape {t.shape}")
+            g = result if create_graph else result.array
+    return g
 
 
 def _input_grads(fn, g, create_graph):

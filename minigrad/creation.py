@@ -176,6 +176,8 @@ def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor, sharing its memory where no conversion is needed (a tensor is returned as is)."""
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
+    if not isinstance(data, (Tensor, np.ndarray, np.generic)) and backend.get_array_module(data) is np:
+        return tensor(data, dtype=dtype, device=device)  # Python data: PyTorch's dtype inference, a new array
     return Tensor(data, dtype=dtype, device=device)
 
 

@@ -160,6 +160,8 @@ class Pow(_Binary):
 
     def forward(self, a, b):
         self.a, self.b = a, b
+        if a.dtype.kind in "iu" and b.dtype.kind in "iu" and bool((b < 0).any()):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")  # PyTorch's error and type
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = NaN, quietly
             self.y = a ** b
         return self.y
@@ -590,6 +592,8 @@ class Rounding(Function):
 
     def forward(self, x):
         self.shape = x.shape
+        if x.dtype == np.bool_:  # the sign (floor, ...) of a bool is itself, as in PyTorch (NumPy has no loop)
+            return x.copy()
         return getattr(get_array_module(x), self.name)(x)
 
     def backward(self, gy):
@@ -697,10 +701,13 @@ class SumTo(DerivativeFunction):
 # argument), so a float16 sum or mean of many values neither overflows on the way nor loses small terms.
 
 def _accumulate(x, method, axes, keepdims):
-    """``x.<method>(axes)`` for 'sum', 'prod' or 'mean'; float16 accumulated in float32, returned as float16."""
+    """``x.<method>(axes)`` for 'sum', 'prod' or 'mean'; float16 accumulated in float32, returned as float16;
+    bool and integers give int64."""
     if x.dtype == np.float16:
         with np.errstate(over="ignore"):  # a result beyond float16's range is inf, as in PyTorch
             return getattr(x, method)(axis=axes, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+    if x.dtype.kind in "biu":  # PyTorch sums and multiplies bool and every integer dtype into int64 (NumPy: uint64)
+        return getattr(x, method)(axis=axes, keepdims=keepdims, dtype=np.int64)
     return getattr(x, method)(axis=axes, keepdims=keepdims)
 
 
@@ -947,6 +954,35 @@ class GetItemGrad(DerivativeFunction):
         return GetItem(self.key)(g)
 
 
+class IndexPut(Function):
+    """``x[key] = v`` recorded: y is x's memory with v (broadcast, cast to x's dtype) written at ``key``;
+    gx = gy where nothing was written (0 there), gv = gy[key] summed to v's shape, in v's dtype. Neither
+    reads a value, so nothing is saved (PyTorch's CopySlices)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, key):
+        self.key = key
+
+    def forward(self, x, v):
+        x[self.key] = v
+        self.written = get_array_module(x).zeros(x.shape, dtype=bool)
+        self.written[self.key] = True
+        return x
+
+    def backward(self, gy):
+        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
+        zero = gy.dtype.type(0)
+        return (get_array_module(gy).where(self.written, zero, gy) if need_x else None,
+                unbroadcast(gy[self.key], v.shape).astype(v.dtype, copy=False) if need_v else None)
+
+    def backward_graph(self, gy):
+        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
+        gv = GetItem(self.key)(gy) if need_v else None
+        return (Where(self.written)(0.0, gy) if need_x else None,
+                None if gv is None else sum_to(gv if gv.dtype == v.dtype else Cast(v.dtype)(gv), v.shape))
+
+
 class GetItem(Function):
     """y = x[key] (basic or integer-array indexing);  gx = zeros with gy scatter-added at key (``GetItemGrad``)."""
 
@@ -1057,9 +1093,9 @@ class Size(tuple):
     __str__ = tuple.__repr__  # in messages and print() a shape reads (2, 3), as before it was a Size
 
 
-#: the named tuples ``max(dim=)``/``min(dim=)`` return, as ``torch.return_types``
-return_types = types.SimpleNamespace(max=collections.namedtuple("max", ["values", "indices"]),
-                                     min=collections.namedtuple("min", ["values", "indices"]))
+#: the named tuples ``max(dim=)``/``min(dim=)``/``sort``/``topk`` return, as ``torch.return_types``
+return_types = types.SimpleNamespace(**{name: collections.namedtuple(name, ["values", "indices"])
+                                        for name in ("max", "min", "sort", "topk")})
 
 
 def _tensor_arg(x, name):
@@ -1198,8 +1234,21 @@ def _binary(fn, a, b):
 
 # -- elementwise ---------------------------------------------------------------
 
+def _refuse_bool(name, *operands):
+    """PyTorch refuses ``-`` on bool tensors (``~`` inverts a mask); NumPy would compute or raise its own error."""
+    if builtins.any(isinstance(x, Tensor) and x.dtype == np.bool_ for x in operands):
+        raise RuntimeError(f"{name}, the `-` operator, with a bool tensor is not supported; "
+                           "to invert a mask use the `~` operator or logical_not()")
+
+
 def add(a, b): return _binary(Add(), a, b)
-def sub(a, b): return _binary(Sub(), a, b)
+
+
+def sub(a, b):
+    _refuse_bool("Subtraction", a, b)
+    return _binary(Sub(), a, b)
+
+
 def mul(a, b): return _binary(Mul(), a, b)
 def pow(a, b): return _binary(Pow(), a, b)  # noqa: A001 (the operator's name)
 
@@ -1216,7 +1265,9 @@ def div(a, b):
 
 
 def matmul(a, b): return MatMul()(a, b)
-def neg(x): return Neg()(x)
+def neg(x):
+    _refuse_bool("Negation", x)
+    return Neg()(x)
 def _floating(x):
     """``x`` for the float-valued unary ops: an integer or bool tensor as the default float type (float32), as
     PyTorch computes ``exp``, ``sigmoid``, ... of one (NumPy would give float64, or fail writing in place)."""
@@ -1250,15 +1301,18 @@ def minimum(a, b):
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
-    """Each element limited to [min, max] (numbers; ``max`` wins where min > max), as ``torch.clamp``."""
+    """Each element limited to [min, max] (numbers or tensors, broadcast; ``max`` wins where min > max), as
+    ``torch.clamp``. With a tensor bound: where(x < min, min, x), then where(. > max, max, .), so a value equal
+    to a bound gets the gradient and the bound gets it where it is chosen (PyTorch's rule)."""
     if min is None and max is None:
         raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
     for name, bound in (("min", min), ("max", max)):
-        if isinstance(bound, Tensor):
-            raise TypeError("clamp(): tensor bounds are not supported by minigrad; "
-                            "use minigrad.maximum / minigrad.minimum for elementwise bounds")
-        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
-            raise TypeError(f"clamp(): {name} must be a number, got {type(bound).__name__} {bound!r}")
+        if bound is not None and not isinstance(bound, Tensor) and (
+                isinstance(bound, bool) or not isinstance(bound, numbers.Real)):
+            raise TypeError(f"clamp(): {name} must be a number or a Tensor, got {type(bound).__name__} {bound!r}")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x if min is None else where(x < min, min, x)
+        return out if max is None else where(out > max, max, out)
     if x.dtype.kind != "f" and builtins.any(isinstance(b, float) for b in (min, max)):
         x = x.to(np.float32)
     return Clamp(min, max)(x)
@@ -1343,6 +1397,8 @@ def _check_reducible(x, dims, name, error=IndexError):
 def _arg_extreme(x, dim, keepdim, name):
     """Index of the first largest (argmax) or smallest (argmin) element along ``dim`` (None: flat); NaN counts as extreme."""
     arr = x.array
+    if arr.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input (as PyTorch); convert it with .int() or .float()")
     xp = get_array_module(arr)
     pick = xp.argmax if name.endswith("max") else xp.argmin
     if dim is None:
@@ -1464,6 +1520,7 @@ def _view_of(out, x):
     an in-place change through either is then seen by the autograd checks of both."""
     if get_array_module(x.array).may_share_memory(out.array, x.array):
         out._vc = x._vc
+        x._consumed = True  # a later recorded write into x would not reach this view (Tensor._setitem_recorded)
     return out
 
 
@@ -1613,7 +1670,10 @@ def _raw_key(key, xp):
     if isinstance(key, Tensor):
         key = key.array
     if isinstance(key, list) or hasattr(key, "__array_interface__") or hasattr(key, "__cuda_array_interface__"):
-        return xp.asarray(backend.to_numpy(key) if xp is np else key)
+        key = xp.asarray(backend.to_numpy(key) if xp is np else key)
+        if key.dtype == np.uint8:  # PyTorch reads a uint8 index as a mask (deprecated there), not as positions
+            return key.astype(bool)
+        return key.astype(np.int64) if key.size == 0 else key  # x[[]]: an empty list selects nothing
     return key
 
 
@@ -1732,6 +1792,75 @@ def div_mode(a, b, rounding_mode=None):
     return Rounding(rounding_mode)(div(a, b))
 
 
+def logical_not(x):
+    """True where ``x`` is zero (False): a bool tensor, as ``torch.logical_not``."""
+    return Tensor._wrap(get_array_module(x.array).logical_not(x.array))
+
+
+def reciprocal(x):
+    """1 / x (integers give float32, as PyTorch)."""
+    return div(1, x)
+
+
+def _sort_order(arr, axis, descending):
+    """Indices that sort ``arr`` along ``axis``, stably; NaN counts as the largest value (PyTorch's order)."""
+    xp = get_array_module(arr)
+    if not descending:
+        return xp.argsort(arr, axis=axis, kind="stable")
+    n = arr.shape[axis]  # stable descending: sort the reversed array ascending, then reverse the order back
+    order = xp.argsort(xp.flip(arr, axis), axis=axis, kind="stable")
+    return n - 1 - xp.flip(order, axis)
+
+
+def argsort(x, dim=-1, descending=False, *, stable=False):
+    """Indices that sort ``x`` along ``dim`` (int64), as ``torch.argsort``; ties keep their order (stable)."""
+    d = _wrap_dim(dim, x.ndim, "argsort")
+    if x.ndim == 0:
+        return Tensor._wrap(get_array_module(x.array).zeros((), dtype=np.int64))
+    return Tensor._wrap(_sort_order(x.array, d, descending).astype(np.int64, copy=False))
+
+
+def sort(x, dim=-1, descending=False, *, stable=False):
+    """(values, indices) of ``x`` sorted along ``dim``, as ``torch.sort``; values = x.gather(dim, indices), so
+    the gradient goes back to each value's position. Ties keep their order; NaN sorts as the largest."""
+    indices = argsort(x, dim, descending)
+    return return_types.sort(gather(x, dim, indices) if x.ndim else clone(x), indices)
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (PyTorch's argument name)
+    """(values, indices) of the ``k`` largest (``largest=False``: smallest) elements along ``dim``, in order,
+    as ``torch.topk``; the gradient goes back to the chosen positions."""
+    d = _wrap_dim(dim, x.ndim, "topk")
+    n = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk(): selected index k={k} out of range for a dimension of size {n}")
+    if x.ndim == 0:
+        return return_types.topk(clone(x), Tensor._wrap(np.zeros((), dtype=np.int64)))
+    order = _sort_order(x.array, d, largest)
+    indices = Tensor._wrap(get_array_module(order).take(order, np.arange(k), axis=d).astype(np.int64, copy=False))
+    return return_types.topk(gather(x, d, indices), indices)
+
+
+def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    """The distinct values of ``x``, ascending (no gradient), as ``torch.unique``; with ``return_inverse`` each
+    element's position among them (x's shape), with ``return_counts`` how often each occurs."""
+    if dim is not None:
+        raise NotImplementedError("unique(): the argument dim= is not supported by minigrad")
+    values, inverse, counts = get_array_module(x.array).unique(x.array, return_inverse=True, return_counts=True)
+    out = [Tensor._wrap(values)]
+    if return_inverse:
+        out.append(Tensor._wrap(inverse.reshape(x.shape).astype(np.int64, copy=False)))
+    if return_counts:
+        out.append(Tensor._wrap(counts.astype(np.int64, copy=False)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unflatten(x, dim, sizes):
+    """Dimension ``dim`` split into ``sizes`` (one may be -1), as ``torch.unflatten``."""
+    d = _wrap_dim(dim, x.ndim, "unflatten")
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+
+
 def logical(name, a, b=None):
     """Bitwise and/or/xor/not of bool or integer tensors (no gradient), as PyTorch's ``&``, ``|``, ``^``, ``~``."""
     operands = (a,) if b is None else _promoted((_operand(a), _operand(b)))
@@ -1758,9 +1887,16 @@ def equal(a, b):
     return a.shape == b.shape and bool(get_array_module(a.array).array_equal(a.array, b.array))
 
 
+def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """A bool tensor: |a - b| <= atol + rtol * |b| elementwise (broadcast); a and b of one dtype, as PyTorch."""
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"isclose(): expected both tensors of one dtype, got {a.dtype} and {b.dtype}")
+    return Tensor._wrap(get_array_module(a.array).isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    """True when |a - b| <= atol + rtol * |b| everywhere (a Python bool)."""
-    return bool(get_array_module(a.array).allclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """True when |a - b| <= atol + rtol * |b| everywhere (a Python bool); a and b of one dtype, as PyTorch."""
+    return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
 
 
 def mm(a, b):
@@ -1801,6 +1937,15 @@ def gather(x, dim, index):
     key = tuple(xp.asarray(idx) if i == d else xp.arange(n).reshape([-1 if j == i else 1 for j in range(x.ndim)])
                 for i, n in enumerate(idx.shape))
     return GetItem(key)(x)
+
+
+def masked_select(x, mask):
+    """The elements of ``x`` where the bool ``mask`` holds (both broadcast), as a 1-D tensor (differentiable)."""
+    cond = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"masked_select(): expected a bool mask, got dtype {cond.dtype}")
+    shape = np.broadcast_shapes(x.shape, cond.shape)
+    return getitem(expand(x, *shape) if x.shape != shape else x, get_array_module(cond).broadcast_to(cond, shape))
 
 
 def masked_fill(x, mask, value):
@@ -1872,8 +2017,12 @@ def round(x, *, decimals=0):  # noqa: A001
     return div(Rounding("round")(mul(x, scale)), scale)
 
 
-def cumsum(x, dim, *, dtype=None):
-    """Cumulative sum along ``dim``, as ``torch.cumsum`` (integers and bools sum as int64)."""
+def cumsum(x, dim=None, *, dtype=None, axis=None):
+    """Cumulative sum along ``dim`` (NumPy's ``axis`` accepted, as PyTorch does), as ``torch.cumsum`` (integers
+    and bools sum as int64)."""
+    dim, _ = _resolve_aliases("cumsum", dim, axis)
+    if dim is None:
+        raise TypeError("cumsum() missing 1 required argument: 'dim'")
     x = _int64_if_integer(_tensor_arg(x, "cumsum") if dtype is None else _tensor_arg(x, "cumsum").to(dtype))
     d = _wrap_dim(dim, x.ndim, "cumsum")
     return Cumsum(d)(x) if x.ndim else clone(x)

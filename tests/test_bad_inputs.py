@@ -759,7 +759,7 @@ def test_integer_sums_products_and_cumsums_are_int64():
     # PyTorch: TypeError "round() received an invalid combination of arguments ... (decimals=float)"
     (lambda: minigrad.ones(2).round(decimals=1.5), TypeError, "round(): decimals must be an int, got float 1.5"),
     # PyTorch: TypeError "clamp() received an invalid combination of arguments"
-    (lambda: minigrad.ones(2).clamp(min="a"), TypeError, "clamp(): min must be a number, got str 'a'"),
+    (lambda: minigrad.ones(2).clamp(min="a"), TypeError, "clamp(): min must be a number or a Tensor, got str 'a'"),
     # PyTorch: TypeError "full(): argument 'fill_value' must be Number, not str"
     (lambda: minigrad.full((2,), "a"), TypeError, "full(): fill_value must be a number, got str 'a'"),
     # PyTorch: RuntimeError "n must be greater or equal to 0, got -1"
@@ -986,12 +986,9 @@ def test_train_script_names_a_resume_state_that_does_not_load(train_script, tmp_
         train_script.restore_run(resume, net, optim.SGD(net.parameters(), lr=0.1), loader)
 
 
-@pytest.mark.parametrize("target, message", [
-    # PyTorch takes class probabilities of the logits' shape, and skips targets equal to ignore_index (-100)
-    (minigrad.ones(2, 3) / 3, "targets must be integer class indices, got dtype float32 (class probabilities as "
-                              "targets, PyTorch's other form, are not supported by minigrad)"),
-    (minigrad.tensor([0, -100]), "got values in [-100, 0] (minigrad has no ignore_index"),
-])
-def test_cross_entropy_names_the_pytorch_target_forms_it_lacks(target, message):
-    with pytest.raises((TypeError, IndexError), match=re.escape(message)):
-        F.cross_entropy(minigrad.ones(2, 3), target)
+def test_cross_entropy_names_the_pytorch_target_form_it_lacks():
+    # PyTorch takes class probabilities of the logits' shape as targets; minigrad says it does not
+    message = ("targets must be integer class indices, got dtype float32 (class probabilities as targets, "
+               "PyTorch's other form, are not supported by minigrad)")
+    with pytest.raises(TypeError, match=re.escape(message)):
+        F.cross_entropy(minigrad.ones(2, 3), minigrad.ones(2, 3) / 3)

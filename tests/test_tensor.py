@@ -24,10 +24,31 @@ CUDA = minigrad.cuda.is_available()
     (np.float64(2.0), minigrad.float64),
 ], ids=repr)
 def test_default_dtypes(data, dtype):
-    t = Tensor(data)
+    t = minigrad.tensor(data)
     assert t.dtype == dtype
     np.testing.assert_array_equal(t.numpy(), np.asarray(data))
     assert isinstance(t.numpy(), np.ndarray)
+
+
+@pytest.mark.parametrize("data", [[1, 2, 3], [[True, False]], [1.5, 2], ((1, 2), (3, 4))], ids=repr)
+def test_tensor_class_makes_float32_from_python_data(data):
+    """torch.Tensor is the float32 tensor type: torch.Tensor([1, 2]) holds 1.0 and 2.0."""
+    t = Tensor(data)
+    assert t.dtype == minigrad.float32
+    np.testing.assert_array_equal(t.numpy(), np.asarray(data, dtype=np.float32))
+
+
+@pytest.mark.parametrize("number", [3, 2.5, True], ids=repr)
+def test_tensor_class_refuses_a_bare_number(number):
+    """torch.Tensor(3) is an uninitialised tensor of 3 elements; minigrad does not read 3 as data."""
+    with pytest.raises(TypeError, match="uninitialised"):
+        Tensor(number)
+    assert Tensor(number, dtype=minigrad.float64).shape == ()
+
+
+def test_tensor_class_keeps_an_arrays_dtype():
+    for arr in (np.zeros(2), np.arange(3, dtype=np.int32), np.float64(2.0)):
+        assert Tensor(arr).dtype == np.asarray(arr).dtype
 
 
 @pytest.mark.parametrize("dtype", ["float64", minigrad.float64, np.float64, np.dtype("float64"), float],
@@ -58,7 +79,7 @@ def test_unconvertible_data_raises_type_error():
 
 def test_requires_grad_needs_a_floating_dtype():
     with pytest.raises(TypeError, match="int64"):
-        Tensor([1, 2], requires_grad=True)
+        minigrad.tensor([1, 2], requires_grad=True)
     with pytest.raises(TypeError):
         minigrad.tensor([1, 2]).requires_grad_()
     t = Tensor([1, 2], dtype=minigrad.float32, requires_grad=True)

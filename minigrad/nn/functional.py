@@ -942,8 +942,9 @@ def _unsupported_loss_args(name, weight=None, size_average=None, reduce=None, ig
         raise NotImplementedError(f"{name}: the argument {given[0]}= is not supported by minigrad")
 
 
-def _class_targets(name, logits, target):
-    """``target`` as a raw int64/uint8 array of shape (N,) with values in [0, K), for (N, K) float ``logits``."""
+def _class_targets(name, logits, target, ignore_index=None):
+    """``target`` as a raw int64/uint8 array of shape (N,) with values in [0, K) (or ``ignore_index``), for
+    (N, K) float ``logits``."""
     if logits.dtype.kind != "f":
         raise TypeError(f"{name}: expected floating-point logits, got dtype {logits.dtype}")
     t = target.array if isinstance(target, Tensor) else get_array_module(logits.array).asarray(target)
@@ -961,11 +962,12 @@ def _class_targets(name, logits, target):
         raise ValueError(f"{name}: expected targets of shape ({logits.shape[0]},), got {tuple(t.shape)}")
     k = logits.shape[1]
     # range check on the CPU only: on a GPU it would cost a device-to-host sync every step
-    if get_array_module(t) is np and t.size and (int(t.min()) < 0 or int(t.max()) >= k):
-        raise IndexError(f"{name}: targets must lie in [0, {k - 1}], got values in "
-                         f"[{int(t.min())}, {int(t.max())}]" + (" (minigrad has no ignore_index: -100, PyTorch's "
-                                                               "default ignore_index, is not skipped)"
-                                                               if int(t.min()) == -100 else ""))
+    if get_array_module(t) is np and t.size:
+        counted = t if ignore_index is None else t[t != ignore_index]
+        if counted.size and (int(counted.min()) < 0 or int(counted.max()) >= k):
+            raise IndexError(f"{name}: targets must lie in [0, {k - 1}]"
+                             + ("" if ignore_index is None else f" or be ignore_index={ignore_index}")
+                             + f", got values in [{int(counted.min())}, {int(counted.max())}]")
     return t
 
 
@@ -974,17 +976,72 @@ def _check_reduction(name, reduction):
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
+def _class_weights(name, weight, logits):
+    """The raw (K,) class weights, checked (a constant: a weight that requires grad is refused)."""
+    if not isinstance(weight, Tensor) or weight.shape != (logits.shape[1],):
+        raise ValueError(f"{name}: weight must be a tensor of shape ({logits.shape[1]},), got "
+                         + (f"shape {weight.shape}" if isinstance(weight, Tensor) else type(weight).__name__))
+    if weight.requires_grad:
+        raise NotImplementedError(f"{name}: a weight that requires grad is not supported by minigrad")
+    return weight.array.astype(logits.dtype, copy=False)
+
+
+def _weighted_nll(name, logp, t, weight, ignore_index, label_smoothing, reduction):
+    """PyTorch's class-index loss of log-probabilities ``logp`` (N, K), from differentiable ops.
+
+    With c_n = w[t_n] (1 without weights; 0 where t_n = ignore_index), l_n = -c_n logp[n, t_n];
+    with label smoothing e, l_n = (1 - e) l_n + e / K * s_n, s_n = -[t_n kept] sum_k w_k logp[n, k].
+    'mean' divides the sums by sum_n c_n (NaN when every target is ignored), 'sum' sums, 'none' keeps l.
+    """
+    xp = get_array_module(t)
+    n, k = logp.shape
+    kept = t != ignore_index
+    safe = xp.where(kept, t, 0)
+    w = None if weight is None else _class_weights(name, weight, logp)
+    c = kept.astype(logp.dtype) if w is None else w[safe] * kept
+    per_sample = -ops.GetItem((xp.arange(n), safe))(logp) * Tensor._wrap(c)
+    denominator = c.sum()
+    if label_smoothing:
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"{name}: label_smoothing must lie in [0, 1], got {label_smoothing}")
+        row = logp if w is None else logp * Tensor._wrap(w)
+        smooth = -row.sum(1) * Tensor._wrap(kept.astype(logp.dtype))
+        per_sample = per_sample * (1.0 - label_smoothing) + smooth * (label_smoothing / k)
+    if reduction == "none":
+        return per_sample
+    total = per_sample.sum()
+    if reduction == "sum":
+        return total
+    if not denominator:  # every target ignored (or weighted 0): a NaN loss with zero gradients, as PyTorch
+        return total * 0.0 + Tensor._wrap(xp.asarray(np.nan, dtype=logp.dtype))
+    return total / Tensor._wrap(xp.asarray(denominator, dtype=logp.dtype))
+
+
+def _needs_weighted(t, weight, ignore_index, label_smoothing):
+    """True when a class-index loss needs ``_weighted_nll`` rather than its fast path."""
+    return weight is not None or bool(label_smoothing) or bool((t == ignore_index).any())
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
                   reduction="mean", label_smoothing=0.0):
     """Cross-entropy loss of logits (N, K) against class indices (N,), as ``torch.nn.functional.cross_entropy``.
 
-    ``reduction``: 'mean' (default), 'sum' or 'none' (per-sample losses, shape (N,)).
-    ``weight``, ``ignore_index``, ``label_smoothing`` and the legacy ``size_average``/``reduce`` are not
-    supported (NotImplementedError when given).
+    ``reduction``: 'mean' (default), 'sum' or 'none' (per-sample losses, shape (N,)). ``weight`` (K,),
+    ``ignore_index`` and ``label_smoothing`` as PyTorch (see ``_weighted_nll``; then built from
+    log_softmax, a gather and sums, so every derivative exists); without them, one fused Function.
+    The legacy ``size_average``/``reduce`` are not supported (NotImplementedError when given).
     """
-    _unsupported_loss_args("cross_entropy", weight, size_average, reduce, ignore_index, label_smoothing)
+    _unsupported_loss_args("cross_entropy", size_average=size_average, reduce=reduce)
     _check_reduction("cross_entropy", reduction)
-    return CrossEntropyFunction(_class_targets("cross_entropy", input, target), reduction)(input)
+    if isinstance(input, Tensor) and input.ndim == 1 and isinstance(target, Tensor) and target.ndim == 0:
+        loss = cross_entropy(input.reshape(1, -1), target.reshape(1), weight, ignore_index=ignore_index,
+                             reduction=reduction, label_smoothing=label_smoothing)  # one unbatched sample (K,)
+        return loss.reshape(()) if reduction == "none" else loss
+    t = _class_targets("cross_entropy", input, target, ignore_index)
+    if _needs_weighted(t, weight, ignore_index, label_smoothing):
+        return _weighted_nll("cross_entropy", log_softmax(input, 1), t, weight, ignore_index, label_smoothing,
+                             reduction)
+    return CrossEntropyFunction(t, reduction)(input)
 
 
 def _reduce(loss, reduction):
@@ -995,10 +1052,13 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
              reduction="mean"):
     """Negative log-likelihood of log-probabilities (N, K) at class indices (N,): l_n = -input[n, target_n],
     reduced by ``reduction`` ('mean', 'sum', 'none'), as ``torch.nn.functional.nll_loss``; built from
-    differentiable ops (a gather), so every derivative exists. ``weight``/``ignore_index`` are not supported."""
-    _unsupported_loss_args("nll_loss", weight, size_average, reduce, ignore_index)
+    differentiable ops (a gather), so every derivative exists. ``weight`` (K,) and ``ignore_index`` as
+    PyTorch: l_n = -w[t_n] input[n, t_n], 0 for an ignored target; 'mean' divides by sum_n w[t_n]."""
+    _unsupported_loss_args("nll_loss", size_average=size_average, reduce=reduce)
     _check_reduction("nll_loss", reduction)
-    t = _class_targets("nll_loss", input, target)
+    t = _class_targets("nll_loss", input, target, ignore_index)
+    if _needs_weighted(t, weight, ignore_index, 0.0):
+        return _weighted_nll("nll_loss", input, t, weight, ignore_index, 0.0, reduction)
     rows = get_array_module(t).arange(t.shape[0])
     return _reduce(-ops.GetItem((rows, t))(input), reduction)
 

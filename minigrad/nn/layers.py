@@ -67,6 +67,9 @@ class MaxPool2d(_Pool2d):
     def forward(self, x):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
+    def extra_repr(self):  # PyTorch's print of a MaxPool2d; minigrad's pooling has no dilation or ceil mode
+        return super().extra_repr() + ", dilation=1, ceil_mode=False"
+
 
 class Sigmoid(Module):
     def forward(self, x):
@@ -205,28 +208,42 @@ class BatchNorm2d(_BatchNormTorch):
 
 
 class _Loss(Module):
-    """A loss module: ``reduction`` 'mean' (default), 'sum' or 'none', checked when called."""
+    """A loss module: ``reduction`` 'mean' (default), 'sum' or 'none', checked when called; printed as
+    ``Name()`` whatever its arguments, as in PyTorch."""
 
     def __init__(self, reduction="mean"):
         super().__init__()
         self.reduction = reduction
 
-    def extra_repr(self):
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+class _ClassIndexLoss(_Loss):
+    """A loss over class indices: ``weight`` (K,) is a buffer (in the state_dict when given), ``ignore_index``."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(reduction)
+        F._unsupported_loss_args(type(self).__name__, size_average=size_average, reduce=reduce)
+        self.register_buffer("weight", weight)
+        self.ignore_index = ignore_index
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_ClassIndexLoss):
     """Cross-entropy of logits (N, K) and class indices (N,) (``F.cross_entropy``)."""
 
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+        self.label_smoothing = label_smoothing
+
     def forward(self, logits, target):
-        return F.cross_entropy(logits, target, reduction=self.reduction)
+        return F.cross_entropy(logits, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_ClassIndexLoss):
     """Negative log-likelihood of log-probabilities (N, K) at class indices (N,) (``F.nll_loss``)."""
 
     def forward(self, log_probs, target):
-        return F.nll_loss(log_probs, target, reduction=self.reduction)
+        return F.nll_loss(log_probs, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class MSELoss(_Loss):

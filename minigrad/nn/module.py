@@ -214,18 +214,24 @@ class Module:
         return self.to(np.float16)
 
     # -- state --------------------------------------------------------------------
+    def _state_tensors(self, prefix=""):
+        """(dotted name, tensor) of the parameters and persistent buffers, in PyTorch's order: each module's
+        parameters, then its buffers, then its children's. A module or tensor reached twice is listed twice
+        (``Sequential(layer, layer)`` has ``0.weight`` and ``1.weight``), as in PyTorch's state_dict."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, p
+        skipped = self.__dict__.get("_non_persistent", ())
+        for name, b in self._buffers.items():
+            if b is not None and name not in skipped:
+                yield prefix + name, b
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._state_tensors(f"{prefix}{name}.")
+
     def state_dict(self):
         """Parameters and persistent buffers by dotted name (tensors sharing this module's data)."""
-        state = OrderedDict()
-        entries = list(self._named_tensors("_parameters")) + list(self._named_tensors("_buffers"))
-        rank = {id(m): i for i, m in enumerate(self.modules())}
-        # PyTorch's order: module by module, each one's parameters then its buffers
-        entries.sort(key=lambda e: rank[id(e[1])])
-        for full, module, name, t in entries:
-            if name not in module._parameters and name in module.__dict__.get("_non_persistent", ()):
-                continue
-            state[full] = t.detach()
-        return state
+        return OrderedDict((full, t.detach()) for full, t in self._state_tensors())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into the parameters and buffers; mismatches raise a RuntimeError naming them.
@@ -235,9 +241,7 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like (names to tensors), got {type(state_dict).__name__}")
-        own = self.state_dict()
-        targets = {full: t for full, _, _, t in list(self._named_tensors("_parameters"))
-                   + list(self._named_tensors("_buffers")) if full in own}
+        own = targets = OrderedDict(self._state_tensors())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         arrays = {}
