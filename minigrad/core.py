@@ -610,6 +610,13 @@ class Tensor:
             raise ValueError(f"only one element tensors can be converted to Python scalars, got shape {self.shape}")
         return self.array.item()
 
+    def __index__(self):
+        """An integer tensor of one element as a Python int (``range(t)``, ``seq[t]``), as PyTorch."""
+        if self.dtype.kind not in "iu" or self.array.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
+                            f"{self.dtype} and shape {self.shape}")
+        return int(self.array.item())
+
     def __float__(self):
         return float(self._python_number())
 
