@@ -3085,14 +3085,6 @@ def r2_bn_running_stats_one_step(torch):
 
 
 @case
-def r2_bn_eval_uses_running(torch):
-    bn = torch.nn.BatchNorm2d(2)
-    bn(T(torch, 4, 2, 3, 3))
-    bn.eval()
-    return bn(T(torch, 1, 2, 3, 3, seed=2)), bn.training
-
-
-@case
 def r2_bn_params(torch):
     bn = torch.nn.BatchNorm2d(3)
     return ([n for n, _ in bn.named_parameters()], [n for n, _ in bn.named_buffers()], bn.weight, bn.bias,

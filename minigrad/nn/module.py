@@ -320,7 +320,31 @@ def _position(container, index):
     return int(index) % len(container)
 
 
-class Sequential(Module):
+class _Numbered(Module):
+    """Submodules named "0", "1", ... in order (Sequential, ModuleList): ``len``, iteration, ``del m[i]``
+    (deleting renumbers the rest, as PyTorch does)."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __delitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[_position(self, index)]
+        self._renumber(modules)
+
+    def _renumber(self, modules):
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
+
+
+class Sequential(_Numbered):
     """Modules applied in order; indexable (``net[1]``, ``net[2:]``), sized and iterable; ``net[i] = m``,
     ``del net[i]``, ``append``, ``insert``, ``extend``, ``pop`` (deleting or inserting renumbers the modules
     "0", "1", ..., as PyTorch does)."""
@@ -340,27 +364,8 @@ class Sequential(Module):
             return Sequential(OrderedDict(items[index]))
         return items[_position(self, index)][1]
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __setitem__(self, index, module):
         self.add_module(list(self._modules)[_position(self, index)], module)
-
-    def __delitem__(self, index):
-        modules = list(self._modules.values())
-        if isinstance(index, slice):
-            del modules[index]
-        else:
-            del modules[_position(self, index)]
-        self._renumber(modules)
-
-    def _renumber(self, modules):
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
 
     def append(self, module):
         self.add_module(str(len(self)), module)
@@ -393,7 +398,7 @@ class Sequential(Module):
         return x
 
 
-class ModuleList(Module):
+class ModuleList(_Numbered):
     """A list of registered submodules (named "0", "1", ...): indexing, slicing, ``len``, iteration, ``append``,
     ``extend``, ``insert``, ``+=``, item assignment and deletion; it has no ``forward`` of its own."""
 
@@ -409,25 +414,6 @@ class ModuleList(Module):
 
     def __setitem__(self, index, module):
         self.add_module(str(_position(self, index)), module)
-
-    def __delitem__(self, index):
-        modules = list(self._modules.values())
-        if isinstance(index, slice):
-            del modules[index]
-        else:
-            del modules[_position(self, index)]
-        self._renumber(modules)
-
-    def _renumber(self, modules):
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self.add_module(str(i), module)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __iadd__(self, modules):
         return self.extend(modules)
