@@ -394,6 +394,13 @@ class Tensor:
         """The same data, cut from the graph (sharing the version counter, as in PyTorch)."""
         return Tensor._wrap(self.array, version=self._vc)
 
+    def detach_(self):
+        """Cut this tensor from the graph in place: a leaf that does not require grad (not for a view)."""
+        if self._ctx is not None and self.array.base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._ctx, self._requires_grad = None, False
+        return self
+
     def item(self):
         if self.array.size != 1:
             raise RuntimeError(f"a Tensor with {self.array.size} elements (shape {self.shape}) cannot be converted "

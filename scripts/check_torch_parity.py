@@ -3865,6 +3865,29 @@ def _microbatches(torch):
     return grads, layer.weight
 
 
+@case
+def r6_detach_inplace_nonleaf(torch):
+    y = T(torch, 3, grad=True) * 2
+    return y.detach_() is y, y.requires_grad, y.is_leaf, y.grad_fn is None
+
+
+one("r6_detach_inplace_view_raises", lambda torch: (T(torch, 3, grad=True) * 2)[1:].detach_())
+one("r6_detach_inplace_leaf", lambda torch: T(torch, 3, grad=True).detach_().requires_grad)
+one("r6_zeros_like_requires_grad_kw", lambda torch: torch.zeros_like(T(torch, 2), requires_grad=True).is_leaf)
+one("r6_data_assign_shape_change", lambda torch: (lambda x: (setattr(x, "data", torch.zeros(4)), x.shape, x.requires_grad)[1:])(
+    T(torch, 3, grad=True)))
+one("r6_grad_shape_broadcast_bias", lambda torch: _bias_grad_shape(torch))
+one("r6_autograd_backward_raises", lambda torch: torch.autograd.backward)
+one("r6_grad_of_int_pow_float", lambda torch: _grad_of(torch, lambda x: (x ** 2.5).sum()))
+one("r6_inplace_on_detached_changes_original", lambda torch: (lambda x: (x.detach().zero_(), x)[1])(T(torch, 3, grad=True)))
+
+
+def _bias_grad_shape(torch):
+    b = torch.zeros(1, 3, requires_grad=True)
+    (T(torch, 4, 3) + b).sum().backward()
+    return b.grad
+
+
 # =========================================================================================
 # Comparison
 

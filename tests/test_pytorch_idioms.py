@@ -462,3 +462,12 @@ def test_softmax_of_integers_raises_unless_a_dtype_is_given():
         minigrad.softmax(minigrad.tensor([1, 2]), dim=0)
     got = nn.functional.softmax(minigrad.tensor([1, 2]), dim=0, dtype=minigrad.float64)
     np.testing.assert_allclose(got.numpy(), np.exp([1, 2]) / np.exp([1, 2]).sum(), rtol=1e-14)
+
+
+def test_detach_in_place():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    assert y.detach_() is y and not y.requires_grad and y.is_leaf and y.grad_fn is None
+    assert x.detach_() is x and not x.requires_grad
+    with pytest.raises(RuntimeError, match="views in-place"):
+        (leaf([1.0, 2.0]) * 2)[1:].detach_()
