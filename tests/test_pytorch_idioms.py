@@ -254,6 +254,7 @@ def test_attributes():
     x = minigrad.zeros(2)
     assert x.element_size() == 4 and minigrad.tensor([1]).element_size() == 8
     assert x.is_cuda is False and minigrad.is_floating_point(x) and not minigrad.is_floating_point(minigrad.tensor([1]))
+    assert minigrad.get_default_dtype() == minigrad.float32 == minigrad.tensor([0.5]).dtype
 
 
 # -- modules -----------------------------------------------------------------------------------------------------
