@@ -247,7 +247,8 @@ class Tensor:
     __hash__ = object.__hash__  # __eq__ is elementwise, so identity hashing is explicit
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
-        if type(data) in (builtins.int, builtins.float, builtins.bool) and (dtype is None or type(dtype) is builtins.int):
+        number = type(data) in (builtins.int, builtins.float, builtins.bool)  # not NumPy scalars
+        if number and (dtype is None or type(dtype) is builtins.int):  # Tensor(3) or Tensor(2, 3)
             raise TypeError(f"Tensor({data!r}, ...): torch.Tensor(*sizes) is an uninitialised tensor (a number is not "
                             "data there); use minigrad.empty(*sizes), or minigrad.tensor(value) for a 0-d tensor")
         if dtype is None and isinstance(data, (list, tuple)):
@@ -754,11 +755,15 @@ class Tensor:
     def nonzero(self, *, as_tuple=False): return _ops.nonzero(self, as_tuple=as_tuple)
     def reciprocal(self): return _ops.reciprocal(self)
     def logical_not(self): return _ops.logical_not(self)
-    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False): return _ops.isclose(self, other, rtol, atol, equal_nan)
-    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False): return _ops.allclose(self, other, rtol, atol, equal_nan)
+    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return _ops.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return _ops.allclose(self, other, rtol, atol, equal_nan)
+
     def equal(self, other): return _ops.equal(self, other)
     def sort(self, dim=-1, descending=False, *, stable=False): return _ops.sort(self, dim, descending, stable=stable)
-    def argsort(self, dim=-1, descending=False, *, stable=False): return _ops.argsort(self, dim, descending, stable=stable)
+    def argsort(self, dim=-1, descending=False, *, stable=False): return _ops.argsort(self, dim, descending)
     def topk(self, k, dim=-1, largest=True, sorted=True): return _ops.topk(self, k, dim, largest, sorted)  # noqa: A002
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002

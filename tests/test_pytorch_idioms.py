@@ -227,7 +227,8 @@ def test_topk_values_indices_and_gradient():
         minigrad.tensor(x).topk(5)
     rng = np.random.default_rng(2)
     assert minigrad.gradcheck(lambda a: a.topk(2, dim=1).values, (leaf(rng.normal(size=(3, 5))),))
-    assert minigrad.gradcheck(lambda a: minigrad.sort(a, dim=0, descending=True).values, (leaf(rng.normal(size=(4, 3))),))
+    assert minigrad.gradcheck(lambda a: minigrad.sort(a, dim=0, descending=True).values,
+                              (leaf(rng.normal(size=(4, 3))),))
 
 
 def test_unique():
