@@ -53,6 +53,11 @@ def is_floating_point(x):
     return x.is_floating_point()
 
 
+def get_default_dtype():
+    """float32, the dtype of Python floats in new tensors (minigrad has no ``set_default_dtype``)."""
+    return float32
+
+
 def __getattr__(name):
     # only reached for names minigrad lacks: say so, naming PyTorch's function
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}: minigrad does not implement torch.{name} "

@@ -247,7 +247,8 @@ class Tensor:
     __hash__ = object.__hash__  # __eq__ is elementwise, so identity hashing is explicit
 
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
-        if type(data) in (builtins.int, builtins.float, builtins.bool) and (dtype is None or type(dtype) is builtins.int):
+        number = type(data) in (builtins.int, builtins.float, builtins.bool)  # not NumPy scalars
+        if number and (dtype is None or type(dtype) is builtins.int):  # Tensor(3) or Tensor(2, 3)
             raise TypeError(f"Tensor({data!r}, ...): torch.Tensor(*sizes) is an uninitialised tensor (a number is not "
                             "data there); use minigrad.empty(*sizes), or minigrad.tensor(value) for a 0-d tensor")
         if dtype is None and isinstance(data, (list, tuple)):
@@ -411,6 +412,13 @@ class Tensor:
     def detach(self):
         """The same data, cut from the graph (sharing the version counter, as in PyTorch)."""
         return Tensor._wrap(self.array, version=self._vc)
+
+    def detach_(self):
+        """Cut this tensor from the graph in place: a leaf that does not require grad (not for a view)."""
+        if self._ctx is not None and self.array.base is not None:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._ctx, self._requires_grad = None, False
+        return self
 
     def item(self):
         if self.array.size != 1:
@@ -647,6 +655,13 @@ class Tensor:
             raise ValueError(f"only one element tensors can be converted to Python scalars, got shape {self.shape}")
         return self.array.item()
 
+    def __index__(self):
+        """An integer tensor of one element as a Python int (``range(t)``, ``seq[t]``), as PyTorch."""
+        if self.dtype.kind not in "iu" or self.array.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
+                            f"{self.dtype} and shape {self.shape}")
+        return int(self.array.item())
+
     def __float__(self):
         return float(self._python_number())
 
@@ -777,11 +792,15 @@ class Tensor:
     def nonzero(self, *, as_tuple=False): return _ops.nonzero(self, as_tuple=as_tuple)
     def reciprocal(self): return _ops.reciprocal(self)
     def logical_not(self): return _ops.logical_not(self)
-    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False): return _ops.isclose(self, other, rtol, atol, equal_nan)
-    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False): return _ops.allclose(self, other, rtol, atol, equal_nan)
+    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return _ops.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return _ops.allclose(self, other, rtol, atol, equal_nan)
+
     def equal(self, other): return _ops.equal(self, other)
     def sort(self, dim=-1, descending=False, *, stable=False): return _ops.sort(self, dim, descending, stable=stable)
-    def argsort(self, dim=-1, descending=False, *, stable=False): return _ops.argsort(self, dim, descending, stable=stable)
+    def argsort(self, dim=-1, descending=False, *, stable=False): return _ops.argsort(self, dim, descending)
     def topk(self, k, dim=-1, largest=True, sorted=True): return _ops.topk(self, k, dim, largest, sorted)  # noqa: A002
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002

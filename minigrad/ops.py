@@ -1836,8 +1836,8 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (PyTorch's argu
         raise RuntimeError(f"topk(): selected index k={k} out of range for a dimension of size {n}")
     if x.ndim == 0:
         return return_types.topk(clone(x), Tensor._wrap(np.zeros((), dtype=np.int64)))
-    order = _sort_order(x.array, d, largest)
-    indices = Tensor._wrap(get_array_module(order).take(order, np.arange(k), axis=d).astype(np.int64, copy=False))
+    order = _sort_order(x.array, d, largest)[(slice(None),) * d + (slice(0, k),)]
+    indices = Tensor._wrap(order.astype(np.int64, copy=False))
     return return_types.topk(gather(x, d, indices), indices)
 
 

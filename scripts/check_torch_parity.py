@@ -3085,14 +3085,6 @@ def r2_bn_running_stats_one_step(torch):
 
 
 @case
-def r2_bn_eval_uses_running(torch):
-    bn = torch.nn.BatchNorm2d(2)
-    bn(T(torch, 4, 2, 3, 3))
-    bn.eval()
-    return bn(T(torch, 1, 2, 3, 3, seed=2)), bn.training
-
-
-@case
 def r2_bn_params(torch):
     bn = torch.nn.BatchNorm2d(3)
     return ([n for n, _ in bn.named_parameters()], [n for n, _ in bn.named_buffers()], bn.weight, bn.bias,
@@ -3718,6 +3710,182 @@ def r4_copy_into_fresh(torch):
     y.copy_(w * 2)
     y.sum().backward()
     return w.grad
+
+
+# round five: modules, optimisers, images and odds and ends of training scripts
+one("r5_factory_requires_grad_under_no_grad", lambda torch: _no_grad_call(torch, lambda: torch.ones(2, requires_grad=True)).requires_grad)
+one("r5_tensor_requires_grad_under_no_grad", lambda torch: _no_grad_call(torch, lambda: torch.tensor([1.0], requires_grad=True)).is_leaf)
+one("r5_image_scale", lambda torch: torch.tensor([[0, 128, 255]], dtype=torch.uint8).float() / 255)
+one("r5_uint8_div", lambda torch: torch.tensor([0, 128, 255], dtype=torch.uint8) / 255)
+one("r5_uint8_sub_wraps", lambda torch: torch.tensor([0, 1], dtype=torch.uint8) - 2)
+one("r5_normalize_channels", lambda torch: (T(torch, 2, 3, 2, 2) - torch.tensor([0.5, 0.4, 0.3]).view(1, 3, 1, 1))
+    / torch.tensor([0.2, 0.2, 0.2]).view(1, 3, 1, 1))
+one("r5_int_lt_float", lambda torch: torch.tensor([1, 2, 3]) < 2.5)
+one("r5_int_eq_bool", lambda torch: torch.tensor([1, 0]) == torch.tensor([True, False]))
+one("r5_type_float32", lambda torch: torch.tensor([1, 2]).type(torch.float32))
+one("r5_where_0d_tensors", lambda torch: torch.where(torch.tensor([True, False]), torch.tensor(1.0), torch.tensor(0)))
+one("r5_stack_0d_int", lambda torch: torch.stack([torch.tensor(1), torch.tensor(2)]))
+one("r5_matmul_float64_float32_raises", lambda torch: T(torch, 2, 2, dtype=np.float64) @ T(torch, 2, 2))
+one("r5_matmul_int", lambda torch: torch.tensor([[1, 2]]) @ torch.tensor([[3], [4]]))
+one("r5_max_of_two_ints_float", lambda torch: torch.max(torch.tensor([1, 5]), torch.tensor([2.5, 0.5])))
+one("r5_mean_float16", lambda torch: torch.ones(4, dtype=torch.float16).mean())
+one("r5_sum_keepdim_0d", lambda torch: torch.tensor(2.0).sum(0, keepdim=True))
+one("r5_argmax_keepdim_no_dim", lambda torch: T(torch, 2, 3).argmax(keepdim=True))
+one("r5_softmax_int_raises", lambda torch: torch.softmax(torch.tensor([1, 2]), dim=0))
+one("r5_log_softmax_dim_neg", lambda torch: torch.log_softmax(T(torch, 2, 3), -1))
+one("r5_seq_nested_repr", lambda torch: repr(torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(2, 2)), torch.nn.ReLU())))
+one("r5_seq_del_item", lambda torch: (lambda s: (s.__delitem__(0), len(s), type(s[0]).__name__)[1:])(
+    torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())))
+one("r5_seq_setitem", lambda torch: (lambda s: (s.__setitem__(1, torch.nn.Tanh()), type(s[1]).__name__)[1])(
+    torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())))
+one("r5_seq_insert_extend", lambda torch: (lambda s: (s.insert(0, torch.nn.Tanh()), s.extend([torch.nn.ReLU()]),
+                                                     [type(m).__name__ for m in s])[2])(torch.nn.Sequential(torch.nn.Linear(2, 2))))
+one("r5_module_getattr_missing", lambda torch: torch.nn.Linear(2, 2).nonexistent)
+one("r5_module_delattr_param", lambda torch: (lambda l: (delattr(l, "bias"), [n for n, _ in l.named_parameters()])[1])(
+    torch.nn.Linear(2, 2)))
+one("r5_module_set_param_none", lambda torch: (lambda l: (setattr(l, "bias", None), l.bias, [n for n, _ in l.named_parameters()])[1:])(
+    torch.nn.Linear(2, 2)))
+one("r5_module_assign_tensor_to_param_raises", lambda torch: setattr(torch.nn.Linear(2, 2), "weight", torch.zeros(2, 2)))
+one("r5_module_assign_parameter", lambda torch: (lambda l: (setattr(l, "weight", torch.nn.Parameter(torch.zeros(2, 2))),
+                                                           l.weight.sum())[1])(torch.nn.Linear(2, 2)))
+one("r5_named_buffers_bn", lambda torch: [n for n, _ in torch.nn.Sequential(torch.nn.BatchNorm1d(2)).named_buffers()])
+one("r5_buffers_count", lambda torch: len(list(torch.nn.BatchNorm2d(3).buffers())))
+one("r5_register_buffer_persistent_false", lambda torch: _buffer_non_persistent(torch))
+one("r5_requires_grad_false_module_params", lambda torch: [p.requires_grad for p in torch.nn.Linear(2, 2).requires_grad_(False).parameters()])
+one("r5_freeze_then_count", lambda torch: _freeze_count(torch))
+one("r5_linear_weight_t", lambda torch: torch.nn.Linear(3, 2).weight.t().shape)
+one("r5_linear_in_out_features_int", lambda torch: torch.nn.Linear(3.0, 2))
+one("r5_conv_tuple_kernel", lambda torch: torch.nn.Conv2d(1, 2, (3, 5), padding=(1, 2)).weight.shape)
+one("r5_conv_stride2_shape", lambda torch: torch.nn.Conv2d(1, 2, 3, stride=2, padding=1)(torch.zeros(1, 1, 7, 7)).shape)
+one("r5_maxpool_stride1", lambda torch: torch.nn.MaxPool2d(3, stride=1, padding=1)(T(torch, 1, 1, 4, 4)))
+one("r5_avgpool_tuple", lambda torch: torch.nn.AvgPool2d((2, 1))(T(torch, 1, 1, 4, 4)))
+one("r5_bn_momentum_attr_change", lambda torch: _bn_momentum_change(torch))
+one("r5_bn_eps_effect", lambda torch: torch.nn.BatchNorm1d(2, eps=0.5)(T(torch, 4, 2)))
+one("r5_bn_train_stats_unbiased", lambda torch: (lambda bn: (bn(T(torch, 3, 2)), bn.running_var)[1])(torch.nn.BatchNorm1d(2, momentum=1.0)))
+one("r5_bn_input_channels_mismatch", lambda torch: torch.nn.BatchNorm2d(3)(torch.zeros(2, 4, 2, 2)))
+one("r5_bn_reset_running_stats", lambda torch: (lambda bn: (bn(T(torch, 4, 2)), bn.reset_running_stats(), bn.running_mean,
+                                                           bn.num_batches_tracked)[2:])(torch.nn.BatchNorm1d(2)))
+one("r5_adam_step_values", lambda torch: _adam_two_steps(torch))
+one("r5_adam_weight_decay_l2", lambda torch: _adam_two_steps(torch, weight_decay=0.1))
+one("r5_sgd_momentum_first_step", lambda torch: _sgd_momentum(torch))
+one("r5_param_groups_two_lrs", lambda torch: _two_groups(torch))
+one("r5_optimizer_zero_grad_after_no_backward", lambda torch: (lambda p: (torch.optim.SGD([p], lr=1).zero_grad(), p.grad)[1])(
+    torch.nn.Parameter(torch.ones(1))))
+one("r5_optimizer_repr_type", lambda torch: type(torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=1)).__name__)
+one("r5_optimizer_state_empty", lambda torch: len(torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=1).state))
+one("r5_lr_negative_raises", lambda torch: torch.optim.Adam([torch.nn.Parameter(torch.ones(1))], lr=-1))
+one("r5_adam_betas_bad", lambda torch: torch.optim.Adam([torch.nn.Parameter(torch.ones(1))], betas=(1.0, 0.999)))
+one("r5_state_dict_save_load_values", lambda torch: _state_copy(torch))
+one("r5_grad_accum_over_microbatches", lambda torch: _microbatches(torch))
+one("r5_detach_numpy_idiom", lambda torch: T(torch, 3, grad=True).detach().cpu().numpy())
+one("r5_tolist_requires_grad", lambda torch: T(torch, 2, grad=True).tolist())
+one("r5_item_requires_grad", lambda torch: (T(torch, 2, grad=True) * 2).sum().item())
+one("r5_bool_of_comparison", lambda torch: bool(torch.tensor(2.0) > 1))
+one("r5_if_on_tensor", lambda torch: "yes" if torch.tensor([1.0]) else "no")
+one("r5_chained_compare_raises", lambda torch: 0 < T(torch, 3) < 1)
+one("r5_tensor_in_list_index", lambda torch: [10, 20, 30][torch.tensor(1)])
+one("r5_range_with_tensor", lambda torch: list(range(torch.tensor(3))))
+one("r5_numpy_index_with_tensor", lambda torch: np.arange(5)[torch.tensor([1, 3]).numpy()].tolist())
+one("r5_mean_of_list_floats", lambda torch: sum([torch.tensor(1.5).item(), 2.5]) / 2)
+one("r5_round_float", lambda torch: round(torch.tensor(2.567).item(), 2))
+one("r5_len_of_dataset_like", lambda torch: len(torch.zeros(7, 3)))
+
+
+def _buffer_non_persistent(torch):
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("a", torch.zeros(1))
+            self.register_buffer("b", torch.ones(1), persistent=False)
+
+    m = M()
+    return list(m.state_dict()), [n for n, _ in m.named_buffers()]
+
+
+def _freeze_count(torch):
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    for p in net[0].parameters():
+        p.requires_grad = False
+    return sum(p.numel() for p in net.parameters() if p.requires_grad)
+
+
+def _bn_momentum_change(torch):
+    bn = torch.nn.BatchNorm1d(2)
+    bn.momentum = 0.5
+    bn(T(torch, 4, 2))
+    return bn.running_mean
+
+
+def _adam_two_steps(torch, **kw):
+    p = torch.nn.Parameter(torch.tensor(A(3, seed=1)))
+    opt = torch.optim.Adam([p], lr=0.1, **kw)
+    for seed in (2, 3):
+        opt.zero_grad()
+        (p * torch.tensor(A(3, seed=seed))).sum().backward()
+        opt.step()
+    return p
+
+
+def _sgd_momentum(torch):
+    p = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    opt = torch.optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.5)
+    for _ in range(3):
+        p.grad = torch.tensor([1.0, -1.0])
+        opt.step()
+    return p
+
+
+def _two_groups(torch):
+    a, b = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
+    opt = torch.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.0)
+    a.grad, b.grad = torch.ones(2), torch.ones(2)
+    opt.step()
+    return a, b, [g["lr"] for g in opt.param_groups]
+
+
+def _state_copy(torch):
+    src, dst = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    setw(torch, src.weight, A(2, 2, seed=4))
+    sd = {k: v.clone() for k, v in src.state_dict().items()}
+    dst.load_state_dict(sd)
+    return dst.weight, dst.bias.requires_grad
+
+
+def _microbatches(torch):
+    layer = torch.nn.Linear(3, 1)
+    setw(torch, layer.weight, A(1, 3, seed=1))
+    setw(torch, layer.bias, A(1, seed=2))
+    opt = torch.optim.SGD(layer.parameters(), lr=0.1)
+    opt.zero_grad()
+    for seed in range(3):
+        loss = (layer(T(torch, 4, 3, seed=seed)) ** 2).mean() / 3
+        loss.backward()
+    grads = (layer.weight.grad.clone(), layer.bias.grad.clone())
+    opt.step()
+    return grads, layer.weight
+
+
+@case
+def r6_detach_inplace_nonleaf(torch):
+    y = T(torch, 3, grad=True) * 2
+    return y.detach_() is y, y.requires_grad, y.is_leaf, y.grad_fn is None
+
+
+one("r6_detach_inplace_view_raises", lambda torch: (T(torch, 3, grad=True) * 2)[1:].detach_())
+one("r6_detach_inplace_leaf", lambda torch: T(torch, 3, grad=True).detach_().requires_grad)
+one("r6_zeros_like_requires_grad_kw", lambda torch: torch.zeros_like(T(torch, 2), requires_grad=True).is_leaf)
+one("r6_data_assign_shape_change", lambda torch: (lambda x: (setattr(x, "data", torch.zeros(4)), x.shape, x.requires_grad)[1:])(
+    T(torch, 3, grad=True)))
+one("r6_grad_shape_broadcast_bias", lambda torch: _bias_grad_shape(torch))
+one("r6_autograd_backward_raises", lambda torch: torch.autograd.backward)
+one("r6_grad_of_int_pow_float", lambda torch: _grad_of(torch, lambda x: (x ** 2.5).sum()))
+one("r6_inplace_on_detached_changes_original", lambda torch: (lambda x: (x.detach().zero_(), x)[1])(T(torch, 3, grad=True)))
+
+
+def _bias_grad_shape(torch):
+    b = torch.zeros(1, 3, requires_grad=True)
+    (T(torch, 4, 3) + b).sum().backward()
+    return b.grad
 
 
 # =========================================================================================

@@ -227,7 +227,8 @@ def test_topk_values_indices_and_gradient():
         minigrad.tensor(x).topk(5)
     rng = np.random.default_rng(2)
     assert minigrad.gradcheck(lambda a: a.topk(2, dim=1).values, (leaf(rng.normal(size=(3, 5))),))
-    assert minigrad.gradcheck(lambda a: minigrad.sort(a, dim=0, descending=True).values, (leaf(rng.normal(size=(4, 3))),))
+    assert minigrad.gradcheck(lambda a: minigrad.sort(a, dim=0, descending=True).values,
+                              (leaf(rng.normal(size=(4, 3))),))
 
 
 def test_unique():
@@ -254,6 +255,7 @@ def test_attributes():
     x = minigrad.zeros(2)
     assert x.element_size() == 4 and minigrad.tensor([1]).element_size() == 8
     assert x.is_cuda is False and minigrad.is_floating_point(x) and not minigrad.is_floating_point(minigrad.tensor([1]))
+    assert minigrad.get_default_dtype() == minigrad.float32 == minigrad.tensor([0.5]).dtype
 
 
 # -- modules -----------------------------------------------------------------------------------------------------
@@ -419,3 +421,55 @@ def test_integer_negative_power_and_python_number_errors_have_pytorchs_types():
     with pytest.raises(ValueError, match="only one element"):
         int(minigrad.tensor([1, 2]))
     assert float(minigrad.tensor([[2.5]])) == 2.5 and int(minigrad.tensor(-3.9)) == -3
+
+
+def test_sequential_editing_renumbers_as_pytorch():
+    a, b, c, d = nn.Linear(2, 2), nn.ReLU(), nn.Tanh(), nn.Sigmoid()
+    net = nn.Sequential(a, b)
+    net[1] = c
+    assert list(net._modules) == ["0", "1"] and net[1] is c
+    net.insert(-1, b)  # before the last, as list.insert
+    assert [m for m in net] == [a, b, c]
+    net.extend([d])
+    del net[0]
+    assert [m for m in net] == [b, c, d] and list(net._modules) == ["0", "1", "2"]
+    assert net.pop(1) is c and [m for m in net] == [b, d]
+    assert [n for n, _ in nn.Sequential(a, b).named_parameters()] == ["0.weight", "0.bias"]
+    with pytest.raises(IndexError):
+        net.insert(5, c)
+
+
+def test_batch_norm_reset_running_stats_and_parameters():
+    bn = nn.BatchNorm1d(2)
+    bn(minigrad.tensor(np.array([[1.0, 2.0], [3.0, 5.0]], dtype=np.float32)))
+    with minigrad.no_grad():
+        bn.weight.fill_(3.0)
+    bn.reset_running_stats()
+    assert bn.running_mean.tolist() == [0.0, 0.0] and bn.running_var.tolist() == [1.0, 1.0]
+    assert bn.num_batches_tracked.item() == 0 and bn.weight.tolist() == [3.0, 3.0]
+    bn.reset_parameters()
+    assert bn.weight.tolist() == [1.0, 1.0] and bn.bias.tolist() == [0.0, 0.0] and bn.weight.requires_grad
+
+
+def test_integer_tensor_as_a_python_index():
+    assert [10, 20, 30][minigrad.tensor(1)] == 20 and list(range(minigrad.tensor([3]))) == [0, 1, 2]
+    with pytest.raises(TypeError, match="integer tensors of a single element"):
+        [1, 2][minigrad.tensor(1.0)]
+    with pytest.raises(TypeError, match="integer tensors of a single element"):
+        range(minigrad.tensor([1, 2]))
+
+
+def test_softmax_of_integers_raises_unless_a_dtype_is_given():
+    with pytest.raises(NotImplementedError, match="int64"):
+        minigrad.softmax(minigrad.tensor([1, 2]), dim=0)
+    got = nn.functional.softmax(minigrad.tensor([1, 2]), dim=0, dtype=minigrad.float64)
+    np.testing.assert_allclose(got.numpy(), np.exp([1, 2]) / np.exp([1, 2]).sum(), rtol=1e-14)
+
+
+def test_detach_in_place():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    assert y.detach_() is y and not y.requires_grad and y.is_leaf and y.grad_fn is None
+    assert x.detach_() is x and not x.requires_grad
+    with pytest.raises(RuntimeError, match="views in-place"):
+        (leaf([1.0, 2.0]) * 2)[1:].detach_()

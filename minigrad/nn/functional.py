@@ -870,9 +870,9 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: A002 (PyTorch's argument 
     dim = _softmax_dim(input, dim, "log_softmax")
     if dtype is not None:
         input = input.to(dtype)
-    if input.dtype.kind != "f":  # PyTorch: NotImplementedError "log_softmax_lastdim_kernel_impl" ... for 'Long'
-        raise TypeError(f"softmax/log_softmax: expected floating-point input, got dtype {input.dtype} "
-                        "(pass dtype=minigrad.float32 or call .float())")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"softmax/log_softmax: not implemented for dtype {input.dtype} (as PyTorch); "
+                                  "convert the input with .float() or pass dtype=")
     if input.ndim == 0:
         return LogSoftmax(0)(input.reshape(1)).reshape(())
     return LogSoftmax(dim)(input)

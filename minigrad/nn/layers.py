@@ -177,6 +177,22 @@ class _BatchNormTorch(Module):
             for buffer in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(buffer, None)
 
+    def reset_running_stats(self):
+        """Running mean 0, running variance 1, no batches counted (in place)."""
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1.0)
+                self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        """``reset_running_stats`` and, with ``affine``, gamma 1 and beta 0."""
+        self.reset_running_stats()
+        if self.affine:
+            with no_grad():
+                self.weight.fill_(1.0)
+                self.bias.zero_()
+
     def forward(self, x):
         F.check_batch_norm_input(x, self.num_features, self.ndims, type(self).__name__)
         counting = self.training and self.track_running_stats

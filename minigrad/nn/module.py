@@ -327,8 +327,34 @@ def _position(container, index):
     return int(index) % len(container)
 
 
-class Sequential(Module):
-    """Modules applied in order; indexable (``net[1]``, ``net[2:]``), sized and iterable."""
+class _Numbered(Module):
+    """Submodules named "0", "1", ... in order (Sequential, ModuleList): ``len``, iteration, ``del m[i]``
+    (deleting renumbers the rest, as PyTorch does)."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __delitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            del modules[index]
+        else:
+            del modules[_position(self, index)]
+        self._renumber(modules)
+
+    def _renumber(self, modules):
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
+
+
+class Sequential(_Numbered):
+    """Modules applied in order; indexable (``net[1]``, ``net[2:]``), sized and iterable; ``net[i] = m``,
+    ``del net[i]``, ``append``, ``insert``, ``extend``, ``pop`` (deleting or inserting renumbers the modules
+    "0", "1", ..., as PyTorch does)."""
 
     def __init__(self, *modules):
         super().__init__()
@@ -345,15 +371,33 @@ class Sequential(Module):
             return Sequential(OrderedDict(items[index]))
         return items[_position(self, index)][1]
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
+    def __setitem__(self, index, module):
+        self.add_module(list(self._modules)[_position(self, index)], module)
 
     def append(self, module):
         self.add_module(str(len(self)), module)
         return self
+
+    def insert(self, index, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.insert: expected a Module, got {type(module).__name__}")
+        modules = list(self._modules.values())
+        n = len(modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        modules.insert(index, module)  # a negative index counts from the end, before the last for -1
+        self._renumber(modules)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def pop(self, index):
+        module = self[index]
+        del self[index]
+        return module
 
     def forward(self, x):
         for module in self._modules.values():
@@ -361,7 +405,7 @@ class Sequential(Module):
         return x
 
 
-class ModuleList(Module):
+class ModuleList(_Numbered):
     """A list of registered submodules (named "0", "1", ...): indexing, slicing, ``len``, iteration, ``append``,
     ``extend``, ``insert``, ``+=``, item assignment and deletion; it has no ``forward`` of its own."""
 
@@ -377,25 +421,6 @@ class ModuleList(Module):
 
     def __setitem__(self, index, module):
         self.add_module(str(_position(self, index)), module)
-
-    def __delitem__(self, index):
-        modules = list(self._modules.values())
-        if isinstance(index, slice):
-            del modules[index]
-        else:
-            del modules[_position(self, index)]
-        self._renumber(modules)
-
-    def _renumber(self, modules):
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self.add_module(str(i), module)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __iadd__(self, modules):
         return self.extend(modules)
