@@ -1953,8 +1953,11 @@ def masked_fill(x, mask, value):
     cond = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
     if cond.dtype != np.bool_:
         raise RuntimeError(f"masked_fill(): expected a bool mask, got dtype {cond.dtype}")
-    value = value.item() if isinstance(value, Tensor) else value
-    return Where(cond)(*_promoted((value, x), x.dtype))
+    if isinstance(value, Tensor) and value.ndim != 0:  # PyTorch: RuntimeError, a 0-d value tensor only
+        raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {value.shape}")
+    if not isinstance(value, (Tensor, numbers.Number)):
+        raise TypeError(f"masked_fill(): value must be a number or a 0-d tensor, got {type(value).__name__}")
+    return Where(cond)(*_promoted((value, x), x.dtype))  # a 0-d tensor value gets its gradient, as in PyTorch
 
 
 def split(x, split_size_or_sections, dim=0):

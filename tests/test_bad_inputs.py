@@ -992,3 +992,19 @@ def test_cross_entropy_names_the_pytorch_target_form_it_lacks():
                "PyTorch's other form, are not supported by minigrad)")
     with pytest.raises(TypeError, match=re.escape(message)):
         F.cross_entropy(minigrad.ones(2, 3), minigrad.ones(2, 3) / 3)
+
+
+def test_masked_fill_takes_a_number_or_a_0d_tensor_and_differentiates_the_tensor():
+    # PyTorch: RuntimeError "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with 1
+    # dimension(s)"; a 0-d value tensor gets the gradient of the elements it fills (minigrad took its .item())
+    mask = minigrad.tensor([True, False, True])
+    with pytest.raises(RuntimeError, match=re.escape("only supports a 0-dimensional value tensor, got shape (1,)")):
+        minigrad.ones(3).masked_fill(mask, minigrad.tensor([5.0]))
+    with pytest.raises(TypeError, match="value must be a number or a 0-d tensor, got str"):
+        minigrad.ones(3).masked_fill(mask, "a")
+    v, x = t64(5.0, requires_grad=True), t64([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.masked_fill(mask, v)
+    y.sum().backward()
+    np.testing.assert_array_equal(y.numpy(), [5.0, 2.0, 5.0])
+    assert v.grad.item() == 2.0
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
