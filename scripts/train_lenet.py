@@ -11,9 +11,11 @@ Writes to --out: metrics.json, metrics.csv, checkpoint.npz (after every epoch:
 model, optimiser, epoch, RNG and shuffling state) and curves.png.
 """
 import argparse
+import contextlib
 import csv
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -195,6 +197,19 @@ def first_batchnorm(net):
     return None
 
 
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Run the block to its end before a Ctrl-C (SIGINT) that arrives during it is raised as KeyboardInterrupt."""
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
 def write_metrics(out, args, history):
     fields = ["epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec", "epoch_seconds"]
     with open(out / "metrics.csv.tmp", "w", newline="") as f:
@@ -287,11 +302,12 @@ def main(argv=None):
             h = history[-1]
             print(f"epoch {epoch}: loss {h['train_loss']:.3f}, train acc {h['train_acc']:.3f}, "
                   f"test acc {h['test_acc']:.3f}, {h['examples_per_sec']:.1f} examples/sec on {args.device}")
-            if is_main:
-                save_checkpoint(checkpoint, net, optimizer, train_iter, epoch, history, args)
-            finished, last_good = epoch, checkpoint
-            if is_main:
-                write_metrics(out, args, history)
+            with interrupts_deferred():  # the checkpoint on disk and `finished` change together
+                if is_main:
+                    save_checkpoint(checkpoint, net, optimizer, train_iter, epoch, history, args)
+                finished, last_good = epoch, checkpoint
+                if is_main:
+                    write_metrics(out, args, history)
     except NonFiniteLossError as exc:
         print(f"error: {exc} in epoch {epoch}; stopping. The last good checkpoint (after epoch {finished}) is "
               f"{last_good or 'not there: no epoch finished'}. Try a lower --lr.", file=sys.stderr)
@@ -299,8 +315,7 @@ def main(argv=None):
     except KeyboardInterrupt:
         if not is_main:
             return 130
-        # a Ctrl-C may land after an epoch's checkpoint was written, before the loop moved on: count from
-        # the checkpoint on disk, so that the message and interrupted.npz name the epoch it really holds
+        # history may hold the interrupted epoch's line already (Ctrl-C before its checkpoint): keep the finished ones
         epoch, history = finished + 1, [h for h in history if h["epoch"] <= finished]
         path = out / "interrupted.npz"
         save_checkpoint(path, net, optimizer, train_iter, finished, history, args)

@@ -629,6 +629,22 @@ def test_script_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     assert f"--resume {out / 'checkpoint.npz'} continues exactly after epoch {epoch - 1}" in stderr
 
 
+def test_a_ctrl_c_during_the_checkpoint_block_waits_for_its_end(script):
+    """A SIGINT inside ``interrupts_deferred`` lets the block finish (checkpoint and epoch count move together),
+    then raises KeyboardInterrupt; Python's own handler is back afterwards."""
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with script.interrupts_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the signal is delivered here, between bytecodes
+            done.append("rest of the block")
+    assert done == ["rest of the block"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with script.interrupts_deferred():  # no signal: nothing raised
+        done.append("again")
+    assert done[-1] == "again"
+
+
 # -- one real epoch --------------------------------------------------------------------------------------
 
 @pytest.mark.slow
