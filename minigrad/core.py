@@ -1109,10 +1109,12 @@ def _run_grad_hooks(t, g, create_graph):
     for hook in list(t._grad_hooks.values()):
         result = hook(g if create_graph else Tensor._wrap(g))
         if result is not None:
-            if not isinstance(result, Tensor) or result.shape != t.shape:
+            if not isinstance(result, Tensor) or (result.shape, result.dtype, result.device) != (
+                    t.shape, t.dtype, t.device):
                 raise RuntimeError(f"a hook registered with register_hook returned {type(result).__name__}"
-                                   + (f" of shape {result.shape}" if isinstance(result, Tensor) else "")
-                                   + f"; expected None or a tensor of shape {t.shape}")
+                                   + (f" of shape {result.shape}, dtype {result.dtype} on {result.device}"
+                                      if isinstance(result, Tensor) else "")
+                                   + f"; expected None or a tensor of shape {t.shape}, dtype {t.dtype} on {t.device}")
             g = result if create_graph else result.array
     return g
 

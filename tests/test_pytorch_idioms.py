@@ -369,8 +369,14 @@ def test_register_hook_on_a_leaf_handle_remove_and_refusals():
     assert x.grad.tolist() == [4.5, 4.5]
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         minigrad.zeros(2).register_hook(lambda g: g)
-    x.register_hook(lambda g: g.sum())
+    handle = x.register_hook(lambda g: g.sum())
     with pytest.raises(RuntimeError, match=r"expected None or a tensor of shape \(2,\)"):
+        (x * 1).sum().backward()
+    handle.remove()
+    # PyTorch: RuntimeError "hook '<lambda>' has changed the type of value (was torch.DoubleTensor got ...Float...)"
+    x.register_hook(lambda g: g.float())
+    with pytest.raises(RuntimeError, match=r"returned Tensor of shape \(2,\), dtype float32 on cpu; expected None "
+                                           r"or a tensor of shape \(2,\), dtype float64 on cpu"):
         (x * 1).sum().backward()
 
 
