@@ -372,7 +372,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.dtype.kind != "f":
-            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
+            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad can only be turned off on a leaf tensor; use .detach()")
         self._requires_grad = bool(requires_grad)
@@ -917,8 +917,8 @@ def _to_array(data, dtype, device):
     else:
         try:
             array = np.asarray(data)
-        except (ValueError, TypeError) as exc:
-            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {exc}") from None
+        except (ValueError, TypeError) as exc:  # ValueError for ragged nested lists, as PyTorch
+            raise type(exc)(f"cannot make a tensor from {type(data).__name__}: {exc}") from None
         if array.dtype == np.float64 and dtype is None:
             array = array.astype(np.float32)  # Python floats default to float32, as in PyTorch
         elif array.dtype == np.uint64:  # NumPy's type for Python ints beyond int64; PyTorch refuses them

@@ -1866,8 +1866,9 @@ def logical(name, a, b=None):
     operands = (a,) if b is None else _promoted((_operand(a), _operand(b)))
     for t in operands:
         t = _operand(t)
-        if isinstance(t, Tensor) and t.dtype.kind not in "biu":
-            raise RuntimeError(f"{name}: only bool and integer tensors, got dtype {t.dtype}")
+        if isinstance(t, Tensor) and t.dtype.kind not in "biu":  # PyTorch: TypeError for ~, else NotImplementedError
+            raise (TypeError if b is None else NotImplementedError)(
+                f"{name}: only bool and integer tensors, got dtype {t.dtype}")
     arrays = [t.array for t in operands]
     return Tensor._wrap(getattr(get_array_module(arrays[0]), name)(*arrays))
 

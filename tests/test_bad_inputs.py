@@ -990,7 +990,7 @@ def test_cross_entropy_names_the_pytorch_target_form_it_lacks():
     # PyTorch takes class probabilities of the logits' shape as targets; minigrad says it does not
     message = ("targets must be integer class indices, got dtype float32 (class probabilities as targets, "
                "PyTorch's other form, are not supported by minigrad)")
-    with pytest.raises(TypeError, match=re.escape(message)):
+    with pytest.raises(RuntimeError, match=re.escape(message)):
         F.cross_entropy(minigrad.ones(2, 3), minigrad.ones(2, 3) / 3)
 
 
@@ -1008,3 +1008,39 @@ def test_masked_fill_takes_a_number_or_a_0d_tensor_and_differentiates_the_tensor
     np.testing.assert_array_equal(y.numpy(), [5.0, 2.0, 5.0])
     assert v.grad.item() == 2.0
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("call, error, message", [
+    # PyTorch 2.13's exception type for each, beside its message
+    # RuntimeError "0D or 1D target tensor expected, multi-target not supported"
+    (lambda: F.cross_entropy(minigrad.ones(3, 3), minigrad.zeros(3, 1, dtype=minigrad.int64)), RuntimeError,
+     "expected targets of shape (3,), got (3, 1)"),
+    # ValueError "Expected input batch_size (3) to match target batch_size (2)."
+    (lambda: F.cross_entropy(minigrad.ones(3, 3), minigrad.zeros(2, dtype=minigrad.int64)), ValueError,
+     "expected targets of shape (3,), got (2,)"),
+    # RuntimeError "weight tensor should be defined either for all 3 classes or no classes ..."
+    (lambda: F.cross_entropy(minigrad.ones(3, 3), minigrad.zeros(3, dtype=minigrad.int64), weight=minigrad.ones(4)),
+     RuntimeError, "weight must be a tensor of shape (3,), got shape (4,)"),
+    # TypeError "cross_entropy_loss(): argument 'weight' (position 3) must be Tensor, not list"
+    (lambda: F.cross_entropy(minigrad.ones(3, 3), minigrad.zeros(3, dtype=minigrad.int64), weight=[1, 1, 1]),
+     TypeError, "weight must be a tensor of shape (3,), got list"),
+    # RuntimeError "expected target dtype to be Long or Byte, but got Float"
+    (lambda: F.cross_entropy(minigrad.ones(2, 3), minigrad.tensor([0.0, 1.0])), RuntimeError,
+     "targets must be integer class indices, got dtype float32"),
+    # NotImplementedError "mse_cpu" not implemented for 'Long'
+    (lambda: F.mse_loss(minigrad.tensor([1]), minigrad.tensor([0])), NotImplementedError,
+     "expected floating-point input or target, got dtypes int64 and int64"),
+    # TypeError "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+    (lambda: ~minigrad.tensor([1.0]), TypeError, "only bool and integer tensors, got dtype float32"),
+    # NotImplementedError "bitwise_and_cpu" not implemented for 'Float'
+    (lambda: minigrad.tensor([1.0]) & minigrad.tensor([1.0]), NotImplementedError,
+     "only bool and integer tensors, got dtype float32"),
+    # ValueError "expected sequence of length 2 at dim 1 (got 1)"
+    (lambda: minigrad.tensor([[1, 2], [3]]), ValueError, "cannot make a tensor from list"),
+    # RuntimeError "only Tensors of floating point dtype can require gradients"
+    (lambda: minigrad.tensor([1, 2]).requires_grad_(), RuntimeError,
+     "only floating-point tensors can require gradients, got dtype int64"),
+])
+def test_errors_have_pytorchs_exception_type(call, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        call()

@@ -952,14 +952,15 @@ def _class_targets(name, logits, target, ignore_index=None):
         raise ValueError(f"{name}: expected logits of shape (N, K), got {logits.shape}")
     if t.dtype.kind not in "iu":
         probabilities = t.dtype.kind == "f" and tuple(t.shape) == logits.shape
-        raise TypeError(f"{name}: targets must be integer class indices, got dtype {t.dtype}"
+        raise RuntimeError(f"{name}: targets must be integer class indices, got dtype {t.dtype}"
                         + (" (class probabilities as targets, PyTorch's other form, are not supported by minigrad)"
                            if probabilities else ""))
     if t.dtype not in (np.int64, np.uint8):
         raise RuntimeError(f"{name}: expected targets of dtype int64 or uint8 (PyTorch's Long or Byte), "
                            f"got {t.dtype}; convert them with .long()")
-    if t.shape != (logits.shape[0],):
-        raise ValueError(f"{name}: expected targets of shape ({logits.shape[0]},), got {tuple(t.shape)}")
+    if t.shape != (logits.shape[0],):  # PyTorch: RuntimeError for a target of 2+ dims, ValueError for another N
+        raise (RuntimeError if t.ndim > 1 else ValueError)(
+            f"{name}: expected targets of shape ({logits.shape[0]},), got {tuple(t.shape)}")
     k = logits.shape[1]
     # range check on the CPU only: on a GPU it would cost a device-to-host sync every step
     if get_array_module(t) is np and t.size:
@@ -978,8 +979,9 @@ def _check_reduction(name, reduction):
 
 def _class_weights(name, weight, logits):
     """The raw (K,) class weights, checked (a constant: a weight that requires grad is refused)."""
-    if not isinstance(weight, Tensor) or weight.shape != (logits.shape[1],):
-        raise ValueError(f"{name}: weight must be a tensor of shape ({logits.shape[1]},), got "
+    if not isinstance(weight, Tensor) or weight.shape != (logits.shape[1],):  # PyTorch: TypeError, RuntimeError
+        raise (RuntimeError if isinstance(weight, Tensor) else TypeError)(
+            f"{name}: weight must be a tensor of shape ({logits.shape[1]},), got "
                          + (f"shape {weight.shape}" if isinstance(weight, Tensor) else type(weight).__name__))
     if weight.requires_grad:
         raise NotImplementedError(f"{name}: a weight that requires grad is not supported by minigrad")
@@ -1070,7 +1072,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  
     _unsupported_loss_args("mse_loss", size_average=size_average, reduce=reduce)
     _check_reduction("mse_loss", reduction)
     if input.dtype.kind != "f" and getattr(target, "dtype", input.dtype).kind != "f":
-        raise TypeError(f"mse_loss: expected floating-point input or target, got dtypes {input.dtype} "
+        raise NotImplementedError(f"mse_loss: expected floating-point input or target, got dtypes {input.dtype} "
                         f"and {target.dtype}")
     if isinstance(target, Tensor) and target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
