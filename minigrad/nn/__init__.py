@@ -1,5 +1,5 @@
 """Neural-network building blocks (``torch.nn``)."""
-from minigrad.nn import functional, init
+from minigrad.nn import functional, init, utils
 from minigrad.nn.layers import (AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv2d, CrossEntropyLoss, Dropout,
                                 Flatten, Identity, Linear, LogSoftmax, MaxPool2d, MSELoss, NLLLoss, ReLU, Sigmoid,
                                 Softmax, Tanh)
