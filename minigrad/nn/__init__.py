@@ -6,3 +6,5 @@ from minigrad.nn.layers import (AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, 
 from minigrad.nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential
 from minigrad.nn.sync_batchnorm import SyncBatchNorm  # noqa: E402  (builds on layers)
 from minigrad.nn import parallel  # noqa: E402
+from minigrad.nn.activations import ELU, GELU, LeakyReLU, ReLU6, SiLU, Softplus  # noqa: E402
+from minigrad.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, SmoothL1Loss  # noqa: E402
