@@ -8,3 +8,5 @@ from minigrad.nn.sync_batchnorm import SyncBatchNorm  # noqa: E402  (builds on l
 from minigrad.nn import parallel  # noqa: E402
 from minigrad.nn.activations import ELU, GELU, LeakyReLU, ReLU6, SiLU, Softplus  # noqa: E402
 from minigrad.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, SmoothL1Loss  # noqa: E402
+from minigrad.nn.layers import Unflatten  # noqa: E402
+from minigrad.nn.adaptive_pool import AdaptiveAvgPool2d  # noqa: E402
