@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from minigrad import ops
+from minigrad import backend, ops
 from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor
 
@@ -126,23 +126,24 @@ def tile(input, dims):  # noqa: A002
     return ops.repeat(x, (1,) * (x.ndim - len(dims)) + dims)
 
 
-def _repeat_counts(repeats, n, xp):
-    """``repeats`` (an int or an integer tensor of 1 or n elements) as n non-negative counts."""
+def _repeat_counts(repeats, n):
+    """``repeats`` (an int or an integer tensor of 1 or n elements) as n non-negative counts (a NumPy array:
+    CuPy's ``repeat`` takes no array of counts, and the positions are computed on the host)."""
     if isinstance(repeats, Tensor):
         if repeats.dtype.kind not in "iu":
             raise RuntimeError(f"repeat_interleave(): repeats must be an integer tensor, got dtype {repeats.dtype}")
         if repeats.ndim > 1:
             raise RuntimeError(f"repeat_interleave(): repeats must be 0-dim or 1-dim tensor, got shape "
                                f"{repeats.shape}")
-        counts = repeats.array.reshape(-1)
+        counts = backend.to_numpy(repeats.array).reshape(-1)
         if counts.size != 1 and counts.size != n:
             raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
                                f"{counts.size} and input.size(0) = {n}")
     else:
-        counts = xp.asarray([_int_arg(repeats, "repeat_interleave", "repeats")])
+        counts = np.asarray([_int_arg(repeats, "repeat_interleave", "repeats")])
     if counts.size and int(counts.min()) < 0:
         raise RuntimeError(f"repeat_interleave(): repeats can not be negative, got {int(counts.min())}")
-    return xp.broadcast_to(counts, (n,))
+    return np.broadcast_to(counts, (n,))
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: A002
@@ -152,14 +153,14 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
     x = ops._tensor_arg(input, "repeat_interleave")
     xp = get_array_module(x.array)
     if repeats is None:  # torch.repeat_interleave(repeats): the indices repeated
-        counts = _repeat_counts(x, x.numel(), xp)
-        return Tensor._wrap(xp.repeat(xp.arange(counts.size, dtype=np.int64), counts))
+        counts = _repeat_counts(x, x.numel())
+        return Tensor._wrap(xp.asarray(np.repeat(np.arange(counts.size, dtype=np.int64), counts)))
     if dim is None:
         x, d = ops.flatten(x), 0
     else:
         d = ops._wrap_dim(dim, x.ndim, "repeat_interleave")
     n = x.shape[d] if x.ndim else 1
-    positions = xp.repeat(xp.arange(n, dtype=np.int64), _repeat_counts(repeats, n, xp))
+    positions = xp.asarray(np.repeat(np.arange(n, dtype=np.int64), _repeat_counts(repeats, n)))
     if output_size is not None and output_size != positions.size:
         raise RuntimeError(f"repeat_interleave(): output_size {output_size} does not match the {positions.size} "
                            "elements the repeats give")
