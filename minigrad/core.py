@@ -902,6 +902,20 @@ class Tensor:
         return _rearrange.scatter(self, dim, index, src, value, reduce=reduce)
 
     def scatter_add(self, dim, index, src): return _rearrange.scatter_add(self, dim, index, src)
+
+    def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+        """``scatter`` written into self (a ``src`` that requires grad is refused: PyTorch would record it)."""
+        if isinstance(src, Tensor):
+            _refuse_grad_source(src, "scatter_")
+            src = src.detach()
+        return self._write_result("scatter_", _rearrange.scatter(self.detach(), dim, index, src, value, reduce=reduce))
+
+    def scatter_add_(self, dim, index, src):
+        """``scatter_add`` written into self (a ``src`` that requires grad is refused, as in ``scatter_``)."""
+        if isinstance(src, Tensor):
+            _refuse_grad_source(src, "scatter_add_")
+            src = src.detach()
+        return self._write_result("scatter_add_", _rearrange.scatter_add(self.detach(), dim, index, src))
     def log1p(self): return _special.log1p(self)
     def erf(self): return _special.erf(self)
     def type(self, dtype=None): return _ops.type_of(self, dtype)

@@ -4127,6 +4127,12 @@ one("x_scatter_dtype_mismatch", lambda torch: torch.zeros(3, 4).scatter(1, torch
                                                                            torch.ones(3, 1, dtype=torch.float64)))
 one("x_scatter_index_rank", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([1, 0, 1]), 1.0))
 one("x_scatter_src_too_small", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[1, 2], [0, 1], [1, 3]]), torch.ones(3, 1)))
+one("x_scatter_inplace_one_hot", lambda torch: torch.zeros(3, 4).scatter_(1, torch.tensor([2, 0, 3]).unsqueeze(1), 1))
+one("x_scatter_inplace_returns_self", lambda torch: (lambda x: (x.scatter_(0, torch.tensor([1, 0]), T(torch, 2)) is x, x))(
+    torch.zeros(3)))
+one("x_scatter_add_inplace", lambda torch: torch.ones(2, 3).scatter_add_(1, torch.tensor([[0, 0], [2, 1]]), T(torch, 2, 2)))
+one("x_scatter_inplace_leaf_raises", lambda torch: torch.zeros(3, requires_grad=True).scatter_(0, torch.tensor([1]), 1.0))
+one("x_scatter_inplace_int_value", lambda torch: torch.zeros(2, 2, dtype=torch.long).scatter_(1, torch.tensor([[1], [0]]), 2.7))
 one("x_scatter_add_number_raises", lambda torch: torch.zeros(3, 4).scatter_add(1, torch.tensor([[1], [0], [1]]), 1.0))
 
 for _size in (1, 2, 3, (2, 3), (None, 2), (7, 5), (4, None)):

@@ -472,6 +472,18 @@ def test_scatter_of_a_value_along_dim0():
         [0, 7, 0]
 
 
+def test_scatter_in_place():
+    x = minigrad.zeros(3, 4)
+    assert x.scatter_(1, minigrad.tensor([2, 0, 3]).unsqueeze(1), 1) is x
+    np.testing.assert_array_equal(x.numpy(), np.eye(4)[[2, 0, 3]])
+    x.scatter_add_(1, minigrad.tensor([[0, 0], [1, 1], [3, 2]]), minigrad.ones(3, 2))
+    np.testing.assert_array_equal(x.numpy(), [[2, 0, 1, 0], [1, 2, 0, 0], [0, 0, 1, 2]])
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        leaf([0.0, 0.0]).scatter_(0, minigrad.tensor([1]), 1.0)
+    with pytest.raises(RuntimeError, match="writing a tensor that requires grad into another in place"):
+        minigrad.zeros(2, dtype=minigrad.float64).scatter_add_(0, minigrad.tensor([1]), leaf([1.0]))
+
+
 def test_scatter_argument_errors():
     x, index = minigrad.zeros(3, 4), minigrad.tensor(INDEX)
     with pytest.raises(RuntimeError, match="index 5 is out of bounds for dimension 1 with size 4"):
