@@ -4005,6 +4005,8 @@ _F_LOSSES = {
     "smooth_l1_loss_beta": lambda F, x, t, **kw: F.smooth_l1_loss(x, t, beta=0.3, **kw),
     "smooth_l1_loss_beta0": lambda F, x, t, **kw: F.smooth_l1_loss(x, t, beta=0.0, **kw),
     "huber_loss": lambda F, x, t, **kw: F.huber_loss(x, t, **kw),
+    "l1_loss_weight": lambda F, x, t, **kw: F.l1_loss(x, t, weight=t.detach() * 2 + 0.1, **kw),
+    "huber_loss_weight": lambda F, x, t, **kw: F.huber_loss(x, t, weight=t * 3, **kw),
     "huber_loss_delta": lambda F, x, t, **kw: F.huber_loss(x, t, delta=0.4, **kw),
     "bce": lambda F, x, t, **kw: F.binary_cross_entropy(x.sigmoid(), t, **kw),
     "bce_weight": lambda F, x, t, **kw: F.binary_cross_entropy(x.sigmoid(), t, weight=t.detach() + 0.5, **kw),
@@ -4028,6 +4030,7 @@ one("x_F_bce_logits_extreme", lambda torch: _loss_and_grads(
     torch, lambda F, x, t, **kw: F.binary_cross_entropy_with_logits(x * 100, t, **kw), reduction="none"))
 one("x_F_l1_loss_broadcast_warns", lambda torch: torch.nn.functional.l1_loss(T(torch, 3), T(torch, 2, 1)))
 one("x_F_smooth_l1_negative_beta", lambda torch: torch.nn.functional.smooth_l1_loss(T(torch, 3), T(torch, 3), beta=-1.0))
+one("x_F_l1_loss_weight_shape", lambda torch: torch.nn.functional.l1_loss(T(torch, 3), T(torch, 3), weight=torch.ones(1)))
 one("x_F_huber_zero_delta", lambda torch: torch.nn.functional.huber_loss(T(torch, 3), T(torch, 3), delta=0.0))
 one("x_F_l1_loss_bad_reduction", lambda torch: torch.nn.functional.l1_loss(T(torch, 3), T(torch, 3), reduction="avg"))
 for _module, _f in (("L1Loss", lambda nn, t: nn.L1Loss()), ("L1Loss_sum", lambda nn, t: nn.L1Loss(reduction="sum")),

@@ -242,6 +242,10 @@ LOSSES = {  # name: (minigrad loss of (input, target, reduction), NumPy referenc
     "smooth_l1": (lambda x, t, r: F.smooth_l1_loss(x, t, reduction=r, beta=0.5),
                   lambda x, t: _huber(x - t, 0.5) / 0.5),
     "huber": (lambda x, t, r: F.huber_loss(x, t, reduction=r, delta=0.7), lambda x, t: _huber(x - t, 0.7)),
+    "l1_weight": (lambda x, t, r: F.l1_loss(x, t, reduction=r, weight=t * 2 + 0.5),
+                  lambda x, t: np.abs(x - t) * (t * 2 + 0.5)),
+    "huber_weight": (lambda x, t, r: F.huber_loss(x, t, reduction=r, weight=t + 0.5),
+                     lambda x, t: _huber(x - t, 1.0) * (t + 0.5)),
     "bce": (lambda x, t, r: F.binary_cross_entropy(minigrad.sigmoid(x), t, reduction=r),
             lambda x, t: _np_bce(1 / (1 + np.exp(-x)), t)),
     "bce_weight": (lambda x, t, r: F.binary_cross_entropy(minigrad.sigmoid(x), t, weight=t + 1, reduction=r),
@@ -263,6 +267,8 @@ def test_loss_values_and_derivatives(name, reduction):
     x = leaf(RNG.standard_normal((4, 3)) * 2)
     t = leaf(RNG.uniform(0, 1, (4, 3)))
     expected = _reduced(reference(x.detach().numpy(), t.detach().numpy()), reduction)
+    if name == "l1_weight" and reduction == "mean":  # PyTorch's weighted mean: sum(w l) / sum(w)
+        expected = reference(x.detach().numpy(), t.detach().numpy()).sum() / (t.detach().numpy() * 2 + 0.5).sum()
     np.testing.assert_allclose(loss(x, t, reduction).detach().numpy(), expected, rtol=1e-10, atol=1e-12)
     check_grads(lambda a, b: loss(a, b, reduction), x, t)
 
@@ -326,6 +332,8 @@ def test_loss_argument_errors():
         F.l1_loss(x, t, reduction="avg")
     with pytest.raises(NotImplementedError, match="size_average="):
         nn.BCELoss(size_average=True)
+    with pytest.raises(ValueError, match="Weights and input must have the same size"):
+        F.l1_loss(x, t, weight=minigrad.ones(1))
     with pytest.raises(TypeError, match="argument 'target' must be Tensor"):
         F.l1_loss(x, [1.0, 0.0])
 

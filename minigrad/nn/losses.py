@@ -35,10 +35,22 @@ def _pair(name, input, target, reduction, size_average, reduce, shape_error=None
                       "same size.", UserWarning, stacklevel=3)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
-    """|input - target|, reduced (gradient sign(input - target), 0 at equality)."""
+def _check_weight(weight, input):  # noqa: A002
+    if weight is not None and (not isinstance(weight, Tensor) or weight.shape != input.shape):
+        raise ValueError(f"Weights and input must have the same size (input {input.shape}, weight "
+                         f"{getattr(weight, 'shape', type(weight).__name__)}).")
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    """|input - target|, reduced (gradient sign(input - target), 0 at equality). With ``weight`` (input's
+    shape): w |input - target|, and 'mean' is the weighted mean sum(w l) / sum(w), as PyTorch."""
     _pair("l1_loss", input, target, reduction, size_average, reduce)
-    return _reduce(ops.abs(input - target), reduction)
+    _check_weight(weight, input)
+    loss = ops.abs(input - target)
+    if weight is None:
+        return _reduce(loss, reduction)
+    loss = loss * weight
+    return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
 
 
 def _huber(d, delta):
@@ -58,14 +70,15 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
-    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target; delta > 0)."""
-    if weight is not None:
-        raise NotImplementedError("huber_loss: the argument weight= is not supported by minigrad")
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target; delta > 0), times ``weight``
+    (input's shape) when given ('mean' is then the plain mean of the weighted losses, as PyTorch)."""
     _pair("huber_loss", input, target, reduction, None, None)
+    _check_weight(weight, input)
     delta = check_real("delta", delta, -math.inf)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
-    return _reduce(_huber(input - target, delta), reduction)
+    loss = _huber(input - target, delta)
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
 def _clamped_logs(x):
