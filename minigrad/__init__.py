@@ -19,6 +19,9 @@ from minigrad.ops import (ceil, cumsum, floor, floor_divide, nonzero, norm, rema
                           unbind)
 from minigrad.ops import (argsort, isclose, logical_not, masked_select, reciprocal, sort, topk, unflatten,  # noqa: A004
                           unique)
+from minigrad.special import erf, log1p
+from minigrad.rearrange import flip, hstack, narrow, repeat_interleave, roll, scatter, scatter_add, tile, vstack
+from minigrad.typeinfo import finfo, iinfo
 from minigrad.ops import add_alpha as add, div_mode as div, sub_alpha as sub  # PyTorch's add/sub(alpha=), div
 from minigrad.threads import get_num_threads, set_num_threads
 from minigrad.random import get_rng_state, manual_seed, set_rng_state

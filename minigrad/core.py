@@ -584,6 +584,27 @@ class Tensor:
 
     clip_ = clamp_
 
+    def _write_result(self, name, values):
+        """``values`` (an out-of-place result) written into self, as PyTorch's in-place ops: same shape, and a
+        dtype that casts to self's within its kind (a float result does not go into an integer tensor)."""
+        if values.shape != self.shape or not np.can_cast(values.dtype, self.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result of shape {values.shape} and type {values.dtype} can't be cast to "
+                               f"the desired output of shape {self.shape} and type {self.dtype}")
+        return self._modify(name, lambda a: a.__setitem__(Ellipsis, values.array))
+
+    def pow_(self, exponent): return self._write_result("pow_", _ops.pow(self.detach(), exponent))
+    def exp_(self): return self._write_result("exp_", _ops.exp(self.detach()))
+    def log_(self): return self._write_result("log_", _ops.log(self.detach()))
+    def log1p_(self): return self._write_result("log1p_", _special.log1p(self.detach()))
+    def sqrt_(self): return self._write_result("sqrt_", _ops.sqrt(self.detach()))
+    def rsqrt_(self): return self._write_result("rsqrt_", _ops.rsqrt(self.detach()))
+    def abs_(self): return self._write_result("abs_", _ops.abs(self.detach()))
+    def neg_(self): return self._write_result("neg_", _ops.neg(self.detach()))
+    def square_(self): return self._write_result("square_", _ops.square(self.detach()))
+    def reciprocal_(self): return self._write_result("reciprocal_", _ops.reciprocal(self.detach()))
+    def sigmoid_(self): return self._write_result("sigmoid_", _ops.sigmoid(self.detach()))
+    def tanh_(self): return self._write_result("tanh_", _ops.tanh(self.detach()))
+
     def __iadd__(self, other): return self.add_(other)
     def __isub__(self, other): return self.sub_(other)
     def __imul__(self, other): return self.mul_(other)
@@ -869,6 +890,34 @@ class Tensor:
     def split(self, split_size, dim=0): return _ops.split(self, split_size, dim)
     def chunk(self, chunks, dim=0): return _ops.chunk(self, chunks, dim)
     def repeat(self, *sizes): return _ops.repeat(self, *sizes)
+    def flip(self, *dims, **kwargs): return _rearrange.flip(self, _rearrange.varargs(dims, kwargs, "dims"))
+    def tile(self, *dims, **kwargs): return _rearrange.tile(self, _rearrange.varargs(dims, kwargs, "dims"))
+    def roll(self, shifts, dims=None): return _rearrange.roll(self, shifts, dims)
+    def narrow(self, dim, start, length): return _rearrange.narrow(self, dim, start, length)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return _rearrange.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def scatter(self, dim, index, src=None, value=None, *, reduce=None):
+        return _rearrange.scatter(self, dim, index, src, value, reduce=reduce)
+
+    def scatter_add(self, dim, index, src): return _rearrange.scatter_add(self, dim, index, src)
+
+    def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+        """``scatter`` written into self (a ``src`` that requires grad is refused: PyTorch would record it)."""
+        if isinstance(src, Tensor):
+            _refuse_grad_source(src, "scatter_")
+            src = src.detach()
+        return self._write_result("scatter_", _rearrange.scatter(self.detach(), dim, index, src, value, reduce=reduce))
+
+    def scatter_add_(self, dim, index, src):
+        """``scatter_add`` written into self (a ``src`` that requires grad is refused, as in ``scatter_``)."""
+        if isinstance(src, Tensor):
+            _refuse_grad_source(src, "scatter_add_")
+            src = src.detach()
+        return self._write_result("scatter_add_", _rearrange.scatter_add(self.detach(), dim, index, src))
+    def log1p(self): return _special.log1p(self)
+    def erf(self): return _special.erf(self)
     def type(self, dtype=None): return _ops.type_of(self, dtype)
     def t(self): return _ops.t(self)
     def clone(self): return _ops.clone(self)
@@ -1168,3 +1217,4 @@ def _accumulate_grad(t, g, create_graph=False):
 
 
 from minigrad import ops as _ops  # noqa: E402  (ops builds on Function and Tensor above)
+from minigrad import rearrange as _rearrange, special as _special  # noqa: E402  (they build on ops)

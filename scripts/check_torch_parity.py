@@ -3889,6 +3889,307 @@ def _bias_grad_shape(torch):
 
 
 # =========================================================================================
+# Beyond the chapter: gradient clipping, autograd.backward, activations, losses, rearranging ops,
+# padding, adaptive pooling, in-place math, finfo/iinfo
+
+
+def _value_and_grad(torch, f, *shape, seed=0, **kw):
+    """f(x) and d sum(f(x) * u)/dx for a fixed x and a fixed upstream u."""
+    x = T(torch, *shape, seed=seed, grad=True, **kw)
+    y = f(x)
+    (y * torch.tensor(A(*y.shape, seed=seed + 50))).sum().backward()
+    return y, x.grad
+
+
+def _clipped(torch, max_norm, norm_type=2.0, grads=((3.0, -4.0, 0.5), (0.0, 12.0), None), **kw):
+    params = []
+    for g in grads:
+        p = torch.zeros(2 if g is None else len(g), requires_grad=True)
+        if g is not None:
+            p.grad = torch.tensor(g)
+        params.append(p)
+    total = torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type, **kw)
+    return total, [p.grad for p in params]
+
+
+def _clip_value(torch):
+    p = torch.zeros(3, requires_grad=True)
+    p.grad = torch.tensor([3.0, -4.0, 0.5])
+    return torch.nn.utils.clip_grad_value_([p], 1.0), p.grad
+
+
+def _backward_several(torch, **kw):
+    x, y = T(torch, 3, grad=True), T(torch, 3, seed=1, grad=True)
+    torch.autograd.backward([(x * y).sum(), (x * x).sum()], **kw)
+    return x.grad, y.grad
+
+
+for _name, _args in (("l2", (1.0,)), ("inf", (10.0, "inf")), ("l1_small", (100.0, 1)), ("p3", (0.5, 3.0)),
+                     ("zero_norm", (10.0, 0)), ("neg_max_norm", (-1.0,))):
+    one(f"x_clip_grad_norm_{_name}", lambda torch, a=_args: _clipped(torch, *a))
+one("x_clip_grad_norm_no_grads", lambda torch: _clipped(torch, 1.0, grads=(None,)))
+one("x_clip_grad_norm_tensor_param", lambda torch: (lambda p: (torch.nn.utils.clip_grad_norm_(p, 0.1), p.grad))(
+    (lambda p: (setattr(p, "grad", torch.tensor([0.3, 0.4])), p)[1])(torch.zeros(2, requires_grad=True))))
+one("x_clip_grad_norm_nan_error", lambda torch: _clipped(torch, 1.0, grads=((1.0, float("nan")),),
+                                                          error_if_nonfinite=True))
+one("x_clip_grad_norm_nan", lambda torch: _clipped(torch, 1.0, grads=((1.0, float("nan")),)))
+one("x_clip_grad_norm_foreach_false", lambda torch: _clipped(torch, 1.0, foreach=False))
+one("x_clip_grad_norm_bad_norm_type", lambda torch: _clipped(torch, 1.0, "x"))
+one("x_clip_grad_value", _clip_value)
+one("x_autograd_backward_two_roots", _backward_several)
+one("x_autograd_backward_inputs", lambda torch: _backward_several(torch, inputs=[T(torch, 1)] * 0 or None))
+one("x_autograd_backward_grad_tensors", lambda torch: (lambda x: (torch.autograd.backward(
+    [x * 2, x.sum()], [torch.tensor(A(3, seed=3)), None]), x.grad)[1])(T(torch, 3, grad=True)))
+one("x_autograd_backward_only_inputs", lambda torch: (lambda x, y: (torch.autograd.backward(
+    (x * y).sum(), inputs=[y]), x.grad, y.grad)[1:])(T(torch, 3, grad=True), T(torch, 3, seed=1, grad=True)))
+one("x_autograd_backward_nonleaf_input", lambda torch: (lambda h: (torch.autograd.backward(
+    (h * h).sum(), inputs=h), h.grad)[1])(T(torch, 3, grad=True) * 2))
+one("x_autograd_backward_no_grad_raises", lambda torch: torch.autograd.backward(torch.ones(2).sum()))
+one("x_autograd_backward_empty_inputs", lambda torch: torch.autograd.backward(T(torch, 3, grad=True).sum(), inputs=[]))
+one("x_autograd_backward_create_graph", lambda torch: (lambda x: (torch.autograd.backward(
+    (x ** 3).sum(), create_graph=True), torch.autograd.grad(x.grad.sum(), x))[1])(T(torch, 3, grad=True)))
+
+_F_ACTIVATIONS = {
+    "leaky_relu": lambda F, x: F.leaky_relu(x), "leaky_relu_slope": lambda F, x: F.leaky_relu(x, 0.2),
+    "leaky_relu_neg_slope": lambda F, x: F.leaky_relu(x, negative_slope=-0.5),
+    "elu": lambda F, x: F.elu(x), "elu_alpha": lambda F, x: F.elu(x, alpha=0.5), "silu": lambda F, x: F.silu(x),
+    "gelu": lambda F, x: F.gelu(x), "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
+    "softplus": lambda F, x: F.softplus(x), "softplus_beta": lambda F, x: F.softplus(x, beta=3, threshold=2),
+    "relu6": lambda F, x: F.relu6(x * 4), "normalize": lambda F, x: F.normalize(x),
+    "normalize_dim0_p1": lambda F, x: F.normalize(x, p=1, dim=0), "normalize_inf": lambda F, x: F.normalize(x, float("inf")),
+    "normalize_p3": lambda F, x: F.normalize(x, 3.0, -1), "normalize_eps": lambda F, x: F.normalize(x * 1e-3, eps=1.0),
+}
+for _name, _f in _F_ACTIVATIONS.items():
+    one(f"x_F_{_name}", lambda torch, f=_f: _value_and_grad(torch, lambda x: f(torch.nn.functional, x), 3, 4, low=-4, high=4))
+    one(f"x_F_{_name}_float64", lambda torch, f=_f: f(torch.nn.functional, T(torch, 2, 5, seed=2, dtype=np.float64)))
+one("x_F_relu6_kinks", lambda torch: _value_and_grad(torch, torch.nn.functional.relu6, 4, low=0, high=0) + (
+    (lambda x: (torch.nn.functional.relu6(x).sum().backward(), x.grad)[1])(
+        torch.tensor([0.0, 6.0, 3.0, -1.0, 7.0], requires_grad=True)),))
+one("x_F_elu_at_zero", lambda torch: (lambda x: (torch.nn.functional.elu(x, 0.5).sum().backward(), x.grad)[1])(
+    torch.zeros(2, requires_grad=True)))
+one("x_F_softplus_extremes", lambda torch: _value_and_grad(torch, torch.nn.functional.softplus, 6, low=-120, high=120))
+one("x_F_elu_large", lambda torch: _value_and_grad(torch, torch.nn.functional.elu, 6, low=-200, high=200))
+one("x_F_normalize_zero_row", lambda torch: (lambda x: (torch.nn.functional.normalize(x).sum().backward(), x.grad)[1])(
+    torch.zeros(2, 3, requires_grad=True)))
+one("x_F_normalize_1d_default_dim_raises", lambda torch: torch.nn.functional.normalize(T(torch, 3)))
+one("x_F_leaky_relu_int_raises", lambda torch: torch.nn.functional.leaky_relu(torch.tensor([1, -2])))
+one("x_F_relu6_int", lambda torch: torch.nn.functional.relu6(torch.tensor([-1, 3, 9])))
+one("x_F_gelu_bad_approximate", lambda torch: torch.nn.functional.gelu(T(torch, 2), approximate="exact"))
+one("x_F_gelu_positional_approximate", lambda torch: torch.nn.functional.gelu(T(torch, 2), "tanh"))
+one("x_F_leaky_relu_inplace", lambda torch: torch.nn.functional.leaky_relu(T(torch, 3), 0.1, True))
+one("x_torch_erf", lambda torch: _value_and_grad(torch, torch.erf, 5))
+one("x_torch_log1p", lambda torch: _value_and_grad(torch, torch.log1p, 5, low=-0.9, high=3))
+one("x_log1p_tiny", lambda torch: torch.tensor([1e-10, -1e-12], dtype=torch.float64).log1p())
+one("x_erf_method_int", lambda torch: torch.tensor([0, 1]).erf())
+for _module, _f in (("LeakyReLU", lambda nn: nn.LeakyReLU(0.3)), ("ELU", lambda nn: nn.ELU()), ("GELU", lambda nn: nn.GELU()),
+                    ("GELU_tanh", lambda nn: nn.GELU("tanh")), ("SiLU", lambda nn: nn.SiLU()),
+                    ("ReLU6", lambda nn: nn.ReLU6()), ("Softplus", lambda nn: nn.Softplus(2.0, 10.0))):
+    one(f"x_nn_{_module}", lambda torch, f=_f: (lambda m: (repr(m), m(T(torch, 2, 3))))(f(torch.nn)))
+one("x_nn_LeakyReLU_in_sequential", lambda torch: (lambda net: (setw(torch, net[0].weight, A(4, 3, seed=1)),
+                                                                setw(torch, net[0].bias, A(4, seed=2)),
+                                                                net(T(torch, 2, 3)))[2])(
+    torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.LeakyReLU(), torch.nn.GELU(), torch.nn.Linear(4, 1))[:3]))
+
+
+def _loss_and_grads(torch, loss, x_args=(4, 3), target=None, **kw):
+    x = T(torch, *x_args, grad=True, low=-3, high=3)
+    t = T(torch, *x_args, seed=1, low=0, high=1, grad=True) if target is None else target(torch)
+    out = loss(torch.nn.functional, x, t, **kw)
+    (out * torch.tensor(A(*out.shape, seed=9))).sum().backward()
+    return out, x.grad, t.grad
+
+
+_F_LOSSES = {
+    "l1_loss": lambda F, x, t, **kw: F.l1_loss(x, t, **kw),
+    "smooth_l1_loss": lambda F, x, t, **kw: F.smooth_l1_loss(x, t, **kw),
+    "smooth_l1_loss_beta": lambda F, x, t, **kw: F.smooth_l1_loss(x, t, beta=0.3, **kw),
+    "smooth_l1_loss_beta0": lambda F, x, t, **kw: F.smooth_l1_loss(x, t, beta=0.0, **kw),
+    "huber_loss": lambda F, x, t, **kw: F.huber_loss(x, t, **kw),
+    "l1_loss_weight": lambda F, x, t, **kw: F.l1_loss(x, t, weight=t.detach() * 2 + 0.1, **kw),
+    "huber_loss_weight": lambda F, x, t, **kw: F.huber_loss(x, t, weight=t * 3, **kw),
+    "huber_loss_delta": lambda F, x, t, **kw: F.huber_loss(x, t, delta=0.4, **kw),
+    "bce": lambda F, x, t, **kw: F.binary_cross_entropy(x.sigmoid(), t, **kw),
+    "bce_weight": lambda F, x, t, **kw: F.binary_cross_entropy(x.sigmoid(), t, weight=t.detach() + 0.5, **kw),
+    "bce_logits": lambda F, x, t, **kw: F.binary_cross_entropy_with_logits(x * 10, t, **kw),
+    "bce_logits_pos_weight": lambda F, x, t, **kw: F.binary_cross_entropy_with_logits(
+        x, t, pos_weight=t.new_tensor([3.0, 1.0, 0.2]), **kw),
+    "bce_logits_both_weights": lambda F, x, t, **kw: F.binary_cross_entropy_with_logits(
+        x, t, weight=t.new_tensor([[0.5], [1.0], [2.0], [1.5]]), pos_weight=t.new_tensor([2.0, 1.0, 0.5]), **kw),
+}
+for _name, _loss in _F_LOSSES.items():
+    for _reduction in ("mean", "sum", "none"):
+        one(f"x_F_{_name}_{_reduction}", lambda torch, f=_loss, r=_reduction: _loss_and_grads(torch, f, reduction=r))
+one("x_F_bce_exact_zero_one", lambda torch: (lambda p: (lambda out: (out.sum().backward(), out, p.grad)[1:])(
+    torch.nn.functional.binary_cross_entropy(p, torch.tensor([0.0, 1.0, 1.0, 0.0]), reduction="none")))(
+    torch.tensor([0.0, 0.3, 0.0, 1.0], requires_grad=True)))
+one("x_F_bce_out_of_range", lambda torch: torch.nn.functional.binary_cross_entropy(torch.tensor([1.5]), torch.tensor([1.0])))
+one("x_F_bce_target_shape", lambda torch: torch.nn.functional.binary_cross_entropy(T(torch, 2, low=0, high=1), T(torch, 2, 1, low=0, high=1)))
+one("x_F_bce_int_target", lambda torch: torch.nn.functional.binary_cross_entropy(T(torch, 2, low=0, high=1), torch.tensor([1, 0])))
+one("x_F_bce_logits_target_shape", lambda torch: torch.nn.functional.binary_cross_entropy_with_logits(T(torch, 2), T(torch, 2, 1)))
+one("x_F_bce_logits_extreme", lambda torch: _loss_and_grads(
+    torch, lambda F, x, t, **kw: F.binary_cross_entropy_with_logits(x * 100, t, **kw), reduction="none"))
+one("x_F_l1_loss_broadcast_warns", lambda torch: torch.nn.functional.l1_loss(T(torch, 3), T(torch, 2, 1)))
+one("x_F_smooth_l1_negative_beta", lambda torch: torch.nn.functional.smooth_l1_loss(T(torch, 3), T(torch, 3), beta=-1.0))
+one("x_F_l1_loss_weight_shape", lambda torch: torch.nn.functional.l1_loss(T(torch, 3), T(torch, 3), weight=torch.ones(1)))
+one("x_F_huber_zero_delta", lambda torch: torch.nn.functional.huber_loss(T(torch, 3), T(torch, 3), delta=0.0))
+one("x_F_l1_loss_bad_reduction", lambda torch: torch.nn.functional.l1_loss(T(torch, 3), T(torch, 3), reduction="avg"))
+for _module, _f in (("L1Loss", lambda nn, t: nn.L1Loss()), ("L1Loss_sum", lambda nn, t: nn.L1Loss(reduction="sum")),
+                    ("SmoothL1Loss", lambda nn, t: nn.SmoothL1Loss(beta=0.5)), ("HuberLoss", lambda nn, t: nn.HuberLoss(delta=2.0)),
+                    ("BCEWithLogitsLoss", lambda nn, t: nn.BCEWithLogitsLoss(pos_weight=t.tensor([2.0, 1.0, 0.5]))),
+                    ("BCEWithLogitsLoss_none", lambda nn, t: nn.BCEWithLogitsLoss(reduction="none"))):
+    one(f"x_nn_{_module}", lambda torch, f=_f: (lambda m: (repr(m), m(T(torch, 4, 3), T(torch, 4, 3, seed=1, low=0, high=1)),
+                                                             sorted(m.state_dict())))(f(torch.nn, torch)))
+one("x_nn_BCELoss_weight", lambda torch: (lambda m: (repr(m), list(m.state_dict()), m(
+    T(torch, 4, 3, low=0.01, high=0.99), T(torch, 4, 3, seed=1, low=0, high=1))))(torch.nn.BCELoss(weight=torch.tensor([1.0, 2.0, 0.5]))))
+one("x_nn_BCEWithLogitsLoss_train_step", lambda torch: (lambda lin: (
+    setw(torch, lin.weight, A(1, 3, seed=1)), setw(torch, lin.bias, A(1, seed=2)),
+    torch.nn.BCEWithLogitsLoss()(lin(T(torch, 5, 3)).squeeze(1), (T(torch, 5, seed=3) > 0).float()).backward(),
+    lin.weight.grad, lin.bias.grad)[3:])(torch.nn.Linear(3, 1)))
+
+_REARRANGE = {
+    "flip_method": lambda torch, x: x.flip(0, 2), "flip_tuple": lambda torch, x: x.flip((1,)),
+    "torch_flip_dims_kw": lambda torch, x: torch.flip(x, dims=[-1]), "torch_flip_list": lambda torch, x: torch.flip(x, [0, 1]),
+    "roll": lambda torch, x: x.roll(1, 1), "roll_flat": lambda torch, x: torch.roll(x, 5),
+    "roll_multi": lambda torch, x: torch.roll(x, (1, -2), (0, 2)), "roll_negative_dim": lambda torch, x: x.roll(-7, -1),
+    "narrow": lambda torch, x: x.narrow(2, 1, 2), "narrow_negative_start": lambda torch, x: torch.narrow(x, 1, -2, 2),
+    "narrow_zero_length": lambda torch, x: x.narrow(0, 2, 0),
+    "narrow_tensor_start": lambda torch, x: x.narrow(2, torch.tensor(1), 3),
+    "tile": lambda torch, x: x.tile(2), "tile_tuple": lambda torch, x: torch.tile(x, (2, 1, 1, 1)),
+    "tile_varargs": lambda torch, x: x.tile(1, 2, 1),
+    "repeat_interleave": lambda torch, x: x.repeat_interleave(2),
+    "repeat_interleave_dim": lambda torch, x: x.repeat_interleave(3, dim=1),
+    "repeat_interleave_tensor": lambda torch, x: x.repeat_interleave(torch.tensor([2, 0, 1]), dim=1),
+    "repeat_interleave_0d_tensor": lambda torch, x: torch.repeat_interleave(x, torch.tensor(2), dim=-1),
+    "hstack": lambda torch, x: torch.hstack([x, x * 2]), "vstack": lambda torch, x: torch.vstack([x[0], x[1, :1]]),
+    "hstack_1d": lambda torch, x: torch.hstack([x[0, 0], x[1, 1]]),
+    "vstack_1d": lambda torch, x: torch.vstack([x[0, 0], x[1, 1], x[1, 2]]),
+    "pad": lambda torch, x: torch.nn.functional.pad(x, (1, 2)),
+    "pad_value": lambda torch, x: torch.nn.functional.pad(x, (1, 1, 2, 0), value=7.0),
+    "pad_list": lambda torch, x: torch.nn.functional.pad(x, [0, 1, 1, 0, 1, 1]),
+    "pad_negative": lambda torch, x: torch.nn.functional.pad(x, (-1, 1, 1, -2)),
+    "pad_reflect": lambda torch, x: torch.nn.functional.pad(x, (2, 1), mode="reflect"),
+    "pad_reflect_2d": lambda torch, x: torch.nn.functional.pad(x, (3, 1, 2, 0), mode="reflect"),
+    "pad_replicate": lambda torch, x: torch.nn.functional.pad(x, (5, 1), mode="replicate"),
+    "pad_replicate_2d": lambda torch, x: torch.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate"),
+    "pad_circular": lambda torch, x: torch.nn.functional.pad(x, (2, 1), mode="circular"),
+    "pad_circular_2d": lambda torch, x: torch.nn.functional.pad(x, (1, 2, 1, 1), mode="circular"),
+    "pad_reflect_negative": lambda torch, x: torch.nn.functional.pad(x, (-1, 2), mode="reflect"),
+}
+for _name, _f in _REARRANGE.items():
+    one(f"x_{_name}", lambda torch, f=_f: _value_and_grad(torch, lambda x: f(torch, x), 2, 3, 4))
+one("x_flip_int_dims_raises", lambda torch: torch.flip(T(torch, 2, 3), 0))
+one("x_flip_repeated_dim", lambda torch: T(torch, 2, 3).flip(0, 0))
+one("x_flip_is_copy", lambda torch: (lambda x: (x.flip(0).add_(1), x)[1])(T(torch, 3)))
+one("x_narrow_is_view", lambda torch: (lambda x: (x.narrow(1, 1, 2).add_(100), x)[1])(T(torch, 3, 4)))
+one("x_narrow_out_of_range", lambda torch: T(torch, 3, 4).narrow(1, 3, 2))
+one("x_narrow_start_out_of_range", lambda torch: T(torch, 3, 4).narrow(1, 5, 0))
+one("x_roll_misaligned", lambda torch: T(torch, 3, 4).roll((1, 2), 0))
+one("x_roll_int", lambda torch: torch.arange(6).reshape(2, 3).roll(1, 0))
+one("x_repeat_interleave_counts", lambda torch: torch.repeat_interleave(torch.tensor([1, 0, 3])))
+one("x_repeat_interleave_bad_size", lambda torch: T(torch, 3, 4).repeat_interleave(torch.tensor([1, 2]), dim=0))
+one("x_repeat_interleave_negative", lambda torch: T(torch, 3).repeat_interleave(-1))
+one("x_repeat_interleave_int_tensor", lambda torch: torch.arange(3).repeat_interleave(2))
+one("x_tile_int", lambda torch: torch.arange(3).tile((2, 2)))
+one("x_hstack_mixed_dtypes", lambda torch: torch.hstack([torch.arange(2), T(torch, 2)]))
+one("x_pad_odd_length", lambda torch: torch.nn.functional.pad(T(torch, 3, 4), (1,)))
+one("x_pad_too_long", lambda torch: torch.nn.functional.pad(T(torch, 3, 4), (1,) * 6))
+one("x_pad_float_pad", lambda torch: torch.nn.functional.pad(T(torch, 3, 4), (1.5, 1)))
+one("x_pad_int_value", lambda torch: torch.nn.functional.pad(torch.arange(4), (1, 2), value=3.7))
+one("x_pad_unknown_mode", lambda torch: torch.nn.functional.pad(T(torch, 1, 3, 4), (1, 1), mode="symmetric"))
+one("x_pad_reflect_too_wide", lambda torch: torch.nn.functional.pad(T(torch, 1, 3, 4), (4, 0), mode="reflect"))
+one("x_pad_reflect_1d_input", lambda torch: torch.nn.functional.pad(T(torch, 4), (1, 1), mode="reflect"))
+one("x_pad_reflect_value", lambda torch: torch.nn.functional.pad(T(torch, 1, 3, 4), (1, 1), mode="reflect", value=2.0))
+one("x_pad_negative_too_much", lambda torch: torch.nn.functional.pad(T(torch, 3, 4), (-3, -2)))
+
+
+def _scatter_case(torch, add, src_shape=(3, 2), dim=1, index=((0, 1), (2, 0), (1, 3))):
+    x, src = T(torch, 3, 4, grad=True), T(torch, *src_shape, seed=1, grad=True)
+    idx = torch.tensor(index)
+    y = x.scatter_add(dim, idx, src) if add else x.scatter(dim, idx, src)
+    (y * torch.tensor(A(3, 4, seed=5))).sum().backward()
+    return y, x.grad, src.grad
+
+
+one("x_scatter_src", lambda torch: _scatter_case(torch, False))
+one("x_scatter_add_src", lambda torch: _scatter_case(torch, True))
+one("x_scatter_add_repeated", lambda torch: _scatter_case(torch, True, index=((0, 0), (1, 1), (3, 3))))
+one("x_scatter_dim0", lambda torch: _scatter_case(torch, False, (2, 4), 0, ((2, 0, 1, 2), (1, 1, 0, 0))))
+one("x_scatter_add_dim0", lambda torch: _scatter_case(torch, True, (2, 4), 0, ((2, 0, 1, 2), (2, 1, 0, 2))))
+one("x_scatter_src_larger_than_index", lambda torch: T(torch, 3, 4).scatter(1, torch.tensor([[0], [2], [1]]), T(torch, 3, 3)))
+one("x_scatter_add_src_larger_than_index", lambda torch: T(torch, 3, 4).scatter_add(0, torch.tensor([[0, 2, 1, 1]]), T(torch, 2, 5)))
+one("x_scatter_value", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[0, 1], [2, 0], [1, 3]]), 5.0))
+one("x_scatter_value_kw", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[3], [2], [1]]), value=-1.0))
+one("x_torch_scatter", lambda torch: torch.scatter(torch.zeros(2, 3), 0, torch.tensor([[1, 0, 1]]), T(torch, 1, 3)))
+one("x_torch_scatter_add", lambda torch: torch.scatter_add(torch.zeros(2, 3), 1, torch.tensor([[1, 1], [0, 2]]), T(torch, 2, 2)))
+one("x_scatter_int", lambda torch: torch.zeros(2, 3, dtype=torch.long).scatter(1, torch.tensor([[2], [0]]), 7))
+one("x_scatter_one_hot", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([2, 0, 3]).unsqueeze(1), 1.0))
+one("x_scatter_index_out_of_range", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[4], [0], [1]]), 1.0))
+one("x_scatter_negative_index", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[-1], [0], [1]]), 1.0))
+one("x_scatter_float_index", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[1.0], [0.0], [1.0]]), 1.0))
+one("x_scatter_dtype_mismatch", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[1], [0], [1]]),
+                                                                           torch.ones(3, 1, dtype=torch.float64)))
+one("x_scatter_index_rank", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([1, 0, 1]), 1.0))
+one("x_scatter_src_too_small", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[1, 2], [0, 1], [1, 3]]), torch.ones(3, 1)))
+one("x_scatter_inplace_one_hot", lambda torch: torch.zeros(3, 4).scatter_(1, torch.tensor([2, 0, 3]).unsqueeze(1), 1))
+one("x_scatter_inplace_returns_self", lambda torch: (lambda x: (x.scatter_(0, torch.tensor([1, 0]), T(torch, 2)) is x, x))(
+    torch.zeros(3)))
+one("x_scatter_add_inplace", lambda torch: torch.ones(2, 3).scatter_add_(1, torch.tensor([[0, 0], [2, 1]]), T(torch, 2, 2)))
+one("x_scatter_inplace_leaf_raises", lambda torch: torch.zeros(3, requires_grad=True).scatter_(0, torch.tensor([1]), 1.0))
+one("x_scatter_inplace_int_value", lambda torch: torch.zeros(2, 2, dtype=torch.long).scatter_(1, torch.tensor([[1], [0]]), 2.7))
+one("x_scatter_add_number_raises", lambda torch: torch.zeros(3, 4).scatter_add(1, torch.tensor([[1], [0], [1]]), 1.0))
+
+for _size in (1, 2, 3, (2, 3), (None, 2), (7, 5), (4, None)):
+    one(f"x_F_adaptive_avg_pool2d_{_size}".replace(" ", ""), lambda torch, s=_size: _value_and_grad(
+        torch, lambda x: torch.nn.functional.adaptive_avg_pool2d(x, s), 2, 3, 5, 7))
+one("x_nn_AdaptiveAvgPool2d_3d", lambda torch: (lambda m: (repr(m), m(T(torch, 3, 4, 6))))(torch.nn.AdaptiveAvgPool2d((2, 3))))
+one("x_nn_AdaptiveAvgPool2d_flatten_head", lambda torch: (lambda net: net(T(torch, 2, 3, 8, 8)))(
+    torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())))
+one("x_nn_AdaptiveAvgPool2d_repr_none", lambda torch: repr(torch.nn.AdaptiveAvgPool2d((None, 2))))
+one("x_F_adaptive_avg_pool2d_2d_raises", lambda torch: torch.nn.functional.adaptive_avg_pool2d(T(torch, 5, 7), 2))
+one("x_F_adaptive_avg_pool2d_int_raises", lambda torch: torch.nn.functional.adaptive_avg_pool2d(torch.ones(1, 1, 4, 4, dtype=torch.long), 2))
+one("x_F_adaptive_avg_pool2d_three_sizes", lambda torch: torch.nn.functional.adaptive_avg_pool2d(T(torch, 1, 1, 4, 4), (2, 2, 2)))
+one("x_F_adaptive_avg_pool2d_negative", lambda torch: torch.nn.functional.adaptive_avg_pool2d(T(torch, 1, 1, 4, 4), -1))
+one("x_nn_Unflatten", lambda torch: (lambda m: (repr(m), _value_and_grad(torch, m, 3, 4)))(torch.nn.Unflatten(1, (2, 2))))
+one("x_nn_Unflatten_list_minus_one", lambda torch: (lambda m: (repr(m), m(T(torch, 3, 4)).shape))(torch.nn.Unflatten(-1, [2, -1])))
+one("x_nn_Unflatten_bad_sizes", lambda torch: torch.nn.Unflatten(1, (2, 3))(T(torch, 3, 4)))
+
+for _name, _f in (("pow_", lambda x: x.pow_(2)), ("pow_tensor", lambda x: x.pow_(x.new_tensor([1.0, 0.5, 2.0]))),
+                  ("sqrt_", lambda x: x.sqrt_()), ("exp_", lambda x: x.exp_()), ("log_", lambda x: x.log_()),
+                  ("log1p_", lambda x: x.log1p_()), ("rsqrt_", lambda x: x.rsqrt_()), ("abs_", lambda x: x.abs_()),
+                  ("neg_", lambda x: x.neg_()), ("square_", lambda x: x.square_()),
+                  ("reciprocal_", lambda x: x.reciprocal_()), ("sigmoid_", lambda x: x.sigmoid_()),
+                  ("tanh_", lambda x: x.tanh_())):
+    one(f"x_inplace_{_name}", lambda torch, f=_f: (lambda x: (f(x) is x, x))(T(torch, 3, low=0.5, high=3)))
+one("x_inplace_sqrt_int_raises", lambda torch: torch.tensor([4, 9]).sqrt_())
+one("x_inplace_pow_int", lambda torch: torch.tensor([4, 9]).pow_(2))
+one("x_inplace_pow_int_float_raises", lambda torch: torch.tensor([4, 9]).pow_(0.5))
+one("x_inplace_abs_int", lambda torch: torch.tensor([-4, 9]).abs_())
+one("x_inplace_exp_leaf_raises", lambda torch: T(torch, 3, grad=True).exp_())
+one("x_inplace_exp_no_grad_leaf", lambda torch: _exp_under_no_grad(torch))
+
+
+def _exp_under_no_grad(torch):
+    x = T(torch, 3, grad=True)
+    with torch.no_grad():
+        x.exp_()
+    return x.detach(), x.requires_grad
+one("x_inplace_pow_broadcast_raises", lambda torch: T(torch, 1).pow_(T(torch, 3)))
+one("x_inplace_pow_float64_into_float32", lambda torch: T(torch, 3).pow_(T(torch, 3, dtype=np.float64, low=0, high=2)))
+
+for _dtype in ("float16", "float32", "float64"):
+    one(f"x_finfo_{_dtype}", lambda torch, d=_dtype: (lambda f: (f.bits, f.eps, f.max, f.min, f.tiny, f.smallest_normal,
+                                                                 f.resolution, str(f.dtype)))(torch.finfo(getattr(torch, d))))
+for _dtype in ("uint8", "int32", "int64"):
+    one(f"x_iinfo_{_dtype}", lambda torch, d=_dtype: (lambda f: (f.bits, f.max, f.min, str(f.dtype)))(torch.iinfo(getattr(torch, d))))
+one("x_finfo_default", lambda torch: torch.finfo().eps)
+one("x_finfo_of_tensor_dtype", lambda torch: torch.finfo(T(torch, 2, dtype=np.float64).dtype).max)
+one("x_finfo_int_raises", lambda torch: torch.finfo(torch.int64))
+one("x_iinfo_float_raises", lambda torch: torch.iinfo(torch.float32))
+one("x_iinfo_bool_raises", lambda torch: torch.iinfo(torch.bool))
+one("x_clamp_with_finfo", lambda torch: T(torch, 3).clamp(min=torch.finfo(torch.float32).eps).log())
+
+
+# =========================================================================================
 # Comparison
 
 

@@ -1,5 +1,5 @@
 """``minigrad.autograd``: gradients as values (``grad``), as in ``torch.autograd``."""
-from minigrad.core import Function, Tensor, run_backward
+from minigrad.core import Function, Tensor, _accumulate_grad, run_backward
 
 
 def _as_tuple(x):
@@ -30,6 +30,37 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=inputs, allow_unused=allow_unused)
 
 
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """``tensors[i].backward(grad_tensors[i])`` for all i in one pass of the engine, as ``torch.autograd.backward``.
+
+    Gradients are accumulated into ``.grad`` of the graph's leaves, or, with ``inputs`` (a tensor or a
+    sequence), only into those tensors' ``.grad`` (leaves or not; an input the outputs do not reach keeps its
+    ``.grad``). ``grad_tensors``: one per tensor, None for a one-element tensor (ones).
+    """
+    tensors = _as_tuple(tensors)
+    grad_tensors = (None,) * len(tensors) if grad_tensors is None else _as_tuple(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(f"backward: {len(grad_tensors)} grad_tensors for {len(tensors)} tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: tensors must be Tensors, got {type(t).__name__} at position {i}")
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+    if inputs is None:
+        run_backward(tensors, grad_tensors, retain_graph, create_graph)
+        return
+    inputs = _as_tuple(inputs)
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: inputs must be Tensors, got {type(t).__name__} at position {i}")
+    grads = run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=inputs, allow_unused=True)
+    for t, g in zip(inputs, grads):
+        if g is not None:
+            _accumulate_grad(t, g if create_graph else g.array, create_graph)
+
+
 from minigrad.autograd import functional  # noqa: E402  (hvp, vhp, vjp, jvp, jacobian, hessian; built on grad's engine)
 
-__all__ = ["Function", "functional", "grad"]
+__all__ = ["Function", "backward", "functional", "grad"]

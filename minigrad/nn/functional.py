@@ -1142,3 +1142,10 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
     if input.dtype.kind != "f":
         raise RuntimeError(f"dropout: expected a floating-point input, got dtype {input.dtype}")
     return DropoutFunction(p)(input)
+
+
+from minigrad.nn.activations import elu, gelu, leaky_relu, normalize, relu6, silu, softplus  # noqa: E402
+from minigrad.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss,  # noqa: E402
+                                l1_loss, smooth_l1_loss)
+from minigrad.nn.padding import pad  # noqa: E402
+from minigrad.nn.adaptive_pool import adaptive_avg_pool2d  # noqa: E402

@@ -110,6 +110,24 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+class Unflatten(Module):
+    """Dimension ``dim`` split into ``unflattened_size`` (one entry may be -1), as ``x.unflatten(dim, sizes)``."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim = check_int("dim", dim, -2 ** 63, "Unflatten")
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple or list of ints, got "
+                            f"{type(unflattened_size).__name__} {unflattened_size!r}")
+        self.unflattened_size = unflattened_size
+
+    def forward(self, x):
+        return ops.unflatten(x, self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
 class BatchNorm(Module):
     """The D2L chapter's from-scratch BatchNorm (``num_dims`` 2 for Linear outputs, 4 for Conv2d).
 

@@ -1,0 +1,183 @@
+"""Activation functions beyond relu/sigmoid/tanh, as ``torch.nn.functional`` functions and ``torch.nn`` modules.
+
+Each is composed of differentiable ops (where, exp, log1p, erf, tanh, sigmoid), so every derivative, to any
+order, comes from theirs; branches that are not selected are clamped so that they never overflow (an inf in
+an unselected branch would turn its zero gradient into NaN).
+"""
+import math
+
+from minigrad import ops, special
+from minigrad.checks import check_real
+from minigrad.core import Tensor
+from minigrad.nn.functional import check_not_inplace
+from minigrad.nn.module import Module
+
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_TWO_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def _float_input(x, name):
+    """``x``, a floating-point Tensor; NotImplementedError for integers, as PyTorch's kernels."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f'"{name}" not implemented for dtype {x.dtype} (floating-point tensors only)')
+    return x
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002 (PyTorch's argument names)
+    """x where x > 0, else negative_slope * x (gradient negative_slope at 0, as PyTorch)."""
+    check_not_inplace(inplace, "leaky_relu")
+    x = _float_input(input, "leaky_relu")
+    slope = check_real("negative_slope", negative_slope, -math.inf)
+    return ops.where(x > 0, x, x * slope)
+
+
+def elu(input, alpha=1.0, inplace=False):  # noqa: A002
+    """x where x > 0, else alpha * (exp(x) - 1) (gradient alpha at 0, as PyTorch)."""
+    check_not_inplace(inplace, "elu")
+    x = _float_input(input, "elu")
+    alpha = check_real("alpha", alpha, -math.inf)
+    return ops.where(x > 0, x, alpha * (ops.exp(ops.clamp(x, max=0.0)) - 1))
+
+
+def silu(input, inplace=False):  # noqa: A002
+    """x * sigmoid(x) (also called swish)."""
+    check_not_inplace(inplace, "silu")
+    x = _float_input(input, "silu")
+    return x * ops.sigmoid(x)
+
+
+def gelu(input, *, approximate="none"):  # noqa: A002 (keyword-only in PyTorch)
+    """x * Phi(x) = x/2 (1 + erf(x / sqrt 2)) (``approximate='none'``) or
+    x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (``approximate='tanh'``)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+    x = _float_input(input, "gelu")
+    if approximate == "tanh":
+        return 0.5 * x * (1 + ops.tanh(_SQRT_TWO_OVER_PI * (x + 0.044715 * x * x * x)))
+    return 0.5 * x * (1 + special.erf(x * _SQRT_HALF))
+
+
+def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (for numerical stability)."""
+    x = _float_input(input, "softplus")
+    beta = check_real("beta", beta, -math.inf)
+    threshold = check_real("threshold", threshold, -math.inf)
+    bx = x * beta
+    return ops.where(bx > threshold, x, special.log1p(ops.exp(ops.clamp(bx, max=threshold))) / beta)
+
+
+def relu6(input, inplace=False):  # noqa: A002
+    """min(max(x, 0), 6) (PyTorch's hardtanh(x, 0, 6): gradient 1 strictly inside (0, 6), 0 at the bounds)."""
+    check_not_inplace(inplace, "relu6")
+    x = ops._tensor_arg(input, "relu6")
+    return ops.where(x <= 0, 0, ops.where(x >= 6, 6, x))
+
+
+def _p_norm(x, p, dim):
+    """The ``p``-norm of ``x`` over ``dim``, kept as a size-1 dimension (p: inf, -inf, 0 or any real)."""
+    if p in (1, 2):
+        return ops.norm(x, p, dim, keepdim=True)
+    if p == math.inf:
+        return ops.amax(ops.abs(x), dim, keepdim=True)
+    if p == -math.inf:
+        return ops.amin(ops.abs(x), dim, keepdim=True)
+    if p == 0:
+        return (x != 0).sum(dim, keepdim=True).to(x.dtype)
+    return ops.sum(ops.abs(x) ** p, dim, keepdim=True) ** (1.0 / p)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002
+    """x / max(||x||_p, eps), the p-norm taken over ``dim`` (rows of a matrix by default)."""
+    if out is not None:
+        raise NotImplementedError("normalize: the argument out= is not supported by minigrad")
+    x = ops._tensor_arg(input, "normalize")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point tensor as input. Got {x.dtype}")
+    p = check_real("p", p, -math.inf, math.inf, high_open=False)
+    dim = ops._wrap_dim(dim, x.ndim, "normalize")
+    return x / ops.clamp(_p_norm(x, p, dim), min=float(eps))
+
+
+class LeakyReLU(Module):
+    """``F.leaky_relu(x, negative_slope)``; ``inplace=True`` is not supported."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope = check_real("negative_slope", negative_slope, -math.inf)
+        self.inplace = check_not_inplace(inplace, "LeakyReLU")
+
+    def forward(self, x):
+        return leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    """``F.elu(x, alpha)``; ``inplace=True`` is not supported."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha = check_real("alpha", alpha, -math.inf)
+        self.inplace = check_not_inplace(inplace, "ELU")
+
+    def forward(self, x):
+        return elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class GELU(Module):
+    """``F.gelu(x, approximate)``, ``approximate`` 'none' (erf) or 'tanh'."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return gelu(x, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """``F.silu(x)``; ``inplace=True`` is not supported."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = check_not_inplace(inplace, "SiLU")
+
+    def forward(self, x):
+        return silu(x)
+
+
+class ReLU6(Module):
+    """``F.relu6(x)``; ``inplace=True`` is not supported."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = check_not_inplace(inplace, "ReLU6")
+
+    def forward(self, x):
+        return relu6(x)
+
+
+class Softplus(Module):
+    """``F.softplus(x, beta, threshold)``."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta = check_real("beta", beta, -math.inf)
+        self.threshold = check_real("threshold", threshold, -math.inf)
+
+    def forward(self, x):
+        return softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
