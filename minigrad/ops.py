@@ -187,16 +187,16 @@ class Pow(_Binary):
         return ga, gb
 
     def backward_graph(self, gy):
+        """The same derivatives with the masked elements kept finite inside the graph (a ** 0 instead of
+        0 ** -1, log(1) instead of log(0)), so that differentiating again gives 0 there, not 0 * inf = NaN."""
         a, b = self.inputs
         b_zero, a_zero = self._masks(get_array_module(gy.array))
         ga = gb = None
-        with np.errstate(divide="ignore", invalid="ignore"):  # the masked elements may hold 0 * inf on the way
-            if self.needs_input_grad[0]:
-                ga = gy * b * a ** (b - 1)
-                ga = sum_to(ga if b_zero is None else where(b_zero, 0.0, ga), a.shape)
-            if self.needs_input_grad[1]:
-                gb = gy * a ** b * log(a)
-                gb = sum_to(gb if a_zero is None else where(a_zero, 0.0, gb), b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a ** (b - 1) at a = 0 is inf, quietly
+            if self.needs_input_grad[0]:  # b * a ** 0 = 0 where b = 0
+                ga = sum_to(gy * b * a ** (b - 1 if b_zero is None else where(b_zero, 0.0, b - 1)), a.shape)
+            if self.needs_input_grad[1]:  # a ** b * log(1) = 0 where a = 0 (and b >= 0)
+                gb = sum_to(gy * a ** b * log(a if a_zero is None else where(a_zero, 1.0, a)), b.shape)
         return ga, gb
 
 
@@ -412,9 +412,11 @@ class StdSqrt(Sqrt):
         return get_array_module(g).where(zero, 0, g).astype(g.dtype, copy=False) if zero.any() else g
 
     def backward_graph(self, gy):
-        g = super().backward_graph(gy)
         zero = self.y == 0
-        return where(zero, 0.0, g) if zero.any() else g
+        if not zero.any():
+            return super().backward_graph(gy)
+        # sqrt of 1 where y = 0, so that the next derivative there is 0, not 0 * inf = NaN
+        return where(zero, 0.0, gy / (2 * sqrt(where(zero, 1.0, self.inputs[0]))))
 
 
 def _sigmoid_grad(y, gy):
@@ -807,10 +809,12 @@ class Norm2(Sum):
         return self._expand(gy) * (self.x / safe)
 
     def backward_graph(self, gy):
+        """gy * (x / y), with x / y set to 0 where y = 0 (PyTorch's norm_backward): the second derivative at
+        y = 0, which does not exist, comes out NaN there (0 / 0 in the quotient's derivative) as in PyTorch,
+        not a silent 0."""
         x = self.inputs[0]
-        y = Norm2(self.axes, True)(x)
-        safe = Where(self.y == 0)(1.0, y)
-        return self._expand_graph(gy) * (x / safe)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._expand_graph(gy) * Where(self.y == 0)(0.0, x / Norm2(self.axes, True)(x))
 
 
 class Min(Max):

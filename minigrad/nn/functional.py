@@ -439,7 +439,9 @@ class MaxPool2dGrad(DerivativeFunction):
         self.windows, self.argmax = windows, argmax
 
     def forward(self, gy):
-        return self.windows.scatter(gy, lambda i, j: gy * (self.argmax == i * self.windows.kernel[1] + j))
+        # where, not gy * mask: a NaN gy reaches its argmax only, as in PyTorch (NaN * 0 would spread it)
+        xp, zero = get_array_module(gy), gy.dtype.type(0)
+        return self.windows.scatter(gy, lambda i, j: xp.where(self.argmax == i * self.windows.kernel[1] + j, gy, zero))
 
     def backward_graph(self, ggx):
         return (MaxPool2dGather(self.windows, self.argmax)(ggx),)
