@@ -264,6 +264,17 @@ def test_max_pool_nan_upstream_gradient_reaches_only_the_argmax(create_graph):
     np.testing.assert_array_equal(gx.detach().numpy(), expected)
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_cross_entropy_with_every_target_ignored_has_zero_gradient_even_for_a_nan_upstream(create_graph):
+    """PyTorch: the loss is NaN (0 / 0) and the logits' gradient is exactly 0, whatever flows in (a NaN
+    upstream gradient too: loss * sin(loss) has one), at first order and through create_graph."""
+    z = leaf(np.random.default_rng(0).standard_normal((2, 3)))
+    loss = F.cross_entropy(z, minigrad.tensor([-100, -100]), weight=minigrad.tensor([1.0, 2.0, 0.5]))
+    assert np.isnan(loss.item())
+    g, = grad(loss * loss.sin(), z, create_graph=create_graph)
+    np.testing.assert_array_equal(g.detach().numpy(), np.zeros((2, 3)))
+
+
 @pytest.mark.parametrize("cls, shape", [(nn.BatchNorm2d, (8, 3, 5, 5)), (nn.BatchNorm1d, (64, 4))])
 def test_float16_batch_norm_is_finite_and_accurate(cls, shape):
     """Statistics in float32: float16 sums of squares of values ~300 would overflow (max 65504)."""

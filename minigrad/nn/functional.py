@@ -1015,7 +1015,8 @@ def _weighted_nll(name, logp, t, weight, ignore_index, label_smoothing, reductio
     if reduction == "sum":
         return total
     if not denominator:  # every target ignored (or weighted 0): a NaN loss with zero gradients, as PyTorch
-        return total * 0.0 + Tensor._wrap(xp.asarray(np.nan, dtype=logp.dtype))
+        # where, not total * 0 + NaN: the gradient is exactly 0 even for a NaN upstream gradient (NaN * 0)
+        return ops.Where(xp.asarray(True))(Tensor._wrap(xp.asarray(np.nan, dtype=logp.dtype)), total)
     return total / Tensor._wrap(xp.asarray(denominator, dtype=logp.dtype))
 
 
