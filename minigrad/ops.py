@@ -1073,6 +1073,28 @@ class Clone(Function):
         return gy
 
 
+class Unique(Function):
+    """The sorted distinct values of x (and each element's position among them, and their counts).
+
+    No derivative, as in PyTorch (its ``_unique2`` has none): the values are recorded in the graph so that a
+    backward reaching them raises instead of leaving out this path's share of the gradient in silence.
+    """
+
+    saves_inputs = saves_output = False
+
+    def forward(self, x):
+        self.values, inverse, self.counts = get_array_module(x).unique(x, return_inverse=True, return_counts=True)
+        self.inverse = inverse.reshape(x.shape)
+        return self.values
+
+    def backward(self, gy):
+        raise RuntimeError("unique: the derivative of unique() is not implemented (nor in PyTorch); use "
+                           "unique(x.detach()) when its values are meant as constants")
+
+    def backward_graph(self, gy):
+        return self.backward(gy)
+
+
 # ---------------------------------------------------------------------------
 # PyTorch's API: the functions behind Tensor's methods and the minigrad.* names. Arguments and
 # results follow PyTorch (dim, keepdim, its dtype promotion and error types); NumPy's axis/keepdims
@@ -1846,16 +1868,17 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (PyTorch's argu
 
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
-    """The distinct values of ``x``, ascending (no gradient), as ``torch.unique``; with ``return_inverse`` each
-    element's position among them (x's shape), with ``return_counts`` how often each occurs."""
+    """The distinct values of ``x``, ascending, as ``torch.unique`` (no derivative: a backward through them
+    raises); with ``return_inverse`` each element's position among them (x's shape), with ``return_counts``
+    how often each occurs."""
     if dim is not None:
         raise NotImplementedError("unique(): the argument dim= is not supported by minigrad")
-    values, inverse, counts = get_array_module(x.array).unique(x.array, return_inverse=True, return_counts=True)
-    out = [Tensor._wrap(values)]
+    fn = Unique()
+    out = [fn(x)]
     if return_inverse:
-        out.append(Tensor._wrap(inverse.reshape(x.shape).astype(np.int64, copy=False)))
+        out.append(Tensor._wrap(fn.inverse.astype(np.int64, copy=False)))
     if return_counts:
-        out.append(Tensor._wrap(counts.astype(np.int64, copy=False)))
+        out.append(Tensor._wrap(fn.counts.astype(np.int64, copy=False)))
     return out[0] if len(out) == 1 else tuple(out)
 
 

@@ -332,6 +332,20 @@ def test_pow_tensor_exponent_at_zero_base_is_finite_at_second_order():
     np.testing.assert_allclose(gab.numpy(), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_unique_has_no_derivative_and_says_so(create_graph):
+    """As PyTorch: unique's values are in the graph, and a backward through them raises (a loss that also
+    uses them must not get the other paths' gradient alone, in silence); detached, they are constants."""
+    x = leaf(np.array([2.0, 1.0, 2.0, 3.0]))
+    values, inverse, counts = minigrad.unique(x, return_inverse=True, return_counts=True)
+    assert values.requires_grad and values.tolist() == [1.0, 2.0, 3.0]
+    assert inverse.tolist() == [1, 0, 1, 2] and counts.tolist() == [1, 2, 1]
+    with pytest.raises(RuntimeError, match="derivative of unique"):
+        grad((x * x).sum() + values.sum(), x, create_graph=create_graph)
+    g, = grad((x * x).sum() + minigrad.unique(x.detach()).sum(), x, create_graph=create_graph)
+    np.testing.assert_array_equal(g.detach().numpy(), 2 * x.detach().numpy())
+
+
 def test_std_of_a_constant_row_has_zero_derivatives_at_every_order():
     """PyTorch's std_backward sets the gradient to 0 where std = 0; the second and third derivatives there
     are 0 too (not NaN), and the other rows' derivatives are those of each row alone."""
