@@ -1088,7 +1088,7 @@ class Unique(Function):
         return self.values
 
     def backward(self, gy):
-        raise RuntimeError("unique: the derivative of unique() is not implemented (nor in PyTorch); use "
+        raise NotImplementedError("unique: the derivative of unique() is not implemented (nor in PyTorch); use "
                            "unique(x.detach()) when its values are meant as constants")
 
     def backward_graph(self, gy):
