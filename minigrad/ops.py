@@ -158,6 +158,8 @@ class Pow(_Binary):
     The two exceptions are PyTorch's: without them 0 * a^-1 and 0 * log(0) would be NaN at a = 0.
     """
 
+    graph_uses_output = True
+
     def forward(self, a, b):
         self.a, self.b = a, b
         if a.dtype.kind in "iu" and b.dtype.kind in "iu" and bool((b < 0).any()):
@@ -196,7 +198,8 @@ class Pow(_Binary):
             if self.needs_input_grad[0]:  # b * a ** 0 = 0 where b = 0
                 ga = sum_to(gy * b * a ** (b - 1 if b_zero is None else where(b_zero, 0.0, b - 1)), a.shape)
             if self.needs_input_grad[1]:  # a ** b * log(1) = 0 where a = 0 (and b >= 0)
-                gb = sum_to(gy * a ** b * log(a if a_zero is None else where(a_zero, 1.0, a)), b.shape)
+                y = self.output_tensor(lambda: a ** b)
+                gb = sum_to(gy * y * log(a if a_zero is None else where(a_zero, 1.0, a)), b.shape)
         return ga, gb
 
 
@@ -354,6 +357,7 @@ class Exp(Function):
     """y = exp(x);  gx = gy * y."""
 
     saves_inputs = False
+    graph_uses_output = True
 
     def forward(self, x):
         self.y = get_array_module(x).exp(x)
@@ -363,7 +367,7 @@ class Exp(Function):
         return gy * self.y
 
     def backward_graph(self, gy):
-        return gy * exp(self.inputs[0])
+        return gy * self.output_tensor(lambda: exp(self.inputs[0]))
 
 
 class Log(Function):
@@ -388,6 +392,7 @@ class Sqrt(Function):
     """y = sqrt(x);  gx = gy / (2 y)."""
 
     saves_inputs = False
+    graph_uses_output = True
 
     def forward(self, x):
         with np.errstate(invalid="ignore"):  # sqrt(-1) = NaN, quietly as PyTorch
@@ -399,7 +404,7 @@ class Sqrt(Function):
             return gy / (2 * self.y)
 
     def backward_graph(self, gy):
-        return gy / (2 * sqrt(self.inputs[0]))
+        return gy / (2 * self.output_tensor(lambda: sqrt(self.inputs[0])))
 
 
 class StdSqrt(Sqrt):
@@ -454,6 +459,7 @@ class Sigmoid(Function):
     """
 
     saves_inputs = False
+    graph_uses_output = True
 
     def forward(self, x):
         xp = get_array_module(x)
@@ -472,13 +478,14 @@ class Sigmoid(Function):
         return _sigmoid_grad(self.y, gy)
 
     def backward_graph(self, gy):
-        return SigmoidGrad()(sigmoid(self.inputs[0]), gy)
+        return SigmoidGrad()(self.output_tensor(lambda: sigmoid(self.inputs[0])), gy)
 
 
 class Tanh(Function):
     """y = tanh(x);  gx = gy * (1 - y^2)."""
 
     saves_inputs = False
+    graph_uses_output = True
 
     def forward(self, x):
         self.y = get_array_module(x).tanh(x)
@@ -488,7 +495,7 @@ class Tanh(Function):
         return gy * (1 - self.y * self.y)
 
     def backward_graph(self, gy):
-        y = tanh(self.inputs[0])
+        y = self.output_tensor(lambda: tanh(self.inputs[0]))
         return gy * (1 - y * y)
 
 

@@ -332,6 +332,25 @@ def test_pow_tensor_exponent_at_zero_base_is_finite_at_second_order():
     np.testing.assert_allclose(gab.numpy(), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("name, dz", [("exp", lambda z: z), ("tanh", lambda z: 1 - z * z),
+                                      ("sigmoid", lambda z: z * (1 - z)), ("sqrt", lambda z: 0.5 / z)])
+def test_second_pass_goes_through_the_saved_output_and_fires_its_hooks(name, dz):
+    """As PyTorch's saved results: the gradient of z = f(x) is built on z itself, so a second pass reaches z's
+    node and a hook on z fires again. With hook g -> 3 g and L = <u, z^2>: g1 = 6 u z f'(z) with f' written in
+    z, and d<v, g1>/dx = 3 * 6 u v d(z f'(z))/dz * f'(z) (a recomputed f(x) would skip the hook on one path)."""
+    rng = np.random.default_rng(0)
+    x_np, u, v = rng.uniform(0.2, 1.5, 4), rng.standard_normal(4), rng.standard_normal(4)
+    x = leaf(x_np)
+    z = getattr(x, name)()
+    z.register_hook(lambda g: g * 3.0)
+    g1, = grad((z * z * minigrad.tensor(u)).sum(), x, create_graph=True)
+    g2, = grad((g1 * minigrad.tensor(v)).sum(), x)
+    zn = z.detach().numpy()
+    d_z_dz = {"exp": 2 * zn, "tanh": 1 - 3 * zn ** 2, "sigmoid": 2 * zn - 3 * zn ** 2, "sqrt": 0 * zn}[name]
+    np.testing.assert_allclose(g1.detach().numpy(), 6 * u * zn * dz(zn), rtol=1e-12)
+    np.testing.assert_allclose(g2.numpy(), 18 * u * v * d_z_dz * dz(zn), rtol=1e-12, atol=1e-14)
+
+
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_unique_has_no_derivative_and_says_so(create_graph):
     """As PyTorch: unique's values are in the graph, and a backward through them raises (a loss that also

@@ -838,6 +838,8 @@ class LogSoftmax(Function):
     The graph path builds softmax(x) = exp(log_softmax(x)) as Functions of x, so gx is differentiable again.
     """
 
+    graph_uses_output = True
+
     def __init__(self, axis=-1):
         self.axis = axis
 
@@ -853,7 +855,7 @@ class LogSoftmax(Function):
         return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
 
     def backward_graph(self, gy):
-        probs = ops.exp(LogSoftmax(self.axis)(self.inputs[0]))
+        probs = ops.exp(self.output_tensor(lambda: LogSoftmax(self.axis)(self.inputs[0])))
         return (gy - probs * gy.sum(self.axis, True),)
 
 
