@@ -387,7 +387,7 @@ def test_std_of_a_constant_row_has_zero_derivatives_at_every_order():
 
 def test_norm_second_derivative_at_zero_is_nan_as_pytorch():
     """||x|| has no second derivative at x = 0: NaN there (PyTorch's value), never a silent 0; the gradient
-    there is 0 (PyTorch's subgradient) and the other rows' Hessian-vector products are (v - x_hat <x_hat, v>) / ||x||."""
+    there is 0 (PyTorch's subgradient); another row's Hessian-vector product is (v - x_hat <x_hat, v>) / ||x||."""
     x_np = np.array([[0.3, -1.1, 2.0], [0.0, 0.0, 0.0]])
     x = leaf(x_np)
     g, = grad(x.norm(dim=1).sum(), x, create_graph=True)
