@@ -514,11 +514,15 @@ def _like_input(out, a):
     return out.astype(np.float16) if a.dtype == np.float16 and out.dtype != np.float16 else out
 
 
-def _normalize_graph(x, eps):
-    """(x_hat, inv_std) of a training-mode BatchNorm input, built from primitive ops: differentiable to any order."""
-    axes = _channel_axes(x.ndim)
-    xc = x - x.mean(axes, True)
-    inv_std = 1.0 / ((xc * xc).mean(axes, True) + eps).sqrt()
+def _normalize_graph(x, eps, channel_mean=None):
+    """(x_hat, inv_std) of a training-mode BatchNorm input, built from primitive ops: differentiable to any order.
+    ``channel_mean(a)``: the per-channel mean of a Tensor shaped like x, kept (1, C, 1, ...) (default: over
+    this batch; SyncBatchNorm's is over every process's batch)."""
+    if channel_mean is None:
+        axes = _channel_axes(x.ndim)
+        channel_mean = lambda a: a.mean(axes, True)  # noqa: E731
+    xc = x - channel_mean(x)
+    inv_std = 1.0 / (channel_mean(xc * xc) + eps).sqrt()
     return xc * inv_std, inv_std
 
 
