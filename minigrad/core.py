@@ -10,6 +10,7 @@ Function's hand-written ``backward`` once with the gradient of its output.
 import builtins
 import functools
 import threading
+import weakref
 
 import numpy as np
 
@@ -134,6 +135,8 @@ class Function:
     #: all inputs and the output by default; ops whose backward reads neither turn these off
     saves_inputs = True
     saves_output = True
+    #: whether ``backward_graph`` builds on the output Tensor (``output_tensor``), as PyTorch's saved results
+    graph_uses_output = False
 
     def __call__(self, *inputs):
         tensors = _as_tensors(inputs, type(self).__name__)
@@ -149,6 +152,8 @@ class Function:
             result = Tensor._wrap(out, requires_grad=True)
             result._ctx = self
             self.output_version = result._vc
+            if self.graph_uses_output:
+                self._output_ref = weakref.ref(result)
             return result
         return Tensor._wrap(out)
 
@@ -165,6 +170,14 @@ class Function:
         raise RuntimeError(
             f"{type(self).__name__}: differentiating its gradient again (create_graph=True) is not "
             "implemented for this op")
+
+    def output_tensor(self, recompute):
+        """This op's output Tensor while it lives and is still this op's result, else ``recompute()`` (its
+        value, built anew from the inputs). A gradient built on the output flows back through this op's node,
+        so its hooks fire and ``retain_grad`` sees it in a second pass too, as with PyTorch's saved results."""
+        ref = self.__dict__.get("_output_ref")
+        y = None if ref is None else ref()
+        return y if y is not None and y._ctx is self else recompute()
 
     def release(self):
         """Drop the inputs and everything saved for backward."""

@@ -22,7 +22,7 @@ import os
 import numpy as np
 
 from minigrad import backend
-from minigrad.core import Tensor
+from minigrad.core import Function, Tensor
 
 _INSTALL = "pip install -e '.[mpi]'"
 
@@ -204,6 +204,23 @@ def _in_place(g, a, mpi_call, nccl_call):
     if buf is not a:
         a[...] = backend.to_device(buf, backend.device_of(a)) if on_gpu else buf
     return a
+
+
+class AllReduceSum(Function):
+    """y = the sum of x over all processes (every process gets it);  gx = the sum of gy over all processes
+    (each process's y depends on every process's x). Linear, so closed under differentiation: the graph
+    of its gradient is AllReduceSum again. Every process must apply it, in the same order (a collective)."""
+
+    saves_inputs = saves_output = False
+
+    def forward(self, x):
+        return all_reduce_array(x.copy())
+
+    def backward(self, gy):
+        return all_reduce_array(gy.copy())
+
+    def backward_graph(self, gy):
+        return AllReduceSum()(gy)
 
 
 def all_reduce_array(a, op=ReduceOp.SUM):

@@ -141,8 +141,9 @@ class Div(_Binary):
 
     def backward(self, gy):
         sa, sb = self._shapes()
-        ga = unbroadcast(gy / self.b, sa) if self.needs_input_grad[0] else None
-        gb = unbroadcast(-gy * self.y / self.b, sb) if self.needs_input_grad[1] else None
+        with np.errstate(divide="ignore", invalid="ignore"):  # the gradient at b = 0 is inf or NaN, quietly
+            ga = unbroadcast(gy / self.b, sa) if self.needs_input_grad[0] else None
+            gb = unbroadcast(-gy * self.y / self.b, sb) if self.needs_input_grad[1] else None
         return ga, gb
 
     def backward_graph(self, gy):
@@ -157,6 +158,8 @@ class Pow(_Binary):
 
     The two exceptions are PyTorch's: without them 0 * a^-1 and 0 * log(0) would be NaN at a = 0.
     """
+
+    graph_uses_output = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -187,16 +190,17 @@ class Pow(_Binary):
         return ga, gb
 
     def backward_graph(self, gy):
+        """The same derivatives with the masked elements kept finite inside the graph (a ** 0 instead of
+        0 ** -1, log(1) instead of log(0)), so that differentiating again gives 0 there, not 0 * inf = NaN."""
         a, b = self.inputs
         b_zero, a_zero = self._masks(get_array_module(gy.array))
         ga = gb = None
-        with np.errstate(divide="ignore", invalid="ignore"):  # the masked elements may hold 0 * inf on the way
-            if self.needs_input_grad[0]:
-                ga = gy * b * a ** (b - 1)
-                ga = sum_to(ga if b_zero is None else where(b_zero, 0.0, ga), a.shape)
-            if self.needs_input_grad[1]:
-                gb = gy * a ** b * log(a)
-                gb = sum_to(gb if a_zero is None else where(a_zero, 0.0, gb), b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a ** (b - 1) at a = 0 is inf, quietly
+            if self.needs_input_grad[0]:  # b * a ** 0 = 0 where b = 0
+                ga = sum_to(gy * b * a ** (b - 1 if b_zero is None else where(b_zero, 0.0, b - 1)), a.shape)
+            if self.needs_input_grad[1]:  # a ** b * log(1) = 0 where a = 0 (and b >= 0)
+                y = self.output_tensor(lambda: a ** b)
+                gb = sum_to(gy * y * log(a if a_zero is None else where(a_zero, 1.0, a)), b.shape)
         return ga, gb
 
 
@@ -354,6 +358,7 @@ class Exp(Function):
     """y = exp(x);  gx = gy * y."""
 
     saves_inputs = False
+    graph_uses_output = True
 
     def forward(self, x):
         self.y = get_array_module(x).exp(x)
@@ -363,7 +368,7 @@ class Exp(Function):
         return gy * self.y
 
     def backward_graph(self, gy):
-        return gy * exp(self.inputs[0])
+        return gy * self.output_tensor(lambda: exp(self.inputs[0]))
 
 
 class Log(Function):
@@ -388,6 +393,7 @@ class Sqrt(Function):
     """y = sqrt(x);  gx = gy / (2 y)."""
 
     saves_inputs = False
+    graph_uses_output = True
 
     def forward(self, x):
         with np.errstate(invalid="ignore"):  # sqrt(-1) = NaN, quietly as PyTorch
@@ -399,7 +405,7 @@ class Sqrt(Function):
             return gy / (2 * self.y)
 
     def backward_graph(self, gy):
-        return gy / (2 * sqrt(self.inputs[0]))
+        return gy / (2 * self.output_tensor(lambda: sqrt(self.inputs[0])))
 
 
 class StdSqrt(Sqrt):
@@ -412,9 +418,11 @@ class StdSqrt(Sqrt):
         return get_array_module(g).where(zero, 0, g).astype(g.dtype, copy=False) if zero.any() else g
 
     def backward_graph(self, gy):
-        g = super().backward_graph(gy)
         zero = self.y == 0
-        return where(zero, 0.0, g) if zero.any() else g
+        if not zero.any():
+            return super().backward_graph(gy)
+        # sqrt of 1 where y = 0, so that the next derivative there is 0, not 0 * inf = NaN
+        return where(zero, 0.0, gy / (2 * sqrt(where(zero, 1.0, self.inputs[0]))))
 
 
 def _sigmoid_grad(y, gy):
@@ -452,6 +460,7 @@ class Sigmoid(Function):
     """
 
     saves_inputs = False
+    graph_uses_output = True
 
     def forward(self, x):
         xp = get_array_module(x)
@@ -470,13 +479,14 @@ class Sigmoid(Function):
         return _sigmoid_grad(self.y, gy)
 
     def backward_graph(self, gy):
-        return SigmoidGrad()(sigmoid(self.inputs[0]), gy)
+        return SigmoidGrad()(self.output_tensor(lambda: sigmoid(self.inputs[0])), gy)
 
 
 class Tanh(Function):
     """y = tanh(x);  gx = gy * (1 - y^2)."""
 
     saves_inputs = False
+    graph_uses_output = True
 
     def forward(self, x):
         self.y = get_array_module(x).tanh(x)
@@ -486,7 +496,7 @@ class Tanh(Function):
         return gy * (1 - self.y * self.y)
 
     def backward_graph(self, gy):
-        y = tanh(self.inputs[0])
+        y = self.output_tensor(lambda: tanh(self.inputs[0]))
         return gy * (1 - y * y)
 
 
@@ -807,10 +817,12 @@ class Norm2(Sum):
         return self._expand(gy) * (self.x / safe)
 
     def backward_graph(self, gy):
+        """gy * (x / y), with x / y set to 0 where y = 0 (PyTorch's norm_backward): the second derivative at
+        y = 0, which does not exist, comes out NaN there (0 / 0 in the quotient's derivative) as in PyTorch,
+        not a silent 0."""
         x = self.inputs[0]
-        y = Norm2(self.axes, True)(x)
-        safe = Where(self.y == 0)(1.0, y)
-        return self._expand_graph(gy) * (x / safe)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._expand_graph(gy) * Where(self.y == 0)(0.0, x / Norm2(self.axes, True)(x))
 
 
 class Min(Max):
@@ -1067,6 +1079,28 @@ class Clone(Function):
 
     def backward_graph(self, gy):
         return gy
+
+
+class Unique(Function):
+    """The sorted distinct values of x (and each element's position among them, and their counts).
+
+    No derivative, as in PyTorch (its ``_unique2`` has none): the values are recorded in the graph so that a
+    backward reaching them raises instead of leaving out this path's share of the gradient in silence.
+    """
+
+    saves_inputs = saves_output = False
+
+    def forward(self, x):
+        self.values, inverse, self.counts = get_array_module(x).unique(x, return_inverse=True, return_counts=True)
+        self.inverse = inverse.reshape(x.shape)
+        return self.values
+
+    def backward(self, gy):
+        raise NotImplementedError("unique: the derivative of unique() is not implemented (nor in PyTorch); use "
+                           "unique(x.detach()) when its values are meant as constants")
+
+    def backward_graph(self, gy):
+        return self.backward(gy)
 
 
 # ---------------------------------------------------------------------------
@@ -1842,16 +1876,17 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (PyTorch's argu
 
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
-    """The distinct values of ``x``, ascending (no gradient), as ``torch.unique``; with ``return_inverse`` each
-    element's position among them (x's shape), with ``return_counts`` how often each occurs."""
+    """The distinct values of ``x``, ascending, as ``torch.unique`` (no derivative: a backward through them
+    raises); with ``return_inverse`` each element's position among them (x's shape), with ``return_counts``
+    how often each occurs."""
     if dim is not None:
         raise NotImplementedError("unique(): the argument dim= is not supported by minigrad")
-    values, inverse, counts = get_array_module(x.array).unique(x.array, return_inverse=True, return_counts=True)
-    out = [Tensor._wrap(values)]
+    fn = Unique()
+    out = [fn(x)]
     if return_inverse:
-        out.append(Tensor._wrap(inverse.reshape(x.shape).astype(np.int64, copy=False)))
+        out.append(Tensor._wrap(fn.inverse.astype(np.int64, copy=False)))
     if return_counts:
-        out.append(Tensor._wrap(counts.astype(np.int64, copy=False)))
+        out.append(Tensor._wrap(fn.counts.astype(np.int64, copy=False)))
     return out[0] if len(out) == 1 else tuple(out)
 
 

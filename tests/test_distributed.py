@@ -114,6 +114,45 @@ def worker_syncbn(sizes, device="cpu"):
         print(json.dumps(errors))
 
 
+def worker_syncbn_higher(sizes):
+    """SyncBatchNorm's second and third derivatives (create_graph) against BatchNorm on the concatenated batch,
+    float64, random upstream vectors: s = <v, dL/dx> + <w, dL/dgamma> + <w', dL/dbeta> with L = <u, y>, then
+    t = <v2, ds/dx>. Each rank differentiates its share of s (its rows of dL/dx, its share of dL/dgamma and
+    dL/dbeta), so that s is the sum of the shares; every rank must build the same graph (the collectives in
+    the same order)."""
+    from minigrad.autograd import grad
+    dist.init_process_group("mpi")
+    rank = dist.get_rank()
+    sizes = [int(s) for s in sizes.split(",")]
+    lo, hi = sum(sizes[:rank]), sum(sizes[:rank + 1])
+    rng = np.random.default_rng(0)  # the same draws in every rank
+    shape = (sum(sizes), 3, 2, 2)
+    x, u, v, v2 = (rng.normal(size=shape) for _ in range(4))
+    w, w_beta = rng.normal(size=3), rng.normal(size=3)
+    T = minigrad.tensor
+
+    def derivatives(bn, rows):
+        X = T(x[rows], requires_grad=True)
+        params = [bn.weight, bn.bias]
+        gx, gg, gb = grad((bn(X) * T(u[rows])).sum(), [X] + params, create_graph=True)
+        s = (gx * T(v[rows])).sum() + (gg * T(w)).sum() + (gb * T(w_beta)).sum()
+        sx, sg = grad(s, [X, bn.weight], create_graph=True)
+        tx, = grad((sx * T(v2[rows])).sum(), X)
+        return [a.detach().numpy() for a in (gx, gg, sx, sg, tx)]
+
+    ref, sync = _bn_pair("2d", 3, rng, "cpu")
+    expected = derivatives(ref, slice(None))
+    got = derivatives(sync, slice(lo, hi))
+    worst = {}
+    for name, a, b, local in zip(("dx", "dgamma", "d2x", "d2gamma", "d3x"), got, expected,
+                                 (True, False, True, False, True)):
+        if not local:
+            dist.all_reduce_array(a)  # the shares summed
+        worst[name] = _max_over_ranks(np.abs(a - (b[lo:hi] if local else b)).max(initial=0))
+    if rank == 0:
+        print(json.dumps(worst))
+
+
 def worker_collectives(backend="mpi", device="cpu"):
     """The torch.distributed-shaped API, and its errors."""
     dist.init_process_group(backend)
@@ -267,6 +306,16 @@ def test_sync_batchnorm_equals_batchnorm_on_the_concatenated_batch(sizes):
     for style, worst in errors.items():
         for what, value in worst.items():
             assert value < 1e-10, f"{style} {what}: max difference {value}"
+
+
+@needs_mpi
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("sizes", ["3,5", "4,0,3"], ids=["2 ranks, 3+5", "3 ranks, 4+0+3"])
+def test_sync_batchnorm_higher_derivatives_equal_batchnorm_on_the_concatenated_batch(sizes):
+    worst = worker_result("syncbn_higher", sizes, n=len(sizes.split(",")))
+    assert set(worst) == {"dx", "dgamma", "d2x", "d2gamma", "d3x"}
+    for what, value in worst.items():
+        assert value < 1e-10, f"{what}: max difference {value}"
 
 
 @needs_mpi
@@ -491,7 +540,7 @@ def test_two_process_training_run_resumes_from_its_checkpoint(tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
-WORKERS = {"syncbn": worker_syncbn, "collectives": worker_collectives, "ddp": worker_ddp, "crash": worker_crash}
+WORKERS = {"syncbn": worker_syncbn, "syncbn_higher": worker_syncbn_higher, "collectives": worker_collectives, "ddp": worker_ddp, "crash": worker_crash}
 
 if __name__ == "__main__":
     WORKERS[sys.argv[1]](*sys.argv[2:])

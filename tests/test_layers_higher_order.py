@@ -252,6 +252,29 @@ def test_max_pool_nan_with_padding_and_overlap():
     np.testing.assert_array_equal(x.grad.numpy()[0, 0], counts)
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_max_pool_nan_upstream_gradient_reaches_only_the_argmax(create_graph):
+    """PyTorch scatters gy to each window's argmax: a NaN in gy makes that one element NaN, not its whole window
+    (gy * mask would spread NaN * 0 = NaN)."""
+    x = leaf(np.array([[[[1.0, 4.0, 0.0, 2.0], [3.0, 1.5, 5.0, 2.5]]]]))
+    y = F.max_pool2d(x, 2)
+    gx, = grad(y, x, minigrad.tensor(np.array([[[[NAN, 2.0]]]])), create_graph=create_graph)
+    expected = np.zeros((1, 1, 2, 4))
+    expected[0, 0, 0, 1], expected[0, 0, 1, 2] = NAN, 2.0
+    np.testing.assert_array_equal(gx.detach().numpy(), expected)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_cross_entropy_with_every_target_ignored_has_zero_gradient_even_for_a_nan_upstream(create_graph):
+    """PyTorch: the loss is NaN (0 / 0) and the logits' gradient is exactly 0, whatever flows in (a NaN
+    upstream gradient too: loss * sin(loss) has one), at first order and through create_graph."""
+    z = leaf(np.random.default_rng(0).standard_normal((2, 3)))
+    loss = F.cross_entropy(z, minigrad.tensor([-100, -100]), weight=minigrad.tensor([1.0, 2.0, 0.5]))
+    assert np.isnan(loss.item())
+    g, = grad(loss * loss.sin(), z, create_graph=create_graph)
+    np.testing.assert_array_equal(g.detach().numpy(), np.zeros((2, 3)))
+
+
 @pytest.mark.parametrize("cls, shape", [(nn.BatchNorm2d, (8, 3, 5, 5)), (nn.BatchNorm1d, (64, 4))])
 def test_float16_batch_norm_is_finite_and_accurate(cls, shape):
     """Statistics in float32: float16 sums of squares of values ~300 would overflow (max 65504)."""

@@ -439,7 +439,9 @@ class MaxPool2dGrad(DerivativeFunction):
         self.windows, self.argmax = windows, argmax
 
     def forward(self, gy):
-        return self.windows.scatter(gy, lambda i, j: gy * (self.argmax == i * self.windows.kernel[1] + j))
+        # where, not gy * mask: a NaN gy reaches its argmax only, as in PyTorch (NaN * 0 would spread it)
+        xp, zero = get_array_module(gy), gy.dtype.type(0)
+        return self.windows.scatter(gy, lambda i, j: xp.where(self.argmax == i * self.windows.kernel[1] + j, gy, zero))
 
     def backward_graph(self, ggx):
         return (MaxPool2dGather(self.windows, self.argmax)(ggx),)
@@ -512,11 +514,15 @@ def _like_input(out, a):
     return out.astype(np.float16) if a.dtype == np.float16 and out.dtype != np.float16 else out
 
 
-def _normalize_graph(x, eps):
-    """(x_hat, inv_std) of a training-mode BatchNorm input, built from primitive ops: differentiable to any order."""
-    axes = _channel_axes(x.ndim)
-    xc = x - x.mean(axes, True)
-    inv_std = 1.0 / ((xc * xc).mean(axes, True) + eps).sqrt()
+def _normalize_graph(x, eps, channel_mean=None):
+    """(x_hat, inv_std) of a training-mode BatchNorm input, built from primitive ops: differentiable to any order.
+    ``channel_mean(a)``: the per-channel mean of a Tensor shaped like x, kept (1, C, 1, ...) (default: over
+    this batch; SyncBatchNorm's is over every process's batch)."""
+    if channel_mean is None:
+        axes = _channel_axes(x.ndim)
+        channel_mean = lambda a: a.mean(axes, True)  # noqa: E731
+    xc = x - channel_mean(x)
+    inv_std = 1.0 / (channel_mean(xc * xc) + eps).sqrt()
     return xc * inv_std, inv_std
 
 
@@ -836,6 +842,8 @@ class LogSoftmax(Function):
     The graph path builds softmax(x) = exp(log_softmax(x)) as Functions of x, so gx is differentiable again.
     """
 
+    graph_uses_output = True
+
     def __init__(self, axis=-1):
         self.axis = axis
 
@@ -851,7 +859,7 @@ class LogSoftmax(Function):
         return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
 
     def backward_graph(self, gy):
-        probs = ops.exp(LogSoftmax(self.axis)(self.inputs[0]))
+        probs = ops.exp(self.output_tensor(lambda: LogSoftmax(self.axis)(self.inputs[0])))
         return (gy - probs * gy.sum(self.axis, True),)
 
 
@@ -1015,7 +1023,8 @@ def _weighted_nll(name, logp, t, weight, ignore_index, label_smoothing, reductio
     if reduction == "sum":
         return total
     if not denominator:  # every target ignored (or weighted 0): a NaN loss with zero gradients, as PyTorch
-        return total * 0.0 + Tensor._wrap(xp.asarray(np.nan, dtype=logp.dtype))
+        # where, not total * 0 + NaN: the gradient is exactly 0 even for a NaN upstream gradient (NaN * 0)
+        return ops.Where(xp.asarray(True))(Tensor._wrap(xp.asarray(np.nan, dtype=logp.dtype)), total)
     return total / Tensor._wrap(xp.asarray(denominator, dtype=logp.dtype))
 
 

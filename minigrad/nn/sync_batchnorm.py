@@ -7,14 +7,16 @@ merged, in float64, by count into the global mean and biased variance
 each channel's local (sum dy, sum dy * x_hat), then BatchNorm's closed form with
 the global sums and M. Every process's outputs and input gradients are then
 those of BatchNorm on the concatenated batch; its gamma/beta gradients are its
-own share, which DistributedDataParallel's all-reduce completes.
+own share, which DistributedDataParallel's all-reduce completes. With
+create_graph the gradient is built from Functions (the global sums through a
+differentiable all-reduce), so it can be differentiated again.
 """
 import numpy as np
 
 from minigrad import cuda
 from minigrad import distributed as dist
 from minigrad.backend import get_array_module
-from minigrad.core import Function, is_grad_enabled, no_grad
+from minigrad.core import Function, is_grad_enabled, no_grad, run_backward
 from minigrad.nn import functional as F
 from minigrad.nn.functional import _channel_rows, _from_channel_rows, _row_dots, _row_sums
 from minigrad.nn.layers import BatchNorm, _BatchNormTorch
@@ -80,6 +82,19 @@ class SyncBatchNormFunction(Function):
             gx = _from_channel_rows(gx_rows, self.shape)
         g_shape, b_shape = self.param_shapes
         return gx, dgamma.reshape(g_shape), dbeta.reshape(b_shape)
+
+    def backward_graph(self, gy):
+        """The same gradients built from Functions, so that they can be differentiated again: the
+        normalisation rebuilt from primitive ops with its global sums through ``AllReduceSum`` (one per
+        statistic), differentiated with create_graph. Every process runs the same collectives in the same
+        order, as the graphs are alike."""
+        x, gamma, beta = self.inputs
+        axes, shape, m = F._channel_axes(x.ndim), F._per_channel_shape(x.shape), max(self.count, 1)
+        x_hat, _ = F._normalize_graph(x, self.eps, lambda a: dist.AllReduceSum()(a.sum(axes, True)) / m)
+        y = x_hat * gamma.reshape(shape) + beta.reshape(shape)
+        wanted = [t for t, need in zip(self.inputs, self.needs_input_grad) if need]
+        grads = iter(run_backward([y], [gy], create_graph=True, inputs=wanted, allow_unused=True))
+        return tuple(next(grads) if need else None for need in self.needs_input_grad)
 
 
 def _synchronised(training):
