@@ -479,3 +479,24 @@ def test_detach_in_place():
     assert x.detach_() is x and not x.requires_grad
     with pytest.raises(RuntimeError, match="views in-place"):
         (leaf([1.0, 2.0]) * 2)[1:].detach_()
+
+
+def test_batchnorm_bias_false_keeps_the_scale_and_drops_the_shift_as_pytorch_2_13():
+    bn = nn.BatchNorm2d(3, bias=False)
+    assert [name for name, _ in bn.named_parameters()] == ["weight"] and bn.bias is None
+    assert repr(bn) == "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, bias=False, track_running_stats=True)"
+    assert repr(nn.BatchNorm1d(4, affine=False)) == (
+        "BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=True)")
+    assert "bias=True" in repr(nn.SyncBatchNorm(3)) and nn.SyncBatchNorm(3, bias=False).bias is None
+    x_np = np.random.default_rng(0).normal(2.0, 3.0, (4, 3, 2, 2))
+    with minigrad.no_grad():
+        bn.weight.copy_(minigrad.tensor([1.0, 2.0, -1.0]))
+    y = bn(minigrad.tensor(x_np.astype(np.float32)))
+    x_hat = (x_np - x_np.mean((0, 2, 3), keepdims=True)) / np.sqrt(x_np.var((0, 2, 3), keepdims=True) + 1e-5)
+    np.testing.assert_allclose(y.numpy(), x_hat * np.array([1.0, 2.0, -1.0]).reshape(1, 3, 1, 1), atol=1e-5)
+    y.sum().backward()
+    assert bn.weight.grad.shape == (3,)
+    converted = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.BatchNorm2d(3, bias=False)))
+    assert converted[0].bias is None and [n for n, _ in converted.named_parameters()] == ["0.weight"]
+    with pytest.raises(TypeError, match="bias must be a bool"):
+        nn.BatchNorm2d(3, bias="no")

@@ -167,12 +167,13 @@ class _BatchNormTorch(Module):
 
     Normalisation uses the biased batch variance; the running variance is
     updated with the unbiased one (times m / (m - 1)). ``momentum=None`` gives
-    a cumulative average. Training mode follows ``module.training``.
+    a cumulative average. Training mode follows ``module.training``. ``bias=False``
+    (keyword only, PyTorch 2.13) keeps the scale gamma and drops the shift beta.
     """
 
     ndims = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *, bias=True):
         super().__init__()
         name = type(self).__name__
         num_features = check_int("num_features", num_features, 1, name)
@@ -181,12 +182,11 @@ class _BatchNormTorch(Module):
         self.momentum = momentum if momentum is None else check_real(
             "momentum", momentum, high=1.0, high_open=False, message=f"{name}: invalid momentum")
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(creation.ones(num_features))
-            self.bias = Parameter(creation.zeros(num_features))
-        else:  # weight and bias are None, as in PyTorch (F.batch_norm reads them as 1 and 0)
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        if not isinstance(bias, bool):
+            raise TypeError(f"{name}: bias must be a bool, got {type(bias).__name__} {bias!r}")
+        # weight or bias None, as in PyTorch (F.batch_norm reads them as 1 and 0)
+        self.register_parameter("weight", Parameter(creation.ones(num_features)) if affine else None)
+        self.register_parameter("bias", Parameter(creation.zeros(num_features)) if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean", creation.zeros(num_features))
             self.register_buffer("running_var", creation.ones(num_features))
@@ -206,9 +206,10 @@ class _BatchNormTorch(Module):
     def reset_parameters(self):
         """``reset_running_stats`` and, with ``affine``, gamma 1 and beta 0."""
         self.reset_running_stats()
-        if self.affine:
-            with no_grad():
+        with no_grad():
+            if self.weight is not None:
                 self.weight.fill_(1.0)
+            if self.bias is not None:
                 self.bias.zero_()
 
     def forward(self, x):
@@ -228,7 +229,7 @@ class _BatchNormTorch(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNormTorch):

@@ -116,11 +116,11 @@ class SyncBatchNorm(_BatchNormTorch):
     ndims = (2, 3, 4)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 process_group=None):
+                 process_group=None, *, bias=True):
         if process_group is not None:
             raise ValueError(f"SyncBatchNorm: only the default process group (process_group=None) is supported, "
                              f"got {process_group!r}")
-        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, bias=bias)
 
     def forward(self, x):
         if not _synchronised(self.training):
