@@ -252,3 +252,53 @@ def test_docs_measuring_does_not_disturb_training():
     ours = next(r for r in RESULT["landscape"] if r["model"] == "lenet")
     assert ours["test_acc"] == [e["test_acc"] for e in reference["epochs"]][:len(ours["test_acc"])]
     assert [round(a, 3) for a in ours["test_acc"]] == [0.1, 0.565, 0.701, 0.726, 0.73]
+
+
+SEED1 = json.loads((ROOT / "docs" / "bn_landscape_seed1.json").read_text())
+
+
+def test_docs_second_seed_paragraphs_are_the_committed_seed1_json():
+    """docs/batchnorm.md, "A second training seed", number by number against docs/bn_landscape_seed1.json."""
+    assert SEED1["settings"]["seed"] == 1 and SEED1["settings"]["sweep_lrs"] == []
+    assert {k: v for k, v in SEED1["settings"].items() if k not in {"data_dir", "out", "replot", "seed", "sweep_lrs"}} \
+        == {k: v for k, v in RESULT["settings"].items() if k not in {"data_dir", "out", "replot", "seed", "sweep_lrs"}}
+    assert round(SEED1["seconds"]["landscape"] / 60, 1) == 3.4 and round(SEED1["machine"]["load_average"][0], 1) == 4.3
+    pts = {r["model"]: {p["step"]: p for p in r["points"]} for r in SEED1["landscape"]}
+    plain, bn = pts["lenet"], pts["lenet-bn-scratch"]
+
+    def mean(points, step, key, digits=2):
+        return round(points[step][key]["mean"], digits)
+
+    assert (mean(plain, 200, "loss"), mean(plain, 235, "loss")) == (2.12, 1.61)
+    assert (round(PLAIN[200]["loss"]["mean"], 2), round(PLAIN[235]["loss"]["mean"], 2)) == (2.31, 2.31)  # seed 0
+    measures = ("loss_range", "grad_change_max", "beta_max")
+    assert all(bn[50][k]["mean"] > plain[50][k]["mean"] for k in measures)
+    assert (mean(bn, 50, "loss_range"), mean(plain, 50, "loss_range"), mean(bn, 50, "beta_max"),
+            mean(plain, 50, "beta_max")) == (3.14, 0.12, 2.19, 1.01)
+    assert bn[0]["loss_range"]["mean"] < plain[0]["loss_range"]["mean"]
+    assert (mean(bn, 0, "loss_range"), mean(plain, 0, "loss_range")) == (3.15, 4.36)
+    assert all(bn[0][k]["mean"] > plain[0][k]["mean"] for k in ("grad_change_max", "beta_max"))
+    # step 200: BN larger loss range and gradient change, smaller beta
+    assert bn[200]["loss_range"]["mean"] > plain[200]["loss_range"]["mean"]
+    assert bn[200]["grad_change_max"]["mean"] > plain[200]["grad_change_max"]["mean"]
+    assert (mean(bn, 200, "beta_max"), mean(plain, 200, "beta_max")) == (2.04, 2.5)
+    # end of epoch 1: BN smaller loss range and gradient change, larger beta
+    assert (mean(bn, 235, "loss_range"), mean(plain, 235, "loss_range"), mean(bn, 235, "grad_change_max"),
+            mean(plain, 235, "grad_change_max")) == (1.49, 3.22, 2.55, 3.03)
+    assert bn[235]["beta_max"]["mean"] > plain[235]["beta_max"]["mean"]
+    # epoch 5: BN smaller loss range and beta, larger gradient change; the batches' ranges overlap on all three
+    assert (round(bn[1175]["loss"]["mean"], 3), round(plain[1175]["loss"]["mean"], 3)) == (0.298, 0.594)
+    assert (round(bn[1175]["loss_range"]["mean"], 3), round(plain[1175]["loss_range"]["mean"], 3)) == (0.656, 0.911)
+    assert (mean(bn, 1175, "beta_max"), mean(plain, 1175, "beta_max")) == (1.35, 1.66)
+    assert (mean(bn, 1175, "grad_change_max"), mean(plain, 1175, "grad_change_max")) == (2.17, 1.88)
+    assert all(bn[1175][k]["min"] < plain[1175][k]["max"] and plain[1175][k]["min"] < bn[1175][k]["max"]
+               for k in measures)
+    # sharpness
+    assert (round(bn[0]["sharpness"]["mean"], 1), round(bn[0]["lanczos_min"]["mean"], 1)) == (35.6, -20.4)
+    assert (mean(plain, 0, "sharpness"), round(plain[0]["lanczos_min"]["mean"], 3)) == (4.63, -0.279)
+    assert mean(bn, 0, "grad_curvature") == 5.03 and BN[0]["grad_curvature"]["mean"] < 0
+    lr_plain, lr_bn = SEED1["settings"]["lr_plain"], SEED1["settings"]["lr_bn"]
+    assert [round(plain[s]["sharpness"]["mean"] * lr_plain / 2, 2) for s in (200, 235, 1175)] == [1.29, 1.23, 0.92]
+    bn_ratios = [round(bn[s]["sharpness"]["mean"] * lr_bn / 2, 2) for s in (50, 200, 235)]
+    assert (min(bn_ratios), max(bn_ratios)) == (1.38, 1.98)
+    assert round(bn[1175]["sharpness"]["mean"] * lr_bn / 2, 2) == 1.02
