@@ -508,14 +508,25 @@ def test_readme_real_output_is_what_the_command_prints_now(real_data, tmp_path):
         position = starts[0] + len(chunk)
 
 
+def run_readme_snippet(code, tmp_path):
+    (tmp_path / "snippet.py").write_text(code)
+    result = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, env=user_env(), capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def test_readme_api_snippet_prints_what_the_readme_shows(tmp_path):
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## The API in one screen", 1)[1]
     match = re.search(r"```python\n(.*?)\n```\s*\nprints[^\n]*\n+```text\n(.*?)\n```", section, re.S)
     assert match, "README.md: the API section has no ```python block followed by what it prints"
-    (tmp_path / "snippet.py").write_text(match.group(1))
-    result = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, env=user_env(), capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == match.group(2).splitlines()
+    assert run_readme_snippet(match.group(1), tmp_path).splitlines() == match.group(2).splitlines()
     assert (tmp_path / "net.npz").is_file()
+
+
+def test_readme_higher_order_snippet_prints_what_the_readme_shows(tmp_path):
+    section = (ROOT / "README.md").read_text().split("## Higher-order derivatives", 1)[1]
+    match = re.search(r"```python\n(.*?)\n```\s*\nprints `([^`]*)`", section, re.S)
+    assert match, "README.md: the higher-order section has no ```python block followed by what it prints"
+    assert run_readme_snippet(match.group(1), tmp_path).splitlines() == [match.group(2)]
