@@ -4276,7 +4276,11 @@ def main(argv=None):
     p.add_argument("--problems", action="store_true", help="print only idioms that are not the same (default: print every idiom)")
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")  # PyTorch's deprecation notes and NumPy's divide-by-zero are not verdicts
-    import torch
+    try:
+        import torch
+    except ImportError as exc:
+        p.error(f"PyTorch is not installed in {sys.executable} ({exc}); run this script with a Python that has it "
+                "(CPU build: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu)")
     counts = {}
     for name, fn in CASES:
         if args.k not in name:
