@@ -89,18 +89,20 @@ def run_json(cmd, env):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--ranks", type=int, default=2, help="MPI processes for minigrad")
-    p.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
-    p.add_argument("--batch-size", type=int, default=256, help="global batch (split over the processes)")
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--steps", type=int, default=30, help="steps per timed repeat")
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--compare-torch", action="store_true", help="time PyTorch's single process too, alternating")
+    p.add_argument("--ranks", type=int, default=2, help="MPI processes for minigrad (default: 2)")
+    p.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS),
+                   help="the networks to time (default: both)")
+    p.add_argument("--batch-size", type=int, default=256, help="global batch, split over the processes (default: 256)")
+    p.add_argument("--lr", type=float, default=0.1, help="SGD learning rate (default: 0.1)")
+    p.add_argument("--steps", type=int, default=30, help="steps per timed repeat (default: 30)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed steps before the repeats (default: 5)")
+    p.add_argument("--repeats", type=int, default=5, help="timed repeats (default: 5)")
+    p.add_argument("--compare-torch", action="store_true", help="time PyTorch's single process too, alternating (default: off)")
     p.add_argument("--torch-threads", type=int, nargs="+", default=[2],
                    help="PyTorch's thread counts to time (default: 2, this machine's core count)")
-    p.add_argument("--torch-python", default=str(TORCH_PYTHON) if TORCH_PYTHON.exists() else sys.executable)
-    p.add_argument("--json", default=None, help="also write the results to this file")
+    p.add_argument("--torch-python", default=str(TORCH_PYTHON) if TORCH_PYTHON.exists() else sys.executable,
+                   help=f"the Python that has torch installed (default: {TORCH_PYTHON} where it exists, else this one)")
+    p.add_argument("--json", default=None, help="also write the results to this file (default: none)")
     p.add_argument("--worker", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     common = (args.batch_size, args.steps, args.warmup, args.lr)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Does BatchNorm smooth the loss landscape? Sharpness and Santurkar et al.'s measures, LeNet vs LeNet-BN.
 
-    python scripts/bn_landscape.py --data-dir ../shared/data/fashion-mnist   # into runs/bn_landscape-<stamp>
+    python scripts/bn_landscape.py --data-dir /path/to/fashion-mnist   # into runs/bn_landscape-<stamp>
     python scripts/bn_landscape.py --out docs                                # docs/bn_landscape.{json,png}
     python scripts/bn_landscape.py --quick --synthetic --out /tmp/bnl        # seconds, no data needed
 

@@ -4272,11 +4272,15 @@ def verdict(fn, torch):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("-k", default="", help="only idioms whose name contains this")
-    p.add_argument("--problems", action="store_true", help="print only idioms that are not the same")
+    p.add_argument("-k", default="", help="only idioms whose name contains this (default: all)")
+    p.add_argument("--problems", action="store_true", help="print only idioms that are not the same (default: print every idiom)")
     args = p.parse_args(argv)
     warnings.simplefilter("ignore")  # PyTorch's deprecation notes and NumPy's divide-by-zero are not verdicts
-    import torch
+    try:
+        import torch
+    except ImportError as exc:
+        p.error(f"PyTorch is not installed in {sys.executable} ({exc}); run this script with a Python that has it "
+                "(CPU build: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu)")
     counts = {}
     for name, fn in CASES:
         if args.k not in name:

@@ -5,7 +5,7 @@ Only the three import lines differ from the chapter (``import minigrad as torch`
 ``from minigrad import nn``, ``from minigrad import d2l``). The cells below, between ``# %%``
 lines, run as in a notebook: a cell's last expression, when not None, is displayed.
 
-    MINIGRAD_DATA=../shared/data/fashion-mnist python scripts/d2l_batch_norm.py
+    MINIGRAD_DATA=/path/to/fashion-mnist python scripts/d2l_batch_norm.py   
 
 prints the layer shape table, trains the LeNet with the from-scratch BatchNorm and then the
 concise one (nn.BatchNorm2d/1d), 10 epochs each at lr 1.0, batch 256, with ``d2l.train_ch6``
@@ -16,6 +16,9 @@ first M test examples, for a quick run (minigrad/d2l.py).
 if __name__ == "__main__":
     import sys
     from pathlib import Path
+    if sys.argv[1:]:  # the chapter takes no arguments: --help (or anything else) shows this text
+        print(__doc__.strip())
+        sys.exit(0 if sys.argv[1:] in (["-h"], ["--help"]) else f"error: {Path(__file__).name} takes no arguments, got {' '.join(sys.argv[1:])}")
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # minigrad from this checkout
     from minigrad.d2l import run_notebook
     sys.exit(run_notebook(__file__))

@@ -247,3 +247,19 @@ def test_run_notebook_needs_cell_markers(tmp_path):
     path.write_text("x = 1\n")
     with pytest.raises(ValueError, match="has no '# %%' cell markers"):
         d2l.run_notebook(path)
+
+
+def test_chapter_file_shows_its_help_and_refuses_arguments_instead_of_training(tmp_path):
+    """`--help` prints the file's docstring and trains nothing (the chapter takes no flags); another argument is an error."""
+    env = dict(os.environ, MINIGRAD_DATA=str(tmp_path / "no-data"), MINIGRAD_D2L_FIGURES=str(tmp_path))
+    shown = subprocess.run([sys.executable, str(CHAPTER), "--help"], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith('The D2L chapter "Batch Normalization"') and "MINIGRAD_D2L_LIMIT" in shown.stdout
+    assert "output shape" not in shown.stdout and "training on" not in shown.stdout
+    refused = subprocess.run([sys.executable, str(CHAPTER), "--epochs", "1"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1
+    assert "error: d2l_batch_norm.py takes no arguments, got --epochs 1" in refused.stderr
+    assert "output shape" not in refused.stdout
+    assert not list(tmp_path.glob("*.png"))
