@@ -1121,7 +1121,34 @@ def _check_versions(fn, create_graph):
             f"the output of {name} is at version {fn.output_version[0]}; expected version 0 instead")
 
 
+_backward_callbacks = []  # queued during a backward pass, run when the outermost pass ends
+_backward_depth = [0]
+
+
+def queue_backward_callback(callback):
+    """Run ``callback()`` once the backward pass now running has finished (PyTorch's engine
+    ``queue_callback``; DistributedDataParallel checks there that every bucket was averaged)."""
+    if not _backward_depth[0]:
+        raise RuntimeError("queue_backward_callback: no backward pass is running")
+    _backward_callbacks.append(callback)
+
+
 def run_backward(roots, root_grads, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
+    """``_run_backward`` (below), then, at the end of the outermost pass, the callbacks it queued."""
+    _backward_depth[0] += 1
+    try:
+        result = _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_unused)
+    finally:
+        _backward_depth[0] -= 1
+        callbacks = [] if _backward_depth[0] else _backward_callbacks[:]
+        if not _backward_depth[0]:
+            _backward_callbacks.clear()
+    for callback in callbacks:
+        callback()
+    return result
+
+
+def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_unused):
     """The engine behind ``Tensor.backward`` and ``autograd.grad``.
 
     Walks the graph from ``roots`` (tensors, with upstream gradients
