@@ -308,6 +308,147 @@ def worker_ddp():
         print(json.dumps(out))
 
 
+def _mlp(seed):
+    minigrad.manual_seed(seed)
+    return nn.Sequential(nn.Linear(5, 8, bias=False), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)).double()
+
+
+class _Mixed(nn.Module):
+    """Parameters of two dtypes: float64, float32, float64 (three buckets)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(3, 3).double(), nn.Linear(3, 3), nn.Linear(3, 2).double()
+
+    def forward(self, x):
+        return self.c(self.b(self.a(x).float()).double())
+
+
+def worker_edges():
+    """DistributedDataParallel against one process in float64 (tiny buckets, unequal batches, SGD with momentum
+    and Adam, no_sync, eval, mixed dtypes), SyncBatchNorm's edge cases and the collectives' remaining ops."""
+    from minigrad.nn.parallel import DistributedDataParallel
+    out = {}
+    try:
+        dist.get_rank()
+    except RuntimeError as exc:
+        out["rank_before_init"] = str(exc)
+    dist.init_process_group("mpi")
+    dist.destroy_process_group()
+    dist.init_process_group("mpi")  # again, after a destroy
+    rank, world = dist.get_rank(), dist.get_world_size()
+    T = minigrad.Tensor
+    rng = np.random.default_rng(0)  # the same draws in every rank
+    loss_fn = nn.CrossEntropyLoss()
+
+    def worst(pairs):
+        return _max_over_ranks(max(float(np.abs(a.numpy() - b.numpy()).max()) for a, b in pairs))
+
+    # construction broadcasts rank 0's parameters and buffers; tiny buckets: one per parameter
+    net = _mlp(rank)
+    with minigrad.no_grad():
+        net[1].running_mean.fill_(rank + 3.0)
+    ddp = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(net), bucket_cap_mb=1e-4)
+    ref = _mlp(0)
+    out["broadcast_params"] = worst(zip(ref.parameters(), net.parameters()))
+    out["broadcast_buffer"] = _max_over_ranks(np.abs(net[1].running_mean.numpy() - 3.0).max())
+    out["module_is_the_network"] = ddp.module is net
+    out["buckets"] = len(ddp._buckets)
+    with minigrad.no_grad():
+        net[1].running_mean.zero_()
+    ref.load_state_dict(net.state_dict())
+    # unequal batches: the average over processes of each one's mean-loss gradient (PyTorch's DDP)
+    sizes = [2 + 3 * r for r in range(world)]
+    lo, hi = sum(sizes[:rank]), sum(sizes[:rank + 1])
+    x, y = rng.normal(size=(sum(sizes), 5)), rng.integers(0, 3, sum(sizes))
+    loss_fn(ddp(T(x[lo:hi])), T(y[lo:hi])).backward()
+    logits = ref(T(x))
+    bounds = np.cumsum([0] + sizes)
+    (sum(loss_fn(logits[a:b], T(y[a:b])) for a, b in zip(bounds[:-1], bounds[1:])) / world).backward()
+    out["unequal_batches"] = worst((p.grad, q.grad) for p, q in zip(ref.parameters(), net.parameters()))
+    # four steps of SGD with momentum and of Adam, equal shares; eval; no_sync accumulation
+    part = slice(4 * rank, 4 * rank + 4)
+    for name, make in {"sgd_momentum": lambda ps: minigrad.optim.SGD(ps, lr=0.1, momentum=0.9),
+                       "adam": lambda ps: minigrad.optim.Adam(ps, lr=0.01)}.items():
+        ref, net = _mlp(0), _mlp(rank)
+        ddp = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(net), bucket_cap_mb=1e-4)
+        opt_ref, opt = make(ref.parameters()), make(ddp.parameters())
+        for _ in range(4):
+            x, y = rng.normal(size=(4 * world, 5)), rng.integers(0, 3, 4 * world)
+            for model, o, rows in ((ref, opt_ref, slice(None)), (ddp, opt, part)):
+                o.zero_grad()
+                loss_fn(model(T(x[rows])), T(y[rows])).backward()
+                o.step()
+        out[name] = worst(list(zip(ref.parameters(), net.parameters())) + list(zip(ref.buffers(), net.buffers())))
+        ddp.eval(), ref.eval()
+        x = T(rng.normal(size=(3, 5)))
+        out[name + "_eval"] = worst([(ddp(x), ref(x))])
+        out[name + "_eval_flags"] = [m.training for m in net.modules()]
+        ddp.train(), ref.train()
+        opt_ref.zero_grad(), opt.zero_grad()
+        for k in range(3):
+            x, y = rng.normal(size=(4 * world, 5)), rng.integers(0, 3, 4 * world)
+            loss_fn(ref(T(x)), T(y)).backward()
+            if k < 2:
+                with ddp.no_sync():
+                    loss_fn(ddp(T(x[part])), T(y[part])).backward()
+            else:
+                loss_fn(ddp(T(x[part])), T(y[part])).backward()
+        out[name + "_no_sync"] = worst((p.grad, q.grad) for p, q in zip(ref.parameters(), net.parameters()))
+    minigrad.manual_seed(0)
+    ref = _Mixed()
+    minigrad.manual_seed(rank)
+    ddp = DistributedDataParallel(_Mixed())
+    out["mixed_bucket_dtypes"] = [str(b[0].dtype) for b in ddp._buckets]
+    x = rng.normal(size=(2 * world, 3))
+    ref(T(x)).sum().backward()
+    (ddp(T(x[2 * rank:2 * rank + 2])).sum() * world).backward()
+    out["mixed"] = worst((p.grad, q.grad) for p, q in zip(ref.parameters(), ddp.module.parameters()))
+    # SyncBatchNorm: every batch empty (counted, statistics kept), a global batch of one (refused everywhere)
+    bn = nn.SyncBatchNorm(3).double()
+    bn(T(np.zeros((0, 3, 2)), requires_grad=True)).sum().backward()
+    out["all_empty"] = [int(bn.num_batches_tracked.item()), bn.running_mean.tolist(), bn.running_var.tolist()]
+    try:
+        bn(T(np.zeros((1 if rank == world - 1 else 0, 3))))
+    except ValueError as exc:
+        out["global_batch_of_one"] = str(exc)
+    out["after_refusal"] = int(bn.num_batches_tracked.item())
+    # collectives
+    t = minigrad.tensor([2.0, rank + 1.0])
+    dist.all_reduce(t, dist.ReduceOp.PRODUCT)
+    out["product"] = t.tolist()
+    t = minigrad.tensor([2.0, rank + 1.0])
+    dist.all_reduce(t, dist.ReduceOp.MIN)
+    out["min"] = t.tolist()
+    t = minigrad.tensor(np.arange(6.0).reshape(2, 3) * (rank + 1))
+    dist.all_reduce(t[:, 1])  # a strided view: reduced in place, the rest untouched
+    out["view"] = t.tolist()
+    t = minigrad.tensor(np.full((2, 2), float(rank)))
+    dist.broadcast(t, src=1)
+    out["broadcast_from_1"] = t.tolist()
+    if rank == 0:
+        print(json.dumps(out))
+
+
+def worker_mismatch(kind):
+    """Processes that disagree: the job must end with an error, not hang."""
+    from minigrad.nn.parallel import DistributedDataParallel
+    dist.init_process_group("mpi")
+    rank = dist.get_rank()
+    if kind == "unused_in_one_rank":  # the last step: rank 1 leaves its backward without averaging a bucket
+        class Branch(nn.Module):  # the second layer only in rank 0
+            def __init__(self):
+                super().__init__()
+                self.first, self.second = nn.Linear(2, 2), nn.Linear(2, 2)
+
+            def forward(self, x):
+                return self.second(self.first(x)) if rank == 0 else self.first(x)
+
+        DistributedDataParallel(Branch(), bucket_cap_mb=1e-4)(minigrad.ones(1, 2)).sum().backward()
+    elif kind == "shapes":
+        dist.all_reduce(minigrad.zeros(3 + rank))
+
+
 def worker_crash():
     """Rank 1 raises while rank 0 waits in a collective: the launcher must end the job."""
     dist.init_process_group("mpi")
@@ -414,6 +555,39 @@ def test_an_exception_in_one_rank_ends_the_job():
     assert proc.returncode != 0
     assert "deliberate failure in rank 1" in proc.stderr
     assert seconds < 10, f"the job took {seconds:.1f} s to end"
+
+
+@needs_mpi
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("n", [2, 3])
+def test_data_parallel_edges_equal_one_process(n):
+    out = worker_result("edges", n=n)
+    assert "init_process_group" in out["rank_before_init"]
+    assert out["module_is_the_network"] and out["buckets"] == 5
+    assert out["broadcast_params"] == 0.0 and out["broadcast_buffer"] == 0.0
+    for name in ("unequal_batches", "sgd_momentum", "sgd_momentum_eval", "sgd_momentum_no_sync", "adam",
+                 "adam_eval", "adam_no_sync"):
+        assert out[name] < 1e-10, (name, out[name])
+    assert not any(out["sgd_momentum_eval_flags"]) and not any(out["adam_eval_flags"])
+    assert out["mixed_bucket_dtypes"] == ["float64", "float32", "float64"] and out["mixed"] < 1e-5
+    assert out["all_empty"] == [1, [0.0] * 3, [1.0] * 3]
+    assert "expected more than 1 value per channel over all processes" in out["global_batch_of_one"]
+    assert out["after_refusal"] == 1
+    assert out["product"] == [2.0 ** n, float(np.prod(np.arange(1, n + 1)))] and out["min"] == [2.0, 1.0]
+    triangle = n * (n + 1) // 2
+    assert out["view"] == [[0.0, triangle * 1.0, 2.0], [3.0, triangle * 4.0, 5.0]]
+    assert out["broadcast_from_1"] == [[1.0, 1.0], [1.0, 1.0]]
+
+
+@needs_mpi
+@pytest.mark.timeout(40)
+@pytest.mark.parametrize("kind, message", [
+    ("unused_in_one_rank", "produced no gradient for parameter(s) second.bias, second.weight in rank 1"),
+    ("shapes", "truncated")])
+def test_processes_that_disagree_end_the_job(kind, message):
+    proc, seconds = launch(2, "mismatch", kind, check=False, timeout=30)
+    assert proc.returncode != 0 and message in proc.stderr + proc.stdout, proc.stderr
+    assert seconds < 15, f"the job took {seconds:.1f} s to end"
 
 
 # -- single process: no MPI launch ---------------------------------------------
@@ -565,7 +739,8 @@ def test_two_process_training_run_resumes_from_its_checkpoint(tmp_path):
     assert not (tmp_path / "bad").exists()
 
 
-WORKERS = {"syncbn": worker_syncbn, "syncbn_higher": worker_syncbn_higher, "collectives": worker_collectives, "ddp": worker_ddp, "crash": worker_crash}
+WORKERS = {"syncbn": worker_syncbn, "syncbn_higher": worker_syncbn_higher, "collectives": worker_collectives, "ddp": worker_ddp, "crash": worker_crash,
+           "edges": worker_edges, "mismatch": worker_mismatch}
 
 if __name__ == "__main__":
     WORKERS[sys.argv[1]](*sys.argv[2:])
