@@ -707,7 +707,7 @@ def test_dataloader_with_distributed_sampler_splits_each_global_batch():
 
 REAL_DATA = Path(os.environ.get("MINIGRAD_DATA") or ROOT.parent / "shared/data/fashion-mnist")
 SCRIPT = ROOT / "scripts" / "train_lenet.py"
-SUBSET = ["--limit-train", "512", "--limit-test", "200", "--batch-size", "64", "--no-progress"]
+SUBSET = ["--limit-train", "515", "--limit-test", "201", "--batch-size", "64", "--no-progress"]  # odd sizes
 
 
 @needs_mpi
@@ -737,10 +737,16 @@ def test_two_process_training_run_resumes_from_its_checkpoint(tmp_path):
                           check=False)
     assert bad.returncode != 0 and "--batch-size 63" in bad.stderr and "2 processes" in bad.stderr
     assert not (tmp_path / "bad").exists()
+    # the checkpoint of a 2-process run resumes in one process (the global batch is the same)
+    single, _ = launch(1, "--resume", tmp_path / "run" / "checkpoint.npz", "--epochs", "3", "--no-progress",
+                       script=SCRIPT, env=env)
+    assert "resuming" in single.stdout and "data-parallel" not in single.stdout
+    history = json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]
+    assert [h["epoch"] for h in history] == [1, 2, 3] and 0 < history[2]["train_loss"] < 2.5
 
 
-WORKERS = {"syncbn": worker_syncbn, "syncbn_higher": worker_syncbn_higher, "collectives": worker_collectives, "ddp": worker_ddp, "crash": worker_crash,
-           "edges": worker_edges, "mismatch": worker_mismatch}
+WORKERS = {"syncbn": worker_syncbn, "syncbn_higher": worker_syncbn_higher, "collectives": worker_collectives,
+           "ddp": worker_ddp, "crash": worker_crash, "edges": worker_edges, "mismatch": worker_mismatch}
 
 if __name__ == "__main__":
     WORKERS[sys.argv[1]](*sys.argv[2:])
