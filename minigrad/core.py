@@ -8,6 +8,7 @@ to the leaves in reverse topological order (no recursion), calling each
 Function's hand-written ``backward`` once with the gradient of its output.
 """
 import builtins
+import contextlib
 import functools
 import threading
 import weakref
@@ -1133,11 +1134,13 @@ def queue_backward_callback(callback):
     _backward_callbacks.append(callback)
 
 
-def run_backward(roots, root_grads, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
-    """``_run_backward`` (below), then, at the end of the outermost pass, the callbacks it queued."""
+@contextlib.contextmanager
+def backward_pass():
+    """The extent of one backward pass (nested ones count as part of the outermost): when the outermost
+    ends without an error, the callbacks queued during it run, in order."""
     _backward_depth[0] += 1
     try:
-        result = _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_unused)
+        yield
     finally:
         _backward_depth[0] -= 1
         callbacks = [] if _backward_depth[0] else _backward_callbacks[:]
@@ -1145,7 +1148,12 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, input
             _backward_callbacks.clear()
     for callback in callbacks:
         callback()
-    return result
+
+
+def run_backward(roots, root_grads, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
+    """``_run_backward`` (below) as one backward pass (``backward_pass``)."""
+    with backward_pass():
+        return _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_unused)
 
 
 def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_unused):
@@ -1178,10 +1186,7 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_u
                 if id(t) in wanted:
                     wanted[id(t)] = g
             elif t._ctx is None or t._retains_grad:
-                _accumulate_grad(t, g, create_graph)
-                hooks = t.__dict__.get("_post_accumulate_grad_hooks")
-                for hook in (list(hooks.values()) if hooks else ()):
-                    hook(t)
+                accumulate_grad_and_run_hooks(t, g, create_graph)
             fn = t._ctx
             if fn is None:
                 continue
@@ -1191,6 +1196,14 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_u
             if not retain_graph:
                 fn.release()
     return None if wanted is None else _requested_grads(inputs, wanted, allow_unused, create_graph)
+
+
+def accumulate_grad_and_run_hooks(t, g, create_graph):
+    """``g`` added into the leaf ``t``'s ``.grad``, then ``t``'s post-accumulate-grad hooks called."""
+    _accumulate_grad(t, g, create_graph)
+    hooks = t.__dict__.get("_post_accumulate_grad_hooks")
+    for hook in (list(hooks.values()) if hooks else ()):
+        hook(t)
 
 
 def _run_grad_hooks(t, g, create_graph):

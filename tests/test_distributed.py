@@ -659,6 +659,10 @@ def test_post_accumulate_grad_hook_sees_the_accumulated_gradient():
     handle.remove()
     w.sum().backward()
     assert len(seen) == 2
+    v = minigrad.tensor([1.0, 1.0], requires_grad=True)  # backward(inputs=...) runs the inputs' hooks too
+    v.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+    minigrad.autograd.backward((w * v).sum(), inputs=[v])
+    assert seen[2:] == [[1.0, 2.0]]
     with pytest.raises(RuntimeError, match="non-leaf"):
         (w * 2).register_post_accumulate_grad_hook(print)
 
