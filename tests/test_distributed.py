@@ -404,6 +404,12 @@ def worker_edges():
     ref(T(x)).sum().backward()
     (ddp(T(x[2 * rank:2 * rank + 2])).sum() * world).backward()
     out["mixed"] = worst((p.grad, q.grad) for p, q in zip(ref.parameters(), ddp.module.parameters()))
+    loss = ddp(T(x[2 * rank:2 * rank + 2])).sum()
+    loss.backward(retain_graph=True)
+    try:
+        loss.backward()  # its gradients could not be averaged: refused
+    except RuntimeError as exc:
+        out["second_backward"] = str(exc)
     # SyncBatchNorm: every batch empty (counted, statistics kept), a global batch of one (refused everywhere)
     bn = nn.SyncBatchNorm(3).double()
     bn(T(np.zeros((0, 3, 2)), requires_grad=True)).sum().backward()
@@ -570,6 +576,7 @@ def test_data_parallel_edges_equal_one_process(n):
         assert out[name] < 1e-10, (name, out[name])
     assert not any(out["sgd_momentum_eval_flags"]) and not any(out["adam_eval_flags"])
     assert out["mixed_bucket_dtypes"] == ["float64", "float32", "float64"] and out["mixed"] < 1e-5
+    assert "after this forward's gradients were averaged" in out["second_backward"]
     assert out["all_empty"] == [1, [0.0] * 3, [1.0] * 3]
     assert "expected more than 1 value per channel over all processes" in out["global_batch_of_one"]
     assert out["after_refusal"] == 1

@@ -50,7 +50,9 @@ class DistributedDataParallel(Module):
     Every parameter that requires grad must get a gradient in each synchronised
     backward: one that gets none in some process is a RuntimeError, naming it,
     at the end of that process's backward (with ``python -m mpi4py`` the whole
-    job then ends instead of waiting in the bucket's all-reduce). Wrap the module
+    job then ends instead of waiting in the bucket's all-reduce). A gradient that
+    reaches a parameter after the round was averaged (a second backward through
+    one forward's output) is a RuntimeError too. Wrap the module
     after moving it to its device and dtype. ``device_ids`` and
     ``output_device`` are accepted as in PyTorch: the module's own device is
     used. The state_dict's keys start with ``module.``, as in PyTorch.
@@ -93,8 +95,9 @@ class DistributedDataParallel(Module):
         for p in params:
             p.register_post_accumulate_grad_hook(self._grad_ready)
 
-    def _start_round(self, expect_sync):
-        self._expect_sync = expect_sync
+    def _start_round(self, expect_sync, averaged=False):
+        """A new round of gradients to average (``expect_sync``), after one was ``averaged`` or none."""
+        self._expect_sync, self._averaged = expect_sync, averaged
         self._ready = [0] * len(self._buckets)
         self._ready_params = set()
         self._next_bucket = 0
@@ -102,6 +105,12 @@ class DistributedDataParallel(Module):
     def _grad_ready(self, p):
         """Post-accumulate-grad hook: count ``p`` in its bucket; all-reduce every complete bucket in order."""
         if not self._expect_sync:
+            if self._averaged:
+                raise RuntimeError(
+                    f"DistributedDataParallel: a gradient reached parameter {self._names[id(p)]} after this "
+                    "forward's gradients were averaged (a second backward through the output of one forward, or "
+                    "a parameter used outside the module's forward); it would stay unaveraged, so the "
+                    "processes would drift apart; call the wrapped module's forward again before each backward")
             return
         if not self._ready_params:
             queue_backward_callback(self._check_round_complete)
@@ -113,7 +122,7 @@ class DistributedDataParallel(Module):
             _coalesced(grads, lambda flat: dist.all_reduce_array(flat, dist.ReduceOp.AVG))
             self._next_bucket += 1
         if self._next_bucket == len(self._buckets):
-            self._start_round(expect_sync=False)
+            self._start_round(expect_sync=False, averaged=True)
 
     def _check_round_complete(self):
         """End of a backward that produced some gradients: every bucket must have been averaged."""
