@@ -419,6 +419,9 @@ def worker_edges():
     except ValueError as exc:
         out["global_batch_of_one"] = str(exc)
     out["after_refusal"] = int(bn.num_batches_tracked.item())
+    if rank == 0:  # eval mode communicates nothing: one process alone may run it (a collective would hang)
+        no_stats = nn.SyncBatchNorm(3, track_running_stats=False).double().eval()
+        out["eval_alone"] = [list(bn.eval()(T(np.ones((2, 3)))).shape), list(no_stats(T(np.ones((2, 3)))).shape)]
     # collectives
     t = minigrad.tensor([2.0, rank + 1.0])
     dist.all_reduce(t, dist.ReduceOp.PRODUCT)
@@ -579,7 +582,7 @@ def test_data_parallel_edges_equal_one_process(n):
     assert "after this forward's gradients were averaged" in out["second_backward"]
     assert out["all_empty"] == [1, [0.0] * 3, [1.0] * 3]
     assert "expected more than 1 value per channel over all processes" in out["global_batch_of_one"]
-    assert out["after_refusal"] == 1
+    assert out["after_refusal"] == 1 and out["eval_alone"] == [[2, 3], [2, 3]]
     assert out["product"] == [2.0 ** n, float(np.prod(np.arange(1, n + 1)))] and out["min"] == [2.0, 1.0]
     triangle = n * (n + 1) // 2
     assert out["view"] == [[0.0, triangle * 1.0, 2.0], [3.0, triangle * 4.0, 5.0]]
