@@ -685,6 +685,10 @@ def test_distributed_sampler_shards():
     assert shards == [padded[r::3] for r in range(3)]
     exact = [list(DistributedSampler(10, num_replicas=3, rank=r, drop_last=True, shuffle=False)) for r in range(3)]
     assert exact == [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
+    # torch repeats the whole order when the padding is longer than the data set
+    tiny = [list(DistributedSampler(2, num_replicas=5, rank=r, shuffle=False)) for r in range(5)]
+    assert tiny == [[0], [1], [0], [1], [0]]
+    assert [len(DistributedSampler(0, num_replicas=3, rank=r)) for r in range(3)] == [0, 0, 0]
     sampler = DistributedSampler(list(range(12)), num_replicas=2, rank=1)
     first = list(sampler)
     assert list(sampler) == first
