@@ -392,8 +392,11 @@ def worker_edges():
             if k < 2:
                 with ddp.no_sync():
                     loss_fn(ddp(T(x[part])), T(y[part])).backward()
-            else:
-                loss_fn(ddp(T(x[part])), T(y[part])).backward()
+            else:  # a forward under no_grad between forward and backward leaves the averaging on
+                loss = loss_fn(ddp(T(x[part])), T(y[part]))
+                with minigrad.no_grad():
+                    ref(T(x)), ddp(T(x[part]))
+                loss.backward()
         out[name + "_no_sync"] = worst((p.grad, q.grad) for p, q in zip(ref.parameters(), net.parameters()))
     minigrad.manual_seed(0)
     ref = _Mixed()

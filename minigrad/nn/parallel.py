@@ -141,7 +141,8 @@ class DistributedDataParallel(Module):
             buffers = list(self.module.buffers())
             for group in _by_kind(buffers):
                 _coalesced(group, lambda flat: dist.broadcast_array(flat, 0))
-        self._start_round(expect_sync=is_grad_enabled() and self.require_backward_grad_sync)
+        if is_grad_enabled():  # a forward under no_grad has no backward: the round in progress stays
+            self._start_round(expect_sync=self.require_backward_grad_sync)
         return self.module(*args, **kwargs)
 
     @contextlib.contextmanager
