@@ -8,6 +8,7 @@ to the leaves in reverse topological order (no recursion), calling each
 Function's hand-written ``backward`` once with the gradient of its output.
 """
 import builtins
+import contextlib
 import functools
 import threading
 import weakref
@@ -1121,7 +1122,41 @@ def _check_versions(fn, create_graph):
             f"the output of {name} is at version {fn.output_version[0]}; expected version 0 instead")
 
 
+_backward_callbacks = []  # queued during a backward pass, run when the outermost pass ends
+_backward_depth = [0]
+
+
+def queue_backward_callback(callback):
+    """Run ``callback()`` once the backward pass now running has finished (PyTorch's engine
+    ``queue_callback``; DistributedDataParallel checks there that every bucket was averaged)."""
+    if not _backward_depth[0]:
+        raise RuntimeError("queue_backward_callback: no backward pass is running")
+    _backward_callbacks.append(callback)
+
+
+@contextlib.contextmanager
+def backward_pass():
+    """The extent of one backward pass (nested ones count as part of the outermost): when the outermost
+    ends without an error, the callbacks queued during it run, in order."""
+    _backward_depth[0] += 1
+    try:
+        yield
+    finally:
+        _backward_depth[0] -= 1
+        callbacks = [] if _backward_depth[0] else _backward_callbacks[:]
+        if not _backward_depth[0]:
+            _backward_callbacks.clear()
+    for callback in callbacks:
+        callback()
+
+
 def run_backward(roots, root_grads, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
+    """``_run_backward`` (below) as one backward pass (``backward_pass``)."""
+    with backward_pass():
+        return _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_unused)
+
+
+def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_unused):
     """The engine behind ``Tensor.backward`` and ``autograd.grad``.
 
     Walks the graph from ``roots`` (tensors, with upstream gradients
@@ -1151,10 +1186,7 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, input
                 if id(t) in wanted:
                     wanted[id(t)] = g
             elif t._ctx is None or t._retains_grad:
-                _accumulate_grad(t, g, create_graph)
-                hooks = t.__dict__.get("_post_accumulate_grad_hooks")
-                for hook in (list(hooks.values()) if hooks else ()):
-                    hook(t)
+                accumulate_grad_and_run_hooks(t, g, create_graph)
             fn = t._ctx
             if fn is None:
                 continue
@@ -1164,6 +1196,14 @@ def run_backward(roots, root_grads, retain_graph=None, create_graph=False, input
             if not retain_graph:
                 fn.release()
     return None if wanted is None else _requested_grads(inputs, wanted, allow_unused, create_graph)
+
+
+def accumulate_grad_and_run_hooks(t, g, create_graph):
+    """``g`` added into the leaf ``t``'s ``.grad``, then ``t``'s post-accumulate-grad hooks called."""
+    _accumulate_grad(t, g, create_graph)
+    hooks = t.__dict__.get("_post_accumulate_grad_hooks")
+    for hook in (list(hooks.values()) if hooks else ()):
+        hook(t)
 
 
 def _run_grad_hooks(t, g, create_graph):

@@ -60,12 +60,29 @@ def _max_over_ranks(value):
     return float(a[0])
 
 
-def _bn_pair(style, channels, rng, device):
-    """A single-process BatchNorm and its SyncBatchNorm conversion with equal random parameters and stats."""
-    make = {"2d": lambda: nn.BatchNorm2d(channels), "1d": lambda: nn.BatchNorm1d(channels),
-            "chapter4": lambda: nn.BatchNorm(channels, num_dims=4),
-            "chapter2": lambda: nn.BatchNorm(channels, num_dims=2)}[style]
-    ref, other = make().double(), make().double()
+# style: (the single-process layer or network, the input's shape after N, its dtype); each converted by
+# convert_sync_batchnorm. "nested" holds BatchNorms inside Sequentials, after a Linear.
+BN_STYLES = {
+    "2d": (lambda: nn.BatchNorm2d(3), (3, 4, 2), np.float64),
+    "1d": (lambda: nn.BatchNorm1d(3), (3,), np.float64),
+    "1d_NCL": (lambda: nn.BatchNorm1d(3), (3, 5), np.float64),
+    "chapter4": (lambda: nn.BatchNorm(3, num_dims=4), (3, 4, 2), np.float64),
+    "chapter2": (lambda: nn.BatchNorm(3, num_dims=2), (3,), np.float64),
+    "affine_false": (lambda: nn.BatchNorm2d(3, affine=False), (3, 2, 2), np.float64),
+    "no_running_stats": (lambda: nn.BatchNorm1d(3, track_running_stats=False), (3, 2), np.float64),
+    "cumulative_momentum_none": (lambda: nn.BatchNorm2d(3, momentum=None), (3, 2, 2), np.float64),
+    "eps_momentum": (lambda: nn.BatchNorm1d(3, eps=0.5, momentum=0.3), (3,), np.float64),
+    "nested": (lambda: nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3), nn.Sequential(nn.BatchNorm(3, 2))),
+               (3,), np.float64),
+    "2d_float32": (lambda: nn.BatchNorm2d(3), (3, 4, 2), np.float32),
+}
+
+
+def _bn_pair(style, rng, device):
+    """A single-process BatchNorm (or network) and its SyncBatchNorm conversion with equal random parameters
+    and running statistics, both in the style's dtype."""
+    make, _, dtype = BN_STYLES[style]
+    ref, other = make().to(dtype=dtype), make().to(dtype=dtype)
     for t in list(ref.parameters()) + [b for b in ref.buffers() if b.dtype.kind == "f"]:
         t.array[...] = rng.uniform(0.5, 1.5, t.shape)
     other.load_state_dict(ref.state_dict())
@@ -73,22 +90,28 @@ def _bn_pair(style, channels, rng, device):
 
 
 def worker_syncbn(sizes, device="cpu"):
-    """SyncBatchNorm with per-rank batch sizes ``sizes`` against BatchNorm on the concatenated batch, float64."""
+    """SyncBatchNorm with per-rank batch sizes ``sizes`` against BatchNorm on the concatenated batch (the
+    largest difference, relative to the largest reference value for float32), three steps, then eval mode."""
     dist.init_process_group("mpi")
     T = lambda a, **kw: minigrad.Tensor(a, device=device, **kw)  # noqa: E731
     rank, world = dist.get_rank(), dist.get_world_size()
     sizes = [int(s) for s in sizes.split(",")]
     assert len(sizes) == world
     lo, hi = sum(sizes[:rank]), sum(sizes[:rank + 1])
+
+    def diff(a, b):
+        b = np.asarray(b, np.float64)
+        scale = 1.0 if b.dtype == np.float64 and a.dtype == np.float64 else max(np.abs(b).max(initial=0), 1.0)
+        return float(np.abs(np.asarray(a, np.float64) - b).max(initial=0)) / scale
+
     errors = {}
-    for style in ("2d", "1d", "chapter4", "chapter2"):
+    for style, (_, tail, dtype) in BN_STYLES.items():
         rng = np.random.default_rng(0)  # the same data in every rank
-        ref, sync = _bn_pair(style, 3, rng, device)
+        ref, sync = _bn_pair(style, rng, device)
         worst = {"output": 0.0, "input_grad": 0.0, "param_grad": 0.0, "running_stats": 0.0, "eval_output": 0.0}
-        for _ in range(2):  # two steps: the running statistics are updated twice
-            shape = (sum(sizes), 3, 4, 2) if style in ("2d", "chapter4") else (sum(sizes), 3)
-            x = rng.normal(2.0, 3.0, shape)
-            g = rng.normal(size=shape)
+        for _ in range(3):  # three steps: the running statistics are updated three times
+            x = rng.normal(2.0, 3.0, (sum(sizes),) + tail).astype(dtype)
+            g = rng.normal(size=x.shape).astype(dtype)
             X = T(x, requires_grad=True)
             Xr = T(x[lo:hi].copy(), requires_grad=True)
             ref.zero_grad()
@@ -97,19 +120,19 @@ def worker_syncbn(sizes, device="cpu"):
             (y * T(g)).sum().backward()
             yr = sync(Xr)
             (yr * T(g[lo:hi])).sum().backward()
-            worst["output"] = max(worst["output"], float(np.abs(yr.numpy() - y.numpy()[lo:hi]).max(initial=0)))
-            worst["input_grad"] = max(worst["input_grad"],
-                                      float(np.abs(Xr.grad.numpy() - X.grad.numpy()[lo:hi]).max(initial=0)))
+            worst["output"] = max(worst["output"], diff(yr.numpy(), y.numpy()[lo:hi]))
+            worst["input_grad"] = max(worst["input_grad"], diff(Xr.grad.numpy(), X.grad.numpy()[lo:hi]))
             for p, q in zip(ref.parameters(), sync.parameters()):
                 total = q.grad.numpy().copy()
                 dist.all_reduce_array(total)  # each rank holds its share of the parameter gradient
-                worst["param_grad"] = max(worst["param_grad"], float(np.abs(total - p.grad.numpy()).max()))
-            for a, b in zip(ref.buffers(), sync.buffers()):
-                worst["running_stats"] = max(worst["running_stats"], float(np.abs(a.numpy() - b.numpy()).max()))
-        ref.eval(), sync.eval()
-        worst["eval_output"] = float(np.abs(sync(T(x[lo:hi])).numpy() - ref(X).numpy()[lo:hi]).max(
-            initial=0))
+                worst["param_grad"] = max(worst["param_grad"], diff(total, p.grad.numpy()))
+            for a, b in zip(ref.buffers(), sync.buffers()):  # num_batches_tracked too
+                worst["running_stats"] = max(worst["running_stats"], diff(b.numpy(), a.numpy()))
+        ref.eval(), sync.eval()  # the running statistics, or without them (as PyTorch) the local batch's
+        expected = ref(T(x[lo:hi])) if style == "no_running_stats" else ref(X)[lo:hi]
+        worst["eval_output"] = diff(sync(T(x[lo:hi])).numpy(), expected.numpy())
         errors[style] = {k: _max_over_ranks(v) for k, v in worst.items()}
+        errors[style]["same_state_dict_keys"] = list(sync.state_dict()) == list(ref.state_dict())
     if rank == 0:
         print(json.dumps(errors))
 
@@ -140,7 +163,7 @@ def worker_syncbn_higher(sizes):
         tx, = grad((sx * T(v2[rows])).sum(), X)
         return [a.detach().numpy() for a in (gx, gg, sx, sg, tx)]
 
-    ref, sync = _bn_pair("2d", 3, rng, "cpu")
+    ref, sync = _bn_pair("2d", rng, "cpu")
     expected = derivatives(ref, slice(None))
     got = derivatives(sync, slice(lo, hi))
     worst = {}
@@ -276,14 +299,166 @@ def worker_ddp():
             return self.used(x)
 
     net = DistributedDataParallel(WithSpare(), bucket_cap_mb=1e-4)  # tiny buckets: one per parameter
-    net(minigrad.ones(2, 4)).sum().backward()
     try:
-        net(minigrad.ones(2, 4))
+        net(minigrad.ones(2, 4)).sum().backward()  # the end of this backward reports it
         out["unused_error"] = None
     except RuntimeError as exc:
         out["unused_error"] = str(exc)
     if rank == 0:
         print(json.dumps(out))
+
+
+def _mlp(seed):
+    minigrad.manual_seed(seed)
+    return nn.Sequential(nn.Linear(5, 8, bias=False), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)).double()
+
+
+class _Mixed(nn.Module):
+    """Parameters of two dtypes: float64, float32, float64 (three buckets)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b, self.c = nn.Linear(3, 3).double(), nn.Linear(3, 3), nn.Linear(3, 2).double()
+
+    def forward(self, x):
+        return self.c(self.b(self.a(x).float()).double())
+
+
+def worker_edges():
+    """DistributedDataParallel against one process in float64 (tiny buckets, unequal batches, SGD with momentum
+    and Adam, no_sync, eval, mixed dtypes), SyncBatchNorm's edge cases and the collectives' remaining ops."""
+    from minigrad.nn.parallel import DistributedDataParallel
+    out = {}
+    try:
+        dist.get_rank()
+    except RuntimeError as exc:
+        out["rank_before_init"] = str(exc)
+    dist.init_process_group("mpi")
+    dist.destroy_process_group()
+    dist.init_process_group("mpi")  # again, after a destroy
+    rank, world = dist.get_rank(), dist.get_world_size()
+    T = minigrad.Tensor
+    rng = np.random.default_rng(0)  # the same draws in every rank
+    loss_fn = nn.CrossEntropyLoss()
+
+    def worst(pairs):
+        return _max_over_ranks(max(float(np.abs(a.numpy() - b.numpy()).max()) for a, b in pairs))
+
+    # construction broadcasts rank 0's parameters and buffers; tiny buckets: one per parameter
+    net = _mlp(rank)
+    with minigrad.no_grad():
+        net[1].running_mean.fill_(rank + 3.0)
+    ddp = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(net), bucket_cap_mb=1e-4)
+    ref = _mlp(0)
+    out["broadcast_params"] = worst(zip(ref.parameters(), net.parameters()))
+    out["broadcast_buffer"] = _max_over_ranks(np.abs(net[1].running_mean.numpy() - 3.0).max())
+    out["module_is_the_network"] = ddp.module is net
+    out["buckets"] = len(ddp._buckets)
+    with minigrad.no_grad():
+        net[1].running_mean.zero_()
+    ref.load_state_dict(net.state_dict())
+    # unequal batches: the average over processes of each one's mean-loss gradient (PyTorch's DDP)
+    sizes = [2 + 3 * r for r in range(world)]
+    lo, hi = sum(sizes[:rank]), sum(sizes[:rank + 1])
+    x, y = rng.normal(size=(sum(sizes), 5)), rng.integers(0, 3, sum(sizes))
+    loss_fn(ddp(T(x[lo:hi])), T(y[lo:hi])).backward()
+    logits = ref(T(x))
+    bounds = np.cumsum([0] + sizes)
+    (sum(loss_fn(logits[a:b], T(y[a:b])) for a, b in zip(bounds[:-1], bounds[1:])) / world).backward()
+    out["unequal_batches"] = worst((p.grad, q.grad) for p, q in zip(ref.parameters(), net.parameters()))
+    # four steps of SGD with momentum and of Adam, equal shares; eval; no_sync accumulation
+    part = slice(4 * rank, 4 * rank + 4)
+    for name, make in {"sgd_momentum": lambda ps: minigrad.optim.SGD(ps, lr=0.1, momentum=0.9),
+                       "adam": lambda ps: minigrad.optim.Adam(ps, lr=0.01)}.items():
+        ref, net = _mlp(0), _mlp(rank)
+        ddp = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(net), bucket_cap_mb=1e-4)
+        opt_ref, opt = make(ref.parameters()), make(ddp.parameters())
+        for _ in range(4):
+            x, y = rng.normal(size=(4 * world, 5)), rng.integers(0, 3, 4 * world)
+            for model, o, rows in ((ref, opt_ref, slice(None)), (ddp, opt, part)):
+                o.zero_grad()
+                loss_fn(model(T(x[rows])), T(y[rows])).backward()
+                o.step()
+        out[name] = worst(list(zip(ref.parameters(), net.parameters())) + list(zip(ref.buffers(), net.buffers())))
+        ddp.eval(), ref.eval()
+        x = T(rng.normal(size=(3, 5)))
+        out[name + "_eval"] = worst([(ddp(x), ref(x))])
+        out[name + "_eval_flags"] = [m.training for m in net.modules()]
+        ddp.train(), ref.train()
+        opt_ref.zero_grad(), opt.zero_grad()
+        for k in range(3):
+            x, y = rng.normal(size=(4 * world, 5)), rng.integers(0, 3, 4 * world)
+            loss_fn(ref(T(x)), T(y)).backward()
+            if k < 2:
+                with ddp.no_sync():
+                    loss_fn(ddp(T(x[part])), T(y[part])).backward()
+            else:  # a forward under no_grad between forward and backward leaves the averaging on
+                loss = loss_fn(ddp(T(x[part])), T(y[part]))
+                with minigrad.no_grad():
+                    ref(T(x)), ddp(T(x[part]))
+                loss.backward()
+        out[name + "_no_sync"] = worst((p.grad, q.grad) for p, q in zip(ref.parameters(), net.parameters()))
+    minigrad.manual_seed(0)
+    ref = _Mixed()
+    minigrad.manual_seed(rank)
+    ddp = DistributedDataParallel(_Mixed())
+    out["mixed_bucket_dtypes"] = [str(b[0].dtype) for b in ddp._buckets]
+    x = rng.normal(size=(2 * world, 3))
+    ref(T(x)).sum().backward()
+    (ddp(T(x[2 * rank:2 * rank + 2])).sum() * world).backward()
+    out["mixed"] = worst((p.grad, q.grad) for p, q in zip(ref.parameters(), ddp.module.parameters()))
+    loss = ddp(T(x[2 * rank:2 * rank + 2])).sum()
+    loss.backward(retain_graph=True)
+    try:
+        loss.backward()  # its gradients could not be averaged: refused
+    except RuntimeError as exc:
+        out["second_backward"] = str(exc)
+    # SyncBatchNorm: every batch empty (counted, statistics kept), a global batch of one (refused everywhere)
+    bn = nn.SyncBatchNorm(3).double()
+    bn(T(np.zeros((0, 3, 2)), requires_grad=True)).sum().backward()
+    out["all_empty"] = [int(bn.num_batches_tracked.item()), bn.running_mean.tolist(), bn.running_var.tolist()]
+    try:
+        bn(T(np.zeros((1 if rank == world - 1 else 0, 3))))
+    except ValueError as exc:
+        out["global_batch_of_one"] = str(exc)
+    out["after_refusal"] = int(bn.num_batches_tracked.item())
+    if rank == 0:  # eval mode communicates nothing: one process alone may run it (a collective would hang)
+        no_stats = nn.SyncBatchNorm(3, track_running_stats=False).double().eval()
+        out["eval_alone"] = [list(bn.eval()(T(np.ones((2, 3)))).shape), list(no_stats(T(np.ones((2, 3)))).shape)]
+    # collectives
+    t = minigrad.tensor([2.0, rank + 1.0])
+    dist.all_reduce(t, dist.ReduceOp.PRODUCT)
+    out["product"] = t.tolist()
+    t = minigrad.tensor([2.0, rank + 1.0])
+    dist.all_reduce(t, dist.ReduceOp.MIN)
+    out["min"] = t.tolist()
+    t = minigrad.tensor(np.arange(6.0).reshape(2, 3) * (rank + 1))
+    dist.all_reduce(t[:, 1])  # a strided view: reduced in place, the rest untouched
+    out["view"] = t.tolist()
+    t = minigrad.tensor(np.full((2, 2), float(rank)))
+    dist.broadcast(t, src=1)
+    out["broadcast_from_1"] = t.tolist()
+    if rank == 0:
+        print(json.dumps(out))
+
+
+def worker_mismatch(kind):
+    """Processes that disagree: the job must end with an error, not hang."""
+    from minigrad.nn.parallel import DistributedDataParallel
+    dist.init_process_group("mpi")
+    rank = dist.get_rank()
+    if kind == "unused_in_one_rank":  # the last step: rank 1 leaves its backward without averaging a bucket
+        class Branch(nn.Module):  # the second layer only in rank 0
+            def __init__(self):
+                super().__init__()
+                self.first, self.second = nn.Linear(2, 2), nn.Linear(2, 2)
+
+            def forward(self, x):
+                return self.second(self.first(x)) if rank == 0 else self.first(x)
+
+        DistributedDataParallel(Branch(), bucket_cap_mb=1e-4)(minigrad.ones(1, 2)).sum().backward()
+    elif kind == "shapes":
+        dist.all_reduce(minigrad.zeros(3 + rank))
 
 
 def worker_crash():
@@ -297,15 +472,21 @@ def worker_crash():
 # ---------------------------------------------------------------------------
 # Tests
 
+def check_syncbn_errors(errors):
+    """worker_syncbn's differences: below 1e-10 in float64, 1e-5 relative in float32; the same state_dict keys."""
+    assert set(errors) == set(BN_STYLES)
+    for style, worst in errors.items():
+        assert worst.pop("same_state_dict_keys"), style
+        bound = 1e-5 if BN_STYLES[style][2] == np.float32 else 1e-10
+        for what, value in worst.items():
+            assert value < bound, f"{style} {what}: max difference {value}"
+
+
 @needs_mpi
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("sizes", ["3,5", "4,0,3"], ids=["2 ranks, 3+5", "3 ranks, 4+0+3"])
+@pytest.mark.parametrize("sizes", ["1,6", "4,0,3"], ids=["2 ranks, 1+6", "3 ranks, 4+0+3"])
 def test_sync_batchnorm_equals_batchnorm_on_the_concatenated_batch(sizes):
-    errors = worker_result("syncbn", sizes, n=len(sizes.split(",")))
-    assert set(errors) == {"2d", "1d", "chapter4", "chapter2"}
-    for style, worst in errors.items():
-        for what, value in worst.items():
-            assert value < 1e-10, f"{style} {what}: max difference {value}"
+    check_syncbn_errors(worker_result("syncbn", sizes, n=len(sizes.split(","))))
 
 
 @needs_mpi
@@ -361,10 +542,7 @@ def test_nccl_collectives_on_cupy_tensors():
 @pytest.mark.timeout(120)
 def test_mpi_collectives_and_sync_batchnorm_on_cupy_tensors():
     check_collectives(worker_result("collectives", "mpi", "cuda", n=2), 2)
-    errors = worker_result("syncbn", "3,5", "cuda", n=2, timeout=110)
-    for style, worst in errors.items():
-        for what, value in worst.items():
-            assert value < 1e-10, f"cuda {style} {what}: max difference {value}"
+    check_syncbn_errors(worker_result("syncbn", "3,5", "cuda", n=2, timeout=110))
 
 
 @needs_mpi
@@ -389,6 +567,40 @@ def test_an_exception_in_one_rank_ends_the_job():
     assert proc.returncode != 0
     assert "deliberate failure in rank 1" in proc.stderr
     assert seconds < 10, f"the job took {seconds:.1f} s to end"
+
+
+@needs_mpi
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("n", [2, 3])
+def test_data_parallel_edges_equal_one_process(n):
+    out = worker_result("edges", n=n)
+    assert "init_process_group" in out["rank_before_init"]
+    assert out["module_is_the_network"] and out["buckets"] == 5
+    assert out["broadcast_params"] == 0.0 and out["broadcast_buffer"] == 0.0
+    for name in ("unequal_batches", "sgd_momentum", "sgd_momentum_eval", "sgd_momentum_no_sync", "adam",
+                 "adam_eval", "adam_no_sync"):
+        assert out[name] < 1e-10, (name, out[name])
+    assert not any(out["sgd_momentum_eval_flags"]) and not any(out["adam_eval_flags"])
+    assert out["mixed_bucket_dtypes"] == ["float64", "float32", "float64"] and out["mixed"] < 1e-5
+    assert "after this forward's gradients were averaged" in out["second_backward"]
+    assert out["all_empty"] == [1, [0.0] * 3, [1.0] * 3]
+    assert "expected more than 1 value per channel over all processes" in out["global_batch_of_one"]
+    assert out["after_refusal"] == 1 and out["eval_alone"] == [[2, 3], [2, 3]]
+    assert out["product"] == [2.0 ** n, float(np.prod(np.arange(1, n + 1)))] and out["min"] == [2.0, 1.0]
+    triangle = n * (n + 1) // 2
+    assert out["view"] == [[0.0, triangle * 1.0, 2.0], [3.0, triangle * 4.0, 5.0]]
+    assert out["broadcast_from_1"] == [[1.0, 1.0], [1.0, 1.0]]
+
+
+@needs_mpi
+@pytest.mark.timeout(40)
+@pytest.mark.parametrize("kind, message", [
+    ("unused_in_one_rank", "produced no gradient for parameter(s) second.bias, second.weight in rank 1"),
+    ("shapes", "truncated")])
+def test_processes_that_disagree_end_the_job(kind, message):
+    proc, seconds = launch(2, "mismatch", kind, check=False, timeout=30)
+    assert proc.returncode != 0 and message in proc.stderr + proc.stdout, proc.stderr
+    assert seconds < 15, f"the job took {seconds:.1f} s to end"
 
 
 # -- single process: no MPI launch ---------------------------------------------
@@ -460,6 +672,10 @@ def test_post_accumulate_grad_hook_sees_the_accumulated_gradient():
     handle.remove()
     w.sum().backward()
     assert len(seen) == 2
+    v = minigrad.tensor([1.0, 1.0], requires_grad=True)  # backward(inputs=...) runs the inputs' hooks too
+    v.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.tolist()))
+    minigrad.autograd.backward((w * v).sum(), inputs=[v])
+    assert seen[2:] == [[1.0, 2.0]]
     with pytest.raises(RuntimeError, match="non-leaf"):
         (w * 2).register_post_accumulate_grad_hook(print)
 
@@ -472,6 +688,10 @@ def test_distributed_sampler_shards():
     assert shards == [padded[r::3] for r in range(3)]
     exact = [list(DistributedSampler(10, num_replicas=3, rank=r, drop_last=True, shuffle=False)) for r in range(3)]
     assert exact == [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
+    # torch repeats the whole order when the padding is longer than the data set
+    tiny = [list(DistributedSampler(2, num_replicas=5, rank=r, shuffle=False)) for r in range(5)]
+    assert tiny == [[0], [1], [0], [1], [0]]
+    assert [len(DistributedSampler(0, num_replicas=3, rank=r)) for r in range(3)] == [0, 0, 0]
     sampler = DistributedSampler(list(range(12)), num_replicas=2, rank=1)
     first = list(sampler)
     assert list(sampler) == first
@@ -508,7 +728,7 @@ def test_dataloader_with_distributed_sampler_splits_each_global_batch():
 
 REAL_DATA = Path(os.environ.get("MINIGRAD_DATA") or ROOT.parent / "shared/data/fashion-mnist")
 SCRIPT = ROOT / "scripts" / "train_lenet.py"
-SUBSET = ["--limit-train", "512", "--limit-test", "200", "--batch-size", "64", "--no-progress"]
+SUBSET = ["--limit-train", "515", "--limit-test", "201", "--batch-size", "64", "--no-progress"]  # odd sizes
 
 
 @needs_mpi
@@ -538,9 +758,16 @@ def test_two_process_training_run_resumes_from_its_checkpoint(tmp_path):
                           check=False)
     assert bad.returncode != 0 and "--batch-size 63" in bad.stderr and "2 processes" in bad.stderr
     assert not (tmp_path / "bad").exists()
+    # the checkpoint of a 2-process run resumes in one process (the global batch is the same)
+    single, _ = launch(1, "--resume", tmp_path / "run" / "checkpoint.npz", "--epochs", "3", "--no-progress",
+                       script=SCRIPT, env=env)
+    assert "resuming" in single.stdout and "data-parallel" not in single.stdout
+    history = json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]
+    assert [h["epoch"] for h in history] == [1, 2, 3] and 0 < history[2]["train_loss"] < 2.5
 
 
-WORKERS = {"syncbn": worker_syncbn, "syncbn_higher": worker_syncbn_higher, "collectives": worker_collectives, "ddp": worker_ddp, "crash": worker_crash}
+WORKERS = {"syncbn": worker_syncbn, "syncbn_higher": worker_syncbn_higher, "collectives": worker_collectives,
+           "ddp": worker_ddp, "crash": worker_crash, "edges": worker_edges, "mismatch": worker_mismatch}
 
 if __name__ == "__main__":
     WORKERS[sys.argv[1]](*sys.argv[2:])

@@ -1,5 +1,5 @@
 """``minigrad.autograd``: gradients as values (``grad``), as in ``torch.autograd``."""
-from minigrad.core import Function, Tensor, _accumulate_grad, run_backward
+from minigrad.core import Function, Tensor, accumulate_grad_and_run_hooks, backward_pass, run_backward
 
 
 def _as_tuple(x):
@@ -55,10 +55,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"backward: inputs must be Tensors, got {type(t).__name__} at position {i}")
-    grads = run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=inputs, allow_unused=True)
-    for t, g in zip(inputs, grads):
-        if g is not None:
-            _accumulate_grad(t, g if create_graph else g.array, create_graph)
+    with backward_pass():  # the hooks, and callbacks they queue, as in a backward without inputs
+        grads = run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=inputs, allow_unused=True)
+        for t, g in zip(inputs, grads):
+            if g is not None:
+                accumulate_grad_and_run_hooks(t, g if create_graph else g.array, create_graph)
 
 
 from minigrad.autograd import functional  # noqa: E402  (hvp, vhp, vjp, jvp, jacobian, hessian; built on grad's engine)

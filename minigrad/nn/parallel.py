@@ -14,7 +14,7 @@ import contextlib
 
 from minigrad import backend
 from minigrad import distributed as dist
-from minigrad.core import is_grad_enabled
+from minigrad.core import is_grad_enabled, queue_backward_callback
 from minigrad.nn.module import Module
 
 
@@ -48,7 +48,11 @@ class DistributedDataParallel(Module):
     of the mean over the global batch). With ``broadcast_buffers``, rank 0's
     buffers are copied to all processes before each training-mode forward.
     Every parameter that requires grad must get a gradient in each synchronised
-    backward (an unused one is reported at the next forward). Wrap the module
+    backward: one that gets none in some process is a RuntimeError, naming it,
+    at the end of that process's backward (with ``python -m mpi4py`` the whole
+    job then ends instead of waiting in the bucket's all-reduce). A gradient that
+    reaches a parameter after the round was averaged (a second backward through
+    one forward's output) is a RuntimeError too. Wrap the module
     after moving it to its device and dtype. ``device_ids`` and
     ``output_device`` are accepted as in PyTorch: the module's own device is
     used. The state_dict's keys start with ``module.``, as in PyTorch.
@@ -91,8 +95,9 @@ class DistributedDataParallel(Module):
         for p in params:
             p.register_post_accumulate_grad_hook(self._grad_ready)
 
-    def _start_round(self, expect_sync):
-        self._expect_sync = expect_sync
+    def _start_round(self, expect_sync, averaged=False):
+        """A new round of gradients to average (``expect_sync``), after one was ``averaged`` or none."""
+        self._expect_sync, self._averaged = expect_sync, averaged
         self._ready = [0] * len(self._buckets)
         self._ready_params = set()
         self._next_bucket = 0
@@ -100,7 +105,15 @@ class DistributedDataParallel(Module):
     def _grad_ready(self, p):
         """Post-accumulate-grad hook: count ``p`` in its bucket; all-reduce every complete bucket in order."""
         if not self._expect_sync:
+            if self._averaged:
+                raise RuntimeError(
+                    f"DistributedDataParallel: a gradient reached parameter {self._names[id(p)]} after this "
+                    "forward's gradients were averaged (a second backward through the output of one forward, or "
+                    "a parameter used outside the module's forward); it would stay unaveraged, so the "
+                    "processes would drift apart; call the wrapped module's forward again before each backward")
             return
+        if not self._ready_params:
+            queue_backward_callback(self._check_round_complete)
         self._ready[self._bucket_of[id(p)]] += 1
         self._ready_params.add(id(p))
         while self._next_bucket < len(self._buckets) and \
@@ -109,20 +122,27 @@ class DistributedDataParallel(Module):
             _coalesced(grads, lambda flat: dist.all_reduce_array(flat, dist.ReduceOp.AVG))
             self._next_bucket += 1
         if self._next_bucket == len(self._buckets):
-            self._start_round(expect_sync=False)
+            self._start_round(expect_sync=False, averaged=True)
+
+    def _check_round_complete(self):
+        """End of a backward that produced some gradients: every bucket must have been averaged."""
+        if not self._expect_sync:
+            return
+        missing = [self._names[id(p)] for b in self._buckets for p in b if id(p) not in self._ready_params]
+        self._start_round(expect_sync=False)
+        raise RuntimeError(
+            f"DistributedDataParallel: this backward produced no gradient for parameter(s) {', '.join(missing)} "
+            f"in rank {dist.get_rank()}, so their buckets cannot be averaged over the processes; every parameter "
+            "that requires grad must take part in the loss in every process (or set requires_grad=False on it "
+            "before wrapping; there is no find_unused_parameters)")
 
     def forward(self, *args, **kwargs):
-        if self._expect_sync and self._ready_params:
-            missing = [self._names[id(p)] for b in self._buckets for p in b if id(p) not in self._ready_params]
-            raise RuntimeError(
-                "DistributedDataParallel: the previous backward produced no gradient for parameter(s) "
-                f"{', '.join(missing)}, so their buckets were not averaged over the processes; every parameter "
-                "that requires grad must take part in the loss (or set requires_grad=False on it before wrapping)")
         if self.broadcast_buffers and self.training:
             buffers = list(self.module.buffers())
             for group in _by_kind(buffers):
                 _coalesced(group, lambda flat: dist.broadcast_array(flat, 0))
-        self._start_round(expect_sync=is_grad_enabled() and self.require_backward_grad_sync)
+        if is_grad_enabled():  # a forward under no_grad has no backward: the round in progress stays
+            self._start_round(expect_sync=self.require_backward_grad_sync)
         return self.module(*args, **kwargs)
 
     @contextlib.contextmanager
