@@ -68,6 +68,7 @@ BN_STYLES = {
     "1d_NCL": (lambda: nn.BatchNorm1d(3), (3, 5), np.float64),
     "chapter4": (lambda: nn.BatchNorm(3, num_dims=4), (3, 4, 2), np.float64),
     "chapter2": (lambda: nn.BatchNorm(3, num_dims=2), (3,), np.float64),
+    "no_bias": (lambda: nn.BatchNorm2d(3, bias=False), (3, 4, 2), np.float64),
     "affine_false": (lambda: nn.BatchNorm2d(3, affine=False), (3, 2, 2), np.float64),
     "no_running_stats": (lambda: nn.BatchNorm1d(3, track_running_stats=False), (3, 2), np.float64),
     "cumulative_momentum_none": (lambda: nn.BatchNorm2d(3, momentum=None), (3, 2, 2), np.float64),
