@@ -1,12 +1,10 @@
 """Shared test setup: the ``gpu`` marker, one BLAS thread, seeding/grad-mode hygiene, the real data's folder."""
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import minigrad
 from minigrad import backend
+from real_data import MISSING, REAL_DATA
 
 # One BLAS thread: the tests' GEMMs are small, and on a machine busy with other work OpenBLAS's
 # spinning threads can make each of them many times slower (minigrad/threads.py).
@@ -39,10 +37,9 @@ def _restore_grad_mode():
 
 @pytest.fixture
 def real_data(monkeypatch):
-    """The Fashion-MNIST folder ($MINIGRAD_DATA, else ../shared/data/fashion-mnist next to the checkout), exported
-    as MINIGRAD_DATA for the code under test; the test is skipped, with the reason, where the folder is missing."""
-    root = Path(os.environ.get("MINIGRAD_DATA") or Path(__file__).resolve().parents[2] / "shared/data/fashion-mnist")
-    if not root.is_dir():
-        pytest.skip(f"Fashion-MNIST not found at {root} (set MINIGRAD_DATA)")
-    monkeypatch.setenv("MINIGRAD_DATA", str(root))
-    return root
+    """The Fashion-MNIST folder (``real_data.REAL_DATA``), exported as MINIGRAD_DATA for the code under test; the
+    test is skipped, with the reason, where the folder is missing."""
+    if not REAL_DATA.is_dir():
+        pytest.skip(MISSING)
+    monkeypatch.setenv("MINIGRAD_DATA", str(REAL_DATA))
+    return REAL_DATA

@@ -4,7 +4,6 @@ One test per class of bad input; the comment beside each says what PyTorch 2.13 
 Where minigrad raises a ValueError for a bad constructor argument that PyTorch accepts and only
 rejects at the first forward (with a RuntimeError), minigrad's earlier, named error is deliberate.
 """
-import argparse
 import importlib.util
 import json
 import math

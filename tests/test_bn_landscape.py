@@ -118,10 +118,7 @@ def test_quick_run_end_to_end(tmp_path):
                                                               for lr in bn_landscape.QUICK["sweep_lrs"]}
     assert bn_landscape.markdown_tables(data).count("| step 0 |") == 2
     assert len(result["sweep"]) == 4
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return
+    pytest.importorskip("matplotlib", reason="the figure needs the plot extra (pip install -e '.[plot]')")
     assert (tmp_path / "run" / "bn_landscape.png").stat().st_size > 20_000
 
 

@@ -3,7 +3,6 @@ the claims the document makes about the backward and the running statistics, and
 import argparse
 import importlib.util
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import minigrad
 from minigrad import nn
 from minigrad.data import SHA256
 from minigrad.nn.functional import BatchNormFunction, FixedBatchNormFunction
+from real_data import REAL_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = [(4, 3), (7, 5), (2, 2, 2, 2), (3, 4, 5, 2)]
@@ -38,10 +38,9 @@ def _inputs(shape, seed=0):
 
 
 def _fashion_mnist_dir():
-    """$MINIGRAD_DATA, else the shared copy next to the checkout; None when the four files are not there."""
-    for d in (os.environ.get("MINIGRAD_DATA"), ROOT.parent / "shared" / "data" / "fashion-mnist"):
-        if d and all((Path(d) / n).is_file() or (Path(d) / f"{n}.gz").is_file() for n in SHA256):
-            return str(d)
+    """``real_data.REAL_DATA``; None when the four files are not there."""
+    if all((REAL_DATA / n).is_file() or (REAL_DATA / f"{n}.gz").is_file() for n in SHA256):
+        return str(REAL_DATA)
     return None
 
 

@@ -26,10 +26,10 @@ import minigrad
 from minigrad.data import DataLoader
 from minigrad.train import plot_history
 from models import MODELS
+from real_data import REAL_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
-REAL_DATA = Path(os.environ.get("MINIGRAD_DATA") or ROOT.parent / "shared/data/fashion-mnist")
 SUBSET = ["--limit-train", "512", "--limit-test", "256"]
 
 

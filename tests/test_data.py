@@ -2,8 +2,6 @@
 import gzip
 import hashlib
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +9,8 @@ import pytest
 import minigrad
 from minigrad import backend, data
 from minigrad.data import DataLoader, DatasetError
+from real_data import MISSING, REAL_DATA
 
-REAL_DATA = Path(os.environ.get("MINIGRAD_DATA") or Path(__file__).resolve().parents[2] / "shared/data/fashion-mnist")
 
 
 def idx_bytes(array, magic=None):
@@ -367,7 +365,7 @@ def test_text_labels():
 
 # -- the real data ---------------------------------------------------------------------------------------
 
-@pytest.mark.skipif(not REAL_DATA.is_dir(), reason=f"Fashion-MNIST not found at {REAL_DATA} (set MINIGRAD_DATA)")
+@pytest.mark.skipif(not REAL_DATA.is_dir(), reason=MISSING)
 def test_real_fashion_mnist():
     train_images, train_labels = data.load_fashion_mnist_arrays(REAL_DATA, train=True, download=False)
     test_images, test_labels = data.load_fashion_mnist_arrays(REAL_DATA, train=False, download=False)

@@ -26,6 +26,7 @@ import minigrad  # noqa: E402
 import minigrad.distributed as dist  # noqa: E402
 from minigrad import nn  # noqa: E402
 from minigrad.data import DataLoader, DistributedSampler  # noqa: E402
+from real_data import MISSING, REAL_DATA  # noqa: E402
 
 needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None,
                                reason="mpi4py is not installed (pip install -e '.[mpi]')")
@@ -727,14 +728,13 @@ def test_dataloader_with_distributed_sampler_splits_each_global_batch():
 
 # -- the training script under mpiexec ------------------------------------------
 
-REAL_DATA = Path(os.environ.get("MINIGRAD_DATA") or ROOT.parent / "shared/data/fashion-mnist")
 SCRIPT = ROOT / "scripts" / "train_lenet.py"
 SUBSET = ["--limit-train", "515", "--limit-test", "201", "--batch-size", "64", "--no-progress"]  # odd sizes
 
 
 @needs_mpi
 @pytest.mark.timeout(120)
-@pytest.mark.skipif(not REAL_DATA.is_dir(), reason=f"Fashion-MNIST not found at {REAL_DATA} (set MINIGRAD_DATA)")
+@pytest.mark.skipif(not REAL_DATA.is_dir(), reason=MISSING)
 def test_two_process_training_run_resumes_from_its_checkpoint(tmp_path):
     env = {"MINIGRAD_DATA": str(REAL_DATA)}
     first, _ = launch(2, *SUBSET, "--epochs", "1", "--out", tmp_path / "run", script=SCRIPT, env=env)

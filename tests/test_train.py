@@ -25,12 +25,11 @@ from minigrad.data import DataLoader, load_fashion_mnist
 from minigrad.train import (NonFiniteLossError, evaluate_accuracy, init_weights, summary, train_epoch,
                             train_step)
 from models import MODELS, lenet_bn, lenet_bn_scratch
+from real_data import MISSING, REAL_DATA
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train_lenet.py"
-REAL_DATA = Path(os.environ.get("MINIGRAD_DATA") or ROOT.parent / "shared/data/fashion-mnist")
-requires_data = pytest.mark.skipif(not REAL_DATA.is_dir(),
-                                   reason=f"Fashion-MNIST not found at {REAL_DATA} (set MINIGRAD_DATA)")
+requires_data = pytest.mark.skipif(not REAL_DATA.is_dir(), reason=MISSING)
 SUBSET = ["--limit-train", "512", "--limit-test", "256"]
 FIELDS = ["epoch", "train_loss", "train_acc", "test_acc", "examples_per_sec", "epoch_seconds"]
 
