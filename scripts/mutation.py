@@ -19,6 +19,7 @@ mutant with its diff. docs/testing.md records the scores and explains the surviv
 import argparse
 import io
 import json
+import os
 import random
 import re
 import shutil
@@ -42,9 +43,54 @@ TESTS = ["tests/test_references.py", "tests/test_layers.py", "tests/test_layers_
          "tests/test_serialization.py"]
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:timeout", "-q", "-m", "not slow and not gpu"]
 DETECTED = {"killed", "timeout", "segfault", "suspicious"}
-# Tests that cannot pass under mutmut itself: its trampoline adds a stack frame, so a warning's stacklevel
-# points into mutmut (the test checks the real code's warning location).
-MUTMUT_BLIND = ["tests/test_mutants_functional.py::test_implicit_softmax_dim_warning_points_at_the_callers_line"]
+
+
+# Survivors are sorted by rules on their changed lines (old -> new); each rule is a reason. What no rule
+# explains is read by hand: docs/mutation_reasons.json maps a mutant's name to its reason (or to "killed by"
+# the test that kills it), and --report writes the list (docs/mutation_survivors.md).
+STRING = re.compile(r"""[rbfRBF]{0,2}("([^"\\]|\\.)*"|'([^'\\]|\\.)*')""")
+RULES = [  # (class, reason, test on (old, new): the changed lines joined)
+    ("GPU path", "the mutated code runs only on CuPy arrays (a fused `cuda.kernels()` call, or the array module "
+     "asked of `None`, which is NumPy as on the CPU); tests/test_gpu.py needs a GPU",
+     lambda o, n: "cuda.kernels()" in o or "cuda.kernels()" in n and "cuda" in o
+     or re.sub(r"get_array_module\([^()]*(\([^()]*\))?[^()]*\)", "M", o) == n.replace("get_array_module(None)", "M")),
+    ("message wording", "a fixed phrase of an error or warning message wrapped in XX or upper-cased (no name, value, "
+     "shape or dtype in it): the error type and the values it names are unchanged",
+     lambda o, n: _only_strings(o, n) and all(" " in a or a.strip(" ,.:;()'") == "" for a, b in _string_pairs(o, n))),
+    ("unneeded gradient", "a gradient computed although nobody asked for it (`need... or True`): the engine drops it",
+     lambda o, n: bool(re.search(r"\) or True else", n)) and bool(re.search(r"need", n))),
+    ("reshape -2", "`reshape(..., -2)` for -1: NumPy takes any negative size as the unknown one, the same shape",
+     lambda o, n: o.replace("-1", "-2") == n and "reshape" in o),
+]
+
+
+def _string_pairs(old, new):
+    """(old literal, new literal) for each string literal that differs."""
+    olds, news = [m.group() for m in STRING.finditer(old)], [m.group() for m in STRING.finditer(new)]
+    return [(a, b) for a, b in zip(olds, news) if a != b] if len(olds) == len(news) else [("?", "?")]
+
+
+def _only_strings(old, new):
+    """Whether ``new`` differs from ``old`` only inside string literals, by XX...XX or a change of case."""
+    if STRING.sub("S", old) != STRING.sub("S", new):
+        return False
+    pairs = _string_pairs(old, new)
+    return bool(pairs) and all(b.replace("XX", "") == a or b == a.upper() or b == a.lower() for a, b in pairs)
+
+
+def changed_lines(diff):
+    """The removed and added lines of a mutant's unified diff, each joined into one string."""
+    lines = [l for l in diff.splitlines() if l[:1] in "-+" and not l.startswith(("---", "+++"))]
+    return (" ".join(l[1:].strip() for l in lines if l[0] == "-"), " ".join(l[1:].strip() for l in lines if l[0] == "+"))
+
+
+def survivor_class(diff):
+    """(class, reason) of the first rule that explains a survivor, or (None, None)."""
+    old, new = changed_lines(diff)
+    for name, reason, rule in RULES:
+        if rule(old, new):
+            return name, reason
+    return None, None
 
 
 def copy_tree(rev, dest, *paths):
@@ -64,16 +110,21 @@ def toml_list(items):
     return "[" + ", ".join(json.dumps(str(i)) for i in items) + "]"
 
 
-def failing_tests(workdir, tests):
-    """Node ids of the selected tests that fail on the unmutated copy (mutmut needs a passing baseline)."""
-    run = subprocess.run([sys.executable, "-m", "pytest", *PYTEST_ARGS, "-rf", *tests], cwd=workdir,
+def failing_tests(workdir, tests, deselect=()):
+    """Node ids of the selected tests that fail in ``workdir`` (mutmut needs a passing baseline). In mutmut's
+    copy (``workdir/mutants``, no mutant active) this finds the tests that cannot pass under mutmut itself:
+    its trampoline adds a stack frame (a warning's stacklevel) and renames functions (Python's own messages)."""
+    env = {**os.environ, "PYTHONPATH": str(workdir), "MUTANT_UNDER_TEST": ""}
+    run = subprocess.run([sys.executable, "-m", "pytest", *PYTEST_ARGS, "-rf", *tests,
+                          *(a for d in deselect for a in ("--deselect", d))], cwd=workdir, env=env,
                          capture_output=True, text=True)
-    return sorted(set(re.findall(r"^FAILED (\S+)", run.stdout, re.M)))
+    return sorted(set(re.findall(r"^FAILED (.+?)(?: - .*)?$", run.stdout, re.M)))
 
 
-def configure(workdir, files, tests, deselect):
-    with open(workdir / "pyproject.toml", "a") as f:
-        f.write("\n[tool.mutmut]\n"
+def configure(workdir, files, tests, deselect, project):
+    """mutmut's settings: ``project`` (the copy's pyproject.toml text) with a [tool.mutmut] section."""
+    with open(workdir / "pyproject.toml", "w") as f:
+        f.write(project + "\n[tool.mutmut]\n"
                 f'source_paths = ["minigrad"]\n'
                 f"only_mutate = {toml_list(files)}\n"
                 f'also_copy = ["models", "scripts", "tests", "docs", "setup.cfg"]\n'
@@ -138,11 +189,16 @@ def main(argv=None):
         shutil.rmtree(workdir / "tests")
         copy_tree(args.tests_rev, workdir, "tests")
     tests = [t for t in tests if (workdir / t).exists()]
-    deselect = failing_tests(workdir, tests) + [t for t in MUTMUT_BLIND if t.split("::")[0] in tests]
+    deselect = failing_tests(workdir, tests)
+    project = (workdir / "pyproject.toml").read_text()
+    configure(workdir, args.files, tests, deselect, project)
+    names = all_mutants(workdir, args.files)
+    blind = failing_tests(workdir / "mutants", tests, deselect)
+    if blind:
+        deselect += blind
+        configure(workdir, args.files, tests, deselect, project)
     if deselect:
         print(f"deselected (failing before any mutation, or blind under mutmut): {' '.join(deselect)}", file=sys.stderr)
-    configure(workdir, args.files, tests, deselect)
-    names = all_mutants(workdir, args.files)
     sample = names
     if args.rerun:
         sample = sorted(set(json.loads(args.rerun.read_text())["survivors"]) & set(names))
