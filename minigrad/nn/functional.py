@@ -1003,9 +1003,9 @@ def one_hot(tensor, num_classes=-1):
     if a.dtype != np.int64:
         raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor, got dtype {a.dtype}")
     xp = get_array_module(a)
+    if a.size == 0 and num_classes in (-1, 0):  # as PyTorch: 0 classes for no values is an error too
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if a.size == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(a.max()) + 1
     num_classes = check_int("num_classes", num_classes, 0, "one_hot")
     if a.size and int(a.min()) < 0:
