@@ -201,6 +201,23 @@ def results(workdir):
     return dict(re.findall(r"^\s*(\S+): (.+?)\s*$", out, re.M))
 
 
+def diffs(workdir, names):
+    """{mutant: unified diff of its function against the original} (what ``mutmut show`` prints, in one process)."""
+    import difflib
+
+    import libcst
+    from mutmut.mutation.diff_apply import read_mutant_function, read_original_function
+    modules, out = {}, {}
+    for name in names:
+        f = source_file(name)
+        if f not in modules:
+            modules[f] = libcst.parse_module((workdir / "mutants" / f).read_text())
+        old, new = (libcst.Module([fn]).code.strip().split("\n")
+                    for fn in (read_original_function(modules[f], name), read_mutant_function(modules[f], name)))
+        out[name] = "\n".join(difflib.unified_diff(old, new, f, f, lineterm=""))
+    return out
+
+
 def source_file(name):
     """minigrad.nn.functional.xǁClassǁmethod__mutmut_3 -> minigrad/nn/functional.py."""
     module = name.split(".x")[0] if ".x" in name else name.rsplit(".", 1)[0]
@@ -224,6 +241,8 @@ def main(argv=None):
     p.add_argument("--rerun", type=Path, default=None, metavar="SUMMARY",
                    help="test only the survivors listed in an earlier summary (those that still exist)")
     p.add_argument("--out", type=Path, default=None, help="JSON summary (default: WORKDIR/summary.json)")
+    p.add_argument("--summarize", action="store_true",
+                   help="write the summary of the finished run in --workdir, and run nothing")
     p.add_argument("--report", type=Path, default=None, metavar="SUMMARY",
                    help="write the survivors of an earlier summary to --md by class, and run nothing")
     p.add_argument("--reasons", type=Path, default=ROOT / "docs" / "mutation_reasons.json",
@@ -240,6 +259,10 @@ def main(argv=None):
     tests = [t for t in args.tests if t not in args.without]
 
     started = time.time()
+    if args.summarize:
+        tests, deselect, sample = None, None, None
+        names = [n for f in args.files for n in json.loads((workdir / "mutants" / f"{f}.meta").read_text())["exit_code_by_key"]]
+        return summarize(args, workdir, names, names, tests, deselect, started)
     if workdir.exists():
         shutil.rmtree(workdir)
     copy_tree(args.rev, workdir)
@@ -267,8 +290,12 @@ def main(argv=None):
     if sample:
         mutmut(workdir, "run", "--max-children", str(args.max_children), *(sample if sample != names else []),
                stdout=subprocess.DEVNULL)
-    status = {n: s for n, s in results(workdir).items() if n in set(sample) and s != "not checked"}
+    return summarize(args, workdir, names, sample, tests, deselect, started)
 
+
+def summarize(args, workdir, names, sample, tests, deselect, started):
+    """Per-file counts and every survivor's diff, written to ``--out`` (and printed as a table)."""
+    status = {n: s for n, s in results(workdir).items() if n in set(sample) and s != "not checked"}
     per_file = {}
     for f in args.files:
         counts = Counter(s for n, s in status.items() if source_file(n) == f)
@@ -277,12 +304,11 @@ def main(argv=None):
         per_file[f] = {"mutants": total, "of": sum(source_file(n) == f for n in names), "killed": detected,
                        **dict(counts),
                        "score": round(detected / total, 4) if total else None}
-    survivors = {n: mutmut(workdir, "show", n, capture_output=True).stdout
-                 for n, s in sorted(status.items()) if s not in DETECTED}
+    survivors = diffs(workdir, sorted(n for n, s in status.items() if s not in DETECTED))
     summary = {"rev": commit_of(args.rev), "tests_rev": commit_of(args.tests_rev) if args.tests_rev else None,
                "tests": tests, "deselected": deselect, "sample": args.sample, "seed": args.seed,
                "rerun": str(args.rerun) if args.rerun else None,
-               "minutes": round((time.time() - started) / 60, 1),
+               "minutes": None if args.summarize else round((time.time() - started) / 60, 1),
                "files": per_file, "survivors": {n: {"status": status[n], "diff": d} for n, d in survivors.items()}}
     out = args.out or workdir / "summary.json"
     out.write_text(json.dumps(summary, indent=1))
