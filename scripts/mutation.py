@@ -301,8 +301,8 @@ def summarize(args, workdir, names, sample, tests, deselect, started):
         counts = Counter(s for n, s in status.items() if source_file(n) == f)
         total = sum(counts.values())
         detected = sum(c for s, c in counts.items() if s in DETECTED)
-        per_file[f] = {"mutants": total, "of": sum(source_file(n) == f for n in names), "killed": detected,
-                       **dict(counts),
+        per_file[f] = {"mutants": total, "of": sum(source_file(n) == f for n in names), **dict(counts),
+                       "detected": detected,
                        "score": round(detected / total, 4) if total else None}
     survivors = diffs(workdir, sorted(n for n, s in status.items() if s not in DETECTED))
     summary = {"rev": commit_of(args.rev), "tests_rev": commit_of(args.tests_rev) if args.tests_rev else None,
@@ -315,7 +315,7 @@ def summarize(args, workdir, names, sample, tests, deselect, started):
     print(f"{'file':<28}{'tested':>12}{'killed':>8}{'survived':>9}{'no tests':>9}{'score':>7}")
     for f, c in per_file.items():
         tested = f"{c['mutants']}/{c['of']}"
-        print(f"{f:<28}{tested:>12}{c['killed']:>8}{c.get('survived', 0):>9}{c.get('no tests', 0):>9}"
+        print(f"{f:<28}{tested:>12}{c['detected']:>8}{c.get('survived', 0):>9}{c.get('no tests', 0):>9}"
               f"{c['score'] if c['score'] is not None else '-':>7}")
     print(f"summary with every survivor's diff: {out} ({summary['minutes']} min)")
     return summary

@@ -408,3 +408,39 @@ def test_prod_graph_gradient_over_a_dim_of_one_or_no_elements(shape):
     np.testing.assert_array_equal(g.numpy(), np.ones(shape, np.float32))
     (gg,) = grad((g * x).sum(), [x])
     np.testing.assert_array_equal(gg.numpy(), np.ones(shape, np.float32))
+
+
+def test_sum_and_mean_default_to_all_elements_without_keepdim():
+    a = RNG.standard_normal((2, 3))
+    assert minigrad.sum(t(a)).shape == () and minigrad.mean(t(a)).shape == ()
+    np.testing.assert_allclose(float(minigrad.mean(t(a))), a.mean(), rtol=1e-15)
+
+
+def test_a_0d_float64_tensor_promotes_an_integer_tensor_to_float64():
+    # PyTorch: a 0-d tensor of a higher category gives its dtype (a Python float would give float32)
+    assert (minigrad.tensor([1, 2]) + minigrad.tensor(1.5, dtype=minigrad.float64)).dtype == minigrad.float64
+    assert (minigrad.tensor([1, 2]) + 1.5).dtype == minigrad.float32
+
+
+def test_gradient_of_a_broadcast_operand_with_leading_and_inner_size_one_dims():
+    b = t(np.array([[2.0]]), requires_grad=True)               # (1, 1) against (2, 3, 1)
+    a = t(RNG.standard_normal((2, 3, 1)), requires_grad=True)
+    (a * b).sum().backward()
+    assert b.grad.shape == (1, 1)
+    np.testing.assert_allclose(b.grad.numpy(), [[a.numpy().sum()]], rtol=1e-14)
+
+
+def test_sqrt_of_negatives_and_its_gradient_at_zero_and_float16_overflow_are_quiet():
+    x = t(np.array([-1.0, 0.0, 4.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = minigrad.sqrt(x)
+        y[1:].sum().backward()
+        big = minigrad.sum(minigrad.full((2,), 60000.0, dtype=minigrad.float16))
+    assert np.isnan(y.numpy()[0]) and x.grad.numpy()[1] == np.inf and x.grad.numpy()[2] == 0.25
+    assert big.dtype == minigrad.float16 and float(big) == np.inf
+
+
+def test_batch_norm_of_zero_channels_is_empty():
+    y = minigrad.nn.functional.batch_norm(minigrad.zeros(4, 0), minigrad.zeros(0), minigrad.ones(0), training=True)
+    assert y.shape == (4, 0)                                   # as PyTorch
