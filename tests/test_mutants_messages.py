@@ -193,6 +193,16 @@ CASES = [  # (id, call, error type, the whole message)
      "sum() got both 'dim' and its NumPy alias 'axis'; pass one of them"),
     ("mean-alias", lambda: mg.mean(X, dim=0, axis=0), TypeError,
      "mean() got both 'dim' and its NumPy alias 'axis'; pass one of them"),
+    ("sum-dim-type", lambda: mg.sum(X, 1.5), TypeError, "sum(): dim must be an int, got float 1.5"),
+    ("add-broadcast", lambda: X + mg.zeros(4), RuntimeError, "Add: shapes (2, 3) and (4,) cannot be broadcast together"),
+    ("type-name", lambda: X.type("torch.FooTensor"), TypeError,
+     "type('torch.FooTensor'): not a CPU tensor type minigrad knows; pass a dtype"),
+    ("matmul-matrix", lambda: mg.matmul(X, mg.zeros(4, 2)), RuntimeError,
+     "matmul: shapes (2, 3) and (4, 2) are not aligned: the last dimension of the first (3) must equal the "
+     "second-to-last dimension of the second (4)"),
+    ("matmul-vector", lambda: mg.matmul(X, mg.zeros(4)), RuntimeError,
+     "matmul: shapes (2, 3) and (4,) are not aligned: the last dimension of the first (3) must equal the only "
+     "dimension of the second (4)"),
     ("where-arity", lambda: mg.where(X > 0, X), TypeError, "where() takes the condition alone or the condition, input and other"),
 ]
 

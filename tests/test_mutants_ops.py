@@ -444,3 +444,10 @@ def test_sqrt_of_negatives_and_its_gradient_at_zero_and_float16_overflow_are_qui
 def test_batch_norm_of_zero_channels_is_empty():
     y = minigrad.nn.functional.batch_norm(minigrad.zeros(4, 0), minigrad.zeros(0), minigrad.ones(0), training=True)
     assert y.shape == (4, 0)                                   # as PyTorch
+
+
+def test_python_numbers_take_the_tensor_dtype_of_their_category():
+    # PyTorch: a float number keeps a float16 tensor float16; a bool keeps an int tensor int64 and a bool one bool
+    assert (minigrad.ones(2, dtype=minigrad.float16) + 1.5).dtype == minigrad.float16
+    assert (minigrad.tensor([1, 2]) + True).dtype == minigrad.int64
+    assert (minigrad.tensor([True]) + True).dtype == minigrad.bool
