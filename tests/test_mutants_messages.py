@@ -203,6 +203,15 @@ CASES = [  # (id, call, error type, the whole message)
     ("matmul-vector", lambda: mg.matmul(X, mg.zeros(4)), RuntimeError,
      "matmul: shapes (2, 3) and (4,) are not aligned: the last dimension of the first (3) must equal the only "
      "dimension of the second (4)"),
+    ("var-alias", lambda: mg.var(X, dim=0, axis=0), TypeError,
+     "var() got both 'dim' and its NumPy alias 'axis'; pass one of them"),
+    ("var-dim", lambda: mg.var(X, 5), IndexError,
+     "var(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    ("prod-keepdim", lambda: mg.prod(X, keepdim=True), TypeError, "prod(): keepdim needs a dim"),
+    ("expand-new-dim", lambda: X.expand(-1, 2, 3), RuntimeError,
+     "expand(): the expanded size -1 is not allowed in dimension 0 (sizes [-1, 2, 3], tensor of shape [2, 3])"),
+    ("optimizer-params", lambda: mg.optim.SGD(5, lr=0.1), TypeError,
+     "params given to the optimizer must be an iterable of tensors or dicts (e.g. model.parameters()), got int"),
     ("where-arity", lambda: mg.where(X > 0, X), TypeError, "where() takes the condition alone or the condition, input and other"),
 ]
 

@@ -451,3 +451,10 @@ def test_python_numbers_take_the_tensor_dtype_of_their_category():
     assert (minigrad.ones(2, dtype=minigrad.float16) + 1.5).dtype == minigrad.float16
     assert (minigrad.tensor([1, 2]) + True).dtype == minigrad.int64
     assert (minigrad.tensor([True]) + True).dtype == minigrad.bool
+
+
+def test_float_division_by_an_integer_zero_and_integer_division_by_a_float_zero_follow_ieee():
+    # as PyTorch: only two integer operands make division by zero an error
+    for a, b in ((t(np.array([1.5])), 0), (minigrad.tensor([1]), 0.0)):
+        assert float(minigrad.div(a, b, rounding_mode="floor")) == np.inf
+        assert np.isnan(float(minigrad.remainder(a, b)))
