@@ -256,3 +256,7 @@ def test_mse_loss_and_tensor_T_warnings_point_at_the_callers_line():
     with pytest.warns(UserWarning, match="Tensor.T on a tensor of dimension other than 2") as record:
         minigrad.ones(3).T
     assert record[0].filename == __file__
+
+
+def test_mse_loss_against_a_python_number():
+    assert float(F.mse_loss(t(np.array([1.0, 2.0])), 1.0)) == 0.5

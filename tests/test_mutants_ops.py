@@ -458,3 +458,10 @@ def test_float_division_by_an_integer_zero_and_integer_division_by_a_float_zero_
     for a, b in ((t(np.array([1.5])), 0), (minigrad.tensor([1]), 0.0)):
         assert float(minigrad.div(a, b, rounding_mode="floor")) == np.inf
         assert np.isnan(float(minigrad.remainder(a, b)))
+
+
+def test_sigmoid_saturates_quietly():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = minigrad.sigmoid(t(np.array([-1000.0, 0.0, 1000.0])))
+    np.testing.assert_array_equal(y.numpy(), [0.0, 0.5, 1.0])
