@@ -260,3 +260,21 @@ def test_mse_loss_and_tensor_T_warnings_point_at_the_callers_line():
 
 def test_mse_loss_against_a_python_number():
     assert float(F.mse_loss(t(np.array([1.0, 2.0])), 1.0)) == 0.5
+
+
+def test_eval_batch_norm_weight_gradient_with_one_value_per_channel():
+    x, w = RNG.standard_normal((1, 3)), RNG.standard_normal(3)
+    rm, rv, gy = RNG.standard_normal(3), RNG.uniform(0.5, 2.0, 3), RNG.standard_normal((1, 3))
+    weight = t(w, requires_grad=True)
+    F.batch_norm(t(x), t(rm), t(rv), weight=weight).backward(t(gy))
+    np.testing.assert_allclose(weight.grad.numpy(), (gy * np_batch_norm(x, rm, rv))[0], rtol=1e-12)
+
+
+def test_batch_norm_third_derivative_through_the_upstream_gradient():
+    # gradgradcheck of x, v -> d<v, bn(x)>/dx differentiates BatchNorm's input gradient in v, then in x
+    def input_grad(x, v):
+        (g,) = grad(F.batch_norm(x, None, None, training=True), [x], grad_outputs=[v], create_graph=True)
+        return g
+    x = t(RNG.standard_normal((4, 2)), requires_grad=True)
+    v = t(RNG.standard_normal((4, 2)), requires_grad=True)
+    assert minigrad.gradgradcheck(input_grad, [x, v])
