@@ -6,6 +6,7 @@ import re
 import pytest
 
 import minigrad as mg
+import minigrad.nn as nn
 import minigrad.nn.functional as F
 
 X = mg.zeros(2, 3)
@@ -230,6 +231,22 @@ CASES = [  # (id, call, error type, the whole message)
      "conv2d: expected input and weight to have the same dtype, but got float32 and float64"),
     ("conv2d-bias-dtype", lambda: F.conv2d(mg.zeros(1, 2, 4, 4), mg.zeros(3, 2, 2, 2), mg.zeros(3, dtype=mg.float64)),
      RuntimeError, "conv2d: expected input and bias to have the same dtype, but got float32 and float64"),
+    ("BatchNorm1d-ndim", lambda: nn.BatchNorm1d(3)(mg.zeros(2, 3, 4, 5)), ValueError,
+     "BatchNorm1d: expected (N, C) or (N, C, L) input, got shape (2, 3, 4, 5)"),
+    ("BatchNorm2d-ndim", lambda: nn.BatchNorm2d(3)(X), ValueError, "BatchNorm2d: expected (N, C, H, W) input, got shape (2, 3)"),
+    ("batch_norm-one-statistic", lambda: F.batch_norm(X, mg.zeros(3), None), ValueError,
+     "batch_norm: running_mean and running_var must either both be None or neither be None"),
+    ("batch_norm-eval", lambda: F.batch_norm(X, None, None), RuntimeError,
+     "batch_norm: running_mean and running_var must be given when training=False"),
+    ("conv2d-weight-ndim", lambda: F.conv2d(mg.zeros(1, 2, 4, 4), mg.zeros(3, 2, 2)), RuntimeError,
+     "conv2d: expected a 4-D weight (out_channels, in_channels, kh, kw), got shape (3, 2, 2)"),
+    ("reshape-ambiguous", lambda: mg.zeros(0, 3).reshape(-1, 0), RuntimeError,
+     "reshape(): cannot reshape a tensor of shape (0, 3) into shape (-1, 0): the size of the -1 dimension is ambiguous"),
+    ("operand-type", lambda: X + "a", TypeError,
+     "unsupported operand type for a tensor op: str (expected a Tensor, a number or an array)"),
+    ("clamp-no-bound", lambda: mg.clamp(X), RuntimeError, "clamp(): at least one of 'min' or 'max' must not be None"),
+    ("clamp-tensor-bound", lambda: mg.clamp(X, min=mg.zeros(3)), TypeError,
+     "clamp(): tensor bounds are not supported by minigrad; use minigrad.maximum / minigrad.minimum for elementwise bounds"),
     ("where-arity", lambda: mg.where(X > 0, X), TypeError, "where() takes the condition alone or the condition, input and other"),
 ]
 
