@@ -247,6 +247,10 @@ CASES = [  # (id, call, error type, the whole message)
     ("clamp-no-bound", lambda: mg.clamp(X), RuntimeError, "clamp(): at least one of 'min' or 'max' must not be None"),
     ("clamp-tensor-bound", lambda: mg.clamp(X, min=mg.zeros(3)), TypeError,
      "clamp(): tensor bounds are not supported by minigrad; use minigrad.maximum / minigrad.minimum for elementwise bounds"),
+    ("sum-dim", lambda: mg.sum(X, 5), IndexError,
+     "sum(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    ("mean-dim", lambda: mg.mean(X, 5), IndexError,
+     "mean(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
     ("where-arity", lambda: mg.where(X > 0, X), TypeError, "where() takes the condition alone or the condition, input and other"),
 ]
 

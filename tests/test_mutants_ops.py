@@ -420,6 +420,7 @@ def test_a_0d_float64_tensor_promotes_an_integer_tensor_to_float64():
     # PyTorch: a 0-d tensor of a higher category gives its dtype (a Python float would give float32)
     assert (minigrad.tensor([1, 2]) + minigrad.tensor(1.5, dtype=minigrad.float64)).dtype == minigrad.float64
     assert (minigrad.tensor([1, 2]) + 1.5).dtype == minigrad.float32
+    assert (minigrad.tensor(1, dtype=minigrad.int32) + 5).dtype == minigrad.int32   # a 0-d tensor outranks a number
 
 
 def test_gradient_of_a_broadcast_operand_with_leading_and_inner_size_one_dims():
