@@ -251,6 +251,7 @@ CASES = [  # (id, call, error type, the whole message)
      "sum(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
     ("mean-dim", lambda: mg.mean(X, 5), IndexError,
      "mean(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    ("where-value-type", lambda: mg.where(X > 0, X, "a"), TypeError, "expected a Tensor or a Python number, got str"),
     ("where-arity", lambda: mg.where(X > 0, X), TypeError, "where() takes the condition alone or the condition, input and other"),
 ]
 
