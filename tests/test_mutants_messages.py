@@ -11,6 +11,7 @@ import minigrad.nn.functional as F
 
 X = mg.zeros(2, 3)
 L = mg.tensor([0, 1])
+P = nn.Parameter(mg.zeros(2))
 
 CASES = [  # (id, call, error type, the whole message)
     ("amin-input", lambda: mg.amin(1.0), TypeError, "amin(): expected a Tensor as input, got float"),
@@ -252,6 +253,19 @@ CASES = [  # (id, call, error type, the whole message)
     ("mean-dim", lambda: mg.mean(X, 5), IndexError,
      "mean(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
     ("where-value-type", lambda: mg.where(X > 0, X, "a"), TypeError, "expected a Tensor or a Python number, got str"),
+    ("matmul-dtype", lambda: mg.matmul(X, mg.zeros(3, 2, dtype=mg.float64)), RuntimeError,
+     "matmul: expected the first operand and the second operand to have the same dtype, but got float32 and float64"),
+    ("view-dtype", lambda: X.view(mg.float64), NotImplementedError,
+     "view(dtype('float64')): reinterpreting memory as another dtype is not supported by minigrad; convert with .to(dtype)"),
+    ("optimizer-empty", lambda: mg.optim.SGD([], lr=0.1), ValueError, "optimizer got an empty parameter list"),
+    ("optimizer-twice", lambda: mg.optim.SGD([P, P], lr=0.1), ValueError,
+     "a parameter of shape (2,) appears twice in the optimizer's parameters (in one group or in two): it would be "
+     "updated twice per step"),
+    ("optimizer-load-sizes",
+     lambda: mg.optim.SGD([P], lr=0.1).load_state_dict(mg.optim.SGD([P, mg.nn.Parameter(mg.zeros(1))], lr=0.1).state_dict()),
+     ValueError, "optimizer state_dict has parameter groups of sizes [2], this optimizer [1]"),
+    ("sgd-nesterov", lambda: mg.optim.SGD([P], lr=0.1, nesterov=True), ValueError,
+     "Nesterov momentum requires a momentum and zero dampening, got momentum=0.0, dampening=0.0"),
     ("where-arity", lambda: mg.where(X > 0, X), TypeError, "where() takes the condition alone or the condition, input and other"),
 ]
 
