@@ -260,6 +260,10 @@ def test_mse_loss_and_tensor_T_warnings_point_at_the_callers_line():
 
 def test_mse_loss_against_a_python_number():
     assert float(F.mse_loss(t(np.array([1.0, 2.0])), 1.0)) == 0.5
+    # an integer input and an int number: the dtype error names both (was an AttributeError on the number)
+    with pytest.raises(TypeError, match=r"^mse_loss: expected floating-point input or target, got dtypes int64 "
+                                        r"and int64$"):
+        F.mse_loss(minigrad.tensor([1, 2]), 1)
 
 
 def test_eval_batch_norm_weight_gradient_with_one_value_per_channel():

@@ -985,9 +985,10 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  
     in both arguments at every order (built from subtraction and products)."""
     _unsupported_loss_args("mse_loss", size_average=size_average, reduce=reduce)
     _check_reduction("mse_loss", reduction)
-    if input.dtype.kind != "f" and getattr(target, "dtype", input.dtype).kind != "f":
+    target_dtype = getattr(target, "dtype", input.dtype)  # a Python number takes the input's dtype
+    if input.dtype.kind != "f" and target_dtype.kind != "f":
         raise TypeError(f"mse_loss: expected floating-point input or target, got dtypes {input.dtype} "
-                        f"and {target.dtype}")
+                        f"and {target_dtype}")
     if isinstance(target, Tensor) and target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
