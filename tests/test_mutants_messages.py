@@ -183,7 +183,7 @@ CASES = [  # (id, call, error type, the whole message)
      "conv2d: input of size 2 with padding 0 is smaller than the kernel (3)"),
     ("conv2d-bias", lambda: F.conv2d(mg.zeros(1, 2, 4, 4), mg.zeros(3, 2, 2, 2), mg.zeros(2)), RuntimeError,
      "conv2d: expected a bias of shape (3,) for a weight of shape (3, 2, 2, 2), got (2,)"),
-    ("conv2d-channels", lambda: F.conv2d(mg.zeros(1, 5, 4, 4), mg.zeros(3, 2, 2, 2)), RuntimeError,
+    ("conv2d-channels", lambda: F.conv2d(mg.zeros(1, 5, 4, 4), mg.zeros(3, 2, 3, 3)), RuntimeError,
      "conv2d: expected input of shape (N, 2, H, W) or (2, H, W), got (1, 5, 4, 4)"),
     ("conv2d-ndim", lambda: F.conv2d(X, mg.zeros(3, 2, 2, 2)), RuntimeError,
      "conv2d: expected input of shape (N, 2, H, W) or (2, H, W), got (2, 3)"),
@@ -266,6 +266,9 @@ CASES = [  # (id, call, error type, the whole message)
      ValueError, "optimizer state_dict has parameter groups of sizes [2], this optimizer [1]"),
     ("sgd-nesterov", lambda: mg.optim.SGD([P], lr=0.1, nesterov=True), ValueError,
      "Nesterov momentum requires a momentum and zero dampening, got momentum=0.0, dampening=0.0"),
+    ("batch_norm-float16-statistics", lambda: F.batch_norm(mg.zeros(2, 3, dtype=mg.float16), mg.zeros(3),
+                                                           mg.ones(3, dtype=mg.float64)), RuntimeError,
+     "batch_norm: expected running_mean and running_var to have the same dtype, but got float32 and float64"),
     ("where-arity", lambda: mg.where(X > 0, X), TypeError, "where() takes the condition alone or the condition, input and other"),
 ]
 

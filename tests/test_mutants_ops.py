@@ -466,3 +466,10 @@ def test_sigmoid_saturates_quietly():
         warnings.simplefilter("error")
         y = minigrad.sigmoid(t(np.array([-1000.0, 0.0, 1000.0])))
     np.testing.assert_array_equal(y.numpy(), [0.0, 0.5, 1.0])
+
+
+def test_numpy_scalars_are_operands_like_python_numbers():
+    # as PyTorch: a NumPy float32 scalar keeps a float32 tensor float32, an int32 scalar an int64 tensor int64
+    y = minigrad.ones(2, 3) * np.float32(2.0)
+    assert y.dtype == minigrad.float32 and (y.numpy() == 2.0).all()
+    assert (minigrad.tensor([1, 2]) + np.int32(3)).dtype == minigrad.int64
