@@ -133,10 +133,13 @@ def report(summary, reasons_path, md_path):
         rows.setdefault(cls, []).append((name, change[:150], why or ""))
     files = list(summary["files"])
     short = [f.replace("minigrad/", "") for f in files]
+    by_hand = sum(name in reasons for name in summary["survivors"])
     lines = [f"# Surviving mutants of commit `{summary['rev'][:7]}`", "",
              "Written by `python scripts/mutation.py --report SUMMARY` (see docs/testing.md, \"Mutation testing\"): "
              "each survivor of that run with its class and the reason it is left. Classes come from rules on the "
              "changed line (`RULES` in the script) or, for the rest, from docs/mutation_reasons.json (read by hand).",
+             "", f"{len(summary['survivors'])} survivors: {len(summary['survivors']) - by_hand} sorted by a rule, "
+             f"{by_hand} read by hand.",
              "", "| class | " + " | ".join(short) + " |", "| --- |" + " ---: |" * len(files)]
     for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1])):
         lines.append(f"| {cls} | " + " | ".join(str(sum(source_file(n) == f for n, _, _ in items)) for f in files) + " |")
@@ -254,6 +257,7 @@ def main(argv=None):
                    help="survivors explained by hand: {mutant: [class, reason]} (default: %(default)s)")
     p.add_argument("--md", type=Path, default=ROOT / "docs" / "mutation_survivors.md")
     args = p.parse_args(argv)
+    args.rev = commit_of(args.rev)  # the commit copied, fixed before the run (HEAD may move meanwhile)
     if args.report:
         rows = report(json.loads(args.report.read_text()), args.reasons, args.md)
         print("\n".join(f"{len(items):>5} {cls}" for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1]))))
