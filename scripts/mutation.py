@@ -19,6 +19,7 @@ mutant with its diff. docs/testing.md records the scores and explains the surviv
 import argparse
 import io
 import json
+import os
 import random
 import re
 import shutil
@@ -37,12 +38,116 @@ TESTS = ["tests/test_references.py", "tests/test_layers.py", "tests/test_layers_
          "tests/test_ops_higher_order.py", "tests/test_higher_order.py", "tests/test_optim.py",
          "tests/test_module.py", "tests/test_models.py", "tests/test_init.py", "tests/test_bad_inputs.py",
          "tests/test_properties.py", "tests/test_ops_edges.py", "tests/test_tensor_api.py",
-         "tests/test_mutants_ops.py", "tests/test_mutants_functional.py"]
+         "tests/test_mutants_ops.py", "tests/test_mutants_functional.py", "tests/test_dtypes.py",
+         "tests/test_nn_extras.py", "tests/test_functional_batch_norm.py", "tests/test_docs_pytorch.py",
+         "tests/test_serialization.py", "tests/test_mutants_messages.py"]
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:timeout", "-q", "-m", "not slow and not gpu"]
 DETECTED = {"killed", "timeout", "segfault", "suspicious"}
-# Tests that cannot pass under mutmut itself: its trampoline adds a stack frame, so a warning's stacklevel
-# points into mutmut (the test checks the real code's warning location).
-MUTMUT_BLIND = ["tests/test_mutants_functional.py::test_implicit_softmax_dim_warning_points_at_the_callers_line"]
+
+
+# Survivors are sorted by rules on their changed lines (old -> new); each rule is a reason. What no rule
+# explains is read by hand: docs/mutation_reasons.json maps a mutant's name to its reason (or to "killed by"
+# the test that kills it), and --report writes the list (docs/mutation_survivors.md).
+STRING = re.compile(r"""[rbfRBF]{0,2}("([^"\\]|\\.)*"|'([^'\\]|\\.)*')""")
+RULES = [  # (class, reason, test on (old, new): the changed lines joined)
+    ("GPU path", "the mutated code runs only on CuPy arrays (a fused `cuda.kernels()` call, or the array module "
+     "asked of `None`, which is NumPy as on the CPU); tests/test_gpu.py needs a GPU",
+     lambda o, n: "cuda.kernels()" in o or "cuda.kernels()" in n and "cuda" in o
+     or re.sub(r"get_array_module\([^()]*(\([^()]*\))?[^()]*\)", "M", o) == n.replace("get_array_module(None)", "M")
+     or re.sub(r"device_of\([^()]*\)", "D", o) == n.replace("device_of(None)", "D")
+     or any("cuda" in a for a, b in _string_pairs(o, n)) or "(x.device.type == \"cuda\") and False" in n),
+    ("kind set in XX", "XX around a string of dtype kinds tested with `in`: a kind is one letter, never X, so "
+     "membership is the same",
+     lambda o, n: bool(re.search(r' in "XX\w+XX"', n)) and re.sub(r'"XX(\w+)XX"', r'"\1"', n) == o),
+    ("keepdim before a reshape", "`keepdim` dropped from a sum whose result is reshaped on the same line: the "
+     "same values",
+     lambda o, n: ".reshape(" in o and _sum_keepdim(o) == _sum_keepdim(n) and o != n),
+    ("message wording", "a fixed phrase of an error or warning message wrapped in XX or upper-cased (no name, value, "
+     "shape or dtype in it): the error type and the values it names are unchanged",
+     lambda o, n: _only_strings(o, n) and all(" " in a or a.strip(" ,.:;()'") == "" for a, b in _string_pairs(o, n))),
+    ("unneeded gradient", "a gradient computed although nobody asked for it (`need... or True`): the engine drops it",
+     lambda o, n: bool(re.search(r"\) or True else", n)) and "need" in n),
+    ("reshape -2", "`reshape(..., -2)` for -1: NumPy takes any negative size as the unknown one, the same shape",
+     lambda o, n: "reshape" in o and any(o[:i] + "-2" + o[i + 2:] == n for i in range(len(o)) if o.startswith("-1", i))),
+    ("copy flag", "`astype`'s `copy=` changed or dropped, on an array made on that line that nobody else holds: "
+     "the same values",
+     lambda o, n: "astype(" in o and "copy=" in o and _no_copy(o) == _no_copy(n)),
+    ("warning stacklevel or category", "a warning's `stacklevel` changed or its category dropped (`warnings.warn`'s "
+     "default is UserWarning): under mutmut its trampoline adds a frame, so no test can see the stacklevel there; "
+     "tests in test_mutants_functional.py check where the warnings point on the real code",
+     lambda o, n: ("stacklevel" in o or "UserWarning" in o) and re.sub(r"UserWarning|None|stacklevel=\d|,|\s", "", o)
+     == re.sub(r"UserWarning|None|stacklevel=\d|,|\s", "", n)),
+    ("out of mutmut's reach", "the body of a function run once at import (`_rounding` makes floor, ceil, trunc "
+     "and sign), before mutmut switches a mutant on",
+     lambda o, n: bool(re.search(r"return Rounding\(|^op\.__(name|doc)__", o))),
+]
+
+
+def _no_copy(line):
+    """``line`` without the ``copy=`` argument of its ``astype`` calls."""
+    return re.sub(r"(astype\([^(),]*(\([^()]*\))?[^(),]*),\s*(copy=\w+)?\s*\)", r"\1)", line)
+
+
+def _sum_keepdim(line):
+    """``line`` without the keepdim argument of its ``.sum(...).reshape`` calls."""
+    return re.sub(r"\.sum\(([^()]*?)(, *(True|False|None|keepdims?=\w+)?)? *\)\.reshape", r".sum(\1).reshape", line)
+
+
+def _string_pairs(old, new):
+    """(old literal, new literal) for each string literal that differs."""
+    olds, news = [m.group() for m in STRING.finditer(old)], [m.group() for m in STRING.finditer(new)]
+    return [(a, b) for a, b in zip(olds, news) if a != b] if len(olds) == len(news) else [("?", "?")]
+
+
+def _only_strings(old, new):
+    """Whether ``new`` differs from ``old`` only inside string literals, by XX...XX or a change of case."""
+    if STRING.sub("S", old) != STRING.sub("S", new):
+        return False
+    pairs = _string_pairs(old, new)
+    return bool(pairs) and all(b.replace("XX", "") == a or b == a.upper() or b == a.lower() for a, b in pairs)
+
+
+def changed_lines(diff):
+    """The removed and added lines of a mutant's unified diff, each joined into one string."""
+    lines = [l for l in diff.splitlines() if l[:1] in "-+" and not l.startswith(("---", "+++"))]
+    return (" ".join(l[1:].strip() for l in lines if l[0] == "-"), " ".join(l[1:].strip() for l in lines if l[0] == "+"))
+
+
+def survivor_class(diff):
+    """(class, reason) of the first rule that explains a survivor, or (None, None)."""
+    old, new = changed_lines(diff)
+    for name, reason, rule in RULES:
+        if rule(old, new):
+            return name, reason
+    return None, None
+
+
+def report(summary, reasons_path, md_path):
+    """Write every survivor of ``summary`` to ``md_path``: a count per class, then a table per class."""
+    reasons = json.loads(reasons_path.read_text()) if reasons_path.exists() else {}
+    rows = {}
+    for name, s in summary["survivors"].items():
+        cls, why = reasons.get(name) or survivor_class(s["diff"])
+        cls = cls or "not explained"
+        change = changed_lines(s["diff"])[1].replace("|", "\\|")
+        rows.setdefault(cls, []).append((name, change[:150], why or ""))
+    files = list(summary["files"])
+    short = [f.replace("minigrad/", "") for f in files]
+    by_hand = sum(name in reasons for name in summary["survivors"])
+    lines = [f"# Surviving mutants of commit `{summary['rev'][:7]}`", "",
+             "Written by `python scripts/mutation.py --report SUMMARY` (see docs/testing.md, \"Mutation testing\"): "
+             "each survivor of that run with its class and the reason it is left. Classes come from rules on the "
+             "changed line (`RULES` in the script) or, for the rest, from docs/mutation_reasons.json (read by hand).",
+             "", f"{len(summary['survivors'])} survivors: {len(summary['survivors']) - by_hand} sorted by a rule, "
+             f"{by_hand} read by hand.",
+             "", "| class | " + " | ".join(short) + " |", "| --- |" + " ---: |" * len(files)]
+    for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1])):
+        lines.append(f"| {cls} | " + " | ".join(str(sum(source_file(n) == f for n, _, _ in items)) for f in files) + " |")
+    for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1])):
+        lines += ["", f"## {cls} ({len(items)})", "", "| mutant | change | why it is left |", "| --- | --- | --- |"]
+        lines += [f"| `{n.split('minigrad.', 1)[1]}` | `{c}` | {w} |" for n, c, w in sorted(items)]
+    md_path.write_text("\n".join(lines) + "\n")
+    return rows
 
 
 def copy_tree(rev, dest, *paths):
@@ -62,16 +167,21 @@ def toml_list(items):
     return "[" + ", ".join(json.dumps(str(i)) for i in items) + "]"
 
 
-def failing_tests(workdir, tests):
-    """Node ids of the selected tests that fail on the unmutated copy (mutmut needs a passing baseline)."""
-    run = subprocess.run([sys.executable, "-m", "pytest", *PYTEST_ARGS, "-rf", *tests], cwd=workdir,
+def failing_tests(workdir, tests, deselect=()):
+    """Node ids of the selected tests that fail in ``workdir`` (mutmut needs a passing baseline). In mutmut's
+    copy (``workdir/mutants``, no mutant active) this finds the tests that cannot pass under mutmut itself:
+    its trampoline adds a stack frame (a warning's stacklevel) and renames functions (Python's own messages)."""
+    env = {**os.environ, "PYTHONPATH": str(workdir), "MUTANT_UNDER_TEST": ""}
+    run = subprocess.run([sys.executable, "-m", "pytest", *PYTEST_ARGS, "-rf", *tests,
+                          *(a for d in deselect for a in ("--deselect", d))], cwd=workdir, env=env,
                          capture_output=True, text=True)
-    return sorted(set(re.findall(r"^FAILED (\S+)", run.stdout, re.M)))
+    return sorted(set(re.findall(r"^FAILED (.+?)(?: - .*)?$", run.stdout, re.M)))
 
 
-def configure(workdir, files, tests, deselect):
-    with open(workdir / "pyproject.toml", "a") as f:
-        f.write("\n[tool.mutmut]\n"
+def configure(workdir, files, tests, deselect, project):
+    """mutmut's settings: ``project`` (the copy's pyproject.toml text) with a [tool.mutmut] section."""
+    with open(workdir / "pyproject.toml", "w") as f:
+        f.write(project + "\n[tool.mutmut]\n"
                 f'source_paths = ["minigrad"]\n'
                 f"only_mutate = {toml_list(files)}\n"
                 f'also_copy = ["models", "scripts", "tests", "docs", "setup.cfg"]\n'
@@ -99,6 +209,23 @@ def results(workdir):
     return dict(re.findall(r"^\s*(\S+): (.+?)\s*$", out, re.M))
 
 
+def diffs(workdir, names):
+    """{mutant: unified diff of its function against the original} (what ``mutmut show`` prints, in one process)."""
+    import difflib
+
+    import libcst
+    from mutmut.mutation.diff_apply import read_mutant_function, read_original_function
+    modules, out = {}, {}
+    for name in names:
+        f = source_file(name)
+        if f not in modules:
+            modules[f] = libcst.parse_module((workdir / "mutants" / f).read_text())
+        old, new = (libcst.Module([fn]).code.strip().split("\n")
+                    for fn in (read_original_function(modules[f], name), read_mutant_function(modules[f], name)))
+        out[name] = "\n".join(difflib.unified_diff(old, new, f, f, lineterm=""))
+    return out
+
+
 def source_file(name):
     """minigrad.nn.functional.xǁClassǁmethod__mutmut_3 -> minigrad/nn/functional.py."""
     module = name.split(".x")[0] if ".x" in name else name.rsplit(".", 1)[0]
@@ -122,13 +249,29 @@ def main(argv=None):
     p.add_argument("--rerun", type=Path, default=None, metavar="SUMMARY",
                    help="test only the survivors listed in an earlier summary (those that still exist)")
     p.add_argument("--out", type=Path, default=None, help="JSON summary (default: WORKDIR/summary.json)")
+    p.add_argument("--summarize", action="store_true",
+                   help="write the summary of the finished run in --workdir, and run nothing")
+    p.add_argument("--report", type=Path, default=None, metavar="SUMMARY",
+                   help="write the survivors of an earlier summary to --md by class, and run nothing")
+    p.add_argument("--reasons", type=Path, default=ROOT / "docs" / "mutation_reasons.json",
+                   help="survivors explained by hand: {mutant: [class, reason]} (default: %(default)s)")
+    p.add_argument("--md", type=Path, default=ROOT / "docs" / "mutation_survivors.md")
     args = p.parse_args(argv)
+    args.rev = commit_of(args.rev)  # the commit copied, fixed before the run (HEAD may move meanwhile)
+    if args.report:
+        rows = report(json.loads(args.report.read_text()), args.reasons, args.md)
+        print("\n".join(f"{len(items):>5} {cls}" for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1]))))
+        return rows
     workdir = args.workdir.resolve()
     if workdir == ROOT or ROOT in workdir.parents:
         p.error(f"--workdir {workdir} is inside the checkout {ROOT}: mutmut must run on a copy")
     tests = [t for t in args.tests if t not in args.without]
 
     started = time.time()
+    if args.summarize:
+        tests, deselect, sample = None, None, None
+        names = [n for f in args.files for n in json.loads((workdir / "mutants" / f"{f}.meta").read_text())["exit_code_by_key"]]
+        return summarize(args, workdir, names, names, tests, deselect, started)
     if workdir.exists():
         shutil.rmtree(workdir)
     copy_tree(args.rev, workdir)
@@ -136,11 +279,16 @@ def main(argv=None):
         shutil.rmtree(workdir / "tests")
         copy_tree(args.tests_rev, workdir, "tests")
     tests = [t for t in tests if (workdir / t).exists()]
-    deselect = failing_tests(workdir, tests) + [t for t in MUTMUT_BLIND if t.split("::")[0] in tests]
+    deselect = failing_tests(workdir, tests)
+    project = (workdir / "pyproject.toml").read_text()
+    configure(workdir, args.files, tests, deselect, project)
+    names = all_mutants(workdir, args.files)
+    blind = failing_tests(workdir / "mutants", tests, deselect)
+    if blind:
+        deselect += blind
+        configure(workdir, args.files, tests, deselect, project)
     if deselect:
         print(f"deselected (failing before any mutation, or blind under mutmut): {' '.join(deselect)}", file=sys.stderr)
-    configure(workdir, args.files, tests, deselect)
-    names = all_mutants(workdir, args.files)
     sample = names
     if args.rerun:
         sample = sorted(set(json.loads(args.rerun.read_text())["survivors"]) & set(names))
@@ -151,29 +299,32 @@ def main(argv=None):
     if sample:
         mutmut(workdir, "run", "--max-children", str(args.max_children), *(sample if sample != names else []),
                stdout=subprocess.DEVNULL)
-    status = {n: s for n, s in results(workdir).items() if n in set(sample) and s != "not checked"}
+    return summarize(args, workdir, names, sample, tests, deselect, started)
 
+
+def summarize(args, workdir, names, sample, tests, deselect, started):
+    """Per-file counts and every survivor's diff, written to ``--out`` (and printed as a table)."""
+    status = {n: s for n, s in results(workdir).items() if n in set(sample) and s != "not checked"}
     per_file = {}
     for f in args.files:
         counts = Counter(s for n, s in status.items() if source_file(n) == f)
         total = sum(counts.values())
         detected = sum(c for s, c in counts.items() if s in DETECTED)
-        per_file[f] = {"mutants": total, "of": sum(source_file(n) == f for n in names), "killed": detected,
-                       **dict(counts),
+        per_file[f] = {"mutants": total, "of": sum(source_file(n) == f for n in names), **dict(counts),
+                       "detected": detected,
                        "score": round(detected / total, 4) if total else None}
-    survivors = {n: mutmut(workdir, "show", n, capture_output=True).stdout
-                 for n, s in sorted(status.items()) if s not in DETECTED}
+    survivors = diffs(workdir, sorted(n for n, s in status.items() if s not in DETECTED))
     summary = {"rev": commit_of(args.rev), "tests_rev": commit_of(args.tests_rev) if args.tests_rev else None,
                "tests": tests, "deselected": deselect, "sample": args.sample, "seed": args.seed,
                "rerun": str(args.rerun) if args.rerun else None,
-               "minutes": round((time.time() - started) / 60, 1),
+               "minutes": None if args.summarize else round((time.time() - started) / 60, 1),
                "files": per_file, "survivors": {n: {"status": status[n], "diff": d} for n, d in survivors.items()}}
     out = args.out or workdir / "summary.json"
     out.write_text(json.dumps(summary, indent=1))
     print(f"{'file':<28}{'tested':>12}{'killed':>8}{'survived':>9}{'no tests':>9}{'score':>7}")
     for f, c in per_file.items():
         tested = f"{c['mutants']}/{c['of']}"
-        print(f"{f:<28}{tested:>12}{c['killed']:>8}{c.get('survived', 0):>9}{c.get('no tests', 0):>9}"
+        print(f"{f:<28}{tested:>12}{c['detected']:>8}{c.get('survived', 0):>9}{c.get('no tests', 0):>9}"
               f"{c['score'] if c['score'] is not None else '-':>7}")
     print(f"summary with every survivor's diff: {out} ({summary['minutes']} min)")
     return summary

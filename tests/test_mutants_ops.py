@@ -334,3 +334,142 @@ def test_nonzero_of_a_0d_tensor_has_no_index_columns():
     assert minigrad.nonzero(minigrad.tensor(5.0)).shape == (1, 0)
     assert minigrad.nonzero(minigrad.tensor(0.0)).shape == (0, 0)
     assert minigrad.nonzero(minigrad.tensor([[0.0, 2.0], [3.0, 0.0]])).tolist() == [[0, 1], [1, 0]]
+
+
+# -- shapes of reductions with keepdim, nonzero's dtype, t of small tensors, quiet log gradient -------
+
+def test_argmax_over_all_elements_is_0d_unless_keepdim():
+    x = t(np.array([[0.0, 5.0, 1.0], [2.0, 3.0, 4.0]]))
+    assert minigrad.argmax(x).shape == () and int(minigrad.argmax(x)) == 1
+    assert minigrad.argmin(x, keepdim=True).shape == (1, 1) and int(minigrad.argmin(x, keepdim=True)) == 0
+
+
+def test_amax_and_any_keep_the_dim_when_asked_positionally():
+    a = np.array([[0.0, 5.0, 1.0], [2.0, 0.0, 4.0]])
+    np.testing.assert_array_equal(minigrad.amax(t(a), 0, True).numpy(), a.max(0, keepdims=True))
+    np.testing.assert_array_equal(minigrad.any(t(a), 0, True).numpy(), a.any(0, keepdims=True))
+    np.testing.assert_array_equal(minigrad.all(t(a), 1, True).numpy(), a.all(1, keepdims=True))
+
+
+def test_nonzero_of_a_0d_tensor_is_an_int64_index_matrix():
+    for value, rows in ((1.0, 1), (0.0, 0)):
+        idx = minigrad.nonzero(t(np.array(value)))
+        assert idx.shape == (rows, 0) and idx.dtype == minigrad.int64
+
+
+def test_t_leaves_0d_and_1d_tensors_unchanged():
+    np.testing.assert_array_equal(minigrad.t(t(np.array(2.0))).numpy(), 2.0)
+    np.testing.assert_array_equal(minigrad.t(t(np.array([1.0, 2.0]))).numpy(), [1.0, 2.0])
+
+
+def test_log_gradient_at_zero_is_inf_without_a_warning():
+    x = t(np.array([0.0, 2.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minigrad.log(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [np.inf, 0.5])
+
+
+def test_float_tensor_divided_by_a_python_int_keeps_float_semantics():
+    a = t(np.array([5.5, -3.5]))
+    np.testing.assert_array_equal(minigrad.remainder(a, 2).numpy(), [1.5, 0.5])
+    np.testing.assert_array_equal(minigrad.div(a, 2, rounding_mode="floor").numpy(), [2.0, -2.0])
+    np.testing.assert_array_equal(minigrad.div(a, 2, rounding_mode="trunc").numpy(), [2.0, -1.0])
+
+
+def test_amax_of_an_empty_tensor_over_a_nonempty_dim():
+    y = minigrad.amax(t(np.zeros((0, 3))), 1)
+    assert y.shape == (0,)                                     # PyTorch: fine, the reduced dim has elements
+
+
+def test_basic_index_is_a_view_sharing_the_version_and_an_advanced_index_a_copy():
+    x = minigrad.zeros(2, 3)
+    x[[0, 1], 0].add_(1.0)                                     # a list in the key: a copy (as PyTorch)
+    assert x._version == 0 and float(x.sum()) == 0.0
+    x[0, 0:2].add_(1.0)                                        # ints and slices: a view of x
+    assert x._version == 1
+    np.testing.assert_array_equal(x.numpy(), [[1.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_batch_norm_without_bias_keeps_the_input_dtype():
+    x = minigrad.tensor(RNG.standard_normal((4, 3)).astype(np.float32))
+    y = minigrad.nn.functional.batch_norm(x, None, None, weight=minigrad.ones(3), bias=None, training=True)
+    assert y.dtype == minigrad.float32
+    y = minigrad.nn.functional.batch_norm(x, None, None, weight=None, bias=minigrad.zeros(3), training=True)
+    assert y.dtype == minigrad.float32
+
+
+@pytest.mark.parametrize("shape", [(3, 1), (3, 0)])
+def test_prod_graph_gradient_over_a_dim_of_one_or_no_elements(shape):
+    # one element: its gradient is 1 (nothing else to multiply); none: an empty gradient; float32 kept
+    x = minigrad.tensor(RNG.standard_normal(shape).astype(np.float32), requires_grad=True)
+    (g,) = grad(minigrad.prod(x, 1).sum(), [x], create_graph=True)
+    assert g.shape == shape and g.dtype == minigrad.float32
+    np.testing.assert_array_equal(g.numpy(), np.ones(shape, np.float32))
+    (gg,) = grad((g * x).sum(), [x])
+    np.testing.assert_array_equal(gg.numpy(), np.ones(shape, np.float32))
+
+
+def test_sum_and_mean_default_to_all_elements_without_keepdim():
+    a = RNG.standard_normal((2, 3))
+    assert minigrad.sum(t(a)).shape == () and minigrad.mean(t(a)).shape == ()
+    np.testing.assert_allclose(float(minigrad.mean(t(a))), a.mean(), rtol=1e-15)
+
+
+def test_a_0d_float64_tensor_promotes_an_integer_tensor_to_float64():
+    # PyTorch: a 0-d tensor of a higher category gives its dtype (a Python float would give float32)
+    assert (minigrad.tensor([1, 2]) + minigrad.tensor(1.5, dtype=minigrad.float64)).dtype == minigrad.float64
+    assert (minigrad.tensor([1, 2]) + 1.5).dtype == minigrad.float32
+    assert (minigrad.tensor(1, dtype=minigrad.int32) + 5).dtype == minigrad.int32   # a 0-d tensor outranks a number
+
+
+def test_gradient_of_a_broadcast_operand_with_leading_and_inner_size_one_dims():
+    b = t(np.array([[2.0]]), requires_grad=True)               # (1, 1) against (2, 3, 1)
+    a = t(RNG.standard_normal((2, 3, 1)), requires_grad=True)
+    (a * b).sum().backward()
+    assert b.grad.shape == (1, 1)
+    np.testing.assert_allclose(b.grad.numpy(), [[a.numpy().sum()]], rtol=1e-14)
+
+
+def test_sqrt_of_negatives_and_its_gradient_at_zero_and_float16_overflow_are_quiet():
+    x = t(np.array([-1.0, 0.0, 4.0]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = minigrad.sqrt(x)
+        y[1:].sum().backward()
+        big = minigrad.sum(minigrad.full((2,), 60000.0, dtype=minigrad.float16))
+    assert np.isnan(y.numpy()[0]) and x.grad.numpy()[1] == np.inf and x.grad.numpy()[2] == 0.25
+    assert big.dtype == minigrad.float16 and float(big) == np.inf
+
+
+def test_batch_norm_of_zero_channels_is_empty():
+    y = minigrad.nn.functional.batch_norm(minigrad.zeros(4, 0), minigrad.zeros(0), minigrad.ones(0), training=True)
+    assert y.shape == (4, 0)                                   # as PyTorch
+
+
+def test_python_numbers_take_the_tensor_dtype_of_their_category():
+    # PyTorch: a float number keeps a float16 tensor float16; a bool keeps an int tensor int64 and a bool one bool
+    assert (minigrad.ones(2, dtype=minigrad.float16) + 1.5).dtype == minigrad.float16
+    assert (minigrad.tensor([1, 2]) + True).dtype == minigrad.int64
+    assert (minigrad.tensor([True]) + True).dtype == minigrad.bool
+
+
+def test_float_division_by_an_integer_zero_and_integer_division_by_a_float_zero_follow_ieee():
+    # as PyTorch: only two integer operands make division by zero an error
+    for a, b in ((t(np.array([1.5])), 0), (minigrad.tensor([1]), 0.0)):
+        assert float(minigrad.div(a, b, rounding_mode="floor")) == np.inf
+        assert np.isnan(float(minigrad.remainder(a, b)))
+
+
+def test_sigmoid_saturates_quietly():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = minigrad.sigmoid(t(np.array([-1000.0, 0.0, 1000.0])))
+    np.testing.assert_array_equal(y.numpy(), [0.0, 0.5, 1.0])
+
+
+def test_numpy_scalars_are_operands_like_python_numbers():
+    # as PyTorch: a NumPy float32 scalar keeps a float32 tensor float32, an int32 scalar an int64 tensor int64
+    y = minigrad.ones(2, 3) * np.float32(2.0)
+    assert y.dtype == minigrad.float32 and (y.numpy() == 2.0).all()
+    assert (minigrad.tensor([1, 2]) + np.int32(3)).dtype == minigrad.int64

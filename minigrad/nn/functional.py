@@ -1080,9 +1080,10 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  
     in both arguments at every order (built from subtraction and products)."""
     _unsupported_loss_args("mse_loss", size_average=size_average, reduce=reduce)
     _check_reduction("mse_loss", reduction)
-    if input.dtype.kind != "f" and getattr(target, "dtype", input.dtype).kind != "f":
+    target_dtype = getattr(target, "dtype", input.dtype)  # a Python number takes the input's dtype
+    if input.dtype.kind != "f" and target_dtype.kind != "f":  # PyTorch: NotImplementedError "mse_cpu" for 'Long'
         raise NotImplementedError(f"mse_loss: expected floating-point input or target, got dtypes {input.dtype} "
-                        f"and {target.dtype}")
+                                  f"and {target_dtype}")
     if isinstance(target, Tensor) and target.shape != input.shape:
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
                       "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
@@ -1098,9 +1099,9 @@ def one_hot(tensor, num_classes=-1):
     if a.dtype != np.int64:
         raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor, got dtype {a.dtype}")
     xp = get_array_module(a)
+    if a.size == 0 and num_classes in (-1, 0):  # as PyTorch: 0 classes for no values is an error too
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
     if num_classes == -1:
-        if a.size == 0:
-            raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(a.max()) + 1
     num_classes = check_int("num_classes", num_classes, 0, "one_hot")
     if a.size and int(a.min()) < 0:
