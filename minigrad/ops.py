@@ -1367,6 +1367,9 @@ def where(condition, input=None, other=None):  # noqa: A002
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in get_array_module(cond).nonzero(cond))
     if input is None or other is None:
         raise TypeError("where() takes the condition alone or the condition, input and other")
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, (Tensor, numbers.Number)):
+            raise TypeError(f"where(): {name} must be a Tensor or a number, got {type(value).__name__}")
     return Where(cond)(*_promoted((input, other)))
 
 
@@ -1394,6 +1397,8 @@ def _correction(name, dim, unbiased, correction):
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
         raise TypeError(f"{name}() takes 'unbiased' or 'correction', not both")
+    if correction is not None and (isinstance(correction, bool) or not isinstance(correction, numbers.Real)):
+        raise TypeError(f"{name}(): correction must be a number, got {type(correction).__name__} {correction!r}")
     return dim, (1 if unbiased is None else int(unbiased)) if correction is None else correction
 
 
@@ -1403,18 +1408,23 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     ``correction`` is 1 by default (the unbiased estimate; ``unbiased=False`` means 0).
     m - correction <= 0 divides by 0 (inf or NaN), as PyTorch.
     """
-    dim, correction = _correction("var", dim, unbiased, correction)
-    dim, keepdim = _resolve_aliases("var", dim, axis, keepdim, keepdims)
-    _check_floating(_tensor_arg(x, "var"), "var")
-    dims = _wrap_dims(dim, x.ndim, "var")
-    m = math.prod(x.shape[d] for d in dims)
-    centred = x - mean(x, dims, keepdim=True)
-    return sum(centred * centred, dims, keepdim) / float(builtins.max(m - correction, 0))  # Div: x / 0 quietly
+    return _variance("var", x, dim, unbiased, keepdim, correction, axis, keepdims)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Standard deviation: sqrt of ``var`` with the same arguments, as ``torch.std`` (gradient 0 where it is 0)."""
-    return StdSqrt()(var(x, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+    return StdSqrt()(_variance("std", x, dim, unbiased, keepdim, correction, axis, keepdims))
+
+
+def _variance(name, x, dim, unbiased, keepdim, correction, axis, keepdims):
+    """``var``'s computation; its errors name ``name`` (var or std)."""
+    dim, correction = _correction(name, dim, unbiased, correction)
+    dim, keepdim = _resolve_aliases(name, dim, axis, keepdim, keepdims)
+    _check_floating(_tensor_arg(x, name), name)
+    dims = _wrap_dims(dim, x.ndim, name)
+    m = math.prod(x.shape[d] for d in dims)
+    centred = x - mean(x, dims, keepdim=True)
+    return sum(centred * centred, dims, keepdim) / float(builtins.max(m - correction, 0))  # Div: x / 0 quietly
 
 
 def _check_reducible(x, dims, name, error=IndexError):
@@ -2096,7 +2106,8 @@ def remainder(a, b):
     if result_type(a, b).kind in "biu":
         a, b = _integer_divisor_checked(a, b, "remainder")
         return Tensor._wrap(get_array_module(a.array).remainder(a.array, b.array))
-    return sub(a, mul(floor_divide(a, b), b))
+    with np.errstate(invalid="ignore"):  # x % 0 is NaN (inf * 0), quietly as PyTorch
+        return sub(a, mul(floor_divide(a, b), b))
 
 
 def norm(x, p="fro", dim=None, keepdim=False):

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import warnings
 import stat
 import zipfile
 from pathlib import Path
@@ -1043,3 +1044,21 @@ def test_masked_fill_takes_a_number_or_a_0d_tensor_and_differentiates_the_tensor
 def test_errors_have_pytorchs_exception_type(call, error, message):
     with pytest.raises(error, match=re.escape(message)):
         call()
+
+
+def test_std_where_batch_norm_and_remainder_name_their_own_errors():
+    # found by mutation testing: std's errors named var(), where's did not name where, batch_norm read .numel() of
+    # an int (AttributeError), and a float remainder by 0 warned
+    x = minigrad.ones(4, 3)
+    with pytest.raises(IndexError, match=re.escape("std(): dimension out of range")):
+        x.std(dim=5)
+    with pytest.raises(TypeError, match=re.escape("std(): correction must be a number, got str 'a'")):
+        x.std(correction="a")
+    with pytest.raises(TypeError, match=re.escape("where(): other must be a Tensor or a number, got str")):
+        minigrad.where(x > 0, x, "a")
+    # PyTorch: TypeError "batch_norm(): argument 'running_mean' (position 2) must be Tensor, not int"
+    with pytest.raises(TypeError, match=re.escape("batch_norm: running_mean must be a Tensor or None, got int")):
+        F.batch_norm(x, 5, minigrad.ones(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(minigrad.remainder(minigrad.tensor([1.0]), 0).item())

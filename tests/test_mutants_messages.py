@@ -251,7 +251,7 @@ CASES = [  # (id, call, error type, the whole message)
      "sum(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
     ("mean-dim", lambda: mg.mean(X, 5), IndexError,
      "mean(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
-    ("where-value-type", lambda: mg.where(X > 0, X, "a"), TypeError, "expected a Tensor or a Python number, got str"),
+    ("where-value-type", lambda: mg.where(X > 0, X, "a"), TypeError, "where(): other must be a Tensor or a number, got str"),
     ("matmul-dtype", lambda: mg.matmul(X, mg.zeros(3, 2, dtype=mg.float64)), RuntimeError,
      "matmul: expected the first operand and the second operand to have the same dtype, but got float32 and float64"),
     ("view-dtype", lambda: X.view(mg.float64), NotImplementedError,

@@ -762,6 +762,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError("batch_norm: running_mean and running_var must either both be None or neither be None")
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
                     ("bias", bias)):
+        if t is not None and not isinstance(t, Tensor):  # PyTorch: TypeError "argument ... must be Tensor, not int"
+            raise TypeError(f"batch_norm: {name} must be a Tensor or None, got {type(t).__name__}")
         if t is not None and t.numel() != c:
             raise RuntimeError(f"batch_norm: {name} should contain {c} elements (the channels of an input of shape "
                                f"{x.shape}), got shape {tuple(t.shape)}")
