@@ -508,12 +508,15 @@ class Tensor:
     def _records(self, name, *args):
         """Whether an in-place change of self by ``args`` goes into the graph (``_record_in_place``): gradients are
         recorded and self is part of a graph or an argument requires grad. A leaf that requires grad is refused."""
-        if not (self._requires_grad or builtins.any(isinstance(a, Tensor) and a._requires_grad for a in args)) \
-                or not is_grad_enabled():
-            return False
         if self._requires_grad:
+            if not is_grad_enabled():
+                return False
             self._refuse_leaf(name)
-        return True
+            return True
+        for a in args:  # a loop, not any(...): this runs on every in-place change
+            if isinstance(a, Tensor) and a._requires_grad:
+                return is_grad_enabled()
+        return False
 
     def _record_in_place(self, name, op, args=(), reads_old=True):
         """``self <- op(self, *args)`` recorded in the graph, as PyTorch records an in-place op: ``op`` runs out of
@@ -531,6 +534,7 @@ class Tensor:
                 "(y = y.clone()), or use the out-of-place form")
         old = Tensor._wrap(self.array.copy() if reads_old else self.array, requires_grad=self._requires_grad)
         old._ctx = self._ctx  # self's place in the graph so far
+        old._grad_hooks, self._grad_hooks = self._grad_hooks, None  # hooks see the old value's gradient, as PyTorch's
         new = op(old, *[old if a is self else a for a in args])
         if new.shape != self.shape or not np.can_cast(new.dtype, self.dtype, "same_kind"):
             raise RuntimeError(f"{name}: result of shape {new.shape} and type {new.dtype} can't be cast to the "

@@ -1713,6 +1713,17 @@ def inplace_unary_chain_in_graph(torch):
 
 
 @case
+def inplace_hook_before_sees_old_grad(torch):
+    x, seen = T(torch, 3, grad=True), []
+    y = x * 2
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    y.retain_grad()
+    y.mul_(3)
+    (y * T(torch, 3, seed=1)).sum().backward()
+    return seen, y.grad, x.grad
+
+
+@case
 def inplace_exp_then_add_raises_at_backward(torch):
     x = T(torch, 3, grad=True)
     y = x.exp()

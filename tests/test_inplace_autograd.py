@@ -90,6 +90,20 @@ def test_aliases_see_the_change_and_the_dtype_is_kept():
     assert w.grad.dtype == minigrad.float64 and w.grad.tolist() == [2.0, 3.0]
 
 
+def test_hooks_registered_before_the_change_see_the_old_values_gradient_retain_grad_the_new():
+    x = t64([1.0, -2.0, 3.0], True)
+    seen = []
+    y = x * 2
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    y.retain_grad()
+    y.mul_(3)
+    later = y.register_hook(lambda g: seen.append(("new", g.tolist())))
+    (y * t64([1.0, 2.0, 3.0])).sum().backward()
+    assert seen == [("new", [1.0, 2.0, 3.0]), [3.0, 6.0, 9.0]]  # PyTorch's: the hook follows the old value
+    assert y.grad.tolist() == [1.0, 2.0, 3.0] and x.grad.tolist() == [6.0, 12.0, 18.0]
+    later.remove()
+
+
 def test_fill_and_zero_in_a_graph():
     x, v = t64([1.0, 2.0, 3.0], True), t64(2.5, True)
     y = x * 2
