@@ -398,7 +398,7 @@ class Tensor:
         return self
 
     _grad_hooks = None  # {handle: hook} once register_hook is called
-    _consumed = False  # set when a recorded op takes this tensor as an input, or a view of it is made
+    _consumed = False  # set when a recorded op takes this tensor as an input, a view of it is made, or it is a view
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed, before it goes
@@ -584,7 +584,7 @@ class Tensor:
 
     def zero_(self):
         if self._records("zero_"):
-            return self.fill_(0)
+            return self._record_in_place("zero_", lambda x: _ops.masked_fill(x, True, 0), reads_old=False)
         return self._modify("zero_", lambda a: a.fill(0))
 
     def fill_(self, value):

@@ -272,6 +272,8 @@ def test_refused_where_an_earlier_use_or_a_view_would_not_follow_the_change():
     with pytest.raises(RuntimeError, match=r"leaky_relu\(inplace=True\): " + message):
         F.leaky_relu(row, inplace=True)
     assert y.tolist() == [2.0, -4.0, 6.0] and row.tolist() == [-4.0, 6.0]
+    with pytest.raises(RuntimeError, match="normal_: in-place change of a tensor that is part of a graph"):
+        (x * 2).normal_()  # PyTorch records it with a zero gradient; minigrad refuses
     with pytest.raises(RuntimeError, match="mul_: a leaf tensor that requires grad cannot be changed in place"):
         x.mul_(t64([1.0, 1.0, 1.0], True))
     with pytest.raises(RuntimeError, match=r"add_: result of shape \(2, 3\) and type float64 can't be cast to the "
