@@ -145,8 +145,6 @@ class Function:
         out = self.forward(*[t.array for t in tensors])
         needs = tuple(t._requires_grad for t in tensors)
         if is_grad_enabled() and any(needs):
-            for t in tensors:  # the graph now refers to each input (see Tensor._setitem_recorded)
-                t._consumed = True
             self.inputs = tensors
             self.needs_input_grad = needs
             self.input_versions = tuple(t._vc[0] for t in tensors)
@@ -398,7 +396,10 @@ class Tensor:
         return self
 
     _grad_hooks = None  # {handle: hook} once register_hook is called
-    _consumed = False  # set when a recorded op takes this tensor as an input, a view of it is made, or it is a view
+    _viewed = False  # set when a view of this tensor is made, or it is one (see _record_in_place)
+    #: ((version, position), ...): the graph positions this tensor had before recorded in-place changes, each with
+    #: the version it ended at; an op that took this tensor at version <= v took that position (see _position)
+    _earlier = None
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed, before it goes
@@ -523,18 +524,16 @@ class Tensor:
         place (its Functions, their backward) on ``old``, a tensor that takes self's place in the graph so far (a
         copy of self's values when ``reads_old``: ``op``'s backward reads them); its result, cast to self's dtype,
         is written into self's memory (aliases such as ``.data`` see it) and self becomes its output. An argument
-        that is self stands for ``old``. Refused where other tensors refer to self's graph position or memory:
-        after a recorded op used self (the engine routes gradients by tensor, so that op would receive the new
-        position's), and for a view or a tensor with views (PyTorch rewrites every view's graph)."""
-        if self._consumed:
+        that is self stands for ``old``. Ops recorded earlier on self keep ``old`` as their input (``_earlier``,
+        read by the engine); a backward that needs self's overwritten values raises the version error. Refused for
+        a view or a tensor with views (PyTorch rewrites every view's graph; these would not follow the change)."""
+        if self._viewed:
             raise RuntimeError(
-                f"{name}: an in-place change recorded in the graph after a recorded op used it or a view of it was "
-                "taken, or of a view, is not supported by minigrad (that use or view would not follow the "
-                f"change; tensor of shape {self.shape}); make the change before that use, change a clone "
-                "(y = y.clone()), or use the out-of-place form")
+                f"{name}: an in-place change recorded in the graph of a view, or of a tensor a view was taken of, is "
+                f"not supported by minigrad (the other views would not follow the change; tensor of shape "
+                f"{self.shape}); change a clone (y = y.clone()), or use the out-of-place form")
         old = Tensor._wrap(self.array.copy() if reads_old else self.array, requires_grad=self._requires_grad)
         old._ctx = self._ctx  # self's place in the graph so far
-        old._grad_hooks, self._grad_hooks = self._grad_hooks, None  # hooks see the old value's gradient, as PyTorch's
         new = op(old, *[old if a is self else a for a in args])
         if new.shape != self.shape or not np.can_cast(new.dtype, self.dtype, "same_kind"):
             raise RuntimeError(f"{name}: result of shape {new.shape} and type {new.dtype} can't be cast to the "
@@ -543,6 +542,8 @@ class Tensor:
             new = _ops.Cast(self.dtype)(new)
         if new.array is not self.array:
             self.array[...] = new.array
+        self._earlier = (self._earlier or ()) + ((self._vc[0], old),)
+        old._grad_hooks, self._grad_hooks = self._grad_hooks, None  # hooks see the old value's gradient, as PyTorch's
         self._ctx, self._requires_grad = new._ctx, True
         self._vc[0] += 1
         return self
@@ -1131,10 +1132,21 @@ def _topological_order(roots):
             raise RuntimeError(
                 "backward() through a graph that was already freed: call the first backward() "
                 "with retain_graph=True to go through it again")
-        for x in fn.inputs:
+        for x, version in zip(fn.inputs, fn.input_versions):
+            x = _position(x, version)
             if x.requires_grad and id(x) not in visited:
                 stack.append((x, False))
     return order
+
+
+def _position(x, version):
+    """The tensor that stands for input ``x`` taken at ``version``: ``x`` itself, or the graph position it had then
+    if a recorded in-place change has moved it since (``Tensor._record_in_place``)."""
+    if x._earlier is not None:
+        for last_version, old in x._earlier:
+            if version <= last_version:
+                return old
+    return x
 
 
 def _root_grad(t, g, create_graph):
@@ -1284,13 +1296,13 @@ def _input_grads(fn, g, create_graph):
     if len(gxs) != len(fn.inputs):
         raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs")
     pairs = []
-    for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
+    for x, version, gx, needed in zip(fn.inputs, fn.input_versions, gxs, fn.needs_input_grad):
         if not needed or gx is None:
             continue
         if gx.shape != x.array.shape:
             raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
                                f"for an input of shape {x.shape}")
-        pairs.append((x, gx))
+        pairs.append((_position(x, version), gx))
     return pairs
 
 

@@ -1555,7 +1555,7 @@ def _view_of(out, x):
     if get_array_module(x.array).may_share_memory(out.array, x.array):
         out._vc = x._vc
         # a later recorded write into x would not reach this view, nor one into the view x (Tensor._record_in_place)
-        x._consumed = out._consumed = True
+        x._viewed = out._viewed = True
     return out
 
 

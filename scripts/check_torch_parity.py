@@ -1733,13 +1733,24 @@ def inplace_exp_then_add_raises_at_backward(torch):
 
 
 @case
-def inplace_after_use_by_saving_op(torch):  # PyTorch raises at backward; minigrad refuses the change
+def inplace_after_use_by_saving_op(torch):  # both raise at backward: mul saved y
     x = T(torch, 3, grad=True)
     y = x * 2
     z = y * y
     y += 1
     z.sum().backward()
     return x.grad
+
+
+@case
+def inplace_after_use_by_add(torch):  # add saved nothing: its gradient goes to y's old graph position
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    z = y + 1
+    y.mul_(3)
+    y.relu_()
+    (z * T(torch, 3, seed=1) + y * T(torch, 3, seed=2)).sum().backward()
+    return y, z, x.grad
 
 
 one("leaky_relu_inplace_functional", lambda torch: (lambda t: (torch.nn.functional.leaky_relu(t, 0.2, inplace=True) is t,

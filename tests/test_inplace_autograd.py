@@ -255,16 +255,38 @@ def test_a_value_saved_for_backward_changed_in_place_raises_at_backward_as_in_py
         y.sum().backward()
 
 
-def test_refused_where_an_earlier_use_or_a_view_would_not_follow_the_change():
-    x = t64([1.0, -2.0, 3.0], True)
-    message = "an in-place change recorded in the graph after a recorded op used it or a view of it was taken"
+def test_ops_that_used_the_tensor_before_the_change_keep_its_old_graph_position():
+    x_np, c = np.array([1.0, -2.0, 3.0]), np.array([1.0, 2.0, 3.0])
+    x = t64(x_np, True)
     y = x * 2
-    z = y * y  # a recorded op already uses y (PyTorch: allowed, then its backward raises; here refused)
-    with pytest.raises(RuntimeError, match="add_: " + message):
-        y += 1
-    assert y.tolist() == [2.0, -4.0, 6.0] and y._version == 0 and type(y.grad_fn).__name__ == "Mul"
-    z.sum().backward()
-    assert x.grad.tolist() == [8.0, -16.0, 24.0]
+    z = y + 3  # add does not save y: its backward still works after the change, as PyTorch's
+    y.mul_(5)
+    w = y.relu()
+    y.relu_()
+    y -= 1
+    q = y.sum() * 2
+    y += x
+    (z.sum() * 3 + (w * t64(c)).sum() + (y * y).sum() + q).backward()
+    y_np = np.maximum(10 * x_np, 0) - 1 + x_np
+    np.testing.assert_allclose(y.numpy(), y_np, rtol=1e-12)
+    expected = 6 + c * 10 * (x_np > 0) + 2 * y_np * (10 * (x_np > 0) + 1) + 20 * (x_np > 0)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_an_op_that_saved_the_tensor_before_the_change_raises_at_backward_as_in_pytorch():
+    x = t64([1.0, -2.0, 3.0], True)
+    y = x * 2
+    z = y * y  # mul saves y
+    y += 1
+    assert y.tolist() == [3.0, -3.0, 7.0] and y._version == 1
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: input 0 of MulBackward .* is at "
+                                           r"version 1; expected version 0"):
+        z.sum().backward()
+
+
+def test_refused_for_views_and_leaves():
+    x = t64([1.0, -2.0, 3.0], True)
+    message = "an in-place change recorded in the graph of a view, or of a tensor a view was taken of"
     y = x * 2
     row = y[1:]  # a view of y
     with pytest.raises(RuntimeError, match="relu_: " + message):
