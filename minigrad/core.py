@@ -397,7 +397,7 @@ class Tensor:
 
     _grad_hooks = None  # {handle: hook} once register_hook is called
     _viewed = False  # set when a view of this tensor is made, or it is one (see _record_in_place)
-    #: ((version, position), ...): the graph positions this tensor had before recorded in-place changes, each with
+    #: [(version, position), ...]: the graph positions this tensor had before recorded in-place changes, each with
     #: the version it ended at; an op that took this tensor at version <= v took that position (see _position)
     _earlier = None
 
@@ -429,11 +429,24 @@ class Tensor:
         return Tensor._wrap(self.array, version=self._vc)
 
     def detach_(self):
-        """Cut this tensor from the graph in place: a leaf that does not require grad (not for a view)."""
+        """Cut this tensor from the graph in place: a leaf that does not require grad (not for a view). Ops that
+        used it before keep its graph position (``_move_position``), as in PyTorch."""
         if self._ctx is not None and self.array.base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self._ctx is not None:
+            old = Tensor._wrap(self.array, requires_grad=True)
+            old._ctx = self._ctx
+            self._move_position(old)
         self._ctx, self._requires_grad = None, False
         return self
+
+    def _move_position(self, old):
+        """``old`` (given this tensor's grad_fn) takes its graph position so far, hooks included: ops recorded on
+        this tensor up to now route their gradient to ``old`` (``_earlier``, read by the engine's ``_position``)."""
+        old._grad_hooks, self._grad_hooks = self._grad_hooks, None  # hooks see the old value's gradient, as PyTorch's
+        if self._earlier is None:
+            self._earlier = []
+        self._earlier.append((self._vc[0], old))
 
     def item(self):
         if self.array.size != 1:
@@ -533,7 +546,7 @@ class Tensor:
                 f"not supported by minigrad (the other views would not follow the change; tensor of shape "
                 f"{self.shape}); change a clone (y = y.clone()), or use the out-of-place form")
         old = Tensor._wrap(self.array.copy() if reads_old else self.array, requires_grad=self._requires_grad)
-        old._ctx = self._ctx  # self's place in the graph so far
+        old._ctx = self._ctx  # self's place in the graph so far (the rest moves there once the op has succeeded)
         new = op(old, *[old if a is self else a for a in args])
         if new.shape != self.shape or not np.can_cast(new.dtype, self.dtype, "same_kind"):
             raise RuntimeError(f"{name}: result of shape {new.shape} and type {new.dtype} can't be cast to the "
@@ -542,8 +555,7 @@ class Tensor:
             new = _ops.Cast(self.dtype)(new)
         if new.array is not self.array:
             self.array[...] = new.array
-        self._earlier = (self._earlier or ()) + ((self._vc[0], old),)
-        old._grad_hooks, self._grad_hooks = self._grad_hooks, None  # hooks see the old value's gradient, as PyTorch's
+        self._move_position(old)
         self._ctx, self._requires_grad = new._ctx, True
         self._vc[0] += 1
         return self
@@ -1132,9 +1144,9 @@ def _topological_order(roots):
             raise RuntimeError(
                 "backward() through a graph that was already freed: call the first backward() "
                 "with retain_graph=True to go through it again")
-        for x, version in zip(fn.inputs, fn.input_versions):
+        for x, version, needed in zip(fn.inputs, fn.input_versions, fn.needs_input_grad):
             x = _position(x, version)
-            if x.requires_grad and id(x) not in visited:
+            if needed and id(x) not in visited:
                 stack.append((x, False))
     return order
 

@@ -1743,6 +1743,16 @@ def inplace_after_use_by_saving_op(torch):  # both raise at backward: mul saved 
 
 
 @case
+def detach_inplace_after_use(torch):  # the earlier use keeps y's graph position
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    z = y + 1
+    y.detach_()
+    (z.sum() + (y * x).sum()).backward()
+    return x.grad, y.requires_grad
+
+
+@case
 def inplace_after_use_by_add(torch):  # add saved nothing: its gradient goes to y's old graph position
     x = T(torch, 3, grad=True)
     y = x * 2

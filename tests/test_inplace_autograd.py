@@ -273,6 +273,16 @@ def test_ops_that_used_the_tensor_before_the_change_keep_its_old_graph_position(
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
 
 
+def test_ops_that_used_a_tensor_before_detach_in_place_keep_its_graph_position():
+    x = t64([1.0, -2.0, 3.0], True)
+    y = x * 2
+    z = y + 1
+    assert y.detach_() is y and not y.requires_grad and y.grad_fn is None
+    w = y * x  # y is now a constant
+    (z.sum() + w.sum()).backward()
+    assert x.grad.tolist() == [2.0 + 2.0, 2.0 - 4.0, 2.0 + 6.0]  # PyTorch's: z still reaches x
+
+
 def test_an_op_that_saved_the_tensor_before_the_change_raises_at_backward_as_in_pytorch():
     x = t64([1.0, -2.0, 3.0], True)
     y = x * 2
