@@ -294,6 +294,16 @@ def test_an_op_that_saved_the_tensor_before_the_change_raises_at_backward_as_in_
         z.sum().backward()
 
 
+def test_differentiating_again_through_an_op_whose_input_changed_later_raises():
+    x = t64([1.0, 2.0], True)
+    y = x * 2
+    z = (y + 1).sum()
+    y += 1
+    assert minigrad.autograd.grad(z, x, retain_graph=True)[0].tolist() == [2.0, 2.0]  # first order: fine
+    with pytest.raises(RuntimeError, match="input 0 of AddBackward .* is at version 1; expected version 0"):
+        minigrad.autograd.grad(z, x, create_graph=True)  # (PyTorch allows it: add saved nothing)
+
+
 def test_refused_for_views_and_leaves():
     x = t64([1.0, -2.0, 3.0], True)
     message = "an in-place change recorded in the graph of a view, or of a tensor a view was taken of"
