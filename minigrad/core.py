@@ -145,8 +145,6 @@ class Function:
         out = self.forward(*[t.array for t in tensors])
         needs = tuple(t._requires_grad for t in tensors)
         if is_grad_enabled() and any(needs):
-            for t in tensors:  # the graph now refers to each input (see Tensor._setitem_recorded)
-                t._consumed = True
             self.inputs = tensors
             self.needs_input_grad = needs
             self.input_versions = tuple(t._vc[0] for t in tensors)
@@ -398,7 +396,10 @@ class Tensor:
         return self
 
     _grad_hooks = None  # {handle: hook} once register_hook is called
-    _consumed = False  # set when a recorded op takes this tensor as an input, or a view of it is made
+    _viewed = False  # set when a view of this tensor is made, or it is one (see _record_in_place)
+    #: [(version, position), ...]: the graph positions this tensor had before recorded in-place changes, each with
+    #: the version it ended at; an op that took this tensor at version <= v took that position (see _position)
+    _earlier = None
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed, before it goes
@@ -428,11 +429,24 @@ class Tensor:
         return Tensor._wrap(self.array, version=self._vc)
 
     def detach_(self):
-        """Cut this tensor from the graph in place: a leaf that does not require grad (not for a view)."""
+        """Cut this tensor from the graph in place: a leaf that does not require grad (not for a view). Ops that
+        used it before keep its graph position (``_move_position``), as in PyTorch."""
         if self._ctx is not None and self.array.base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        if self._ctx is not None:
+            old = Tensor._wrap(self.array, requires_grad=True)
+            old._ctx = self._ctx
+            self._move_position(old)
         self._ctx, self._requires_grad = None, False
         return self
+
+    def _move_position(self, old):
+        """``old`` (given this tensor's grad_fn) takes its graph position so far, hooks included: ops recorded on
+        this tensor up to now route their gradient to ``old`` (``_earlier``, read by the engine's ``_position``)."""
+        old._grad_hooks, self._grad_hooks = self._grad_hooks, None  # hooks see the old value's gradient, as PyTorch's
+        if self._earlier is None:
+            self._earlier = []
+        self._earlier.append((self._vc[0], old))
 
     def item(self):
         if self.array.size != 1:
@@ -482,14 +496,11 @@ class Tensor:
     def bool(self): return self.to(bool_)
     def type_as(self, other): return self.to(other.dtype)
 
-    # -- in-place changes (no graph; each bumps the version counter) -----------
+    # -- in-place changes (each bumps the version counter; recorded in the graph where PyTorch records them) --
     def _modify(self, name, update):
         """Apply ``update(array)`` in place after checking that autograd allows it here."""
         if self.requires_grad and is_grad_enabled():
-            if self._ctx is None:
-                raise RuntimeError(
-                    f"{name}: a leaf tensor that requires grad cannot be changed in place while gradients "
-                    "are recorded; wrap the change in `with minigrad.no_grad():` or change `.data`")
+            self._refuse_leaf(name)
             raise RuntimeError(
                 f"{name}: in-place change of a tensor that is part of a graph (grad_fn={self._ctx!r}) "
                 "is not supported by minigrad; use the out-of-place form")
@@ -500,6 +511,61 @@ class Tensor:
                 f"{name}: {exc} (changing in place a tensor of shape {self.shape} and dtype {self.dtype})") from None
         self._vc[0] += 1
         return self
+
+    def _refuse_leaf(self, name):
+        """RuntimeError for an in-place change of a leaf that requires grad while gradients are recorded (PyTorch's)."""
+        if self._ctx is None:
+            raise RuntimeError(
+                f"{name}: a leaf tensor that requires grad cannot be changed in place while gradients "
+                "are recorded; wrap the change in `with minigrad.no_grad():` or change `.data`")
+
+    def _records(self, name, *args):
+        """Whether an in-place change of self by ``args`` goes into the graph (``_record_in_place``): gradients are
+        recorded and self is part of a graph or an argument requires grad. A leaf that requires grad is refused."""
+        if self._requires_grad:
+            if not is_grad_enabled():
+                return False
+            self._refuse_leaf(name)
+            return True
+        for a in args:  # a loop, not any(...): this runs on every in-place change
+            if isinstance(a, Tensor) and a._requires_grad:
+                return is_grad_enabled()
+        return False
+
+    def _record_in_place(self, name, op, args=(), reads_old=True):
+        """``self <- op(self, *args)`` recorded in the graph, as PyTorch records an in-place op: ``op`` runs out of
+        place (its Functions, their backward) on ``old``, a tensor that takes self's place in the graph so far (a
+        copy of self's values when ``reads_old``: ``op``'s backward reads them); its result, cast to self's dtype,
+        is written into self's memory (aliases such as ``.data`` see it) and self becomes its output. An argument
+        that is self stands for ``old``. Ops recorded earlier on self keep ``old`` as their input (``_earlier``,
+        read by the engine); a backward that needs self's overwritten values raises the version error. Refused for
+        a view or a tensor with views (PyTorch rewrites every view's graph; these would not follow the change)."""
+        if self._viewed:
+            raise RuntimeError(
+                f"{name}: an in-place change recorded in the graph of a view, or of a tensor a view was taken of, is "
+                f"not supported by minigrad (the other views would not follow the change; tensor of shape "
+                f"{self.shape}); change a clone (y = y.clone()), or use the out-of-place form")
+        old = Tensor._wrap(self.array.copy() if reads_old else self.array, requires_grad=self._requires_grad)
+        old._ctx = self._ctx  # self's place in the graph so far (the rest moves there once the op has succeeded)
+        new = op(old, *[old if a is self else a for a in args])
+        if new.shape != self.shape or not np.can_cast(new.dtype, self.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result of shape {new.shape} and type {new.dtype} can't be cast to the "
+                               f"desired output of shape {self.shape} and type {self.dtype}")
+        if new.dtype != self.dtype:
+            new = _ops.Cast(self.dtype)(new)
+        if new.array is not self.array:
+            self.array[...] = new.array
+        self._move_position(old)
+        self._ctx, self._requires_grad = new._ctx, True
+        self._vc[0] += 1
+        return self
+
+    def _apply_in_place(self, name, op, *args, reads_old=True):
+        """``op(self, *args)`` (Tensors in, a Tensor out) written into self: recorded in the graph where PyTorch
+        records it (``_record_in_place``), else computed and written as a plain in-place change."""
+        if self._records(name, *args):
+            return self._record_in_place(name, op, args, reads_old)
+        return self._write_result(name, op(self, *args))
 
     def _in_place_operand(self, name, other, true_division=False):
         """``other`` (raw) for ``self <op>= other``: RuntimeError, as PyTorch, when the result would need
@@ -530,9 +596,14 @@ class Tensor:
         return other
 
     def zero_(self):
+        if self._records("zero_"):
+            return self._record_in_place("zero_", lambda x: _ops.masked_fill(x, True, 0), reads_old=False)
         return self._modify("zero_", lambda a: a.fill(0))
 
     def fill_(self, value):
+        """Every element set to ``value`` (a number or a 0-d tensor, whose gradient is then the sum of self's)."""
+        if self._records("fill_", value):
+            return self._record_in_place("fill_", lambda x, v: _ops.masked_fill(x, True, v), (value,), reads_old=False)
         value = value.item() if isinstance(value, Tensor) else value
         return self._modify("fill_", lambda a: a.fill(value))
 
@@ -548,18 +619,26 @@ class Tensor:
         return self._modify("copy_", lambda a: a.__setitem__(Ellipsis, values))
 
     def add_(self, other, alpha=1):
+        if self._records("add_", other):
+            return self._record_in_place("add_", _ops.add_alpha, (other, alpha), reads_old=False)
         o = self._in_place_operand("add_", other)
         return self._modify("add_", lambda a: a.__iadd__(o if alpha == 1 else o * alpha))
 
     def sub_(self, other, alpha=1):
+        if self._records("sub_", other):
+            return self._record_in_place("sub_", _ops.sub_alpha, (other, alpha), reads_old=False)
         o = self._in_place_operand("sub_", other)
         return self._modify("sub_", lambda a: a.__isub__(o if alpha == 1 else o * alpha))
 
     def mul_(self, other):
+        if self._records("mul_", other):
+            return self._record_in_place("mul_", _ops.mul, (other,))
         o = self._in_place_operand("mul_", other)
         return self._modify("mul_", lambda a: a.__imul__(o))
 
     def div_(self, other):
+        if self._records("div_", other):
+            return self._record_in_place("div_", _ops.div, (other,))
         o = self._in_place_operand("div_", other, true_division=True)
         return self._modify("div_", lambda a: a.__itruediv__(o))
 
@@ -586,12 +665,16 @@ class Tensor:
         """max(x, 0) in place (NaN stays NaN)."""
         if self.dtype == bool_:
             raise RuntimeError("Boolean inputs not supported for relu")
+        if self._records("relu_"):
+            return self._record_in_place("relu_", _ops.relu, reads_old=False)
         xp = backend.get_array_module(self.array)
         return self._modify("relu_", lambda a: xp.maximum(a, 0, out=a))
 
     def clamp_(self, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
         """``clamp(min, max)`` written into self; the result must keep this tensor's dtype."""
-        values = _ops.clamp(self.detach(), min, max)
+        if self._records("clamp_", min, max):
+            return self._record_in_place("clamp_", _ops.clamp, (min, max))
+        values = _ops.clamp(self, min, max)
         if values.dtype != self.dtype:
             raise RuntimeError(f"clamp_: result type {values.dtype} can't be cast to the desired output type {self.dtype}")
         return self._modify("clamp_", lambda a: a.__setitem__(Ellipsis, values.array))
@@ -606,18 +689,18 @@ class Tensor:
                                f"the desired output of shape {self.shape} and type {self.dtype}")
         return self._modify(name, lambda a: a.__setitem__(Ellipsis, values.array))
 
-    def pow_(self, exponent): return self._write_result("pow_", _ops.pow(self.detach(), exponent))
-    def exp_(self): return self._write_result("exp_", _ops.exp(self.detach()))
-    def log_(self): return self._write_result("log_", _ops.log(self.detach()))
-    def log1p_(self): return self._write_result("log1p_", _special.log1p(self.detach()))
-    def sqrt_(self): return self._write_result("sqrt_", _ops.sqrt(self.detach()))
-    def rsqrt_(self): return self._write_result("rsqrt_", _ops.rsqrt(self.detach()))
-    def abs_(self): return self._write_result("abs_", _ops.abs(self.detach()))
-    def neg_(self): return self._write_result("neg_", _ops.neg(self.detach()))
-    def square_(self): return self._write_result("square_", _ops.square(self.detach()))
-    def reciprocal_(self): return self._write_result("reciprocal_", _ops.reciprocal(self.detach()))
-    def sigmoid_(self): return self._write_result("sigmoid_", _ops.sigmoid(self.detach()))
-    def tanh_(self): return self._write_result("tanh_", _ops.tanh(self.detach()))
+    def pow_(self, exponent): return self._apply_in_place("pow_", _ops.pow, exponent)
+    def exp_(self): return self._apply_in_place("exp_", _ops.exp)
+    def log_(self): return self._apply_in_place("log_", _ops.log)
+    def log1p_(self): return self._apply_in_place("log1p_", _special.log1p)
+    def sqrt_(self): return self._apply_in_place("sqrt_", _ops.sqrt)
+    def rsqrt_(self): return self._apply_in_place("rsqrt_", _ops.rsqrt)
+    def abs_(self): return self._apply_in_place("abs_", _ops.abs, reads_old=False)
+    def neg_(self): return self._apply_in_place("neg_", _ops.neg, reads_old=False)
+    def square_(self): return self._apply_in_place("square_", _ops.square)
+    def reciprocal_(self): return self._apply_in_place("reciprocal_", _ops.reciprocal)
+    def sigmoid_(self): return self._apply_in_place("sigmoid_", _ops.sigmoid)
+    def tanh_(self): return self._apply_in_place("tanh_", _ops.tanh)
 
     def __iadd__(self, other): return self.add_(other)
     def __isub__(self, other): return self.sub_(other)
@@ -634,22 +717,10 @@ class Tensor:
 
     def _setitem_recorded(self, key, value):
         """``self[key] = value`` in the graph: self becomes the output of an ``IndexPut`` of (its old self,
-        value), as PyTorch's CopySlices. Safe only while nothing else refers to self's graph position or
-        memory, so a tensor already in a recorded op's inputs, with views, or a view itself, is refused."""
-        if self._consumed or self.array.base is not None:
-            raise RuntimeError(
-                "__setitem__: writing into a tensor that is part of a graph (or receives a value that requires "
-                "grad) after a recorded op used it or a view of it was taken, or into a view, is not supported "
-                f"by minigrad (PyTorch rewrites the graph of every view; tensor of shape {self.shape}); write "
-                "into a fresh tensor before using it, or build the result out of place (minigrad.cat, stack, "
-                "where)")
+        value), as PyTorch's CopySlices (``_record_in_place``; IndexPut writes into self's memory itself)."""
         if isinstance(value, Tensor):
             self._raw(value.detach(), "__setitem__")  # the device check
-        old = Tensor._wrap(self.array, requires_grad=self._requires_grad)  # self's place in the graph so far
-        old._ctx = self._ctx
-        self._ctx = _ops.IndexPut(key)(old, value)._ctx
-        self._requires_grad = True
-        self._vc[0] += 1
+        self._record_in_place("__setitem__", lambda old, v: _ops.IndexPut(key)(old, v), (value,), reads_old=False)
 
     # -- autograd -------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False):
@@ -843,8 +914,7 @@ class Tensor:
 
     def masked_fill_(self, mask, value):
         """``masked_fill`` written into self (its dtype kept)."""
-        values = _ops.masked_fill(self.detach(), mask, value.detach() if isinstance(value, Tensor) else value)
-        return self._modify("masked_fill_", lambda a: a.__setitem__(Ellipsis, values.array))
+        return self._apply_in_place("masked_fill_", lambda x, v: _ops.masked_fill(x, mask, v), value, reads_old=False)
 
     def is_contiguous(self):
         """True when the elements lie in memory in row-major order without gaps (``view`` needs it)."""
@@ -918,18 +988,14 @@ class Tensor:
     def scatter_add(self, dim, index, src): return _rearrange.scatter_add(self, dim, index, src)
 
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
-        """``scatter`` written into self (a ``src`` that requires grad is refused: PyTorch would record it)."""
-        if isinstance(src, Tensor):
-            _refuse_grad_source(src, "scatter_")
-            src = src.detach()
-        return self._write_result("scatter_", _rearrange.scatter(self.detach(), dim, index, src, value, reduce=reduce))
+        """``scatter`` written into self."""
+        return self._apply_in_place(
+            "scatter_", lambda x, s: _rearrange.scatter(x, dim, index, s, value, reduce=reduce), src, reads_old=False)
 
     def scatter_add_(self, dim, index, src):
-        """``scatter_add`` written into self (a ``src`` that requires grad is refused, as in ``scatter_``)."""
-        if isinstance(src, Tensor):
-            _refuse_grad_source(src, "scatter_add_")
-            src = src.detach()
-        return self._write_result("scatter_add_", _rearrange.scatter_add(self.detach(), dim, index, src))
+        """``scatter_add`` written into self."""
+        return self._apply_in_place("scatter_add_", lambda x, s: _rearrange.scatter_add(x, dim, index, s), src,
+                                    reads_old=False)
     def log1p(self): return _special.log1p(self)
     def erf(self): return _special.erf(self)
     def type(self, dtype=None): return _ops.type_of(self, dtype)
@@ -1078,10 +1144,21 @@ def _topological_order(roots):
             raise RuntimeError(
                 "backward() through a graph that was already freed: call the first backward() "
                 "with retain_graph=True to go through it again")
-        for x in fn.inputs:
-            if x.requires_grad and id(x) not in visited:
+        for x, version, needed in zip(fn.inputs, fn.input_versions, fn.needs_input_grad):
+            x = _position(x, version)
+            if needed and id(x) not in visited:
                 stack.append((x, False))
     return order
+
+
+def _position(x, version):
+    """The tensor that stands for input ``x`` taken at ``version``: ``x`` itself, or the graph position it had then
+    if a recorded in-place change has moved it since (``Tensor._record_in_place``)."""
+    if x._earlier is not None:
+        for last_version, old in x._earlier:
+            if version <= last_version:
+                return old
+    return x
 
 
 def _root_grad(t, g, create_graph):
@@ -1231,13 +1308,13 @@ def _input_grads(fn, g, create_graph):
     if len(gxs) != len(fn.inputs):
         raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs")
     pairs = []
-    for x, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
+    for x, version, gx, needed in zip(fn.inputs, fn.input_versions, gxs, fn.needs_input_grad):
         if not needed or gx is None:
             continue
         if gx.shape != x.array.shape:
             raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
                                f"for an input of shape {x.shape}")
-        pairs.append((x, gx))
+        pairs.append((_position(x, version), gx))
     return pairs
 
 

@@ -1564,7 +1564,8 @@ def _view_of(out, x):
     an in-place change through either is then seen by the autograd checks of both."""
     if get_array_module(x.array).may_share_memory(out.array, x.array):
         out._vc = x._vc
-        x._consumed = True  # a later recorded write into x would not reach this view (Tensor._setitem_recorded)
+        # a later recorded write into x would not reach this view, nor one into the view x (Tensor._record_in_place)
+        x._viewed = out._viewed = True
     return out
 
 

@@ -1669,6 +1669,111 @@ def residual_add_inplace_after_relu(torch):
     return x.grad
 
 
+@case
+def residual_block_inplace_add_and_relu_module(torch):
+    x, w = T(torch, 2, 3, grad=True), T(torch, 3, 3, seed=1, grad=True)
+    lin = torch.nn.Linear(3, 3)
+    setw(torch, lin.weight, A(3, 3, seed=2))
+    setw(torch, lin.bias, A(3, seed=3))
+    out = torch.nn.ReLU(inplace=True)(lin(x) @ w)
+    out = lin(out)
+    out += x
+    out = torch.nn.functional.relu(out, inplace=True)
+    (out * T(torch, 2, 3, seed=4)).sum().backward()
+    return out, x.grad, w.grad, lin.weight.grad, lin.bias.grad
+
+
+@case
+def inplace_mul_by_value_requiring_grad(torch):
+    x, w = T(torch, 4, grad=True), T(torch, 4, seed=1, grad=True)
+    y = x * 1.5
+    y.mul_(w)
+    y.sub_(w, alpha=0.5)
+    (y * T(torch, 4, seed=2)).sum().backward()
+    return y, x.grad, w.grad
+
+
+@case
+def inplace_into_plain_tensor_of_value_requiring_grad(torch):
+    w = T(torch, 3, grad=True)
+    z = torch.zeros(3)
+    z.add_(w)
+    z.mul_(w)
+    z.sum().backward()
+    return z.requires_grad, z.is_leaf, w.grad
+
+
+@case
+def inplace_unary_chain_in_graph(torch):
+    x = T(torch, 5, grad=True)
+    y = x * 2
+    y.clamp_(-1.0, 1.5).mul_(3).tanh_()
+    (y * T(torch, 5, seed=1)).sum().backward()
+    return y, x.grad
+
+
+@case
+def inplace_hook_before_sees_old_grad(torch):
+    x, seen = T(torch, 3, grad=True), []
+    y = x * 2
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    y.retain_grad()
+    y.mul_(3)
+    (y * T(torch, 3, seed=1)).sum().backward()
+    return seen, y.grad, x.grad
+
+
+@case
+def inplace_exp_then_add_raises_at_backward(torch):
+    x = T(torch, 3, grad=True)
+    y = x.exp()
+    y += 1
+    y.sum().backward()
+    return x.grad
+
+
+@case
+def inplace_after_use_by_saving_op(torch):  # both raise at backward: mul saved y
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    z = y * y
+    y += 1
+    z.sum().backward()
+    return x.grad
+
+
+@case
+def detach_inplace_after_use(torch):  # the earlier use keeps y's graph position
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    z = y + 1
+    y.detach_()
+    (z.sum() + (y * x).sum()).backward()
+    return x.grad, y.requires_grad
+
+
+@case
+def inplace_after_use_by_add(torch):  # add saved nothing: its gradient goes to y's old graph position
+    x = T(torch, 3, grad=True)
+    y = x * 2
+    z = y + 1
+    y.mul_(3)
+    y.relu_()
+    (z * T(torch, 3, seed=1) + y * T(torch, 3, seed=2)).sum().backward()
+    return y, z, x.grad
+
+
+one("leaky_relu_inplace_functional", lambda torch: (lambda t: (torch.nn.functional.leaky_relu(t, 0.2, inplace=True) is t,
+                                                                t))(T(torch, 5)))
+one("elu_silu_relu6_inplace", lambda torch: [(lambda t: (f(t) is t, t))(T(torch, 5) * 4) for f in (
+    lambda t: torch.nn.functional.elu(t, inplace=True), lambda t: torch.nn.functional.silu(t, inplace=True),
+    lambda t: torch.nn.functional.relu6(t, inplace=True))])
+one("inplace_activation_reprs", lambda torch: [repr(m) for m in (
+    torch.nn.ReLU(inplace=True), torch.nn.LeakyReLU(0.2, inplace=True), torch.nn.ELU(inplace=True),
+    torch.nn.SiLU(inplace=True), torch.nn.ReLU6(inplace=True), torch.nn.Dropout(0.5, inplace=True))])
+one("dropout_inplace_eval_and_p1", lambda torch: (lambda t: (torch.nn.functional.dropout(t, 0.5, False, True) is t,
+                                                             torch.nn.functional.dropout(t, 1.0, True, True) is t,
+                                                             t))(T(torch, 4)))
 one("parameter_derived_types", lambda torch: (lambda p: (type(p * 2).__name__, type(p.data).__name__,
                                                          type(p.detach()).__name__, type(p.clone()).__name__))(
     torch.nn.Parameter(torch.ones(2))))

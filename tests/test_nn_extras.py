@@ -74,9 +74,11 @@ def test_relu_and_clamp_in_place():
         y.clamp_()
     with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
         minigrad.tensor([True]).relu_()
-    h = t64([1.0, -1.0]) * 2
-    with pytest.raises(RuntimeError, match="relu_: in-place change of a tensor that is part of a graph"):
-        h.relu_()
+    w = t64([1.0, -1.0], requires_grad=True)
+    h = w * 2
+    assert h.relu_() is h and h.tolist() == [2.0, 0.0]  # recorded in the graph, as PyTorch's
+    h.sum().backward()
+    assert w.grad.tolist() == [2.0, 0.0]
 
 
 # -- dropout -------------------------------------------------------------------------
@@ -308,13 +310,20 @@ def test_forward_hook_on_a_submodule_records_activations_and_gradients_flow():
         net.register_forward_hook(3)
 
 
-def test_inplace_flags_default_to_false_and_true_is_refused():
+def test_inplace_flags_default_to_false_and_true_writes_into_the_input():
     x = minigrad.tensor([-1.0, 2.0])
     np.testing.assert_array_equal(nn.ReLU(inplace=False)(x).numpy(), [0.0, 2.0])
     np.testing.assert_array_equal(F.relu(x, inplace=False).numpy(), [0.0, 2.0])
-    assert repr(nn.ReLU()) == "ReLU()"
-    for make in (lambda: nn.ReLU(inplace=True), lambda: F.relu(x, inplace=True), lambda: nn.Dropout(0.5, True),
-                 lambda: F.dropout(x, 0.5, inplace=True)):
-        with pytest.raises(NotImplementedError, match="the argument inplace=True is not supported by minigrad"):
-            make()
     np.testing.assert_array_equal(x.numpy(), [-1.0, 2.0])
+    assert repr(nn.ReLU()) == "ReLU()" and repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)"
+    for make in (lambda t: nn.ReLU(inplace=True)(t), lambda t: F.relu(t, inplace=True)):
+        t = minigrad.tensor([-1.0, 2.0])
+        assert make(t) is t and t.tolist() == [0.0, 2.0] and t._version == 1
+    minigrad.manual_seed(0)
+    expected = F.dropout(minigrad.ones(8), 0.5)
+    for make in (lambda t: nn.Dropout(0.5, True)(t), lambda t: F.dropout(t, 0.5, inplace=True)):
+        minigrad.manual_seed(0)
+        t = minigrad.ones(8)
+        assert make(t) is t and t.tolist() == expected.tolist()
+    t = minigrad.ones(3)
+    assert F.dropout(t, 0.5, training=False, inplace=True) is t and t.tolist() == [1.0, 1.0, 1.0]

@@ -65,15 +65,16 @@ def test_reciprocal():
 
 # -- in-place writes -------------------------------------------------------------------------------------------
 
-def test_add_inplace_of_a_tensor_that_requires_grad_raises():
-    """PyTorch records y.add_(w) in the graph; minigrad refuses rather than lose w's gradient."""
+def test_add_inplace_of_a_value_that_requires_grad_is_recorded():
+    """y.add_(w) with w requiring grad goes into the graph, as PyTorch's; under no_grad it is a plain change."""
     y, w = minigrad.zeros(3, dtype=minigrad.float64), leaf([1.0, 2.0, 3.0])
-    with pytest.raises(RuntimeError, match="requires grad"):
-        y.add_(w)
-    assert y.tolist() == [0.0, 0.0, 0.0] and y._version == 0
+    assert y.add_(w, alpha=2) is y and y.tolist() == [2.0, 4.0, 6.0] and y._version == 1 and y.grad_fn is not None
+    (y * minigrad.tensor([1.0, -1.0, 3.0], dtype=minigrad.float64)).sum().backward()
+    assert w.grad.tolist() == [2.0, -2.0, 6.0]
+    z = minigrad.zeros(3, dtype=minigrad.float64)
     with minigrad.no_grad():
-        y.add_(w)
-    assert y.tolist() == [1.0, 2.0, 3.0] and not y.requires_grad
+        z.add_(w)
+    assert z.tolist() == [1.0, 2.0, 3.0] and not z.requires_grad and z.grad_fn is None
 
 
 @pytest.mark.parametrize("write", [
@@ -132,7 +133,7 @@ def test_copy_of_a_value_that_requires_grad_is_recorded():
     assert w.grad.tolist() == [2.0, 0.0, 4.0]
 
 
-def test_recorded_write_refused_where_a_view_or_an_earlier_use_would_miss_it():
+def test_recorded_write_refused_for_views_and_caught_at_backward_after_a_use_that_saved_it():
     w = leaf([1.0, 2.0, 3.0])
     y = minigrad.zeros(2, 3, dtype=minigrad.float64)
     row = y[1]  # a view taken before the write would not see it
@@ -141,10 +142,11 @@ def test_recorded_write_refused_where_a_view_or_an_earlier_use_would_miss_it():
     with pytest.raises(RuntimeError, match="view"):
         row[0] = w[0]  # a write into a view would not reach y's graph
     used = minigrad.zeros(3, dtype=minigrad.float64)
-    z = used * w  # a recorded op refers to `used` (and saved it)
-    with pytest.raises(RuntimeError, match="recorded op used it"):
-        used[0] = w[0]
-    assert used.tolist() == [0.0, 0.0, 0.0] and z.tolist() == [0.0, 0.0, 0.0]
+    z = used * w  # a recorded op refers to `used` and saved it: its backward raises after the write, as PyTorch's
+    used[0] = w[0]
+    assert used.tolist() == [1.0, 0.0, 0.0] and z.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(RuntimeError, match=r"input 0 of MulBackward .* is at version 1; expected version 0"):
+        z.sum().backward()
     fresh = minigrad.zeros(3, dtype=minigrad.float64)
     plain = fresh + 1  # not recorded: nothing refers to `fresh` in a graph
     fresh[0] = w[0]

@@ -9,7 +9,7 @@ import math
 from minigrad import ops, special
 from minigrad.checks import check_real
 from minigrad.core import Tensor
-from minigrad.nn.functional import check_not_inplace
+from minigrad.nn.functional import in_place_or_not
 from minigrad.nn.module import Module
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -27,25 +27,22 @@ def _float_input(x, name):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002 (PyTorch's argument names)
     """x where x > 0, else negative_slope * x (gradient negative_slope at 0, as PyTorch)."""
-    check_not_inplace(inplace, "leaky_relu")
     x = _float_input(input, "leaky_relu")
     slope = check_real("negative_slope", negative_slope, -math.inf)
-    return ops.where(x > 0, x, x * slope)
+    return in_place_or_not(x, inplace, "leaky_relu", lambda x: ops.where(x > 0, x, x * slope))
 
 
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002
     """x where x > 0, else alpha * (exp(x) - 1) (gradient alpha at 0, as PyTorch)."""
-    check_not_inplace(inplace, "elu")
     x = _float_input(input, "elu")
     alpha = check_real("alpha", alpha, -math.inf)
-    return ops.where(x > 0, x, alpha * (ops.exp(ops.clamp(x, max=0.0)) - 1))
+    return in_place_or_not(x, inplace, "elu", lambda x: ops.where(x > 0, x, alpha * (ops.exp(ops.clamp(x, max=0.0)) - 1)))
 
 
 def silu(input, inplace=False):  # noqa: A002
     """x * sigmoid(x) (also called swish)."""
-    check_not_inplace(inplace, "silu")
     x = _float_input(input, "silu")
-    return x * ops.sigmoid(x)
+    return in_place_or_not(x, inplace, "silu", lambda x: x * ops.sigmoid(x))
 
 
 def gelu(input, *, approximate="none"):  # noqa: A002 (keyword-only in PyTorch)
@@ -70,9 +67,8 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
 
 def relu6(input, inplace=False):  # noqa: A002
     """min(max(x, 0), 6) (PyTorch's hardtanh(x, 0, 6): gradient 1 strictly inside (0, 6), 0 at the bounds)."""
-    check_not_inplace(inplace, "relu6")
     x = ops._tensor_arg(input, "relu6")
-    return ops.where(x <= 0, 0, ops.where(x >= 6, 6, x))
+    return in_place_or_not(x, inplace, "relu6", lambda x: ops.where(x <= 0, 0, ops.where(x >= 6, 6, x)))
 
 
 def _p_norm(x, p, dim):
@@ -101,33 +97,33 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002
 
 
 class LeakyReLU(Module):
-    """``F.leaky_relu(x, negative_slope)``; ``inplace=True`` is not supported."""
+    """``F.leaky_relu(x, negative_slope, inplace)``."""
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = check_real("negative_slope", negative_slope, -math.inf)
-        self.inplace = check_not_inplace(inplace, "LeakyReLU")
+        self.inplace = inplace
 
     def forward(self, x):
-        return leaky_relu(x, self.negative_slope)
+        return leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class ELU(Module):
-    """``F.elu(x, alpha)``; ``inplace=True`` is not supported."""
+    """``F.elu(x, alpha, inplace)``."""
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha = check_real("alpha", alpha, -math.inf)
-        self.inplace = check_not_inplace(inplace, "ELU")
+        self.inplace = inplace
 
     def forward(self, x):
-        return elu(x, self.alpha)
+        return elu(x, self.alpha, self.inplace)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(Module):
@@ -147,25 +143,31 @@ class GELU(Module):
 
 
 class SiLU(Module):
-    """``F.silu(x)``; ``inplace=True`` is not supported."""
+    """``F.silu(x, inplace)``."""
 
     def __init__(self, inplace=False):
         super().__init__()
-        self.inplace = check_not_inplace(inplace, "SiLU")
+        self.inplace = inplace
 
     def forward(self, x):
-        return silu(x)
+        return silu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class ReLU6(Module):
-    """``F.relu6(x)``; ``inplace=True`` is not supported."""
+    """``F.relu6(x, inplace)``."""
 
     def __init__(self, inplace=False):
         super().__init__()
-        self.inplace = check_not_inplace(inplace, "ReLU6")
+        self.inplace = inplace
 
     def forward(self, x):
-        return relu6(x)
+        return relu6(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Softplus(Module):

@@ -112,6 +112,8 @@ def _per_channel_shape(shape):
 class LinearFunction(Function):
     """y = x W^T + b;  gx = gy W,  gW = gy^T x,  gb = sum over the batch of gy."""
 
+    saves_output = False  # (an in-place op may change y: nn.ReLU(inplace=True) after a layer, as in PyTorch)
+
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
         y = x @ weight.T
@@ -193,6 +195,8 @@ class Conv2dFunction(Function):
         gb = sum of gY over (OH, OW, N).
     conv2d, Conv2dGradInput and Conv2dGradWeight are closed under differentiation.
     """
+
+    saves_output = False
 
     def __init__(self, stride, padding):
         self.stride, self.padding = stride, padding
@@ -351,6 +355,8 @@ class _Windows:
 
 
 class _Pool2d(Function):
+    saves_output = False
+
     def __init__(self, kernel_size, stride, padding):
         self.kernel, self.stride, self.padding = kernel_size, stride, padding
 
@@ -542,6 +548,8 @@ class BatchNormFunction(Function):
     batch statistics, shape (C,). An empty batch gives an empty output (its statistics are 0).
     """
 
+    saves_output = False  # backward reads its own x_hat
+
     def __init__(self, eps=1e-5):
         self.eps = eps
 
@@ -665,6 +673,8 @@ class FixedBatchNormFunction(Function):
     mean and var are constants here, so dx = dy * gamma * inv_std, dgamma = sum(dy * x_hat), dbeta = sum(dy).
     The layer is affine in x: d(dx)/dx = 0, d(dx)/dgamma = dy * inv_std, d(dgamma)/dx = dy * inv_std.
     """
+
+    saves_output = False
 
     def __init__(self, mean, var, eps=1e-5):
         self.mean, self.var, self.eps = mean, var, eps
@@ -822,11 +832,10 @@ def _d2l_moving_average(moving, batch, momentum):
 # ---------------------------------------------------------------------------
 # Activations and loss
 
-def check_not_inplace(inplace, name):
-    """``inplace`` (False), or NotImplementedError: minigrad's layers never change their input."""
-    if inplace:
-        raise NotImplementedError(f"{name}: the argument inplace=True is not supported by minigrad")
-    return inplace
+def in_place_or_not(x, inplace, name, op, reads_old=True):
+    """``op(x)``; with ``inplace=True`` that result written into ``x``, which is returned (PyTorch's
+    ``inplace=``; recorded in the graph as PyTorch records it, see ``Tensor._record_in_place``). ``x``: a Tensor."""
+    return x._apply_in_place(f"{name}(inplace=True)", op, reads_old=reads_old) if inplace else op(x)
 
 
 def sigmoid(x): return ops.sigmoid(x)
@@ -834,7 +843,9 @@ def tanh(x): return ops.tanh(x)
 
 
 def relu(input, inplace=False):  # noqa: A002
-    check_not_inplace(inplace, "relu")
+    """max(x, 0); with ``inplace=True`` written into ``input`` (``input.relu_()``), which is returned."""
+    if inplace:
+        return ops._tensor_arg(input, "relu").relu_()
     return ops.relu(input)
 
 
@@ -1148,12 +1159,11 @@ def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002
     """Inverted dropout, as ``torch.nn.functional.dropout``: in training each element is zeroed with
     probability p and the rest scaled by 1 / (1 - p); ``input`` itself when not training or p = 0."""
     check_dropout_p(p)
-    check_not_inplace(inplace, "dropout")
     if not training or p == 0:
         return input
     if input.dtype.kind != "f":
         raise RuntimeError(f"dropout: expected a floating-point input, got dtype {input.dtype}")
-    return DropoutFunction(p)(input)
+    return in_place_or_not(input, inplace, "dropout", lambda x: DropoutFunction(p)(x), reads_old=False)
 
 
 from minigrad.nn.activations import elu, gelu, leaky_relu, normalize, relu6, silu, softplus  # noqa: E402

@@ -77,14 +77,17 @@ class Sigmoid(Module):
 
 
 class ReLU(Module):
-    """max(x, 0); ``inplace=True`` (changing the input) is not supported."""
+    """max(x, 0); ``inplace=True`` writes it into the input (``F.relu(x, inplace=True)``)."""
 
     def __init__(self, inplace=False):
         super().__init__()
-        self.inplace = F.check_not_inplace(inplace, "ReLU")
+        self.inplace = inplace
 
     def forward(self, x):
-        return ops.relu(x)
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):
@@ -303,7 +306,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
-        self.p, self.inplace = F.check_dropout_p(p), F.check_not_inplace(inplace, "Dropout")
+        self.p, self.inplace = F.check_dropout_p(p), inplace
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training, self.inplace)

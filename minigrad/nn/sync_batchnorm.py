@@ -34,6 +34,8 @@ class SyncBatchNormFunction(Function):
     After forward, ``mean`` and ``var`` (C,) hold the global statistics and ``count`` holds M.
     """
 
+    saves_output = False  # backward reads its own x_hat
+
     def __init__(self, eps=1e-5):
         self.eps = eps
 
