@@ -7,7 +7,7 @@ from minigrad import cuda, random
 from minigrad.backend import Device as device, get_array_module
 from minigrad.core import (Function, Tensor, bool_, enable_grad, float16, float32, float64, int32, int64,
                            is_grad_enabled, no_grad, set_grad_enabled, tensor, uint8)
-from minigrad.creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
+from minigrad.ops import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
                                ones, ones_like, rand, rand_like, randint, randn, randn_like, zeros, zeros_like)
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import (Size, abs, all, allclose, amax, amin, any, argmax, argmin, bmm, cat, chunk, clamp, clip,
@@ -19,8 +19,8 @@ from minigrad.ops import (ceil, cumsum, floor, floor_divide, nonzero, norm, rema
                           unbind)
 from minigrad.ops import (argsort, isclose, logical_not, masked_select, reciprocal, sort, topk, unflatten,  # noqa: A004
                           unique)
-from minigrad.special import erf, log1p
-from minigrad.rearrange import flip, hstack, narrow, repeat_interleave, roll, scatter, scatter_add, tile, vstack
+from minigrad.ops import erf, log1p
+from minigrad.ops import flip, hstack, narrow, repeat_interleave, roll, scatter, scatter_add, tile, vstack
 from minigrad.typeinfo import finfo, iinfo
 from minigrad.ops import add_alpha as add, div_mode as div, sub_alpha as sub  # PyTorch's add/sub(alpha=), div
 from minigrad.threads import get_num_threads, set_num_threads

@@ -18,23 +18,7 @@ import numpy as np
 from minigrad import backend, random
 from minigrad.backend import Device
 
-float32 = np.dtype("float32")
-float64 = np.dtype("float64")
-float16 = np.dtype("float16")
-int64 = np.dtype("int64")
-int32 = np.dtype("int32")
-uint8 = np.dtype("uint8")
-bool_ = np.dtype("bool")
-
-
-def _resolve_dtype(dtype):
-    """A NumPy dtype from a dtype, a type or a name such as 'float64'; None stays None."""
-    if dtype is None or isinstance(dtype, np.dtype):
-        return dtype
-    try:
-        return np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}: use e.g. minigrad.float32, 'float64' or numpy.int64") from None
+from minigrad.dtypes import bool_, float16, float32, float64, int32, int64, resolve_dtype, uint8  # noqa: F401
 
 
 # ---------------------------------------------------------------------------
@@ -265,7 +249,7 @@ class Tensor:
                             "data there); use minigrad.empty(*sizes), or minigrad.tensor(value) for a 0-d tensor")
         if dtype is None and isinstance(data, (list, tuple)):
             dtype = float32  # torch.Tensor is the float32 tensor type: torch.Tensor([1, 2]) holds 1.0, 2.0
-        self.array = _to_array(data, _resolve_dtype(dtype), device)
+        self.array = _to_array(data, resolve_dtype(dtype), device)
         self._vc = [0]
         self.grad = None
         self._ctx = None
@@ -348,7 +332,7 @@ class Tensor:
             return _ops.Size(self.array.shape)
         if self.ndim == 0:
             raise IndexError(f"size(): dimension specified as {dim} but the tensor has no dimensions")
-        return self.array.shape[_ops._wrap_dim(dim, self.ndim, "size")]
+        return self.array.shape[_ops.wrap_dim(dim, self.ndim, "size")]
 
     def numel(self):
         return int(self.array.size)
@@ -570,7 +554,7 @@ class Tensor:
     def _in_place_operand(self, name, other, true_division=False):
         """``other`` (raw) for ``self <op>= other``: RuntimeError, as PyTorch, when the result would need
         another shape or a dtype that ``self`` cannot hold (NumPy would raise its own casting error)."""
-        o = self._raw(_ops._operand(other), name)
+        o = self._raw(_operand(other), name)
         try:
             result = np.result_type(self.array.dtype, o.dtype if hasattr(o, "dtype") else o)
         except OverflowError:
@@ -692,7 +676,7 @@ class Tensor:
     def pow_(self, exponent): return self._apply_in_place("pow_", _ops.pow, exponent)
     def exp_(self): return self._apply_in_place("exp_", _ops.exp)
     def log_(self): return self._apply_in_place("log_", _ops.log)
-    def log1p_(self): return self._apply_in_place("log1p_", _special.log1p)
+    def log1p_(self): return self._apply_in_place("log1p_", _ops.log1p)
     def sqrt_(self): return self._apply_in_place("sqrt_", _ops.sqrt)
     def rsqrt_(self): return self._apply_in_place("rsqrt_", _ops.rsqrt)
     def abs_(self): return self._apply_in_place("abs_", _ops.abs, reads_old=False)
@@ -708,7 +692,7 @@ class Tensor:
     def __itruediv__(self, other): return self.div_(other)
 
     def __setitem__(self, key, value):
-        k = _ops._raw_key(key, backend.get_array_module(self.array))
+        k = _raw_key(key, backend.get_array_module(self.array))
         if is_grad_enabled() and (self._requires_grad or isinstance(value, Tensor) and value._requires_grad) \
                 and not (self._requires_grad and self._ctx is None):  # (a leaf that requires grad: refused below)
             return self._setitem_recorded(k, value)
@@ -974,30 +958,30 @@ class Tensor:
     def split(self, split_size, dim=0): return _ops.split(self, split_size, dim)
     def chunk(self, chunks, dim=0): return _ops.chunk(self, chunks, dim)
     def repeat(self, *sizes): return _ops.repeat(self, *sizes)
-    def flip(self, *dims, **kwargs): return _rearrange.flip(self, _rearrange.varargs(dims, kwargs, "dims"))
-    def tile(self, *dims, **kwargs): return _rearrange.tile(self, _rearrange.varargs(dims, kwargs, "dims"))
-    def roll(self, shifts, dims=None): return _rearrange.roll(self, shifts, dims)
-    def narrow(self, dim, start, length): return _rearrange.narrow(self, dim, start, length)
+    def flip(self, *dims, **kwargs): return _ops.flip(self, _ops.varargs(dims, kwargs, "dims"))
+    def tile(self, *dims, **kwargs): return _ops.tile(self, _ops.varargs(dims, kwargs, "dims"))
+    def roll(self, shifts, dims=None): return _ops.roll(self, shifts, dims)
+    def narrow(self, dim, start, length): return _ops.narrow(self, dim, start, length)
 
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
-        return _rearrange.repeat_interleave(self, repeats, dim, output_size=output_size)
+        return _ops.repeat_interleave(self, repeats, dim, output_size=output_size)
 
     def scatter(self, dim, index, src=None, value=None, *, reduce=None):
-        return _rearrange.scatter(self, dim, index, src, value, reduce=reduce)
+        return _ops.scatter(self, dim, index, src, value, reduce=reduce)
 
-    def scatter_add(self, dim, index, src): return _rearrange.scatter_add(self, dim, index, src)
+    def scatter_add(self, dim, index, src): return _ops.scatter_add(self, dim, index, src)
 
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
         """``scatter`` written into self."""
         return self._apply_in_place(
-            "scatter_", lambda x, s: _rearrange.scatter(x, dim, index, s, value, reduce=reduce), src, reads_old=False)
+            "scatter_", lambda x, s: _ops.scatter(x, dim, index, s, value, reduce=reduce), src, reads_old=False)
 
     def scatter_add_(self, dim, index, src):
         """``scatter_add`` written into self."""
-        return self._apply_in_place("scatter_add_", lambda x, s: _rearrange.scatter_add(x, dim, index, s), src,
+        return self._apply_in_place("scatter_add_", lambda x, s: _ops.scatter_add(x, dim, index, s), src,
                                     reads_old=False)
-    def log1p(self): return _special.log1p(self)
-    def erf(self): return _special.erf(self)
+    def log1p(self): return _ops.log1p(self)
+    def erf(self): return _ops.erf(self)
     def type(self, dtype=None): return _ops.type_of(self, dtype)
     def t(self): return _ops.t(self)
     def clone(self): return _ops.clone(self)
@@ -1032,8 +1016,7 @@ class _HookHandle:
 
 
 def _creation():
-    from minigrad import creation  # the factories build on Tensor: imported when first used
-    return creation
+    return _ops
 
 
 def _to_array(data, dtype, device):
@@ -1102,7 +1085,7 @@ def parse_to_args(args, dtype=None, device=None):
                     raise ValueError(f"{exc} (or a dtype name such as 'float32')") from None
         else:
             dtype = arg
-    dtype = _resolve_dtype(dtype)
+    dtype = resolve_dtype(dtype)
     if dtype is not None and dtype.kind not in "biuf":
         raise TypeError(f"to(): {dtype} is not a tensor dtype (bool, int or float)")
     return dtype, (None if device is None else Device(device))
@@ -1110,7 +1093,7 @@ def parse_to_args(args, dtype=None, device=None):
 
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new tensor holding a copy of ``data``."""
-    array = _to_array(data, _resolve_dtype(dtype), device)
+    array = _to_array(data, resolve_dtype(dtype), device)
     if array is (data.array if isinstance(data, Tensor) else data):
         array = array.copy()
     return Tensor(array, requires_grad=requires_grad)
@@ -1347,4 +1330,4 @@ def _accumulate_grad(t, g, create_graph=False):
 
 
 from minigrad import ops as _ops  # noqa: E402  (ops builds on Function and Tensor above)
-from minigrad import rearrange as _rearrange, special as _special  # noqa: E402  (they build on ops)
+from minigrad.ops.utils import _operand, _raw_key  # noqa: E402

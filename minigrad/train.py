@@ -15,7 +15,7 @@ import numpy as np
 from minigrad import backend, nn
 from minigrad import distributed as dist
 from minigrad.core import no_grad
-from minigrad.creation import rand
+from minigrad.ops.creation import rand
 from minigrad.data import DataLoader, DistributedSampler
 from minigrad.nn.parallel import DistributedDataParallel
 

@@ -2,7 +2,7 @@
 (Python numbers, from NumPy's ``finfo``/``iinfo``)."""
 import numpy as np
 
-from minigrad.core import float32
+from minigrad.dtypes import float32
 
 
 class finfo:  # noqa: N801 (PyTorch's name)

@@ -6,7 +6,7 @@ an unselected branch would turn its zero gradient into NaN).
 """
 import math
 
-from minigrad import ops, special
+from minigrad import ops
 from minigrad.checks import check_real
 from minigrad.core import Tensor
 from minigrad.nn.functional import in_place_or_not
@@ -53,7 +53,7 @@ def gelu(input, *, approximate="none"):  # noqa: A002 (keyword-only in PyTorch)
     x = _float_input(input, "gelu")
     if approximate == "tanh":
         return 0.5 * x * (1 + ops.tanh(_SQRT_TWO_OVER_PI * (x + 0.044715 * x * x * x)))
-    return 0.5 * x * (1 + special.erf(x * _SQRT_HALF))
+    return 0.5 * x * (1 + ops.erf(x * _SQRT_HALF))
 
 
 def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
@@ -62,12 +62,12 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     beta = check_real("beta", beta, -math.inf)
     threshold = check_real("threshold", threshold, -math.inf)
     bx = x * beta
-    return ops.where(bx > threshold, x, special.log1p(ops.exp(ops.clamp(bx, max=threshold))) / beta)
+    return ops.where(bx > threshold, x, ops.log1p(ops.exp(ops.clamp(bx, max=threshold))) / beta)
 
 
 def relu6(input, inplace=False):  # noqa: A002
     """min(max(x, 0), 6) (PyTorch's hardtanh(x, 0, 6): gradient 1 strictly inside (0, 6), 0 at the bounds)."""
-    x = ops._tensor_arg(input, "relu6")
+    x = ops.tensor_arg(input, "relu6")
     return in_place_or_not(x, inplace, "relu6", lambda x: ops.where(x <= 0, 0, ops.where(x >= 6, 6, x)))
 
 
@@ -88,11 +88,11 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002
     """x / max(||x||_p, eps), the p-norm taken over ``dim`` (rows of a matrix by default)."""
     if out is not None:
         raise NotImplementedError("normalize: the argument out= is not supported by minigrad")
-    x = ops._tensor_arg(input, "normalize")
+    x = ops.tensor_arg(input, "normalize")
     if x.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point tensor as input. Got {x.dtype}")
     p = check_real("p", p, -math.inf, math.inf, high_open=False)
-    dim = ops._wrap_dim(dim, x.ndim, "normalize")
+    dim = ops.wrap_dim(dim, x.ndim, "normalize")
     return x / ops.clamp(_p_norm(x, p, dim), min=float(eps))
 
 

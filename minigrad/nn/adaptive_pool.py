@@ -44,7 +44,7 @@ def _output_size(output_size, in_hw):
 
 def adaptive_avg_pool2d(input, output_size):  # noqa: A002 (PyTorch's argument names)
     """Average pooling of (N, C, H, W) or (C, H, W) to spatial size ``output_size`` (int, or pair with None)."""
-    x = ops._tensor_arg(input, "adaptive_avg_pool2d")
+    x = ops.tensor_arg(input, "adaptive_avg_pool2d")
     if x.ndim not in (3, 4):
         raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(x.shape)}")
     if x.dtype.kind != "f":

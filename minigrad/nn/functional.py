@@ -845,7 +845,7 @@ def tanh(x): return ops.tanh(x)
 def relu(input, inplace=False):  # noqa: A002
     """max(x, 0); with ``inplace=True`` written into ``input`` (``input.relu_()``), which is returned."""
     if inplace:
-        return ops._tensor_arg(input, "relu").relu_()
+        return ops.tensor_arg(input, "relu").relu_()
     return ops.relu(input)
 
 
@@ -883,7 +883,7 @@ def _softmax_dim(x, dim, name):
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated (as in PyTorch); pass dim=",
                       UserWarning, stacklevel=3)
         return 0 if x.ndim in (0, 1, 3) else 1
-    return ops._wrap_dim(dim, x.ndim, name)
+    return ops.wrap_dim(dim, x.ndim, name)
 
 
 def log_softmax(input, dim=None, dtype=None):  # noqa: A002 (PyTorch's argument names)

@@ -1,7 +1,7 @@
 """The layers LeNet and LeNet-BN are built from, with PyTorch's names, arguments and parameter shapes."""
 import numpy as np
 
-from minigrad import creation, ops
+from minigrad import ops
 from minigrad.checks import check_int, check_real
 from minigrad.core import Tensor, is_grad_enabled, no_grad
 from minigrad.nn import functional as F
@@ -16,8 +16,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_int("in_features", in_features, 1, "Linear")
         self.out_features = check_int("out_features", out_features, 1, "Linear")
-        self.weight = Parameter(creation.empty(out_features, in_features))
-        self.bias = Parameter(creation.empty(out_features)) if bias else None
+        self.weight = Parameter(ops.empty(out_features, in_features))
+        self.bias = Parameter(ops.empty(out_features)) if bias else None
         init.default_init_(self.weight, self.bias)
 
     def forward(self, x):
@@ -36,8 +36,8 @@ class Conv2d(Module):
         self.out_channels = check_int("out_channels", out_channels, 1, "Conv2d")
         self.kernel_size = F._pair(kernel_size, "kernel_size", 1, "Conv2d")
         self.stride, self.padding = F._pair(stride, "stride", 1, "Conv2d"), F._pair(padding, "padding", 0, "Conv2d")
-        self.weight = Parameter(creation.empty(out_channels, in_channels, *self.kernel_size))
-        self.bias = Parameter(creation.empty(out_channels)) if bias else None
+        self.weight = Parameter(ops.empty(out_channels, in_channels, *self.kernel_size))
+        self.bias = Parameter(ops.empty(out_channels)) if bias else None
         init.default_init_(self.weight, self.bias)
 
     def forward(self, x):
@@ -149,10 +149,10 @@ class BatchNorm(Module):
         self.num_features, self.num_dims = num_features, num_dims
         self.eps = check_real("eps", eps, low_open=True, message="BatchNorm: invalid eps")
         self.momentum = check_real("momentum", momentum, high=1.0, high_open=False, message="BatchNorm: invalid momentum")
-        self.gamma = Parameter(creation.ones(shape))
-        self.beta = Parameter(creation.zeros(shape))
-        self.register_buffer("moving_mean", creation.zeros(shape))
-        self.register_buffer("moving_var", creation.ones(shape))
+        self.gamma = Parameter(ops.ones(shape))
+        self.beta = Parameter(ops.zeros(shape))
+        self.register_buffer("moving_mean", ops.zeros(shape))
+        self.register_buffer("moving_var", ops.ones(shape))
 
     def forward(self, X):
         F.check_batch_norm_input(X, self.num_features, (self.num_dims,), f"BatchNorm(num_dims={self.num_dims})")
@@ -188,11 +188,11 @@ class _BatchNormTorch(Module):
         if not isinstance(bias, bool):
             raise TypeError(f"{name}: bias must be a bool, got {type(bias).__name__} {bias!r}")
         # weight or bias None, as in PyTorch (F.batch_norm reads them as 1 and 0)
-        self.register_parameter("weight", Parameter(creation.ones(num_features)) if affine else None)
-        self.register_parameter("bias", Parameter(creation.zeros(num_features)) if affine and bias else None)
+        self.register_parameter("weight", Parameter(ops.ones(num_features)) if affine else None)
+        self.register_parameter("bias", Parameter(ops.zeros(num_features)) if affine and bias else None)
         if track_running_stats:
-            self.register_buffer("running_mean", creation.zeros(num_features))
-            self.register_buffer("running_var", creation.ones(num_features))
+            self.register_buffer("running_mean", ops.zeros(num_features))
+            self.register_buffer("running_var", ops.ones(num_features))
             self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
         else:
             for buffer in ("running_mean", "running_var", "num_batches_tracked"):

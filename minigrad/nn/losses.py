@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from minigrad import ops, special
+from minigrad import ops
 from minigrad.backend import get_array_module
 from minigrad.checks import check_real
 from minigrad.core import Function, Tensor
@@ -112,7 +112,7 @@ class BinaryCrossEntropy(Function):
         gx = gy * (x - t) / ops.clamp(x * (1 - x), min=_BCE_EPS) if need_x else None
         if need_t:
             floor = -100.0
-            return gx, gy * (ops.clamp(special.log1p(-x), min=floor) - ops.clamp(ops.log(x), min=floor))
+            return gx, gy * (ops.clamp(ops.log1p(-x), min=floor) - ops.clamp(ops.log(x), min=floor))
         return gx, None
 
 

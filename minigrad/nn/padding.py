@@ -71,7 +71,7 @@ def _check_non_constant(mode, pairs, x, value):
 def pad(input, pad, mode="constant", value=None):  # noqa: A002 (PyTorch's argument names)
     """``input`` padded by ``pad`` = (left, right) of the last dimension, then of the one before, ...;
     ``mode`` 'constant' (with ``value``, default 0), 'reflect', 'replicate' or 'circular'; negative pads crop."""
-    x = ops._tensor_arg(input, "pad")
+    x = ops.tensor_arg(input, "pad")
     if not isinstance(pad, (tuple, list)) or not all(
             isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in pad):
         raise TypeError(f"pad(): argument 'pad' must be tuple of ints, got {pad!r}")

@@ -1,0 +1,323 @@
+"""Elementwise binary arithmetic with NumPy broadcasting and PyTorch's dtype promotion (add, sub, mul,
+div, pow, maximum, minimum, floor_divide, remainder); each backward sums its gradient back to its input's shape.
+"""
+
+import builtins
+
+import numpy as np
+
+from minigrad.backend import get_array_module
+from minigrad.core import Tensor
+from minigrad.ops.conversion import _promoted, result_type
+from minigrad.ops.indexing import where
+from minigrad.ops.pointwise import Rounding, log
+from minigrad.ops.utils import _Binary, _operand, _refuse_bool, sum_to, tensor_arg, unbroadcast
+
+
+class Add(_Binary):
+    """y = a + b;  ga = gy, gb = gy."""
+
+    saves_inputs = saves_output = False
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        sa, sb = self._shapes()
+        return unbroadcast(gy, sa), unbroadcast(gy, sb)
+
+    def backward_graph(self, gy):
+        sa, sb = self._shapes()
+        return sum_to(gy, sa), sum_to(gy, sb)
+
+
+
+class Sub(_Binary):
+    """y = a - b;  ga = gy, gb = -gy."""
+
+    saves_inputs = saves_output = False
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        sa, sb = self._shapes()
+        gb = unbroadcast(-gy, sb) if self.needs_input_grad[1] else None
+        return unbroadcast(gy, sa), gb
+
+    def backward_graph(self, gy):
+        sa, sb = self._shapes()
+        return sum_to(gy, sa), sum_to(-gy, sb) if self.needs_input_grad[1] else None
+
+
+
+class Mul(_Binary):
+    """y = a * b;  ga = gy * b, gb = gy * a."""
+
+    saves_output = False
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        sa, sb = self._shapes()
+        ga = unbroadcast(gy * self.b, sa) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gy * self.a, sb) if self.needs_input_grad[1] else None
+        return ga, gb
+
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+
+class Div(_Binary):
+    """y = a / b;  ga = gy / b, gb = -gy * a / b^2 = -gy * y / b."""
+
+    def forward(self, a, b):
+        self.b = b
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is inf or NaN, quietly, as in PyTorch
+            self.y = a / b
+        return self.y
+
+    def backward(self, gy):
+        sa, sb = self._shapes()
+        with np.errstate(divide="ignore", invalid="ignore"):  # the gradient at b = 0 is inf or NaN, quietly
+            ga = unbroadcast(gy / self.b, sa) if self.needs_input_grad[0] else None
+            gb = unbroadcast(-gy * self.y / self.b, sb) if self.needs_input_grad[1] else None
+        return ga, gb
+
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(-gy * (a / b) / b, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+
+class Pow(_Binary):
+    """y = a ** b;  ga = gy * b * a^(b-1) (0 where b = 0), gb = gy * y * log(a) (0 where a = 0 and b >= 0).
+
+    The two exceptions are PyTorch's: without them 0 * a^-1 and 0 * log(0) would be NaN at a = 0.
+    """
+
+    graph_uses_output = True
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        if a.dtype.kind in "iu" and b.dtype.kind in "iu" and bool((b < 0).any()):
+            raise RuntimeError("Integers to negative integer powers are not allowed.")  # PyTorch's error and type
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = NaN, quietly
+            self.y = a ** b
+        return self.y
+
+    def _masks(self, xp):
+        """(where b = 0, where a = 0 and b >= 0): the elements whose gradient is 0 by definition, or None."""
+        b_zero = self.b == 0
+        a_zero = (self.a == 0) & (self.b >= 0) if self.needs_input_grad[1] else None
+        return (b_zero if b_zero.any() else None), (a_zero if a_zero is not None and a_zero.any() else None)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        sa, sb = self._shapes()
+        b_zero, a_zero = self._masks(xp)
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_input_grad[0]:
+                ga = gy * self.b * self.a ** (self.b - 1)
+                ga = unbroadcast(ga if b_zero is None else xp.where(b_zero, 0, ga).astype(ga.dtype, copy=False), sa)
+            if self.needs_input_grad[1]:
+                gb = gy * self.y * xp.log(self.a)
+                gb = unbroadcast(gb if a_zero is None else xp.where(a_zero, 0, gb).astype(gb.dtype, copy=False), sb)
+        return ga, gb
+
+    def backward_graph(self, gy):
+        """The same derivatives with the masked elements kept finite inside the graph (a ** 0 instead of
+        0 ** -1, log(1) instead of log(0)), so that differentiating again gives 0 there, not 0 * inf = NaN."""
+        a, b = self.inputs
+        b_zero, a_zero = self._masks(get_array_module(gy.array))
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # a ** (b - 1) at a = 0 is inf, quietly
+            if self.needs_input_grad[0]:  # b * a ** 0 = 0 where b = 0
+                ga = sum_to(gy * b * a ** (b - 1 if b_zero is None else where(b_zero, 0.0, b - 1)), a.shape)
+            if self.needs_input_grad[1]:  # a ** b * log(1) = 0 where a = 0 (and b >= 0)
+                y = self.output_tensor(lambda: a ** b)
+                gb = sum_to(gy * y * log(a if a_zero is None else where(a_zero, 1.0, a)), b.shape)
+        return ga, gb
+
+
+
+class Maximum(_Binary):
+    """y = max(a, b) elementwise, NaN where either is;  PyTorch's gradient rule:
+    ga = gy where a > b, gy / 2 where a == b, gy where either is NaN, else 0 (gb likewise).
+    The weights are constants, so higher derivatives go through Mul alone."""
+
+    saves_inputs = saves_output = False
+    pick = "maximum"
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        y = getattr(xp, self.pick)(a, b)
+        a_loses = a < b if self.pick == "maximum" else a > b
+        b_loses = b < a if self.pick == "maximum" else b > a
+        tie = a == b
+        self.weights = [xp.where(tie, 0.5, xp.where(loses, 0.0, 1.0)).astype(y.dtype) for loses in (a_loses, b_loses)]
+        return y
+
+    def backward(self, gy):
+        return tuple(unbroadcast(gy * w, x.shape) if need else None
+                     for w, x, need in zip(self.weights, self.inputs, self.needs_input_grad))
+
+    def backward_graph(self, gy):
+        return tuple(sum_to(gy * Tensor._wrap(w), x.shape) if need else None
+                     for w, x, need in zip(self.weights, self.inputs, self.needs_input_grad))
+
+
+
+class Minimum(Maximum):
+    """y = min(a, b) elementwise, NaN where either is;  gradients as for Maximum with the comparison reversed."""
+
+    pick = "minimum"
+
+
+
+def _binary(fn, a, b):
+    """Apply the binary Function ``fn`` after PyTorch's dtype promotion (fast when nothing needs converting)."""
+    a, b = _operand(a), _operand(b)
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor) and a.dtype == b.dtype:
+            return fn(a, b)
+        if a.dtype.kind == "f" and isinstance(b, (int, float)):  # a number takes a float tensor's dtype
+            return fn(a, b)
+    elif isinstance(b, Tensor) and b.dtype.kind == "f" and isinstance(a, (int, float)):
+        return fn(a, b)
+    return fn(*_promoted((a, b)))
+
+
+
+def add(a, b): return _binary(Add(), a, b)
+
+
+
+def sub(a, b):
+    _refuse_bool("Subtraction", a, b)
+    return _binary(Sub(), a, b)
+
+
+
+def mul(a, b): return _binary(Mul(), a, b)
+
+def pow(a, b): return _binary(Pow(), a, b)  # noqa: A001 (the operator's name)
+
+
+
+def div(a, b):
+    """True division; integer operands give the default float type (float32), as in PyTorch."""
+    a, b = _operand(a), _operand(b)
+    dtype = result_type(a, b)
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
+    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    if tensors and builtins.all(x.dtype == dtype for x in tensors):  # a number takes the tensors' dtype
+        return Div()(a, b)
+    return Div()(*_promoted((a, b), dtype))
+
+
+
+def square(x):
+    """x * x."""
+    return mul(x, x)
+
+
+
+def maximum(a, b):
+    """Elementwise maximum, NaN where either is NaN (``torch.maximum``)."""
+    return Maximum()(*_promoted((tensor_arg(a, "maximum"), tensor_arg(b, "maximum"))))
+
+
+
+def minimum(a, b):
+    """Elementwise minimum, NaN where either is NaN (``torch.minimum``)."""
+    return Minimum()(*_promoted((tensor_arg(a, "minimum"), tensor_arg(b, "minimum"))))
+
+
+
+def rsqrt(x):
+    """1 / sqrt(x)."""
+    return pow(x, -0.5)
+
+
+
+def add_alpha(a, b, alpha=1):
+    """``torch.add(a, b, alpha=)``: a + alpha * b."""
+    return add(a, b if alpha == 1 else mul(b, alpha))
+
+
+
+def sub_alpha(a, b, alpha=1):
+    """``torch.sub(a, b, alpha=)``: a - alpha * b."""
+    return sub(a, b if alpha == 1 else mul(b, alpha))
+
+
+
+def _integer_divisor_checked(a, b, name):
+    """Integer operands promoted; RuntimeError for a zero divisor (NumPy would quietly give 0, PyTorch raises)."""
+    a, b = _promoted((a, b))
+    if not b.array.all():
+        raise RuntimeError(f"{name}(): ZeroDivisionError: integer division by zero")
+    return a, b
+
+
+
+def div_mode(a, b, rounding_mode=None):
+    """``torch.div``: true division, or rounded ('trunc' toward 0, 'floor' down; integers stay integers,
+    the gradient is 0)."""
+    if rounding_mode is None:
+        return div(a, b)
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div(): rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    a, b = _operand(a), _operand(b)
+    if result_type(a, b).kind in "biu":
+        a, b = _integer_divisor_checked(a, b, "div")
+        xp = get_array_module(a.array)
+        quotient = xp.floor_divide(a.array, b.array)
+        if rounding_mode == "trunc":  # floor rounds negative quotients down, trunc toward 0
+            quotient = quotient + ((quotient < 0) & (xp.remainder(a.array, b.array) != 0))
+        return Tensor._wrap(quotient)
+    return Rounding(rounding_mode)(div(a, b))
+
+
+
+def reciprocal(x):
+    """1 / x (integers give float32, as PyTorch)."""
+    return div(1, x)
+
+
+
+def round(x, *, decimals=0):  # noqa: A001
+    """Elementwise rounding to ``decimals`` places, halves to even (gradient 0, as PyTorch)."""
+    if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
+        raise TypeError(f"round(): decimals must be an int, got {type(decimals).__name__} {decimals!r}")
+    if decimals == 0:
+        return Rounding("round")(tensor_arg(x, "round"))
+    scale = 10.0 ** decimals
+    return div(Rounding("round")(mul(x, scale)), scale)
+
+
+
+def floor_divide(a, b):
+    """a / b rounded down (``//``, ``div(rounding_mode='floor')``): integers stay integers; the gradient is 0."""
+    return div_mode(a, b, "floor")
+
+
+
+def remainder(a, b):
+    """a - floor(a / b) * b, the sign of b's (Python's ``%``); ga = gy, gb = -floor(a / b) * gy."""
+    a, b = _operand(a), _operand(b)
+    if result_type(a, b).kind in "biu":
+        a, b = _integer_divisor_checked(a, b, "remainder")
+        return Tensor._wrap(get_array_module(a.array).remainder(a.array, b.array))
+    with np.errstate(invalid="ignore"):  # x % 0 is NaN (inf * 0), quietly as PyTorch
+        return sub(a, mul(floor_divide(a, b), b))

@@ -1,0 +1,267 @@
+"""Indexing: getitem and its gradient, index_put (``t[key] = v``), gather, scatter, masked_fill, where,
+nonzero. A scatter is the gradient of a gather (GetItemGrad).
+"""
+
+import builtins
+import numbers
+
+import numpy as np
+
+from minigrad import backend
+from minigrad.backend import get_array_module
+from minigrad.core import DerivativeFunction, Function, Tensor
+from minigrad.ops.conversion import Cast, _promoted, clone
+from minigrad.ops.utils import _Binary, _is_advanced, _raw_key, _view_of, sum_to, tensor_arg, unbroadcast, wrap_dim
+
+
+class Where(_Binary):
+    """y = a where cond else b (cond: a constant bool array, broadcast with a and b);
+    ga = gy where cond, gb = gy elsewhere, each summed to its input's shape."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def check_inputs(self, a, b):
+        try:
+            np.broadcast_shapes(tuple(self.cond.shape), a.shape, b.shape)
+        except ValueError:
+            raise RuntimeError(f"where: the shapes of condition {tuple(self.cond.shape)}, input {a.shape} and "
+                               f"other {b.shape} cannot be broadcast together") from None
+
+    def forward(self, a, b):
+        return get_array_module(a).where(self.cond, a, b)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        zero = gy.dtype.type(0)
+        (a, b), (need_a, need_b) = self.inputs, self.needs_input_grad
+        return (unbroadcast(xp.where(self.cond, gy, zero), a.shape) if need_a else None,
+                unbroadcast(xp.where(self.cond, zero, gy), b.shape) if need_b else None)
+
+    def backward_graph(self, gy):
+        (a, b), (need_a, need_b) = self.inputs, self.needs_input_grad
+        return (sum_to(Where(self.cond)(gy, 0.0), a.shape) if need_a else None,
+                sum_to(Where(self.cond)(0.0, gy), b.shape) if need_b else None)
+
+
+
+class GetItem(Function):
+    """y = x[key] (basic or integer-array indexing);  gx = zeros with gy scatter-added at key (``GetItemGrad``)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, key):
+        self.key = key
+
+    def forward(self, x):
+        self.in_shape, self.in_dtype = x.shape, x.dtype
+        try:
+            return x[self.key]
+        except IndexError as exc:
+            raise IndexError(f"{exc} (indexing a tensor of shape {tuple(x.shape)})") from None
+
+    def backward(self, gy):
+        return GetItemGrad(self.key, self.in_shape).forward(gy)
+
+    def backward_graph(self, gy):
+        return GetItemGrad(self.key, self.in_shape)(gy)
+
+
+
+class GetItemGrad(DerivativeFunction):
+    """GetItem's gradient as an op: zeros of ``in_shape`` with gy scatter-added at ``key``; its gradient is g[key]."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, key, in_shape):
+        self.key, self.in_shape = key, in_shape
+
+    def forward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.in_shape, dtype=gy.dtype)
+        if _is_advanced(self.key):
+            backend.scatter_add(gx, self.key, gy)
+        else:
+            gx[self.key] = gy
+        return gx
+
+    def backward_graph(self, g):
+        return GetItem(self.key)(g)
+
+
+
+class IndexPut(Function):
+    """``x[key] = v`` recorded: y is x's memory with v (broadcast, cast to x's dtype) written at ``key``;
+    gx = gy where nothing was written (0 there), gv = gy[key] summed to v's shape, in v's dtype. Neither
+    reads a value, so nothing is saved (PyTorch's CopySlices)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, key):
+        self.key = key
+
+    def forward(self, x, v):
+        x[self.key] = v
+        self.written = get_array_module(x).zeros(x.shape, dtype=bool)
+        self.written[self.key] = True
+        return x
+
+    def backward(self, gy):
+        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
+        zero = gy.dtype.type(0)
+        return (get_array_module(gy).where(self.written, zero, gy) if need_x else None,
+                unbroadcast(gy[self.key], v.shape).astype(v.dtype, copy=False) if need_v else None)
+
+    def backward_graph(self, gy):
+        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
+        gv = GetItem(self.key)(gy) if need_v else None
+        return (Where(self.written)(0.0, gy) if need_x else None,
+                None if gv is None else sum_to(gv if gv.dtype == v.dtype else Cast(v.dtype)(gv), v.shape))
+
+
+
+def where(condition, input=None, other=None):  # noqa: A002
+    """``input`` where ``condition`` (a bool tensor) holds, else ``other`` (tensors or numbers, broadcast).
+
+    With the condition alone: the indices of its True elements, one int64 tensor per dimension.
+    """
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where(): expected the condition to be a bool tensor, got dtype {cond.dtype}")
+    if input is None and other is None:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in get_array_module(cond).nonzero(cond))
+    if input is None or other is None:
+        raise TypeError("where() takes the condition alone or the condition, input and other")
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, (Tensor, numbers.Number)):
+            raise TypeError(f"where(): {name} must be a Tensor or a number, got {type(value).__name__}")
+    return Where(cond)(*_promoted((input, other)))
+
+
+
+def getitem(x, key):
+    for k in key if isinstance(key, tuple) else (key,):
+        if isinstance(k, slice) and k.step is not None and k.step <= 0:
+            raise ValueError(f"step must be greater than zero, got slice {k} (as PyTorch; flip with "
+                             "x[minigrad.arange(n - 1, -1, -1)] instead)")
+    key = _raw_key(key, get_array_module(x.array))
+    out = GetItem(key)(x)
+    return out if _is_advanced(key) else _view_of(out, x)
+
+
+
+def gather(x, dim, index):
+    """out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (and likewise for the others), as ``torch.gather``;
+    the gradient is scatter-added back (repeated indices accumulate)."""
+    d = wrap_dim(dim, x.ndim, "gather")
+    idx = index.array if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"gather(): expected an int64 index, got dtype {idx.dtype}")
+    if idx.ndim != x.ndim or builtins.any(idx.shape[i] > x.shape[i] for i in range(x.ndim) if i != d):
+        raise RuntimeError(f"gather(): index of shape {tuple(idx.shape)} does not fit input of shape {x.shape} "
+                           f"(same number of dimensions, no larger outside dim {d})")
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= x.shape[d]):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise RuntimeError(f"gather(): index {bad} is out of bounds for dimension {d} with size {x.shape[d]}")
+    xp = get_array_module(x.array)
+    key = tuple(xp.asarray(idx) if i == d else xp.arange(n).reshape([-1 if j == i else 1 for j in range(x.ndim)])
+                for i, n in enumerate(idx.shape))
+    return GetItem(key)(x)
+
+
+
+def masked_fill(x, mask, value):
+    """``x`` with ``value`` where the bool ``mask`` (broadcast) is True; the dtype stays x's."""
+    cond = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill(): expected a bool mask, got dtype {cond.dtype}")
+    if isinstance(value, Tensor) and value.ndim != 0:  # PyTorch: RuntimeError, a 0-d value tensor only
+        raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {value.shape}")
+    if not isinstance(value, (Tensor, numbers.Number)):
+        raise TypeError(f"masked_fill(): value must be a number or a 0-d tensor, got {type(value).__name__}")
+    return Where(cond)(*_promoted((value, x), x.dtype))  # a 0-d tensor value gets its gradient, as in PyTorch
+
+
+
+def nonzero(x, *, as_tuple=False):
+    """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one index tensor per dimension."""
+    found = get_array_module(x.array).nonzero(x.array.reshape(-1) if x.ndim == 0 else x.array)
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
+    if x.ndim == 0:  # as PyTorch: one row per nonzero element, no columns
+        return Tensor._wrap(get_array_module(x.array).zeros((found[0].size, 0), dtype=np.int64))
+    return Tensor._wrap(get_array_module(x.array).stack(found, axis=-1).astype(np.int64))
+
+
+
+def _scatter_key(name, x, dim, index, src):
+    """The NumPy index that puts ``src``'s element [i][j][k] at [index[i][j][k]][j][k] of ``x`` (for dim 0);
+    ``src`` (a Tensor or None) sliced to ``index``'s shape. PyTorch's checks, with its messages."""
+    d = wrap_dim(dim, x.ndim, name)
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    idx = index.array
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {idx.dtype}")
+    if idx.ndim != builtins.max(x.ndim, 1) and not (idx.ndim == 0 and x.ndim == 0):
+        raise RuntimeError(f"{name}(): Index tensor must have the same number of dimensions as self tensor "
+                           f"(index shape {tuple(idx.shape)}, self shape {x.shape})")
+    if builtins.any(idx.shape[i] > x.shape[i] for i in range(idx.ndim) if i != d) or (
+            src is not None and builtins.any(idx.shape[i] > src.shape[i] for i in range(idx.ndim))):
+        raise RuntimeError(f"{name}(): Expected index {list(idx.shape)} to be no larger than self {list(x.shape)} "
+                           f"apart from dimension {d}" + ("" if src is None else
+                                                          f" and to be no larger size than src {list(src.shape)}"))
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= x.shape[d]):
+        bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+        raise RuntimeError(f"{name}(): index {bad} is out of bounds for dimension {d} with size {x.shape[d]}")
+    xp = get_array_module(x.array)
+    key = tuple(idx.astype(np.int64) if i == d else xp.arange(n).reshape([-1 if j == i else 1 for j in range(idx.ndim)])
+                for i, n in enumerate(idx.shape))
+    part = None if src is None else getitem(src, tuple(slice(0, n) for n in idx.shape))
+    return key, part
+
+
+
+def _scatter_src(name, x, src, value):
+    if src is not None and value is not None:
+        raise TypeError(f"{name}(): pass either src or value, not both")
+    if src is None and value is None:
+        raise TypeError(f"{name}() missing 1 required argument: 'src' (or 'value')")
+    if isinstance(src, Tensor):
+        if src.dtype != x.dtype:
+            raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype, got {x.dtype} and "
+                               f"{src.dtype}")
+        return src, None
+    value = src if value is None else value
+    if isinstance(value, Tensor) or isinstance(value, bool) or not isinstance(value, numbers.Number):
+        raise TypeError(f"{name}(): value must be a number, got {type(value).__name__}")
+    return None, value
+
+
+
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A002
+    """A copy of ``input`` with out[index[i][j][k]][j][k] = src[i][j][k] (dim 0; likewise for the others), or the
+    number ``value`` there, as ``torch.scatter``; with repeated indices one of the writes wins. Gradients: to
+    ``input`` where nothing was written, to ``src`` the gathered upstream gradient."""
+    if reduce is not None:
+        raise NotImplementedError("scatter(): the argument reduce= is not supported by minigrad (use scatter_add)")
+    x = tensor_arg(input, "scatter")
+    src, value = _scatter_src("scatter", x, src, value)
+    key, part = _scatter_key("scatter", x, dim, index, src)
+    if part is None:
+        part = Tensor._wrap(get_array_module(x.array).full(index.shape, value, dtype=x.dtype))
+    return IndexPut(key)(clone(x), part)
+
+
+
+def scatter_add(input, dim, index, src):  # noqa: A002
+    """A copy of ``input`` with src[i][j][k] added to out[index[i][j][k]][j][k] (dim 0; likewise for the others),
+    repeated indices accumulating, as ``torch.scatter_add`` (the gradient of ``gather``)."""
+    x = tensor_arg(input, "scatter_add")
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add(): argument 'src' must be Tensor, not {type(src).__name__}")
+    _scatter_src("scatter_add", x, src, None)
+    key, part = _scatter_key("scatter_add", x, dim, index, src)
+    return x + GetItemGrad(key, x.shape)(part)
