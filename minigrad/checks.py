@@ -1,9 +1,12 @@
-"""Argument checks shared by the constructors and optimisers: one clear error, naming the argument and its value.
+"""Argument checks shared by the constructors, optimisers and ops: one clear error, naming the argument and its value.
 
-They run once, when a layer or optimiser is built, never inside a training step.
+``check_int``/``check_real`` run once, when a layer or optimiser is built; ``wrap_dim`` checks an op's ``dim``.
 """
+import builtins
 import math
 import numbers
+
+import numpy as np
 
 
 def check_int(name, value, minimum, owner):
@@ -29,3 +32,14 @@ def check_real(name, value, low=0.0, high=math.inf, low_open=False, high_open=Tr
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise ValueError(f"{message or f'invalid {name}'}: {value} ({name} must be in {interval})")
     return float(value)
+
+
+def wrap_dim(d, ndim, name):
+    """``d`` as a dimension in [0, ndim) (negative counts from the end; a 0-d tensor takes 0 and -1), as PyTorch."""
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+        raise TypeError(f"{name}(): dim must be an int, got {type(d).__name__} {d!r}")
+    bound = builtins.max(ndim, 1)
+    if not -bound <= d < bound:
+        raise IndexError(f"{name}(): dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
+                         f"but got {d})")
+    return int(d) % bound

@@ -20,6 +20,7 @@ from minigrad import backend, cuda, ops, random
 from minigrad.backend import get_array_module
 from minigrad.checks import check_int, check_real
 from minigrad.core import DerivativeFunction, Function, Tensor, is_grad_enabled
+from minigrad.ops.activation import LogSoftmax, log_softmax, softmax
 
 
 def _pair(v, name, minimum, owner):
@@ -847,61 +848,6 @@ def relu(input, inplace=False):  # noqa: A002
     if inplace:
         return ops.tensor_arg(input, "relu").relu_()
     return ops.relu(input)
-
-
-class LogSoftmax(Function):
-    """y = x - logsumexp(x) along ``axis`` (max subtracted first);  gx = gy - softmax(x) * sum(gy).
-
-    The graph path builds softmax(x) = exp(log_softmax(x)) as Functions of x, so gx is differentiable again.
-    """
-
-    graph_uses_output = True
-
-    def __init__(self, axis=-1):
-        self.axis = axis
-
-    def forward(self, x):
-        xp = get_array_module(x)
-        z = x - x.max(axis=self.axis, keepdims=True)
-        y = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
-        self.y = y
-        return y
-
-    def backward(self, gy):
-        xp = get_array_module(gy)
-        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
-
-    def backward_graph(self, gy):
-        probs = ops.exp(self.output_tensor(lambda: LogSoftmax(self.axis)(self.inputs[0])))
-        return (gy - probs * gy.sum(self.axis, True),)
-
-
-def _softmax_dim(x, dim, name):
-    """``dim`` checked, or PyTorch's implicit choice when it is None (0 for 0-, 1- and 3-D input, else 1), with
-    PyTorch's deprecation warning."""
-    if dim is None:
-        warnings.warn(f"Implicit dimension choice for {name} has been deprecated (as in PyTorch); pass dim=",
-                      UserWarning, stacklevel=3)
-        return 0 if x.ndim in (0, 1, 3) else 1
-    return ops.wrap_dim(dim, x.ndim, name)
-
-
-def log_softmax(input, dim=None, dtype=None):  # noqa: A002 (PyTorch's argument names)
-    """log(softmax(input)) along ``dim`` (input cast to ``dtype`` first), as ``torch.nn.functional.log_softmax``."""
-    dim = _softmax_dim(input, dim, "log_softmax")
-    if dtype is not None:
-        input = input.to(dtype)
-    if input.dtype.kind != "f":
-        raise NotImplementedError(f"softmax/log_softmax: not implemented for dtype {input.dtype} (as PyTorch); "
-                                  "convert the input with .float() or pass dtype=")
-    if input.ndim == 0:
-        return LogSoftmax(0)(input.reshape(1)).reshape(())
-    return LogSoftmax(dim)(input)
-
-
-def softmax(input, dim=None, dtype=None):  # noqa: A002
-    """exp(input) / sum(exp(input)) along ``dim`` (input cast to ``dtype`` first), as ``torch.nn.functional.softmax``."""
-    return ops.exp(log_softmax(input, _softmax_dim(input, dim, "softmax"), dtype))
 
 
 REDUCTIONS = ("mean", "sum", "none")

@@ -12,8 +12,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.backend import Device
-from minigrad.core import Tensor, _HookHandle, parse_to_args, zero_grads
-
+from minigrad.core import HookHandle, Tensor, parse_to_args, zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # as PyTorch returns
 
@@ -294,7 +293,7 @@ class Module:
             raise TypeError(f"a forward hook must be callable, got {type(hook).__name__}")
         if self._hooks is None:
             object.__setattr__(self, "_hooks", {"pre": {}, "post": {}})
-        handle = _HookHandle(self._hooks[kind])
+        handle = HookHandle(self._hooks[kind])
         self._hooks[kind][handle] = hook
         return handle
 

@@ -9,8 +9,36 @@ paths call, and whose own derivative is written once, as ``backward_graph``. The
 PyTorch's API over these ops: its arguments (``dim``, ``keepdim``; NumPy's ``axis``/``keepdims`` accepted as
 aliases), results, dtype promotion and error types.
 """
+from minigrad.core import Size, Tensor
 from minigrad.dtypes import promote_types
-from minigrad.ops.activation import ReLU, Sigmoid, SigmoidGrad, Tanh, relu, sigmoid, tanh
+from minigrad.ops import (
+    activation,
+    arithmetic,
+    compare,
+    conversion,
+    creation,
+    indexing,
+    linalg,
+    pointwise,
+    reduction,
+    shape,
+)
+
+#: the families whose functions and methods Tensor gets (bound before `compare` the function hides the module)
+_FAMILIES = (conversion, indexing, shape, pointwise, activation, arithmetic, reduction, linalg, compare, creation)
+
+from minigrad.ops.activation import (
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SigmoidGrad,
+    Tanh,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
 from minigrad.ops.arithmetic import (
     Add,
     Div,
@@ -49,7 +77,15 @@ from minigrad.ops.compare import (
     topk,
     unique,
 )
-from minigrad.ops.conversion import Cast, Clone, ToDevice, clone, contiguous, result_type, type_of
+from minigrad.ops.conversion import (
+    Cast,
+    Clone,
+    ToDevice,
+    clone,
+    contiguous,
+    result_type,
+    type_of,
+)
 from minigrad.ops.creation import (
     arange,
     as_tensor,
@@ -176,7 +212,6 @@ from minigrad.ops.shape import (
 )
 from minigrad.ops.utils import (
     BroadcastTo,
-    Size,
     SumTo,
     check_same_dtype,
     check_sequence,
@@ -186,6 +221,23 @@ from minigrad.ops.utils import (
     tensor_arg,
     unbroadcast,
     varargs,
-    wrap_dim,
     wrap_dims,
 )
+
+
+def install_tensor_methods():
+    """Attach the ops to Tensor as its methods (Chainer's ``install_variable_arithmetics``): each family's
+    ``TENSOR_FUNCTIONS`` under their own names, and the methods of its ``<Family>Methods`` class (operators,
+    in-place forms, methods whose arguments differ from the function's). Called once by the package's face."""
+    for family in _FAMILIES:
+        for name in getattr(family, "TENSOR_FUNCTIONS", ()):
+            setattr(Tensor, name, getattr(family, name))
+        methods = next((v for k, v in vars(family).items() if k.endswith("Methods") and isinstance(v, type)), None)
+        for name, value in vars(methods).items() if methods else ():
+            if name not in _CLASS_ATTRIBUTES:
+                setattr(Tensor, name, value)
+
+
+#: what every class has (__module__, __dict__, __doc__, ...) and __hash__ (None in a class that defines __eq__,
+#: while Tensor keeps identity hashing): not methods to copy
+_CLASS_ATTRIBUTES = set(vars(type("Empty", (), {}))) | {"__hash__"}

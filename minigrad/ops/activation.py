@@ -1,11 +1,17 @@
-"""Activations as tensor ops (sigmoid, tanh, relu), each Function before its function.
+"""Activations as tensor ops (sigmoid, tanh, relu, softmax, log_softmax: torch.softmax is a tensor op too), each
+Function before its function.
 """
+
+import warnings
 
 import numpy as np
 
-from minigrad import cuda
+from minigrad import backend, cuda
 from minigrad.backend import get_array_module
+from minigrad.checks import wrap_dim
 from minigrad.core import DerivativeFunction, Function, Tensor
+from minigrad.dtypes import bool_
+from minigrad.ops.pointwise import exp
 from minigrad.ops.utils import floating
 
 
@@ -114,3 +120,82 @@ class ReLU(Function):
 
 
 def relu(x): return ReLU()(x)
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x) along ``axis`` (max subtracted first);  gx = gy - softmax(x) * sum(gy).
+
+    The graph path builds softmax(x) = exp(log_softmax(x)) as Functions of x, so gx is differentiable again.
+    """
+
+    graph_uses_output = True
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        z = x - x.max(axis=self.axis, keepdims=True)
+        y = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
+        self.y = y
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+
+    def backward_graph(self, gy):
+        probs = exp(self.output_tensor(lambda: LogSoftmax(self.axis)(self.inputs[0])))
+        return (gy - probs * gy.sum(self.axis, True),)
+
+
+def _softmax_dim(x, dim, name):
+    """``dim`` checked, or PyTorch's implicit choice when it is None (0 for 0-, 1- and 3-D input, else 1), with
+    PyTorch's deprecation warning."""
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated (as in PyTorch); pass dim=",
+                      UserWarning, stacklevel=3)
+        return 0 if x.ndim in (0, 1, 3) else 1
+    return wrap_dim(dim, x.ndim, name)
+
+
+def log_softmax(input, dim=None, dtype=None):  # noqa: A002 (PyTorch's argument names)
+    """log(softmax(input)) along ``dim`` (input cast to ``dtype`` first), as ``torch.nn.functional.log_softmax``."""
+    dim = _softmax_dim(input, dim, "log_softmax")
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"softmax/log_softmax: not implemented for dtype {input.dtype} (as PyTorch); "
+                                  "convert the input with .float() or pass dtype=")
+    if input.ndim == 0:
+        return LogSoftmax(0)(input.reshape(1)).reshape(())
+    return LogSoftmax(dim)(input)
+
+
+def softmax(input, dim=None, dtype=None):  # noqa: A002
+    """exp(input) / sum(exp(input)) along ``dim`` (input cast to ``dtype`` first), as ``torch.nn.functional.softmax``."""
+    return exp(log_softmax(input, _softmax_dim(input, dim, "softmax"), dtype))
+
+
+#: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
+TENSOR_FUNCTIONS = ('sigmoid', 'relu', 'tanh',)
+
+
+class ActivationMethods:
+    """Tensor's activations methods that adapt a function's arguments (installed on Tensor by
+    ``minigrad.ops.install_tensor_methods``)."""
+
+    def relu_(self):
+        """max(x, 0) in place (NaN stays NaN)."""
+        if self.dtype == bool_:
+            raise RuntimeError("Boolean inputs not supported for relu")
+        if self._records("relu_"):
+            return self._record_in_place("relu_", relu, reads_old=False)
+        xp = backend.get_array_module(self.array)
+        return self._modify("relu_", lambda a: xp.maximum(a, 0, out=a))
+    def sigmoid_(self): return self._apply_in_place("sigmoid_", sigmoid)
+    def tanh_(self): return self._apply_in_place("tanh_", tanh)
+    def softmax(self, dim):
+        return softmax(self, dim)
+    def log_softmax(self, dim):
+        return log_softmax(self, dim)

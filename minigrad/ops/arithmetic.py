@@ -11,7 +11,14 @@ from minigrad.core import Tensor
 from minigrad.ops.conversion import _promoted, result_type
 from minigrad.ops.indexing import where
 from minigrad.ops.pointwise import Rounding, log
-from minigrad.ops.utils import _Binary, _operand, _refuse_bool, sum_to, tensor_arg, unbroadcast
+from minigrad.ops.utils import (
+    _Binary,
+    _operand,
+    _refuse_bool,
+    sum_to,
+    tensor_arg,
+    unbroadcast,
+)
 
 
 class Add(_Binary):
@@ -321,3 +328,78 @@ def remainder(a, b):
         return Tensor._wrap(get_array_module(a.array).remainder(a.array, b.array))
     with np.errstate(invalid="ignore"):  # x % 0 is NaN (inf * 0), quietly as PyTorch
         return sub(a, mul(floor_divide(a, b), b))
+
+
+#: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
+TENSOR_FUNCTIONS = ('square', 'round', 'reciprocal', 'rsqrt',)
+
+
+class ArithmeticMethods:
+    """Tensor's arithmetic: operators and in-place forms methods that adapt a function's arguments (installed on Tensor by
+    ``minigrad.ops.install_tensor_methods``)."""
+
+    def _in_place_operand(self, name, other, true_division=False):
+        """``other`` (raw) for ``self <op>= other``: RuntimeError, as PyTorch, when the result would need
+        another shape or a dtype that ``self`` cannot hold (NumPy would raise its own casting error)."""
+        o = self._raw(_operand(other), name)
+        try:
+            result = np.result_type(self.array.dtype, o.dtype if hasattr(o, "dtype") else o)
+        except OverflowError:
+            raise RuntimeError(f"{name}: value {o} cannot be converted to type {self.array.dtype} without overflow") from None
+        if true_division:
+            result = np.result_type(result, np.float32)
+        if not np.can_cast(result, self.array.dtype, "same_kind"):
+            raise RuntimeError(f"{name}: result type {result} can't be cast to the desired output type "
+                               f"{self.array.dtype}")
+        shape = tuple(getattr(o, "shape", ()))
+        if shape != self.array.shape and np.broadcast_shapes(shape, self.array.shape) != self.array.shape:
+            raise RuntimeError(f"{name}: output with shape {self.shape} doesn't match the broadcast shape "
+                               f"{np.broadcast_shapes(shape, self.array.shape)}")
+        return o
+    def add_(self, other, alpha=1):
+        if self._records("add_", other):
+            return self._record_in_place("add_", add_alpha, (other, alpha), reads_old=False)
+        o = self._in_place_operand("add_", other)
+        return self._modify("add_", lambda a: a.__iadd__(o if alpha == 1 else o * alpha))
+    def sub_(self, other, alpha=1):
+        if self._records("sub_", other):
+            return self._record_in_place("sub_", sub_alpha, (other, alpha), reads_old=False)
+        o = self._in_place_operand("sub_", other)
+        return self._modify("sub_", lambda a: a.__isub__(o if alpha == 1 else o * alpha))
+    def mul_(self, other):
+        if self._records("mul_", other):
+            return self._record_in_place("mul_", mul, (other,))
+        o = self._in_place_operand("mul_", other)
+        return self._modify("mul_", lambda a: a.__imul__(o))
+    def div_(self, other):
+        if self._records("div_", other):
+            return self._record_in_place("div_", div, (other,))
+        o = self._in_place_operand("div_", other, true_division=True)
+        return self._modify("div_", lambda a: a.__itruediv__(o))
+    def pow_(self, exponent): return self._apply_in_place("pow_", pow, exponent)
+    def rsqrt_(self): return self._apply_in_place("rsqrt_", rsqrt)
+    def square_(self): return self._apply_in_place("square_", square)
+    def reciprocal_(self): return self._apply_in_place("reciprocal_", reciprocal)
+    # -- operators and methods (ops live in minigrad.ops; PyTorch's names, arguments and meanings) --
+    def __add__(self, other): return add(self, other)
+    def __radd__(self, other): return add(other, self)
+    def __sub__(self, other): return sub(self, other)
+    def __rsub__(self, other): return sub(other, self)
+    def __mul__(self, other): return mul(self, other)
+    def __rmul__(self, other): return mul(other, self)
+    def __truediv__(self, other): return div(self, other)
+    def __rtruediv__(self, other): return div(other, self)
+    def __pow__(self, other): return pow(self, other)
+    def __rpow__(self, other): return pow(other, self)
+    def __floordiv__(self, other): return floor_divide(self, other)
+    def __rfloordiv__(self, other): return floor_divide(other, self)
+    def __mod__(self, other): return remainder(self, other)
+    def __rmod__(self, other): return remainder(other, self)
+    def add(self, other, *, alpha=1): return add_alpha(self, other, alpha)
+    def sub(self, other, *, alpha=1): return sub_alpha(self, other, alpha)
+    def mul(self, other): return mul(self, other)
+    def div(self, other, *, rounding_mode=None): return div_mode(self, other, rounding_mode)
+    def pow(self, exponent): return pow(self, exponent)
+    def maximum(self, other): return maximum(self, other)
+    def minimum(self, other): return minimum(self, other)
+    def remainder(self, other): return remainder(self, other)

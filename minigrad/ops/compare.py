@@ -5,7 +5,7 @@ masked_select.
 import numpy as np
 
 from minigrad.backend import get_array_module
-from minigrad.core import Function, Tensor, _as_tensors
+from minigrad.core import Function, Tensor, as_tensors
 from minigrad.ops.conversion import _promoted, clone
 from minigrad.ops.indexing import gather, getitem
 from minigrad.ops.shape import expand
@@ -141,6 +141,41 @@ def compare(name, a, b):
     """Elementwise comparison (no gradient); the result is a bool tensor. ``t == None`` is False, as in PyTorch."""
     if b is None and name in ("equal", "not_equal"):
         return name == "not_equal"
-    a, b = _as_tensors((a, b), name)
+    a, b = as_tensors((a, b), name)
     xp = get_array_module(a.array)
     return Tensor._wrap(getattr(xp, name)(a.array, b.array))
+
+
+#: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
+TENSOR_FUNCTIONS = ('sort', 'topk', 'unique', 'masked_select',)
+
+
+class CompareMethods:
+    """Tensor's comparisons methods that adapt a function's arguments (installed on Tensor by
+    ``minigrad.ops.install_tensor_methods``)."""
+
+    def __lt__(self, other): return compare("less", self, other)
+    def __le__(self, other): return compare("less_equal", self, other)
+    def __gt__(self, other): return compare("greater", self, other)
+    def __ge__(self, other): return compare("greater_equal", self, other)
+    def __eq__(self, other): return compare("equal", self, other)
+    def __ne__(self, other): return compare("not_equal", self, other)
+    def __and__(self, other): return logical("bitwise_and", self, other)
+    def __rand__(self, other): return logical("bitwise_and", other, self)
+    def __or__(self, other): return logical("bitwise_or", self, other)
+    def __ror__(self, other): return logical("bitwise_or", other, self)
+    def __xor__(self, other): return logical("bitwise_xor", self, other)
+    def __rxor__(self, other): return logical("bitwise_xor", other, self)
+    def __invert__(self): return logical("invert", self)
+    def eq(self, other): return compare("equal", self, other)
+    def ne(self, other): return compare("not_equal", self, other)
+    def lt(self, other): return compare("less", self, other)
+    def le(self, other): return compare("less_equal", self, other)
+    def gt(self, other): return compare("greater", self, other)
+    def ge(self, other): return compare("greater_equal", self, other)
+    def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return isclose(self, other, rtol, atol, equal_nan)
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+        return allclose(self, other, rtol, atol, equal_nan)
+    def equal(self, other): return equal(self, other)
+    def argsort(self, dim=-1, descending=False, *, stable=False): return argsort(self, dim, descending)

@@ -5,8 +5,8 @@
 import numpy as np
 
 from minigrad import backend
-from minigrad.backend import get_array_module
-from minigrad.core import Function, Tensor
+from minigrad.backend import Device, get_array_module
+from minigrad.core import Function, Tensor, parse_to_args
 from minigrad.dtypes import CATEGORY, promote_types
 
 
@@ -145,3 +145,29 @@ def type_of(x, dtype=None):
             raise TypeError(f"type({dtype!r}): not a CPU tensor type minigrad knows; pass a dtype")
         dtype = _TYPE_DTYPES[dtype]
     return x.to(dtype)
+
+
+#: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
+TENSOR_FUNCTIONS = ('clone', 'contiguous',)
+
+
+class ConversionMethods:
+    """Tensor's casts and copies methods that adapt a function's arguments (installed on Tensor by
+    ``minigrad.ops.install_tensor_methods``)."""
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """``to(device)``, ``to(dtype)``, both, or ``to(other)`` (other's dtype and device), as PyTorch.
+
+        Differentiable to a floating dtype; a cast to an integer or bool dtype
+        is cut from the graph. Returns self when nothing changes (unless ``copy``).
+        """
+        if args and isinstance(args[0], Tensor):
+            dtype, device, args = args[0].dtype, args[0].device, args[1:]
+        dtype, device = parse_to_args(args, dtype, device)
+        out = self
+        if dtype is not None and dtype != self.dtype:
+            out = Cast(dtype)(out) if dtype.kind == "f" else Tensor._wrap(out.array.astype(dtype))
+        if device is not None and Device(device) != self.device:
+            out = ToDevice(Device(device))(out)
+        return clone(out) if copy and out is self else out
+    def type(self, dtype=None): return type_of(self, dtype)

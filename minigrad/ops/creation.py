@@ -215,3 +215,18 @@ def _like(factory):
 
 zeros_like, ones_like, empty_like, full_like, rand_like, randn_like = (
     _like(f) for f in (zeros, ones, empty, full, rand, randn))
+
+
+class CreationMethods:
+    """Tensor's factories methods that adapt a function's arguments (installed on Tensor by
+    ``minigrad.ops.install_tensor_methods``)."""
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                                 requires_grad=requires_grad)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                                requires_grad=requires_grad)
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                                requires_grad=requires_grad)

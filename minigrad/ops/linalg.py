@@ -152,3 +152,17 @@ def norm(x, p="fro", dim=None, keepdim=False):
     if p not in (2, "fro"):
         raise NotImplementedError(f"norm(p={p!r}) is not supported by minigrad (p=2, 'fro' and 1 are)")
     return Norm2(wrap_dims(dim, x.ndim, "norm"), keepdim)(x)
+
+
+#: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
+TENSOR_FUNCTIONS = ('norm',)
+
+
+class LinalgMethods:
+    """Tensor's matrix products methods that adapt a function's arguments (installed on Tensor by
+    ``minigrad.ops.install_tensor_methods``)."""
+
+    def __matmul__(self, other): return matmul(self, other)
+    def __rmatmul__(self, other): return matmul(other, self)
+    def matmul(self, other): return matmul(self, other)
+    def mm(self, other): return mm(self, other)

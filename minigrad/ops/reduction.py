@@ -401,3 +401,7 @@ def cumsum(x, dim=None, *, dtype=None, axis=None):
     x = _int64_if_integer(tensor_arg(x, "cumsum") if dtype is None else tensor_arg(x, "cumsum").to(dtype))
     d = wrap_dim(dim, x.ndim, "cumsum")
     return Cumsum(d)(x) if x.ndim else clone(x)
+
+
+#: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
+TENSOR_FUNCTIONS = ('all', 'any', 'sum', 'mean', 'var', 'std', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'prod', 'logsumexp', 'cumsum',)

@@ -24,6 +24,7 @@ from minigrad.ops.utils import (
     _view_of,
     check_sequence,
     tensor_arg,
+    varargs,
     wrap_dim,
     wrap_dims,
 )
@@ -497,3 +498,34 @@ def vstack(tensors):
     """Tensors joined row-wise (dimension 0), 0-d and 1-D ones first made rows (1, n), as ``torch.vstack``."""
     check_sequence(tensors, "vstack")
     return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in tensors], 0)
+
+
+#: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
+TENSOR_FUNCTIONS = ('unbind', 'flatten', 'unflatten', 'squeeze', 'unsqueeze', 'transpose', 'chunk', 'roll', 'narrow', 'repeat_interleave', 't',)
+
+
+class ShapeMethods:
+    """Tensor's shape methods that adapt a function's arguments (installed on Tensor by
+    ``minigrad.ops.install_tensor_methods``)."""
+
+    # shape
+    def reshape(self, *shape): return reshape(self, *shape)
+    def view(self, *shape): return view(self, *shape)
+    def reshape_as(self, other): return reshape(self, other.shape)
+    def view_as(self, other): return view(self, other.shape)
+    def expand(self, *sizes): return expand(self, *sizes)
+    def expand_as(self, other): return expand(self, other.shape)
+    swapaxes = swapdims = transpose
+    def permute(self, *dims): return permute(self, *dims)
+    def split(self, split_size, dim=0): return split(self, split_size, dim)
+    def repeat(self, *sizes): return repeat(self, *sizes)
+    def flip(self, *dims, **kwargs): return flip(self, varargs(dims, kwargs, "dims"))
+    def tile(self, *dims, **kwargs): return tile(self, varargs(dims, kwargs, "dims"))
+    @property
+    def T(self):
+        """The matrix transposed (reversed dimensions, with PyTorch's deprecation warning, for other ranks)."""
+        return reverse_dims(self)
+    @property
+    def mT(self):  # noqa: N802 (PyTorch's name)
+        """The last two dimensions swapped."""
+        return matrix_transpose(self)

@@ -12,6 +12,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.backend import get_array_module
+from minigrad.checks import wrap_dim
 from minigrad.core import DerivativeFunction, Function, Tensor
 
 
@@ -117,23 +118,6 @@ def _is_advanced(key):
 
 
 
-class Size(tuple):
-    """A tensor's shape as ``torch.Size``: a tuple of ints that also has ``numel()``."""
-
-    def numel(self):
-        return math.prod(self)
-
-    def __getitem__(self, index):
-        item = tuple.__getitem__(self, index)
-        return Size(item) if isinstance(index, slice) else item
-
-    def __add__(self, other):
-        return Size(tuple.__add__(self, tuple(other)))
-
-    def __repr__(self):
-        return f"minigrad.Size({list(self)})"
-
-    __str__ = tuple.__repr__  # in messages and print() a shape reads (2, 3), as before it was a Size
 
 
 
@@ -161,18 +145,6 @@ def _resolve_aliases(name, dim, axis, keepdim=False, keepdims=None):
             raise TypeError(f"{name}() got both 'keepdim' and its NumPy alias 'keepdims'; pass one of them")
         keepdim = keepdims
     return dim, bool(keepdim)
-
-
-
-def wrap_dim(d, ndim, name):
-    """``d`` as a dimension in [0, ndim) (negative counts from the end; a 0-d tensor takes 0 and -1), as PyTorch."""
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
-        raise TypeError(f"{name}(): dim must be an int, got {type(d).__name__} {d!r}")
-    bound = builtins.max(ndim, 1)
-    if not -bound <= d < bound:
-        raise IndexError(f"{name}(): dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
-                         f"but got {d})")
-    return int(d) % bound
 
 
 
