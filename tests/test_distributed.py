@@ -644,7 +644,7 @@ def test_sync_batchnorm_without_a_process_group_is_batchnorm(make_bn, make_sync,
 
 
 def test_convert_sync_batchnorm_keeps_parameters_buffers_and_conventions():
-    from minigrad.nn.sync_batchnorm import ChapterSyncBatchNorm
+    from minigrad.nn import ChapterSyncBatchNorm
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm(2, num_dims=4), nn.Flatten(), nn.Linear(8, 3),
                         nn.BatchNorm1d(3, momentum=0.2, affine=False))
     net.eval()

@@ -1,12 +1,9 @@
-"""Neural-network building blocks (``torch.nn``)."""
+"""Neural-network building blocks (``torch.nn``): the layers in ``modules/`` by family, their ops in ``_functions/``
+(re-exported by ``functional``), initialisers in ``init``, DistributedDataParallel in ``parallel``."""
 from minigrad.nn import functional, init, utils
-from minigrad.nn.layers import (AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, Conv2d, CrossEntropyLoss, Dropout,
-                                Flatten, Identity, Linear, LogSoftmax, MaxPool2d, MSELoss, NLLLoss, ReLU, Sigmoid,
-                                Softmax, Tanh)
-from minigrad.nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential
-from minigrad.nn.sync_batchnorm import SyncBatchNorm  # noqa: E402  (builds on layers)
-from minigrad.nn import parallel  # noqa: E402
-from minigrad.nn.activations import ELU, GELU, LeakyReLU, ReLU6, SiLU, Softplus  # noqa: E402
-from minigrad.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, SmoothL1Loss  # noqa: E402
-from minigrad.nn.layers import Unflatten  # noqa: E402
-from minigrad.nn.adaptive_pool import AdaptiveAvgPool2d  # noqa: E402
+from minigrad.nn.modules import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, BCELoss,
+                                 BCEWithLogitsLoss, ChapterSyncBatchNorm, Conv2d, CrossEntropyLoss, Dropout, Flatten,
+                                 HuberLoss, Identity, L1Loss, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module,
+                                 ModuleDict, ModuleList, MSELoss, NLLLoss, Parameter, ReLU, ReLU6, Sequential, Sigmoid,
+                                 SiLU, SmoothL1Loss, Softmax, Softplus, SyncBatchNorm, Tanh, Unflatten)
+from minigrad.nn import parallel  # DistributedDataParallel builds on Module

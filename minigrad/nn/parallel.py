@@ -15,7 +15,7 @@ import contextlib
 from minigrad import backend
 from minigrad import distributed as dist
 from minigrad.core import is_grad_enabled, queue_backward_callback
-from minigrad.nn.module import Module
+from minigrad.nn.modules.module import Module
 
 
 def _coalesced(tensors, collective):

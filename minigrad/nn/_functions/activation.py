@@ -1,19 +1,33 @@
-"""Activation functions beyond relu/sigmoid/tanh, as ``torch.nn.functional`` functions and ``torch.nn`` modules.
-
-Each is composed of differentiable ops (where, exp, log1p, erf, tanh, sigmoid), so every derivative, to any
-order, comes from theirs; branches that are not selected are clamped so that they never overflow (an inf in
-an unselected branch would turn its zero gradient into NaN).
+"""Activation functions with PyTorch's names and arguments (relu, leaky_relu, elu, gelu, silu, softplus,
+relu6; sigmoid and tanh are tensor ops) and normalize.
 """
+
 import math
 
 from minigrad import ops
 from minigrad.checks import check_real
 from minigrad.core import Tensor
-from minigrad.nn.functional import in_place_or_not
-from minigrad.nn.module import Module
+from minigrad.nn._utils import in_place_or_not
+
+
+def sigmoid(x): return ops.sigmoid(x)
+
+def tanh(x): return ops.tanh(x)
+
+
+
+def relu(input, inplace=False):  # noqa: A002
+    """max(x, 0); with ``inplace=True`` written into ``input`` (``input.relu_()``), which is returned."""
+    if inplace:
+        return ops.tensor_arg(input, "relu").relu_()
+    return ops.relu(input)
+
+
 
 _SQRT_HALF = math.sqrt(0.5)
+
 _SQRT_TWO_OVER_PI = math.sqrt(2.0 / math.pi)
+
 
 
 def _float_input(x, name):
@@ -25,11 +39,13 @@ def _float_input(x, name):
     return x
 
 
+
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002 (PyTorch's argument names)
     """x where x > 0, else negative_slope * x (gradient negative_slope at 0, as PyTorch)."""
     x = _float_input(input, "leaky_relu")
     slope = check_real("negative_slope", negative_slope, -math.inf)
     return in_place_or_not(x, inplace, "leaky_relu", lambda x: ops.where(x > 0, x, x * slope))
+
 
 
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002
@@ -39,10 +55,12 @@ def elu(input, alpha=1.0, inplace=False):  # noqa: A002
     return in_place_or_not(x, inplace, "elu", lambda x: ops.where(x > 0, x, alpha * (ops.exp(ops.clamp(x, max=0.0)) - 1)))
 
 
+
 def silu(input, inplace=False):  # noqa: A002
     """x * sigmoid(x) (also called swish)."""
     x = _float_input(input, "silu")
     return in_place_or_not(x, inplace, "silu", lambda x: x * ops.sigmoid(x))
+
 
 
 def gelu(input, *, approximate="none"):  # noqa: A002 (keyword-only in PyTorch)
@@ -56,6 +74,7 @@ def gelu(input, *, approximate="none"):  # noqa: A002 (keyword-only in PyTorch)
     return 0.5 * x * (1 + ops.erf(x * _SQRT_HALF))
 
 
+
 def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (for numerical stability)."""
     x = _float_input(input, "softplus")
@@ -65,10 +84,12 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     return ops.where(bx > threshold, x, ops.log1p(ops.exp(ops.clamp(bx, max=threshold))) / beta)
 
 
+
 def relu6(input, inplace=False):  # noqa: A002
     """min(max(x, 0), 6) (PyTorch's hardtanh(x, 0, 6): gradient 1 strictly inside (0, 6), 0 at the bounds)."""
     x = ops.tensor_arg(input, "relu6")
     return in_place_or_not(x, inplace, "relu6", lambda x: ops.where(x <= 0, 0, ops.where(x >= 6, 6, x)))
+
 
 
 def _p_norm(x, p, dim):
@@ -84,6 +105,7 @@ def _p_norm(x, p, dim):
     return ops.sum(ops.abs(x) ** p, dim, keepdim=True) ** (1.0 / p)
 
 
+
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002
     """x / max(||x||_p, eps), the p-norm taken over ``dim`` (rows of a matrix by default)."""
     if out is not None:
@@ -94,92 +116,3 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002
     p = check_real("p", p, -math.inf, math.inf, high_open=False)
     dim = ops.wrap_dim(dim, x.ndim, "normalize")
     return x / ops.clamp(_p_norm(x, p, dim), min=float(eps))
-
-
-class LeakyReLU(Module):
-    """``F.leaky_relu(x, negative_slope, inplace)``."""
-
-    def __init__(self, negative_slope=0.01, inplace=False):
-        super().__init__()
-        self.negative_slope = check_real("negative_slope", negative_slope, -math.inf)
-        self.inplace = inplace
-
-    def forward(self, x):
-        return leaky_relu(x, self.negative_slope, self.inplace)
-
-    def extra_repr(self):
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
-
-
-class ELU(Module):
-    """``F.elu(x, alpha, inplace)``."""
-
-    def __init__(self, alpha=1.0, inplace=False):
-        super().__init__()
-        self.alpha = check_real("alpha", alpha, -math.inf)
-        self.inplace = inplace
-
-    def forward(self, x):
-        return elu(x, self.alpha, self.inplace)
-
-    def extra_repr(self):
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
-
-
-class GELU(Module):
-    """``F.gelu(x, approximate)``, ``approximate`` 'none' (erf) or 'tanh'."""
-
-    def __init__(self, approximate="none"):
-        super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
-        self.approximate = approximate
-
-    def forward(self, x):
-        return gelu(x, approximate=self.approximate)
-
-    def extra_repr(self):
-        return f"approximate={self.approximate!r}"
-
-
-class SiLU(Module):
-    """``F.silu(x, inplace)``."""
-
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, x):
-        return silu(x, self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
-
-
-class ReLU6(Module):
-    """``F.relu6(x, inplace)``."""
-
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, x):
-        return relu6(x, self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
-
-
-class Softplus(Module):
-    """``F.softplus(x, beta, threshold)``."""
-
-    def __init__(self, beta=1.0, threshold=20.0):
-        super().__init__()
-        self.beta = check_real("beta", beta, -math.inf)
-        self.threshold = check_real("threshold", threshold, -math.inf)
-
-    def forward(self, x):
-        return softplus(x, self.beta, self.threshold)
-
-    def extra_repr(self):
-        return f"beta={self.beta}, threshold={self.threshold}"

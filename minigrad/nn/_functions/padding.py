@@ -1,8 +1,6 @@
-"""``F.pad``: padding with a constant, or by reflecting, replicating or wrapping the border (``torch.nn.functional.pad``).
-
-Negative pads crop. The constant mode is a Function (gradient: the inner slice of gy); the other modes gather
-the padded dimensions by index (``GetItem``), so their gradient scatter-adds and every order exists.
+"""Padding (F.pad): constant padding as a Function, the other modes through indexing.
 """
+
 import numbers
 
 import numpy as np
@@ -12,6 +10,23 @@ from minigrad.backend import get_array_module
 from minigrad.core import DerivativeFunction, Function
 
 _INDEX_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}  # PyTorch's name -> NumPy's
+
+
+
+class ConstantPadGrad(DerivativeFunction):
+    """ConstantPad's gradient as an op: g = gy[inner];  its gradient pads with zeros again."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, inner, widths):
+        self.inner, self.widths = inner, widths
+
+    def forward(self, gy):
+        return gy[self.inner]
+
+    def backward_graph(self, g):
+        return ConstantPad(self.widths, 0)(g)
+
 
 
 class ConstantPad(Function):
@@ -32,20 +47,6 @@ class ConstantPad(Function):
     def backward_graph(self, gy):
         return ConstantPadGrad(self.inner, self.widths)(gy)
 
-
-class ConstantPadGrad(DerivativeFunction):
-    """ConstantPad's gradient as an op: g = gy[inner];  its gradient pads with zeros again."""
-
-    saves_inputs = saves_output = False
-
-    def __init__(self, inner, widths):
-        self.inner, self.widths = inner, widths
-
-    def forward(self, gy):
-        return gy[self.inner]
-
-    def backward_graph(self, g):
-        return ConstantPad(self.widths, 0)(g)
 
 
 def _check_non_constant(mode, pairs, x, value):
