@@ -20,6 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from minigrad import backend
+from minigrad import distributed as dist
 from minigrad import random as _random
 from minigrad.checks import check_int
 from minigrad.core import Tensor
@@ -224,7 +225,6 @@ class DistributedSampler:
     """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
-        from minigrad import distributed as dist
         n = dataset if isinstance(dataset, (int, np.integer)) and not isinstance(dataset, bool) else len(dataset)
         num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
         rank = dist.get_rank() if rank is None else rank

@@ -17,6 +17,7 @@ import numpy as np
 
 from minigrad import backend
 from minigrad.core import Tensor
+from minigrad.nn import Parameter  # serialization sits above nn (a Parameter stays a Parameter)
 
 _META = "__minigrad__"
 
@@ -45,7 +46,6 @@ def _encode(obj, arrays, where):
 
 
 def _is_parameter(t):
-    from minigrad.nn import Parameter  # nn builds on this module's package: imported when first needed
     return isinstance(t, Parameter)
 
 
@@ -87,7 +87,6 @@ def _decode(obj, arrays, device, where="obj"):
             raise _Malformed(f"the tensor at {where} is an array of dtype {array.dtype}, not numbers")
         array = array if device is None else backend.to_device(array, device)
         if flags["parameter"]:
-            from minigrad.nn import Parameter
             return Parameter(Tensor(array), requires_grad=flags["requires_grad"])
         if flags["requires_grad"] and array.dtype.kind != "f":
             raise _Malformed(f"the tensor at {where} requires grad but has dtype {array.dtype}")

@@ -1,4 +1,5 @@
 """``minigrad.autograd``: gradients as values (``grad``), as in ``torch.autograd``."""
+from minigrad.autograd import functional  # hvp, vhp, vjp, jvp, jacobian, hessian (built on the engine, not on grad)
 from minigrad.core import Function, Tensor, accumulate_grad_and_run_hooks, backward_pass, run_backward
 
 
@@ -61,7 +62,5 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             if g is not None:
                 accumulate_grad_and_run_hooks(t, g if create_graph else g.array, create_graph)
 
-
-from minigrad.autograd import functional  # noqa: E402  (hvp, vhp, vjp, jvp, jacobian, hessian; built on grad's engine)
 
 __all__ = ["Function", "backward", "functional", "grad"]
