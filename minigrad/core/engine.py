@@ -19,7 +19,6 @@ def _position(x, version):
     return x
 
 
-
 def _topological_order(roots):
     """Tensors that need grad reachable from ``roots``, every input before its users.
 
@@ -52,7 +51,6 @@ def _topological_order(roots):
     return order
 
 
-
 def _root_grad(t, g, create_graph):
     """The upstream gradient of output ``t``: ones for a one-element ``t`` without one; a Tensor when building a graph."""
     xp = backend.get_array_module(t.array)
@@ -75,7 +73,6 @@ def _root_grad(t, g, create_graph):
     return Tensor._wrap(g) if create_graph else g
 
 
-
 def _check_versions(fn, create_graph):
     """RuntimeError when a tensor saved for ``fn``'s backward was changed in place after it was saved."""
     name = f"{type(fn).__name__}Backward"
@@ -92,11 +89,9 @@ def _check_versions(fn, create_graph):
             f"the output of {name} is at version {fn.output_version[0]}; expected version 0 instead")
 
 
-
 _backward_callbacks = []  # queued during a backward pass, run when the outermost pass ends
 
 _backward_depth = [0]
-
 
 
 def queue_backward_callback(callback):
@@ -105,7 +100,6 @@ def queue_backward_callback(callback):
     if not _backward_depth[0]:
         raise RuntimeError("queue_backward_callback: no backward pass is running")
     _backward_callbacks.append(callback)
-
 
 
 @contextlib.contextmanager
@@ -124,7 +118,6 @@ def backward_pass():
         callback()
 
 
-
 def _accumulate_grad(t, g, create_graph=False):
     if create_graph:  # keep the graph: .grad is a tensor with a grad_fn
         t._grad = g if t._grad is None else t._grad + g
@@ -138,14 +131,12 @@ def _accumulate_grad(t, g, create_graph=False):
         t._grad.array += g
 
 
-
 def accumulate_grad_and_run_hooks(t, g, create_graph):
     """``g`` added into the leaf ``t``'s ``.grad``, then ``t``'s post-accumulate-grad hooks called."""
     _accumulate_grad(t, g, create_graph)
     hooks = t.__dict__.get("_post_accumulate_grad_hooks")
     for hook in (list(hooks.values()) if hooks else ()):
         hook(t)
-
 
 
 def _run_grad_hooks(t, g, create_graph):
@@ -161,7 +152,6 @@ def _run_grad_hooks(t, g, create_graph):
                                    + f"; expected None or a tensor of shape {t.shape}, dtype {t.dtype} on {t.device}")
             g = result if create_graph else result.array
     return g
-
 
 
 def _input_grads(fn, g, create_graph):
@@ -184,7 +174,6 @@ def _input_grads(fn, g, create_graph):
     return pairs
 
 
-
 def _requested_grads(inputs, wanted, allow_unused, create_graph):
     """``autograd.grad``'s result: the gradient of each of ``inputs`` (from ``wanted``, by id) as a Tensor."""
     results = []
@@ -198,7 +187,6 @@ def _requested_grads(inputs, wanted, allow_unused, create_graph):
             g = Tensor._wrap(g.astype(t.dtype, copy=False))
         results.append(g)
     return tuple(results)
-
 
 
 def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_unused):
@@ -243,12 +231,10 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_u
     return None if wanted is None else _requested_grads(inputs, wanted, allow_unused, create_graph)
 
 
-
 def run_backward(roots, root_grads, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
     """``_run_backward`` (below) as one backward pass (``backward_pass``)."""
     with backward_pass():
         return _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_unused)
-
 
 
 def backward(self, gradient=None, retain_graph=None, create_graph=False):

@@ -34,7 +34,6 @@ def as_tensors(inputs, op_name):
     return tensors
 
 
-
 class Function:
     """A differentiable op with a hand-written backward.
 
@@ -105,7 +104,6 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}Backward>"
-
 
 
 class DerivativeFunction(Function):

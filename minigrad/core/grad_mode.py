@@ -7,11 +7,9 @@ import threading
 _grad_state = threading.local()
 
 
-
 def is_grad_enabled():
     """True unless inside ``no_grad()`` or ``set_grad_enabled(False)``."""
     return getattr(_grad_state, "enabled", True)
-
 
 
 class _GradMode:
@@ -43,19 +41,16 @@ class _GradMode:
         return wrapper
 
 
-
 class no_grad(_GradMode):
     """Record no graph (outputs keep no reference to inputs): ``with no_grad():`` or ``@no_grad``."""
 
     mode = False
 
 
-
 class enable_grad(_GradMode):
     """Record the graph again inside a ``no_grad`` block."""
 
     mode = True
-
 
 
 class set_grad_enabled(_GradMode):

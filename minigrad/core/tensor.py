@@ -33,7 +33,6 @@ def _refuse_grad_source(src, name):
             "a detached value (value.detach())")
 
 
-
 class Size(tuple):
     """A tensor's shape as ``torch.Size``: a tuple of ints that also has ``numel()``."""
 
@@ -53,7 +52,6 @@ class Size(tuple):
     __str__ = tuple.__repr__  # in messages and print() a shape reads (2, 3), as before it was a Size
 
 
-
 class HookHandle:
     """What ``register_hook`` and ``register_post_accumulate_grad_hook`` return: ``remove()`` unregisters the hook."""
 
@@ -62,7 +60,6 @@ class HookHandle:
 
     def remove(self):
         self._hooks.pop(self, None)
-
 
 
 def _to_array(data, dtype, device):
@@ -101,14 +98,12 @@ def _to_array(data, dtype, device):
     return array
 
 
-
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new tensor holding a copy of ``data``."""
     array = _to_array(data, resolve_dtype(dtype), device)
     if array is (data.array if isinstance(data, Tensor) else data):
         array = array.copy()
     return Tensor(array, requires_grad=requires_grad)
-
 
 
 class Tensor:
@@ -486,7 +481,6 @@ class Tensor:
                              f"torch.Tensor.{name} (docs/pytorch.md lists what it supports)")
 
 
-
 def zero_grads(tensors, set_to_none=True):
     """Reset the ``.grad`` of each tensor: to None (PyTorch's default), or to zeros in place."""
     for t in tensors:
@@ -494,7 +488,6 @@ def zero_grads(tensors, set_to_none=True):
             t.grad = None
         elif t.grad is not None:
             t.grad.zero_()
-
 
 
 def parse_to_args(args, dtype=None, device=None):

@@ -20,17 +20,14 @@ def _pair(v, name, minimum, owner):
     return v, v
 
 
-
 def _batch_last(x):
     """x (N, C, ...) as a C-contiguous (C, ..., N) array: a view when x is batch-last already, else a copy."""
     return get_array_module(x).ascontiguousarray(x.transpose(tuple(range(1, x.ndim)) + (0,)))
 
 
-
 def _from_batch_last(a):
     """The (C, ..., N) array ``a`` viewed as (N, C, ...)."""
     return a.transpose((a.ndim - 1,) + tuple(range(a.ndim - 1)))
-
 
 
 def _empty_batch_last(xp, shape, dtype, zero=True):
@@ -39,17 +36,14 @@ def _empty_batch_last(xp, shape, dtype, zero=True):
     return _from_batch_last(make(tuple(shape[1:]) + (shape[0],), dtype=dtype))
 
 
-
 def _channel_rows(x):
     """x (N, C, ...) as a (C, m) matrix, one row per channel (a view for 2-D and batch-last input)."""
     return x.T if x.ndim == 2 else _batch_last(x).reshape(x.shape[1], -1)
 
 
-
 def _from_channel_rows(a, shape):
     """Inverse of ``_channel_rows``: the (C, m) matrix ``a`` as an (N, C, ...) tensor's array."""
     return a.T if len(shape) == 2 else _from_batch_last(a.reshape(tuple(shape[1:]) + (shape[0],)))
-
 
 
 def _empty_row_reduction(a):
@@ -58,14 +52,12 @@ def _empty_row_reduction(a):
     return get_array_module(a).zeros((a.shape[0], 1), dtype=a.dtype)
 
 
-
 def _row_sums(a):
     """Sums over axis 1 of a 2-D array, as a column (C, 1): a matrix-vector product, far faster than ``sum``."""
     xp = get_array_module(a)
     if a.shape[1] == 0:
         return _empty_row_reduction(a)
     return (a @ xp.ones(a.shape[1], dtype=a.dtype))[:, None]
-
 
 
 def _row_dots(a, b):
@@ -78,7 +70,6 @@ def _row_dots(a, b):
     return xp.einsum("ij,ij->i", a, b)[:, None]
 
 
-
 def _output_size(size, k, s, p, what):
     out = (size + 2 * p - k) // s + 1
     if out < 1:
@@ -86,17 +77,14 @@ def _output_size(size, k, s, p, what):
     return out
 
 
-
 def _channel_axes(ndim):
     """The axes a per-channel statistic reduces over: all but dim 1."""
     return (0,) + tuple(range(2, ndim))
 
 
-
 def _per_channel_shape(shape):
     """The shape that broadcasts one value per channel against ``shape``: (1, C, 1, ...)."""
     return (1, shape[1]) + (1,) * (len(shape) - 2)
-
 
 
 def _check_tensors(name, **arguments):
@@ -107,16 +95,13 @@ def _check_tensors(name, **arguments):
             raise TypeError(f"{name}(): argument '{arg}' must be a Tensor, got {type(value).__name__}")
 
 
-
 def in_place_or_not(x, inplace, name, op, reads_old=True):
     """``op(x)``; with ``inplace=True`` that result written into ``x``, which is returned (PyTorch's
     ``inplace=``; recorded in the graph as PyTorch records it, see ``Tensor._record_in_place``). ``x``: a Tensor."""
     return x._apply_in_place(f"{name}(inplace=True)", op, reads_old=reads_old) if inplace else op(x)
 
 
-
 REDUCTIONS = ("mean", "sum", "none")
-
 
 
 def _unsupported_loss_args(name, weight=None, size_average=None, reduce=None, ignore_index=-100, label_smoothing=0.0):
@@ -128,11 +113,9 @@ def _unsupported_loss_args(name, weight=None, size_average=None, reduce=None, ig
         raise NotImplementedError(f"{name}: the argument {given[0]}= is not supported by minigrad")
 
 
-
 def _check_reduction(name, reduction):
     if reduction not in REDUCTIONS:
         raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
 
 
 def _reduce(loss, reduction):

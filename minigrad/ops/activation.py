@@ -25,7 +25,6 @@ def _sigmoid_grad(y, gy):
     return gx
 
 
-
 class SigmoidGrad(DerivativeFunction):
     """Sigmoid's gradient as an op of (y, gy): gx = gy * y * (1 - y), differentiable again.
 
@@ -43,9 +42,7 @@ class SigmoidGrad(DerivativeFunction):
         return g * gy * (1 - 2 * y) if need_y else None, SigmoidGrad()(y, g) if need_gy else None
 
 
-
 def sigmoid(x): return Sigmoid()(floating(x))
-
 
 
 class Sigmoid(Function):
@@ -78,9 +75,7 @@ class Sigmoid(Function):
         return SigmoidGrad()(self.output_tensor(lambda: sigmoid(self.inputs[0])), gy)
 
 
-
 def tanh(x): return Tanh()(floating(x))
-
 
 
 class Tanh(Function):
@@ -101,7 +96,6 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
-
 class ReLU(Function):
     """y = max(x, 0);  gx = gy where x > 0 or NaN, else 0 (the mask is constant: higher derivatives are 0)."""
 
@@ -116,7 +110,6 @@ class ReLU(Function):
 
     def backward_graph(self, gy):
         return gy * Tensor._wrap(self.mask.astype(gy.dtype))
-
 
 
 def relu(x): return ReLU()(x)

@@ -38,7 +38,6 @@ class Add(_Binary):
         return sum_to(gy, sa), sum_to(gy, sb)
 
 
-
 class Sub(_Binary):
     """y = a - b;  ga = gy, gb = -gy."""
 
@@ -55,7 +54,6 @@ class Sub(_Binary):
     def backward_graph(self, gy):
         sa, sb = self._shapes()
         return sum_to(gy, sa), sum_to(-gy, sb) if self.needs_input_grad[1] else None
-
 
 
 class Mul(_Binary):
@@ -80,7 +78,6 @@ class Mul(_Binary):
         return ga, gb
 
 
-
 class Div(_Binary):
     """y = a / b;  ga = gy / b, gb = -gy * a / b^2 = -gy * y / b."""
 
@@ -102,7 +99,6 @@ class Div(_Binary):
         ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(-gy * (a / b) / b, b.shape) if self.needs_input_grad[1] else None
         return ga, gb
-
 
 
 class Pow(_Binary):
@@ -156,7 +152,6 @@ class Pow(_Binary):
         return ga, gb
 
 
-
 class Maximum(_Binary):
     """y = max(a, b) elementwise, NaN where either is;  PyTorch's gradient rule:
     ga = gy where a > b, gy / 2 where a == b, gy where either is NaN, else 0 (gb likewise).
@@ -183,12 +178,10 @@ class Maximum(_Binary):
                      for w, x, need in zip(self.weights, self.inputs, self.needs_input_grad))
 
 
-
 class Minimum(Maximum):
     """y = min(a, b) elementwise, NaN where either is;  gradients as for Maximum with the comparison reversed."""
 
     pick = "minimum"
-
 
 
 def _binary(fn, a, b):
@@ -204,9 +197,7 @@ def _binary(fn, a, b):
     return fn(*_promoted((a, b)))
 
 
-
 def add(a, b): return _binary(Add(), a, b)
-
 
 
 def sub(a, b):
@@ -214,11 +205,9 @@ def sub(a, b):
     return _binary(Sub(), a, b)
 
 
-
 def mul(a, b): return _binary(Mul(), a, b)
 
 def pow(a, b): return _binary(Pow(), a, b)  # noqa: A001 (the operator's name)
-
 
 
 def div(a, b):
@@ -232,11 +221,9 @@ def div(a, b):
     return Div()(*_promoted((a, b), dtype))
 
 
-
 def square(x):
     """x * x."""
     return mul(x, x)
-
 
 
 def maximum(a, b):
@@ -244,11 +231,9 @@ def maximum(a, b):
     return Maximum()(*_promoted((tensor_arg(a, "maximum"), tensor_arg(b, "maximum"))))
 
 
-
 def minimum(a, b):
     """Elementwise minimum, NaN where either is NaN (``torch.minimum``)."""
     return Minimum()(*_promoted((tensor_arg(a, "minimum"), tensor_arg(b, "minimum"))))
-
 
 
 def rsqrt(x):
@@ -256,17 +241,14 @@ def rsqrt(x):
     return pow(x, -0.5)
 
 
-
 def add_alpha(a, b, alpha=1):
     """``torch.add(a, b, alpha=)``: a + alpha * b."""
     return add(a, b if alpha == 1 else mul(b, alpha))
 
 
-
 def sub_alpha(a, b, alpha=1):
     """``torch.sub(a, b, alpha=)``: a - alpha * b."""
     return sub(a, b if alpha == 1 else mul(b, alpha))
-
 
 
 def _integer_divisor_checked(a, b, name):
@@ -275,7 +257,6 @@ def _integer_divisor_checked(a, b, name):
     if not b.array.all():
         raise RuntimeError(f"{name}(): ZeroDivisionError: integer division by zero")
     return a, b
-
 
 
 def div_mode(a, b, rounding_mode=None):
@@ -296,11 +277,9 @@ def div_mode(a, b, rounding_mode=None):
     return Rounding(rounding_mode)(div(a, b))
 
 
-
 def reciprocal(x):
     """1 / x (integers give float32, as PyTorch)."""
     return div(1, x)
-
 
 
 def round(x, *, decimals=0):  # noqa: A001
@@ -313,11 +292,9 @@ def round(x, *, decimals=0):  # noqa: A001
     return div(Rounding("round")(mul(x, scale)), scale)
 
 
-
 def floor_divide(a, b):
     """a / b rounded down (``//``, ``div(rounding_mode='floor')``): integers stay integers; the gradient is 0."""
     return div_mode(a, b, "floor")
-
 
 
 def remainder(a, b):

@@ -34,7 +34,6 @@ class Unique(Function):
         return self.backward(gy)
 
 
-
 def _sort_order(arr, axis, descending):
     """Indices that sort ``arr`` along ``axis``, stably; NaN counts as the largest value (PyTorch's order)."""
     xp = get_array_module(arr)
@@ -45,7 +44,6 @@ def _sort_order(arr, axis, descending):
     return n - 1 - xp.flip(order, axis)
 
 
-
 def argsort(x, dim=-1, descending=False, *, stable=False):
     """Indices that sort ``x`` along ``dim`` (int64), as ``torch.argsort``; ties keep their order (stable)."""
     d = wrap_dim(dim, x.ndim, "argsort")
@@ -54,13 +52,11 @@ def argsort(x, dim=-1, descending=False, *, stable=False):
     return Tensor._wrap(_sort_order(x.array, d, descending).astype(np.int64, copy=False))
 
 
-
 def sort(x, dim=-1, descending=False, *, stable=False):
     """(values, indices) of ``x`` sorted along ``dim``, as ``torch.sort``; values = x.gather(dim, indices), so
     the gradient goes back to each value's position. Ties keep their order; NaN sorts as the largest."""
     indices = argsort(x, dim, descending)
     return return_types.sort(gather(x, dim, indices) if x.ndim else clone(x), indices)
-
 
 
 def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (PyTorch's argument name)
@@ -75,7 +71,6 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (PyTorch's argu
     order = _sort_order(x.array, d, largest)[(slice(None),) * d + (slice(0, k),)]
     indices = Tensor._wrap(order.astype(np.int64, copy=False))
     return return_types.topk(gather(x, d, indices), indices)
-
 
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
@@ -93,7 +88,6 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     return out[0] if len(out) == 1 else tuple(out)
 
 
-
 def logical(name, a, b=None):
     """Bitwise and/or/xor/not of bool or integer tensors (no gradient), as PyTorch's ``&``, ``|``, ``^``, ``~``."""
     operands = (a,) if b is None else _promoted((_operand(a), _operand(b)))
@@ -106,11 +100,9 @@ def logical(name, a, b=None):
     return Tensor._wrap(getattr(get_array_module(arrays[0]), name)(*arrays))
 
 
-
 def equal(a, b):
     """True when both tensors have the same shape and the same values (a Python bool)."""
     return a.shape == b.shape and bool(get_array_module(a.array).array_equal(a.array, b.array))
-
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -120,11 +112,9 @@ def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     return Tensor._wrap(get_array_module(a.array).isclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     """True when |a - b| <= atol + rtol * |b| everywhere (a Python bool); a and b of one dtype, as PyTorch."""
     return bool(isclose(a, b, rtol, atol, equal_nan).array.all())
-
 
 
 def masked_select(x, mask):
@@ -134,7 +124,6 @@ def masked_select(x, mask):
         raise RuntimeError(f"masked_select(): expected a bool mask, got dtype {cond.dtype}")
     shape = np.broadcast_shapes(x.shape, cond.shape)
     return getitem(expand(x, *shape) if x.shape != shape else x, get_array_module(cond).broadcast_to(cond, shape))
-
 
 
 def compare(name, a, b):

@@ -29,7 +29,6 @@ class Cast(Function):
         return Cast(self.in_dtype)(gy)
 
 
-
 class ToDevice(Function):
     """y = x copied to another device;  gx = gy copied back."""
 
@@ -49,7 +48,6 @@ class ToDevice(Function):
         return ToDevice(self.in_device)(gy)
 
 
-
 class Clone(Function):
     """y = a copy of x;  gx = gy."""
 
@@ -65,7 +63,6 @@ class Clone(Function):
         return gy
 
 
-
 def _number_dtype(x):
     if isinstance(x, (bool, np.bool_)):
         return np.dtype(np.bool_)
@@ -74,7 +71,6 @@ def _number_dtype(x):
     if isinstance(x, (float, np.floating)):
         return np.dtype(np.float32)  # the default float type, as a Python float is in PyTorch
     raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
-
 
 
 def result_type(*operands):
@@ -97,13 +93,11 @@ def result_type(*operands):
     return result
 
 
-
 def _as_dtype(x, dtype, xp):
     """``x`` (a tensor or a number) as a tensor of ``dtype`` (a differentiable cast for tensors)."""
     if isinstance(x, Tensor):
         return x if x.dtype == dtype else Cast(dtype)(x)
     return Tensor._wrap(xp.asarray(x, dtype=dtype))
-
 
 
 def _promoted(operands, dtype=None):
@@ -114,11 +108,9 @@ def _promoted(operands, dtype=None):
     return tuple(_as_dtype(x, dtype, xp) for x in operands)
 
 
-
 def clone(x):
     """A copy of ``x`` that gradients flow through, as ``torch.clone``."""
     return Clone()(x)
-
 
 
 def contiguous(x):
@@ -126,12 +118,10 @@ def contiguous(x):
     return x if x.array.flags.c_contiguous else clone(x)
 
 
-
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
 _TYPE_DTYPES = {f"torch.{name}Tensor": dtype for dtype, name in _TYPE_NAMES.items()}
-
 
 
 def type_of(x, dtype=None):

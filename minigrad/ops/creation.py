@@ -34,7 +34,6 @@ def _size(sizes, size, name):
     return tuple(int(n) for n in size)
 
 
-
 def _dtype(dtype, default, name, floating=False):
     dtype = resolve_dtype(dtype) or np.dtype(default)
     if floating and dtype.kind != "f":
@@ -42,11 +41,9 @@ def _dtype(dtype, default, name, floating=False):
     return dtype
 
 
-
 def _finish(array, requires_grad, device):
     """A tensor of the NumPy ``array`` on ``device`` (requiring grad if asked)."""
     return Tensor(array if device is None else backend.to_device(array, device), requires_grad=requires_grad)
-
 
 
 def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
@@ -55,12 +52,10 @@ def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     return _finish(np.zeros(shape, _dtype(dtype, float32, "zeros")), requires_grad, device)
 
 
-
 def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     """A tensor of ones."""
     shape = _size(sizes, size, "ones")
     return _finish(np.ones(shape, _dtype(dtype, float32, "ones")), requires_grad, device)
-
 
 
 def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
@@ -69,13 +64,11 @@ def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     return _finish(np.zeros(shape, _dtype(dtype, float32, "empty")), requires_grad, device)
 
 
-
 def _fill_dtype(fill_value):
     """The dtype PyTorch infers from a fill value: bool, int64 for an int, float32 for a float."""
     if isinstance(fill_value, (bool, np.bool_)):
         return np.dtype(np.bool_)
     return np.dtype(int64 if isinstance(fill_value, (int, np.integer)) else float32)
-
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
@@ -89,7 +82,6 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     return _finish(np.full(_size((size,), None, "full"), fill_value, dtype), requires_grad, device)
 
 
-
 def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1), from minigrad's seeded generator."""
     shape = _size(sizes, size, "rand")
@@ -97,13 +89,11 @@ def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     return _finish(random.default_generator().random(shape).astype(dtype, copy=False), requires_grad, device)
 
 
-
 def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False):
     """Standard normal, from minigrad's seeded generator."""
     shape = _size(sizes, size, "randn")
     dtype = _dtype(dtype, float32, "randn", floating=True)
     return _finish(random.default_generator().standard_normal(shape).astype(dtype, copy=False), requires_grad, device)
-
 
 
 def randint(*args, size=None, dtype=None, device=None, requires_grad=False):
@@ -118,7 +108,6 @@ def randint(*args, size=None, dtype=None, device=None, requires_grad=False):
     dtype = _dtype(dtype, int64, "randint")
     values = random.default_generator().integers(low, high, _size((), size, "randint"))
     return _finish(values.astype(dtype, copy=False), requires_grad, device)
-
 
 
 def normal(mean, std, size=None, *, dtype=None, device=None, requires_grad=False):
@@ -140,13 +129,11 @@ def normal(mean, std, size=None, *, dtype=None, device=None, requires_grad=False
     return _finish(values.astype(dtype, copy=False), requires_grad, device)
 
 
-
 def _number(x, name, what):
     x = x.item() if isinstance(x, Tensor) else x
     if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name}(): {what} must be a number, got {type(x).__name__} {x!r}")
     return x
-
 
 
 def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -164,7 +151,6 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(np.arange(start, end, step).astype(dtype, copy=False), requires_grad, device)
 
 
-
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, as ``torch.linspace``."""
     start, end = _number(start, "linspace", "start"), _number(end, "linspace", "end")
@@ -175,12 +161,10 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     return _finish(np.linspace(start, end, steps).astype(dtype), requires_grad, device)
 
 
-
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The n x m identity matrix (m = n by default)."""
     _size((n,) if m is None else (n, m), None, "eye")  # ints >= 0, as PyTorch
     return _finish(np.eye(n, n if m is None else m, dtype=_dtype(dtype, float32, "eye")), requires_grad, device)
-
 
 
 def from_numpy(array):
@@ -188,7 +172,6 @@ def from_numpy(array):
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy(): expected a numpy.ndarray, got {type(array).__name__}")
     return Tensor(array)
-
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -200,7 +183,6 @@ def as_tensor(data, dtype=None, device=None):
     return Tensor(data, dtype=dtype, device=device)
 
 
-
 def _like(factory):
     """``<factory>_like(t, *args, dtype=None, device=None, requires_grad=False)``: ``factory`` with ``t``'s shape
     and, unless given, its dtype and device (``full_like`` takes the fill value in ``args``)."""
@@ -210,7 +192,6 @@ def _like(factory):
     like.__name__ = like.__qualname__ = f"{factory.__name__}_like"
     like.__doc__ = f"``{factory.__name__}`` with the shape (and by default the dtype and device) of a tensor."
     return like
-
 
 
 zeros_like, ones_like, empty_like, full_like, rand_like, randn_like = (

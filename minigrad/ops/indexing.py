@@ -55,7 +55,6 @@ class Where(_Binary):
                 sum_to(Where(self.cond)(0.0, gy), b.shape) if need_b else None)
 
 
-
 class GetItem(Function):
     """y = x[key] (basic or integer-array indexing);  gx = zeros with gy scatter-added at key (``GetItemGrad``)."""
 
@@ -78,7 +77,6 @@ class GetItem(Function):
         return GetItemGrad(self.key, self.in_shape)(gy)
 
 
-
 class GetItemGrad(DerivativeFunction):
     """GetItem's gradient as an op: zeros of ``in_shape`` with gy scatter-added at ``key``; its gradient is g[key]."""
 
@@ -98,7 +96,6 @@ class GetItemGrad(DerivativeFunction):
 
     def backward_graph(self, g):
         return GetItem(self.key)(g)
-
 
 
 class IndexPut(Function):
@@ -130,7 +127,6 @@ class IndexPut(Function):
                 None if gv is None else sum_to(gv if gv.dtype == v.dtype else Cast(v.dtype)(gv), v.shape))
 
 
-
 def where(condition, input=None, other=None):  # noqa: A002
     """``input`` where ``condition`` (a bool tensor) holds, else ``other`` (tensors or numbers, broadcast).
 
@@ -149,7 +145,6 @@ def where(condition, input=None, other=None):  # noqa: A002
     return Where(cond)(*_promoted((input, other)))
 
 
-
 def getitem(x, key):
     for k in key if isinstance(key, tuple) else (key,):
         if isinstance(k, slice) and k.step is not None and k.step <= 0:
@@ -158,7 +153,6 @@ def getitem(x, key):
     key = _raw_key(key, get_array_module(x.array))
     out = GetItem(key)(x)
     return out if _is_advanced(key) else _view_of(out, x)
-
 
 
 def gather(x, dim, index):
@@ -180,7 +174,6 @@ def gather(x, dim, index):
     return GetItem(key)(x)
 
 
-
 def masked_fill(x, mask, value):
     """``x`` with ``value`` where the bool ``mask`` (broadcast) is True; the dtype stays x's."""
     cond = mask.array if isinstance(mask, Tensor) else np.asarray(mask)
@@ -193,7 +186,6 @@ def masked_fill(x, mask, value):
     return Where(cond)(*_promoted((value, x), x.dtype))  # a 0-d tensor value gets its gradient, as in PyTorch
 
 
-
 def nonzero(x, *, as_tuple=False):
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one index tensor per dimension."""
     found = get_array_module(x.array).nonzero(x.array.reshape(-1) if x.ndim == 0 else x.array)
@@ -202,7 +194,6 @@ def nonzero(x, *, as_tuple=False):
     if x.ndim == 0:  # as PyTorch: one row per nonzero element, no columns
         return Tensor._wrap(get_array_module(x.array).zeros((found[0].size, 0), dtype=np.int64))
     return Tensor._wrap(get_array_module(x.array).stack(found, axis=-1).astype(np.int64))
-
 
 
 def _scatter_key(name, x, dim, index, src):
@@ -232,7 +223,6 @@ def _scatter_key(name, x, dim, index, src):
     return key, part
 
 
-
 def _scatter_src(name, x, src, value):
     if src is not None and value is not None:
         raise TypeError(f"{name}(): pass either src or value, not both")
@@ -249,7 +239,6 @@ def _scatter_src(name, x, src, value):
     return None, value
 
 
-
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A002
     """A copy of ``input`` with out[index[i][j][k]][j][k] = src[i][j][k] (dim 0; likewise for the others), or the
     number ``value`` there, as ``torch.scatter``; with repeated indices one of the writes wins. Gradients: to
@@ -262,7 +251,6 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A
     if part is None:
         part = Tensor._wrap(get_array_module(x.array).full(index.shape, value, dtype=x.dtype))
     return IndexPut(key)(clone(x), part)
-
 
 
 def scatter_add(input, dim, index, src):  # noqa: A002

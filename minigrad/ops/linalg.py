@@ -84,7 +84,6 @@ class MatMul(Function):
         return ga, gb
 
 
-
 class Norm2(Sum):
     """y = sqrt(sum of x^2 over ``axis``);  gx = gy * x / y, and 0 where y = 0 (as PyTorch)."""
 
@@ -111,9 +110,7 @@ class Norm2(Sum):
             return self._expand_graph(gy) * Where(self.y == 0)(0.0, x / Norm2(self.axes, True)(x))
 
 
-
 def matmul(a, b): return MatMul()(a, b)
-
 
 
 def mm(a, b):
@@ -123,7 +120,6 @@ def mm(a, b):
     return matmul(a, b)
 
 
-
 def bmm(a, b):
     """Batched matrix product of two 3-D tensors with the same batch size (``torch.bmm``)."""
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
@@ -131,13 +127,11 @@ def bmm(a, b):
     return matmul(a, b)
 
 
-
 def dot(a, b):
     """Inner product of two 1-D tensors of the same length (``torch.dot``)."""
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise RuntimeError(f"dot(): expected two 1-D tensors of the same length, got shapes {a.shape} and {b.shape}")
     return matmul(a, b)
-
 
 
 def norm(x, p="fro", dim=None, keepdim=False):

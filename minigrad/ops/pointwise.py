@@ -29,9 +29,7 @@ class Neg(Function):
         return -gy
 
 
-
 def exp(x): return Exp()(floating(x))
-
 
 
 class Exp(Function):
@@ -49,7 +47,6 @@ class Exp(Function):
 
     def backward_graph(self, gy):
         return gy * self.output_tensor(lambda: exp(self.inputs[0]))
-
 
 
 class Log(Function):
@@ -70,9 +67,7 @@ class Log(Function):
         return gy / self.inputs[0]
 
 
-
 def sqrt(x): return Sqrt()(floating(x))
-
 
 
 class Sqrt(Function):
@@ -94,7 +89,6 @@ class Sqrt(Function):
         return gy / (2 * self.output_tensor(lambda: sqrt(self.inputs[0])))
 
 
-
 class StdSqrt(Sqrt):
     """y = sqrt(v) of a variance v;  gv = gy / (2 y), but 0 where y = 0 (PyTorch's std_backward: a constant
     sample's standard deviation has gradient 0, not 0 * inf = NaN)."""
@@ -110,7 +104,6 @@ class StdSqrt(Sqrt):
             return super().backward_graph(gy)
         # sqrt of 1 where y = 0, so that the next derivative there is 0, not 0 * inf = NaN
         return where(zero, 0.0, gy / (2 * sqrt(where(zero, 1.0, self.inputs[0]))))
-
 
 
 class Abs(Function):
@@ -130,7 +123,6 @@ class Abs(Function):
 
     def backward_graph(self, gy):
         return gy * Tensor._wrap(self.sign)
-
 
 
 class Clamp(Function):
@@ -158,9 +150,7 @@ class Clamp(Function):
         return gy * Tensor._wrap(self.inside.astype(gy.dtype))
 
 
-
 def sin(x): return Sin()(floating(x))
-
 
 
 class Cos(Function):
@@ -179,9 +169,7 @@ class Cos(Function):
         return -gy * sin(self.inputs[0])
 
 
-
 def cos(x): return Cos()(floating(x))
-
 
 
 class Sin(Function):
@@ -198,7 +186,6 @@ class Sin(Function):
 
     def backward_graph(self, gy):
         return gy * cos(self.inputs[0])
-
 
 
 class Rounding(Function):
@@ -222,19 +209,15 @@ class Rounding(Function):
         return Tensor._wrap(self.backward(gy.array))
 
 
-
 def neg(x):
     _refuse_bool("Negation", x)
     return Neg()(x)
 
 
-
 def log(x): return Log()(floating(x))
 
 
-
 def abs(x): return Abs()(x)  # noqa: A001
-
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
@@ -255,15 +238,12 @@ def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
     return Clamp(min, max)(x)
 
 
-
 clip = clamp
-
 
 
 def logical_not(x):
     """True where ``x`` is zero (False): a bool tensor, as ``torch.logical_not``."""
     return Tensor._wrap(get_array_module(x.array).logical_not(x.array))
-
 
 
 def _rounding(name):
@@ -274,11 +254,9 @@ def _rounding(name):
     return op
 
 
-
 floor, ceil, trunc, sign = (_rounding(n) for n in ("floor", "ceil", "trunc", "sign"))
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
-
 
 
 class Log1p(Function):
@@ -299,7 +277,6 @@ class Log1p(Function):
         return gy / (1 + self.inputs[0])
 
 
-
 def _erf(x):
     """erf on a raw array: CuPy's kernel on the GPU; on the CPU ``math.erf`` per element (NumPy has no erf)."""
     xp = get_array_module(x)
@@ -307,7 +284,6 @@ def _erf(x):
         from cupyx.scipy import special  # only with CuPy
         return special.erf(x)
     return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
-
 
 
 class Erf(Function):
@@ -328,11 +304,9 @@ class Erf(Function):
         return gy * (_TWO_OVER_SQRT_PI * exp(-(x * x)))
 
 
-
 def log1p(input):  # noqa: A002 (PyTorch's argument name)
     """log(1 + x) elementwise, accurate where x is tiny (integers computed as float32, as PyTorch)."""
     return Log1p()(floating(tensor_arg(input, "log1p")))
-
 
 
 def erf(input):  # noqa: A002

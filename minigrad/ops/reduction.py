@@ -62,14 +62,12 @@ class Sum(Function):
         return self._expand_graph(gy)
 
 
-
 def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  # noqa: A001
     """Sum over ``dim`` (an int, a tuple, or None for all), as ``torch.sum``; float16 accumulates in float32."""
     dim, keepdim = _resolve_aliases("sum", dim, axis, keepdim, keepdims)
     x = tensor_arg(x, "sum") if dtype is None else tensor_arg(x, "sum").to(dtype)
     x = _int64_if_integer(x)
     return Sum(wrap_dims(dim, x.ndim, "sum"), keepdim)(x)
-
 
 
 class Cumsum(Function):
@@ -92,7 +90,6 @@ class Cumsum(Function):
         return sum(gy, self.axis, keepdim=True) - Cumsum(self.axis)(gy) + gy
 
 
-
 class Mean(Sum):
     """y = mean of x over ``axis`` (m elements each; NaN for m = 0);  gx = gy / m broadcast back."""
 
@@ -111,7 +108,6 @@ class Mean(Sum):
 
     def backward_graph(self, gy):
         return self._expand_graph(gy / self.count)
-
 
 
 class Max(Sum):
@@ -142,12 +138,10 @@ class Max(Sum):
         return Where(self.mask)(share, 0.0)
 
 
-
 class Min(Max):
     """y = min of x over ``axis``, NaN where the slice holds a NaN (``amin``, full ``min()``);  gx as for Max."""
 
     reduce = "min"
-
 
 
 def _exclusive_products(x, axis):
@@ -158,7 +152,6 @@ def _exclusive_products(x, axis):
     left = xp.cumprod(xp.concatenate([ones, xm[..., :-1]], axis=-1), axis=-1)
     right = xp.cumprod(xp.concatenate([ones, xm[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
     return xp.moveaxis(left * right, -1, axis)
-
 
 
 def _exclusive_products_graph(x, axis):
@@ -179,7 +172,6 @@ def _exclusive_products_graph(x, axis):
     ones = Tensor._wrap(get_array_module(x.array).ones(slices[0].shape, dtype=x.dtype))
     return cat([ones if a is None and b is None else a if b is None else b if a is None else a * b
                 for a, b in zip(left, right)], axis)
-
 
 
 class Prod(Function):
@@ -213,14 +205,12 @@ class Prod(Function):
         return (gy * _exclusive_products_graph(x, axis)).reshape(self.inputs[0].shape)
 
 
-
 def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Mean over ``dim`` (an int, a tuple, or None for all), as ``torch.mean``; floating-point input only."""
     dim, keepdim = _resolve_aliases("mean", dim, axis, keepdim, keepdims)
     x = tensor_arg(x, "mean") if dtype is None else tensor_arg(x, "mean").to(dtype)
     _check_floating(x, "mean")
     return Mean(wrap_dims(dim, x.ndim, "mean"), keepdim)(x)
-
 
 
 def _variance(name, x, dim, unbiased, keepdim, correction, axis, keepdims):
@@ -234,7 +224,6 @@ def _variance(name, x, dim, unbiased, keepdim, correction, axis, keepdims):
     return sum(centred * centred, dims, keepdim) / float(builtins.max(m - correction, 0))  # Div: x / 0 quietly
 
 
-
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Variance over ``dim``: sum((x - mean)^2) / (m - correction), as ``torch.var``.
 
@@ -244,11 +233,9 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     return _variance("var", x, dim, unbiased, keepdim, correction, axis, keepdims)
 
 
-
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Standard deviation: sqrt of ``var`` with the same arguments, as ``torch.std`` (gradient 0 where it is 0)."""
     return StdSqrt()(_variance("std", x, dim, unbiased, keepdim, correction, axis, keepdims))
-
 
 
 def _arg_extreme(x, dim, keepdim, name):
@@ -269,19 +256,16 @@ def _arg_extreme(x, dim, keepdim, name):
     return Tensor._wrap(pick(arr, axis=d, keepdims=keepdim).astype(np.int64, copy=False))
 
 
-
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the first maximal element (of the flattened tensor when ``dim`` is None), as ``torch.argmax``."""
     dim, keepdim = _resolve_aliases("argmax", dim, axis, keepdim, keepdims)
     return _arg_extreme(tensor_arg(x, "argmax"), dim, keepdim, "argmax")
 
 
-
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the first minimal element (of the flattened tensor when ``dim`` is None), as ``torch.argmin``."""
     dim, keepdim = _resolve_aliases("argmin", dim, axis, keepdim, keepdims)
     return _arg_extreme(tensor_arg(x, "argmin"), dim, keepdim, "argmin")
-
 
 
 def _extreme(x, dim, keepdim, axis, keepdims, name):
@@ -311,7 +295,6 @@ def _extreme(x, dim, keepdim, axis, keepdims, name):
     return getattr(return_types, name)(values, indices)
 
 
-
 def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     """``torch.max``: ``max(x)`` the largest value (NaN if any element is; the gradient shared among ties);
     ``max(x, dim)`` a named tuple (values, indices) (the gradient goes to the index); ``max(x, other)`` the
@@ -319,11 +302,9 @@ def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     return _extreme(x, dim, keepdim, axis, keepdims, "max")
 
 
-
 def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     """``torch.min``, as :func:`max` for the smallest values."""
     return _extreme(x, dim, keepdim, axis, keepdims, "min")
-
 
 
 def amax(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
@@ -335,14 +316,12 @@ def amax(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
     return Max(dims, keepdim)(x)
 
 
-
 def amin(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """The smallest values over ``dim``, as ``torch.amin`` (see :func:`amax`)."""
     dim, keepdim = _resolve_aliases("amin", None if dim == () else dim, axis, keepdim, keepdims)
     dims = wrap_dims(dim, tensor_arg(x, "amin").ndim, "amin")
     _check_reducible(x, dims, "amin")
     return Min(dims, keepdim)(x)
-
 
 
 def prod(x, dim=None, keepdim=False, *, dtype=None):
@@ -354,7 +333,6 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
         return Prod()(x)
     d = wrap_dim(dim, x.ndim, "prod")
     return Prod(d if x.ndim else None, keepdim)(x)
-
 
 
 def logsumexp(x, dim, keepdim=False):
@@ -379,17 +357,14 @@ def logsumexp(x, dim, keepdim=False):
     return y if keepdim else reshape(y, _squeezed(x.shape, dims))
 
 
-
 def all(x, dim=None, keepdim=False):  # noqa: A001
     """True where every element over ``dim`` (None: all) is nonzero; a bool tensor."""
     return Tensor._wrap(get_array_module(x.array).all(x.array, axis=wrap_dims(dim, x.ndim, "all"), keepdims=keepdim))
 
 
-
 def any(x, dim=None, keepdim=False):  # noqa: A001
     """True where some element over ``dim`` (None: all) is nonzero; a bool tensor."""
     return Tensor._wrap(get_array_module(x.array).any(x.array, axis=wrap_dims(dim, x.ndim, "any"), keepdims=keepdim))
-
 
 
 def cumsum(x, dim=None, *, dtype=None, axis=None):

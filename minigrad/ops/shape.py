@@ -52,11 +52,9 @@ class Transpose(Function):
         return Transpose(self.inverse)(gy)
 
 
-
 def _matrix_transpose(x):
     """The Tensor ``x`` with its last two axes swapped (recorded)."""
     return Transpose(tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2))(x)
-
 
 
 class Reshape(Function):
@@ -80,7 +78,6 @@ class Reshape(Function):
 
     def backward_graph(self, gy):
         return Reshape(self.in_shape)(gy)
-
 
 
 class Concatenate(Function):
@@ -110,7 +107,6 @@ class Concatenate(Function):
                      for n, e, need in zip(self.sizes, ends, self.needs_input_grad))
 
 
-
 class Stack(Function):
     """y = the inputs stacked along a new ``axis``;  each gx = its index of gy along that axis."""
 
@@ -133,13 +129,11 @@ class Stack(Function):
         return tuple(GetItem(lead + (i,))(gy) if need else None for i, need in enumerate(self.needs_input_grad))
 
 
-
 def reshape(x, *shape):
     """``x`` with a new shape of the same number of elements (one size may be -1), as ``torch.reshape``:
     a view of the same memory where the layout allows, else a copy."""
     shape = _infer_shape(_shape_args(shape, "reshape"), tensor_arg(x, "reshape").shape, "reshape")
     return _view_of(Reshape(shape)(x), x)
-
 
 
 def view(x, *shape):
@@ -154,7 +148,6 @@ def view(x, *shape):
     return reshape(x, shape)
 
 
-
 def flatten(x, start_dim=0, end_dim=-1):
     """Dimensions start_dim..end_dim merged into one, as ``torch.flatten`` (a 0-d tensor becomes 1-D)."""
     if tensor_arg(x, "flatten").ndim == 0:
@@ -166,19 +159,16 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:start] + (merged,) + x.shape[end + 1:])
 
 
-
 def squeeze(x, dim=None):
     """``x`` without its dimensions of size 1 (only those in ``dim``, an int or a tuple, when given)."""
     dims = range(x.ndim) if dim is None else wrap_dims(dim, x.ndim, "squeeze")
     return reshape(x, _squeezed(x.shape, {d for d in dims if x.shape[d] == 1}))
 
 
-
 def unsqueeze(x, dim):
     """``x`` with a new dimension of size 1 at ``dim`` (in [-ndim - 1, ndim])."""
     d = wrap_dim(dim, tensor_arg(x, "unsqueeze").ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
-
 
 
 def expand(x, *sizes):
@@ -204,7 +194,6 @@ def expand(x, *sizes):
     return _view_of(BroadcastTo(tuple(target))(x), x)
 
 
-
 def permute(x, *dims):
     """``x`` with its dimensions reordered: output dimension i is input dimension dims[i], as ``torch.permute``."""
     dims = _shape_args(dims, "permute")
@@ -217,7 +206,6 @@ def permute(x, *dims):
     return _view_of(Transpose(wrapped)(x), x)
 
 
-
 def transpose(x, dim0, dim1):
     """``x`` with dimensions ``dim0`` and ``dim1`` swapped, as ``torch.transpose``."""
     perm = list(range(tensor_arg(x, "transpose").ndim))
@@ -225,7 +213,6 @@ def transpose(x, dim0, dim1):
     if x.ndim:
         perm[d0], perm[d1] = perm[d1], perm[d0]
     return _view_of(Transpose(tuple(perm))(x), x)
-
 
 
 def reverse_dims(x):
@@ -237,7 +224,6 @@ def reverse_dims(x):
     return _view_of(Transpose(tuple(reversed(range(x.ndim))))(x), x)
 
 
-
 def matrix_transpose(x):
     """``Tensor.mT``: the last two dimensions swapped (a batch of matrices transposed)."""
     if x.ndim < 2:
@@ -245,13 +231,11 @@ def matrix_transpose(x):
     return transpose(x, -2, -1)
 
 
-
 def t(x):
     """``torch.t``: a matrix transposed; a 0-d or 1-D tensor unchanged; more dimensions raise."""
     if x.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but it has {x.ndim} (shape {x.shape})")
     return transpose(x, 0, -1) if x.ndim == 2 else reshape(x, x.shape)
-
 
 
 def cat(tensors, dim=None, *, axis=None):
@@ -278,7 +262,6 @@ def cat(tensors, dim=None, *, axis=None):
     return Concatenate(d)(*_promoted(joined))
 
 
-
 def stack(tensors, dim=None, *, axis=None):
     """Join same-shaped tensors along a new dimension ``dim`` (default 0), as ``torch.stack``."""
     check_sequence(tensors, "stack")
@@ -291,16 +274,13 @@ def stack(tensors, dim=None, *, axis=None):
     return Stack(d)(*_promoted(tensors))
 
 
-
 concat = concatenate = cat
-
 
 
 def unflatten(x, dim, sizes):
     """Dimension ``dim`` split into ``sizes`` (one may be -1), as ``torch.unflatten``."""
     d = wrap_dim(dim, x.ndim, "unflatten")
     return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
-
 
 
 def split(x, split_size_or_sections, dim=0):
@@ -322,14 +302,12 @@ def split(x, split_size_or_sections, dim=0):
     return tuple(pieces)
 
 
-
 def chunk(x, chunks, dim=0):
     """``x`` cut along ``dim`` into at most ``chunks`` pieces of ceil(n / chunks) elements (views)."""
     if chunks <= 0:
         raise RuntimeError(f"chunk(): chunks must be positive, got {chunks}")
     n = x.shape[wrap_dim(dim, x.ndim, "chunk")]
     return split(x, builtins.max(-(-n // chunks), 1), dim)
-
 
 
 def repeat(x, *sizes):
@@ -344,12 +322,10 @@ def repeat(x, *sizes):
     return reshape(tiled, tuple(r * n for r, n in zip(sizes, shape)))
 
 
-
 def unbind(x, dim=0):
     """The slices of ``x`` along ``dim``, as a tuple of views (``torch.unbind``)."""
     d = wrap_dim(dim, x.ndim, "unbind")
     return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
-
 
 
 class Flip(Function):
@@ -370,7 +346,6 @@ class Flip(Function):
         return Flip(self.axes)(gy)
 
 
-
 class Roll(Function):
     """y = x shifted cyclically by ``shifts`` along ``axes`` (None: the flattened tensor);  gx = gy shifted back."""
 
@@ -389,7 +364,6 @@ class Roll(Function):
         return Roll(tuple(-s for s in self.shifts), self.axes)(gy)
 
 
-
 def flip(input, dims):  # noqa: A002 (PyTorch's argument names)
     """``input`` with the order of its elements reversed along each of ``dims`` (a tuple or list), as
     ``torch.flip``; a copy, as in PyTorch."""
@@ -402,7 +376,6 @@ def flip(input, dims):  # noqa: A002 (PyTorch's argument names)
     return Flip(axes)(x) if x.ndim else clone(x)
 
 
-
 def roll(input, shifts, dims=None):  # noqa: A002
     """``input`` shifted cyclically by ``shifts[i]`` along ``dims[i]``; without ``dims``, the flattened tensor
     is shifted and the shape restored, as ``torch.roll``."""
@@ -413,7 +386,6 @@ def roll(input, shifts, dims=None):  # noqa: A002
         raise RuntimeError(f"roll(): shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
     axes = tuple(wrap_dim(d, x.ndim, "roll") for d in dims) or None
     return Roll(shifts, axes)(x)
-
 
 
 def narrow(input, dim, start, length):  # noqa: A002
@@ -433,14 +405,12 @@ def narrow(input, dim, start, length):  # noqa: A002
     return getitem(x, (slice(None),) * d + (slice(start, start + length),))
 
 
-
 def tile(input, dims):  # noqa: A002
     """``input`` repeated ``dims[i]`` times along each dimension; fewer ``dims`` than dimensions are padded
     with ones in front, more add leading dimensions (``torch.tile``)."""
     x = tensor_arg(input, "tile")
     dims = _int_list(dims, "tile", "dims")
     return repeat(x, (1,) * (x.ndim - len(dims)) + dims)
-
 
 
 def _repeat_counts(repeats, n):
@@ -461,7 +431,6 @@ def _repeat_counts(repeats, n):
     if counts.size and int(counts.min()) < 0:
         raise RuntimeError(f"repeat_interleave(): repeats can not be negative, got {int(counts.min())}")
     return np.broadcast_to(counts, (n,))
-
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # noqa: A002
@@ -485,13 +454,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):  # no
     return GetItem((slice(None),) * d + (positions,))(x.reshape(1) if not x.ndim else x)
 
 
-
 def hstack(tensors):
     """Tensors joined column-wise: along dimension 0 when they are 1-D (0-d ones count as 1-D), else 1."""
     check_sequence(tensors, "hstack")
     tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
-
 
 
 def vstack(tensors):

@@ -26,7 +26,6 @@ def unbroadcast(g, shape):
     return g.reshape(shape)
 
 
-
 class BroadcastTo(Function):
     """y = x broadcast to ``shape`` (a read-only view);  gx = gy summed back to x's shape (``SumTo``)."""
 
@@ -46,7 +45,6 @@ class BroadcastTo(Function):
         return sum_to(gy, self.in_shape)
 
 
-
 class SumTo(DerivativeFunction):
     """y = x summed to ``shape`` (undoing a broadcast; BroadcastTo's gradient);  gx = gy broadcast back."""
 
@@ -63,11 +61,9 @@ class SumTo(DerivativeFunction):
         return BroadcastTo(self.in_shape)(gy)
 
 
-
 def sum_to(x, shape):
     """The Tensor ``x`` summed to ``shape`` (the reverse of broadcasting); ``x`` itself when it has it."""
     return x if x.shape == tuple(shape) else SumTo(shape)(x)
-
 
 
 def check_same_dtype(what, *named):
@@ -80,11 +76,9 @@ def check_same_dtype(what, *named):
                                f"but got {first.dtype} and {t.dtype}")
 
 
-
 def _reduced_shape(shape, axes):
     """``shape`` with the reduced ``axes`` kept as size 1 (NumPy's keepdims)."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
-
 
 
 class _Binary(Function):
@@ -99,7 +93,6 @@ class _Binary(Function):
         return self.inputs[0].array.shape, self.inputs[1].array.shape
 
 
-
 def _accumulate(x, method, axes, keepdims):
     """``x.<method>(axes)`` for 'sum', 'prod' or 'mean'; float16 accumulated in float32, returned as float16;
     bool and integers give int64."""
@@ -111,14 +104,9 @@ def _accumulate(x, method, axes, keepdims):
     return getattr(x, method)(axis=axes, keepdims=keepdims)
 
 
-
 def _is_advanced(key):
     parts = key if isinstance(key, tuple) else (key,)
     return builtins.any(not isinstance(k, (int, np.integer, slice, type(None), type(Ellipsis))) for k in parts)
-
-
-
-
 
 
 #: the named tuples ``max(dim=)``/``min(dim=)``/``sort``/``topk`` return, as ``torch.return_types``
@@ -126,12 +114,10 @@ return_types = types.SimpleNamespace(**{name: collections.namedtuple(name, ["val
                                         for name in ("max", "min", "sort", "topk")})
 
 
-
 def tensor_arg(x, name):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): expected a Tensor as input, got {type(x).__name__}")
     return x
-
 
 
 def _resolve_aliases(name, dim, axis, keepdim=False, keepdims=None):
@@ -147,7 +133,6 @@ def _resolve_aliases(name, dim, axis, keepdim=False, keepdims=None):
     return dim, bool(keepdim)
 
 
-
 def wrap_dims(dim, ndim, name):
     """The sorted dimensions a reduction runs over: an int, a sequence, or None (or empty) for all of them."""
     dims = () if dim is None else tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
@@ -157,11 +142,9 @@ def wrap_dims(dim, ndim, name):
     return tuple(sorted(d for d in wrapped if d < ndim)) if wrapped else tuple(range(ndim))
 
 
-
 def _int64_if_integer(x):
     """Integer and bool tensors sum (and multiply) as int64 in PyTorch (NumPy would give uint64 for unsigned)."""
     return x.to(np.int64) if x.dtype.kind in "biu" and x.dtype != np.int64 else x
-
 
 
 def _check_floating(x, name):
@@ -170,10 +153,8 @@ def _check_floating(x, name):
                            "(convert it with .float() or pass dtype=)")
 
 
-
 def _squeezed(shape, dims):
     return tuple(n for i, n in enumerate(shape) if i not in dims)
-
 
 
 def _operand(x):
@@ -186,13 +167,11 @@ def _operand(x):
                     "or an array)")
 
 
-
 def _refuse_bool(name, *operands):
     """PyTorch refuses ``-`` on bool tensors (``~`` inverts a mask); NumPy would compute or raise its own error."""
     if builtins.any(isinstance(x, Tensor) and x.dtype == np.bool_ for x in operands):
         raise RuntimeError(f"{name}, the `-` operator, with a bool tensor is not supported; "
                            "to invert a mask use the `~` operator or logical_not()")
-
 
 
 def floating(x):
@@ -201,7 +180,6 @@ def floating(x):
     if isinstance(x, Tensor) and x.dtype.kind != "f":
         return Tensor._wrap(x.array.astype(np.float32))
     return x
-
 
 
 def _correction(name, dim, unbiased, correction):
@@ -215,7 +193,6 @@ def _correction(name, dim, unbiased, correction):
     return dim, (1 if unbiased is None else int(unbiased)) if correction is None else correction
 
 
-
 def _check_reducible(x, dims, name, error=IndexError):
     """An error (IndexError by default, as PyTorch) for a reduction with no identity (max, argmax) over nothing."""
     if x.numel() == 0:
@@ -225,7 +202,6 @@ def _check_reducible(x, dims, name, error=IndexError):
         empty = [d for d in dims if x.shape[d] == 0]
         if empty:
             raise IndexError(f"{name}(): expected reduction dim {empty[0]} to have non-zero size (shape {x.shape})")
-
 
 
 def _view_of(out, x):
@@ -238,7 +214,6 @@ def _view_of(out, x):
     return out
 
 
-
 def _shape_args(shape, name):
     """A shape given as varargs (``reshape(2, 3)``) or as one sequence (``reshape((2, 3))``): a tuple of ints."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -247,7 +222,6 @@ def _shape_args(shape, name):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
             raise TypeError(f"{name}(): sizes must be ints, got {type(n).__name__} {n!r} in {shape}")
     return tuple(int(n) for n in shape)
-
 
 
 def _infer_shape(shape, in_shape, name):
@@ -270,7 +244,6 @@ def _infer_shape(shape, in_shape, name):
     raise RuntimeError(f"{name}(): shape {shape} is invalid for a tensor of shape {tuple(in_shape)} ({numel} elements)")
 
 
-
 def _raw_key(key, xp):
     """The index as arrays of ``xp`` (the indexed tensor's library): tensors, lists and arrays converted."""
     if isinstance(key, tuple):
@@ -285,7 +258,6 @@ def _raw_key(key, xp):
     return key
 
 
-
 def check_sequence(tensors, name):
     """cat and stack take a non-empty list or tuple of tensors (a Tensor would be split into its rows)."""
     if not isinstance(tensors, (list, tuple)):
@@ -297,12 +269,10 @@ def check_sequence(tensors, name):
             raise TypeError(f"{name}() expects a sequence of tensors, got {type(t).__name__} at position {i}")
 
 
-
 def _join_dim(dim, axis, name):
     if axis is not None and dim is not None:
         raise TypeError(f"{name}() got both 'dim' and its NumPy alias 'axis'; pass one of them")
     return 0 if dim is None and axis is None else axis if dim is None else dim
-
 
 
 def _int_list(value, name, arg):
@@ -315,13 +285,11 @@ def _int_list(value, name, arg):
     return tuple(int(v) for v in items)
 
 
-
 def _int_arg(value, name, arg):
     """``value`` as an int (a one-element integer tensor allowed); TypeError naming ``arg`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, Tensor)):
         raise TypeError(f"{name}(): argument '{arg}' must be int, not {type(value).__name__}")
     return int(value)
-
 
 
 def varargs(values, kwargs, name):

@@ -15,7 +15,6 @@ def sigmoid(x): return ops.sigmoid(x)
 def tanh(x): return ops.tanh(x)
 
 
-
 def relu(input, inplace=False):  # noqa: A002
     """max(x, 0); with ``inplace=True`` written into ``input`` (``input.relu_()``), which is returned."""
     if inplace:
@@ -23,11 +22,9 @@ def relu(input, inplace=False):  # noqa: A002
     return ops.relu(input)
 
 
-
 _SQRT_HALF = math.sqrt(0.5)
 
 _SQRT_TWO_OVER_PI = math.sqrt(2.0 / math.pi)
-
 
 
 def _float_input(x, name):
@@ -39,13 +36,11 @@ def _float_input(x, name):
     return x
 
 
-
 def leaky_relu(input, negative_slope=0.01, inplace=False):  # noqa: A002 (PyTorch's argument names)
     """x where x > 0, else negative_slope * x (gradient negative_slope at 0, as PyTorch)."""
     x = _float_input(input, "leaky_relu")
     slope = check_real("negative_slope", negative_slope, -math.inf)
     return in_place_or_not(x, inplace, "leaky_relu", lambda x: ops.where(x > 0, x, x * slope))
-
 
 
 def elu(input, alpha=1.0, inplace=False):  # noqa: A002
@@ -55,12 +50,10 @@ def elu(input, alpha=1.0, inplace=False):  # noqa: A002
     return in_place_or_not(x, inplace, "elu", lambda x: ops.where(x > 0, x, alpha * (ops.exp(ops.clamp(x, max=0.0)) - 1)))
 
 
-
 def silu(input, inplace=False):  # noqa: A002
     """x * sigmoid(x) (also called swish)."""
     x = _float_input(input, "silu")
     return in_place_or_not(x, inplace, "silu", lambda x: x * ops.sigmoid(x))
-
 
 
 def gelu(input, *, approximate="none"):  # noqa: A002 (keyword-only in PyTorch)
@@ -74,7 +67,6 @@ def gelu(input, *, approximate="none"):  # noqa: A002 (keyword-only in PyTorch)
     return 0.5 * x * (1 + ops.erf(x * _SQRT_HALF))
 
 
-
 def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold (for numerical stability)."""
     x = _float_input(input, "softplus")
@@ -84,12 +76,10 @@ def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
     return ops.where(bx > threshold, x, ops.log1p(ops.exp(ops.clamp(bx, max=threshold))) / beta)
 
 
-
 def relu6(input, inplace=False):  # noqa: A002
     """min(max(x, 0), 6) (PyTorch's hardtanh(x, 0, 6): gradient 1 strictly inside (0, 6), 0 at the bounds)."""
     x = ops.tensor_arg(input, "relu6")
     return in_place_or_not(x, inplace, "relu6", lambda x: ops.where(x <= 0, 0, ops.where(x >= 6, 6, x)))
-
 
 
 def _p_norm(x, p, dim):
@@ -103,7 +93,6 @@ def _p_norm(x, p, dim):
     if p == 0:
         return (x != 0).sum(dim, keepdim=True).to(x.dtype)
     return ops.sum(ops.abs(x) ** p, dim, keepdim=True) ** (1.0 / p)
-
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002

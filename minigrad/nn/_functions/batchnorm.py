@@ -26,11 +26,34 @@ def _stat_rows(a):
     return rows.astype(np.float32) if rows.dtype == np.float16 else rows
 
 
-
 def _like_input(out, a):
     """``out`` back in float16 when the input ``a`` was float16 (see ``_stat_rows``)."""
     return out.astype(np.float16) if a.dtype == np.float16 and out.dtype != np.float16 else out
 
+
+def _row_moments(x2):
+    """BatchNorm's local statistics of (C, n) rows: (mean, m2, centred), the per-channel mean (C, 1), the sum of
+    squared deviations from it (C, 1) and, on the CPU, the centred rows x2 - mean (that ``_normalize_rows`` turns into
+    x_hat in place); None on a GPU, whose fused kernels need no centred copy. An empty batch gives zeros."""
+    mean = _row_sums(x2) / max(x2.shape[1], 1)
+    if get_array_module(x2) is np:
+        centred = x2 - mean
+        return mean, _row_dots(centred, centred), centred
+    return mean, cuda.kernels().sq_dev_rows(x2, mean, axis=1)[:, None], None
+
+
+def _normalize_rows(x2, centred, local_mean, mean, inv_std, gamma_col, beta_col):
+    """(x_hat, y) rows from the statistics: x_hat = (x - mean) * inv_std, y = gamma * x_hat + beta. ``centred`` and
+    ``local_mean`` are ``_row_moments(x2)``'s; ``mean`` is the same array (BatchNorm) or the mean over every
+    process's batch (SyncBatchNorm). On the CPU x_hat is ``centred``, changed in place; on a GPU one fused kernel."""
+    if centred is None:
+        return cuda.kernels().bn_normalize(x2, mean.astype(x2.dtype, copy=False), inv_std, gamma_col, beta_col)
+    if mean is not local_mean:
+        centred += (local_mean - mean).astype(centred.dtype)  # now x - mean
+    centred *= inv_std
+    y = centred * gamma_col
+    y += beta_col
+    return centred, y
 
 
 def _normalize_graph(x, eps, channel_mean=None):
@@ -43,7 +66,6 @@ def _normalize_graph(x, eps, channel_mean=None):
     xc = x - channel_mean(x)
     inv_std = 1.0 / (channel_mean(xc * xc) + eps).sqrt()
     return xc * inv_std, inv_std
-
 
 
 def _bn_input_grad_rows(gy2, x_hat, scale, sum_dy, sum_dy_xhat, m):
@@ -60,7 +82,6 @@ def _bn_input_grad_rows(gy2, x_hat, scale, sum_dy, sum_dy_xhat, m):
     gx += gy2
     gx *= scale
     return gx
-
 
 
 class BatchNormGrad(DerivativeFunction):
@@ -120,7 +141,6 @@ class BatchNormGrad(DerivativeFunction):
         return g_x, g_gamma, g_gy
 
 
-
 class BatchNormFunction(Function):
     """Batch normalisation with the batch's own statistics (training mode).
 
@@ -143,22 +163,12 @@ class BatchNormFunction(Function):
         self.eps = eps
 
     def forward(self, x, gamma, beta):
-        xp = get_array_module(x)
         x2 = _stat_rows(x)                              # (C, m)
-        m = max(x2.shape[1], 1)
-        mean = _row_sums(x2) / m                        # (C, 1)
+        mean, m2, centred = _row_moments(x2)            # (C, 1) each
+        var = m2 / max(x2.shape[1], 1)
+        inv_std = 1.0 / get_array_module(x).sqrt(var + self.eps)
         self.gamma, beta_col = gamma.reshape(-1, 1), beta.reshape(-1, 1)
-        if xp is np:
-            x_hat = x2 - mean
-            var = _row_dots(x_hat, x_hat) / m
-            inv_std = 1.0 / np.sqrt(var + self.eps)
-            x_hat *= inv_std
-            y = x_hat * self.gamma
-            y += beta_col
-        else:  # fused kernels: no centred copy, normalise-scale-shift in one pass
-            var = cuda.kernels().sq_dev_rows(x2, mean, axis=1)[:, None] / m
-            inv_std = 1.0 / xp.sqrt(var + self.eps)
-            x_hat, y = cuda.kernels().bn_normalize(x2, mean, inv_std, self.gamma, beta_col)
+        x_hat, y = _normalize_rows(x2, centred, mean, mean, inv_std, self.gamma, beta_col)
         self.x_hat, self.inv_std, self.shape = x_hat, inv_std, x.shape
         self.mean, self.var = mean[:, 0], var[:, 0]
         self.param_shapes = gamma.shape, beta.shape
@@ -180,7 +190,6 @@ class BatchNormFunction(Function):
         g_gamma = (gy * _normalize_graph(x, self.eps)[0]).sum(axes, True).reshape(gamma.shape) if need_gamma else None
         g_beta = gy.sum(axes, True).reshape(beta.shape) if need_beta else None
         return gx, g_gamma, g_beta
-
 
 
 class FixedBatchNormFunction(Function):
@@ -229,7 +238,6 @@ class FixedBatchNormFunction(Function):
         return gx, g_gamma, g_beta
 
 
-
 def check_batch_norm_input(x, num_features, ndims, what):
     """An error naming the expected and actual shape when x does not fit a BatchNorm layer: ValueError for the
     number of dimensions, RuntimeError for the number of channels (PyTorch's types)."""
@@ -240,14 +248,12 @@ def check_batch_norm_input(x, num_features, ndims, what):
         raise RuntimeError(f"{what}: expected {num_features} channels (dim 1), got input of shape {x.shape}")
 
 
-
 def _scale_and_shift(weight, bias, x):
     """(weight, bias) of a batch norm over ``x``, with PyTorch's None meaning 1 and 0 (constants of x's dtype)."""
     xp = get_array_module(x.array)
     c = x.shape[1]
     return (Tensor._wrap(xp.ones(c, dtype=x.dtype)) if weight is None else weight,
             Tensor._wrap(xp.zeros(c, dtype=x.dtype)) if bias is None else bias)
-
 
 
 def _update_running_stats(running_mean, running_var, mean, var, count, momentum):
@@ -260,7 +266,6 @@ def _update_running_stats(running_mean, running_var, mean, var, count, momentum)
         r += momentum * batch.reshape(r.shape)
 
 
-
 def _check_batch_norm_dtypes(x, running_mean, running_var, weight, bias):
     """RuntimeError, as PyTorch, unless the statistics and parameters given have the input's dtype, or
     float32 all for a float16 input (mixed precision)."""
@@ -270,7 +275,6 @@ def _check_batch_norm_dtypes(x, running_mean, running_var, weight, bias):
         ops.check_same_dtype("batch_norm", *named)
     else:
         ops.check_same_dtype("batch_norm", ("input", x), *named)
-
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,  # noqa: A002
@@ -317,12 +321,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return y
 
 
-
 def _d2l_moving_average(moving, batch, momentum):
     """The chapter's update, a new Tensor: momentum * moving + (1 - momentum) * batch, in the dtype of ``moving``."""
     new = momentum * moving + (1.0 - momentum) * batch.reshape(moving.shape)
     return Tensor(new.astype(moving.dtype, copy=False))
-
 
 
 def d2l_batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0.9, training=None):
@@ -353,7 +355,6 @@ def d2l_batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0
     return Y, _d2l_moving_average(mm, fn.mean, momentum), _d2l_moving_average(mv, fn.var, momentum)
 
 
-
 class SyncBatchNormFunction(Function):
     """Training-mode BatchNorm with statistics over all processes' batches (any process's may be empty).
 
@@ -375,12 +376,7 @@ class SyncBatchNormFunction(Function):
         xp = get_array_module(x)
         x2 = _channel_rows(x)                                            # (C, n)
         n = x2.shape[1]
-        local_mean = _row_sums(x2) / max(n, 1)                          # (C, 1); zeros for an empty batch
-        if xp is np:
-            centred = x2 - local_mean
-            local_m2 = _row_dots(centred, centred)
-        else:
-            local_m2 = cuda.kernels().sq_dev_rows(x2, local_mean, axis=1)[:, None]
+        local_mean, local_m2, centred = _row_moments(x2)                # (C, 1) each; zeros for an empty batch
         stats = xp.concatenate([xp.full_like(local_mean, n), local_mean, local_m2], axis=1).astype(np.float64)
         counts, means, m2s = xp.moveaxis(dist.all_gather_array(stats), 2, 0)[:, :, :, None]  # each (W, C, 1)
         total = counts.sum(axis=0)                                        # (C, 1), M in every row
@@ -390,14 +386,7 @@ class SyncBatchNormFunction(Function):
         var = (m2s.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)) / m
         inv_std = (1.0 / xp.sqrt(var + self.eps)).astype(x.dtype)
         self.gamma, beta_col = gamma.reshape(-1, 1), beta.reshape(-1, 1)
-        if xp is np:
-            centred += (local_mean - mean).astype(x.dtype)                # now x - mu (global)
-            centred *= inv_std
-            x_hat = centred
-            y = x_hat * self.gamma
-            y += beta_col
-        else:
-            x_hat, y = cuda.kernels().bn_normalize(x2, mean.astype(x.dtype), inv_std, self.gamma, beta_col)
+        x_hat, y = _normalize_rows(x2, centred, local_mean, mean, inv_std, self.gamma, beta_col)
         self.x_hat, self.inv_std, self.shape = x_hat, inv_std, x.shape
         self.mean, self.var = mean[:, 0].astype(x.dtype), var[:, 0].astype(x.dtype)
         self.param_shapes = gamma.shape, beta.shape

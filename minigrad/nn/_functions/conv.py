@@ -22,10 +22,8 @@ def _im2col(x, kernel, stride, padding, out_hw):
     return xp.ascontiguousarray(windows).reshape(c * kh * kw, -1)
 
 
-
 def _conv_out_hw(x_shape, kernel, stride, padding):
     return tuple(_output_size(x_shape[2 + d], kernel[d], stride[d], padding[d], "conv2d") for d in (0, 1))
-
 
 
 class Conv2dGradWeight(DerivativeFunction):
@@ -52,7 +50,6 @@ class Conv2dGradWeight(DerivativeFunction):
         g_x = Conv2dGradInput(self.stride, self.padding, x.shape)(gy, ggw) if self.needs_input_grad[0] else None
         g_gy = Conv2dFunction(self.stride, self.padding)(x, ggw) if self.needs_input_grad[1] else None
         return g_x, g_gy
-
 
 
 class Conv2dGradInput(DerivativeFunction):
@@ -88,7 +85,6 @@ class Conv2dGradInput(DerivativeFunction):
         g_w = (Conv2dGradWeight(self.stride, self.padding, weight.shape)(ggx, gy)
                if self.needs_input_grad[1] else None)
         return g_gy, g_w
-
 
 
 class Conv2dFunction(Function):
@@ -136,7 +132,6 @@ class Conv2dFunction(Function):
         gw = Conv2dGradWeight(self.stride, self.padding, weight.shape)(x, gy) if need[1] else None
         gb = gy.sum((0, 2, 3)) if len(need) == 3 and need[2] else None
         return (gx, gw, gb)[:len(need)]
-
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):

@@ -30,7 +30,6 @@ class DropoutFunction(Function):
         return (gy * Tensor._wrap(self.mask),)
 
 
-
 def check_dropout_p(p):
     """``p``, a real number in [0, 1] (NaN is not), with PyTorch's messages."""
     if not isinstance(p, numbers.Real):
@@ -38,7 +37,6 @@ def check_dropout_p(p):
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     return p
-
 
 
 def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002

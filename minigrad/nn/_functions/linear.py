@@ -38,7 +38,6 @@ class LinearFunction(Function):
         return (gx, gw, gb)[:len(need)]
 
 
-
 def linear(x, weight, bias=None):
     _check_tensors("linear", input=x, weight=weight, **({} if bias is None else {"bias": bias}))
     if weight.ndim != 2:

@@ -62,7 +62,6 @@ class CrossEntropyFunction(Function):
         return ((ops.exp(LogSoftmax(1)(z)) - Tensor._wrap(onehot)) * self._scale(gy),)
 
 
-
 def _class_targets(name, logits, target, ignore_index=None):
     """``target`` as a raw int64/uint8 array of shape (N,) with values in [0, K) (or ``ignore_index``), for
     (N, K) float ``logits``."""
@@ -93,7 +92,6 @@ def _class_targets(name, logits, target, ignore_index=None):
     return t
 
 
-
 def _class_weights(name, weight, logits):
     """The raw (K,) class weights, checked (a constant: a weight that requires grad is refused)."""
     if not isinstance(weight, Tensor) or weight.shape != (logits.shape[1],):  # PyTorch: TypeError, RuntimeError
@@ -103,7 +101,6 @@ def _class_weights(name, weight, logits):
     if weight.requires_grad:
         raise NotImplementedError(f"{name}: a weight that requires grad is not supported by minigrad")
     return weight.array.astype(logits.dtype, copy=False)
-
 
 
 def _weighted_nll(name, logp, t, weight, ignore_index, label_smoothing, reduction):
@@ -138,11 +135,9 @@ def _weighted_nll(name, logp, t, weight, ignore_index, label_smoothing, reductio
     return total / Tensor._wrap(xp.asarray(denominator, dtype=logp.dtype))
 
 
-
 def _needs_weighted(t, weight, ignore_index, label_smoothing):
     """True when a class-index loss needs ``_weighted_nll`` rather than its fast path."""
     return weight is not None or bool(label_smoothing) or bool((t == ignore_index).any())
-
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
@@ -167,7 +162,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return CrossEntropyFunction(t, reduction)(input)
 
 
-
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
              reduction="mean"):
     """Negative log-likelihood of log-probabilities (N, K) at class indices (N,): l_n = -input[n, target_n],
@@ -181,7 +175,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         return _weighted_nll("nll_loss", input, t, weight, ignore_index, 0.0, reduction)
     rows = get_array_module(t).arange(t.shape[0])
     return _reduce(-ops.GetItem((rows, t))(input), reduction)
-
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
@@ -200,7 +193,6 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):  
                       "same size.", UserWarning, stacklevel=2)
     diff = input - target
     return _reduce(diff * diff, reduction)
-
 
 
 def one_hot(tensor, num_classes=-1):
@@ -222,9 +214,7 @@ def one_hot(tensor, num_classes=-1):
     return Tensor._wrap((a[..., None] == xp.arange(num_classes)).astype(np.int64))
 
 
-
 _BCE_EPS = 1e-12  # PyTorch's floor under x (1 - x) in binary_cross_entropy's gradient
-
 
 
 def _pair(name, input, target, reduction, size_average, reduce, shape_error=None):  # noqa: A002
@@ -246,12 +236,10 @@ def _pair(name, input, target, reduction, size_average, reduce, shape_error=None
                       "same size.", UserWarning, stacklevel=3)
 
 
-
 def _check_weight(weight, input):  # noqa: A002
     if weight is not None and (not isinstance(weight, Tensor) or weight.shape != input.shape):
         raise ValueError(f"Weights and input must have the same size (input {input.shape}, weight "
                          f"{getattr(weight, 'shape', type(weight).__name__)}).")
-
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
@@ -266,12 +254,10 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return loss.sum() / weight.sum() if reduction == "mean" else _reduce(loss, reduction)
 
 
-
 def _huber(d, delta):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     a = ops.abs(d)
     return ops.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
-
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):  # noqa: A002
@@ -282,7 +268,6 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     d = input - target
     return _reduce(ops.abs(d) if beta == 0 else _huber(d, beta) / beta, reduction)
-
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa: A002
@@ -297,13 +282,11 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-
 def _clamped_logs(x):
     """log(x) and log(1 - x) on raw arrays, each floored at -100 as PyTorch's binary_cross_entropy."""
     xp = get_array_module(x)
     with np.errstate(divide="ignore"):
         return xp.maximum(xp.log(x), -100), xp.maximum(xp.log1p(-x), -100)
-
 
 
 class BinaryCrossEntropy(Function):
@@ -334,7 +317,6 @@ class BinaryCrossEntropy(Function):
         return gx, None
 
 
-
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
                          reduction="mean"):
     """-weight (t log x + (1 - t) log(1 - x)) of probabilities x in [0, 1] (logs floored at -100), reduced."""
@@ -349,7 +331,6 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
     loss = BinaryCrossEntropy()(input, target)
     return _reduce(loss if weight is None else loss * weight, reduction)
-
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002

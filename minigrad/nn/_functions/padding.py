@@ -12,7 +12,6 @@ from minigrad.core import DerivativeFunction, Function
 _INDEX_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}  # PyTorch's name -> NumPy's
 
 
-
 class ConstantPadGrad(DerivativeFunction):
     """ConstantPad's gradient as an op: g = gy[inner];  its gradient pads with zeros again."""
 
@@ -26,7 +25,6 @@ class ConstantPadGrad(DerivativeFunction):
 
     def backward_graph(self, g):
         return ConstantPad(self.widths, 0)(g)
-
 
 
 class ConstantPad(Function):
@@ -48,7 +46,6 @@ class ConstantPad(Function):
         return ConstantPadGrad(self.inner, self.widths)(gy)
 
 
-
 def _check_non_constant(mode, pairs, x, value):
     """PyTorch's limits for the reflect, replicate and circular modes (which dims, how far)."""
     if value is not None and value != 0:
@@ -66,7 +63,6 @@ def _check_non_constant(mode, pairs, x, value):
         if mode == "circular" and max(before, after) > n:
             raise RuntimeError(f"pad(): padding ({before}, {after}) at dimension {d} of input {list(x.shape)} "
                                "would wrap around more than once")
-
 
 
 def pad(input, pad, mode="constant", value=None):  # noqa: A002 (PyTorch's argument names)

@@ -29,7 +29,6 @@ def _adaptive_output_size(output_size, in_hw):
     return tuple(result)
 
 
-
 class _Windows:
     """The kh x kw windows of a pooling over an (N, C, H, W) input: the geometry a pooling shares with its gradients."""
 
@@ -73,7 +72,6 @@ class _Windows:
         return gx[:, :, ph:ph + h, pw:pw + w]
 
 
-
 class _Pool2d(Function):
     saves_output = False
 
@@ -83,7 +81,6 @@ class _Pool2d(Function):
     def _windows(self, x):
         self.windows = _Windows(self.kernel, self.stride, self.padding, x.shape, type(self).__name__)
         return self.windows
-
 
 
 class AvgPool2dGrad(DerivativeFunction):
@@ -103,7 +100,6 @@ class AvgPool2dGrad(DerivativeFunction):
     def backward_graph(self, ggx):
         w = self.windows
         return (AvgPool2dFunction(w.kernel, w.stride, w.padding)(ggx),)
-
 
 
 class AvgPool2dFunction(_Pool2d):
@@ -128,7 +124,6 @@ class AvgPool2dFunction(_Pool2d):
         return (AvgPool2dGrad(self.windows)(gy),)
 
 
-
 class MaxPool2dGather(DerivativeFunction):
     """y[n, c, p] = g at the saved argmax of window p (g shaped like the pooling's input).
 
@@ -150,7 +145,6 @@ class MaxPool2dGather(DerivativeFunction):
         return (MaxPool2dGrad(self.windows, self.argmax)(gy),)
 
 
-
 class MaxPool2dGrad(DerivativeFunction):
     """gx = max_pool2d's input gradient: each gy added at its window's saved argmax.
 
@@ -167,7 +161,6 @@ class MaxPool2dGrad(DerivativeFunction):
 
     def backward_graph(self, ggx):
         return (MaxPool2dGather(self.windows, self.argmax)(ggx),)
-
 
 
 class MaxPool2dFunction(_Pool2d):
@@ -199,7 +192,6 @@ class MaxPool2dFunction(_Pool2d):
         return (MaxPool2dGrad(self.windows, self.argmax)(gy),)
 
 
-
 def _pool_args(kernel_size, stride, padding, owner):
     """(kernel, stride, padding) as pairs, checked: kernel and stride >= 1, 0 <= padding <= kernel / 2."""
     k = _pair(kernel_size, "kernel_size", 1, owner)
@@ -208,7 +200,6 @@ def _pool_args(kernel_size, stride, padding, owner):
     if 2 * p[0] > k[0] or 2 * p[1] > k[1]:
         raise ValueError(f"{owner}: padding {p} must be at most half the kernel_size {k}")
     return k, s, p
-
 
 
 def _batched(x, what, run):
@@ -221,7 +212,6 @@ def _batched(x, what, run):
     return run(x)
 
 
-
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     _check_tensors("avg_pool2d", input=x)
     if x.dtype.kind != "f":  # PyTorch averages integers with truncation; minigrad asks for floats
@@ -229,11 +219,9 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     return _batched(x, "avg_pool2d", AvgPool2dFunction(*_pool_args(kernel_size, stride, padding, "avg_pool2d")))
 
 
-
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     _check_tensors("max_pool2d", input=x)
     return _batched(x, "max_pool2d", MaxPool2dFunction(*_pool_args(kernel_size, stride, padding, "max_pool2d")))
-
 
 
 def _window_matrix(n, out, dtype, xp):
@@ -243,7 +231,6 @@ def _window_matrix(n, out, dtype, xp):
         start, end = (i * n) // out, -(-((i + 1) * n) // out)
         a[i, start:end] = 1.0 / (end - start)
     return Tensor._wrap(xp.asarray(a))
-
 
 
 def adaptive_avg_pool2d(input, output_size):  # noqa: A002 (PyTorch's argument names)

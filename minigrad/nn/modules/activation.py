@@ -15,7 +15,6 @@ class Sigmoid(Module):
         return ops.sigmoid(x)
 
 
-
 class ReLU(Module):
     """max(x, 0); ``inplace=True`` writes it into the input (``relu(x, inplace=True)``)."""
 
@@ -30,11 +29,9 @@ class ReLU(Module):
         return "inplace=True" if self.inplace else ""
 
 
-
 class Tanh(Module):
     def forward(self, x):
         return ops.tanh(x)
-
 
 
 class _AlongDim(Module):
@@ -48,7 +45,6 @@ class _AlongDim(Module):
         return f"dim={self.dim}"
 
 
-
 class Softmax(_AlongDim):
     """``softmax(x, dim)``."""
 
@@ -56,13 +52,11 @@ class Softmax(_AlongDim):
         return softmax(x, self.dim)
 
 
-
 class LogSoftmax(_AlongDim):
     """``log_softmax(x, dim)``."""
 
     def forward(self, x):
         return log_softmax(x, self.dim)
-
 
 
 class LeakyReLU(Module):
@@ -80,7 +74,6 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
-
 class ELU(Module):
     """``elu(x, alpha, inplace)``."""
 
@@ -94,7 +87,6 @@ class ELU(Module):
 
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
-
 
 
 class GELU(Module):
@@ -113,7 +105,6 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-
 class SiLU(Module):
     """``silu(x, inplace)``."""
 
@@ -128,7 +119,6 @@ class SiLU(Module):
         return "inplace=True" if self.inplace else ""
 
 
-
 class ReLU6(Module):
     """``relu6(x, inplace)``."""
 
@@ -141,7 +131,6 @@ class ReLU6(Module):
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
-
 
 
 class Softplus(Module):

@@ -54,7 +54,6 @@ class BatchNorm(Module):
         return f"{self.num_features}, num_dims={self.num_dims}"
 
 
-
 class _BatchNormTorch(Module):
     """PyTorch's BatchNorm{1,2}d: ``running = (1 - momentum) * running + momentum * batch``.
 
@@ -125,11 +124,9 @@ class _BatchNormTorch(Module):
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
-
 class BatchNorm1d(_BatchNormTorch):
     """Over (N, C) or (N, C, L) input."""
     ndims = (2, 3)
-
 
 
 class BatchNorm2d(_BatchNormTorch):
@@ -137,11 +134,9 @@ class BatchNorm2d(_BatchNormTorch):
     ndims = (4,)
 
 
-
 def _synchronised(training):
     """Whether a BatchNorm layer must use the statistics of all processes now."""
     return training and dist.is_initialized() and dist.get_world_size() > 1
-
 
 
 class ChapterSyncBatchNorm(BatchNorm):
@@ -165,7 +160,6 @@ class ChapterSyncBatchNorm(BatchNorm):
         self.moving_mean = _d2l_moving_average(self.moving_mean.array, fn.mean, self.momentum)
         self.moving_var = _d2l_moving_average(self.moving_var.array, fn.var, self.momentum)
         return Y
-
 
 
 class SyncBatchNorm(_BatchNormTorch):

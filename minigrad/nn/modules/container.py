@@ -18,7 +18,6 @@ def _position(container, index):
     return int(index) % len(container)
 
 
-
 class _Numbered(Module):
     """Submodules named "0", "1", ... in order (Sequential, ModuleList): ``len``, iteration, ``del m[i]``
     (deleting renumbers the rest, as PyTorch does)."""
@@ -41,7 +40,6 @@ class _Numbered(Module):
         self._modules.clear()
         for i, module in enumerate(modules):
             self.add_module(str(i), module)
-
 
 
 class Sequential(_Numbered):
@@ -98,7 +96,6 @@ class Sequential(_Numbered):
         return x
 
 
-
 class ModuleList(_Numbered):
     """A list of registered submodules (named "0", "1", ...): indexing, slicing, ``len``, iteration, ``append``,
     ``extend``, ``insert``, ``+=``, item assignment and deletion; it has no ``forward`` of its own."""
@@ -140,7 +137,6 @@ class ModuleList(_Numbered):
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._renumber(modules)
-
 
 
 class ModuleDict(Module):

@@ -24,7 +24,6 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-
 class Unflatten(Module):
     """Dimension ``dim`` split into ``unflattened_size`` (one entry may be -1), as ``x.unflatten(dim, sizes)``."""
 

@@ -26,7 +26,6 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-
 class Identity(Module):
     """Returns its input; any constructor arguments are ignored, as in PyTorch."""
 

@@ -24,7 +24,6 @@ class _Loss(Module):
         self.reduction = reduction
 
 
-
 class _ClassIndexLoss(_Loss):
     """A loss over class indices: ``weight`` (K,) is a buffer (in the state_dict when given), ``ignore_index``."""
 
@@ -33,7 +32,6 @@ class _ClassIndexLoss(_Loss):
         _unsupported_loss_args(type(self).__name__, size_average=size_average, reduce=reduce)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
-
 
 
 class CrossEntropyLoss(_ClassIndexLoss):
@@ -49,7 +47,6 @@ class CrossEntropyLoss(_ClassIndexLoss):
                                label_smoothing=self.label_smoothing)
 
 
-
 class NLLLoss(_ClassIndexLoss):
     """Negative log-likelihood of log-probabilities (N, K) at class indices (N,) (``nll_loss``)."""
 
@@ -57,13 +54,11 @@ class NLLLoss(_ClassIndexLoss):
         return nll_loss(log_probs, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
-
 class MSELoss(_Loss):
     """Mean squared error (``mse_loss``), ``reduction`` 'mean' (default), 'sum' or 'none'."""
 
     def forward(self, input, target):  # noqa: A002
         return mse_loss(input, target, reduction=self.reduction)
-
 
 
 class L1Loss(_Loss):
@@ -75,7 +70,6 @@ class L1Loss(_Loss):
 
     def forward(self, input, target):  # noqa: A002
         return l1_loss(input, target, reduction=self.reduction)
-
 
 
 class SmoothL1Loss(_Loss):
@@ -90,7 +84,6 @@ class SmoothL1Loss(_Loss):
         return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
-
 class HuberLoss(_Loss):
     """``huber_loss`` with ``delta``."""
 
@@ -100,7 +93,6 @@ class HuberLoss(_Loss):
 
     def forward(self, input, target):  # noqa: A002
         return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
-
 
 
 class BCELoss(_Loss):
@@ -113,7 +105,6 @@ class BCELoss(_Loss):
 
     def forward(self, input, target):  # noqa: A002
         return binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
-
 
 
 class BCEWithLogitsLoss(_Loss):

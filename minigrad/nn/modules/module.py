@@ -13,7 +13,6 @@ from minigrad.core import HookHandle, Tensor, parse_to_args, zero_grads
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # as PyTorch returns
 
 
-
 class Parameter(Tensor):
     """A tensor that a Module registers as trainable (requires_grad=True)."""
 
@@ -22,7 +21,6 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
-
 
 
 def _check_name(kind, name, module, store):
@@ -34,7 +32,6 @@ def _check_name(kind, name, module, store):
         raise KeyError(f"{kind} name must be non-empty and contain no '.', got {name!r}")
     if name not in store and hasattr(module, name):
         raise KeyError(f"attribute {name!r} already exists: cannot register a {kind} under that name")
-
 
 
 class Module:

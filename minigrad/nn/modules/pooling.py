@@ -15,11 +15,9 @@ class _Pool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-
 class AvgPool2d(_Pool2d):
     def forward(self, x):
         return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
-
 
 
 class MaxPool2d(_Pool2d):
@@ -28,7 +26,6 @@ class MaxPool2d(_Pool2d):
 
     def extra_repr(self):  # PyTorch's print of a MaxPool2d; minigrad's pooling has no dilation or ceil mode
         return super().extra_repr() + ", dilation=1, ceil_mode=False"
-
 
 
 class AdaptiveAvgPool2d(Module):
