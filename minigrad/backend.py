@@ -14,8 +14,8 @@ _cupy = None          # the cupy module once imported
 _cupy_error = None    # why it could not be imported or used
 
 
-def _load_cupy():
-    """Import CuPy on first use; remember the reason when that fails."""
+def load_cupy():
+    """The cupy module, imported on first use (None without CuPy; ``cuda_unavailable_reason`` says why)."""
     global _cupy, _cupy_error
     if _cupy is None and _cupy_error is None:
         try:
@@ -28,7 +28,7 @@ def _load_cupy():
 
 def cuda_unavailable_reason():
     """None when a CUDA device can be used, else a sentence saying why not."""
-    cupy = _load_cupy()
+    cupy = load_cupy()
     if cupy is None:
         return _cupy_error
     try:

@@ -10,7 +10,8 @@ import numpy as np
 
 
 def check_int(name, value, minimum, owner):
-    """``value`` as an int >= ``minimum``; TypeError when it is not an int (bool and float included), else ValueError."""
+    """``value`` as an int >= ``minimum``; TypeError when it is not an int (bool and float included), else
+    ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
     if value < minimum:

@@ -13,7 +13,7 @@ def device_count():
     """Number of CUDA devices (0 without CuPy or a GPU)."""
     if not backend.cuda_is_available():
         return 0
-    return backend._load_cupy().cuda.runtime.getDeviceCount()
+    return backend.load_cupy().cuda.runtime.getDeviceCount()
 
 
 _kernels = None  # the compiled kernels, once built
@@ -31,7 +31,7 @@ def kernels():
     """
     global _kernels
     if _kernels is None:
-        cupy = backend._load_cupy()
+        cupy = backend.load_cupy()
         ew, red = cupy.ElementwiseKernel, cupy.ReductionKernel
         _kernels = types.SimpleNamespace(
             bn_normalize=ew("T x, T mean, T inv_std, T gamma, T beta", "T x_hat, T y",

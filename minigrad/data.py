@@ -175,7 +175,8 @@ def load_fashion_mnist_arrays(root=None, train=True, download=True):
 def get_fashion_mnist_labels(labels):
     """The text names of numeric labels (d2l's ``get_fashion_mnist_labels``): integers in [0, 10)."""
     values = np.asarray(backend.to_numpy(labels.array if isinstance(labels, Tensor) else labels)).ravel()
-    if values.size and (values.dtype.kind not in "iu" or values.min() < 0 or values.max() >= len(FASHION_MNIST_CLASSES)):
+    if values.size and (values.dtype.kind not in "iu" or values.min() < 0
+                        or values.max() >= len(FASHION_MNIST_CLASSES)):
         raise ValueError(f"get_fashion_mnist_labels: labels must be integers in [0, {len(FASHION_MNIST_CLASSES)}), "
                          f"got {values.dtype} values {values[:10].tolist()}")
     return [FASHION_MNIST_CLASSES[int(i)] for i in values]

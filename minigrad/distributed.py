@@ -136,7 +136,7 @@ def _nccl_communicator(comm, local_rank):
     if reason is not None:
         raise RuntimeError(f"init_process_group(backend='nccl') needs CuPy and a CUDA device: {reason}; "
                            "use backend='mpi' on CPUs")
-    cupy = backend._load_cupy()
+    cupy = backend.load_cupy()
     try:
         from cupy.cuda import nccl
     except ImportError as exc:
@@ -171,7 +171,7 @@ def barrier(group=None, async_op=False):
     """Wait until every process has reached this call."""
     g = _check_group(group, async_op, "barrier")
     if g.nccl is not None:
-        backend._load_cupy().cuda.get_current_stream().synchronize()
+        backend.load_cupy().cuda.get_current_stream().synchronize()
     g.comm.Barrier()
 
 
@@ -197,7 +197,7 @@ def _in_place(g, a, mpi_call, nccl_call):
     on_gpu = backend.get_array_module(a) is not np
     if on_gpu and g.nccl is not None:
         buf = _contiguous(a)
-        nccl_call(buf, _nccl_dtype(buf.dtype), backend._load_cupy().cuda.get_current_stream().ptr)
+        nccl_call(buf, _nccl_dtype(buf.dtype), backend.load_cupy().cuda.get_current_stream().ptr)
     else:
         buf = backend.to_numpy(a) if on_gpu else _contiguous(a)
         mpi_call(buf)
@@ -262,7 +262,7 @@ def all_gather_array(a):
     send = _contiguous(a)
     out = xp.empty((g.world_size,) + tuple(a.shape), dtype=a.dtype)
     if xp is not np and g.nccl is not None:
-        stream = backend._load_cupy().cuda.get_current_stream().ptr
+        stream = backend.load_cupy().cuda.get_current_stream().ptr
         g.nccl.allGather(send.data.ptr, out.data.ptr, send.size, _nccl_dtype(send.dtype), stream)
         return out
     host = np.empty(out.shape, dtype=a.dtype)

@@ -63,7 +63,8 @@ _MARKERS = ("__tensor__", "__array__", "__dict__", "__tuple__", "__list__")
 
 
 def _decode(obj, arrays, device, where="obj"):
-    """The object that ``_encode`` described by ``obj``; _Malformed (naming ``where``) when it is not such a description."""
+    """The object that ``_encode`` described by ``obj``; _Malformed (naming ``where``) when it is not such a
+    description."""
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if not isinstance(obj, dict) or len(obj) != 1 or next(iter(obj)) not in _MARKERS:

@@ -15,9 +15,9 @@ import numpy as np
 from minigrad import backend, nn
 from minigrad import distributed as dist
 from minigrad.core import no_grad
-from minigrad.ops.creation import rand
 from minigrad.data import DataLoader, DistributedSampler
 from minigrad.nn.parallel import DistributedDataParallel
+from minigrad.ops.creation import rand
 
 
 class NonFiniteLossError(RuntimeError):

@@ -52,7 +52,8 @@ def _topological_order(roots):
 
 
 def _root_grad(t, g, create_graph):
-    """The upstream gradient of output ``t``: ones for a one-element ``t`` without one; a Tensor when building a graph."""
+    """The upstream gradient of output ``t``: ones for a one-element ``t`` without one; a Tensor when building a
+    graph."""
     xp = backend.get_array_module(t.array)
     if g is None:
         if t.array.size != 1:

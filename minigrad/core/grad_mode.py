@@ -41,19 +41,19 @@ class _GradMode:
         return wrapper
 
 
-class no_grad(_GradMode):
+class no_grad(_GradMode):  # noqa: N801 (PyTorch's name)
     """Record no graph (outputs keep no reference to inputs): ``with no_grad():`` or ``@no_grad``."""
 
     mode = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_GradMode):  # noqa: N801 (PyTorch's name)
     """Record the graph again inside a ``no_grad`` block."""
 
     mode = True
 
 
-class set_grad_enabled(_GradMode):
+class set_grad_enabled(_GradMode):  # noqa: N801
     """Turn graph recording on or off; works as a call, a context manager and a decorator."""
 
     def __new__(cls, mode):

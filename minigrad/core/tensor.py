@@ -381,7 +381,8 @@ class Tensor:
         if isinstance(other, Tensor):
             _refuse_grad_source(other, name)
             if type(other.array) is not type(self.array) or other.device != self.device:
-                raise RuntimeError(f"expected both tensors on the same device, but found {self.device} and {other.device}")
+                raise RuntimeError(f"expected both tensors on the same device, but found {self.device} and "
+                                   f"{other.device}")
             return other.array
         return other
     def copy_(self, src):

@@ -105,7 +105,8 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
 
 
 def default_init_(weight, bias=None):
-    """PyTorch's default for Linear and Conv2d: weight kaiming_uniform_(a=sqrt(5)), i.e. U(+-1/sqrt(fan_in)), bias likewise."""
+    """PyTorch's default for Linear and Conv2d: weight kaiming_uniform_(a=sqrt(5)), i.e. U(+-1/sqrt(fan_in)), bias
+    likewise."""
     kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
         bound = 1.0 / math.sqrt(_fans(weight)[0])

@@ -9,24 +9,10 @@ paths call, and whose own derivative is written once, as ``backward_graph``. The
 PyTorch's API over these ops: its arguments (``dim``, ``keepdim``; NumPy's ``axis``/``keepdims`` accepted as
 aliases), results, dtype promotion and error types.
 """
+import importlib
+
 from minigrad.core import Size, Tensor
 from minigrad.dtypes import promote_types
-from minigrad.ops import (
-    activation,
-    arithmetic,
-    compare,
-    conversion,
-    creation,
-    indexing,
-    linalg,
-    pointwise,
-    reduction,
-    shape,
-)
-
-#: the families whose functions and methods Tensor gets (bound before `compare` the function hides the module)
-_FAMILIES = (conversion, indexing, shape, pointwise, activation, arithmetic, reduction, linalg, compare, creation)
-
 from minigrad.ops.activation import (
     LogSoftmax,
     ReLU,
@@ -224,12 +210,16 @@ from minigrad.ops.utils import (
     wrap_dims,
 )
 
+#: the op families whose functions and ``<Family>Methods`` classes become Tensor's methods
+FAMILIES = ("conversion", "indexing", "shape", "pointwise", "activation", "arithmetic", "reduction", "linalg",
+            "compare", "creation")
+
 
 def install_tensor_methods():
     """Attach the ops to Tensor as its methods (Chainer's ``install_variable_arithmetics``): each family's
     ``TENSOR_FUNCTIONS`` under their own names, and the methods of its ``<Family>Methods`` class (operators,
     in-place forms, methods whose arguments differ from the function's). Called once by the package's face."""
-    for family in _FAMILIES:
+    for family in (importlib.import_module(f"{__name__}.{name}") for name in FAMILIES):
         for name in getattr(family, "TENSOR_FUNCTIONS", ()):
             setattr(Tensor, name, getattr(family, name))
         methods = next((v for k, v in vars(family).items() if k.endswith("Methods") and isinstance(v, type)), None)

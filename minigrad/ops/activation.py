@@ -156,7 +156,7 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: A002 (PyTorch's argument 
     """log(softmax(input)) along ``dim`` (input cast to ``dtype`` first), as ``torch.nn.functional.log_softmax``."""
     dim = _softmax_dim(input, dim, "log_softmax")
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(dtype)  # noqa: A001
     if input.dtype.kind != "f":
         raise NotImplementedError(f"softmax/log_softmax: not implemented for dtype {input.dtype} (as PyTorch); "
                                   "convert the input with .float() or pass dtype=")
@@ -166,17 +166,18 @@ def log_softmax(input, dim=None, dtype=None):  # noqa: A002 (PyTorch's argument 
 
 
 def softmax(input, dim=None, dtype=None):  # noqa: A002
-    """exp(input) / sum(exp(input)) along ``dim`` (input cast to ``dtype`` first), as ``torch.nn.functional.softmax``."""
+    """exp(input) / sum(exp(input)) along ``dim`` (input cast to ``dtype`` first), as
+    ``torch.nn.functional.softmax``."""
     return exp(log_softmax(input, _softmax_dim(input, dim, "softmax"), dtype))
 
 
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
-TENSOR_FUNCTIONS = ('sigmoid', 'relu', 'tanh',)
+TENSOR_FUNCTIONS = ("sigmoid", "relu", "tanh")
 
 
 class ActivationMethods:
-    """Tensor's activations methods that adapt a function's arguments (installed on Tensor by
-    ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's activations methods that adapt a function's arguments (installed on Tensor
+    by ``minigrad.ops.install_tensor_methods``)."""
 
     def relu_(self):
         """max(x, 0) in place (NaN stays NaN)."""
@@ -186,9 +187,12 @@ class ActivationMethods:
             return self._record_in_place("relu_", relu, reads_old=False)
         xp = backend.get_array_module(self.array)
         return self._modify("relu_", lambda a: xp.maximum(a, 0, out=a))
+
     def sigmoid_(self): return self._apply_in_place("sigmoid_", sigmoid)
     def tanh_(self): return self._apply_in_place("tanh_", tanh)
+
     def softmax(self, dim):
         return softmax(self, dim)
+
     def log_softmax(self, dim):
         return log_softmax(self, dim)

@@ -308,12 +308,12 @@ def remainder(a, b):
 
 
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
-TENSOR_FUNCTIONS = ('square', 'round', 'reciprocal', 'rsqrt',)
+TENSOR_FUNCTIONS = ("square", "round", "reciprocal", "rsqrt")
 
 
 class ArithmeticMethods:
-    """Tensor's arithmetic: operators and in-place forms methods that adapt a function's arguments (installed on Tensor by
-    ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's arithmetic: operators and in-place forms methods that adapt a function's arguments (installed on Tensor
+    by ``minigrad.ops.install_tensor_methods``)."""
 
     def _in_place_operand(self, name, other, true_division=False):
         """``other`` (raw) for ``self <op>= other``: RuntimeError, as PyTorch, when the result would need
@@ -322,7 +322,8 @@ class ArithmeticMethods:
         try:
             result = np.result_type(self.array.dtype, o.dtype if hasattr(o, "dtype") else o)
         except OverflowError:
-            raise RuntimeError(f"{name}: value {o} cannot be converted to type {self.array.dtype} without overflow") from None
+            raise RuntimeError(f"{name}: value {o} cannot be converted to type {self.array.dtype} without "
+                               f"overflow") from None
         if true_division:
             result = np.result_type(result, np.float32)
         if not np.can_cast(result, self.array.dtype, "same_kind"):
@@ -333,31 +334,36 @@ class ArithmeticMethods:
             raise RuntimeError(f"{name}: output with shape {self.shape} doesn't match the broadcast shape "
                                f"{np.broadcast_shapes(shape, self.array.shape)}")
         return o
+
     def add_(self, other, alpha=1):
         if self._records("add_", other):
             return self._record_in_place("add_", add_alpha, (other, alpha), reads_old=False)
         o = self._in_place_operand("add_", other)
         return self._modify("add_", lambda a: a.__iadd__(o if alpha == 1 else o * alpha))
+
     def sub_(self, other, alpha=1):
         if self._records("sub_", other):
             return self._record_in_place("sub_", sub_alpha, (other, alpha), reads_old=False)
         o = self._in_place_operand("sub_", other)
         return self._modify("sub_", lambda a: a.__isub__(o if alpha == 1 else o * alpha))
+
     def mul_(self, other):
         if self._records("mul_", other):
             return self._record_in_place("mul_", mul, (other,))
         o = self._in_place_operand("mul_", other)
         return self._modify("mul_", lambda a: a.__imul__(o))
+
     def div_(self, other):
         if self._records("div_", other):
             return self._record_in_place("div_", div, (other,))
         o = self._in_place_operand("div_", other, true_division=True)
         return self._modify("div_", lambda a: a.__itruediv__(o))
+
     def pow_(self, exponent): return self._apply_in_place("pow_", pow, exponent)
     def rsqrt_(self): return self._apply_in_place("rsqrt_", rsqrt)
     def square_(self): return self._apply_in_place("square_", square)
     def reciprocal_(self): return self._apply_in_place("reciprocal_", reciprocal)
-    # -- operators and methods (ops live in minigrad.ops; PyTorch's names, arguments and meanings) --
+    # operators: PyTorch's names, arguments and meanings
     def __add__(self, other): return add(self, other)
     def __radd__(self, other): return add(other, self)
     def __sub__(self, other): return sub(self, other)

@@ -136,12 +136,12 @@ def compare(name, a, b):
 
 
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
-TENSOR_FUNCTIONS = ('sort', 'topk', 'unique', 'masked_select',)
+TENSOR_FUNCTIONS = ("sort", "topk", "unique", "masked_select")
 
 
 class CompareMethods:
-    """Tensor's comparisons methods that adapt a function's arguments (installed on Tensor by
-    ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's comparisons methods that adapt a function's arguments (installed on Tensor
+    by ``minigrad.ops.install_tensor_methods``)."""
 
     def __lt__(self, other): return compare("less", self, other)
     def __le__(self, other): return compare("less_equal", self, other)
@@ -162,9 +162,12 @@ class CompareMethods:
     def le(self, other): return compare("less_equal", self, other)
     def gt(self, other): return compare("greater", self, other)
     def ge(self, other): return compare("greater_equal", self, other)
+
     def isclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
         return isclose(self, other, rtol, atol, equal_nan)
+
     def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False):
         return allclose(self, other, rtol, atol, equal_nan)
+
     def equal(self, other): return equal(self, other)
     def argsort(self, dim=-1, descending=False, *, stable=False): return argsort(self, dim, descending)

@@ -138,12 +138,12 @@ def type_of(x, dtype=None):
 
 
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
-TENSOR_FUNCTIONS = ('clone', 'contiguous',)
+TENSOR_FUNCTIONS = ("clone", "contiguous")
 
 
 class ConversionMethods:
-    """Tensor's casts and copies methods that adapt a function's arguments (installed on Tensor by
-    ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's casts and copies methods that adapt a function's arguments (installed on Tensor
+    by ``minigrad.ops.install_tensor_methods``)."""
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
         """``to(device)``, ``to(dtype)``, both, or ``to(other)`` (other's dtype and device), as PyTorch.
@@ -160,4 +160,5 @@ class ConversionMethods:
         if device is not None and Device(device) != self.device:
             out = ToDevice(Device(device))(out)
         return clone(out) if copy and out is self else out
+
     def type(self, dtype=None): return type_of(self, dtype)

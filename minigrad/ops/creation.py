@@ -145,7 +145,8 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     if step == 0:
         raise RuntimeError("arange(): step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError(f"arange(): upper bound {end} and lower bound {start} are inconsistent with step sign {step}")
+        raise RuntimeError(f"arange(): upper bound {end} and lower bound {start} are inconsistent with step sign "
+                           f"{step}")
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     dtype = _dtype(dtype, int64 if integral else float32, "arange")
     return _finish(np.arange(start, end, step).astype(dtype, copy=False), requires_grad, device)
@@ -199,15 +200,17 @@ zeros_like, ones_like, empty_like, full_like, rand_like, randn_like = (
 
 
 class CreationMethods:
-    """Tensor's factories methods that adapt a function's arguments (installed on Tensor by
-    ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's factories methods that adapt a function's arguments (installed on Tensor
+    by ``minigrad.ops.install_tensor_methods``)."""
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
                                  requires_grad=requires_grad)
+
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         return ones(*size, dtype=dtype or self.dtype, device=device or self.device,
                                 requires_grad=requires_grad)
+
     def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
         return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
                                 requires_grad=requires_grad)

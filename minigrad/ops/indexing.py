@@ -265,23 +265,25 @@ def scatter_add(input, dim, index, src):  # noqa: A002
 
 
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
-TENSOR_FUNCTIONS = ('nonzero', 'masked_fill', 'gather', 'scatter', 'scatter_add',)
+TENSOR_FUNCTIONS = ("nonzero", "masked_fill", "gather", "scatter", "scatter_add")
 
 
 class IndexingMethods:
-    """Tensor's indexing and in-place writes methods that adapt a function's arguments (installed on Tensor by
-    ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's indexing and in-place writes methods that adapt a function's arguments (installed on Tensor
+    by ``minigrad.ops.install_tensor_methods``)."""
 
     def zero_(self):
         if self._records("zero_"):
             return self._record_in_place("zero_", lambda x: masked_fill(x, True, 0), reads_old=False)
         return self._modify("zero_", lambda a: a.fill(0))
+
     def fill_(self, value):
         """Every element set to ``value`` (a number or a 0-d tensor, whose gradient is then the sum of self's)."""
         if self._records("fill_", value):
             return self._record_in_place("fill_", lambda x, v: masked_fill(x, True, v), (value,), reads_old=False)
         value = value.item() if isinstance(value, Tensor) else value
         return self._modify("fill_", lambda a: a.fill(value))
+
     def __setitem__(self, key, value):
         k = _raw_key(key, backend.get_array_module(self.array))
         if is_grad_enabled() and (self._requires_grad or isinstance(value, Tensor) and value._requires_grad) \
@@ -289,20 +291,25 @@ class IndexingMethods:
             return self._setitem_recorded(k, value)
         v = self._raw(value, "__setitem__")
         self._modify("__setitem__", lambda a: a.__setitem__(k, v))
+
     def _setitem_recorded(self, key, value):
         """``self[key] = value`` in the graph: self becomes the output of an ``IndexPut`` of (its old self,
         value), as PyTorch's CopySlices (``_record_in_place``; IndexPut writes into self's memory itself)."""
         if isinstance(value, Tensor):
             self._raw(value.detach(), "__setitem__")  # the device check
         self._record_in_place("__setitem__", lambda old, v: IndexPut(key)(old, v), (value,), reads_old=False)
+
     def __getitem__(self, key): return getitem(self, key)
+
     def masked_fill_(self, mask, value):
         """``masked_fill`` written into self (its dtype kept)."""
         return self._apply_in_place("masked_fill_", lambda x, v: masked_fill(x, mask, v), value, reads_old=False)
+
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
         """``scatter`` written into self."""
         return self._apply_in_place(
             "scatter_", lambda x, s: scatter(x, dim, index, s, value, reduce=reduce), src, reads_old=False)
+
     def scatter_add_(self, dim, index, src):
         """``scatter_add`` written into self."""
         return self._apply_in_place("scatter_add_", lambda x, s: scatter_add(x, dim, index, s), src,

@@ -44,7 +44,8 @@ class MatMul(Function):
         try:
             np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
-            raise RuntimeError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be broadcast") from None
+            raise RuntimeError(f"matmul: batch dimensions of shapes {a.shape} and {b.shape} cannot be "
+                               f"broadcast") from None
 
     def forward(self, a, b):
         self.a2 = a[None, :] if a.ndim == 1 else a
@@ -123,7 +124,8 @@ def mm(a, b):
 def bmm(a, b):
     """Batched matrix product of two 3-D tensors with the same batch size (``torch.bmm``)."""
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
-        raise RuntimeError(f"bmm(): expected two 3-D tensors with the same batch size, got shapes {a.shape} and {b.shape}")
+        raise RuntimeError(f"bmm(): expected two 3-D tensors with the same batch size, got shapes {a.shape} and "
+                           f"{b.shape}")
     return matmul(a, b)
 
 
@@ -149,12 +151,12 @@ def norm(x, p="fro", dim=None, keepdim=False):
 
 
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
-TENSOR_FUNCTIONS = ('norm',)
+TENSOR_FUNCTIONS = ("norm",)
 
 
 class LinalgMethods:
-    """Tensor's matrix products methods that adapt a function's arguments (installed on Tensor by
-    ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's matrix products methods that adapt a function's arguments (installed on Tensor
+    by ``minigrad.ops.install_tensor_methods``)."""
 
     def __matmul__(self, other): return matmul(self, other)
     def __rmatmul__(self, other): return matmul(other, self)

@@ -315,12 +315,13 @@ def erf(input):  # noqa: A002
 
 
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
-TENSOR_FUNCTIONS = ('exp', 'log', 'sqrt', 'abs', 'neg', 'clamp', 'sin', 'floor', 'ceil', 'trunc', 'sign', 'logical_not', 'cos', 'log1p', 'erf',)
+TENSOR_FUNCTIONS = ("exp", "log", "sqrt", "abs", "neg", "clamp", "sin", "floor", "ceil", "trunc", "sign",
+                    "logical_not", "cos", "log1p", "erf")
 
 
 class PointwiseMethods:
-    """Tensor's elementwise methods that adapt a function's arguments (installed on Tensor by
-    ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's elementwise methods that adapt a function's arguments (installed on Tensor
+    by ``minigrad.ops.install_tensor_methods``)."""
 
     def clamp_(self, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
         """``clamp(min, max)`` written into self; the result must keep this tensor's dtype."""
@@ -328,8 +329,10 @@ class PointwiseMethods:
             return self._record_in_place("clamp_", clamp, (min, max))
         values = clamp(self, min, max)
         if values.dtype != self.dtype:
-            raise RuntimeError(f"clamp_: result type {values.dtype} can't be cast to the desired output type {self.dtype}")
+            raise RuntimeError(f"clamp_: result type {values.dtype} can't be cast to the desired output type "
+                               f"{self.dtype}")
         return self._modify("clamp_", lambda a: a.__setitem__(Ellipsis, values.array))
+
     clip_ = clamp_
     def exp_(self): return self._apply_in_place("exp_", exp)
     def log_(self): return self._apply_in_place("log_", log)

@@ -239,7 +239,8 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
 
 
 def _arg_extreme(x, dim, keepdim, name):
-    """Index of the first largest (argmax) or smallest (argmin) element along ``dim`` (None: flat); NaN counts as extreme."""
+    """Index of the first largest (argmax) or smallest (argmin) element along ``dim`` (None: flat); NaN counts as
+    extreme."""
     arr = x.array
     if arr.dtype == np.bool_:
         raise RuntimeError(f"{name}(): does not support bool input (as PyTorch); convert it with .int() or .float()")
@@ -379,4 +380,5 @@ def cumsum(x, dim=None, *, dtype=None, axis=None):
 
 
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
-TENSOR_FUNCTIONS = ('all', 'any', 'sum', 'mean', 'var', 'std', 'max', 'min', 'amax', 'amin', 'argmax', 'argmin', 'prod', 'logsumexp', 'cumsum',)
+TENSOR_FUNCTIONS = ("all", "any", "sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin",
+                    "prod", "logsumexp", "cumsum")

@@ -41,7 +41,8 @@ class Transpose(Function):
     def forward(self, x):
         axes = tuple(reversed(range(x.ndim))) if not self.axes else tuple(a % x.ndim for a in self.axes)
         if sorted(axes) != list(range(x.ndim)):
-            raise RuntimeError(f"transpose: axes {self.axes} are not a permutation of the {x.ndim} axes of shape {x.shape}")
+            raise RuntimeError(f"transpose: axes {self.axes} are not a permutation of the {x.ndim} axes of shape "
+                               f"{x.shape}")
         self.inverse = tuple(np.argsort(axes))
         return x.transpose(axes)
 
@@ -94,7 +95,8 @@ class Concatenate(Function):
         try:
             return xp.concatenate(xs, axis=self.axis)
         except ValueError:
-            raise RuntimeError(f"cat: shapes {[tuple(x.shape) for x in xs]} do not match outside axis {self.axis}") from None
+            raise RuntimeError(f"cat: shapes {[tuple(x.shape) for x in xs]} do not match outside axis "
+                               f"{self.axis}") from None
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -468,14 +470,14 @@ def vstack(tensors):
 
 
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
-TENSOR_FUNCTIONS = ('unbind', 'flatten', 'unflatten', 'squeeze', 'unsqueeze', 'transpose', 'chunk', 'roll', 'narrow', 'repeat_interleave', 't',)
+TENSOR_FUNCTIONS = ("unbind", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "chunk", "roll", "narrow",
+                    "repeat_interleave", "t")
 
 
 class ShapeMethods:
-    """Tensor's shape methods that adapt a function's arguments (installed on Tensor by
-    ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's shape methods that adapt a function's arguments (installed on Tensor
+    by ``minigrad.ops.install_tensor_methods``)."""
 
-    # shape
     def reshape(self, *shape): return reshape(self, *shape)
     def view(self, *shape): return view(self, *shape)
     def reshape_as(self, other): return reshape(self, other.shape)
@@ -488,10 +490,12 @@ class ShapeMethods:
     def repeat(self, *sizes): return repeat(self, *sizes)
     def flip(self, *dims, **kwargs): return flip(self, varargs(dims, kwargs, "dims"))
     def tile(self, *dims, **kwargs): return tile(self, varargs(dims, kwargs, "dims"))
+
     @property
-    def T(self):
+    def T(self):  # noqa: N802 (PyTorch's name)
         """The matrix transposed (reversed dimensions, with PyTorch's deprecation warning, for other ranks)."""
         return reverse_dims(self)
+
     @property
     def mT(self):  # noqa: N802 (PyTorch's name)
         """The last two dimensions swapped."""

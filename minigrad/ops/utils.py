@@ -87,7 +87,8 @@ class _Binary(Function):
             try:
                 np.broadcast_shapes(a.shape, b.shape)
             except ValueError:
-                raise RuntimeError(f"{type(self).__name__}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+                raise RuntimeError(f"{type(self).__name__}: shapes {a.shape} and {b.shape} cannot be broadcast "
+                                   f"together") from None
 
     def _shapes(self):
         return self.inputs[0].array.shape, self.inputs[1].array.shape
@@ -225,7 +226,8 @@ def _shape_args(shape, name):
 
 
 def _infer_shape(shape, in_shape, name):
-    """``shape`` with its one -1 replaced so that it holds the elements of ``in_shape``; RuntimeError where impossible."""
+    """``shape`` with its one -1 replaced so that it holds the elements of ``in_shape``; RuntimeError where
+    impossible."""
     numel = math.prod(in_shape)
     unknown = [i for i, n in enumerate(shape) if n == -1]
     if len(unknown) > 1:

@@ -47,7 +47,8 @@ def elu(input, alpha=1.0, inplace=False):  # noqa: A002
     """x where x > 0, else alpha * (exp(x) - 1) (gradient alpha at 0, as PyTorch)."""
     x = _float_input(input, "elu")
     alpha = check_real("alpha", alpha, -math.inf)
-    return in_place_or_not(x, inplace, "elu", lambda x: ops.where(x > 0, x, alpha * (ops.exp(ops.clamp(x, max=0.0)) - 1)))
+    return in_place_or_not(x, inplace, "elu",
+                           lambda x: ops.where(x > 0, x, alpha * (ops.exp(ops.clamp(x, max=0.0)) - 1)))
 
 
 def silu(input, inplace=False):  # noqa: A002

@@ -124,7 +124,7 @@ class BatchNormGrad(DerivativeFunction):
         if need_x or need_gamma:
             ones = Tensor._wrap(get_array_module(gamma.array).ones(gamma.shape, dtype=gamma.dtype))
 
-            def G(v):  # s P(v)
+            def G(v):  # noqa: N802 (the derivation's name): s P(v)
                 return BatchNormGrad(self.x_hat, self.inv_std, self.eps)(x, ones, v)
 
             G_gy = G(gy)

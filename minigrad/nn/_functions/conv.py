@@ -143,7 +143,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
         raise RuntimeError(f"conv2d: expected a bias of shape ({weight.shape[0]},) for a weight of shape "
                            f"{weight.shape}, got {tuple(bias.shape)}")
     if x.ndim not in (3, 4) or x.shape[-3] != weight.shape[1]:
-        raise RuntimeError(f"conv2d: expected input of shape (N, {weight.shape[1]}, H, W) or ({weight.shape[1]}, H, W), "
+        raise RuntimeError(f"conv2d: expected input of shape (N, {weight.shape[1]}, H, W) or ({weight.shape[1]}, H, "
+                           f"W), "
                            f"got {x.shape}")
     ops.check_same_dtype("conv2d", ("input", x), ("weight", weight), ("bias", bias))
     fn = Conv2dFunction(_pair(stride, "stride", 1, "conv2d"), _pair(padding, "padding", 0, "conv2d"))

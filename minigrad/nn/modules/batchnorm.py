@@ -37,7 +37,8 @@ class BatchNorm(Module):
         shape = (1, num_features) if num_dims == 2 else (1, num_features, 1, 1)
         self.num_features, self.num_dims = num_features, num_dims
         self.eps = check_real("eps", eps, low_open=True, message="BatchNorm: invalid eps")
-        self.momentum = check_real("momentum", momentum, high=1.0, high_open=False, message="BatchNorm: invalid momentum")
+        self.momentum = check_real("momentum", momentum, high=1.0, high_open=False,
+                                   message="BatchNorm: invalid momentum")
         self.gamma = Parameter(ops.ones(shape))
         self.beta = Parameter(ops.zeros(shape))
         self.register_buffer("moving_mean", ops.zeros(shape))

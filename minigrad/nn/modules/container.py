@@ -12,7 +12,8 @@ from minigrad.nn.modules.module import Module
 def _position(container, index):
     """``index`` (an int, negative counting from the end) checked against ``len(container)``, as a position >= 0."""
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-        raise TypeError(f"{type(container).__name__} indices must be ints or slices, got {type(index).__name__} {index!r}")
+        raise TypeError(f"{type(container).__name__} indices must be ints or slices, got {type(index).__name__} "
+                        f"{index!r}")
     if not -len(container) <= index < len(container):
         raise IndexError(f"index {index} is out of range for a {type(container).__name__} of {len(container)} modules")
     return int(index) % len(container)

@@ -46,11 +46,14 @@ class Module:
     # -- registration -----------------------------------------------------------
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
-            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() before assigning attributes")
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() before assigning "
+                               f"attributes")
         if name in self._parameters and not (value is None or isinstance(value, Parameter)):
-            raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} (nn.Parameter or None expected)")
+            raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} (nn.Parameter or None "
+                            f"expected)")
         if name in self._modules and not (value is None or isinstance(value, Module)):
-            raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} (nn.Module or None expected)")
+            raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} (nn.Module or None "
+                            f"expected)")
         if name in self._buffers and not isinstance(value, Parameter):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign {type(value).__name__} to buffer {name!r} (Tensor or None expected)")
@@ -247,7 +250,8 @@ class Module:
             if not (hasattr(array, "__array_interface__") or hasattr(array, "__cuda_array_interface__")) \
                     or array.dtype.kind not in "biuf":
                 what = type(value).__name__ + (f" of dtype {array.dtype}" if hasattr(array, "dtype") else "")
-                raise TypeError(f"load_state_dict: the value of {key!r} must be a tensor or a numeric array, got {what}")
+                raise TypeError(f"load_state_dict: the value of {key!r} must be a tensor or a numeric array, got "
+                                f"{what}")
             arrays[key] = array
         errors = []
         if strict and missing:
