@@ -7,22 +7,8 @@ backward is written by hand; PyTorch's names, no PyTorch.
 from minigrad import autograd, cuda, nn, ops, optim, random
 from minigrad.backend import Device as device  # noqa: N813 (torch.device)
 from minigrad.backend import get_array_module
-from minigrad.core import (
-    Function,
-    Tensor,
-    bool_,
-    enable_grad,
-    float16,
-    float32,
-    float64,
-    int32,
-    int64,
-    is_grad_enabled,
-    no_grad,
-    set_grad_enabled,
-    tensor,
-    uint8,
-)
+from minigrad.core import (Function, Tensor, bool_, enable_grad, float16, float32, float64, int32, int64,
+                           is_grad_enabled, no_grad, set_grad_enabled, tensor, uint8)
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.ops import (  # torch.softmax, torch.log_softmax
     Size,

@@ -1,7 +1,6 @@
 """The backward engine: walks the graph from the outputs back to the leaves in reverse topological order
 (iteratively, no recursion), calling each Function's hand-written backward once with its output's total gradient.
 """
-
 import contextlib
 
 from minigrad import backend

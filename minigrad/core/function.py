@@ -1,7 +1,6 @@
 """Function: one differentiable op, its forward on raw arrays and its hand-written backward; applying it to
 tensors records it in the graph when gradients are enabled.
 """
-
 import weakref
 
 import numpy as np

@@ -1,6 +1,4 @@
-"""Grad mode, per thread as in PyTorch: no_grad, enable_grad, set_grad_enabled, is_grad_enabled.
-"""
-
+"""Grad mode, per thread as in PyTorch: no_grad, enable_grad, set_grad_enabled, is_grad_enabled."""
 import functools
 import threading
 

@@ -2,7 +2,6 @@
 hooks, detach, conversion to NumPy, and the machinery of in-place changes. The ops are installed as its methods
 from above (``minigrad.ops.install_tensor_methods``); the core imports nothing above it.
 """
-
 import builtins
 import math
 
@@ -12,15 +11,7 @@ from minigrad import backend, random
 from minigrad.backend import Device
 from minigrad.checks import wrap_dim
 from minigrad.core.grad_mode import is_grad_enabled
-from minigrad.dtypes import (
-    bool_,
-    float16,
-    float32,
-    float64,
-    int32,
-    int64,
-    resolve_dtype,
-)
+from minigrad.dtypes import bool_, float16, float32, float64, int32, int64, resolve_dtype
 
 
 def _refuse_grad_source(src, name):

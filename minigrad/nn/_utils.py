@@ -1,7 +1,6 @@
 """nn's shared private helpers: argument pairs, the layouts the layers compute in (batch last, channel rows), loss
 reduction checks. A leaf, imported only inside minigrad.nn.
 """
-
 import numpy as np
 
 from minigrad import cuda

@@ -1,7 +1,6 @@
 """Activations as tensor ops (sigmoid, tanh, relu, softmax, log_softmax: torch.softmax is a tensor op too), each
 Function before its function.
 """
-
 import warnings
 
 import numpy as np

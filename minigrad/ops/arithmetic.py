@@ -1,7 +1,6 @@
 """Elementwise binary arithmetic with NumPy broadcasting and PyTorch's dtype promotion (add, sub, mul,
 div, pow, maximum, minimum, floor_divide, remainder); each backward sums its gradient back to its input's shape.
 """
-
 import builtins
 
 import numpy as np
@@ -11,14 +10,7 @@ from minigrad.core import Tensor
 from minigrad.ops.conversion import _promoted, result_type
 from minigrad.ops.indexing import where
 from minigrad.ops.pointwise import Rounding, log
-from minigrad.ops.utils import (
-    _Binary,
-    _operand,
-    _refuse_bool,
-    sum_to,
-    tensor_arg,
-    unbroadcast,
-)
+from minigrad.ops.utils import _Binary, _operand, _refuse_bool, sum_to, tensor_arg, unbroadcast
 
 
 class Add(_Binary):

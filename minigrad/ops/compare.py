@@ -1,7 +1,6 @@
 """Comparisons and logical ops (no gradient), isclose/allclose/equal, sort/argsort/topk/unique, and
 masked_select.
 """
-
 import numpy as np
 
 from minigrad.backend import get_array_module

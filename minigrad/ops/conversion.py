@@ -1,7 +1,6 @@
 """Casts and copies (Cast, ToDevice, Clone, type()), and PyTorch's dtype promotion of op operands
 (result_type, the casts it implies).
 """
-
 import numpy as np
 
 from minigrad import backend

@@ -5,7 +5,6 @@ or as ``size=``; every factory takes ``dtype=``, ``device=`` and ``requires_grad
 The default dtype is float32 (integers for ``arange`` of integers and ``full`` of an
 int, as PyTorch infers them).
 """
-
 import numbers
 
 import numpy as np

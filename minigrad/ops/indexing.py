@@ -1,7 +1,6 @@
 """Indexing: getitem and its gradient, index_put (``t[key] = v``), gather, scatter, masked_fill, where,
 nonzero. A scatter is the gradient of a gather (GetItemGrad).
 """
-
 import builtins
 import numbers
 
@@ -11,16 +10,7 @@ from minigrad import backend
 from minigrad.backend import get_array_module
 from minigrad.core import DerivativeFunction, Function, Tensor, is_grad_enabled
 from minigrad.ops.conversion import Cast, _promoted, clone
-from minigrad.ops.utils import (
-    _Binary,
-    _is_advanced,
-    _raw_key,
-    _view_of,
-    sum_to,
-    tensor_arg,
-    unbroadcast,
-    wrap_dim,
-)
+from minigrad.ops.utils import _Binary, _is_advanced, _raw_key, _view_of, sum_to, tensor_arg, unbroadcast, wrap_dim
 
 
 class Where(_Binary):

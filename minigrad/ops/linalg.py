@@ -1,6 +1,4 @@
-"""Matrix products (matmul, mm, bmm, dot) and norms.
-"""
-
+"""Matrix products (matmul, mm, bmm, dot) and norms."""
 import numpy as np
 
 from minigrad.backend import get_array_module
@@ -9,16 +7,8 @@ from minigrad.ops.indexing import Where
 from minigrad.ops.pointwise import abs
 from minigrad.ops.reduction import Sum, sum
 from minigrad.ops.shape import _matrix_transpose
-from minigrad.ops.utils import (
-    _accumulate,
-    _check_floating,
-    _squeezed,
-    check_same_dtype,
-    sum_to,
-    tensor_arg,
-    unbroadcast,
-    wrap_dims,
-)
+from minigrad.ops.utils import (_accumulate, _check_floating, _squeezed, check_same_dtype, sum_to, tensor_arg,
+                                unbroadcast, wrap_dims)
 
 
 class MatMul(Function):

@@ -1,7 +1,6 @@
 """Elementwise unary ops (neg, exp, log, sqrt, abs, clamp, sin, cos, rounding, log1p, erf).
 Notation: x, y are the op's input and output, gy = dL/dy the upstream gradient, gx = dL/dx.
 """
-
 import builtins
 import math
 import numbers

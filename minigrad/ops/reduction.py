@@ -2,7 +2,6 @@
 is accumulated in float32 and the result cast back (NumPy's dtype= argument), so a float16 sum or mean of many
 values neither overflows on the way nor loses small terms.
 """
-
 import builtins
 import math
 
@@ -15,21 +14,9 @@ from minigrad.ops.conversion import clone
 from minigrad.ops.indexing import GetItem, Where
 from minigrad.ops.pointwise import StdSqrt, exp, log
 from minigrad.ops.shape import cat, reshape
-from minigrad.ops.utils import (
-    BroadcastTo,
-    _accumulate,
-    _check_floating,
-    _check_reducible,
-    _correction,
-    _int64_if_integer,
-    _reduced_shape,
-    _resolve_aliases,
-    _squeezed,
-    return_types,
-    tensor_arg,
-    wrap_dim,
-    wrap_dims,
-)
+from minigrad.ops.utils import (BroadcastTo, _accumulate, _check_floating, _check_reducible, _correction,
+                                _int64_if_integer, _reduced_shape, _resolve_aliases, _squeezed, return_types,
+                                tensor_arg, wrap_dim, wrap_dims)
 
 
 class Sum(Function):

@@ -1,7 +1,6 @@
 """Shape ops: reshape/view, transpose/permute, expand, squeeze, cat/stack/split and the rearranging ops
 (flip, roll, narrow, tile, repeat_interleave, hstack, vstack). Views share their input's memory.
 """
-
 import builtins
 import math
 import warnings
@@ -13,21 +12,8 @@ from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor
 from minigrad.ops.conversion import _promoted, clone
 from minigrad.ops.indexing import GetItem, getitem
-from minigrad.ops.utils import (
-    BroadcastTo,
-    _infer_shape,
-    _int_arg,
-    _int_list,
-    _join_dim,
-    _shape_args,
-    _squeezed,
-    _view_of,
-    check_sequence,
-    tensor_arg,
-    varargs,
-    wrap_dim,
-    wrap_dims,
-)
+from minigrad.ops.utils import (BroadcastTo, _infer_shape, _int_arg, _int_list, _join_dim, _shape_args, _squeezed,
+                                _view_of, check_sequence, tensor_arg, varargs, wrap_dim, wrap_dims)
 
 
 class Transpose(Function):

@@ -1,7 +1,6 @@
 """What the op families share: broadcasting's gradient (unbroadcast, sum_to and their Functions),
 argument checks (tensor_arg, wrap_dim, ...) and the binary ops' base class. A leaf of the ops package.
 """
-
 import builtins
 import collections
 import math

@@ -1,7 +1,6 @@
 """Activation functions with PyTorch's names and arguments (relu, leaky_relu, elu, gelu, silu, softplus,
 relu6; sigmoid and tanh are tensor ops) and normalize.
 """
-
 import math
 
 from minigrad import ops

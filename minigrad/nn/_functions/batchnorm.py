@@ -2,7 +2,6 @@
 evaluation-mode form, the distributed (SyncBatchNorm) form and the functional wrappers (batch_norm, the book's
 d2l_batch_norm).
 """
-
 import numpy as np
 
 from minigrad import cuda, ops
@@ -10,14 +9,8 @@ from minigrad import distributed as dist
 from minigrad.backend import get_array_module
 from minigrad.checks import check_real
 from minigrad.core import DerivativeFunction, Function, Tensor, is_grad_enabled, run_backward
-from minigrad.nn._utils import (
-    _channel_axes,
-    _channel_rows,
-    _from_channel_rows,
-    _per_channel_shape,
-    _row_dots,
-    _row_sums,
-)
+from minigrad.nn._utils import (_channel_axes, _channel_rows, _from_channel_rows, _per_channel_shape, _row_dots,
+                                _row_sums)
 
 
 def _stat_rows(a):

@@ -1,6 +1,4 @@
-"""2-D convolution as im2col and one matrix product, with hand-derived backwards for input and weight.
-"""
-
+"""2-D convolution as im2col and one matrix product, with hand-derived backwards for input and weight."""
 from minigrad import ops
 from minigrad.backend import get_array_module
 from minigrad.core import DerivativeFunction, Function

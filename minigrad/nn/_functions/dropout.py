@@ -1,6 +1,4 @@
-"""Dropout: the op (mask saved for backward) and its functional form.
-"""
-
+"""Dropout: the op (mask saved for backward) and its functional form."""
 import numbers
 
 from minigrad import backend, random

@@ -1,6 +1,4 @@
-"""The linear layer's op: y = x W^T + b, its hand-derived backward and its functional form.
-"""
-
+"""The linear layer's op: y = x W^T + b, its hand-derived backward and its functional form."""
 import math
 
 from minigrad import ops

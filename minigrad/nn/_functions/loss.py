@@ -1,7 +1,6 @@
 """Loss functions: cross_entropy and nll_loss (one fused Function with a hand-derived backward), mse, l1,
 smooth L1, Huber, binary cross entropy, one_hot.
 """
-
 import math
 import warnings
 

@@ -1,6 +1,4 @@
-"""Padding (F.pad): constant padding as a Function, the other modes through indexing.
-"""
-
+"""Padding (F.pad): constant padding as a Function, the other modes through indexing."""
 import numbers
 
 import numpy as np

@@ -1,6 +1,4 @@
-"""Average, max and adaptive average pooling over 2-D windows, with hand-derived backwards.
-"""
-
+"""Average, max and adaptive average pooling over 2-D windows, with hand-derived backwards."""
 import numbers
 
 import numpy as np

@@ -1,6 +1,4 @@
-"""Activation layers: ReLU, Sigmoid, Tanh, LeakyReLU, ELU, GELU, SiLU, ReLU6, Softplus, Softmax, LogSoftmax.
-"""
-
+"""Activation layers: ReLU, Sigmoid, Tanh, LeakyReLU, ELU, GELU, SiLU, ReLU6, Softplus, Softmax, LogSoftmax."""
 import math
 
 from minigrad import ops

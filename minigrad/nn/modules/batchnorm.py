@@ -1,22 +1,14 @@
 """Batch normalization layers: the chapter's BatchNorm, PyTorch's BatchNorm1d/2d, SyncBatchNorm and the
 chapter's layer synchronised across processes (ChapterSyncBatchNorm).
 """
-
 import numpy as np
 
 from minigrad import distributed as dist
 from minigrad import ops
 from minigrad.checks import check_int, check_real
 from minigrad.core import Tensor, is_grad_enabled, no_grad
-from minigrad.nn._functions.batchnorm import (
-    SyncBatchNormFunction,
-    _d2l_moving_average,
-    _scale_and_shift,
-    _update_running_stats,
-    batch_norm,
-    check_batch_norm_input,
-    d2l_batch_norm,
-)
+from minigrad.nn._functions.batchnorm import (SyncBatchNormFunction, _d2l_moving_average, _scale_and_shift,
+                                              _update_running_stats, batch_norm, check_batch_norm_input, d2l_batch_norm)
 from minigrad.nn.modules.module import Module, Parameter
 
 

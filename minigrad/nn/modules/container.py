@@ -1,6 +1,4 @@
-"""Containers: Sequential, ModuleList, ModuleDict.
-"""
-
+"""Containers: Sequential, ModuleList, ModuleDict."""
 from collections import OrderedDict
 from collections.abc import Mapping
 

@@ -1,6 +1,4 @@
-"""Conv2d.
-"""
-
+"""Conv2d."""
 from minigrad import ops
 from minigrad.checks import check_int
 from minigrad.nn import init

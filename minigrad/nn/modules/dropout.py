@@ -1,6 +1,4 @@
-"""Dropout.
-"""
-
+"""Dropout."""
 from minigrad.nn._functions.dropout import check_dropout_p, dropout
 from minigrad.nn.modules.module import Module
 

@@ -1,6 +1,4 @@
-"""Flatten and Unflatten.
-"""
-
+"""Flatten and Unflatten."""
 from minigrad import ops
 from minigrad.checks import check_int
 from minigrad.nn.modules.module import Module

@@ -1,6 +1,4 @@
-"""Linear and Identity.
-"""
-
+"""Linear and Identity."""
 from minigrad import ops
 from minigrad.checks import check_int
 from minigrad.nn import init

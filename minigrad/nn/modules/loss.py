@@ -1,16 +1,6 @@
-"""Loss layers: each calls its functional form with the reduction given at construction.
-"""
-
-from minigrad.nn._functions.loss import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    huber_loss,
-    l1_loss,
-    mse_loss,
-    nll_loss,
-    smooth_l1_loss,
-)
+"""Loss layers: each calls its functional form with the reduction given at construction."""
+from minigrad.nn._functions.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                                         huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from minigrad.nn._utils import _unsupported_loss_args
 from minigrad.nn.modules.module import Module
 

@@ -1,6 +1,4 @@
-"""Module and Parameter: the base of every layer (parameters, buffers, submodules, state_dict, hooks, train/eval).
-"""
-
+"""Module and Parameter: the base of every layer (parameters, buffers, submodules, state_dict, hooks, train/eval)."""
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 

@@ -1,6 +1,4 @@
-"""Pooling layers: AvgPool2d, MaxPool2d, AdaptiveAvgPool2d.
-"""
-
+"""Pooling layers: AvgPool2d, MaxPool2d, AdaptiveAvgPool2d."""
 from minigrad.nn._functions.pooling import _pool_args, adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from minigrad.nn.modules.module import Module
 
