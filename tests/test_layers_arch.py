@@ -5,6 +5,7 @@ import ast
 import importlib
 import inspect
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -151,3 +152,14 @@ def test_functions_with_the_method_arguments_are_installed_as_themselves():
     for family, name in installed:
         assert getattr(minigrad.Tensor, name) is getattr(family, name), name
     assert minigrad.Tensor.sum.__doc__ == minigrad.ops.sum.__doc__ and "dim" in str(inspect.signature(minigrad.Tensor.sum))
+
+
+def test_the_reading_path_line_counts_in_docs_architecture_are_the_files_line_counts():
+    root = PACKAGE.parent
+    doc = (root / "docs" / "architecture.md").read_text()
+    rows = re.findall(r"^\| `(minigrad/[\w/]+\.py)` \| (\d+) \|", doc, re.M)
+    assert len(rows) >= 8
+    for path, quoted in rows:
+        assert int(quoted) == len((root / path).read_text().splitlines()), path
+    total = int(re.search(r"In all (\d+) lines", doc).group(1))
+    assert total == sum(int(quoted) for _, quoted in rows)

@@ -1,5 +1,10 @@
-"""nn's shared private helpers: argument pairs, the layouts the layers compute in (batch last, channel rows), loss
-reduction checks. A leaf, imported only inside minigrad.nn.
+"""nn's shared private helpers: argument pairs, the layouts the layers compute in, loss reduction checks. A leaf,
+imported only inside minigrad.nn.
+
+Layout. The conv stack keeps its (N, C, H, W) tensors in "batch-last" memory order (C, H, W, N): Conv2d's GEMM
+produces its output so, each channel is then one contiguous row (BatchNorm's statistics are row sums), and every
+window slice that im2col, col2im and pooling take has the whole batch as its contiguous inner run. The elementwise
+ops keep the layout of their input (NumPy's order='K'); an input in another layout is copied once.
 """
 import numpy as np
 

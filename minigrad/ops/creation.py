@@ -183,6 +183,7 @@ def as_tensor(data, dtype=None, device=None):
     return Tensor(data, dtype=dtype, device=device)
 
 
+# *_like: the shape (and by default the dtype and device) of another tensor
 def _like(factory):
     """``<factory>_like(t, *args, dtype=None, device=None, requires_grad=False)``: ``factory`` with ``t``'s shape
     and, unless given, its dtype and device (``full_like`` takes the fill value in ``args``)."""

@@ -1,5 +1,9 @@
-"""Shape ops: reshape/view, transpose/permute, expand, squeeze, cat/stack/split and the rearranging ops
-(flip, roll, narrow, tile, repeat_interleave, hstack, vstack). Views share their input's memory.
+"""Shape ops: reshape/view, transpose/permute, expand, squeeze (views share their input's memory), cat/stack/split,
+and the rearranging ops with PyTorch's names: flip, roll, narrow, tile, repeat_interleave, hstack, vstack (all out
+of place except ``narrow``, a view).
+
+flip and roll are Functions whose gradient is the same move backwards; the others are built from indexing,
+``repeat`` and ``cat``, so their derivatives of every order come from those ops.
 """
 import builtins
 import math

@@ -1,5 +1,9 @@
-"""Activation functions with PyTorch's names and arguments (relu, leaky_relu, elu, gelu, silu, softplus,
-relu6; sigmoid and tanh are tensor ops) and normalize.
+"""Activation functions with PyTorch's names and arguments (relu, leaky_relu, elu, gelu, silu, softplus, relu6;
+sigmoid and tanh are tensor ops) and normalize.
+
+Those beyond relu/sigmoid/tanh are composed of differentiable ops (where, exp, log1p, erf, tanh, sigmoid), so
+every derivative, to any order, comes from theirs; branches that are not selected are clamped so that they never
+overflow (an inf in an unselected branch would turn its zero gradient into NaN).
 """
 import math
 

@@ -1,6 +1,15 @@
-"""Batch normalization's ops: the forward statistics, the hand-derived backward (BatchNormGrad), the
-evaluation-mode form, the distributed (SyncBatchNorm) form and the functional wrappers (batch_norm, the book's
-d2l_batch_norm).
+"""Batch normalisation's ops (derivation: docs/batchnorm.md): the statistics, shared by BatchNorm and
+SyncBatchNorm (``_row_moments``, ``_normalize_rows``), the closed-form backward (``BatchNormGrad``), the
+evaluation-mode form and the functional wrappers (``batch_norm``, the book's ``d2l_batch_norm``).
+
+SyncBatchNorm normalises over the batch of all processes together. Each process holds n_r of the
+M = sum_r n_r values of a channel. Forward: one all-gather of each channel's (n_r, local mean, local sum of
+squared deviations) merged, in float64, by count into the global mean and biased variance (Chan et al.'s
+parallel formula, no cancellation). Backward: one all-reduce of each channel's local (sum dy, sum dy * x_hat),
+then BatchNorm's closed form with the global sums and M. Every process's outputs and input gradients are then
+those of BatchNorm on the concatenated batch; its gamma/beta gradients are its own share, which
+DistributedDataParallel's all-reduce completes. With create_graph the gradient is built from Functions (the
+global sums through a differentiable all-reduce), so it can be differentiated again.
 """
 import numpy as np
 

@@ -1,4 +1,6 @@
-"""2-D convolution as im2col and one matrix product, with hand-derived backwards for input and weight."""
+"""2-D convolution as im2col: one GEMM per call, channel-major so that the large dimension is contiguous; with
+hand-derived backwards for the input and the weight (each a Function, so differentiable again).
+"""
 from minigrad import ops
 from minigrad.backend import get_array_module
 from minigrad.core import DerivativeFunction, Function

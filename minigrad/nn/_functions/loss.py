@@ -1,5 +1,7 @@
-"""Loss functions: cross_entropy and nll_loss (one fused Function with a hand-derived backward), mse, l1,
-smooth L1, Huber, binary cross entropy, one_hot.
+"""Loss functions: cross_entropy and nll_loss (one fused Function with a hand-derived backward), mse_loss,
+one_hot; and the regression and binary-classification losses L1, smooth L1, Huber, binary cross-entropy (of
+probabilities and of logits). Every ``reduction`` ('mean', 'sum', 'none'); differentiable in input and target at
+every order.
 """
 import math
 import warnings

@@ -1,4 +1,9 @@
-"""Padding (F.pad): constant padding as a Function, the other modes through indexing."""
+"""``F.pad``: padding with a constant, or by reflecting, replicating or wrapping the border
+(``torch.nn.functional.pad``).
+
+Negative pads crop. The constant mode is a Function (gradient: the inner slice of gy); the other modes gather
+the padded dimensions by index (``GetItem``), so their gradient scatter-adds and every order exists.
+"""
 import numbers
 
 import numpy as np

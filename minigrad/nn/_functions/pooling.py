@@ -1,4 +1,11 @@
-"""Average, max and adaptive average pooling over 2-D windows, with hand-derived backwards."""
+"""Pooling: average and max as a sum or max over the kh*kw strided slices of the input (no loop over pixels), with
+hand-derived backwards; and adaptive average pooling.
+
+Adaptive average pooling (``F.adaptive_avg_pool2d``): an (oh, ow) output whatever the input's (H, W), output
+cell (i, j) averaging rows floor(i H / oh) to ceil((i + 1) H / oh) - 1 and likewise the columns (PyTorch's
+windows; they overlap when H is not a multiple of oh). It is two matrix products, y = A_H x A_W^T, with A (o, n)
+holding 1/len in each output's window, so the gradient (A_H^T gy A_W) and every higher derivative come from matmul.
+"""
 import numbers
 
 import numpy as np

@@ -1,4 +1,9 @@
-"""Module and Parameter: the base of every layer (parameters, buffers, submodules, state_dict, hooks, train/eval)."""
+"""nn.Module and nn.Parameter with PyTorch's names and meanings.
+
+A Module owns three kinds of state, kept apart: parameters (trainable tensors, seen by the optimiser), buffers
+(persistent non-trainable tensors such as running statistics, saved in the state_dict and moved by ``to``) and
+child modules.
+"""
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
