@@ -8,7 +8,7 @@ overflow (an inf in an unselected branch would turn its zero gradient into NaN).
 import math
 
 from minigrad import ops
-from minigrad.checks import check_real
+from minigrad.checks import check_real, wrap_dim
 from minigrad.core import Tensor
 from minigrad.nn._utils import in_place_or_not
 
@@ -107,5 +107,5 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):  # noqa: A002
     if x.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point tensor as input. Got {x.dtype}")
     p = check_real("p", p, -math.inf, math.inf, high_open=False)
-    dim = ops.wrap_dim(dim, x.ndim, "normalize")
+    dim = wrap_dim(dim, x.ndim, "normalize")
     return x / ops.clamp(_p_norm(x, p, dim), min=float(eps))
