@@ -11,7 +11,7 @@ from minigrad import backend, random
 from minigrad.backend import Device
 from minigrad.checks import wrap_dim
 from minigrad.core.grad_mode import is_grad_enabled
-from minigrad.dtypes import bool_, float16, float32, float64, int32, int64, resolve_dtype
+from minigrad.dtypes import bool_, float32, int64, resolve_dtype
 
 
 def _refuse_grad_source(src, name):
@@ -116,6 +116,7 @@ class Tensor:
 
     __array_priority__ = 1000  # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__  # __eq__ is elementwise, so identity hashing is explicit
+
     def __init__(self, data, dtype=None, requires_grad=False, device=None):
         number = type(data) in (builtins.int, builtins.float, builtins.bool)  # not NumPy scalars
         if number and (dtype is None or type(dtype) is builtins.int):  # Tensor(3) or Tensor(2, 3)
@@ -131,6 +132,7 @@ class Tensor:
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+
     @classmethod
     def _wrap(cls, array, requires_grad=False, version=None):
         """Wrap a raw array without checks (the ops' fast path); ``version``: a counter to share."""
@@ -140,26 +142,33 @@ class Tensor:
         t.array, t._grad, t._ctx, t._retains_grad, t._requires_grad = array, None, None, False, requires_grad
         t._vc = [0] if version is None else version
         return t
+
     # -- attributes -----------------------------------------------------------
     @property
     def shape(self):
         return Size(self.array.shape)
+
     @property
     def ndim(self):
         return self.array.ndim
+
     @property
     def dtype(self):
         return self.array.dtype
+
     @property
     def device(self):
         return backend.device_of(self.array)
+
     @property
     def is_leaf(self):
         return self._ctx is None
+
     @property
     def grad(self):
         """The accumulated gradient (a Tensor of this shape, dtype and device), or None."""
         return self._grad
+
     @grad.setter
     def grad(self, value):
         # checked as PyTorch checks it: a .grad of another shape would be broadcast into a wrong update
@@ -172,21 +181,26 @@ class Tensor:
                     raise RuntimeError(f"attempting to assign a gradient of {what} {got} to a tensor of {what} "
                                        f"{expected}: a .grad must have its tensor's shape, dtype and device")
         self._grad = value
+
     @property
     def grad_fn(self):
         return self._ctx
+
     @property
     def data(self):
         """This tensor's values as a new Tensor cut from the graph (same memory, same version counter)."""
         return Tensor._wrap(self.array, version=self._vc)
+
     @data.setter
     def data(self, value):
         """``t.data = other``: make ``t`` hold ``other``'s values (a Tensor or array of the same device)."""
         self.array = value.array if isinstance(value, Tensor) else _to_array(value, None, self.device)
+
     @property
     def _version(self):
         """How many in-place changes this tensor's memory has had."""
         return self._vc[0]
+
     def size(self, dim=None):
         """The shape as a ``minigrad.Size`` (a tuple), or the size of dimension ``dim``."""
         if dim is None:
@@ -194,22 +208,30 @@ class Tensor:
         if self.ndim == 0:
             raise IndexError(f"size(): dimension specified as {dim} but the tensor has no dimensions")
         return self.array.shape[wrap_dim(dim, self.ndim, "size")]
+
     def numel(self):
         return int(self.array.size)
+
     nelement = numel
+
     def dim(self):
         return self.array.ndim
+
     ndimension = dim
+
     def is_floating_point(self):
         return self.dtype.kind == "f"
+
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
+
     @property
     def requires_grad(self):
         """Whether gradients flow to this tensor (True for every result of an op on one that requires grad)."""
         return self._requires_grad
+
     @requires_grad.setter
     def requires_grad(self, requires_grad):
         """``t.requires_grad = flag``: ``requires_grad_(flag)`` on a leaf; a RuntimeError on a computed tensor,
@@ -218,6 +240,7 @@ class Tensor:
             raise RuntimeError(f"requires_grad can only be changed on a leaf tensor, this one has grad_fn="
                                f"{self._ctx!r}; use .detach() for a tensor cut from the graph")
         self.requires_grad_(requires_grad)
+
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.dtype.kind != "f":
             raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
@@ -225,15 +248,18 @@ class Tensor:
             raise RuntimeError("requires_grad can only be turned off on a leaf tensor; use .detach()")
         self._requires_grad = bool(requires_grad)
         return self
+
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward (for inspecting a graph)."""
         self._retains_grad = True
         return self
+
     _grad_hooks = None  # {handle: hook} once register_hook is called
     _viewed = False  # set when a view of this tensor is made, or it is one (see _record_in_place)
     #: [(version, position), ...]: the graph positions this tensor had before recorded in-place changes, each with
     #: the version it ended at; an op that took this tensor at version <= v took that position (see _position)
     _earlier = None
+
     def register_hook(self, hook):
         """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed, before it goes
         on (to ``.grad`` for a leaf, to the inputs otherwise); a non-None result replaces the gradient.
@@ -245,6 +271,7 @@ class Tensor:
         handle = HookHandle(self._grad_hooks)
         self._grad_hooks[handle] = hook
         return handle
+
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` whenever backward has accumulated a gradient into this leaf's ``.grad``;
         returns a handle whose ``remove()`` unregisters it (as in PyTorch)."""
@@ -254,10 +281,12 @@ class Tensor:
         handle = HookHandle(hooks)
         hooks[handle] = hook
         return handle
+
     # -- conversion -----------------------------------------------------------
     def detach(self):
         """The same data, cut from the graph (sharing the version counter, as in PyTorch)."""
         return Tensor._wrap(self.array, version=self._vc)
+
     def detach_(self):
         """Cut this tensor from the graph in place: a leaf that does not require grad (not for a view). Ops that
         used it before keep its graph position (``_move_position``), as in PyTorch."""
@@ -269,6 +298,7 @@ class Tensor:
             self._move_position(old)
         self._ctx, self._requires_grad = None, False
         return self
+
     def _move_position(self, old):
         """``old`` (given this tensor's grad_fn) takes its graph position so far, hooks included: ops recorded on
         this tensor up to now route their gradient to ``old`` (``_earlier``, read by the engine's ``_position``)."""
@@ -276,31 +306,24 @@ class Tensor:
         if self._earlier is None:
             self._earlier = []
         self._earlier.append((self._vc[0], old))
+
     def item(self):
         if self.array.size != 1:
             raise RuntimeError(f"a Tensor with {self.array.size} elements (shape {self.shape}) cannot be converted "
                                "to a Python number; only one-element tensors can")
         return self.array.item()
+
     def tolist(self):
         return backend.to_numpy(self.array).tolist()
+
     def numpy(self):
         """A NumPy array (this tensor's own array on the CPU, a copy from the GPU)."""
         return backend.to_numpy(self.array)
+
     def __array__(self, dtype=None, copy=None):
         arr = self.numpy()
         return arr if dtype is None else arr.astype(dtype)
-    def cpu(self):
-        return self.to("cpu")
-    def cuda(self, index=0):
-        return self.to(f"cuda:{index}")
-    # dtype conversions, as PyTorch: differentiable to a float dtype, cut from the graph to an integer one
-    def float(self): return self.to(float32)
-    def double(self): return self.to(float64)
-    def half(self): return self.to(float16)
-    def long(self): return self.to(int64)
-    def int(self): return self.to(int32)
-    def bool(self): return self.to(bool_)
-    def type_as(self, other): return self.to(other.dtype)
+
     # -- in-place changes (each bumps the version counter; recorded in the graph where PyTorch records them) --
     def _modify(self, name, update):
         """Apply ``update(array)`` in place after checking that autograd allows it here."""
@@ -316,12 +339,14 @@ class Tensor:
                 f"{name}: {exc} (changing in place a tensor of shape {self.shape} and dtype {self.dtype})") from None
         self._vc[0] += 1
         return self
+
     def _refuse_leaf(self, name):
         """RuntimeError for an in-place change of a leaf that requires grad while gradients are recorded (PyTorch's)."""
         if self._ctx is None:
             raise RuntimeError(
                 f"{name}: a leaf tensor that requires grad cannot be changed in place while gradients "
                 "are recorded; wrap the change in `with minigrad.no_grad():` or change `.data`")
+
     def _records(self, name, *args):
         """Whether an in-place change of self by ``args`` goes into the graph (``_record_in_place``): gradients are
         recorded and self is part of a graph or an argument requires grad. A leaf that requires grad is refused."""
@@ -334,6 +359,7 @@ class Tensor:
             if isinstance(a, Tensor) and a._requires_grad:
                 return is_grad_enabled()
         return False
+
     def _record_in_place(self, name, op, args=(), reads_old=True):
         """``self <- op(self, *args)`` recorded in the graph, as PyTorch records an in-place op: ``op`` runs out of
         place (its Functions, their backward) on ``old``, a tensor that takes self's place in the graph so far (a
@@ -361,12 +387,14 @@ class Tensor:
         self._ctx, self._requires_grad = new._ctx, True
         self._vc[0] += 1
         return self
+
     def _apply_in_place(self, name, op, *args, reads_old=True):
         """``op(self, *args)`` (Tensors in, a Tensor out) written into self: recorded in the graph where PyTorch
         records it (``_record_in_place``), else computed and written as a plain in-place change."""
         if self._records(name, *args):
             return self._record_in_place(name, op, args, reads_old)
         return self._write_result(name, op(self, *args))
+
     def _raw(self, other, name):
         """``other`` as something NumPy/CuPy can combine with this tensor's array."""
         if isinstance(other, Tensor):
@@ -376,6 +404,7 @@ class Tensor:
                                    f"{other.device}")
             return other.array
         return other
+
     def copy_(self, src):
         """Copy ``src``'s values (broadcast to this shape, cast to this dtype, moved to this device) into self."""
         if isinstance(src, Tensor) and is_grad_enabled() and src.device == self.device and (
@@ -386,22 +415,26 @@ class Tensor:
             _refuse_grad_source(src, "copy_")
         values = backend.to_device(src.array if isinstance(src, Tensor) else np.asarray(src), self.device)
         return self._modify("copy_", lambda a: a.__setitem__(Ellipsis, values))
+
     def _fill_random(self, name, draw):
         """Overwrite every element with ``draw(generator, shape)`` (float64 NumPy values from minigrad's generator)."""
         if self.dtype.kind != "f":
             raise NotImplementedError(f"{name}: expected a floating-point tensor, got dtype {self.dtype}")
         return self._modify(name, lambda a: a.__setitem__(Ellipsis, backend.to_device(
             draw(random.default_generator(), self.shape), self.device)))
+
     def normal_(self, mean=0.0, std=1.0):
         """Fill with draws from N(mean, std^2), in place (``torch.Tensor.normal_``)."""
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         return self._fill_random("normal_", lambda g, shape: g.normal(mean, std, shape))
+
     def uniform_(self, a=0.0, b=1.0):
         """Fill with draws from U[a, b), in place (``torch.Tensor.uniform_``, arguments ``from``/``to``)."""
         if a > b:
             raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
         return self._fill_random("uniform_", lambda g, shape: g.uniform(a, b, shape))
+
     def _write_result(self, name, values):
         """``values`` (an out-of-place result) written into self, as PyTorch's in-place ops: same shape, and a
         dtype that casts to self's within its kind (a float result does not go into an integer tensor)."""
@@ -409,10 +442,12 @@ class Tensor:
             raise RuntimeError(f"{name}: result of shape {values.shape} and type {values.dtype} can't be cast to "
                                f"the desired output of shape {self.shape} and type {self.dtype}")
         return self._modify(name, lambda a: a.__setitem__(Ellipsis, values.array))
+
     def __iadd__(self, other): return self.add_(other)
     def __isub__(self, other): return self.sub_(other)
     def __imul__(self, other): return self.mul_(other)
     def __itruediv__(self, other): return self.div_(other)
+
     # -- printing -------------------------------------------------------------
     def __repr__(self):
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
@@ -426,45 +461,57 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
+
     def __bool__(self):
         if self.array.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.array)
+
     def _python_number(self):
         """item() for float(t)/int(t), which raise ValueError for several elements, as PyTorch."""
         if self.array.size != 1:
             raise ValueError(f"only one element tensors can be converted to Python scalars, got shape {self.shape}")
         return self.array.item()
+
     def __index__(self):
         """An integer tensor of one element as a Python int (``range(t)``, ``seq[t]``), as PyTorch."""
         if self.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
                             f"{self.dtype} and shape {self.shape}")
         return int(self.array.item())
+
     def __float__(self):
         return float(self._python_number())
+
     def __int__(self):
         return int(self._python_number())
+
     def __format__(self, spec):
         # a one-element tensor formats as its number (f"{loss:.3f}"), as in PyTorch
         if self.ndim == 0:
             return format(self.item(), spec)
         return object.__format__(self, spec)
+
     def __iter__(self):
         if self.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self.shape[0]))
+
     def is_contiguous(self):
         """True when the elements lie in memory in row-major order without gaps (``view`` needs it)."""
         return bool(self.array.flags.c_contiguous)
+
     @property
     def is_cuda(self):
         return self.device.type == "cuda"
+
     def element_size(self):
         """Bytes per element."""
         return self.array.itemsize
+
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
         return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
     def __getattr__(self, name):
         # only reached for names Tensor lacks: say that minigrad does not have it, rather than a bare AttributeError
         if name.startswith("_"):

@@ -175,8 +175,8 @@ TENSOR_FUNCTIONS = ("sigmoid", "relu", "tanh")
 
 
 class ActivationMethods:
-    """Tensor's activations methods that adapt a function's arguments (installed on Tensor
-    by ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's activation methods and their in-place forms:
+    methods whose arguments differ from the functions', installed by ``minigrad.ops.install_tensor_methods``."""
 
     def relu_(self):
         """max(x, 0) in place (NaN stays NaN)."""

@@ -304,8 +304,8 @@ TENSOR_FUNCTIONS = ("square", "round", "reciprocal", "rsqrt")
 
 
 class ArithmeticMethods:
-    """Tensor's arithmetic: operators and in-place forms methods that adapt a function's arguments (installed on Tensor
-    by ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's operators and in-place arithmetic: methods whose arguments differ from the functions', installed by
+    ``minigrad.ops.install_tensor_methods``."""
 
     def _in_place_operand(self, name, other, true_division=False):
         """``other`` (raw) for ``self <op>= other``: RuntimeError, as PyTorch, when the result would need

@@ -139,8 +139,8 @@ TENSOR_FUNCTIONS = ("sort", "topk", "unique", "masked_select")
 
 
 class CompareMethods:
-    """Tensor's comparisons methods that adapt a function's arguments (installed on Tensor
-    by ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's comparison operators and methods: methods whose arguments differ from the functions', installed by
+    ``minigrad.ops.install_tensor_methods``."""
 
     def __lt__(self, other): return compare("less", self, other)
     def __le__(self, other): return compare("less_equal", self, other)

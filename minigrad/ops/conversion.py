@@ -6,7 +6,7 @@ import numpy as np
 from minigrad import backend
 from minigrad.backend import Device, get_array_module
 from minigrad.core import Function, Tensor, parse_to_args
-from minigrad.dtypes import CATEGORY, promote_types
+from minigrad.dtypes import CATEGORY, bool_, float16, float32, float64, int32, int64, promote_types
 
 
 class Cast(Function):
@@ -141,8 +141,8 @@ TENSOR_FUNCTIONS = ("clone", "contiguous")
 
 
 class ConversionMethods:
-    """Tensor's casts and copies methods that adapt a function's arguments (installed on Tensor
-    by ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's conversions (to, float, double, ..., type): methods whose arguments differ from the functions',
+    installed by ``minigrad.ops.install_tensor_methods``."""
 
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
         """``to(device)``, ``to(dtype)``, both, or ``to(other)`` (other's dtype and device), as PyTorch.
@@ -159,5 +159,20 @@ class ConversionMethods:
         if device is not None and Device(device) != self.device:
             out = ToDevice(Device(device))(out)
         return clone(out) if copy and out is self else out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    # dtype conversions, as PyTorch: differentiable to a float dtype, cut from the graph to an integer one
+    def float(self): return self.to(float32)
+    def double(self): return self.to(float64)
+    def half(self): return self.to(float16)
+    def long(self): return self.to(int64)
+    def int(self): return self.to(int32)
+    def bool(self): return self.to(bool_)
+    def type_as(self, other): return self.to(other.dtype)
 
     def type(self, dtype=None): return type_of(self, dtype)

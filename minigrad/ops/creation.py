@@ -200,8 +200,8 @@ zeros_like, ones_like, empty_like, full_like, rand_like, randn_like = (
 
 
 class CreationMethods:
-    """Tensor's factories methods that adapt a function's arguments (installed on Tensor
-    by ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's ``new_*`` factories: methods whose arguments differ from the functions', installed by
+    ``minigrad.ops.install_tensor_methods``."""
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,

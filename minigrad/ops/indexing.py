@@ -259,8 +259,8 @@ TENSOR_FUNCTIONS = ("nonzero", "masked_fill", "gather", "scatter", "scatter_add"
 
 
 class IndexingMethods:
-    """Tensor's indexing and in-place writes methods that adapt a function's arguments (installed on Tensor
-    by ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's indexing (``t[key]``, ``t[key] = v``) and in-place writes:
+    methods whose arguments differ from the functions', installed by ``minigrad.ops.install_tensor_methods``."""
 
     def zero_(self):
         if self._records("zero_"):

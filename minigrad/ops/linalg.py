@@ -145,8 +145,8 @@ TENSOR_FUNCTIONS = ("norm",)
 
 
 class LinalgMethods:
-    """Tensor's matrix products methods that adapt a function's arguments (installed on Tensor
-    by ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's matrix-product operators and methods: methods whose arguments differ from the functions', installed by
+    ``minigrad.ops.install_tensor_methods``."""
 
     def __matmul__(self, other): return matmul(self, other)
     def __rmatmul__(self, other): return matmul(other, self)

@@ -319,8 +319,8 @@ TENSOR_FUNCTIONS = ("exp", "log", "sqrt", "abs", "neg", "clamp", "sin", "floor",
 
 
 class PointwiseMethods:
-    """Tensor's elementwise methods that adapt a function's arguments (installed on Tensor
-    by ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's in-place elementwise forms and operators:
+    methods whose arguments differ from the functions', installed by ``minigrad.ops.install_tensor_methods``."""
 
     def clamp_(self, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
         """``clamp(min, max)`` written into self; the result must keep this tensor's dtype."""

@@ -465,8 +465,8 @@ TENSOR_FUNCTIONS = ("unbind", "flatten", "unflatten", "squeeze", "unsqueeze", "t
 
 
 class ShapeMethods:
-    """Tensor's shape methods that adapt a function's arguments (installed on Tensor
-    by ``minigrad.ops.install_tensor_methods``)."""
+    """Tensor's shape methods with varargs or another tensor:
+    methods whose arguments differ from the functions', installed by ``minigrad.ops.install_tensor_methods``."""
 
     def reshape(self, *shape): return reshape(self, *shape)
     def view(self, *shape): return view(self, *shape)
