@@ -14,6 +14,7 @@ from minigrad.checks import check_int
 from minigrad.core import Tensor
 
 
+
 def _pair(v, name, minimum, owner):
     """(v, v) for an int, (v[0], v[1]) for a pair, each an int >= ``minimum``; else an error naming ``owner``."""
     if isinstance(v, (tuple, list)):
@@ -22,11 +23,6 @@ def _pair(v, name, minimum, owner):
         return check_int(name, v[0], minimum, owner), check_int(name, v[1], minimum, owner)
     v = check_int(name, v, minimum, owner)
     return v, v
-
-
-def _batch_last(x):
-    """x (N, C, ...) as a C-contiguous (C, ..., N) array: a view when x is batch-last already, else a copy."""
-    return get_array_module(x).ascontiguousarray(x.transpose(tuple(range(1, x.ndim)) + (0,)))
 
 
 def _from_batch_last(a):
@@ -38,6 +34,11 @@ def _empty_batch_last(xp, shape, dtype, zero=True):
     """A new (N, C, ...) array laid out batch-last; zeros unless ``zero=False``."""
     make = xp.zeros if zero else xp.empty
     return _from_batch_last(make(tuple(shape[1:]) + (shape[0],), dtype=dtype))
+
+
+def _batch_last(x):
+    """x (N, C, ...) as a C-contiguous (C, ..., N) array: a view when x is batch-last already, else a copy."""
+    return get_array_module(x).ascontiguousarray(x.transpose(tuple(range(1, x.ndim)) + (0,)))
 
 
 def _channel_rows(x):

@@ -14,6 +14,7 @@ from minigrad.ops.pointwise import exp
 from minigrad.ops.utils import floating
 
 
+
 def _sigmoid_grad(y, gy):
     """gy * y * (1 - y) on raw arrays (one fused kernel on the GPU)."""
     if get_array_module(gy) is not np:
@@ -39,9 +40,6 @@ class SigmoidGrad(DerivativeFunction):
         y, gy = self.inputs
         need_y, need_gy = self.needs_input_grad
         return g * gy * (1 - 2 * y) if need_y else None, SigmoidGrad()(y, g) if need_gy else None
-
-
-def sigmoid(x): return Sigmoid()(floating(x))
 
 
 class Sigmoid(Function):
@@ -74,7 +72,9 @@ class Sigmoid(Function):
         return SigmoidGrad()(self.output_tensor(lambda: sigmoid(self.inputs[0])), gy)
 
 
-def tanh(x): return Tanh()(floating(x))
+def sigmoid(x):
+    """1 / (1 + e^-x) elementwise (an integer or bool tensor in float32)."""
+    return Sigmoid()(floating(x))
 
 
 class Tanh(Function):
@@ -95,6 +95,11 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
+def tanh(x):
+    """tanh(x) elementwise (an integer or bool tensor in float32)."""
+    return Tanh()(floating(x))
+
+
 class ReLU(Function):
     """y = max(x, 0);  gx = gy where x > 0 or NaN, else 0 (the mask is constant: higher derivatives are 0)."""
 
@@ -111,7 +116,9 @@ class ReLU(Function):
         return gy * Tensor._wrap(self.mask.astype(gy.dtype))
 
 
-def relu(x): return ReLU()(x)
+def relu(x):
+    """max(x, 0) elementwise."""
+    return ReLU()(x)
 
 
 class LogSoftmax(Function):

@@ -13,6 +13,7 @@ from minigrad.ops.pointwise import Rounding, log
 from minigrad.ops.utils import _Binary, _operand, _refuse_bool, sum_to, tensor_arg, unbroadcast
 
 
+
 class Add(_Binary):
     """y = a + b;  ga = gy, gb = gy."""
 
@@ -28,6 +29,22 @@ class Add(_Binary):
     def backward_graph(self, gy):
         sa, sb = self._shapes()
         return sum_to(gy, sa), sum_to(gy, sb)
+
+
+def _binary(fn, a, b):
+    """Apply the binary Function ``fn`` after PyTorch's dtype promotion (fast when nothing needs converting)."""
+    a, b = _operand(a), _operand(b)
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor) and a.dtype == b.dtype:
+            return fn(a, b)
+        if a.dtype.kind == "f" and isinstance(b, (int, float)):  # a number takes a float tensor's dtype
+            return fn(a, b)
+    elif isinstance(b, Tensor) and b.dtype.kind == "f" and isinstance(a, (int, float)):
+        return fn(a, b)
+    return fn(*_promoted((a, b)))
+
+
+def add(a, b): return _binary(Add(), a, b)
 
 
 class Sub(_Binary):
@@ -46,6 +63,11 @@ class Sub(_Binary):
     def backward_graph(self, gy):
         sa, sb = self._shapes()
         return sum_to(gy, sa), sum_to(-gy, sb) if self.needs_input_grad[1] else None
+
+
+def sub(a, b):
+    _refuse_bool("Subtraction", a, b)
+    return _binary(Sub(), a, b)
 
 
 class Mul(_Binary):
@@ -70,27 +92,7 @@ class Mul(_Binary):
         return ga, gb
 
 
-class Div(_Binary):
-    """y = a / b;  ga = gy / b, gb = -gy * a / b^2 = -gy * y / b."""
-
-    def forward(self, a, b):
-        self.b = b
-        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is inf or NaN, quietly, as in PyTorch
-            self.y = a / b
-        return self.y
-
-    def backward(self, gy):
-        sa, sb = self._shapes()
-        with np.errstate(divide="ignore", invalid="ignore"):  # the gradient at b = 0 is inf or NaN, quietly
-            ga = unbroadcast(gy / self.b, sa) if self.needs_input_grad[0] else None
-            gb = unbroadcast(-gy * self.y / self.b, sb) if self.needs_input_grad[1] else None
-        return ga, gb
-
-    def backward_graph(self, gy):
-        a, b = self.inputs
-        ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(-gy * (a / b) / b, b.shape) if self.needs_input_grad[1] else None
-        return ga, gb
+def mul(a, b): return _binary(Mul(), a, b)
 
 
 class Pow(_Binary):
@@ -144,6 +146,48 @@ class Pow(_Binary):
         return ga, gb
 
 
+def pow(a, b): return _binary(Pow(), a, b)  # noqa: A001 (the operator's name)
+
+
+class Div(_Binary):
+    """y = a / b;  ga = gy / b, gb = -gy * a / b^2 = -gy * y / b."""
+
+    def forward(self, a, b):
+        self.b = b
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 is inf or NaN, quietly, as in PyTorch
+            self.y = a / b
+        return self.y
+
+    def backward(self, gy):
+        sa, sb = self._shapes()
+        with np.errstate(divide="ignore", invalid="ignore"):  # the gradient at b = 0 is inf or NaN, quietly
+            ga = unbroadcast(gy / self.b, sa) if self.needs_input_grad[0] else None
+            gb = unbroadcast(-gy * self.y / self.b, sb) if self.needs_input_grad[1] else None
+        return ga, gb
+
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(-gy * (a / b) / b, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def div(a, b):
+    """True division; integer operands give the default float type (float32), as in PyTorch."""
+    a, b = _operand(a), _operand(b)
+    dtype = result_type(a, b)
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
+    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    if tensors and builtins.all(x.dtype == dtype for x in tensors):  # a number takes the tensors' dtype
+        return Div()(a, b)
+    return Div()(*_promoted((a, b), dtype))
+
+
+def square(x):
+    """x * x."""
+    return mul(x, x)
+
+
 class Maximum(_Binary):
     """y = max(a, b) elementwise, NaN where either is;  PyTorch's gradient rule:
     ga = gy where a > b, gy / 2 where a == b, gy where either is NaN, else 0 (gb likewise).
@@ -170,57 +214,15 @@ class Maximum(_Binary):
                      for w, x, need in zip(self.weights, self.inputs, self.needs_input_grad))
 
 
+def maximum(a, b):
+    """Elementwise maximum, NaN where either is NaN (``torch.maximum``)."""
+    return Maximum()(*_promoted((tensor_arg(a, "maximum"), tensor_arg(b, "maximum"))))
+
+
 class Minimum(Maximum):
     """y = min(a, b) elementwise, NaN where either is;  gradients as for Maximum with the comparison reversed."""
 
     pick = "minimum"
-
-
-def _binary(fn, a, b):
-    """Apply the binary Function ``fn`` after PyTorch's dtype promotion (fast when nothing needs converting)."""
-    a, b = _operand(a), _operand(b)
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor) and a.dtype == b.dtype:
-            return fn(a, b)
-        if a.dtype.kind == "f" and isinstance(b, (int, float)):  # a number takes a float tensor's dtype
-            return fn(a, b)
-    elif isinstance(b, Tensor) and b.dtype.kind == "f" and isinstance(a, (int, float)):
-        return fn(a, b)
-    return fn(*_promoted((a, b)))
-
-
-def add(a, b): return _binary(Add(), a, b)
-
-
-def sub(a, b):
-    _refuse_bool("Subtraction", a, b)
-    return _binary(Sub(), a, b)
-
-
-def mul(a, b): return _binary(Mul(), a, b)
-
-def pow(a, b): return _binary(Pow(), a, b)  # noqa: A001 (the operator's name)
-
-
-def div(a, b):
-    """True division; integer operands give the default float type (float32), as in PyTorch."""
-    a, b = _operand(a), _operand(b)
-    dtype = result_type(a, b)
-    dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
-    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
-    if tensors and builtins.all(x.dtype == dtype for x in tensors):  # a number takes the tensors' dtype
-        return Div()(a, b)
-    return Div()(*_promoted((a, b), dtype))
-
-
-def square(x):
-    """x * x."""
-    return mul(x, x)
-
-
-def maximum(a, b):
-    """Elementwise maximum, NaN where either is NaN (``torch.maximum``)."""
-    return Maximum()(*_promoted((tensor_arg(a, "maximum"), tensor_arg(b, "maximum"))))
 
 
 def minimum(a, b):

@@ -11,27 +11,6 @@ from minigrad.ops.shape import expand
 from minigrad.ops.utils import _operand, return_types, wrap_dim
 
 
-class Unique(Function):
-    """The sorted distinct values of x (and each element's position among them, and their counts).
-
-    No derivative, as in PyTorch (its ``_unique2`` has none): the values are recorded in the graph so that a
-    backward reaching them raises instead of leaving out this path's share of the gradient in silence.
-    """
-
-    saves_inputs = saves_output = False
-
-    def forward(self, x):
-        self.values, inverse, self.counts = get_array_module(x).unique(x, return_inverse=True, return_counts=True)
-        self.inverse = inverse.reshape(x.shape)
-        return self.values
-
-    def backward(self, gy):
-        raise NotImplementedError("unique: the derivative of unique() is not implemented (nor in PyTorch); use "
-                           "unique(x.detach()) when its values are meant as constants")
-
-    def backward_graph(self, gy):
-        return self.backward(gy)
-
 
 def _sort_order(arr, axis, descending):
     """Indices that sort ``arr`` along ``axis``, stably; NaN counts as the largest value (PyTorch's order)."""
@@ -70,6 +49,28 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002 (PyTorch's argu
     order = _sort_order(x.array, d, largest)[(slice(None),) * d + (slice(0, k),)]
     indices = Tensor._wrap(order.astype(np.int64, copy=False))
     return return_types.topk(gather(x, d, indices), indices)
+
+
+class Unique(Function):
+    """The sorted distinct values of x (and each element's position among them, and their counts).
+
+    No derivative, as in PyTorch (its ``_unique2`` has none): the values are recorded in the graph so that a
+    backward reaching them raises instead of leaving out this path's share of the gradient in silence.
+    """
+
+    saves_inputs = saves_output = False
+
+    def forward(self, x):
+        self.values, inverse, self.counts = get_array_module(x).unique(x, return_inverse=True, return_counts=True)
+        self.inverse = inverse.reshape(x.shape)
+        return self.values
+
+    def backward(self, gy):
+        raise NotImplementedError("unique: the derivative of unique() is not implemented (nor in PyTorch); use "
+                           "unique(x.detach()) when its values are meant as constants")
+
+    def backward_graph(self, gy):
+        return self.backward(gy)
 
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002

@@ -9,58 +9,6 @@ from minigrad.core import Function, Tensor, parse_to_args
 from minigrad.dtypes import CATEGORY, bool_, float16, float32, float64, int32, int64, promote_types
 
 
-class Cast(Function):
-    """y = x as another dtype;  gx = gy cast back to x's dtype."""
-
-    saves_inputs = saves_output = False
-
-    def __init__(self, dtype):
-        self.dtype = dtype
-
-    def forward(self, x):
-        self.in_dtype = x.dtype
-        return x.astype(self.dtype)
-
-    def backward(self, gy):
-        return gy.astype(self.in_dtype)
-
-    def backward_graph(self, gy):
-        return Cast(self.in_dtype)(gy)
-
-
-class ToDevice(Function):
-    """y = x copied to another device;  gx = gy copied back."""
-
-    saves_inputs = saves_output = False
-
-    def __init__(self, device):
-        self.device = device
-
-    def forward(self, x):
-        self.in_device = backend.device_of(x)
-        return backend.to_device(x, self.device)
-
-    def backward(self, gy):
-        return backend.to_device(gy, self.in_device)
-
-    def backward_graph(self, gy):
-        return ToDevice(self.in_device)(gy)
-
-
-class Clone(Function):
-    """y = a copy of x;  gx = gy."""
-
-    saves_inputs = saves_output = False
-
-    def forward(self, x):
-        return x.copy()
-
-    def backward(self, gy):
-        return gy
-
-    def backward_graph(self, gy):
-        return gy
-
 
 def _number_dtype(x):
     if isinstance(x, (bool, np.bool_)):
@@ -92,6 +40,25 @@ def result_type(*operands):
     return result
 
 
+class Cast(Function):
+    """y = x as another dtype;  gx = gy cast back to x's dtype."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return gy.astype(self.in_dtype)
+
+    def backward_graph(self, gy):
+        return Cast(self.in_dtype)(gy)
+
+
 def _as_dtype(x, dtype, xp):
     """``x`` (a tensor or a number) as a tensor of ``dtype`` (a differentiable cast for tensors)."""
     if isinstance(x, Tensor):
@@ -107,6 +74,21 @@ def _promoted(operands, dtype=None):
     return tuple(_as_dtype(x, dtype, xp) for x in operands)
 
 
+class Clone(Function):
+    """y = a copy of x;  gx = gy."""
+
+    saves_inputs = saves_output = False
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+    def backward_graph(self, gy):
+        return gy
+
+
 def clone(x):
     """A copy of ``x`` that gradients flow through, as ``torch.clone``."""
     return Clone()(x)
@@ -119,6 +101,7 @@ def contiguous(x):
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
 
 _TYPE_DTYPES = {f"torch.{name}Tensor": dtype for dtype, name in _TYPE_NAMES.items()}
 
@@ -138,6 +121,25 @@ def type_of(x, dtype=None):
 
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
 TENSOR_FUNCTIONS = ("clone", "contiguous")
+
+
+class ToDevice(Function):
+    """y = x copied to another device;  gx = gy copied back."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, x):
+        self.in_device = backend.device_of(x)
+        return backend.to_device(x, self.device)
+
+    def backward(self, gy):
+        return backend.to_device(gy, self.in_device)
+
+    def backward_graph(self, gy):
+        return ToDevice(self.in_device)(gy)
 
 
 class ConversionMethods:

@@ -14,6 +14,7 @@ from minigrad.core import Tensor, tensor
 from minigrad.dtypes import float32, int64, resolve_dtype
 
 
+
 def _size(sizes, size, name):
     """The shape from ``sizes`` (varargs or one sequence) or ``size=``; TypeError/RuntimeError as PyTorch."""
     if size is not None:
@@ -43,56 +44,6 @@ def _dtype(dtype, default, name, floating=False):
 def _finish(array, requires_grad, device):
     """A tensor of the NumPy ``array`` on ``device`` (requiring grad if asked)."""
     return Tensor(array if device is None else backend.to_device(array, device), requires_grad=requires_grad)
-
-
-def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    """A tensor of zeros."""
-    shape = _size(sizes, size, "zeros")
-    return _finish(np.zeros(shape, _dtype(dtype, float32, "zeros")), requires_grad, device)
-
-
-def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    """A tensor of ones."""
-    shape = _size(sizes, size, "ones")
-    return _finish(np.ones(shape, _dtype(dtype, float32, "ones")), requires_grad, device)
-
-
-def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    """An uninitialised tensor (zeros here), to be filled by an initialiser."""
-    shape = _size(sizes, size, "empty")
-    return _finish(np.zeros(shape, _dtype(dtype, float32, "empty")), requires_grad, device)
-
-
-def _fill_dtype(fill_value):
-    """The dtype PyTorch infers from a fill value: bool, int64 for an int, float32 for a float."""
-    if isinstance(fill_value, (bool, np.bool_)):
-        return np.dtype(np.bool_)
-    return np.dtype(int64 if isinstance(fill_value, (int, np.integer)) else float32)
-
-
-def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
-    """A tensor of shape ``size`` (a sequence) filled with ``fill_value``."""
-    if not isinstance(size, (tuple, list)):
-        raise TypeError(f"full(): size must be a tuple of ints, got {type(size).__name__} {size!r}")
-    fill_value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
-    if not isinstance(fill_value, (numbers.Number, np.bool_)):
-        raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__} {fill_value!r}")
-    dtype = _dtype(dtype, _fill_dtype(fill_value), "full")
-    return _finish(np.full(_size((size,), None, "full"), fill_value, dtype), requires_grad, device)
-
-
-def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    """Uniform on [0, 1), from minigrad's seeded generator."""
-    shape = _size(sizes, size, "rand")
-    dtype = _dtype(dtype, float32, "rand", floating=True)
-    return _finish(random.default_generator().random(shape).astype(dtype, copy=False), requires_grad, device)
-
-
-def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False):
-    """Standard normal, from minigrad's seeded generator."""
-    shape = _size(sizes, size, "randn")
-    dtype = _dtype(dtype, float32, "randn", floating=True)
-    return _finish(random.default_generator().standard_normal(shape).astype(dtype, copy=False), requires_grad, device)
 
 
 def randint(*args, size=None, dtype=None, device=None, requires_grad=False):
@@ -181,6 +132,56 @@ def as_tensor(data, dtype=None, device=None):
     if not isinstance(data, (Tensor, np.ndarray, np.generic)) and backend.get_array_module(data) is np:
         return tensor(data, dtype=dtype, device=device)  # Python data: PyTorch's dtype inference, a new array
     return Tensor(data, dtype=dtype, device=device)
+
+
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros."""
+    shape = _size(sizes, size, "zeros")
+    return _finish(np.zeros(shape, _dtype(dtype, float32, "zeros")), requires_grad, device)
+
+
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones."""
+    shape = _size(sizes, size, "ones")
+    return _finish(np.ones(shape, _dtype(dtype, float32, "ones")), requires_grad, device)
+
+
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """An uninitialised tensor (zeros here), to be filled by an initialiser."""
+    shape = _size(sizes, size, "empty")
+    return _finish(np.zeros(shape, _dtype(dtype, float32, "empty")), requires_grad, device)
+
+
+def _fill_dtype(fill_value):
+    """The dtype PyTorch infers from a fill value: bool, int64 for an int, float32 for a float."""
+    if isinstance(fill_value, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    return np.dtype(int64 if isinstance(fill_value, (int, np.integer)) else float32)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    """A tensor of shape ``size`` (a sequence) filled with ``fill_value``."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): size must be a tuple of ints, got {type(size).__name__} {size!r}")
+    fill_value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
+    if not isinstance(fill_value, (numbers.Number, np.bool_)):
+        raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__} {fill_value!r}")
+    dtype = _dtype(dtype, _fill_dtype(fill_value), "full")
+    return _finish(np.full(_size((size,), None, "full"), fill_value, dtype), requires_grad, device)
+
+
+def rand(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """Uniform on [0, 1), from minigrad's seeded generator."""
+    shape = _size(sizes, size, "rand")
+    dtype = _dtype(dtype, float32, "rand", floating=True)
+    return _finish(random.default_generator().random(shape).astype(dtype, copy=False), requires_grad, device)
+
+
+def randn(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal, from minigrad's seeded generator."""
+    shape = _size(sizes, size, "randn")
+    dtype = _dtype(dtype, float32, "randn", floating=True)
+    return _finish(random.default_generator().standard_normal(shape).astype(dtype, copy=False), requires_grad, device)
 
 
 # *_like: the shape (and by default the dtype and device) of another tensor

@@ -13,6 +13,7 @@ from minigrad.ops.conversion import Cast, _promoted, clone
 from minigrad.ops.utils import _Binary, _is_advanced, _raw_key, _view_of, sum_to, tensor_arg, unbroadcast, wrap_dim
 
 
+
 class Where(_Binary):
     """y = a where cond else b (cond: a constant bool array, broadcast with a and b);
     ga = gy where cond, gb = gy elsewhere, each summed to its input's shape."""
@@ -45,26 +46,22 @@ class Where(_Binary):
                 sum_to(Where(self.cond)(0.0, gy), b.shape) if need_b else None)
 
 
-class GetItem(Function):
-    """y = x[key] (basic or integer-array indexing);  gx = zeros with gy scatter-added at key (``GetItemGrad``)."""
+def where(condition, input=None, other=None):  # noqa: A002
+    """``input`` where ``condition`` (a bool tensor) holds, else ``other`` (tensors or numbers, broadcast).
 
-    saves_inputs = saves_output = False
-
-    def __init__(self, key):
-        self.key = key
-
-    def forward(self, x):
-        self.in_shape, self.in_dtype = x.shape, x.dtype
-        try:
-            return x[self.key]
-        except IndexError as exc:
-            raise IndexError(f"{exc} (indexing a tensor of shape {tuple(x.shape)})") from None
-
-    def backward(self, gy):
-        return GetItemGrad(self.key, self.in_shape).forward(gy)
-
-    def backward_graph(self, gy):
-        return GetItemGrad(self.key, self.in_shape)(gy)
+    With the condition alone: the indices of its True elements, one int64 tensor per dimension.
+    """
+    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where(): expected the condition to be a bool tensor, got dtype {cond.dtype}")
+    if input is None and other is None:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in get_array_module(cond).nonzero(cond))
+    if input is None or other is None:
+        raise TypeError("where() takes the condition alone or the condition, input and other")
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, (Tensor, numbers.Number)):
+            raise TypeError(f"where(): {name} must be a Tensor or a number, got {type(value).__name__}")
+    return Where(cond)(*_promoted((input, other)))
 
 
 class GetItemGrad(DerivativeFunction):
@@ -88,51 +85,26 @@ class GetItemGrad(DerivativeFunction):
         return GetItem(self.key)(g)
 
 
-class IndexPut(Function):
-    """``x[key] = v`` recorded: y is x's memory with v (broadcast, cast to x's dtype) written at ``key``;
-    gx = gy where nothing was written (0 there), gv = gy[key] summed to v's shape, in v's dtype. Neither
-    reads a value, so nothing is saved (PyTorch's CopySlices)."""
+class GetItem(Function):
+    """y = x[key] (basic or integer-array indexing);  gx = zeros with gy scatter-added at key (``GetItemGrad``)."""
 
     saves_inputs = saves_output = False
 
     def __init__(self, key):
         self.key = key
 
-    def forward(self, x, v):
-        x[self.key] = v
-        self.written = get_array_module(x).zeros(x.shape, dtype=bool)
-        self.written[self.key] = True
-        return x
+    def forward(self, x):
+        self.in_shape, self.in_dtype = x.shape, x.dtype
+        try:
+            return x[self.key]
+        except IndexError as exc:
+            raise IndexError(f"{exc} (indexing a tensor of shape {tuple(x.shape)})") from None
 
     def backward(self, gy):
-        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
-        zero = gy.dtype.type(0)
-        return (get_array_module(gy).where(self.written, zero, gy) if need_x else None,
-                unbroadcast(gy[self.key], v.shape).astype(v.dtype, copy=False) if need_v else None)
+        return GetItemGrad(self.key, self.in_shape).forward(gy)
 
     def backward_graph(self, gy):
-        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
-        gv = GetItem(self.key)(gy) if need_v else None
-        return (Where(self.written)(0.0, gy) if need_x else None,
-                None if gv is None else sum_to(gv if gv.dtype == v.dtype else Cast(v.dtype)(gv), v.shape))
-
-
-def where(condition, input=None, other=None):  # noqa: A002
-    """``input`` where ``condition`` (a bool tensor) holds, else ``other`` (tensors or numbers, broadcast).
-
-    With the condition alone: the indices of its True elements, one int64 tensor per dimension.
-    """
-    cond = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != np.bool_:
-        raise RuntimeError(f"where(): expected the condition to be a bool tensor, got dtype {cond.dtype}")
-    if input is None and other is None:
-        return tuple(Tensor._wrap(i.astype(np.int64)) for i in get_array_module(cond).nonzero(cond))
-    if input is None or other is None:
-        raise TypeError("where() takes the condition alone or the condition, input and other")
-    for name, value in (("input", input), ("other", other)):
-        if not isinstance(value, (Tensor, numbers.Number)):
-            raise TypeError(f"where(): {name} must be a Tensor or a number, got {type(value).__name__}")
-    return Where(cond)(*_promoted((input, other)))
+        return GetItemGrad(self.key, self.in_shape)(gy)
 
 
 def getitem(x, key):
@@ -184,6 +156,35 @@ def nonzero(x, *, as_tuple=False):
     if x.ndim == 0:  # as PyTorch: one row per nonzero element, no columns
         return Tensor._wrap(get_array_module(x.array).zeros((found[0].size, 0), dtype=np.int64))
     return Tensor._wrap(get_array_module(x.array).stack(found, axis=-1).astype(np.int64))
+
+
+class IndexPut(Function):
+    """``x[key] = v`` recorded: y is x's memory with v (broadcast, cast to x's dtype) written at ``key``;
+    gx = gy where nothing was written (0 there), gv = gy[key] summed to v's shape, in v's dtype. Neither
+    reads a value, so nothing is saved (PyTorch's CopySlices)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, key):
+        self.key = key
+
+    def forward(self, x, v):
+        x[self.key] = v
+        self.written = get_array_module(x).zeros(x.shape, dtype=bool)
+        self.written[self.key] = True
+        return x
+
+    def backward(self, gy):
+        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
+        zero = gy.dtype.type(0)
+        return (get_array_module(gy).where(self.written, zero, gy) if need_x else None,
+                unbroadcast(gy[self.key], v.shape).astype(v.dtype, copy=False) if need_v else None)
+
+    def backward_graph(self, gy):
+        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
+        gv = GetItem(self.key)(gy) if need_v else None
+        return (Where(self.written)(0.0, gy) if need_x else None,
+                None if gv is None else sum_to(gv if gv.dtype == v.dtype else Cast(v.dtype)(gv), v.shape))
 
 
 def _scatter_key(name, x, dim, index, src):

@@ -11,6 +11,7 @@ from minigrad.ops.utils import (_accumulate, _check_floating, _squeezed, check_s
                                 unbroadcast, wrap_dims)
 
 
+
 class MatMul(Function):
     """y = a @ b (NumPy's matmul, batched and broadcast);  ga = gy @ b^T, gb = a^T @ gy.
 
@@ -75,6 +76,31 @@ class MatMul(Function):
         return ga, gb
 
 
+def matmul(a, b): return MatMul()(a, b)
+
+
+def mm(a, b):
+    """Matrix product of two 2-D tensors (``torch.mm``)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm(): expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """Batched matrix product of two 3-D tensors with the same batch size (``torch.bmm``)."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm(): expected two 3-D tensors with the same batch size, got shapes {a.shape} and "
+                           f"{b.shape}")
+    return matmul(a, b)
+
+
+def dot(a, b):
+    """Inner product of two 1-D tensors of the same length (``torch.dot``)."""
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise RuntimeError(f"dot(): expected two 1-D tensors of the same length, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
 class Norm2(Sum):
     """y = sqrt(sum of x^2 over ``axis``);  gx = gy * x / y, and 0 where y = 0 (as PyTorch)."""
 
@@ -99,31 +125,6 @@ class Norm2(Sum):
         x = self.inputs[0]
         with np.errstate(divide="ignore", invalid="ignore"):
             return self._expand_graph(gy) * Where(self.y == 0)(0.0, x / Norm2(self.axes, True)(x))
-
-
-def matmul(a, b): return MatMul()(a, b)
-
-
-def mm(a, b):
-    """Matrix product of two 2-D tensors (``torch.mm``)."""
-    if a.ndim != 2 or b.ndim != 2:
-        raise RuntimeError(f"mm(): expected two 2-D tensors, got shapes {a.shape} and {b.shape}")
-    return matmul(a, b)
-
-
-def bmm(a, b):
-    """Batched matrix product of two 3-D tensors with the same batch size (``torch.bmm``)."""
-    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
-        raise RuntimeError(f"bmm(): expected two 3-D tensors with the same batch size, got shapes {a.shape} and "
-                           f"{b.shape}")
-    return matmul(a, b)
-
-
-def dot(a, b):
-    """Inner product of two 1-D tensors of the same length (``torch.dot``)."""
-    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
-        raise RuntimeError(f"dot(): expected two 1-D tensors of the same length, got shapes {a.shape} and {b.shape}")
-    return matmul(a, b)
 
 
 def norm(x, p="fro", dim=None, keepdim=False):

@@ -13,23 +13,6 @@ from minigrad.ops.indexing import where
 from minigrad.ops.utils import _refuse_bool, floating, tensor_arg
 
 
-class Neg(Function):
-    """y = -x;  gx = -gy."""
-
-    saves_inputs = saves_output = False
-
-    def forward(self, x):
-        return -x
-
-    def backward(self, gy):
-        return -gy
-
-    def backward_graph(self, gy):
-        return -gy
-
-
-def exp(x): return Exp()(floating(x))
-
 
 class Exp(Function):
     """y = exp(x);  gx = gy * y."""
@@ -48,25 +31,9 @@ class Exp(Function):
         return gy * self.output_tensor(lambda: exp(self.inputs[0]))
 
 
-class Log(Function):
-    """y = log(x);  gx = gy / x."""
-
-    saves_output = False
-
-    def forward(self, x):
-        self.x = x
-        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, log(-1) = NaN, quietly as PyTorch
-            return get_array_module(x).log(x)
-
-    def backward(self, gy):
-        with np.errstate(divide="ignore"):  # the gradient at 0 is inf, quietly as PyTorch
-            return gy / self.x
-
-    def backward_graph(self, gy):
-        return gy / self.inputs[0]
-
-
-def sqrt(x): return Sqrt()(floating(x))
+def exp(x):
+    """e^x elementwise (an integer or bool tensor in float32, as PyTorch)."""
+    return Exp()(floating(x))
 
 
 class Sqrt(Function):
@@ -88,6 +55,11 @@ class Sqrt(Function):
         return gy / (2 * self.output_tensor(lambda: sqrt(self.inputs[0])))
 
 
+def sqrt(x):
+    """The square root elementwise (an integer or bool tensor in float32)."""
+    return Sqrt()(floating(x))
+
+
 class StdSqrt(Sqrt):
     """y = sqrt(v) of a variance v;  gv = gy / (2 y), but 0 where y = 0 (PyTorch's std_backward: a constant
     sample's standard deviation has gradient 0, not 0 * inf = NaN)."""
@@ -103,6 +75,92 @@ class StdSqrt(Sqrt):
             return super().backward_graph(gy)
         # sqrt of 1 where y = 0, so that the next derivative there is 0, not 0 * inf = NaN
         return where(zero, 0.0, gy / (2 * sqrt(where(zero, 1.0, self.inputs[0]))))
+
+
+class Sin(Function):
+    """y = sin(x);  gx = gy * cos(x)."""
+
+    saves_output = False
+
+    def forward(self, x):
+        self.x = x
+        return get_array_module(x).sin(x)
+
+    def backward(self, gy):
+        return gy * get_array_module(gy).cos(self.x)
+
+    def backward_graph(self, gy):
+        return gy * cos(self.inputs[0])
+
+
+def sin(x):
+    """sin(x) elementwise (an integer or bool tensor in float32)."""
+    return Sin()(floating(x))
+
+
+class Cos(Function):
+    """y = cos(x);  gx = -gy * sin(x)."""
+
+    saves_output = False
+
+    def forward(self, x):
+        self.x = x
+        return get_array_module(x).cos(x)
+
+    def backward(self, gy):
+        return -gy * get_array_module(gy).sin(self.x)
+
+    def backward_graph(self, gy):
+        return -gy * sin(self.inputs[0])
+
+
+def cos(x):
+    """cos(x) elementwise (an integer or bool tensor in float32)."""
+    return Cos()(floating(x))
+
+
+class Neg(Function):
+    """y = -x;  gx = -gy."""
+
+    saves_inputs = saves_output = False
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+    def backward_graph(self, gy):
+        return -gy
+
+
+def neg(x):
+    """-x elementwise (a bool tensor is refused, as PyTorch)."""
+    _refuse_bool("Negation", x)
+    return Neg()(x)
+
+
+class Log(Function):
+    """y = log(x);  gx = gy / x."""
+
+    saves_output = False
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, log(-1) = NaN, quietly as PyTorch
+            return get_array_module(x).log(x)
+
+    def backward(self, gy):
+        with np.errstate(divide="ignore"):  # the gradient at 0 is inf, quietly as PyTorch
+            return gy / self.x
+
+    def backward_graph(self, gy):
+        return gy / self.inputs[0]
+
+
+def log(x):
+    """The natural logarithm elementwise (an integer or bool tensor in float32)."""
+    return Log()(floating(x))
 
 
 class Abs(Function):
@@ -122,6 +180,11 @@ class Abs(Function):
 
     def backward_graph(self, gy):
         return gy * Tensor._wrap(self.sign)
+
+
+def abs(x):  # noqa: A001
+    """|x| elementwise."""
+    return Abs()(x)
 
 
 class Clamp(Function):
@@ -147,76 +210,6 @@ class Clamp(Function):
 
     def backward_graph(self, gy):
         return gy * Tensor._wrap(self.inside.astype(gy.dtype))
-
-
-def sin(x): return Sin()(floating(x))
-
-
-class Cos(Function):
-    """y = cos(x);  gx = -gy * sin(x)."""
-
-    saves_output = False
-
-    def forward(self, x):
-        self.x = x
-        return get_array_module(x).cos(x)
-
-    def backward(self, gy):
-        return -gy * get_array_module(gy).sin(self.x)
-
-    def backward_graph(self, gy):
-        return -gy * sin(self.inputs[0])
-
-
-def cos(x): return Cos()(floating(x))
-
-
-class Sin(Function):
-    """y = sin(x);  gx = gy * cos(x)."""
-
-    saves_output = False
-
-    def forward(self, x):
-        self.x = x
-        return get_array_module(x).sin(x)
-
-    def backward(self, gy):
-        return gy * get_array_module(gy).cos(self.x)
-
-    def backward_graph(self, gy):
-        return gy * cos(self.inputs[0])
-
-
-class Rounding(Function):
-    """y = floor, ceil, round, trunc or sign of x (``name``): piecewise constant, so gx = 0 (as PyTorch)."""
-
-    saves_inputs = saves_output = False
-
-    def __init__(self, name):
-        self.name = name
-
-    def forward(self, x):
-        self.shape = x.shape
-        if x.dtype == np.bool_:  # the sign (floor, ...) of a bool is itself, as in PyTorch (NumPy has no loop)
-            return x.copy()
-        return getattr(get_array_module(x), self.name)(x)
-
-    def backward(self, gy):
-        return get_array_module(gy).zeros(self.shape, dtype=gy.dtype)
-
-    def backward_graph(self, gy):
-        return Tensor._wrap(self.backward(gy.array))
-
-
-def neg(x):
-    _refuse_bool("Negation", x)
-    return Neg()(x)
-
-
-def log(x): return Log()(floating(x))
-
-
-def abs(x): return Abs()(x)  # noqa: A001
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
@@ -245,6 +238,27 @@ def logical_not(x):
     return Tensor._wrap(get_array_module(x.array).logical_not(x.array))
 
 
+class Rounding(Function):
+    """y = floor, ceil, round, trunc or sign of x (``name``): piecewise constant, so gx = 0 (as PyTorch)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, name):
+        self.name = name
+
+    def forward(self, x):
+        self.shape = x.shape
+        if x.dtype == np.bool_:  # the sign (floor, ...) of a bool is itself, as in PyTorch (NumPy has no loop)
+            return x.copy()
+        return getattr(get_array_module(x), self.name)(x)
+
+    def backward(self, gy):
+        return get_array_module(gy).zeros(self.shape, dtype=gy.dtype)
+
+    def backward_graph(self, gy):
+        return Tensor._wrap(self.backward(gy.array))
+
+
 def _rounding(name):
     def op(x):
         return Rounding(name)(tensor_arg(x, name))
@@ -254,8 +268,6 @@ def _rounding(name):
 
 
 floor, ceil, trunc, sign = (_rounding(n) for n in ("floor", "ceil", "trunc", "sign"))
-
-_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 class Log1p(Function):
@@ -274,6 +286,14 @@ class Log1p(Function):
 
     def backward_graph(self, gy):
         return gy / (1 + self.inputs[0])
+
+
+def log1p(input):  # noqa: A002 (PyTorch's argument name)
+    """log(1 + x) elementwise, accurate where x is tiny (integers computed as float32, as PyTorch)."""
+    return Log1p()(floating(tensor_arg(input, "log1p")))
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 def _erf(x):
@@ -301,11 +321,6 @@ class Erf(Function):
     def backward_graph(self, gy):
         x = self.inputs[0]
         return gy * (_TWO_OVER_SQRT_PI * exp(-(x * x)))
-
-
-def log1p(input):  # noqa: A002 (PyTorch's argument name)
-    """log(1 + x) elementwise, accurate where x is tiny (integers computed as float32, as PyTorch)."""
-    return Log1p()(floating(tensor_arg(input, "log1p")))
 
 
 def erf(input):  # noqa: A002

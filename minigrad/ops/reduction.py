@@ -19,6 +19,7 @@ from minigrad.ops.utils import (BroadcastTo, _accumulate, _check_floating, _chec
                                 tensor_arg, wrap_dim, wrap_dims)
 
 
+
 class Sum(Function):
     """y = sum of x over ``axis``;  gx = gy broadcast back over the summed axes."""
 
@@ -57,26 +58,6 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):  #
     return Sum(wrap_dims(dim, x.ndim, "sum"), keepdim)(x)
 
 
-class Cumsum(Function):
-    """y_i = sum of x_j for j <= i along ``axis``;  gx_i = sum of gy_j for j >= i (a reversed cumulative sum)."""
-
-    saves_inputs = saves_output = False
-
-    def __init__(self, axis):
-        self.axis = axis
-
-    def forward(self, x):
-        return get_array_module(x).cumsum(x, axis=self.axis)
-
-    def backward(self, gy):
-        xp = get_array_module(gy)
-        return xp.flip(xp.cumsum(xp.flip(gy, self.axis), axis=self.axis), self.axis)
-
-    def backward_graph(self, gy):
-        # the same reversed sum from recorded ops: total - (inclusive sum) + own term
-        return sum(gy, self.axis, keepdim=True) - Cumsum(self.axis)(gy) + gy
-
-
 class Mean(Sum):
     """y = mean of x over ``axis`` (m elements each; NaN for m = 0);  gx = gy / m broadcast back."""
 
@@ -95,101 +76,6 @@ class Mean(Sum):
 
     def backward_graph(self, gy):
         return self._expand_graph(gy / self.count)
-
-
-class Max(Sum):
-    """y = max of x over ``axis``, NaN where the slice holds a NaN (PyTorch's ``amax`` and full ``max()``).
-
-    gx = gy shared equally among the elements equal to y (the NaNs, for a NaN
-    result), 0 elsewhere. The mask and the number of winners are constants, so
-    the higher derivatives go through ``Where`` alone.
-    """
-
-    reduce = "max"
-
-    def forward(self, x):
-        self.axes = wrap_dims(self.axis, x.ndim, type(self).__name__.lower())
-        self.in_shape = x.shape
-        y = getattr(x, self.reduce)(axis=self.axes, keepdims=True)
-        # x != x marks NaNs; a slice holds one only where y is NaN, so this selects exactly the winners
-        self.mask = (x == y) | (x != x)
-        self.count = self.mask.sum(axis=self.axes, keepdims=True)
-        return y if self.keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
-
-    def backward(self, gy):
-        xp = get_array_module(gy)
-        return xp.where(self.mask, self._expand(gy) / self.count.astype(gy.dtype), gy.dtype.type(0))
-
-    def backward_graph(self, gy):
-        share = self._expand_graph(gy) / Tensor._wrap(self.count.astype(gy.dtype))
-        return Where(self.mask)(share, 0.0)
-
-
-class Min(Max):
-    """y = min of x over ``axis``, NaN where the slice holds a NaN (``amin``, full ``min()``);  gx as for Max."""
-
-    reduce = "min"
-
-
-def _exclusive_products(x, axis):
-    """For each element of x, the product of the other elements of its slice along ``axis`` (no division)."""
-    xp = get_array_module(x)
-    xm = xp.moveaxis(x, axis, -1)
-    ones = xp.ones(xm.shape[:-1] + (1,), dtype=x.dtype)
-    left = xp.cumprod(xp.concatenate([ones, xm[..., :-1]], axis=-1), axis=-1)
-    right = xp.cumprod(xp.concatenate([ones, xm[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    return xp.moveaxis(left * right, -1, axis)
-
-
-def _exclusive_products_graph(x, axis):
-    """``_exclusive_products`` built from recorded ops (products from the left and the right, slice by slice)."""
-    if x.shape[axis] == 0:
-        return Tensor._wrap(get_array_module(x.array).zeros(x.shape, dtype=x.dtype))
-    lead = (slice(None),) * axis
-    slices = [x[lead + (slice(i, i + 1),)] for i in range(x.shape[axis])]
-
-    def running(parts):
-        out, acc = [], None
-        for p in parts:
-            out.append(acc)
-            acc = p if acc is None else acc * p
-        return out
-
-    left, right = running(slices), running(slices[::-1])[::-1]
-    ones = Tensor._wrap(get_array_module(x.array).ones(slices[0].shape, dtype=x.dtype))
-    return cat([ones if a is None and b is None else a if b is None else b if a is None else a * b
-                for a, b in zip(left, right)], axis)
-
-
-class Prod(Function):
-    """y = product of x over ``axis`` (None: all elements);  gx = gy * (product of the other elements).
-
-    The other elements' product comes from running products from both sides,
-    so a zero in x gives the exact gradient (no division by x).
-    """
-
-    saves_output = False
-
-    def __init__(self, axis=None, keepdims=False):
-        self.axis, self.keepdims = axis, keepdims
-
-    def forward(self, x):
-        self.x = x
-        return _accumulate(x, "prod", self.axis, self.keepdims)
-
-    def _flat(self, x, gy):
-        """(x, gy, axis) with the reduced axis present in both (x flattened for a full reduction)."""
-        if self.axis is None:
-            return x.reshape(-1), gy.reshape(1), 0
-        return x, gy if self.keepdims else gy.reshape(_reduced_shape(x.shape, (self.axis,))), self.axis
-
-    def backward(self, gy):
-        x, gy, axis = self._flat(self.x, gy)
-        return (gy * _exclusive_products(x, axis)).reshape(self.x.shape)
-
-    def backward_graph(self, gy):
-        x, gy, axis = self._flat(self.inputs[0], gy)
-        return (gy * _exclusive_products_graph(x, axis)).reshape(self.inputs[0].shape)
 
 
 def mean(x, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
@@ -256,6 +142,40 @@ def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return _arg_extreme(tensor_arg(x, "argmin"), dim, keepdim, "argmin")
 
 
+class Max(Sum):
+    """y = max of x over ``axis``, NaN where the slice holds a NaN (PyTorch's ``amax`` and full ``max()``).
+
+    gx = gy shared equally among the elements equal to y (the NaNs, for a NaN
+    result), 0 elsewhere. The mask and the number of winners are constants, so
+    the higher derivatives go through ``Where`` alone.
+    """
+
+    reduce = "max"
+
+    def forward(self, x):
+        self.axes = wrap_dims(self.axis, x.ndim, type(self).__name__.lower())
+        self.in_shape = x.shape
+        y = getattr(x, self.reduce)(axis=self.axes, keepdims=True)
+        # x != x marks NaNs; a slice holds one only where y is NaN, so this selects exactly the winners
+        self.mask = (x == y) | (x != x)
+        self.count = self.mask.sum(axis=self.axes, keepdims=True)
+        return y if self.keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return xp.where(self.mask, self._expand(gy) / self.count.astype(gy.dtype), gy.dtype.type(0))
+
+    def backward_graph(self, gy):
+        share = self._expand_graph(gy) / Tensor._wrap(self.count.astype(gy.dtype))
+        return Where(self.mask)(share, 0.0)
+
+
+class Min(Max):
+    """y = min of x over ``axis``, NaN where the slice holds a NaN (``amin``, full ``min()``);  gx as for Max."""
+
+    reduce = "min"
+
+
 def _extreme(x, dim, keepdim, axis, keepdims, name):
     """``torch.max``/``torch.min``: the value, a (values, indices) named tuple along ``dim``, or elementwise."""
     if isinstance(dim, Tensor):
@@ -312,6 +232,67 @@ def amin(x, dim=(), keepdim=False, *, axis=None, keepdims=None):
     return Min(dims, keepdim)(x)
 
 
+def _exclusive_products(x, axis):
+    """For each element of x, the product of the other elements of its slice along ``axis`` (no division)."""
+    xp = get_array_module(x)
+    xm = xp.moveaxis(x, axis, -1)
+    ones = xp.ones(xm.shape[:-1] + (1,), dtype=x.dtype)
+    left = xp.cumprod(xp.concatenate([ones, xm[..., :-1]], axis=-1), axis=-1)
+    right = xp.cumprod(xp.concatenate([ones, xm[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    return xp.moveaxis(left * right, -1, axis)
+
+
+def _exclusive_products_graph(x, axis):
+    """``_exclusive_products`` built from recorded ops (products from the left and the right, slice by slice)."""
+    if x.shape[axis] == 0:
+        return Tensor._wrap(get_array_module(x.array).zeros(x.shape, dtype=x.dtype))
+    lead = (slice(None),) * axis
+    slices = [x[lead + (slice(i, i + 1),)] for i in range(x.shape[axis])]
+
+    def running(parts):
+        out, acc = [], None
+        for p in parts:
+            out.append(acc)
+            acc = p if acc is None else acc * p
+        return out
+
+    left, right = running(slices), running(slices[::-1])[::-1]
+    ones = Tensor._wrap(get_array_module(x.array).ones(slices[0].shape, dtype=x.dtype))
+    return cat([ones if a is None and b is None else a if b is None else b if a is None else a * b
+                for a, b in zip(left, right)], axis)
+
+
+class Prod(Function):
+    """y = product of x over ``axis`` (None: all elements);  gx = gy * (product of the other elements).
+
+    The other elements' product comes from running products from both sides,
+    so a zero in x gives the exact gradient (no division by x).
+    """
+
+    saves_output = False
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.x = x
+        return _accumulate(x, "prod", self.axis, self.keepdims)
+
+    def _flat(self, x, gy):
+        """(x, gy, axis) with the reduced axis present in both (x flattened for a full reduction)."""
+        if self.axis is None:
+            return x.reshape(-1), gy.reshape(1), 0
+        return x, gy if self.keepdims else gy.reshape(_reduced_shape(x.shape, (self.axis,))), self.axis
+
+    def backward(self, gy):
+        x, gy, axis = self._flat(self.x, gy)
+        return (gy * _exclusive_products(x, axis)).reshape(self.x.shape)
+
+    def backward_graph(self, gy):
+        x, gy, axis = self._flat(self.inputs[0], gy)
+        return (gy * _exclusive_products_graph(x, axis)).reshape(self.inputs[0].shape)
+
+
 def prod(x, dim=None, keepdim=False, *, dtype=None):
     """Product over one ``dim`` (None: all elements), as ``torch.prod``; exact gradients where x holds zeros."""
     x = _int64_if_integer(tensor_arg(x, "prod") if dtype is None else tensor_arg(x, "prod").to(dtype))
@@ -353,6 +334,26 @@ def all(x, dim=None, keepdim=False):  # noqa: A001
 def any(x, dim=None, keepdim=False):  # noqa: A001
     """True where some element over ``dim`` (None: all) is nonzero; a bool tensor."""
     return Tensor._wrap(get_array_module(x.array).any(x.array, axis=wrap_dims(dim, x.ndim, "any"), keepdims=keepdim))
+
+
+class Cumsum(Function):
+    """y_i = sum of x_j for j <= i along ``axis``;  gx_i = sum of gy_j for j >= i (a reversed cumulative sum)."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return get_array_module(x).cumsum(x, axis=self.axis)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return xp.flip(xp.cumsum(xp.flip(gy, self.axis), axis=self.axis), self.axis)
+
+    def backward_graph(self, gy):
+        # the same reversed sum from recorded ops: total - (inclusive sum) + own term
+        return sum(gy, self.axis, keepdim=True) - Cumsum(self.axis)(gy) + gy
 
 
 def cumsum(x, dim=None, *, dtype=None, axis=None):

@@ -20,6 +20,7 @@ from minigrad.ops.utils import (BroadcastTo, _infer_shape, _int_arg, _int_list, 
                                 _view_of, check_sequence, tensor_arg, varargs, wrap_dim, wrap_dims)
 
 
+
 class Transpose(Function):
     """y = x with its axes permuted (reversed when none are given);  gx = gy with the inverse permutation."""
 
@@ -69,56 +70,6 @@ class Reshape(Function):
 
     def backward_graph(self, gy):
         return Reshape(self.in_shape)(gy)
-
-
-class Concatenate(Function):
-    """y = the inputs joined along ``axis``;  each gx = its slice of gy."""
-
-    saves_inputs = saves_output = False
-
-    def __init__(self, axis=0):
-        self.axis = axis
-
-    def forward(self, *xs):
-        xp = get_array_module(xs[0])
-        self.sizes = [x.shape[self.axis] for x in xs]
-        try:
-            return xp.concatenate(xs, axis=self.axis)
-        except ValueError:
-            raise RuntimeError(f"cat: shapes {[tuple(x.shape) for x in xs]} do not match outside axis "
-                               f"{self.axis}") from None
-
-    def backward(self, gy):
-        xp = get_array_module(gy)
-        return tuple(xp.split(gy, np.cumsum(self.sizes)[:-1], axis=self.axis))
-
-    def backward_graph(self, gy):
-        lead = (slice(None),) * (self.axis % gy.ndim)
-        ends = np.cumsum(self.sizes)
-        return tuple(GetItem(lead + (slice(int(e - n), int(e)),))(gy) if need else None
-                     for n, e, need in zip(self.sizes, ends, self.needs_input_grad))
-
-
-class Stack(Function):
-    """y = the inputs stacked along a new ``axis``;  each gx = its index of gy along that axis."""
-
-    saves_inputs = saves_output = False
-
-    def __init__(self, axis=0):
-        self.axis = axis
-
-    def forward(self, *xs):
-        if len({tuple(x.shape) for x in xs}) != 1:
-            raise RuntimeError(f"stack: all tensors need the same shape, got {[tuple(x.shape) for x in xs]}")
-        return get_array_module(xs[0]).stack(xs, axis=self.axis)
-
-    def backward(self, gy):
-        xp = get_array_module(gy)
-        return tuple(xp.moveaxis(gy, self.axis, 0))
-
-    def backward_graph(self, gy):
-        lead = (slice(None),) * (self.axis % gy.ndim)
-        return tuple(GetItem(lead + (i,))(gy) if need else None for i, need in enumerate(self.needs_input_grad))
 
 
 def reshape(x, *shape):
@@ -230,6 +181,68 @@ def t(x):
     return transpose(x, 0, -1) if x.ndim == 2 else reshape(x, x.shape)
 
 
+class Stack(Function):
+    """y = the inputs stacked along a new ``axis``;  each gx = its index of gy along that axis."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        if len({tuple(x.shape) for x in xs}) != 1:
+            raise RuntimeError(f"stack: all tensors need the same shape, got {[tuple(x.shape) for x in xs]}")
+        return get_array_module(xs[0]).stack(xs, axis=self.axis)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return tuple(xp.moveaxis(gy, self.axis, 0))
+
+    def backward_graph(self, gy):
+        lead = (slice(None),) * (self.axis % gy.ndim)
+        return tuple(GetItem(lead + (i,))(gy) if need else None for i, need in enumerate(self.needs_input_grad))
+
+
+def stack(tensors, dim=None, *, axis=None):
+    """Join same-shaped tensors along a new dimension ``dim`` (default 0), as ``torch.stack``."""
+    check_sequence(tensors, "stack")
+    dim = _join_dim(dim, axis, "stack")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(f"stack(): expects each tensor to be equal size, but got {list(tensors[0].shape)} "
+                               f"at entry 0 and {list(t.shape)} at entry {i}")
+    d = wrap_dim(dim, tensors[0].ndim + 1, "stack")
+    return Stack(d)(*_promoted(tensors))
+
+
+class Concatenate(Function):
+    """y = the inputs joined along ``axis``;  each gx = its slice of gy."""
+
+    saves_inputs = saves_output = False
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        xp = get_array_module(xs[0])
+        self.sizes = [x.shape[self.axis] for x in xs]
+        try:
+            return xp.concatenate(xs, axis=self.axis)
+        except ValueError:
+            raise RuntimeError(f"cat: shapes {[tuple(x.shape) for x in xs]} do not match outside axis "
+                               f"{self.axis}") from None
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return tuple(xp.split(gy, np.cumsum(self.sizes)[:-1], axis=self.axis))
+
+    def backward_graph(self, gy):
+        lead = (slice(None),) * (self.axis % gy.ndim)
+        ends = np.cumsum(self.sizes)
+        return tuple(GetItem(lead + (slice(int(e - n), int(e)),))(gy) if need else None
+                     for n, e, need in zip(self.sizes, ends, self.needs_input_grad))
+
+
 def cat(tensors, dim=None, *, axis=None):
     """Join tensors along an existing dimension ``dim`` (default 0), as ``torch.cat``.
 
@@ -252,18 +265,6 @@ def cat(tensors, dim=None, *, axis=None):
             raise RuntimeError(f"cat(): sizes of tensors must match except in dimension {d}: got shapes "
                                f"{[tuple(u.shape) for u in joined]}")
     return Concatenate(d)(*_promoted(joined))
-
-
-def stack(tensors, dim=None, *, axis=None):
-    """Join same-shaped tensors along a new dimension ``dim`` (default 0), as ``torch.stack``."""
-    check_sequence(tensors, "stack")
-    dim = _join_dim(dim, axis, "stack")
-    for i, t in enumerate(tensors):
-        if t.shape != tensors[0].shape:
-            raise RuntimeError(f"stack(): expects each tensor to be equal size, but got {list(tensors[0].shape)} "
-                               f"at entry 0 and {list(t.shape)} at entry {i}")
-    d = wrap_dim(dim, tensors[0].ndim + 1, "stack")
-    return Stack(d)(*_promoted(tensors))
 
 
 concat = concatenate = cat
@@ -338,6 +339,18 @@ class Flip(Function):
         return Flip(self.axes)(gy)
 
 
+def flip(input, dims):  # noqa: A002 (PyTorch's argument names)
+    """``input`` with the order of its elements reversed along each of ``dims`` (a tuple or list), as
+    ``torch.flip``; a copy, as in PyTorch."""
+    x = tensor_arg(input, "flip")
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not {type(dims).__name__}")
+    axes = tuple(wrap_dim(d, x.ndim, "flip") for d in _int_list(dims, "flip", "dims"))
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"flip(): dims {tuple(dims)} name a dimension more than once")
+    return Flip(axes)(x) if x.ndim else clone(x)
+
+
 class Roll(Function):
     """y = x shifted cyclically by ``shifts`` along ``axes`` (None: the flattened tensor);  gx = gy shifted back."""
 
@@ -354,18 +367,6 @@ class Roll(Function):
 
     def backward_graph(self, gy):
         return Roll(tuple(-s for s in self.shifts), self.axes)(gy)
-
-
-def flip(input, dims):  # noqa: A002 (PyTorch's argument names)
-    """``input`` with the order of its elements reversed along each of ``dims`` (a tuple or list), as
-    ``torch.flip``; a copy, as in PyTorch."""
-    x = tensor_arg(input, "flip")
-    if not isinstance(dims, (tuple, list)):
-        raise TypeError(f"flip(): argument 'dims' must be tuple of ints, not {type(dims).__name__}")
-    axes = tuple(wrap_dim(d, x.ndim, "flip") for d in _int_list(dims, "flip", "dims"))
-    if len(set(axes)) != len(axes):
-        raise RuntimeError(f"flip(): dims {tuple(dims)} name a dimension more than once")
-    return Flip(axes)(x) if x.ndim else clone(x)
 
 
 def roll(input, shifts, dims=None):  # noqa: A002

@@ -15,6 +15,7 @@ from minigrad.checks import wrap_dim
 from minigrad.core import DerivativeFunction, Function, Tensor
 
 
+
 def unbroadcast(g, shape):
     """Sum ``g`` over the axes that broadcasting added or stretched, giving ``shape``."""
     if tuple(g.shape) == tuple(shape):

@@ -13,8 +13,8 @@ from minigrad.core import Tensor
 from minigrad.nn._utils import in_place_or_not
 
 
-def sigmoid(x): return ops.sigmoid(x)
 
+def sigmoid(x): return ops.sigmoid(x)
 def tanh(x): return ops.tanh(x)
 
 
@@ -23,11 +23,6 @@ def relu(input, inplace=False):  # noqa: A002
     if inplace:
         return ops.tensor_arg(input, "relu").relu_()
     return ops.relu(input)
-
-
-_SQRT_HALF = math.sqrt(0.5)
-
-_SQRT_TWO_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 def _float_input(x, name):
@@ -58,6 +53,12 @@ def silu(input, inplace=False):  # noqa: A002
     """x * sigmoid(x) (also called swish)."""
     x = _float_input(input, "silu")
     return in_place_or_not(x, inplace, "silu", lambda x: x * ops.sigmoid(x))
+
+
+_SQRT_HALF = math.sqrt(0.5)
+
+
+_SQRT_TWO_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 def gelu(input, *, approximate="none"):  # noqa: A002 (keyword-only in PyTorch)

@@ -22,6 +22,17 @@ from minigrad.nn._utils import (_channel_axes, _channel_rows, _from_channel_rows
                                 _row_sums)
 
 
+
+def check_batch_norm_input(x, num_features, ndims, what):
+    """An error naming the expected and actual shape when x does not fit a BatchNorm layer: ValueError for the
+    number of dimensions, RuntimeError for the number of channels (PyTorch's types)."""
+    if x.ndim not in ndims:
+        expected = " or ".join({2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}[d] for d in ndims)
+        raise ValueError(f"{what}: expected {expected} input, got shape {x.shape}")
+    if x.shape[1] != num_features:
+        raise RuntimeError(f"{what}: expected {num_features} channels (dim 1), got input of shape {x.shape}")
+
+
 def _stat_rows(a):
     """``_channel_rows(a)``, in float32 when ``a`` is float16: BatchNorm's sums run in at least float32."""
     rows = _channel_rows(a)
@@ -238,16 +249,6 @@ class FixedBatchNormFunction(Function):
             g_gamma = (gy * x_hat).sum(axes, True).reshape(gamma.shape)
         g_beta = gy.sum(axes, True).reshape(beta.shape) if need_beta else None
         return gx, g_gamma, g_beta
-
-
-def check_batch_norm_input(x, num_features, ndims, what):
-    """An error naming the expected and actual shape when x does not fit a BatchNorm layer: ValueError for the
-    number of dimensions, RuntimeError for the number of channels (PyTorch's types)."""
-    if x.ndim not in ndims:
-        expected = " or ".join({2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}[d] for d in ndims)
-        raise ValueError(f"{what}: expected {expected} input, got shape {x.shape}")
-    if x.shape[1] != num_features:
-        raise RuntimeError(f"{what}: expected {num_features} channels (dim 1), got input of shape {x.shape}")
 
 
 def _scale_and_shift(weight, bias, x):

@@ -8,6 +8,7 @@ from minigrad.nn._functions.pooling import _batched
 from minigrad.nn._utils import _batch_last, _check_tensors, _from_batch_last, _output_size, _pair, _row_sums
 
 
+
 def _im2col(x, kernel, stride, padding, out_hw):
     """cols (C*kh*kw, OH*OW*N): every window of x (N, C, H, W) as a column, batch-last."""
     xp = get_array_module(x)
@@ -24,32 +25,6 @@ def _im2col(x, kernel, stride, padding, out_hw):
 
 def _conv_out_hw(x_shape, kernel, stride, padding):
     return tuple(_output_size(x_shape[2 + d], kernel[d], stride[d], padding[d], "conv2d") for d in (0, 1))
-
-
-class Conv2dGradWeight(DerivativeFunction):
-    """gW = conv2d's weight gradient for input x and upstream gy: gY @ im2col(x)^T.
-
-    Bilinear in (x, gy); for an upstream ggW:
-        d/dx = Conv2dGradInput(gy, ggW),   d/dgy = conv2d(x, ggW).
-    """
-
-    def __init__(self, stride, padding, weight_shape):
-        self.stride, self.padding, self.weight_shape = stride, padding, tuple(weight_shape)
-
-    def forward(self, x, gy):
-        cols = _im2col(x, self.weight_shape[2:], self.stride, self.padding, gy.shape[2:])
-        return self.fused(_batch_last(gy).reshape(gy.shape[1], -1), cols, self.weight_shape)
-
-    @staticmethod
-    def fused(gy_mat, cols, weight_shape):
-        """The raw kernel on gY (O, OH*OW*N) and cols, shared with Conv2dFunction.backward."""
-        return (gy_mat @ cols.T).reshape(weight_shape)
-
-    def backward_graph(self, ggw):
-        x, gy = self.inputs
-        g_x = Conv2dGradInput(self.stride, self.padding, x.shape)(gy, ggw) if self.needs_input_grad[0] else None
-        g_gy = Conv2dFunction(self.stride, self.padding)(x, ggw) if self.needs_input_grad[1] else None
-        return g_x, g_gy
 
 
 class Conv2dGradInput(DerivativeFunction):
@@ -85,6 +60,32 @@ class Conv2dGradInput(DerivativeFunction):
         g_w = (Conv2dGradWeight(self.stride, self.padding, weight.shape)(ggx, gy)
                if self.needs_input_grad[1] else None)
         return g_gy, g_w
+
+
+class Conv2dGradWeight(DerivativeFunction):
+    """gW = conv2d's weight gradient for input x and upstream gy: gY @ im2col(x)^T.
+
+    Bilinear in (x, gy); for an upstream ggW:
+        d/dx = Conv2dGradInput(gy, ggW),   d/dgy = conv2d(x, ggW).
+    """
+
+    def __init__(self, stride, padding, weight_shape):
+        self.stride, self.padding, self.weight_shape = stride, padding, tuple(weight_shape)
+
+    def forward(self, x, gy):
+        cols = _im2col(x, self.weight_shape[2:], self.stride, self.padding, gy.shape[2:])
+        return self.fused(_batch_last(gy).reshape(gy.shape[1], -1), cols, self.weight_shape)
+
+    @staticmethod
+    def fused(gy_mat, cols, weight_shape):
+        """The raw kernel on gY (O, OH*OW*N) and cols, shared with Conv2dFunction.backward."""
+        return (gy_mat @ cols.T).reshape(weight_shape)
+
+    def backward_graph(self, ggw):
+        x, gy = self.inputs
+        g_x = Conv2dGradInput(self.stride, self.padding, x.shape)(gy, ggw) if self.needs_input_grad[0] else None
+        g_gy = Conv2dFunction(self.stride, self.padding)(x, ggw) if self.needs_input_grad[1] else None
+        return g_x, g_gy
 
 
 class Conv2dFunction(Function):

@@ -6,6 +6,16 @@ from minigrad.core import Function, Tensor
 from minigrad.nn._utils import in_place_or_not
 
 
+
+def check_dropout_p(p):
+    """``p``, a real number in [0, 1] (NaN is not), with PyTorch's messages."""
+    if not isinstance(p, numbers.Real):
+        raise TypeError(f"dropout probability must be a real number, got {type(p).__name__} {p!r}")
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    return p
+
+
 class DropoutFunction(Function):
     """y = x * m with m = keep / (1 - p), keep ~ Bernoulli(1 - p) from minigrad's generator (all 0 for p = 1);
     gx = gy * m (the mask is constant, so higher derivatives are gy * m again)."""
@@ -26,15 +36,6 @@ class DropoutFunction(Function):
 
     def backward_graph(self, gy):
         return (gy * Tensor._wrap(self.mask),)
-
-
-def check_dropout_p(p):
-    """``p``, a real number in [0, 1] (NaN is not), with PyTorch's messages."""
-    if not isinstance(p, numbers.Real):
-        raise TypeError(f"dropout probability must be a real number, got {type(p).__name__} {p!r}")
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    return p
 
 
 def dropout(input, p=0.5, training=True, inplace=False):  # noqa: A002

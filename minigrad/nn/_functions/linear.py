@@ -6,6 +6,7 @@ from minigrad.core import Function
 from minigrad.nn._utils import _check_tensors
 
 
+
 class LinearFunction(Function):
     """y = x W^T + b;  gx = gy W,  gW = gy^T x,  gb = sum over the batch of gy."""
 

@@ -16,6 +16,7 @@ from minigrad.nn._utils import _check_reduction, _reduce, _unsupported_loss_args
 from minigrad.ops.activation import LogSoftmax, log_softmax
 
 
+
 class CrossEntropyFunction(Function):
     """Cross-entropy of logits z (N, K) and integer targets t (N,).
 
@@ -215,9 +216,6 @@ def one_hot(tensor, num_classes=-1):
     return Tensor._wrap((a[..., None] == xp.arange(num_classes)).astype(np.int64))
 
 
-_BCE_EPS = 1e-12  # PyTorch's floor under x (1 - x) in binary_cross_entropy's gradient
-
-
 def _pair(name, input, target, reduction, size_average, reduce, shape_error=None):  # noqa: A002
     """Check a loss's arguments: tensors of a floating dtype, a known reduction, and PyTorch's shape rule: targets
     of another shape broadcast with a warning, or raise ValueError(``shape_error``) where PyTorch refuses them."""
@@ -281,6 +279,9 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):  # noqa
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
     loss = _huber(input - target, delta)
     return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+_BCE_EPS = 1e-12  # PyTorch's floor under x (1 - x) in binary_cross_entropy's gradient
 
 
 def _clamped_logs(x):

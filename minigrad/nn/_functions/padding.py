@@ -12,6 +12,8 @@ from minigrad import ops
 from minigrad.backend import get_array_module
 from minigrad.core import DerivativeFunction, Function
 
+
+
 _INDEX_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}  # PyTorch's name -> NumPy's
 
 

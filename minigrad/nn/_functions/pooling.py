@@ -16,23 +16,6 @@ from minigrad.core import DerivativeFunction, Function, Tensor
 from minigrad.nn._utils import _check_tensors, _empty_batch_last, _output_size, _pair
 
 
-def _adaptive_output_size(output_size, in_hw):
-    """(oh, ow) from an int or a pair whose None entries keep the input's size."""
-    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    if len(sizes) != 2:
-        raise RuntimeError(f"adaptive_avg_pool2d: output_size must be 2, got {output_size!r}")
-    result = []
-    for s, n in zip(sizes, in_hw):
-        if s is None:
-            s = n
-        if isinstance(s, bool) or not isinstance(s, numbers.Integral):
-            raise TypeError(f"adaptive_avg_pool2d: output_size must be ints (or None), got {output_size!r}")
-        if s < 0:
-            raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
-                               f"but received {output_size!r}")
-        result.append(int(s))
-    return tuple(result)
-
 
 class _Windows:
     """The kh x kw windows of a pooling over an (N, C, H, W) input: the geometry a pooling shares with its gradients."""
@@ -129,6 +112,33 @@ class AvgPool2dFunction(_Pool2d):
         return (AvgPool2dGrad(self.windows)(gy),)
 
 
+def _pool_args(kernel_size, stride, padding, owner):
+    """(kernel, stride, padding) as pairs, checked: kernel and stride >= 1, 0 <= padding <= kernel / 2."""
+    k = _pair(kernel_size, "kernel_size", 1, owner)
+    s = k if stride is None else _pair(stride, "stride", 1, owner)
+    p = _pair(padding, "padding", 0, owner)
+    if 2 * p[0] > k[0] or 2 * p[1] > k[1]:
+        raise ValueError(f"{owner}: padding {p} must be at most half the kernel_size {k}")
+    return k, s, p
+
+
+def _batched(x, what, run):
+    """``run`` on (N, C, H, W) input; a (C, H, W) image (PyTorch's unbatched input) runs as a batch of one."""
+    if x.ndim == 3:
+        y = run(ops.reshape(x, 1, *x.shape))
+        return ops.reshape(y, *y.shape[1:])
+    if x.ndim != 4:
+        raise RuntimeError(f"{what}: expected (N, C, H, W) or (C, H, W) input, got shape {x.shape}")
+    return run(x)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    _check_tensors("avg_pool2d", input=x)
+    if x.dtype.kind != "f":  # PyTorch averages integers with truncation; minigrad asks for floats
+        raise TypeError(f"avg_pool2d: expected floating-point input, got dtype {x.dtype} (call .float() first)")
+    return _batched(x, "avg_pool2d", AvgPool2dFunction(*_pool_args(kernel_size, stride, padding, "avg_pool2d")))
+
+
 class MaxPool2dGather(DerivativeFunction):
     """y[n, c, p] = g at the saved argmax of window p (g shaped like the pooling's input).
 
@@ -197,36 +207,27 @@ class MaxPool2dFunction(_Pool2d):
         return (MaxPool2dGrad(self.windows, self.argmax)(gy),)
 
 
-def _pool_args(kernel_size, stride, padding, owner):
-    """(kernel, stride, padding) as pairs, checked: kernel and stride >= 1, 0 <= padding <= kernel / 2."""
-    k = _pair(kernel_size, "kernel_size", 1, owner)
-    s = k if stride is None else _pair(stride, "stride", 1, owner)
-    p = _pair(padding, "padding", 0, owner)
-    if 2 * p[0] > k[0] or 2 * p[1] > k[1]:
-        raise ValueError(f"{owner}: padding {p} must be at most half the kernel_size {k}")
-    return k, s, p
-
-
-def _batched(x, what, run):
-    """``run`` on (N, C, H, W) input; a (C, H, W) image (PyTorch's unbatched input) runs as a batch of one."""
-    if x.ndim == 3:
-        y = run(ops.reshape(x, 1, *x.shape))
-        return ops.reshape(y, *y.shape[1:])
-    if x.ndim != 4:
-        raise RuntimeError(f"{what}: expected (N, C, H, W) or (C, H, W) input, got shape {x.shape}")
-    return run(x)
-
-
-def avg_pool2d(x, kernel_size, stride=None, padding=0):
-    _check_tensors("avg_pool2d", input=x)
-    if x.dtype.kind != "f":  # PyTorch averages integers with truncation; minigrad asks for floats
-        raise TypeError(f"avg_pool2d: expected floating-point input, got dtype {x.dtype} (call .float() first)")
-    return _batched(x, "avg_pool2d", AvgPool2dFunction(*_pool_args(kernel_size, stride, padding, "avg_pool2d")))
-
-
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     _check_tensors("max_pool2d", input=x)
     return _batched(x, "max_pool2d", MaxPool2dFunction(*_pool_args(kernel_size, stride, padding, "max_pool2d")))
+
+
+def _adaptive_output_size(output_size, in_hw):
+    """(oh, ow) from an int or a pair whose None entries keep the input's size."""
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(sizes) != 2:
+        raise RuntimeError(f"adaptive_avg_pool2d: output_size must be 2, got {output_size!r}")
+    result = []
+    for s, n in zip(sizes, in_hw):
+        if s is None:
+            s = n
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral):
+            raise TypeError(f"adaptive_avg_pool2d: output_size must be ints (or None), got {output_size!r}")
+        if s < 0:
+            raise RuntimeError(f"adaptive_avg_pool2d: elements of output_size must be greater than or equal to 0 "
+                               f"but received {output_size!r}")
+        result.append(int(s))
+    return tuple(result)
 
 
 def _window_matrix(n, out, dtype, xp):
