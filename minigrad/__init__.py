@@ -3,133 +3,31 @@
 Tensors over NumPy (or CuPy) arrays with reverse-mode autograd whose every
 backward is written by hand; PyTorch's names, no PyTorch.
 """
-# the layers bottom-up: ground, core, ops, autograd, nn, what builds on nn (docs/architecture.md)
-from minigrad import autograd, cuda, nn, ops, optim, random
+# the layers bottom-up (docs/architecture.md): ground, core, ops, autograd and nn, what builds on them
+from minigrad import cuda, random
 from minigrad.backend import Device as device  # noqa: N813 (torch.device)
 from minigrad.backend import get_array_module
+from minigrad.threads import get_num_threads, set_num_threads
+from minigrad.random import get_rng_state, manual_seed, set_rng_state
+from minigrad.typeinfo import finfo, iinfo
 from minigrad.core import (Function, Tensor, bool_, enable_grad, float16, float32, float64, int32, int64,
                            is_grad_enabled, no_grad, set_grad_enabled, tensor, uint8)
+from minigrad import ops
+from minigrad.ops import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like, linspace, normal,
+                          ones, ones_like, rand, rand_like, randint, randn, randn_like, zeros, zeros_like)
+from minigrad.ops import (Size, abs, all, allclose, amax, amin, any, argmax, argmin, bmm, cat, chunk, clamp, clip,
+                          clone, concat, concatenate, cos, dot, equal, exp, flatten, gather, log, logsumexp,
+                          masked_fill, matmul, max, maximum, mean, min, minimum, mm, mul, neg, permute, pow, prod,
+                          promote_types, relu, reshape, result_type, return_types, rsqrt, sigmoid, sin, split, sqrt,
+                          square, squeeze, stack, std, sum, t, tanh, transpose, unsqueeze, var, where)
+from minigrad.ops import (argsort, ceil, cumsum, floor, floor_divide, isclose, logical_not, masked_select, nonzero,
+                          norm, reciprocal, remainder, round, sign, sort, topk, trunc, unbind, unflatten, unique)
+from minigrad.ops import erf, log1p, log_softmax, softmax  # torch.softmax, torch.log_softmax are tensor ops
+from minigrad.ops import flip, hstack, narrow, repeat_interleave, roll, scatter, scatter_add, tile, vstack
+from minigrad.ops import add_alpha as add, div_mode as div, sub_alpha as sub  # PyTorch's add/sub(alpha=), div
+from minigrad import autograd, nn, optim
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from minigrad.ops import (  # torch.softmax, torch.log_softmax
-    Size,
-    abs,
-    all,
-    allclose,
-    amax,
-    amin,
-    any,
-    arange,
-    argmax,
-    argmin,
-    argsort,
-    as_tensor,
-    bmm,
-    cat,
-    ceil,
-    chunk,
-    clamp,
-    clip,
-    clone,
-    concat,
-    concatenate,
-    cos,
-    cumsum,
-    dot,
-    empty,
-    empty_like,
-    equal,
-    erf,
-    exp,
-    eye,
-    flatten,
-    flip,
-    floor,
-    floor_divide,
-    from_numpy,
-    full,
-    full_like,
-    gather,
-    hstack,
-    isclose,
-    linspace,
-    log,
-    log1p,
-    log_softmax,
-    logical_not,
-    logsumexp,
-    masked_fill,
-    masked_select,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    mm,
-    mul,
-    narrow,
-    neg,
-    nonzero,
-    norm,
-    normal,
-    ones,
-    ones_like,
-    permute,
-    pow,
-    prod,
-    promote_types,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    reciprocal,
-    relu,
-    remainder,
-    repeat_interleave,
-    reshape,
-    result_type,
-    return_types,
-    roll,
-    round,
-    rsqrt,
-    scatter,
-    scatter_add,
-    sigmoid,
-    sign,
-    sin,
-    softmax,
-    sort,
-    split,
-    sqrt,
-    square,
-    squeeze,
-    stack,
-    std,
-    sum,
-    t,
-    tanh,
-    tile,
-    topk,
-    transpose,
-    trunc,
-    unbind,
-    unflatten,
-    unique,
-    unsqueeze,
-    var,
-    vstack,
-    where,
-    zeros,
-    zeros_like,
-)
-from minigrad.ops import add_alpha as add  # PyTorch's add/sub(alpha=), div
-from minigrad.ops import div_mode as div
-from minigrad.ops import sub_alpha as sub
-from minigrad.random import get_rng_state, manual_seed, set_rng_state
 from minigrad.serialization import load, save
-from minigrad.threads import get_num_threads, set_num_threads
-from minigrad.typeinfo import finfo, iinfo
 
 ops.install_tensor_methods()  # Tensor's op methods, attached once every layer is imported
 

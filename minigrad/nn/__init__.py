@@ -1,6 +1,6 @@
 """Neural-network building blocks (``torch.nn``): the layers in ``modules/`` by family, their ops in ``_functions/``
 (re-exported by ``functional``), initialisers in ``init``, DistributedDataParallel in ``parallel``."""
-from minigrad.nn import functional, init, parallel, utils  # DistributedDataParallel builds on Module
+from minigrad.nn import functional, init, parallel, utils
 from minigrad.nn.modules import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm, BatchNorm1d, BatchNorm2d, BCELoss,
                                  BCEWithLogitsLoss, ChapterSyncBatchNorm, Conv2d, CrossEntropyLoss, Dropout, Flatten,
                                  HuberLoss, Identity, L1Loss, LeakyReLU, Linear, LogSoftmax, MaxPool2d, Module,
