@@ -120,7 +120,7 @@ def verdict(fn):
     return "MISMATCH", f"torch {brief(expected)} | minigrad {brief(got)}"
 
 
-class KnownDifference(Exception):
+class KnownDifferenceError(Exception):
     """Raised by a listed idiom that still gives its listed verdict (the xfail it is marked with expects it)."""
 
 
@@ -141,7 +141,7 @@ class Idiom:
         kind, detail = self.verdict()
         listed = KNOWN.get(self.name)
         if listed and kind == listed[0]:
-            raise KnownDifference(f"{kind}: {detail}")
+            raise KnownDifferenceError(f"{kind}: {detail}")
         if listed:
             assert kind == "same", (f"{self.name}: {kind} ({detail}), but tests/parity/known.py lists it as "
                                     f"{listed[0]}: update its row")

@@ -1,5 +1,5 @@
 """Parity idioms: The D2L chapter's own code, the book's other idioms, and ordinary training and evaluation loops."""
-from .common import A, T, Y3, grad_of, setw
+from .common import Y3, A, T, grad_of, setw
 from .compare import Idioms
 
 idioms = Idioms()

@@ -2,7 +2,7 @@
 finfo/iinfo)."""
 import numpy as np
 
-from .common import T, Y3
+from .common import Y3, T
 from .compare import Idioms
 
 idioms = Idioms()

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from .common import A, T, Y3, setw
+from .common import Y3, A, T, setw
 from .compare import Idioms
 
 idioms = Idioms()

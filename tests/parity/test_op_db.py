@@ -2,9 +2,8 @@
 random upstream gradient). Runs each GRADCHECK and GRADGRAD sample whose call is written with tensor methods and
 operators only, so that the same call runs on either library's tensors (tinygrad's helper_test_op idea)."""
 import numpy as np
-import pytest
-
 import op_db
+import pytest
 
 from .compare import minigrad, torch
 from .known import KNOWN_OPS
