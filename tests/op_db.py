@@ -14,7 +14,10 @@ checks it feeds:
 - ``THIRD``: third derivatives, gradgradcheck of the graph-built gradient (tests/test_ops_higher_order.py);
 - ``GPU``: forward and gradients on CuPy equal to NumPy's, float32 and float64 (tests/test_gpu.py);
 - ``VALUES``: forward against the NumPy reference to 1e-12, gradcheck and gradgradcheck
-  (tests/test_pytorch_extras.py, by family: activations, losses, rearranging ops).
+  (tests/test_pytorch_extras.py, by family: activations, losses, rearranging ops);
+- ``INPUT_NOT_SAVED``, ``INPUT_SAVED``, ``OUTPUT_SAVED``: what the op's backward reads, so whether an
+  in-place change of its input or output before the backward is allowed or raises the version error
+  (tests/test_ops_higher_order.py).
 
 Every GRADCHECK and GRADGRAD sample whose call uses only tensor methods and operators also runs in
 PyTorch (tests/parity/test_op_db.py). tests/test_properties.py draws its broadcasting binary ops
@@ -38,9 +41,13 @@ class Check(enum.Flag):
     THIRD = enum.auto()
     GPU = enum.auto()
     VALUES = enum.auto()
+    INPUT_NOT_SAVED = enum.auto()
+    INPUT_SAVED = enum.auto()
+    OUTPUT_SAVED = enum.auto()
 
 
 GRADCHECK, GRADGRAD, THIRD, GPU, VALUES = Check.GRADCHECK, Check.GRADGRAD, Check.THIRD, Check.GPU, Check.VALUES
+INPUT_NOT_SAVED, INPUT_SAVED, OUTPUT_SAVED = Check.INPUT_NOT_SAVED, Check.INPUT_SAVED, Check.OUTPUT_SAVED
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,7 @@ OPS = [
         S("add_sub_alpha", (A(3, 4), A(4)), GRADGRAD,
           fn=lambda a, b: sq(minigrad.add(a, b, alpha=2.0) - a.sub(b, alpha=0.5))),
         S("add", (A(3, 4), A(4)), GPU),
+        S("add", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x + 1),
     )),
     OpInfo("sub", lambda a, b: a - b, vjp=lambda a, b, u: (u, -u), samples=(
         S("sub", (A(3, 4), A(3, 4)), GRADCHECK),
@@ -187,6 +195,7 @@ OPS = [
         S("sub", (A(3, 1), A(1, 4)), GRADGRAD, fn=lambda a, b: sq(a - b)),
         S("rsub", (A(3, 4),), GRADGRAD, fn=lambda a: sq(1.0 - a)),
         S("sub", (A(3, 1), A(1, 4)), GPU),
+        S("sub", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x - 1),
     )),
     OpInfo("mul", lambda a, b: a * b, vjp=lambda a, b, u: (u * b, u * a), samples=(
         S("mul", (A(3, 4), A(3, 4)), GRADCHECK),
@@ -196,6 +205,7 @@ OPS = [
         S("mul", (A(3, 4), A(3, 1)), GRADGRAD),
         S("mul_self", (A(3, 4),), GRADGRAD, fn=lambda a: a * a * a),
         S("mul", (A(2, 3, 4), A(3, 4)), GPU),
+        S("mul", (P(3),), INPUT_SAVED, fn=lambda x: x * x),
     )),
     OpInfo("div", lambda a, b: a / b, vjp=lambda a, b, u: (u / b, -u * a / (b * b)), samples=(
         S("div", (A(3, 4), Z(3, 4)), GRADCHECK),
@@ -206,6 +216,7 @@ OPS = [
         S("div", (A(3, 4), P(4)), GRADGRAD),
         S("rdiv", (P(3, 4),), GRADGRAD, fn=lambda a: 2.0 / a),
         S("div", (A(3, 4), A(3, 4)), GPU, fn=lambda a, b: a / (b * b + 1)),
+        S("div", (P(3),), OUTPUT_SAVED, fn=lambda x: x / 2.0),
     )),
     OpInfo("pow", lambda x: x ** 2, samples=(
         S("x**2", (A(3, 4),), GRADCHECK),
@@ -221,6 +232,7 @@ OPS = [
         S("rpow", (A(3, 4),), GRADGRAD, fn=lambda b: 2.0 ** b),
         S("pow_tensors", (P(2, 3), A(3)), THIRD, fn=lambda a, b: a ** b),
         S("pow", (A(3, 4),), GPU, fn=lambda a: (a * a + 1) ** 1.5),
+        S("pow", (P(3),), INPUT_SAVED, fn=lambda x: x ** 2),
     )),
     OpInfo("matmul", lambda a, b: a @ b, samples=(
         S("matmul_2d", (A(2, 3), A(3, 4)), GRADCHECK),
@@ -242,20 +254,27 @@ OPS = [
         S("matmul_batch_vec", (A(4), A(2, 4, 3)), GRADGRAD),
         S("matmul", (A(2, 3), A(3, 3)), THIRD, fn=lambda a, b: (a @ b) * (a @ b) @ b.T),
         S("matmul", (A(2, 3, 4), A(4, 5)), GPU),
+        S("matmul", (P(3),), INPUT_SAVED, fn=lambda x: x @ x),
     )),
     OpInfo("neg", lambda x: -x, inplace=("neg_", np.negative), samples=(
         S("neg", (A(3, 4),), GRADCHECK),
         S("neg", (A(3, 4),), GRADGRAD, fn=lambda a: sq(-a)),
+        S("neg", (P(3),), INPUT_NOT_SAVED, fn=lambda x: -x),
     )),
     OpInfo("exp", lambda x: x.exp(), inplace=("exp_", np.exp), samples=(
         S("exp", (A(3, 4),), GRADCHECK | GRADGRAD, ref=np.exp),
         S("exp", (A(2, 3),), THIRD, fn=lambda a: a.exp()),
+        S("exp", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x.exp()),
+        S("exp", (P(3),), OUTPUT_SAVED, fn=lambda x: x.exp()),
     )),
     OpInfo("log", lambda x: x.log(), inplace=("log_", np.log), samples=(
         S("log", (P(3, 4),), GRADCHECK | GRADGRAD, ref=np.log),
+        S("log", (P(3),), INPUT_SAVED, fn=lambda x: x.log()),
     )),
     OpInfo("sqrt", lambda x: x.sqrt(), inplace=("sqrt_", np.sqrt), samples=(
         S("sqrt", (P(3, 4),), GRADCHECK | GRADGRAD, ref=np.sqrt),
+        S("sqrt", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x.sqrt()),
+        S("sqrt", (P(3),), OUTPUT_SAVED, fn=lambda x: x.sqrt()),
     )),
     OpInfo("sigmoid", lambda x: x.sigmoid(), inplace=("sigmoid_", lambda a: 1 / (1 + np.exp(-a))), samples=(
         S("sigmoid", (A(3, 4),), GRADCHECK | GRADGRAD, ref=_sigmoid),
@@ -264,14 +283,19 @@ OPS = [
           ref=lambda x: _sigmoid(x * 30.0)),
         S("sigmoid", (A(2, 3),), THIRD, fn=lambda a: a.sigmoid()),
         S("sigmoid", (A(4, 5),), GPU, fn=lambda a: a.sigmoid()),
+        S("sigmoid", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x.sigmoid()),
+        S("sigmoid", (P(3),), OUTPUT_SAVED, fn=lambda x: x.sigmoid()),
     )),
     OpInfo("tanh", lambda x: x.tanh(), inplace=("tanh_", np.tanh), samples=(
         S("tanh", (A(3, 4),), GRADCHECK | GRADGRAD, ref=np.tanh),
         S("tanh", (A(2, 3),), THIRD, fn=lambda a: a.tanh()),
+        S("tanh", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x.tanh()),
+        S("tanh", (P(3),), OUTPUT_SAVED, fn=lambda x: x.tanh()),
     )),
     OpInfo("relu", lambda x: x.relu(), samples=(
         S("relu", (Z(3, 4),), GRADCHECK, ref=lambda x: np.maximum(x, 0)),
         S("relu", (Z(3, 4),), GRADGRAD, fn=lambda a: sq(a.relu())),
+        S("relu", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x.relu()),
     )),
     OpInfo("composite", lambda x: minigrad.log(minigrad.exp(x) + minigrad.sqrt(x * x + 1.0)), samples=(
         S("functional_exp_log", (A(3, 4),), GRADCHECK, ref=lambda x: np.log(np.exp(x) + np.sqrt(x * x + 1.0))),
@@ -294,6 +318,7 @@ OPS = [
         S("reshape_-1", (A(2, 3, 4),), GRADCHECK, fn=lambda x: x.reshape(4, -1, 2)),
         S("reshape_flat", (A(2, 3, 4),), GRADCHECK, fn=lambda x: x.reshape(-1)),
         S("reshape", (A(2, 3, 4),), GRADGRAD, fn=lambda a: sq(a.reshape(4, 6))),
+        S("reshape", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x.reshape(-1)),
     )),
     OpInfo("view", lambda x: x.view(3, 8), samples=(
         S("view", (A(2, 3, 4),), GRADCHECK, ref=lambda x: x.reshape(3, 8)),
@@ -340,6 +365,7 @@ OPS = [
         S("getitem_slices", (A(3, 4),), GRADGRAD, fn=lambda a: sq(a[:, 1:3])),
         S("getitem_repeats", (A(3, 4),), GRADGRAD, fn=lambda a: sq(a[[0, 0, 2]])),
         S("getitem_repeated", (A(3, 4),), GPU, fn=lambda a: a[np.array([0, 2, 2, 1])]),
+        S("getitem", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x[0]),
     )),
     OpInfo("cat", lambda a, b, c: minigrad.cat([a, b, c]), samples=(
         S("cat_axis0", (A(1, 3), A(2, 3), A(3, 3)), GRADCHECK, ref=lambda a, b, c: np.concatenate([a, b, c])),
@@ -351,6 +377,7 @@ OPS = [
           ref=lambda a, b: np.concatenate([a, b], -1)),
         S("cat", (A(2, 3), A(2, 1)), GRADGRAD, fn=lambda a, b: sq(minigrad.cat([a, b], 1))),
         S("cat_negative_dim", (A(2, 3), A(2, 1)), GRADGRAD, fn=lambda a, b: sq(minigrad.cat([a, b], dim=-1))),
+        S("cat", (P(3),), INPUT_NOT_SAVED, fn=lambda x: minigrad.cat([x, x])),
     )),
     OpInfo("stack", lambda a, b, c: minigrad.stack([a, b, c]), samples=(
         S("stack_axis0", (A(2, 3), A(2, 3), A(2, 3)), GRADCHECK, ref=lambda a, b, c: np.stack([a, b, c])),
@@ -362,6 +389,7 @@ OPS = [
           ref=lambda a, b: np.stack([a, b], -1)),
         S("stack", (A(2, 3), A(2, 3)), GRADGRAD, fn=lambda a, b: sq(minigrad.stack([a, b], 1))),
         S("stack_negative_dim", (A(2, 3), A(2, 3)), GRADGRAD, fn=lambda a, b: sq(minigrad.stack([a, b], dim=-1))),
+        S("stack", (P(3),), INPUT_NOT_SAVED, fn=lambda x: minigrad.stack([x, x])),
     )),
     OpInfo("abs", lambda a: sq(a.abs()) * a, inplace=("abs_", np.abs), samples=(
         S("abs", (Z(3, 4),), GRADGRAD),
@@ -386,6 +414,7 @@ OPS = [
     )),
     OpInfo("cast", lambda a: sq(ops.Cast(np.dtype("float64"))(a)), samples=(
         S("cast_same_dtype", (A(3, 4),), GRADGRAD),
+        S("cast", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x.to(minigrad.float32)),
     )),
     OpInfo("to", lambda a: sq(ops.ToDevice(minigrad.device("cpu"))(a)), samples=(
         S("to_device_cpu", (A(3, 4),), GRADGRAD),
@@ -397,10 +426,12 @@ OPS = [
         S("sum_all", (A(2, 3, 4),), GRADGRAD),
         S("sum_dim", (A(2, 3, 4),), GRADGRAD, fn=lambda a: sq(a.sum(1))),
         S("sum_dims_keepdim", (A(2, 3, 4),), GRADGRAD, fn=lambda a: sq(a.sum(dim=(0, 2), keepdim=True))),
+        S("sum", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x.sum()),
     )),
     OpInfo("mean", lambda a: sq(a.mean()), samples=(
         S("mean_all", (A(2, 3, 4),), GRADGRAD),
         S("mean_dim", (A(2, 3, 4),), GRADGRAD, fn=lambda a: sq(a.mean(-1))),
+        S("mean", (P(3),), INPUT_NOT_SAVED, fn=lambda x: x.mean()),
     )),
     OpInfo("var", lambda a: a.var(dim=(0, 2)), samples=(
         S("var_unbiased", (A(2, 3, 4),), GRADGRAD),
@@ -449,9 +480,11 @@ OPS = [
     )),
     OpInfo("broadcast_to", lambda a: sq(ops.BroadcastTo((2, 3, 4))(a)), samples=(
         S("broadcast_to", (A(3, 1),), GRADGRAD),
+        S("broadcast_to", (P(3),), INPUT_NOT_SAVED, fn=lambda x: ops.BroadcastTo((2, 3))(x)),
     )),
     OpInfo("sum_to", lambda a: sq(ops.SumTo((3, 1))(a)), samples=(
         S("sum_to", (A(2, 3, 4),), GRADGRAD),
+        S("sum_to", (P(3),), INPUT_NOT_SAVED, fn=lambda x: ops.SumTo((1,))(x)),
     )),
     OpInfo("cumsum", lambda a: sq(a.cumsum(1)), samples=(
         S("cumsum", (A(3, 4),), GRADGRAD),
