@@ -163,6 +163,11 @@ class Idioms:
         return fn
 
 
+def test_idiom(idiom):
+    """Each family module imports this test: conftest.py runs it once per idiom the module defines."""
+    idiom.check()
+
+
 def families():
     """{family module name: its Idioms}, every test module of this package that defines ``idioms``."""
     out = {}

@@ -1,4 +1,4 @@
-"""Each family module's ``test_idiom(idiom)`` runs once per idiom of that module; known.py's rows are strict xfails."""
+"""``test_idiom``, imported by each family module, runs once per idiom of the module; known.py's rows: strict xfails."""
 import pytest
 
 from .known import KNOWN

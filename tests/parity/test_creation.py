@@ -3,14 +3,10 @@ new_*, from_numpy and as_tensor."""
 import numpy as np
 
 from .common import T
-from .compare import Idioms
+from .compare import Idioms, test_idiom  # noqa: F401  (test_idiom runs once per idiom of this module)
 
 idioms = Idioms()
 one, case = idioms.one, idioms.case
-
-
-def test_idiom(idiom):
-    idiom.check()
 
 
 one("tensor_int_list", lambda torch: torch.tensor([1, 2, 3]))

@@ -3,14 +3,10 @@ forward hooks."""
 import math
 
 from .common import A, T, mlp, setw
-from .compare import Idioms
+from .compare import Idioms, test_idiom  # noqa: F401  (test_idiom runs once per idiom of this module)
 
 idioms = Idioms()
 one, case = idioms.one, idioms.case
-
-
-def test_idiom(idiom):
-    idiom.check()
 
 
 one("parameter_repr_type", lambda torch: (isinstance(torch.nn.Linear(2, 2).weight, torch.nn.Parameter),

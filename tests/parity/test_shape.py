@@ -1,14 +1,10 @@
 """Parity idioms: Shape operations: view/reshape, transpose/permute, squeeze/unsqueeze, expand/repeat,
 cat/stack/split/chunk, flip/roll/narrow, sizes."""
 from .common import T, value_and_grad
-from .compare import Idioms
+from .compare import Idioms, test_idiom  # noqa: F401  (test_idiom runs once per idiom of this module)
 
 idioms = Idioms()
 one, case = idioms.one, idioms.case
-
-
-def test_idiom(idiom):
-    idiom.check()
 
 
 one("transpose_2d", lambda torch: T(torch, 2, 3).transpose(0, 1))
