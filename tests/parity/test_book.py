@@ -182,8 +182,8 @@ one("exp_neg", lambda torch: torch.exp(-T(torch, 3)))
 one("masked_select", lambda torch: T(torch, 4).masked_select(T(torch, 4) > 0))
 one("max_keepdim_index", lambda torch: T(torch, 3, 4).max(1, keepdim=True)[1])
 one("train_loop_running_loss", lambda torch: _running_loss(torch))
-one("item_accumulate", lambda torch: (lambda l: (type(l.sum().item()).__name__, l.numel()))(T(torch, 4)))
-one("loss_none_sum_mean", lambda torch: (lambda l: (l.mean().item() * 3, float(l.sum())))(
+one("item_accumulate", lambda torch: (lambda losses: (type(losses.sum().item()).__name__, losses.numel()))(T(torch, 4)))
+one("loss_none_sum_mean", lambda torch: (lambda losses: (losses.mean().item() * 3, float(losses.sum())))(
     torch.nn.CrossEntropyLoss(reduction="none")(T(torch, 3, 4), torch.tensor([0, 1, 3]))))
 one("tensor_long_list", lambda torch: torch.tensor([1.0, 2.0], dtype=torch.long))
 one("ce_unbatched_1d", lambda torch: torch.nn.functional.cross_entropy(T(torch, 4, grad=True), torch.tensor(1)))
@@ -278,7 +278,7 @@ def _weight_data_edits(torch):
 
 def _apply_init(torch):
     def init_weights(m):
-        if type(m) == torch.nn.Linear or type(m) == torch.nn.Conv2d:
+        if type(m) == torch.nn.Linear or type(m) == torch.nn.Conv2d:  # noqa: E721  (the book's spelling)
             torch.nn.init.constant_(m.weight, 0.5)
 
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Linear(2, 2))

@@ -150,7 +150,7 @@ one("ce_all_ignored_mean", lambda torch: _ce_variant(torch, {}, "mean", (-100,) 
 one("ce_module_weight_ignore", lambda torch: _ce_variant(torch, {"weight": [0.2, 1.0, 3.0], "ignore_index": 2},
                                                             module=True))
 one("ce_module_smoothing", lambda torch: _ce_variant(torch, {"label_smoothing": 0.3}, "sum", module=True))
-one("ce_module_attrs", lambda torch: (lambda l: (l.ignore_index, l.label_smoothing, l.weight, l.reduction))(
+one("ce_module_attrs", lambda torch: (lambda loss: (loss.ignore_index, loss.label_smoothing, loss.weight, loss.reduction))(
     torch.nn.CrossEntropyLoss()))
 one("ce_bad_target_with_ignore", lambda torch: torch.nn.functional.cross_entropy(T(torch, 2, 3), torch.tensor([-1, 1])))
 one("ce_weight_wrong_size", lambda torch: torch.nn.functional.cross_entropy(T(torch, 2, 3), torch.tensor([0, 1]),

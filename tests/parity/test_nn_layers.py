@@ -122,7 +122,7 @@ one("F_max_pool2d", lambda torch: torch.nn.functional.max_pool2d(T(torch, 1, 1, 
 one("F_avg_pool2d", lambda torch: torch.nn.functional.avg_pool2d(T(torch, 1, 1, 4, 4), kernel_size=2))
 one("softmax_from_scratch", lambda torch: (lambda X: torch.exp(X) / torch.exp(X).sum(1, keepdim=True))(T(torch, 2, 3)))
 one("linear_by_hand", lambda torch: T(torch, 4, 3) @ T(torch, 2, 3, seed=1).T + T(torch, 2, seed=2))
-one("layer_attributes", lambda torch: (lambda l, c, b: (l.in_features, l.out_features, c.in_channels, c.out_channels,
+one("layer_attributes", lambda torch: (lambda layer, c, b: (layer.in_features, layer.out_features, c.in_channels, c.out_channels,
                                                         c.kernel_size, c.stride, c.padding, b.num_features,
                                                         b.eps, b.momentum))(
     torch.nn.Linear(3, 4), torch.nn.Conv2d(1, 6, kernel_size=5), torch.nn.BatchNorm2d(6)))
@@ -254,8 +254,8 @@ one("softmax_module_requires_grad", lambda torch: torch.nn.Softmax(dim=1)(T(torc
 one("softmax_module_dim0", lambda torch: torch.nn.Softmax(0)(T(torch, 2, 3)))
 one("log_softmax_module", lambda torch: torch.nn.LogSoftmax(dim=-1)(T(torch, 2, 3, grad=True)))
 one("softmax_module_repr", lambda torch: (repr(torch.nn.Softmax(dim=1)), repr(torch.nn.LogSoftmax())))
-one("linear_shapes_no_bias", lambda torch: (lambda l: (tuple(l.weight.shape), l.bias is None))(torch.nn.Linear(3, 2, bias=False)))
-one("linear_attrs", lambda torch: (lambda l: (l.in_features, l.out_features))(torch.nn.Linear(3, 2)))
+one("linear_shapes_no_bias", lambda torch: (lambda layer: (tuple(layer.weight.shape), layer.bias is None))(torch.nn.Linear(3, 2, bias=False)))
+one("linear_attrs", lambda torch: (lambda layer: (layer.in_features, layer.out_features))(torch.nn.Linear(3, 2)))
 one("conv_attrs", lambda torch: (lambda c: (c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding,
                                                 tuple(c.weight.shape), tuple(c.bias.shape)))(torch.nn.Conv2d(1, 6, 5, padding=2)))
 one("linear_repr", lambda torch: repr(torch.nn.Linear(3, 2)))

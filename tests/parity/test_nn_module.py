@@ -85,7 +85,7 @@ def apply_d2l_init(torch):
     net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Sigmoid(), torch.nn.Linear(3, 1))
 
     def init_weights(m):
-        if type(m) == torch.nn.Linear:
+        if type(m) == torch.nn.Linear:  # noqa: E721  (the book's spelling)
             torch.nn.init.constant_(m.weight, 0.25)
             torch.nn.init.zeros_(m.bias)
     net.apply(init_weights)
@@ -290,7 +290,7 @@ one("zero_grad_module", lambda torch: (lambda n: (n(T(torch, 2, 4)).sum().backwa
 one("module_to_float64", lambda torch: [p.dtype for p in mlp(torch).to(torch.float64).parameters()])
 one("module_to_returns_self", lambda torch: (lambda n: n.to(torch.float64) is n)(mlp(torch)))
 one("bn_to_double_buffers", lambda torch: [(n, b.dtype) for n, b in torch.nn.BatchNorm2d(2).double().named_buffers()])
-one("shared_layer_params_dedup", lambda torch: (lambda l: len(list(torch.nn.Sequential(l, l).parameters())))(
+one("shared_layer_params_dedup", lambda torch: (lambda layer: len(list(torch.nn.Sequential(layer, layer).parameters())))(
     torch.nn.Linear(2, 2)))
 one("plain_tensor_attr_not_param", lambda torch: _custom_module_params(torch))
 
@@ -362,13 +362,13 @@ one("seq_setitem", lambda torch: (lambda s: (s.__setitem__(1, torch.nn.Tanh()), 
 one("seq_insert_extend", lambda torch: (lambda s: (s.insert(0, torch.nn.Tanh()), s.extend([torch.nn.ReLU()]),
                                                      [type(m).__name__ for m in s])[2])(torch.nn.Sequential(torch.nn.Linear(2, 2))))
 one("module_getattr_missing", lambda torch: torch.nn.Linear(2, 2).nonexistent)
-one("module_delattr_param", lambda torch: (lambda l: (delattr(l, "bias"), [n for n, _ in l.named_parameters()])[1])(
+one("module_delattr_param", lambda torch: (lambda layer: (delattr(layer, "bias"), [n for n, _ in layer.named_parameters()])[1])(
     torch.nn.Linear(2, 2)))
-one("module_set_param_none", lambda torch: (lambda l: (setattr(l, "bias", None), l.bias, [n for n, _ in l.named_parameters()])[1:])(
+one("module_set_param_none", lambda torch: (lambda layer: (setattr(layer, "bias", None), layer.bias, [n for n, _ in layer.named_parameters()])[1:])(
     torch.nn.Linear(2, 2)))
 one("module_assign_tensor_to_param_raises", lambda torch: setattr(torch.nn.Linear(2, 2), "weight", torch.zeros(2, 2)))
-one("module_assign_parameter", lambda torch: (lambda l: (setattr(l, "weight", torch.nn.Parameter(torch.zeros(2, 2))),
-                                                           l.weight.sum())[1])(torch.nn.Linear(2, 2)))
+one("module_assign_parameter", lambda torch: (lambda layer: (setattr(layer, "weight", torch.nn.Parameter(torch.zeros(2, 2))),
+                                                           layer.weight.sum())[1])(torch.nn.Linear(2, 2)))
 one("named_buffers_bn", lambda torch: [n for n, _ in torch.nn.Sequential(torch.nn.BatchNorm1d(2)).named_buffers()])
 one("buffers_count", lambda torch: len(list(torch.nn.BatchNorm2d(3).buffers())))
 one("register_buffer_persistent_false", lambda torch: _buffer_non_persistent(torch))
