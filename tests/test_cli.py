@@ -96,7 +96,7 @@ def fake_checkpoint(train_lenet, path, argv, epoch=1):
 # -- --help ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("script, options", [("train_lenet.py", 13), ("bench.py", 13), ("gradient_flow.py", 11),
-                                             ("bench_ranks.py", 12), ("bn_backward.py", 6), ("check_torch_parity.py", 3)])
+                                             ("bench_ranks.py", 12), ("bn_backward.py", 6)])
 def test_help_gives_every_option_its_default(script, options, tmp_path):
     result = run(script, ["--help"], cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -530,12 +530,3 @@ def test_readme_higher_order_snippet_prints_what_the_readme_shows(tmp_path):
     match = re.search(r"```python\n(.*?)\n```\s*\nprints `([^`]*)`", section, re.S)
     assert match, "README.md: the higher-order section has no ```python block followed by what it prints"
     assert run_readme_snippet(match.group(1), tmp_path).splitlines() == [match.group(2)]
-
-
-def test_check_torch_parity_without_torch_says_how_to_get_it(tmp_path):
-    if importlib.util.find_spec("torch") is not None:
-        pytest.skip("torch is installed here: the script runs the idioms instead")
-    result = run("check_torch_parity.py", ["-k", "softmax"], cwd=tmp_path, timeout=60)
-    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-    assert f"error: PyTorch is not installed in {sys.executable}" in result.stderr
-    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in result.stderr
