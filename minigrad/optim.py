@@ -156,11 +156,14 @@ class Optimizer:
                 state[k] = int(v)
                 continue
             v = v.array if isinstance(v, Tensor) else v
-            if not hasattr(v, "shape") or isinstance(v, np.generic) or tuple(v.shape) != p.shape \
-                    or v.dtype.kind != "f":
-                raise ValueError(f"{where}: {k!r} is {type(v).__name__} of shape {getattr(v, 'shape', None)} and dtype "
-                                 f"{getattr(v, 'dtype', None)}, expected a floating-point array of the "
-                                 f"parameter's shape {p.shape}")
+            what = f"{type(self).__name__}.load_state_dict: {k!r} of parameter {i}"
+            if not hasattr(v, "shape") or isinstance(v, np.generic):
+                raise ValueError(f"{what} is {type(v).__name__} {v!r:.40}, expected an array of the parameter's "
+                                 f"shape {p.shape}")
+            if tuple(v.shape) != p.shape:
+                raise ValueError(f"{what} has shape {tuple(v.shape)}, the parameter {p.shape}")
+            if v.dtype.kind != "f":
+                raise ValueError(f"{what} has dtype {v.dtype}, expected a floating-point array")
             # copy=True: the loaded buffers are updated in place, so they must not alias the given state_dict
             state[k] = Tensor._wrap(backend.to_device(v, p.device).astype(p.dtype, copy=True))
         return state
