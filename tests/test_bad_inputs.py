@@ -1062,3 +1062,28 @@ def test_std_where_batch_norm_and_remainder_name_their_own_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isnan(minigrad.remainder(minigrad.tensor([1.0]), 0).item())
+
+
+@pytest.mark.parametrize("edit, message", [
+    # before: a missing field resumed with the default of a new run (batch size 256, seed 0, ...), silently
+    (lambda a: a.pop("batch_size"), "its saved arguments lack --batch-size ('batch_size'), which a resumed run takes"),
+    (lambda a: a.pop("limit_train"), "its saved arguments lack --limit-train ('limit_train')"),
+    (lambda a: a.pop("lr"), "its saved arguments lack --lr ('lr')"),
+    (lambda a: a.pop("model"), "its saved arguments lack --model ('model')"),
+    # before: a TypeError traceback from the comparison with --epochs, or from SGD's lr check
+    (lambda a: a.update(epochs="10"), "its --epochs is '10', not a valid value of that flag"),
+    (lambda a: a.update(lr="fast"), "its --lr is 'fast', not a valid value of that flag"),
+    (lambda a: a.update(lr=float("nan")), "its --lr is nan, not a valid value of that flag"),
+    (lambda a: a.update(seed=1.5), "its --seed is 1.5, not a valid value of that flag"),
+    (lambda a: a.update(model="resnet"), "its --model is 'resnet', not a valid value of that flag"),
+    (lambda a: a.update(batch_size=True), "its --batch-size is True, not a valid value of that flag"),
+])
+def test_train_script_refuses_saved_arguments_that_lack_a_field_or_hold_a_wrong_type(train_script, tmp_path, capsys,
+                                                                                   edit, message):
+    path = _edited_run_checkpoint(train_script, tmp_path)
+    ckpt = minigrad.load(path)
+    edit(ckpt["args"])
+    minigrad.save(ckpt, path)
+    with pytest.raises(ValueError, match=re.escape(f"--resume {path}: not a valid run checkpoint: {message}")):
+        train_script.main(["--resume", str(path), "--out", str(tmp_path / "out")])
+    assert capsys.readouterr().out == "" and not (tmp_path / "out").exists()  # refused before any work
