@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cpu_bounded
 import minigrad
 from minigrad import nn, optim
 from minigrad.data import DataLoader
@@ -935,15 +936,15 @@ def test_save_and_load_keep_requires_grad_and_parameters(tmp_path):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, reason="mpi4py is not installed")
+@cpu_bounded.hang_guard
 def test_ddp_of_a_module_without_trainable_parameters_is_refused():
     # PyTorch: RuntimeError "DistributedDataParallel is not needed when a module doesn't have any parameter
     # that requires a gradient."; one MPI process (a singleton launch) is enough to build it
-    import subprocess
     import sys
     code = ("import minigrad.distributed as d, minigrad.nn as nn; d.init_process_group('mpi'); "
             "nn.parallel.DistributedDataParallel(nn.ReLU())")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = cpu_bounded.run([sys.executable, "-c", code], 120, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode != 0
     assert "RuntimeError: DistributedDataParallel: ReLU has no parameter that requires grad" in proc.stderr
 

@@ -90,7 +90,7 @@ def check_chapter_output(out, tmp_path):
     return runs, gamma, beta
 
 
-@pytest.mark.timeout(cpu_bounded.HANG_SECONDS + 60)
+@cpu_bounded.hang_guard
 def test_the_chapter_file_runs_unedited_on_a_few_examples(real_data, tmp_path):
     out = run_chapter(tmp_path, limit="2048,256")
     runs, gamma, beta = check_chapter_output(out, tmp_path)
@@ -102,7 +102,7 @@ def test_the_chapter_file_runs_unedited_on_a_few_examples(real_data, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(cpu_bounded.HANG_SECONDS + 60)
+@cpu_bounded.hang_guard
 def test_the_chapter_file_reaches_the_books_figures_in_10_epochs(real_data, tmp_path):
     """The full run: the book reports loss 0.268, train acc 0.900 (from scratch) and 0.266, 0.902 (concise)."""
     out = run_chapter(tmp_path, cpu_seconds=1800)
