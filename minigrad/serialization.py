@@ -155,7 +155,9 @@ def _read_npy(member, name, size):
     if dtype.hasobject:
         raise _Malformed(f"its member {name!r} holds Python objects (dtype {dtype}), which would need pickle")
     count = math.prod(shape)
-    if min(shape, default=0) < 0 or count * dtype.itemsize != size - member.tell():
+    # count <= size: elements of zero bytes (dtype V0) cannot claim a huge shape either
+    if any(isinstance(n, bool) or n < 0 for n in shape) or count * dtype.itemsize != size - member.tell() \
+            or count > size:
         raise _Malformed(f"its member {name!r} claims a {dtype} array of shape {shape} but holds "
                          f"{size - member.tell()} bytes of data")
     data = member.read(size - member.tell())
