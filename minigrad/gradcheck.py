@@ -29,7 +29,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     analytic one within ``atol + rtol * |numerical|``. Inputs that require grad
     must be float64. On a mismatch raise :class:`GradcheckError` naming the
     input, the worst element and both values, or return False when
-    ``raise_exception=False``; return True when all match.
+    ``raise_exception=False``; return True when all match. No tensor's ``.grad`` changes (the
+    gradients are taken as values, as PyTorch's gradcheck takes them with ``autograd.grad``).
     """
     if not callable(fn):
         raise TypeError(f"gradcheck: fn must be callable, got {type(fn).__name__}")
