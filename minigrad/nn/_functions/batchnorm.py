@@ -11,6 +11,8 @@ those of BatchNorm on the concatenated batch; its gamma/beta gradients are its o
 DistributedDataParallel's all-reduce completes. With create_graph the gradient is built from Functions (the
 global sums through a differentiable all-reduce), so it can be differentiated again.
 """
+import warnings
+
 import numpy as np
 
 from minigrad import cuda, ops
@@ -351,6 +353,10 @@ def d2l_batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0
     mv = moving_var.array if isinstance(moving_var, Tensor) else moving_var
     if not training:
         return FixedBatchNormFunction(mm, mv, eps)(X, gamma, beta), moving_mean, moving_var
+    if X.array.size == X.shape[1]:  # warned once per calling line (Python's default filter), as the chapter allows it
+        warnings.warn(f"d2l_batch_norm: a training batch of shape {X.shape} has one value per channel, which "
+                      "normalises to 0: the output is beta and no gradient reaches X or gamma (PyTorch's BatchNorm "
+                      "layers refuse such a batch); train on more than one example, or call .eval()", stacklevel=2)
     fn = BatchNormFunction(eps)
     Y = fn(X, gamma, beta)
     if X.array.size == 0:  # an empty batch has no statistics: the moving ones stay as they are
