@@ -76,7 +76,8 @@ def worker_disagree():
 
 def worker_missing(kind):
     """``sleeps``: the last rank sleeps while the others wait in an all_reduce (timeout 3 s from the
-    environment); they catch the error, rank 0 prints all of theirs and re-raises, which ends the job.
+    environment); they catch the error, try a barrier (refused: the group failed), and rank 0 prints all
+    their messages and re-raises, which ends the job.
     ``finished``: every rank but 0 has finished; rank 0's barrier (timeout 2 s from init_process_group)
     raises, uncaught."""
     from mpi4py import MPI
@@ -94,10 +95,14 @@ def worker_missing(kind):
     try:
         dist.all_reduce(minigrad.zeros(2))
     except RuntimeError as exc:
+        try:
+            dist.barrier()
+        except RuntimeError as again:  # the group is unusable now
+            messages = [str(exc), str(again)]
         if rank > 0:
-            world.send(str(exc), dest=0)
+            world.send(messages, dest=0)
             world.recv(source=0)  # never comes: rank 0's uncaught error ends the job
-        print(json.dumps([str(exc)] + [world.recv(source=r) for r in range(1, last)]), flush=True)
+        print(json.dumps([messages] + [world.recv(source=r) for r in range(1, last)]), flush=True)
         raise
 
 
@@ -168,7 +173,10 @@ def test_a_rank_that_does_not_arrive_ends_the_job_with_the_timeout_error():
     assert proc.returncode != 0  # ended by rank 0's uncaught error, long before rank 2 wakes up (120 s)
     messages = json.loads(proc.stdout.strip().splitlines()[-1])
     assert len(messages) == 2
-    for rank, message in enumerate(messages):
+    for rank, (message, again) in enumerate(messages):
+        assert again.startswith("barrier: the process group failed earlier and cannot run collectives any more "
+                                f"(rank {rank} timed out in all_reduce(float32, shape (2,), op=ReduceOp.SUM) as "
+                                "call #1); end the job"), again
         assert message.startswith("all_reduce(float32, shape (2,), op=ReduceOp.SUM) as call #1 waited 3 s, the "
                                   "collective timeout, for rank 2, which did not reach it"), message
         assert "MINIGRAD_COLLECTIVE_TIMEOUT" in message and message.endswith(f"this is rank {rank})")
