@@ -69,8 +69,8 @@ class _Group:
         self.seen = np.zeros((self.world_size, 8), dtype=np.int64)
         self.mine = self.seen[self.rank]
         self.peers = [r for r in range(self.world_size) if r != self.rank]
-        self.receives = [comm.Recv_init(self.seen[r], r, _FINGERPRINT_TAG) for r in self.peers]
-        self.requests = [comm.Send_init(self.mine, r, _FINGERPRINT_TAG) for r in self.peers] + self.receives
+        self.requests = [comm.Send_init(self.mine, r, _FINGERPRINT_TAG) for r in self.peers] + \
+            [comm.Recv_init(self.seen[r], r, _FINGERPRINT_TAG) for r in self.peers]
 
 
 _group = None
@@ -295,13 +295,13 @@ def _disagree(g, mine):
 
 def _wait(g, describe):
     """Poll the fingerprint exchange until it completes: yielding the core between polls (as MPICH's own
-    waits do) for 50 ms, then sleeping a tenth of the time waited so far, at most 1 ms; past the timeout, a
-    RuntimeError naming the missing ranks."""
+    waits do) for 50 ms, then sleeping 1 ms between polls; past the timeout, a RuntimeError naming the ranks
+    whose messages have not come."""
     start = time.monotonic()
     while not g.mpi.Request.Testall(g.requests):
         waited = time.monotonic() - start
         if waited > g.timeout:
-            missing = [r for r, request in zip(g.peers, g.receives) if not request.Test()]
+            missing = sorted({r for r, request in zip(g.peers * 2, g.requests) if not request.Test()})
             g.failure = f"rank {g.rank} timed out in {describe()}"
             raise RuntimeError(
                 f"{describe()} waited {g.timeout:g} s, the collective timeout, for {_ranks(missing)}, which did "
@@ -312,7 +312,7 @@ def _wait(g, describe):
         if waited < _SPIN_SECONDS:
             os.sched_yield()
         else:
-            time.sleep(min(waited / 10, 0.001))
+            time.sleep(0.001)
 
 
 # ---------------------------------------------------------------------------
