@@ -95,7 +95,6 @@ class DistributedDataParallel(Module):
                                "minigrad.distributed.init_process_group('mpi') first")
         if not bucket_cap_mb > 0:
             raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be positive, got {bucket_cap_mb}")
-        _verify_same_network(module)
         self.module = module
         self.broadcast_buffers = broadcast_buffers
         self.require_backward_grad_sync = True
@@ -104,6 +103,7 @@ class DistributedDataParallel(Module):
         if not params:  # PyTorch: RuntimeError "DistributedDataParallel is not needed when a module doesn't ..."
             raise RuntimeError(f"DistributedDataParallel: {type(module).__name__} has no parameter that requires "
                                "grad, so there is no gradient to average; call the module directly")
+        _verify_same_network(module)
         buckets, size, cap = [], 0, bucket_cap_mb * 2 ** 20
         for p in params:
             nbytes = p.numel() * p.dtype.itemsize
