@@ -50,7 +50,8 @@ class SyncBatchNormFunction(Function):
         else:
             local_m2 = cuda.kernels().sq_dev_rows(x2, local_mean, axis=1)[:, None]
         stats = xp.concatenate([xp.full_like(local_mean, n), local_mean, local_m2], axis=1).astype(np.float64)
-        counts, means, m2s = xp.moveaxis(dist.all_gather_array(stats, f"SyncBatchNorm's statistics of {len(stats)} channels"), 2, 0)[:, :, :, None]  # each (W, C, 1)
+        gathered = dist.all_gather_array(stats, f"SyncBatchNorm's statistics of {len(stats)} channels")
+        counts, means, m2s = xp.moveaxis(gathered, 2, 0)[:, :, :, None]  # each (W, C, 1)
         total = counts.sum(axis=0)                                        # (C, 1), M in every row
         self.count = int(total[0, 0])
         m = max(self.count, 1)  # every batch empty: the output is empty too, and the statistics are 0
