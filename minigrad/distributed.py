@@ -389,7 +389,8 @@ def all_reduce_array(a, op=ReduceOp.SUM, what=None):
 
 
 def broadcast_array(a, src=0, what=None):
-    """Overwrite the raw array ``a`` in every process with its values in process ``src``."""
+    """Overwrite the raw array ``a`` in every process with its values in process ``src``; ``what`` as in
+    ``all_reduce_array``."""
     g = _default_group("broadcast")
     if not 0 <= int(src) < g.world_size:
         raise ValueError(f"broadcast: src must be a rank in [0, {g.world_size - 1}], got {src}")
@@ -399,7 +400,8 @@ def broadcast_array(a, src=0, what=None):
 
 
 def all_gather_array(a, what=None):
-    """A new (world_size, *a.shape) array, same library and device as ``a``, holding every process's ``a``."""
+    """A new (world_size, *a.shape) array, same library and device as ``a``, holding every process's ``a``;
+    ``what`` as in ``all_reduce_array``."""
     g = _default_group("all_gather")
     xp = backend.get_array_module(a)
     _agree(g, "all_gather", a, 0, xp is not np and g.nccl is not None, what)
