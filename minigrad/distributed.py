@@ -55,18 +55,20 @@ _TIMEOUT_VARIABLE = "MINIGRAD_COLLECTIVE_TIMEOUT"
 _FINGERPRINT_TAG = 7207  # the point-to-point messages of the fingerprints (collectives never match them)
 _OP_CODES = {"all_reduce": 1, "broadcast": 2, "all_gather": 3, "barrier": 4, "all_gather_object": 5}
 _SPIN_SECONDS = 0.05  # a waiting process polls (yielding the core) this long, then sleeps between polls
+_INLINE_BYTES = 4096  # data up to this size travels with the fingerprints: one exchange, no second collective
 
 
 class _Group:
     """The default process group: an MPI communicator of its own and, for ``nccl``, an NCCL communicator;
-    the fingerprint of this process's current collective, every process's last one (``seen``, one row per
-    rank) and the persistent requests that exchange them with every other process."""
+    every process's last message (``seen``, one row per rank: a fingerprint of 8 integers, then up to
+    ``_INLINE_BYTES`` of data), this process's own row (``mine``) and the persistent requests that exchange
+    them with every other process."""
 
     def __init__(self, backend_name, mpi, comm, nccl_comm, local_rank, timeout):
         self.backend, self.mpi, self.comm, self.nccl, self.local_rank = backend_name, mpi, comm, nccl_comm, local_rank
         self.rank, self.world_size = comm.Get_rank(), comm.Get_size()
         self.timeout, self.calls, self.failure = timeout, 0, None
-        self.seen = np.zeros((self.world_size, 8), dtype=np.int64)
+        self.seen = np.zeros((self.world_size, 8 + _INLINE_BYTES // 8), dtype=np.int64)
         self.mine = self.seen[self.rank]
         self.peers = [r for r in range(self.world_size) if r != self.rank]
         self.requests = [comm.Send_init(self.mine, r, _FINGERPRINT_TAG) for r in self.peers] + \
@@ -240,26 +242,35 @@ def _shape_code(shape):
     return code
 
 
-def _agree(g, op, array=None, detail=0, nccl=False, what=None):
+def _payloads(g, host):
+    """The (world_size, *host.shape) view of the data in every process's message, for a NumPy array ``host``."""
+    rows = g.seen[:, 8:].view(np.uint8)[:, :host.nbytes].view(host.dtype)
+    return rows.reshape((g.world_size,) + host.shape)
+
+
+def _agree(g, op, array=None, detail=0, nccl=False, what=None, payload=None):
     """Exchange this call's fingerprint (``op``, call number, ``array``'s dtype, ndim, size and shape,
-    ``detail``: the reduce op or source rank, ``nccl``: whether the data goes through NCCL) with every other
-    process, waiting at most the group's timeout; a RuntimeError in every process when they differ."""
+    ``detail``: the reduce op or source rank, ``nccl``: whether the data goes through NCCL), and ``payload``
+    (a small NumPy array, then in ``_payloads``) with every other process, waiting at most the group's
+    timeout; a RuntimeError in every process when the fingerprints differ."""
     if g.failure is not None:
         raise RuntimeError(f"{op}: the process group failed earlier and cannot run collectives any more "
                            f"({g.failure}); end the job (python -m mpi4py does on an uncaught error)")
     g.calls += 1
     if array is None:
-        g.mine[:] = (_OP_CODES[op], detail, g.calls, 0, 0, 0, 0, 0)
+        g.mine[:8] = (_OP_CODES[op], detail, g.calls, 0, 0, 0, 0, 0)
     else:
         dtype = array.dtype
-        g.mine[:] = (_OP_CODES[op], detail, g.calls, ord(dtype.kind) << 8 | dtype.itemsize, nccl,
-                     array.ndim, array.size, _shape_code(array.shape))
+        g.mine[:8] = (_OP_CODES[op], detail, g.calls, ord(dtype.kind) << 8 | dtype.itemsize, nccl,
+                      array.ndim, array.size, _shape_code(array.shape))
+    if payload is not None:
+        _payloads(g, payload)[g.rank] = payload
     if not g.peers:
         return
     g.mpi.Prequest.Startall(g.requests)
     if not g.mpi.Request.Testall(g.requests):
         _wait(g, lambda: _describe(g, op, array, detail, nccl, what))
-    if g.seen.tobytes() != g.mine.tobytes() * g.world_size:
+    if g.seen[:, :8].tobytes() != g.mine[:8].tobytes() * g.world_size:
         _disagree(g, _describe(g, op, array, detail, nccl, what))
 
 
@@ -331,19 +342,31 @@ def _contiguous(a):
     return a if a.flags.c_contiguous else backend.get_array_module(a).ascontiguousarray(a)
 
 
-def _in_place(g, a, op, detail, what, mpi_call, nccl_call):
-    """Check the call (``_agree``), then run a collective on ``a`` in place: through NCCL for a CuPy array on
-    an ``nccl`` group, else through MPI on a NumPy buffer (a CuPy array's values copied to the host and back)."""
-    on_gpu = backend.get_array_module(a) is not np
-    _agree(g, op, a, detail, on_gpu and g.nccl is not None, what)
-    if on_gpu and g.nccl is not None:
+def _route(g, a):
+    """How a collective moves ``a``: (through NCCL (a CuPy array on an ``nccl`` group), else the NumPy array
+    to send (a CuPy array's values copied to the host), whether it is small enough to travel with the
+    fingerprints)."""
+    via_nccl = g.nccl is not None and backend.get_array_module(a) is not np
+    host = a if via_nccl or isinstance(a, np.ndarray) else backend.to_numpy(a)
+    return via_nccl, host, not via_nccl and a.nbytes <= _INLINE_BYTES
+
+
+def _in_place(g, a, op, detail, what, combine, mpi_call, nccl_call):
+    """Check the call (``_agree``), then run a collective on ``a`` in place (``_route``): through NCCL, by
+    ``combine`` of every process's values (a (world_size, *a.shape) array) when they travelled with the
+    fingerprints, else through MPI (a CuPy array's values copied back to the device)."""
+    via_nccl, host, small = _route(g, a)
+    _agree(g, op, a, detail, via_nccl, what, host if small else None)
+    if via_nccl:
         buf = _contiguous(a)
         nccl_call(buf, _nccl_dtype(buf.dtype), backend._load_cupy().cuda.get_current_stream().ptr)
+    elif small:
+        buf = combine(_payloads(g, host))
     else:
-        buf = backend.to_numpy(a) if on_gpu else _contiguous(a)
+        buf = _contiguous(host)
         mpi_call(buf)
     if buf is not a:
-        a[...] = backend.to_device(buf, backend.device_of(a)) if on_gpu else buf
+        a[...] = buf if isinstance(a, np.ndarray) else backend.to_device(buf, backend.device_of(a))
     return a
 
 
@@ -381,7 +404,8 @@ def all_reduce_array(a, op=ReduceOp.SUM, what=None):
         nccl_op = {"sum": nccl.NCCL_SUM, "product": nccl.NCCL_PROD, "min": nccl.NCCL_MIN,
                    "max": nccl.NCCL_MAX}[reduce_op]
         g.nccl.allReduce(buf.data.ptr, buf.data.ptr, buf.size, dtype, nccl_op, stream)
-    _in_place(g, a, "all_reduce", _OPS.index(op), what,
+    ufunc = {"sum": np.add, "product": np.multiply, "min": np.minimum, "max": np.maximum}[reduce_op]
+    _in_place(g, a, "all_reduce", _OPS.index(op), what, lambda values: ufunc.reduce(values, axis=0),
               lambda buf: g.comm.Allreduce(MPI.IN_PLACE, buf, op=mpi_op), nccl_call)
     if op == ReduceOp.AVG and g.world_size > 1:
         a /= g.world_size
@@ -394,7 +418,8 @@ def broadcast_array(a, src=0, what=None):
     g = _default_group("broadcast")
     if not 0 <= int(src) < g.world_size:
         raise ValueError(f"broadcast: src must be a rank in [0, {g.world_size - 1}], got {src}")
-    _in_place(g, a, "broadcast", int(src), what, lambda buf: g.comm.Bcast(buf, root=int(src)),
+    _in_place(g, a, "broadcast", int(src), what, lambda values: values[int(src)],
+              lambda buf: g.comm.Bcast(buf, root=int(src)),
               lambda buf, dtype, stream: g.nccl.bcast(buf.data.ptr, buf.size, dtype, int(src), stream))
     return a
 
@@ -403,17 +428,20 @@ def all_gather_array(a, what=None):
     """A new (world_size, *a.shape) array, same library and device as ``a``, holding every process's ``a``;
     ``what`` as in ``all_reduce_array``."""
     g = _default_group("all_gather")
-    xp = backend.get_array_module(a)
-    _agree(g, "all_gather", a, 0, xp is not np and g.nccl is not None, what)
-    send = _contiguous(a)
-    out = xp.empty((g.world_size,) + tuple(a.shape), dtype=a.dtype)
-    if xp is not np and g.nccl is not None:
+    via_nccl, host, small = _route(g, a)
+    _agree(g, "all_gather", a, 0, via_nccl, what, host if small else None)
+    if via_nccl:
+        send = _contiguous(a)
+        out = backend.get_array_module(a).empty((g.world_size,) + tuple(a.shape), dtype=a.dtype)
         stream = backend._load_cupy().cuda.get_current_stream().ptr
         g.nccl.allGather(send.data.ptr, out.data.ptr, send.size, _nccl_dtype(send.dtype), stream)
         return out
-    host = np.empty(out.shape, dtype=a.dtype)
-    g.comm.Allgather(backend.to_numpy(send), host)
-    return host if xp is np else backend.to_device(host, backend.device_of(a))
+    if small:
+        gathered = _payloads(g, host).copy()
+    else:
+        gathered = np.empty((g.world_size,) + tuple(a.shape), dtype=a.dtype)
+        g.comm.Allgather(_contiguous(host), gathered)
+    return gathered if isinstance(a, np.ndarray) else backend.to_device(gathered, backend.device_of(a))
 
 
 def _all_gather_objects(obj, what):

@@ -69,6 +69,12 @@ def worker_disagree():
     t = minigrad.tensor([rank + 1.0, 1.0])
     dist.all_reduce(t)
     messages["after"] = t.tolist()
+    big = np.arange(3000.0) * (rank + 1)  # 24 kB: through MPI's collectives, not with the fingerprints
+    gathered = dist.all_gather_array(big)
+    messages["big"] = [float(np.abs(gathered - np.arange(3000.0) * np.arange(1, world + 1)[:, None]).max()),
+                       float(np.abs(dist.all_reduce_array(big.copy(), dist.ReduceOp.MAX) - big * world / (rank + 1)
+                                    ).max()),
+                       float(np.abs(dist.broadcast_array(big, src=world - 1) - np.arange(3000.0) * world).max())]
     everyone = MPI.COMM_WORLD.gather(messages, root=0)
     if rank == 0:
         print(json.dumps(everyone))
@@ -143,7 +149,7 @@ def test_processes_that_disagree_raise_in_every_rank(n):
     }
     assert len(everyone) == n
     for rank, messages in enumerate(everyone):
-        assert set(messages) == set(CASES) | {"after"}
+        assert set(messages) == set(CASES) | {"after", "big"}
         for number, case in enumerate(CASES, start=1):
             message = messages[case]
             assert message is not None, f"rank {rank}, {case}: no error"
@@ -160,6 +166,7 @@ def test_processes_that_disagree_raise_in_every_rank(n):
                                           f"parameter or buffer #{entry}, in {same}: {mine}; in {odd}: {theirs}. "
                                           "Build the same network in every process"), (rank, case, message)
         assert messages["after"] == [n * (n + 1) / 2, n]  # the group still works after the refusals
+        assert messages["big"] == [0.0, 0.0, 0.0]
 
 
 @needs_mpi
