@@ -18,7 +18,8 @@ MPI launcher. Only the default group (``group=None``) and synchronous calls
 
 Processes that disagree. Before any data moves, every collective sends each
 other process a fingerprint of the call (operation, call number, dtype, shape,
-reduce op or source, NCCL or MPI) and compares what it receives: a difference
+reduce op or source, NCCL or MPI; data up to 4 KiB travels with it) and
+compares what it receives: a difference
 is a RuntimeError in every process that names each side, and a process that
 does not arrive within the timeout (``init_process_group(timeout=...)``, else
 ``MINIGRAD_COLLECTIVE_TIMEOUT`` seconds, else 10 minutes) is a RuntimeError in
@@ -48,6 +49,8 @@ class ReduceOp:
 
 
 _OPS = (ReduceOp.SUM, ReduceOp.AVG, ReduceOp.PRODUCT, ReduceOp.MIN, ReduceOp.MAX)
+_REDUCTIONS = {ReduceOp.SUM: (np.add, "SUM", "NCCL_SUM"), ReduceOp.PRODUCT: (np.multiply, "PROD", "NCCL_PROD"),
+               ReduceOp.MIN: (np.minimum, "MIN", "NCCL_MIN"), ReduceOp.MAX: (np.maximum, "MAX", "NCCL_MAX")}
 
 
 _DEFAULT_TIMEOUT = datetime.timedelta(minutes=10)
@@ -67,7 +70,7 @@ class _Group:
     def __init__(self, backend_name, mpi, comm, nccl_comm, local_rank, timeout):
         self.backend, self.mpi, self.comm, self.nccl, self.local_rank = backend_name, mpi, comm, nccl_comm, local_rank
         self.rank, self.world_size = comm.Get_rank(), comm.Get_size()
-        self.timeout, self.calls, self.failure = timeout, 0, None
+        self.timeout, self.calls, self.failure, self.payload_views = timeout, 0, None, {}
         self.seen = np.zeros((self.world_size, 8 + _INLINE_BYTES // 8), dtype=np.int64)
         self.mine = self.seen[self.rank]
         self.peers = [r for r in range(self.world_size) if r != self.rank]
@@ -243,9 +246,15 @@ def _shape_code(shape):
 
 
 def _payloads(g, host):
-    """The (world_size, *host.shape) view of the data in every process's message, for a NumPy array ``host``."""
-    rows = g.seen[:, 8:].view(np.uint8)[:, :host.nbytes].view(host.dtype)
-    return rows.reshape((g.world_size,) + host.shape)
+    """The (world_size, *host.shape) view of the data in every process's message, for a NumPy array ``host``
+    (kept for the group's last 64 dtypes and shapes)."""
+    key = host.dtype, host.shape
+    if key not in g.payload_views:
+        if len(g.payload_views) == 64:
+            g.payload_views.clear()
+        rows = g.seen[:, 8:].view(np.uint8)[:, :host.nbytes].view(host.dtype)
+        g.payload_views[key] = rows.reshape((g.world_size,) + host.shape)
+    return g.payload_views[key]
 
 
 def _agree(g, op, array=None, detail=0, nccl=False, what=None, payload=None):
@@ -395,18 +404,13 @@ def all_reduce_array(a, op=ReduceOp.SUM, what=None):
         raise ValueError(f"all_reduce: op must be one of ReduceOp.SUM, AVG, PRODUCT, MIN, MAX, got {op!r}")
     if op == ReduceOp.AVG and a.dtype.kind != "f":
         raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got dtype {a.dtype}")
-    reduce_op = ReduceOp.SUM if op == ReduceOp.AVG else op
-    MPI = _mpi()
-    mpi_op = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX}[reduce_op]
+    ufunc, mpi_name, nccl_name = _REDUCTIONS[ReduceOp.SUM if op == ReduceOp.AVG else op]
 
     def nccl_call(buf, dtype, stream):
         from cupy.cuda import nccl
-        nccl_op = {"sum": nccl.NCCL_SUM, "product": nccl.NCCL_PROD, "min": nccl.NCCL_MIN,
-                   "max": nccl.NCCL_MAX}[reduce_op]
-        g.nccl.allReduce(buf.data.ptr, buf.data.ptr, buf.size, dtype, nccl_op, stream)
-    ufunc = {"sum": np.add, "product": np.multiply, "min": np.minimum, "max": np.maximum}[reduce_op]
+        g.nccl.allReduce(buf.data.ptr, buf.data.ptr, buf.size, dtype, getattr(nccl, nccl_name), stream)
     _in_place(g, a, "all_reduce", _OPS.index(op), what, lambda values: ufunc.reduce(values, axis=0),
-              lambda buf: g.comm.Allreduce(MPI.IN_PLACE, buf, op=mpi_op), nccl_call)
+              lambda buf: g.comm.Allreduce(g.mpi.IN_PLACE, buf, op=getattr(g.mpi, mpi_name)), nccl_call)
     if op == ReduceOp.AVG and g.world_size > 1:
         a /= g.world_size
     return a
