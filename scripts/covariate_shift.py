@@ -379,9 +379,9 @@ def write_outputs(result, out):
     return plot(result, out / f"{stem}.png")
 
 
-QUICK = {"limit_train": 600, "limit_test": 200, "steps_mlp": 40, "steps_lenet": 6, "batch_lenet": 60,
-         "record_every": 20, "probe": 120}
-QUICK_LENET_RECORD = 3
+QUICK = {"limit_train": 600, "limit_test": 200, "steps_mlp": 40, "steps_lenet": 6, "batch_lenet": 60, "probe": 120}
+RECORD_EVERY = {"mlp": 500, "lenet": 50}
+QUICK_RECORD_EVERY = {"mlp": 20, "lenet": 3}
 
 
 def _range(text):
@@ -426,20 +426,17 @@ def parse_args(argv=None):
     p.add_argument("--merge", nargs="+", metavar="JSON", default=None,
                    help="only merge the JSON files of runs split by --variants into one (written to --out)")
     p.add_argument("--quick", action="store_true",
-                   help="tiny sizes for a smoke test: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()))
+                   help="tiny sizes for a smoke test: " + ", ".join(f"{k}={v}" for k, v in QUICK.items())
+                   + f", record every {QUICK_RECORD_EVERY['mlp']} (MLP) and {QUICK_RECORD_EVERY['lenet']} (LeNet) steps")
     args = p.parse_args(argv)
-    if args.quick:
-        for k, v in QUICK.items():
-            setattr(args, k, v)
+    vars(args).update(QUICK if args.quick else {})
     if args.unit >= 84:
         p.error(f"--unit {args.unit}: the last hidden layer has 100 units (MLP) and 84 (LeNet); use 0..83")
     return args
 
 
 def run_net(net_name, args):
-    every = args.record_every or {"mlp": 500, "lenet": 50}[net_name]
-    if args.quick and net_name == "lenet":
-        every = QUICK_LENET_RECORD
+    every = args.record_every or (QUICK_RECORD_EVERY if args.quick else RECORD_EVERY)[net_name]
     local = argparse.Namespace(**{**vars(args), "record_every": every})
     start, at_start = time.perf_counter(), machine()
     runs = [train_run(net_name, v, local) for v in args.variants]
