@@ -32,13 +32,15 @@ Every ``--record-every`` steps, before that step's update and with that step's b
   and G' = the same gradient after the layers below i (their weights, biases and BatchNorm γ, β) have
   taken this step's SGD update (θ − lr·∇L); ``‖G − G'‖₂``, ``‖G‖₂`` and cos(G, G'), by
   ``minigrad.autograd.grad``. The network is restored before the step proper, so measuring does not change
-  the training.
+  the training. The final record (after the last step) measures on the last step's batch, which the
+  network has just been trained on.
 
 Writes ``covariate_shift_<net>.json`` (every number, the settings and the machine; ``_seed<K>`` added for
 ``--seed K`` ≠ 0) and, with matplotlib, ``covariate_shift_<net>.png`` to ``--out`` (default: a new
 run folder ``runs/covariate_shift-<stamp>``).
 """
 import argparse
+import io
 import json
 import math
 import os
@@ -218,12 +220,13 @@ def ics(net, loss_fn, X, y, lr):
 
 def percentile_summary(series, first=0):
     """Per unit, the range (max − min over the records from ``first`` on) of the median and of the 15–85
-    spread, and the mean step-to-step change of the median; each the median over the units."""
+    spread, and the mean step-to-step change of the median (None from a single record); each the median
+    over the units."""
     q = np.asarray(series)[first:]  # (records, 3, units)
     median, spread = q[:, 1], q[:, 2] - q[:, 0]
     return {"median_range": float(np.median(median.max(0) - median.min(0))),
             "spread_range": float(np.median(spread.max(0) - spread.min(0))),
-            "median_jitter": float(np.median(np.abs(np.diff(median, axis=0)).mean(0))),
+            "median_jitter": float(np.median(np.abs(np.diff(median, axis=0)).mean(0))) if len(q) > 1 else None,
             "spread_mean": float(np.median(spread.mean(0)))}
 
 
@@ -319,7 +322,8 @@ def plot(result, path):
     acc.set(title="(a) test accuracy (eval mode)", xlabel="training step", ylabel="test accuracy", ylim=(0, 1))
     acc.legend(fontsize=9)
     unit = result["settings"]["unit"]
-    lims = [min(min(u) for r in runs.values() for u in r["unit"]), max(max(u) for r in runs.values() for u in r["unit"])]
+    low, high = (f(f(u) for r in runs.values() for u in r["unit"]) for f in (min, max))
+    lims = (low - 0.05 * (high - low), high + 0.05 * (high - low))
     for ax, (letter, (v, r)) in zip(axes[0, 1:], zip("bcd", runs.items())):
         q = np.array(r["unit"])
         for k, (p, style) in enumerate(zip(PERCENTILES, (":", "-", "--"))):
@@ -362,9 +366,35 @@ def plot(result, path):
     fig.suptitle(f"Internal covariate shift, {NETS[result['net']]} on Fashion-MNIST: Ioffe & Szegedy's Figure 1 "
                  "and Santurkar et al.'s noisy BatchNorm and ICS measure")
     fig.tight_layout()
-    _replace_atomically(path, lambda p: fig.savefig(p, dpi=72, format="png"))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=72, format="png")
     plt.close(fig)
+    from PIL import Image  # matplotlib's own dependency; 256 colours keep the committed figure small
+    image = Image.open(buffer).convert("RGB").quantize(256)
+    _replace_atomically(path, lambda p: image.save(p, format="png", optimize=True))
     return True
+
+
+def markdown_table(result, levels=(0.7, 0.8)):
+    """The table quoted in docs/batchnorm.md: per variant, the test accuracy, the mean training loss since the
+    record before the last, the first recorded steps at
+    which it reaches ``levels``, the last hidden layer's input drift (all units: median over the units) and
+    Santurkar et al.'s ICS (median over the records) for each layer from the second on."""
+    runs = result["runs"]
+    layers = len(runs[0]["ics_median"]["l2"])
+    head = (["network", "final test acc (best)", "training loss, last interval"]
+            + [f"first step ≥ {lv:g}" for lv in levels]
+            + ["median range", "spread range", "median change per record"]
+            + [f"layer {j + 2}: ‖G − G'‖/‖G‖, cos" for j in range(layers)])
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for r in runs:
+        u, m = r["units"], r["ics_median"]
+        cells = ([LABELS[r["variant"]], f"{r['test_acc'][-1]:.3f} ({max(r['test_acc']):.3f})", f"{r['train_loss'][-1]:.3f}"]
+                 + [str(first_step_reaching(r, lv) if first_step_reaching(r, lv) is not None else "–") for lv in levels]
+                 + [f"{u[k]:.3g}" for k in ("median_range", "spread_range", "median_jitter")]
+                 + [f"{rel:.3g}, {cos:.3f}" for rel, cos in zip(m["relative_l2"], m["cos"])])
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def file_stem(net_name, seed):
@@ -473,6 +503,7 @@ def main(argv=None):
         result = merge(args.merge)
         out = Path(args.out) if args.out else Path(args.merge[0]).parent
         plotted = write_outputs(result, out)
+        print(markdown_table(_plain(result)))
         print(f"wrote {out / file_stem(result['net'], result['settings']['seed'])}.json" + (" and .png" if plotted else ""))
         return result
     if args.replot:
@@ -486,6 +517,7 @@ def main(argv=None):
     for net_name in args.nets:
         results[net_name] = run_net(net_name, args)
         plotted = write_outputs(results[net_name], out)
+        print(markdown_table(_plain(results[net_name])))
         stem = out / file_stem(net_name, args.seed)
         print(f"wrote {stem}.json" + (f" and {stem}.png" if plotted else " (no figure: pip install matplotlib)"))
     return results

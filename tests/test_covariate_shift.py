@@ -3,6 +3,7 @@ independent computations, the script end to end on a tiny run, and the claims of
 ("Measured: internal covariate shift") against the committed docs/covariate_shift_*.json."""
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +198,153 @@ def test_bad_flags_name_the_flag(capsys):
         with pytest.raises(SystemExit):
             cs.parse_args(flags)
         assert message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------
+# docs/batchnorm.md, "Measured: internal covariate shift", against docs/covariate_shift_*.json
+
+DOCS = ROOT / "docs" / "batchnorm.md"
+
+
+def _load(name):
+    return json.loads((ROOT / "docs" / f"{name}.json").read_text())
+
+
+MLP, LENET = _load("covariate_shift_mlp"), _load("covariate_shift_lenet")
+MLP1, LENET1 = _load("covariate_shift_mlp_seed1"), _load("covariate_shift_lenet_seed1")
+SCREEN = {lr: _load(f"covariate_shift_mlp_screen_lr{lr}") for lr in ("0.1", "0.5", "2.0")}
+
+
+def _section():
+    text = DOCS.read_text()
+    match = re.search(r"^## Measured: internal covariate shift$(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, "the section is missing from docs/batchnorm.md"
+    return match.group(1)
+
+
+def _runs(result):
+    return {r["variant"]: r for r in result["runs"]}
+
+
+def _acc_at(rec, step):
+    return rec["test_acc"][rec["steps"].index(step)]
+
+
+def test_docs_tables_are_the_committed_json_and_the_documented_commands():
+    section = _section()
+    for result in (MLP, LENET, MLP1, LENET1):
+        assert [r["variant"] for r in result["runs"]] == list(cs.VARIANTS)
+        assert cs.markdown_table(result) in section, (result["net"], result["settings"]["seed"])
+        assert all(r["diverged_at_step"] is None for r in result["runs"])
+    defaults = vars(cs.parse_args([]))
+    assert (defaults["steps_mlp"], defaults["steps_lenet"]) == (50_000, 1175)  # the paper's length; 5 epochs
+    documented = {"mlp": {"steps_mlp": 10000, "record_every": 200}, "lenet": {"steps_lenet": 470}}
+    for result in (MLP, LENET, MLP1, LENET1):
+        s = result["settings"]
+        expected = {**defaults, **documented[result["net"]], "nets": [result["net"]], "seed": s["seed"],
+                    "variants": list(cs.VARIANTS)}
+        for key in ("lr_mlp", "batch_mlp", "init_std", "lr_lenet", "batch_lenet", "noise_scale", "noise_shift",
+                    "probe", "unit", "limit_train", "limit_test", "synthetic", "quick") + tuple(documented[result["net"]]):
+            assert s[key] == (list(expected[key]) if isinstance(expected[key], tuple) else expected[key]), key
+        assert s["record_every"] == (200 if result["net"] == "mlp" else 50)
+    assert (MLP["settings"]["seed"], MLP1["settings"]["seed"], LENET["settings"]["seed"], LENET1["settings"]["seed"]) \
+        == (0, 1, 0, 1)
+    for net, steps in (("mlp", "--steps-mlp 10000 --record-every 200"), ("lenet", "--steps-lenet 470")):
+        assert (f"python scripts/covariate_shift.py --data-dir /path/to/fashion-mnist --nets {net} --variants $v "
+                f"{steps} --out runs/{net}-$v") in section
+        assert f"python scripts/covariate_shift.py --merge runs/{net}-*/covariate_shift_{net}.json --out docs" in section
+    for result in SCREEN.values():
+        assert cs.markdown_table(result) in section
+    assert round(MLP["machine"]["load_average"][0], 1) == 22.7
+    minutes = {net: [round(r["seconds"] / 60, 1) for r in result["runs"]] for net, result in (("mlp", MLP),
+                                                                                              ("lenet", LENET))}
+    assert (min(minutes["mlp"]), max(minutes["mlp"]), min(minutes["lenet"]), max(minutes["lenet"])) == \
+        (17.6, 21.9, 18.0, 19.9)
+
+
+def test_docs_lr_screen():
+    for lr, result in SCREEN.items():
+        s = result["settings"]
+        assert (s["lr_mlp"], s["steps_mlp"], s["seed"], s["variants"]) == (float(lr), 3000, 0, ["plain", "bn"])
+    acc = {lr: {v: r["test_acc"][-1] for v, r in _runs(res).items()} for lr, res in SCREEN.items()}
+    assert [round(acc[lr]["plain"], 3) for lr in SCREEN] == [0.758, 0.820, 0.846]
+    assert [round(acc[lr]["bn"], 3) for lr in SCREEN] == [0.848, 0.852, 0.857]
+    assert round(acc["2.0"]["bn"] - acc["2.0"]["plain"], 3) == 0.011
+    assert round(acc["0.1"]["bn"] - acc["0.1"]["plain"], 3) == 0.090
+
+
+def test_docs_claim_a_sooner_holds_higher_not_settled():
+    for mlp, lenet in ((MLP, LENET), (MLP1, LENET1)):
+        m, le = _runs(mlp), _runs(lenet)
+        for level in (0.7, 0.8):
+            assert cs.first_step_reaching(m["bn"], level) < cs.first_step_reaching(m["plain"], level)
+        assert cs.first_step_reaching(le["bn"], 0.7) == 100 and cs.first_step_reaching(le["plain"], 0.7) is None
+        assert m["bn"]["train_loss"][-1] < m["plain"]["train_loss"][-1]
+    m, m1, le = _runs(MLP), _runs(MLP1), _runs(LENET)
+    assert (round(_acc_at(m["bn"], 200), 3), round(_acc_at(m["plain"], 200), 3)) == (0.762, 0.510)
+    assert [round(a, 3) for a in le["plain"]["test_acc"][:6]] == [0.1] * 6 and le["plain"]["steps"][5] == 250
+    assert le["plain"]["test_acc"][6] > 0.1
+    assert [round(max(m[v]["test_acc"]), 3) for v in ("bn", "plain")] == [0.877, 0.869]
+    assert m["bn"]["test_acc"][-1] > m["plain"]["test_acc"][-1] and m1["bn"]["test_acc"][-1] < m1["plain"]["test_acc"][-1]
+    gaps = [abs(r["bn"]["test_acc"][-1] - r["plain"]["test_acc"][-1]) for r in (m, m1)]
+    assert max(gaps) < 0.012
+
+
+def test_docs_claim_b_drift():
+    m, le = _runs(MLP), _runs(LENET)
+    unit_plain, unit_bn = np.array(m["plain"]["unit"]), np.array(m["bn"]["unit"])
+    assert (round(unit_plain[0, 1], 3), round(unit_plain[-1, 1], 2)) == (-0.592, -1.69)
+    assert (round(unit_bn[0, 2] - unit_bn[0, 0], 2), round(unit_bn[-1, 2] - unit_bn[-1, 0], 2)) == (2.10, 4.16)
+    ratios = [m["plain"]["units"]["median_range"] / m["bn"]["units"]["median_range"],
+              le["plain"]["units"]["median_range"] / le["bn"]["units"]["median_range"]]
+    assert 3 < min(ratios) and max(ratios) < 6
+    for result in (MLP, LENET, MLP1, LENET1):
+        r = _runs(result)
+        for key in ("median_range", "spread_range", "median_jitter"):
+            assert r["bn"]["units"][key] < r["plain"]["units"][key], (result["net"], key)
+
+
+def test_docs_claim_c_noisy_batchnorm():
+    for mlp, lenet in ((MLP, LENET), (MLP1, LENET1)):
+        for r in (_runs(mlp), _runs(lenet)):
+            noisy, bn, plain = r["noisy"], r["bn"], r["plain"]
+            assert noisy["units"]["median_jitter"] > 1.9 * plain["units"]["median_jitter"]
+            assert noisy["units"]["spread_range"] > plain["units"]["spread_range"]
+            assert noisy["units"]["median_range"] > 0.9 * plain["units"]["median_range"]
+            assert cs.first_step_reaching(noisy, 0.8) == cs.first_step_reaching(bn, 0.8)
+            assert noisy["train_loss"][-1] > bn["train_loss"][-1]
+    m, le = _runs(MLP), _runs(LENET)
+    assert round(m["noisy"]["units"]["median_jitter"] / m["bn"]["units"]["median_jitter"]) == 10
+    assert round(m["noisy"]["units"]["median_jitter"] / m["plain"]["units"]["median_jitter"], 1) == 3.6
+    assert m["noisy"]["train_loss"][-1] > m["plain"]["train_loss"][-1]
+    assert (cs.first_step_reaching(le["noisy"], 0.7), cs.first_step_reaching(le["bn"], 0.7)) == (150, 100)
+    assert [round(max(le[v]["test_acc"]), 3) for v in ("noisy", "bn")] == [0.805, 0.824]
+    m1, le1 = _runs(MLP1), _runs(LENET1)
+    assert all(cs.first_step_reaching(r["noisy"], lv) == cs.first_step_reaching(r["bn"], lv)
+               for r in (m1, le1) for lv in (0.7, 0.8))
+    assert le1["noisy"]["test_acc"][-1] < le1["bn"]["test_acc"][-1]
+
+
+def test_docs_claim_d_ics_measure():
+    for mlp in (MLP, MLP1):  # the MLP: BatchNorm's change smaller and cosine higher in every layer
+        r = _runs(mlp)
+        assert all(b < p for b, p in zip(r["bn"]["ics_median"]["relative_l2"], r["plain"]["ics_median"]["relative_l2"]))
+        assert all(b > p for b, p in zip(r["bn"]["ics_median"]["cos"], r["plain"]["ics_median"]["cos"]))
+    for lenet in (LENET, LENET1):  # LeNet: BatchNorm's larger in every layer
+        r = _runs(lenet)
+        assert all(b > p for b, p in zip(r["bn"]["ics_median"]["relative_l2"], r["plain"]["ics_median"]["relative_l2"]))
+    rel = {lr: {v: r["ics_median"]["relative_l2"][0] for v, r in _runs(res).items()} for lr, res in SCREEN.items()}
+    assert rel["0.1"]["bn"] > rel["0.1"]["plain"] and rel["0.5"]["bn"] < rel["0.5"]["plain"]
+    assert rel["2.0"]["bn"] < rel["2.0"]["plain"]
+    for result in (MLP, LENET):  # noisy BatchNorm's cosines within 0.04 of BatchNorm's
+        r = _runs(result)
+        assert max(abs(a - b) for a, b in zip(r["noisy"]["ics_median"]["cos"], r["bn"]["ics_median"]["cos"])) < 0.04
+    le, le1 = _runs(LENET), _runs(LENET1)
+    noisy, bn = le["noisy"]["ics_median"]["relative_l2"], le["bn"]["ics_median"]["relative_l2"]
+    assert (round(min(noisy), 3), round(max(noisy), 3), round(min(bn), 3), round(max(bn), 3)) == \
+        (0.261, 0.699, 0.309, 0.757)
+    noisy1, bn1 = le1["noisy"]["ics_median"]["relative_l2"], le1["bn"]["ics_median"]["relative_l2"]
+    assert all(a < b for a, b in zip(noisy1, bn1)) and (round(min(noisy1), 3), round(max(noisy1), 3)) == (0.279, 0.704)
+    assert (round(min(bn1), 3), round(max(bn1), 3)) == (0.409, 0.777)
+    plain1 = le1["plain"]["ics_median"]["relative_l2"]
+    assert (round(min(plain1), 4), round(max(plain1), 2)) == (0.0499, 0.66)
