@@ -348,3 +348,32 @@ def test_docs_claim_d_ics_measure():
     assert (round(min(bn1), 3), round(max(bn1), 3)) == (0.409, 0.777)
     plain1 = le1["plain"]["ics_median"]["relative_l2"]
     assert (round(min(plain1), 4), round(max(plain1), 2)) == (0.0499, 0.66)
+
+
+FULL = _load("covariate_shift_mlp_50000")
+
+
+def test_docs_the_papers_length():
+    s, section = FULL["settings"], _section()
+    assert (s["steps_mlp"], s["record_every"], s["seed"], s["lr_mlp"]) == (50_000, 500, 0, 0.5)
+    assert cs.markdown_table(FULL) in section
+    assert [round(r["seconds"] / 60, 1) for r in FULL["runs"]] == [15.9, 19.9, 20.5]
+    assert round(FULL["machine"]["load_average"][0], 1) == 12.7
+    full, short = _runs(FULL), _runs(MLP)
+    for v in cs.VARIANTS:  # the first 10,000 steps are the 10,000-step run's
+        common = [t for t in full[v]["steps"] if t in short[v]["steps"]]
+        assert len(common) == 11 and all(_acc_at(full[v], t) == _acc_at(short[v], t) for t in common), v
+        # the probe too, but for noisy BatchNorm's last short record: it keeps the noise of step 9,999
+        units = [(r["unit"][r["steps"].index(t)] for r in (full[v], short[v])) for t in common[:-1]]
+        assert all(a == b for a, b in units), v
+    plain, bn, noisy = full["plain"], full["bn"], full["noisy"]
+    assert [cs.first_step_reaching(r, lv) for r in (bn, plain) for lv in (0.85, 0.88)] == [3000, 14000, 6000, 20500]
+    finals = [r["test_acc"][-1] for r in (bn, plain, noisy)]
+    assert [round(a, 3) for a in finals] == [0.888, 0.889, 0.885] and max(finals) - min(finals) < 0.004
+    assert bn["test_acc"][-1] < plain["test_acc"][-1]
+    unit = np.array(bn["unit"])
+    assert round(unit[-1, 2] - unit[-1, 0], 2) == 7.49
+    assert all(cs.first_step_reaching(noisy, lv) == cs.first_step_reaching(bn, lv) for lv in (0.7, 0.8, 0.85))
+    assert noisy["train_loss"][-1] > plain["train_loss"][-1] > bn["train_loss"][-1]
+    rel = {v: r["ics_median"]["relative_l2"] for v, r in full.items()}
+    assert all(n < b < p for n, b, p in zip(rel["noisy"], rel["bn"], rel["plain"]))
