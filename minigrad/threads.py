@@ -1,4 +1,4 @@
-"""How many threads BLAS (NumPy's OpenBLAS) uses for minigrad's GEMMs: chosen from the free cores, or ``set_num_threads(n)``.
+"""How many threads BLAS (NumPy's OpenBLAS) uses for minigrad's GEMMs: the free cores, or ``set_num_threads(n)``.
 
 OpenBLAS's worker threads spin while they wait for work. On an idle 2-core
 machine two threads make a LeNet-BN step about 15% faster, but when another

@@ -186,7 +186,8 @@ def test_a_real_busy_neighbour_takes_a_core_from_the_automatic_choice(automatic,
     monkeypatch.setattr(threads, "_usable_cores", lambda: cores)
     monkeypatch.setattr(threads.os, "cpu_count", lambda: cores)
     monkeypatch.setitem(threads._auto, "most", cores)
-    busy = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 30\nwhile time.time() < end: pass"])
+    loop = "import time\nend = time.time() + 30\nwhile time.time() < end: pass"
+    busy = subprocess.Popen([sys.executable, "-c", loop])
     try:
         time.sleep(0.5)
         threads.use_automatic_threads()
