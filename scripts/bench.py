@@ -116,12 +116,14 @@ def minigrad_stepper(model, batch_size, device, lr, image_size=28):
 
 
 def use_threads(setting):
-    """minigrad's BLAS threads for the next timing: None leaves them, 'auto' the automatic choice, else a count."""
+    """minigrad's BLAS threads for the next timing (None leaves them, 'auto' the automatic choice, else a
+    count); returns the count now."""
     if setting == "auto":
         if not threads._auto["on"]:
             threads.use_automatic_threads()
     elif setting is not None:
         minigrad.set_num_threads(setting)
+    return minigrad.get_num_threads()
 
 
 def op_kind(module, fn):
@@ -430,6 +432,9 @@ def parse_args(argv=None):
     p.add_argument("--threads", nargs="+", type=thread_setting, default=None, metavar="N|auto",
                    help="time minigrad with each of these BLAS thread settings in turn, 'auto' being its automatic "
                         "choice (default: as minigrad set them at import)")
+    p.add_argument("--torch-threads", nargs="+", type=cli_args.int_at_least(1), default=None, metavar="N",
+                   help="with --compare-torch, time PyTorch with each of these thread counts in turn (default: "
+                        "PyTorch's own, one per core)")
     p.add_argument("--under-load", action="store_true",
                    help="run one CPU-bound process of the script's own beside the timed steps (default: off)")
     p.add_argument("--load-limit", type=cli_args.int_at_least(1), default=3600, metavar="SECONDS",
@@ -447,38 +452,44 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def label(setting):
-    return "minigrad" if setting is None else f"minigrad {setting}" + ("" if setting == "auto" else "T")
+def label(framework, setting):
+    return framework if setting is None else f"{framework} {setting}" + ("" if setting == "auto" else "T")
+
+
+def use_torch_threads(setting):
+    """PyTorch's threads for the next timing (None leaves them); returns the count now."""
+    import torch
+    if setting is not None:
+        torch.set_num_threads(setting)
+    return torch.get_num_threads()
 
 
 def time_model(model, run, args, use_torch):
-    """Alternate minigrad (each thread setting) and PyTorch step for step; returns {name: rates and more}."""
+    """Alternate minigrad and PyTorch (each thread setting) step for step; returns {name: rates and more}."""
     step, net, _ = minigrad_stepper(model, run.batch_size, args.device, args.lr, run.image_size)
-    steppers = {label(s): (step, s) for s in (args.threads or [None])}
+    steppers = {label("minigrad", s): (step, use_threads, s) for s in (args.threads or [None])}
     if use_torch:
-        steppers["torch"] = (torch_stepper(model, run.batch_size, args.device, args.lr, run.image_size), None)
+        twin = torch_stepper(model, run.batch_size, args.device, args.lr, run.image_size)
+        steppers.update({label("torch", s): (twin, use_torch_threads, s) for s in (args.torch_threads or [None])})
         ours = sum(p.numel() for p in net.parameters())
-        if steppers["torch"][0].parameters != ours:
-            raise RuntimeError(f"{model}: the PyTorch twin has {steppers['torch'][0].parameters:,} parameters, "
+        if twin.parameters != ours:
+            raise RuntimeError(f"{model}: the PyTorch twin has {twin.parameters:,} parameters, "
                                f"minigrad's network {ours:,}: the two are not the same network")
-    for name, (fn, setting) in steppers.items():
-        use_threads(setting)
+    for fn, use, setting in steppers.values():
+        use(setting)
         for _ in range(run.warmup):
             fn()
-    rates, cpu = {name: [] for name in steppers}, {name: [] for name in steppers}
-    chosen = {name: [] for name in steppers if name != "torch"}
+    rates, cpu, chosen = ({name: [] for name in steppers} for _ in range(3))
     for _ in range(run.repeats):  # alternate, so all see the same machine load
-        for name, (fn, setting) in steppers.items():
-            use_threads(setting)
+        for name, (fn, use, setting) in steppers.items():
+            use(setting)
             start = time.process_time()
             rates[name].append(throughput(fn, run.batch_size, run.steps))
             cpu[name].append((time.process_time() - start) / run.steps * 1e3)
-            if name in chosen:
-                chosen[name].append(minigrad.get_num_threads())
+            chosen[name].append(use(None))  # the count it ran with (the automatic one may have changed)
     return {name: {"median": statistics.median(r), "min": min(r), "max": max(r),
                    "ms_per_step": run.batch_size / statistics.median(r) * 1e3,
-                   "cpu_ms_per_step": statistics.median(cpu[name]),
-                   **({"blas_threads": chosen[name]} if name in chosen else {})}
+                   "cpu_ms_per_step": statistics.median(cpu[name]), "threads": chosen[name]}
             for name, r in rates.items()}
 
 
@@ -514,6 +525,7 @@ def main(argv=None):
                 results[model]["profile"] = profile_minigrad(model, run.batch_size, args.device, args.lr, run.steps,
                                                              run.image_size)
                 if use_torch:
+                    use_torch_threads((args.torch_threads or [None])[0])
                     profile_torch(torch_stepper(model, run.batch_size, args.device, args.lr, run.image_size),
                                   run.steps)
             results[model]["load_average"] = [round(before[0], 2), round(os.getloadavg()[0], 2)]
@@ -534,20 +546,20 @@ def print_table(model, by_fw):
     print(f"\n{model}: batch {run['batch_size']}, {run['image_size']}x{run['image_size']}, {run['repeats']} repeats "
           f"x {run['steps']} steps; load average {by_fw['load_average'][0]} before, {by_fw['load_average'][1]} after")
     print(f"{'framework':<16}{'examples/s (median)':>21}{'min-max':>22}{'ms/step':>10}{'CPU ms/step':>12}"
-          f"{'peak RSS':>11}  BLAS threads")
+          f"{'peak RSS':>11}  threads")
     names = [n for n, r in by_fw.items() if isinstance(r, dict) and "median" in r]
     for name in names:
         r = by_fw[name]
         mib = by_fw.get("peak_rss_mib", {}).get(name.split()[0])
         mem = "-" if mib is None else f"{mib:.0f} MiB"
-        chosen = ",".join(map(str, r.get("blas_threads", [])))
+        chosen = ",".join(map(str, r["threads"]))
         print(f"{name:<16}{r['median']:>21,.1f}{r['min']:>11,.1f}-{r['max']:<10,.1f}{r['ms_per_step']:>10,.1f}"
               f"{r['cpu_ms_per_step']:>12,.1f}{mem:>11}  {chosen}")
-    if "torch" in names:
-        for name in names[:-1]:
-            ratio = by_fw[name]["median"] / by_fw["torch"]["median"]
-            by_fw[name]["ratio"] = ratio
-            print(f"{'ratio':<16}{ratio:>20.2f}x  ({name} / PyTorch)")
+    for theirs in (n for n in names if n.startswith("torch")):
+        for ours in (n for n in names if n.startswith("minigrad")):
+            ratio = by_fw[ours]["median"] / by_fw[theirs]["median"]
+            by_fw[ours].setdefault("ratio", {})[theirs] = ratio
+            print(f"{'ratio':<16}{ratio:>20.2f}x  ({ours} / {theirs})")
 
 
 if __name__ == "__main__":

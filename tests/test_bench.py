@@ -70,8 +70,8 @@ def test_smoke_modern_cnns_profiled_under_load(bench, capsys):
     for model, convs3, convs1, bns in (("resnet18", 16, 3, 17), ("densenet", 16, 3, 21)):
         r = results[model]
         assert set(r) >= {"minigrad auto", "minigrad 1T", "profile", "load_average"}
-        assert r["minigrad 1T"]["blas_threads"] == [1]
-        assert 1 <= r["minigrad auto"]["blas_threads"][0] <= len(threads.os.sched_getaffinity(0))
+        assert r["minigrad 1T"]["threads"] == [1]
+        assert 1 <= r["minigrad auto"]["threads"][0] <= len(threads.os.sched_getaffinity(0))
         kinds = r["profile"]["by_kind"]
         counts = (kinds["3x3 conv"]["layers"], kinds["1x1 conv"]["layers"], kinds["BN"]["layers"])
         assert counts == (convs3, convs1, bns)
