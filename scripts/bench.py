@@ -141,7 +141,8 @@ class LayerProfile:
     """Times every Function of a minigrad step, forward and backward, by the innermost module that ran it and
     its kind of op. Inside ``with`` it patches ``Module.__call__`` and ``Function.__call__`` (restored after)."""
 
-    def __init__(self, net, loss_fn):
+    def __init__(self, net, loss_fn, clock=time.perf_counter):
+        self.clock = clock
         self.names = {id(m): name for name, m in net.named_modules() if name}
         self.names[id(loss_fn)] = "loss"
         self.stack, self.steps, self.shapes = [None], [], {}
@@ -163,12 +164,12 @@ class LayerProfile:
                 self.stack.pop()
 
         def timed(fn, *inputs):
-            start = time.perf_counter()
+            start = self.clock()
             out = function_call(fn, *inputs)
             backend.synchronize(out.array)
             module = self.stack[-1]
             key = (self.names.get(id(module), "-"), op_kind(module, fn))
-            self.record(key, 0, time.perf_counter() - start)
+            self.record(key, 0, self.clock() - start)
             self.shapes.setdefault(key, out.shape)
             if out._ctx is fn:
                 fn.backward = self.timed_backward(fn.backward, key)
@@ -179,10 +180,10 @@ class LayerProfile:
 
     def timed_backward(self, backward, key):
         def run(gy):
-            start = time.perf_counter()
+            start = self.clock()
             grads = backward(gy)
             backend.synchronize(gy)
-            self.record(key, 1, time.perf_counter() - start)
+            self.record(key, 1, self.clock() - start)
             return grads
         return run
 
@@ -196,27 +197,32 @@ class LayerProfile:
                 for k in keys}
 
 
-def profile_minigrad(model, batch_size, device, lr, steps, image_size):
-    """Per layer and per kind of op, the median forward and backward ms of minigrad's step; returns them."""
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def profile_minigrad(model, batch_size, device, lr, steps, image_size, clock="wall"):
+    """Per layer and per kind of op, the median forward and backward ms of minigrad's step (wall-clock, or this
+    process's CPU time: on a busy machine with one BLAS thread, the work itself); returns them."""
     step, net, (X, Y, loss_fn, opt) = minigrad_stepper(model, batch_size, device, lr, image_size)
     step()
     totals, sgd = [], []
-    with LayerProfile(net, loss_fn) as prof:
+    now = CLOCKS[clock]
+    with LayerProfile(net, loss_fn, now) as prof:
         for _ in range(steps):
             prof.new_step()
-            begin = time.perf_counter()
+            begin = now()
             opt.zero_grad()
             loss = loss_fn(net(X), Y)
             loss.backward()
-            start = time.perf_counter()
+            start = now()
             opt.step()
             backend.synchronize(loss.array)
-            sgd.append(time.perf_counter() - start)
-            totals.append(time.perf_counter() - begin)
+            sgd.append(now() - start)
+            totals.append(now() - begin)
     layers = prof.medians()
     whole = statistics.median(totals) * 1e3
     print(f"\nper-layer profile of {model} (batch {batch_size}, {image_size}x{image_size}, {device}, "
-          f"{minigrad.get_num_threads()} BLAS threads), median ms over {steps} steps")
+          f"{minigrad.get_num_threads()} BLAS threads), median {clock} ms over {steps} steps")
     print(f"{'layer':<22}{'kind':<10}{'output':>18}{'forward':>10}{'backward':>10}{'total':>10}")
     kinds = {}
     for (name, kind), (f, b) in layers.items():
@@ -231,7 +237,7 @@ def profile_minigrad(model, batch_size, device, lr, steps, image_size):
     accounted = sum(f + b for _, f, b in kinds.values())
     print(f"{'sum of the above':<37}{accounted:30.1f}")
     print(f"{'whole step':<37}{whole:30.1f}  ({batch_size / whole * 1e3:,.1f} examples/s)")
-    return {"step_ms": whole, "by_kind": {k: {"layers": c, "forward_ms": f, "backward_ms": b}
+    return {"clock": clock, "step_ms": whole, "by_kind": {k: {"layers": c, "forward_ms": f, "backward_ms": b}
                                           for k, (c, f, b) in kinds.items()},
             "by_layer": [{"layer": n, "kind": k, "forward_ms": f, "backward_ms": b}
                          for (n, k), (f, b) in layers.items()]}
@@ -443,6 +449,9 @@ def parse_args(argv=None):
                    help="time PyTorch too, alternating (default: off; needs torch installed)")
     p.add_argument("--profile", action="store_true",
                    help="print minigrad's per-layer forward/backward times, and PyTorch's ops (default: off)")
+    p.add_argument("--profile-clock", choices=list(CLOCKS), default="wall",
+                   help="what --profile measures: wall-clock time, or this process's CPU time (the work itself on "
+                        "a busy machine, with one BLAS thread) (default: %(default)s)")
     p.add_argument("--memory-steps", type=cli_args.int_at_least(1), default=None,
                    help="steps of the peak-memory child runs (default: 50 for the LeNets, 2 for ResNet-18 and "
                         "DenseNet)")
@@ -523,7 +532,7 @@ def main(argv=None):
             if args.profile:
                 use_threads((args.threads or [None])[0])
                 results[model]["profile"] = profile_minigrad(model, run.batch_size, args.device, args.lr, run.steps,
-                                                             run.image_size)
+                                                             run.image_size, args.profile_clock)
                 if use_torch:
                     use_torch_threads((args.torch_threads or [None])[0])
                     profile_torch(torch_stepper(model, run.batch_size, args.device, args.lr, run.image_size),

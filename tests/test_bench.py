@@ -63,7 +63,7 @@ def test_new_flags_name_themselves_in_errors(bench, capsys, argv, message):
 def test_smoke_modern_cnns_profiled_under_load(bench, capsys):
     results = bench.main(["--models", "resnet18", "densenet", "--batch-size", "2", "--steps", "1", "--repeats", "1",
                           "--warmup", "0", "--profile", "--under-load", "--threads", "auto", "1", "--no-memory",
-                          "--load-limit", "300"])
+                          "--load-limit", "300", "--profile-clock", "cpu"])
     assert gone(results["busy_pid"])
     out = capsys.readouterr().out
     assert "beside one busy process of the script's own" in out
@@ -76,8 +76,10 @@ def test_smoke_modern_cnns_profiled_under_load(bench, capsys):
         counts = (kinds["3x3 conv"]["layers"], kinds["1x1 conv"]["layers"], kinds["BN"]["layers"])
         assert counts == (convs3, convs1, bns)
         assert kinds["7x7 conv"]["layers"] == 1 and kinds["pool"]["layers"] == (2 if model == "resnet18" else 5)
-        assert all(row["forward_ms"] > 0 for row in r["profile"]["by_layer"] if row["kind"] != "reshape")
-        assert f"per-layer profile of {model} (batch 2, 96x96" in out
+        rows = r["profile"]["by_layer"]
+        assert all(row["forward_ms"] >= 0 and row["backward_ms"] >= 0 for row in rows)
+        assert sum(row["forward_ms"] + row["backward_ms"] for row in rows) > 0
+        assert f"per-layer profile of {model} (batch 2, 96x96" in out and r["profile"]["clock"] == "cpu"
     assert results["resnet18"]["profile"]["by_kind"]["add"]["layers"] == 8   # one per Residual block
     assert results["densenet"]["profile"]["by_kind"]["cat"]["layers"] == 4   # one row per dense block (4 cats each)
     assert "add" not in results["densenet"]["profile"]["by_kind"]
