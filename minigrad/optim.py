@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from minigrad import backend, cuda
+from minigrad import backend, cuda, threads
 from minigrad.checks import check_real
 from minigrad.core import Tensor, zero_grads
 
@@ -67,6 +67,7 @@ class Optimizer:
         zero_grads(self._params(), set_to_none)
 
     def step(self):
+        threads.adapt()  # BLAS's thread count follows the load of the machine (a clock read on most steps)
         for group in self.param_groups:
             self._check_group(group)  # a hyper-parameter edited in param_groups since (a few float checks per group)
             for p in group["params"]:

@@ -44,6 +44,7 @@ import cli_args  # noqa: E402
 import minigrad  # noqa: E402
 from minigrad import backend, nn, threads  # noqa: E402
 from minigrad.core import Function  # noqa: E402
+from minigrad.train import init_weights, train_step  # noqa: E402
 from models import MODELS as ALL_MODELS, MODERN_CNNS, model_name  # noqa: E402
 
 # the networks PyTorch has a twin of here
@@ -89,27 +90,17 @@ def busy_neighbour(limit_seconds):
 # ---------------------------------------------------------------------------
 # minigrad
 
-def xavier_init(module):
-    """Xavier-uniform for Linear and Conv2d weights, as D2L (and minigrad.train.init_weights, which imports
-    tqdm through minigrad.data: this script also runs under a PyTorch venv without it)."""
-    if isinstance(module, (nn.Linear, nn.Conv2d)):
-        nn.init.xavier_uniform_(module.weight)
-
-
 def minigrad_stepper(model, batch_size, device, lr, image_size=28):
-    """A step as minigrad.train.train_step takes it, then the device synchronisation the training loop does."""
+    """A step of minigrad.train.train_step, then the device synchronisation the training loop does."""
     minigrad.manual_seed(0)
-    net = MODELS[model]().apply(xavier_init).to(device)
+    net = init_weights(MODELS[model]()).to(device)
     opt = minigrad.optim.SGD(net.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     x, y = synthetic_batch(batch_size, image_size=image_size)
     X, Y = minigrad.Tensor(x, device=device), minigrad.Tensor(y, device=device)
 
     def step():
-        opt.zero_grad()
-        loss = loss_fn(net(X), Y)
-        loss.backward()
-        opt.step()
+        loss, _ = train_step(net, X, Y, loss_fn, opt)
         backend.synchronize(loss.array)
         return loss
     return step, net, (X, Y, loss_fn, opt)
@@ -119,8 +110,7 @@ def use_threads(setting):
     """minigrad's BLAS threads for the next timing (None leaves them, 'auto' the automatic choice, else a
     count); returns the count now."""
     if setting == "auto":
-        if not threads._auto["on"]:
-            threads.use_automatic_threads()
+        threads.use_automatic_threads()
     elif setting is not None:
         minigrad.set_num_threads(setting)
     return minigrad.get_num_threads()
