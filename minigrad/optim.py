@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from minigrad import backend, cuda, threads
-from minigrad.checks import check_real
+from minigrad.checks import check_real, missing_names
 from minigrad.core import Tensor, zero_grads
 
 
@@ -245,3 +245,5 @@ class Adam(Optimizer):
         step_size = group["lr"] / (1 - b1 ** state["step"])
         denom = xp.sqrt(v / (1 - b2 ** state["step"])) + group["eps"]
         p.array -= step_size * m / denom
+
+__getattr__ = missing_names("minigrad.optim", "torch.optim")  # a PyTorch name minigrad lacks: say so
