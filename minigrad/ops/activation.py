@@ -58,7 +58,7 @@ class Sigmoid(Function):
             self.y = cuda.kernels().sigmoid(x)
             return self.y
         with np.errstate(over="ignore"):
-            y = np.negative(x)
+            y = np.negative(x, out=np.empty_like(x))  # out=: an array for a 0-d x too (NumPy returns a scalar)
             np.exp(y, out=y)
         y += 1
         np.reciprocal(y, out=y)

@@ -64,6 +64,58 @@ def where(condition, input=None, other=None):  # noqa: A002
     return Where(cond)(*_promoted((input, other)))
 
 
+class _Split:
+    """A key NumPy reads otherwise than PyTorch (integers or a bool scalar beside index arrays): PyTorch applies the
+    integers first as basic indices, so ``a[key]`` is ``a[basic][rest]`` (``a[basic]`` a view that writes reach)."""
+
+    def __init__(self, basic, rest):
+        self.basic, self.rest = basic, rest
+
+
+def _kind(k):
+    """"int" (an integer or 0-d integer array), "array" (an index array or a bool scalar) or "basic"."""
+    if isinstance(k, (bool, np.bool_)) or hasattr(k, "ndim") and (k.ndim or k.dtype == np.bool_):
+        return "array"
+    return "int" if isinstance(k, numbers.Integral) or hasattr(k, "ndim") else "basic"
+
+
+def _torch_key(key, xp):
+    """``key`` (raw arrays) as PyTorch reads it: unchanged where NumPy's rule agrees, else a ``_Split``. An
+    integer or 0-d integer array selects first; a bool scalar adds a dimension that a one-element mask indexes;
+    the index arrays that remain go in place when adjacent, else to the front (NumPy's rule and PyTorch's)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    kinds = [_kind(k) for k in parts]
+    if "int" not in kinds or "array" not in kinds:
+        return key
+    basic, rest = [], []
+    for k in parts:
+        if isinstance(k, (bool, np.bool_)) or hasattr(k, "ndim") and k.ndim == 0 and k.dtype == np.bool_:
+            basic.append(None)
+            rest.append(xp.asarray([bool(k)]))
+        elif isinstance(k, numbers.Integral) or hasattr(k, "ndim") and k.ndim == 0:
+            basic.append(int(k))
+        elif hasattr(k, "ndim"):
+            basic += [slice(None)] * (k.ndim if k.dtype == np.bool_ else 1)
+            rest.append(k)
+        else:  # a slice, None or ...
+            basic.append(k)
+            rest.append(k if k is Ellipsis else slice(None))
+    if not builtins.any(hasattr(k, "ndim") for k in rest):  # 0-d integer arrays only: integers
+        return tuple(basic)
+    return _Split(tuple(basic), tuple(rest))
+
+
+def _read(a, key):
+    return a[key.basic][key.rest] if isinstance(key, _Split) else a[key]
+
+
+def _write(a, key, v):
+    if isinstance(key, _Split):
+        a[key.basic][key.rest] = v
+    else:
+        a[key] = v
+
+
 class GetItemGrad(DerivativeFunction):
     """GetItem's gradient as an op: zeros of ``in_shape`` with gy scatter-added at ``key``; its gradient is g[key]."""
 
@@ -75,7 +127,9 @@ class GetItemGrad(DerivativeFunction):
     def forward(self, gy):
         xp = get_array_module(gy)
         gx = xp.zeros(self.in_shape, dtype=gy.dtype)
-        if _is_advanced(self.key):
+        if isinstance(self.key, _Split):
+            backend.scatter_add(gx[self.key.basic], self.key.rest, gy)
+        elif _is_advanced(self.key):
             backend.scatter_add(gx, self.key, gy)
         else:
             gx[self.key] = gy
@@ -96,7 +150,7 @@ class GetItem(Function):
     def forward(self, x):
         self.in_shape, self.in_dtype = x.shape, x.dtype
         try:
-            return x[self.key]
+            return _read(x, self.key)
         except IndexError as exc:
             raise IndexError(f"{exc} (indexing a tensor of shape {tuple(x.shape)})") from None
 
@@ -112,9 +166,10 @@ def getitem(x, key):
         if isinstance(k, slice) and k.step is not None and k.step <= 0:
             raise ValueError(f"step must be greater than zero, got slice {k} (as PyTorch; flip with "
                              "x[minigrad.arange(n - 1, -1, -1)] instead)")
-    key = _raw_key(key, get_array_module(x.array))
+    xp = get_array_module(x.array)
+    key = _torch_key(_raw_key(key, xp), xp)
     out = GetItem(key)(x)
-    return out if _is_advanced(key) else _view_of(out, x)
+    return out if isinstance(key, _Split) or _is_advanced(key) else _view_of(out, x)
 
 
 def gather(x, dim, index):
@@ -169,16 +224,16 @@ class IndexPut(Function):
         self.key = key
 
     def forward(self, x, v):
-        x[self.key] = v
+        _write(x, self.key, v)
         self.written = get_array_module(x).zeros(x.shape, dtype=bool)
-        self.written[self.key] = True
+        _write(self.written, self.key, True)
         return x
 
     def backward(self, gy):
         (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
         zero = gy.dtype.type(0)
         return (get_array_module(gy).where(self.written, zero, gy) if need_x else None,
-                unbroadcast(gy[self.key], v.shape).astype(v.dtype, copy=False) if need_v else None)
+                unbroadcast(_read(gy, self.key), v.shape).astype(v.dtype, copy=False) if need_v else None)
 
     def backward_graph(self, gy):
         (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
@@ -276,12 +331,13 @@ class IndexingMethods:
         return self._modify("fill_", lambda a: a.fill(value))
 
     def __setitem__(self, key, value):
-        k = _raw_key(key, backend.get_array_module(self.array))
+        xp = backend.get_array_module(self.array)
+        k = _torch_key(_raw_key(key, xp), xp)
         if is_grad_enabled() and (self._requires_grad or isinstance(value, Tensor) and value._requires_grad) \
                 and not (self._requires_grad and self._ctx is None):  # (a leaf that requires grad: refused below)
             return self._setitem_recorded(k, value)
         v = self._raw(value, "__setitem__")
-        self._modify("__setitem__", lambda a: a.__setitem__(k, v))
+        self._modify("__setitem__", lambda a: _write(a, k, v))
 
     def _setitem_recorded(self, key, value):
         """``self[key] = value`` in the graph: self becomes the output of an ``IndexPut`` of (its old self,

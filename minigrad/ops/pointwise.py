@@ -170,7 +170,7 @@ class Abs(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        self.sign = xp.sign(x)
+        self.sign = xp.sign(x, out=xp.empty_like(x))  # out=: an array for a 0-d x too (NumPy returns a scalar)
         if x.dtype.kind == "f":
             self.sign[xp.isnan(x)] = 0  # PyTorch's sgn(NaN) is 0: the gradient at NaN is 0
         return xp.abs(x)
