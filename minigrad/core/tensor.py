@@ -4,6 +4,7 @@ from above (``minigrad.ops.install_tensor_methods``); the core imports nothing a
 """
 import builtins
 import math
+import numbers
 
 import numpy as np
 
@@ -405,10 +406,20 @@ class Tensor:
             return other.array
         return other
 
+    def _check_assignable(self, value, name):
+        """TypeError unless ``value`` can be written into self: a Tensor, a number or an array (PyTorch takes a
+        Tensor or a number; a list, a tuple or None would be read by NumPy as values or as NaN)."""
+        if not (isinstance(value, (Tensor, numbers.Number)) or hasattr(value, "__array_interface__")
+                or hasattr(value, "__cuda_array_interface__")):
+            raise TypeError(f"{name}: can't assign a {type(value).__name__} to a tensor of dtype {self.dtype}; "
+                            "pass a Tensor or a number (minigrad.tensor(values) makes a tensor of a list)")
+
     def copy_(self, src):
         """Copy ``src``'s values (broadcast to this shape, cast to this dtype, moved to this device) into self."""
-        if isinstance(src, Tensor) and is_grad_enabled() and src.device == self.device and (
-                src._requires_grad or self._requires_grad and self._ctx is not None):
+        self._check_assignable(src, "copy_()")
+        if is_grad_enabled() and (isinstance(src, Tensor) and src._requires_grad or
+                                  self._requires_grad and self._ctx is not None) and (
+                not isinstance(src, Tensor) or src.device == self.device):
             self[...] = src  # recorded in the graph, as PyTorch's copy_ (dtype cast, broadcast)
             return self
         if isinstance(src, Tensor):

@@ -224,7 +224,12 @@ class IndexPut(Function):
         self.key = key
 
     def forward(self, x, v):
-        _write(x, self.key, v)
+        try:
+            _write(x, self.key, v)
+        except ValueError:
+            raise RuntimeError(f"the value of shape {tuple(v.shape)} cannot be broadcast to the shape "
+                               f"{tuple(_read(x, self.key).shape)} of the elements it is written to (the "
+                               f"tensor's shape: {tuple(x.shape)})") from None
         self.written = get_array_module(x).zeros(x.shape, dtype=bool)
         _write(self.written, self.key, True)
         return x
@@ -331,6 +336,7 @@ class IndexingMethods:
         return self._modify("fill_", lambda a: a.fill(value))
 
     def __setitem__(self, key, value):
+        self._check_assignable(value, "__setitem__")
         xp = backend.get_array_module(self.array)
         k = _torch_key(_raw_key(key, xp), xp)
         if is_grad_enabled() and (self._requires_grad or isinstance(value, Tensor) and value._requires_grad) \
