@@ -12,7 +12,7 @@ from minigrad import backend, random
 from minigrad.backend import Device
 from minigrad.checks import wrap_dim
 from minigrad.core.grad_mode import is_grad_enabled
-from minigrad.dtypes import bool_, float32, int64, resolve_dtype
+from minigrad.dtypes import bool_, checked_scalar, float32, int64, resolve_dtype
 
 
 def _refuse_grad_source(src, name):
@@ -71,6 +71,8 @@ def _to_array(data, dtype, device):
         elif array.dtype == np.uint64:  # NumPy's type for Python ints beyond int64; PyTorch refuses them
             raise RuntimeError(f"cannot make a tensor from {type(data).__name__} {data!r:.50}: a value does not fit "
                                "int64 (value cannot be converted to type int64 without overflow)")
+        if dtype is not None and dtype.kind in "iu" and array.dtype.kind in "iu" and array.size:
+            checked_scalar(int(array.min()), dtype), checked_scalar(int(array.max()), dtype)  # as PyTorch's check
     if array.dtype.kind not in "biuf":
         raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.50} (dtype {array.dtype}): "
                         "a tensor holds numbers (bool, int or float)")

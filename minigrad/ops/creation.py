@@ -11,7 +11,7 @@ import numpy as np
 
 from minigrad import backend, random
 from minigrad.core import Tensor, tensor
-from minigrad.dtypes import float32, int64, resolve_dtype
+from minigrad.dtypes import checked_scalar, float32, int64, resolve_dtype
 
 
 
@@ -167,6 +167,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if not isinstance(fill_value, (numbers.Number, np.bool_)):
         raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__} {fill_value!r}")
     dtype = _dtype(dtype, _fill_dtype(fill_value), "full")
+    fill_value = checked_scalar(fill_value, dtype)
     return _finish(np.full(_size((size,), None, "full"), fill_value, dtype), requires_grad, device)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from minigrad import backend
 from minigrad.backend import get_array_module
 from minigrad.core import DerivativeFunction, Function, Tensor, is_grad_enabled
+from minigrad.dtypes import checked_scalar
 from minigrad.ops.conversion import Cast, _promoted, clone
 from minigrad.ops.utils import _Binary, _is_advanced, _raw_key, _view_of, sum_to, tensor_arg, unbroadcast, wrap_dim
 
@@ -332,11 +333,13 @@ class IndexingMethods:
         """Every element set to ``value`` (a number or a 0-d tensor, whose gradient is then the sum of self's)."""
         if self._records("fill_", value):
             return self._record_in_place("fill_", lambda x, v: masked_fill(x, True, v), (value,), reads_old=False)
-        value = value.item() if isinstance(value, Tensor) else value
+        value = checked_scalar(value.item() if isinstance(value, Tensor) else value, self.dtype)
         return self._modify("fill_", lambda a: a.fill(value))
 
     def __setitem__(self, key, value):
         self._check_assignable(value, "__setitem__")
+        if isinstance(value, numbers.Number):
+            value = checked_scalar(value, self.dtype)
         xp = backend.get_array_module(self.array)
         k = _torch_key(_raw_key(key, xp), xp)
         if is_grad_enabled() and (self._requires_grad or isinstance(value, Tensor) and value._requires_grad) \

@@ -9,6 +9,7 @@ import numpy as np
 
 from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor
+from minigrad.dtypes import checked_scalar
 from minigrad.ops.indexing import where
 from minigrad.ops.utils import _refuse_bool, floating, tensor_arg
 
@@ -227,6 +228,8 @@ def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
         return out if max is None else where(out > max, max, out)
     if x.dtype.kind != "f" and builtins.any(isinstance(b, float) for b in (min, max)):
         x = x.to(np.float32)
+    elif x.dtype.kind in "iu":  # PyTorch's check of an integer bound (RuntimeError), an unsigned one wrapped
+        return Clamp(*(None if b is None else checked_scalar(b, x.dtype) for b in (min, max)))(x)
     return Clamp(min, max)(x)
 
 
