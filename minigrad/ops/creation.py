@@ -5,6 +5,7 @@ or as ``size=``; every factory takes ``dtype=``, ``device=`` and ``requires_grad
 The default dtype is float32 (integers for ``arange`` of integers and ``full`` of an
 int, as PyTorch infers them).
 """
+import math
 import numbers
 
 import numpy as np
@@ -92,7 +93,9 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     if end is None:
         start, end = 0, start
     start, end, step = (_number(v, "arange", k) for v, k in ((start, "start"), (end, "end"), (step, "step")))
-    if step == 0:
+    if not all(math.isfinite(v) for v in (start, end)):  # NaN or an infinity: no length (PyTorch's message)
+        raise RuntimeError(f"arange(): unsupported range: {start} -> {end}")
+    if step == 0 or math.isnan(step):  # (PyTorch says the same of a NaN step)
         raise RuntimeError("arange(): step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(f"arange(): upper bound {end} and lower bound {start} are inconsistent with step sign "
