@@ -134,6 +134,9 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        if not x.size:  # empty, as PyTorch (x.max would raise)
+            self.y = x.copy()
+            return self.y
         z = x - x.max(axis=self.axis, keepdims=True)
         y = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
         self.y = y

@@ -61,7 +61,8 @@ class Unique(Function):
     saves_inputs = saves_output = False
 
     def forward(self, x):
-        self.values, inverse, self.counts = get_array_module(x).unique(x, return_inverse=True, return_counts=True)
+        self.values, inverse, self.counts = get_array_module(x).unique(  # each NaN distinct, as PyTorch
+            x, return_inverse=True, return_counts=True, equal_nan=False)
         self.inverse = inverse.reshape(x.shape)
         return self.values
 

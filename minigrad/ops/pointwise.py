@@ -253,7 +253,9 @@ class Rounding(Function):
         self.shape = x.shape
         if x.dtype == np.bool_:  # the sign (floor, ...) of a bool is itself, as in PyTorch (NumPy has no loop)
             return x.copy()
-        return getattr(get_array_module(x), self.name)(x)
+        xp = get_array_module(x)
+        y = getattr(xp, self.name)(x)
+        return xp.nan_to_num(y, nan=0.0) if self.name == "sign" and x.dtype.kind == "f" else y  # sign(NaN) is 0
 
     def backward(self, gy):
         return get_array_module(gy).zeros(self.shape, dtype=gy.dtype)
