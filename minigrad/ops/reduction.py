@@ -104,7 +104,8 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     ``correction`` is 1 by default (the unbiased estimate; ``unbiased=False`` means 0).
     m - correction <= 0 divides by 0 (inf or NaN), as PyTorch.
     """
-    return _variance("var", x, dim, unbiased, keepdim, correction, axis, keepdims).to(x.dtype)
+    with np.errstate(over="ignore"):  # a variance beyond x's dtype is inf, quietly, as in PyTorch
+        return _variance("var", x, dim, unbiased, keepdim, correction, axis, keepdims).to(x.dtype)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
