@@ -427,6 +427,13 @@ class Tensor:
         if isinstance(src, Tensor):
             _refuse_grad_source(src, "copy_")
         values = backend.to_device(src.array if isinstance(src, Tensor) else np.asarray(src), self.device)
+        try:
+            fits = np.broadcast_shapes(values.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"copy_(): the source of shape {tuple(values.shape)} cannot be broadcast to this "
+                               f"tensor's shape {tuple(self.shape)}")
         return self._modify("copy_", lambda a: a.__setitem__(Ellipsis, values))
 
     def _fill_random(self, name, draw):

@@ -111,10 +111,18 @@ def _read(a, key):
 
 
 def _write(a, key, v):
-    if isinstance(key, _Split):
-        a[key.basic][key.rest] = v
-    else:
-        a[key] = v
+    """``a[key] = v``; a value that does not broadcast to the elements written is a RuntimeError naming both shapes."""
+    try:
+        if isinstance(key, _Split):
+            a[key.basic][key.rest] = v
+        else:
+            a[key] = v
+    except ValueError:
+        if not hasattr(v, "shape"):
+            raise
+        raise RuntimeError(f"the value of shape {tuple(v.shape)} cannot be broadcast to the shape "
+                           f"{tuple(_read(a, key).shape)} of the elements it is written to (the tensor's shape: "
+                           f"{tuple(a.shape)})") from None
 
 
 class GetItemGrad(DerivativeFunction):
@@ -225,12 +233,7 @@ class IndexPut(Function):
         self.key = key
 
     def forward(self, x, v):
-        try:
-            _write(x, self.key, v)
-        except ValueError:
-            raise RuntimeError(f"the value of shape {tuple(v.shape)} cannot be broadcast to the shape "
-                               f"{tuple(_read(x, self.key).shape)} of the elements it is written to (the "
-                               f"tensor's shape: {tuple(x.shape)})") from None
+        _write(x, self.key, v)
         self.written = get_array_module(x).zeros(x.shape, dtype=bool)
         _write(self.written, self.key, True)
         return x
