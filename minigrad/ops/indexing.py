@@ -73,23 +73,24 @@ class _Split:
         self.basic, self.rest = basic, rest
 
 
-def _kind(k):
-    """"int" (an integer or 0-d integer array), "array" (an index array or a bool scalar) or "basic"."""
-    if isinstance(k, (bool, np.bool_)) or hasattr(k, "ndim") and (k.ndim or k.dtype == np.bool_):
-        return "array"
-    return "int" if isinstance(k, numbers.Integral) or hasattr(k, "ndim") else "basic"
-
-
 def _torch_key(key, xp):
     """``key`` (raw arrays) as PyTorch reads it: unchanged where NumPy's rule agrees, else a ``_Split``. An
     integer or 0-d integer array selects first; a bool scalar adds a dimension that a one-element mask indexes;
     the index arrays that remain go in place when adjacent, else to the front (NumPy's rule and PyTorch's)."""
-    parts = key if isinstance(key, tuple) else (key,)
-    kinds = [_kind(k) for k in parts]
-    if "int" not in kinds or "array" not in kinds:
+    if type(key) is not tuple:  # one index: nothing to mix (the fast path of x[i], x[mask])
+        return key
+    ints = arrays = False
+    for k in key:
+        if isinstance(k, (slice, type(None), type(Ellipsis))):
+            continue
+        if isinstance(k, (bool, np.bool_)) or hasattr(k, "ndim") and (k.ndim or k.dtype == np.bool_):
+            arrays = True
+        else:  # an integer or a 0-d integer array
+            ints = True
+    if not (ints and arrays):
         return key
     basic, rest = [], []
-    for k in parts:
+    for k in key:
         if isinstance(k, (bool, np.bool_)) or hasattr(k, "ndim") and k.ndim == 0 and k.dtype == np.bool_:
             basic.append(None)
             rest.append(xp.asarray([bool(k)]))
@@ -101,8 +102,6 @@ def _torch_key(key, xp):
         else:  # a slice, None or ...
             basic.append(k)
             rest.append(k if k is Ellipsis else slice(None))
-    if not builtins.any(hasattr(k, "ndim") for k in rest):  # 0-d integer arrays only: integers
-        return tuple(basic)
     return _Split(tuple(basic), tuple(rest))
 
 
