@@ -52,6 +52,7 @@ def test_the_issues_example():
     assert x[0, :, minigrad.tensor([1, 0])].shape == (3, 2)
     assert x[:, 0, minigrad.tensor([1, 0])].shape == (2, 2)  # adjacent once the integer is applied: in place
     assert x[minigrad.tensor([1, 0]), :, 0].shape == (2, 3)
+    assert x[0, :, range(2)].shape == (3, 2)  # a range is a list of positions (PyTorch: (3, 2))
 
 
 def test_a_zero_d_integer_tensor_is_an_integer():

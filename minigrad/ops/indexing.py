@@ -85,7 +85,7 @@ def _torch_key(key, xp):
             continue
         if isinstance(k, (bool, np.bool_)) or hasattr(k, "ndim") and (k.ndim or k.dtype == np.bool_):
             arrays = True
-        else:  # an integer or a 0-d integer array
+        elif isinstance(k, numbers.Integral) or hasattr(k, "ndim"):  # an integer or a 0-d integer array
             ints = True
     if not (ints and arrays):
         return key
