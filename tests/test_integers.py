@@ -99,3 +99,29 @@ def test_a_pooling_window_beyond_int16_offsets_routes_the_gradient_to_its_maximu
     small = minigrad.tensor(np.random.default_rng(0).standard_normal((1, 1, 4, 4)), requires_grad=True)
     assert gradcheck(lambda v: F.max_pool2d(v, 2, padding=1), (small,))
     assert gradgradcheck(lambda v: F.max_pool2d(v, 2, padding=1), (small,))
+
+
+def test_in_place_arithmetic_and_comparisons_wrap_the_number_as_pytorch():
+    # PyTorch: uint8 [1] add_(300) is [45]; int32 [3] mul_(2**40) is [0]
+    assert minigrad.tensor([1], dtype=minigrad.uint8).add_(300).tolist() == [45]
+    assert minigrad.tensor([3], dtype=minigrad.int32).mul_(2 ** 40).tolist() == [0]
+    u = minigrad.tensor([0, 44, 255], dtype=minigrad.uint8)
+    assert (u == 300).tolist() == [False, True, False]  # PyTorch: 300 compares as 44
+    assert (u < -1).tolist() == [True, True, False]  # PyTorch: -1 compares as 255
+    assert (minigrad.tensor([0, 5], dtype=minigrad.int32) < 2 ** 40).tolist() == [False, False]  # PyTorch: as 0
+    assert (minigrad.tensor([0, 5]) < 2 ** 40).tolist() == [True, True]  # fits int64: no wrap
+
+
+@pytest.mark.parametrize("make", [
+    lambda: minigrad.tensor([1, 2], dtype=minigrad.uint8).masked_fill(minigrad.tensor([True, False]), 300),
+    lambda: minigrad.where(minigrad.tensor([True, False]), minigrad.tensor([1, 2], dtype=minigrad.uint8), 300),
+    lambda: minigrad.zeros(3, dtype=minigrad.uint8).scatter(0, minigrad.tensor([1]), 300),
+])
+def test_masked_fill_where_and_scatter_check_the_number(make):
+    with pytest.raises(RuntimeError, match=OVERFLOW):  # PyTorch: RuntimeError for each
+        make()
+
+
+def test_fill_with_a_tensor_casts_it():
+    # PyTorch: fill_(tensor(300)) on uint8 casts the tensor (wraps): [44, 44]
+    assert minigrad.zeros(2, dtype=minigrad.uint8).fill_(minigrad.tensor(300)).tolist() == [44, 44]

@@ -59,9 +59,11 @@ def where(condition, input=None, other=None):  # noqa: A002
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in get_array_module(cond).nonzero(cond))
     if input is None or other is None:
         raise TypeError("where() takes the condition alone or the condition, input and other")
-    for name, value in (("input", input), ("other", other)):
+    for name, value, peer in (("input", input, other), ("other", other, input)):
         if not isinstance(value, (Tensor, numbers.Number)):
             raise TypeError(f"where(): {name} must be a Tensor or a number, got {type(value).__name__}")
+        if isinstance(value, numbers.Integral) and isinstance(peer, Tensor):
+            checked_scalar(value, peer.dtype)  # PyTorch's RuntimeError for 300 beside a uint8 tensor
     return Where(cond)(*_promoted((input, other)))
 
 
@@ -208,6 +210,8 @@ def masked_fill(x, mask, value):
         raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {value.shape}")
     if not isinstance(value, (Tensor, numbers.Number)):
         raise TypeError(f"masked_fill(): value must be a number or a 0-d tensor, got {type(value).__name__}")
+    if isinstance(value, numbers.Number):
+        checked_scalar(value, x.dtype)  # PyTorch's RuntimeError for a value the dtype cannot hold
     return Where(cond)(*_promoted((value, x), x.dtype))  # a 0-d tensor value gets its gradient, as in PyTorch
 
 
@@ -303,7 +307,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A
     src, value = _scatter_src("scatter", x, src, value)
     key, part = _scatter_key("scatter", x, dim, index, src)
     if part is None:
-        part = Tensor._wrap(get_array_module(x.array).full(index.shape, value, dtype=x.dtype))
+        part = Tensor._wrap(get_array_module(x.array).full(index.shape, checked_scalar(value, x.dtype), dtype=x.dtype))
     return IndexPut(key)(clone(x), part)
 
 
@@ -335,7 +339,7 @@ class IndexingMethods:
         """Every element set to ``value`` (a number or a 0-d tensor, whose gradient is then the sum of self's)."""
         if self._records("fill_", value):
             return self._record_in_place("fill_", lambda x, v: masked_fill(x, True, v), (value,), reads_old=False)
-        value = checked_scalar(value.item() if isinstance(value, Tensor) else value, self.dtype)
+        value = value.to(self.dtype).item() if isinstance(value, Tensor) else checked_scalar(value, self.dtype)
         return self._modify("fill_", lambda a: a.fill(value))
 
     def __setitem__(self, key, value):
