@@ -800,9 +800,10 @@ def test_wrong_types_and_dtypes_get_named_errors(call, error, message):
     (lambda a: a.mul_(minigrad.ones(3, 2, dtype=minigrad.int64)),
      "mul_: output with shape (2,) doesn't match the broadcast shape (3, 2)"),
     # PyTorch: RuntimeError "The size of tensor a (2) must match the size of tensor b (3)"
-    (lambda a: a.copy_(minigrad.ones(3)), "copy_: could not broadcast input array from shape (3,) into shape (2,)"),
+    (lambda a: a.copy_(minigrad.ones(3)), "copy_(): the source of shape (3,) cannot be broadcast to this tensor's "
+                                          "shape (2,)"),
     (lambda a: a.__setitem__(slice(None), minigrad.ones(3, dtype=minigrad.int64)),
-     "__setitem__: could not broadcast input array from shape (3,) into shape (2,)"),
+     "the value of shape (3,) cannot be broadcast to the shape (2,) of the elements it is written to"),
 ])
 def test_in_place_changes_that_cannot_cast_or_broadcast_are_named(change, message):
     a = minigrad.ones(2, dtype=minigrad.int64)

@@ -4,6 +4,7 @@ from above (``minigrad.ops.install_tensor_methods``); the core imports nothing a
 """
 import builtins
 import math
+import numbers
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from minigrad import backend, random
 from minigrad.backend import Device
 from minigrad.checks import wrap_dim
 from minigrad.core.grad_mode import is_grad_enabled
-from minigrad.dtypes import bool_, float32, int64, resolve_dtype
+from minigrad.dtypes import bool_, checked_scalar, float32, int64, resolve_dtype
 
 
 def _refuse_grad_source(src, name):
@@ -70,6 +71,8 @@ def _to_array(data, dtype, device):
         elif array.dtype == np.uint64:  # NumPy's type for Python ints beyond int64; PyTorch refuses them
             raise RuntimeError(f"cannot make a tensor from {type(data).__name__} {data!r:.50}: a value does not fit "
                                "int64 (value cannot be converted to type int64 without overflow)")
+        if dtype is not None and dtype.kind in "iu" and array.dtype.kind in "iu" and array.size:
+            checked_scalar(int(array.min()), dtype), checked_scalar(int(array.max()), dtype)  # as PyTorch's check
     if array.dtype.kind not in "biuf":
         raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r:.50} (dtype {array.dtype}): "
                         "a tensor holds numbers (bool, int or float)")
@@ -405,15 +408,32 @@ class Tensor:
             return other.array
         return other
 
+    def _check_assignable(self, value, name):
+        """TypeError unless ``value`` can be written into self: a Tensor, a number or an array (PyTorch takes a
+        Tensor or a number; a list, a tuple or None would be read by NumPy as values or as NaN)."""
+        if not (isinstance(value, (Tensor, numbers.Number)) or hasattr(value, "__array_interface__")
+                or hasattr(value, "__cuda_array_interface__")):
+            raise TypeError(f"{name}: can't assign a {type(value).__name__} to a tensor of dtype {self.dtype}; "
+                            "pass a Tensor or a number (minigrad.tensor(values) makes a tensor of a list)")
+
     def copy_(self, src):
         """Copy ``src``'s values (broadcast to this shape, cast to this dtype, moved to this device) into self."""
-        if isinstance(src, Tensor) and is_grad_enabled() and src.device == self.device and (
-                src._requires_grad or self._requires_grad and self._ctx is not None):
+        self._check_assignable(src, "copy_()")
+        if is_grad_enabled() and (isinstance(src, Tensor) and src._requires_grad or
+                                  self._requires_grad and self._ctx is not None) and (
+                not isinstance(src, Tensor) or src.device == self.device):
             self[...] = src  # recorded in the graph, as PyTorch's copy_ (dtype cast, broadcast)
             return self
         if isinstance(src, Tensor):
             _refuse_grad_source(src, "copy_")
         values = backend.to_device(src.array if isinstance(src, Tensor) else np.asarray(src), self.device)
+        try:
+            fits = np.broadcast_shapes(values.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"copy_(): the source of shape {tuple(values.shape)} cannot be broadcast to this "
+                               f"tensor's shape {tuple(self.shape)}")
         return self._modify("copy_", lambda a: a.__setitem__(Ellipsis, values))
 
     def _fill_random(self, name, draw):

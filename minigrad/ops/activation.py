@@ -58,7 +58,7 @@ class Sigmoid(Function):
             self.y = cuda.kernels().sigmoid(x)
             return self.y
         with np.errstate(over="ignore"):
-            y = np.negative(x)
+            y = np.negative(x, out=np.empty_like(x))  # out=: an array for a 0-d x too (NumPy returns a scalar)
             np.exp(y, out=y)
         y += 1
         np.reciprocal(y, out=y)
@@ -134,6 +134,9 @@ class LogSoftmax(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
+        if not x.size:  # empty, as PyTorch (x.max would raise)
+            self.y = x.copy()
+            return self.y
         z = x - x.max(axis=self.axis, keepdims=True)
         y = z - xp.log(xp.exp(z).sum(axis=self.axis, keepdims=True))
         self.y = y

@@ -2,11 +2,13 @@
 div, pow, maximum, minimum, floor_divide, remainder); each backward sums its gradient back to its input's shape.
 """
 import builtins
+import numbers
 
 import numpy as np
 
 from minigrad.backend import get_array_module
 from minigrad.core import Tensor
+from minigrad.dtypes import wrapped_int
 from minigrad.ops.conversion import _promoted, result_type
 from minigrad.ops.indexing import where
 from minigrad.ops.pointwise import Rounding, log
@@ -313,6 +315,8 @@ class ArithmeticMethods:
         """``other`` (raw) for ``self <op>= other``: RuntimeError, as PyTorch, when the result would need
         another shape or a dtype that ``self`` cannot hold (NumPy would raise its own casting error)."""
         o = self._raw(_operand(other), name)
+        if isinstance(o, numbers.Integral) and not isinstance(o, bool) and self.array.dtype.kind in "iu":
+            o = wrapped_int(o, self.array.dtype)  # as PyTorch: uint8 add_(300) adds 44
         try:
             result = np.result_type(self.array.dtype, o.dtype if hasattr(o, "dtype") else o)
         except OverflowError:

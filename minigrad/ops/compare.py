@@ -1,10 +1,13 @@
 """Comparisons and logical ops (no gradient), isclose/allclose/equal, sort/argsort/topk/unique, and
 masked_select.
 """
+import numbers
+
 import numpy as np
 
 from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor, as_tensors
+from minigrad.dtypes import wrapped_int
 from minigrad.ops.conversion import _promoted, clone
 from minigrad.ops.indexing import gather, getitem
 from minigrad.ops.shape import expand
@@ -61,7 +64,8 @@ class Unique(Function):
     saves_inputs = saves_output = False
 
     def forward(self, x):
-        self.values, inverse, self.counts = get_array_module(x).unique(x, return_inverse=True, return_counts=True)
+        self.values, inverse, self.counts = get_array_module(x).unique(  # each NaN distinct, as PyTorch
+            x, return_inverse=True, return_counts=True, equal_nan=False)
         self.inverse = inverse.reshape(x.shape)
         return self.values
 
@@ -126,10 +130,20 @@ def masked_select(x, mask):
     return getitem(expand(x, *shape) if x.shape != shape else x, get_array_module(cond).broadcast_to(cond, shape))
 
 
+def _wrapped(t, number):
+    """``number`` as PyTorch compares it with the tensor ``t``: an integer wrapped into t's integer dtype
+    (uint8 == 300 compares with 44), anything else unchanged."""
+    if isinstance(number, numbers.Integral) and not isinstance(number, bool) and isinstance(t, Tensor) \
+            and t.dtype.kind in "iu":
+        return wrapped_int(number, t.dtype)
+    return number
+
+
 def compare(name, a, b):
     """Elementwise comparison (no gradient); the result is a bool tensor. ``t == None`` is False, as in PyTorch."""
     if b is None and name in ("equal", "not_equal"):
         return name == "not_equal"
+    a, b = (_wrapped(b, a), b) if isinstance(b, Tensor) else (a, _wrapped(a, b))
     a, b = as_tensors((a, b), name)
     xp = get_array_module(a.array)
     return Tensor._wrap(getattr(xp, name)(a.array, b.array))

@@ -6,7 +6,7 @@ import numpy as np
 from minigrad import backend
 from minigrad.backend import Device, get_array_module
 from minigrad.core import Function, Tensor, parse_to_args
-from minigrad.dtypes import CATEGORY, bool_, float16, float32, float64, int32, int64, promote_types
+from minigrad.dtypes import CATEGORY, bool_, float16, float32, float64, int32, int64, promote_types, wrapped_int
 
 
 
@@ -63,7 +63,10 @@ def _as_dtype(x, dtype, xp):
     """``x`` (a tensor or a number) as a tensor of ``dtype`` (a differentiable cast for tensors)."""
     if isinstance(x, Tensor):
         return x if x.dtype == dtype else Cast(dtype)(x)
-    return Tensor._wrap(xp.asarray(x, dtype=dtype))
+    try:
+        return Tensor._wrap(xp.asarray(x, dtype=dtype))
+    except OverflowError:  # an integer beyond an integer dtype: wrapped, as PyTorch (uint8 + 300 adds 44)
+        return Tensor._wrap(xp.asarray(wrapped_int(x, dtype), dtype=dtype))
 
 
 def _promoted(operands, dtype=None):

@@ -5,13 +5,14 @@ or as ``size=``; every factory takes ``dtype=``, ``device=`` and ``requires_grad
 The default dtype is float32 (integers for ``arange`` of integers and ``full`` of an
 int, as PyTorch infers them).
 """
+import math
 import numbers
 
 import numpy as np
 
 from minigrad import backend, random
 from minigrad.core import Tensor, tensor
-from minigrad.dtypes import float32, int64, resolve_dtype
+from minigrad.dtypes import checked_scalar, float32, int64, resolve_dtype
 
 
 
@@ -92,7 +93,9 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     if end is None:
         start, end = 0, start
     start, end, step = (_number(v, "arange", k) for v, k in ((start, "start"), (end, "end"), (step, "step")))
-    if step == 0:
+    if not all(math.isfinite(v) for v in (start, end)):  # NaN or an infinity: no length (PyTorch's message)
+        raise RuntimeError(f"arange(): unsupported range: {start} -> {end}")
+    if step == 0 or math.isnan(step):  # (PyTorch says the same of a NaN step)
         raise RuntimeError("arange(): step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(f"arange(): upper bound {end} and lower bound {start} are inconsistent with step sign "
@@ -167,6 +170,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False):
     if not isinstance(fill_value, (numbers.Number, np.bool_)):
         raise TypeError(f"full(): fill_value must be a number, got {type(fill_value).__name__} {fill_value!r}")
     dtype = _dtype(dtype, _fill_dtype(fill_value), "full")
+    fill_value = checked_scalar(fill_value, dtype)
     return _finish(np.full(_size((size,), None, "full"), fill_value, dtype), requires_grad, device)
 
 

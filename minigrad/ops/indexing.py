@@ -9,6 +9,7 @@ import numpy as np
 from minigrad import backend
 from minigrad.backend import get_array_module
 from minigrad.core import DerivativeFunction, Function, Tensor, is_grad_enabled
+from minigrad.dtypes import checked_scalar
 from minigrad.ops.conversion import Cast, _promoted, clone
 from minigrad.ops.utils import _Binary, _is_advanced, _raw_key, _view_of, sum_to, tensor_arg, unbroadcast, wrap_dim
 
@@ -58,10 +59,71 @@ def where(condition, input=None, other=None):  # noqa: A002
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in get_array_module(cond).nonzero(cond))
     if input is None or other is None:
         raise TypeError("where() takes the condition alone or the condition, input and other")
-    for name, value in (("input", input), ("other", other)):
+    for name, value, peer in (("input", input, other), ("other", other, input)):
         if not isinstance(value, (Tensor, numbers.Number)):
             raise TypeError(f"where(): {name} must be a Tensor or a number, got {type(value).__name__}")
+        if isinstance(value, numbers.Integral) and isinstance(peer, Tensor):
+            checked_scalar(value, peer.dtype)  # PyTorch's RuntimeError for 300 beside a uint8 tensor
     return Where(cond)(*_promoted((input, other)))
+
+
+class _Split:
+    """A key NumPy reads otherwise than PyTorch (integers or a bool scalar beside index arrays): PyTorch applies the
+    integers first as basic indices, so ``a[key]`` is ``a[basic][rest]`` (``a[basic]`` a view that writes reach)."""
+
+    def __init__(self, basic, rest):
+        self.basic, self.rest = basic, rest
+
+
+def _torch_key(key, xp):
+    """``key`` (raw arrays) as PyTorch reads it: unchanged where NumPy's rule agrees, else a ``_Split``. An
+    integer or 0-d integer array selects first; a bool scalar adds a dimension that a one-element mask indexes;
+    the index arrays that remain go in place when adjacent, else to the front (NumPy's rule and PyTorch's)."""
+    if type(key) is not tuple:  # one index: nothing to mix (the fast path of x[i], x[mask])
+        return key
+    ints = arrays = False
+    for k in key:
+        if isinstance(k, (slice, type(None), type(Ellipsis))):
+            continue
+        if isinstance(k, (bool, np.bool_)) or hasattr(k, "ndim") and (k.ndim or k.dtype == np.bool_):
+            arrays = True
+        elif isinstance(k, numbers.Integral) or hasattr(k, "ndim"):  # an integer or a 0-d integer array
+            ints = True
+    if not (ints and arrays):
+        return key
+    basic, rest = [], []
+    for k in key:
+        if isinstance(k, (bool, np.bool_)) or hasattr(k, "ndim") and k.ndim == 0 and k.dtype == np.bool_:
+            basic.append(None)
+            rest.append(xp.asarray([bool(k)]))
+        elif isinstance(k, numbers.Integral) or hasattr(k, "ndim") and k.ndim == 0:
+            basic.append(int(k))
+        elif hasattr(k, "ndim"):
+            basic += [slice(None)] * (k.ndim if k.dtype == np.bool_ else 1)
+            rest.append(k)
+        else:  # a slice, None or ...
+            basic.append(k)
+            rest.append(k if k is Ellipsis else slice(None))
+    return _Split(tuple(basic), tuple(rest))
+
+
+def _read(a, key):
+    return a[key.basic][key.rest] if isinstance(key, _Split) else a[key]
+
+
+def _write(a, key, v):
+    """``a[key] = v``; a value that does not broadcast to the elements written is a RuntimeError naming both shapes."""
+    try:
+        if isinstance(key, _Split):
+            a[key.basic][key.rest] = v
+        else:
+            a[key] = v
+    except ValueError:
+        if not hasattr(v, "shape"):
+            raise
+        raise RuntimeError(f"the value of shape {tuple(v.shape)} cannot be broadcast to the shape "
+                           f"{tuple(_read(a, key).shape)} of the elements it is written to (the tensor's shape: "
+                           f"{tuple(a.shape)})") from None
 
 
 class GetItemGrad(DerivativeFunction):
@@ -75,7 +137,9 @@ class GetItemGrad(DerivativeFunction):
     def forward(self, gy):
         xp = get_array_module(gy)
         gx = xp.zeros(self.in_shape, dtype=gy.dtype)
-        if _is_advanced(self.key):
+        if isinstance(self.key, _Split):
+            backend.scatter_add(gx[self.key.basic], self.key.rest, gy)
+        elif _is_advanced(self.key):
             backend.scatter_add(gx, self.key, gy)
         else:
             gx[self.key] = gy
@@ -96,7 +160,7 @@ class GetItem(Function):
     def forward(self, x):
         self.in_shape, self.in_dtype = x.shape, x.dtype
         try:
-            return x[self.key]
+            return _read(x, self.key)
         except IndexError as exc:
             raise IndexError(f"{exc} (indexing a tensor of shape {tuple(x.shape)})") from None
 
@@ -112,9 +176,10 @@ def getitem(x, key):
         if isinstance(k, slice) and k.step is not None and k.step <= 0:
             raise ValueError(f"step must be greater than zero, got slice {k} (as PyTorch; flip with "
                              "x[minigrad.arange(n - 1, -1, -1)] instead)")
-    key = _raw_key(key, get_array_module(x.array))
+    xp = get_array_module(x.array)
+    key = _torch_key(_raw_key(key, xp), xp)
     out = GetItem(key)(x)
-    return out if _is_advanced(key) else _view_of(out, x)
+    return out if isinstance(key, _Split) or _is_advanced(key) else _view_of(out, x)
 
 
 def gather(x, dim, index):
@@ -145,6 +210,8 @@ def masked_fill(x, mask, value):
         raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {value.shape}")
     if not isinstance(value, (Tensor, numbers.Number)):
         raise TypeError(f"masked_fill(): value must be a number or a 0-d tensor, got {type(value).__name__}")
+    if isinstance(value, numbers.Number):
+        checked_scalar(value, x.dtype)  # PyTorch's RuntimeError for a value the dtype cannot hold
     return Where(cond)(*_promoted((value, x), x.dtype))  # a 0-d tensor value gets its gradient, as in PyTorch
 
 
@@ -169,16 +236,16 @@ class IndexPut(Function):
         self.key = key
 
     def forward(self, x, v):
-        x[self.key] = v
+        _write(x, self.key, v)
         self.written = get_array_module(x).zeros(x.shape, dtype=bool)
-        self.written[self.key] = True
+        _write(self.written, self.key, True)
         return x
 
     def backward(self, gy):
         (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
         zero = gy.dtype.type(0)
         return (get_array_module(gy).where(self.written, zero, gy) if need_x else None,
-                unbroadcast(gy[self.key], v.shape).astype(v.dtype, copy=False) if need_v else None)
+                unbroadcast(_read(gy, self.key), v.shape).astype(v.dtype, copy=False) if need_v else None)
 
     def backward_graph(self, gy):
         (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
@@ -240,7 +307,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A
     src, value = _scatter_src("scatter", x, src, value)
     key, part = _scatter_key("scatter", x, dim, index, src)
     if part is None:
-        part = Tensor._wrap(get_array_module(x.array).full(index.shape, value, dtype=x.dtype))
+        part = Tensor._wrap(get_array_module(x.array).full(index.shape, checked_scalar(value, x.dtype), dtype=x.dtype))
     return IndexPut(key)(clone(x), part)
 
 
@@ -272,16 +339,20 @@ class IndexingMethods:
         """Every element set to ``value`` (a number or a 0-d tensor, whose gradient is then the sum of self's)."""
         if self._records("fill_", value):
             return self._record_in_place("fill_", lambda x, v: masked_fill(x, True, v), (value,), reads_old=False)
-        value = value.item() if isinstance(value, Tensor) else value
+        value = value.to(self.dtype).item() if isinstance(value, Tensor) else checked_scalar(value, self.dtype)
         return self._modify("fill_", lambda a: a.fill(value))
 
     def __setitem__(self, key, value):
-        k = _raw_key(key, backend.get_array_module(self.array))
+        self._check_assignable(value, "__setitem__")
+        if isinstance(value, numbers.Number):
+            value = checked_scalar(value, self.dtype)
+        xp = backend.get_array_module(self.array)
+        k = _torch_key(_raw_key(key, xp), xp)
         if is_grad_enabled() and (self._requires_grad or isinstance(value, Tensor) and value._requires_grad) \
                 and not (self._requires_grad and self._ctx is None):  # (a leaf that requires grad: refused below)
             return self._setitem_recorded(k, value)
         v = self._raw(value, "__setitem__")
-        self._modify("__setitem__", lambda a: a.__setitem__(k, v))
+        self._modify("__setitem__", lambda a: _write(a, k, v))
 
     def _setitem_recorded(self, key, value):
         """``self[key] = value`` in the graph: self becomes the output of an ``IndexPut`` of (its old self,

@@ -9,6 +9,7 @@ import numpy as np
 
 from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor
+from minigrad.dtypes import checked_scalar
 from minigrad.ops.indexing import where
 from minigrad.ops.utils import _refuse_bool, floating, tensor_arg
 
@@ -170,7 +171,7 @@ class Abs(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        self.sign = xp.sign(x)
+        self.sign = xp.sign(x, out=xp.empty_like(x))  # out=: an array for a 0-d x too (NumPy returns a scalar)
         if x.dtype.kind == "f":
             self.sign[xp.isnan(x)] = 0  # PyTorch's sgn(NaN) is 0: the gradient at NaN is 0
         return xp.abs(x)
@@ -227,6 +228,8 @@ def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)
         return out if max is None else where(out > max, max, out)
     if x.dtype.kind != "f" and builtins.any(isinstance(b, float) for b in (min, max)):
         x = x.to(np.float32)
+    elif x.dtype.kind in "iu":  # PyTorch's check of an integer bound (RuntimeError), an unsigned one wrapped
+        return Clamp(*(None if b is None else checked_scalar(b, x.dtype) for b in (min, max)))(x)
     return Clamp(min, max)(x)
 
 
@@ -250,7 +253,9 @@ class Rounding(Function):
         self.shape = x.shape
         if x.dtype == np.bool_:  # the sign (floor, ...) of a bool is itself, as in PyTorch (NumPy has no loop)
             return x.copy()
-        return getattr(get_array_module(x), self.name)(x)
+        xp = get_array_module(x)
+        y = getattr(xp, self.name)(x)
+        return xp.nan_to_num(y, nan=0.0) if self.name == "sign" and x.dtype.kind == "f" else y  # sign(NaN) is 0
 
     def backward(self, gy):
         return get_array_module(gy).zeros(self.shape, dtype=gy.dtype)

@@ -10,7 +10,7 @@ import numpy as np
 from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor
 from minigrad.ops.arithmetic import maximum, minimum
-from minigrad.ops.conversion import clone
+from minigrad.ops.conversion import Cast, clone
 from minigrad.ops.indexing import GetItem, Where
 from minigrad.ops.pointwise import StdSqrt, exp, log
 from minigrad.ops.shape import cat, reshape
@@ -93,7 +93,8 @@ def _variance(name, x, dim, unbiased, keepdim, correction, axis, keepdims):
     _check_floating(tensor_arg(x, name), name)
     dims = wrap_dims(dim, x.ndim, name)
     m = math.prod(x.shape[d] for d in dims)
-    centred = x - mean(x, dims, keepdim=True)
+    wide = x if x.dtype == np.float64 else Cast(np.float64)(x)  # squares in float64: finite where x's overflow
+    centred = wide - mean(wide, dims, keepdim=True)
     return sum(centred * centred, dims, keepdim) / float(builtins.max(m - correction, 0))  # Div: x / 0 quietly
 
 
@@ -103,12 +104,13 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     ``correction`` is 1 by default (the unbiased estimate; ``unbiased=False`` means 0).
     m - correction <= 0 divides by 0 (inf or NaN), as PyTorch.
     """
-    return _variance("var", x, dim, unbiased, keepdim, correction, axis, keepdims)
+    with np.errstate(over="ignore"):  # a variance beyond x's dtype is inf, quietly, as in PyTorch
+        return _variance("var", x, dim, unbiased, keepdim, correction, axis, keepdims).to(x.dtype)
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     """Standard deviation: sqrt of ``var`` with the same arguments, as ``torch.std`` (gradient 0 where it is 0)."""
-    return StdSqrt()(_variance("std", x, dim, unbiased, keepdim, correction, axis, keepdims))
+    return StdSqrt()(_variance("std", x, dim, unbiased, keepdim, correction, axis, keepdims)).to(x.dtype)
 
 
 def _arg_extreme(x, dim, keepdim, name):

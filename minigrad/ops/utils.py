@@ -252,6 +252,8 @@ def _raw_key(key, xp):
         return tuple(_raw_key(k, xp) for k in key)
     if isinstance(key, Tensor):
         key = key.array
+    if isinstance(key, range):  # positions, as a list (d2l's y_hat[range(n), y])
+        key = list(key)
     if isinstance(key, list) or hasattr(key, "__array_interface__") or hasattr(key, "__cuda_array_interface__"):
         key = xp.asarray(backend.to_numpy(key) if xp is np else key)
         if key.dtype == np.uint8:  # PyTorch reads a uint8 index as a mask (deprecated there), not as positions

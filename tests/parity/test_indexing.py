@@ -1,9 +1,13 @@
 """Parity idioms: Indexing and writing by index: slices, lists, masks, ellipsis, setitem, gather/scatter,
 where/nonzero."""
+import itertools
+
 import numpy as np
 
-from .common import A, T
-from .compare import Idioms, test_idiom  # noqa: F401  (test_idiom runs once per idiom of this module)
+import minigrad
+
+from .common import A, T, value_and_grad
+from .compare import Idioms, test_idiom, torch  # noqa: F401  (test_idiom runs once per idiom of this module)
 
 idioms = Idioms()
 one, case = idioms.one, idioms.case
@@ -194,3 +198,60 @@ one("scatter_add_inplace", lambda torch: torch.ones(2, 3).scatter_add_(1, torch.
 one("scatter_inplace_leaf_raises", lambda torch: torch.zeros(3, requires_grad=True).scatter_(0, torch.tensor([1]), 1.0))
 one("scatter_inplace_int_value", lambda torch: torch.zeros(2, 2, dtype=torch.long).scatter_(1, torch.tensor([[1], [0]]), 2.7))
 one("scatter_add_number_raises", lambda torch: torch.zeros(3, 4).scatter_add(1, torch.tensor([[1], [0], [1]]), 1.0))
+# issue 26: integers beside index tensors (PyTorch applies the integers first)
+one("index_int_slice_tensor", lambda torch: T(torch, 2, 3, 4)[0, :, torch.tensor([1, 0])])
+one("index_tensor_slice_int", lambda torch: T(torch, 2, 3, 4)[torch.tensor([1, 0]), :, -1])
+one("index_int_none_tensor", lambda torch: T(torch, 2, 3, 4)[1, None, torch.tensor([2, 0])])
+one("index_int_ellipsis_bool", lambda torch: T(torch, 2, 3, 4)[0, ..., True])
+one("grad_int_slice_tensor", lambda torch: value_and_grad(torch, lambda x: x[0, :, torch.tensor([3, 1, 3])], 2, 3, 4))
+
+
+@case
+def setitem_int_slice_tensor(torch):
+    x = T(torch, 2, 3, 4)
+    x[0, :, torch.tensor([1, 0])] = torch.tensor(A(3, 2, seed=2))
+    return x
+
+
+ATOMS = {"0": 0, "-1": -1, ":": slice(None), "1:": slice(1, None), "None": None, "...": Ellipsis, "idx": [1, 0],
+         "idx2d": [[0], [1]], "mask2": [True, False], "idx0d": 1, "True": True, "range": range(2),
+         "mask2x3": [[True, False, True], [False, True, True]]}
+
+
+def _key(torch, names):
+    tensors = {"idx", "idx2d", "mask2", "idx0d", "mask2x3"}
+    return tuple(torch.tensor(ATOMS[n]) if n in tensors else ATOMS[n] for n in names)
+
+
+def _index_everything(torch, names):
+    """x[key]'s value and x's gradient, then t[key] = v plain and recorded (gradients of t and v)."""
+    x = T(torch, 2, 3, 4, dtype=np.float64, grad=True)
+    try:
+        y = x[_key(torch, names)]
+    except (IndexError, RuntimeError) as exc:  # PyTorch raises IndexError or RuntimeError, minigrad the same
+        return type(exc).__name__
+    u = A(*y.shape, seed=1, dtype=np.float64)
+    (y * torch.tensor(u)).sum().backward()
+    plain = T(torch, 2, 3, 4, dtype=np.float64)
+    plain[_key(torch, names)] = torch.tensor(-u)
+    base, v = T(torch, 2, 3, 4, dtype=np.float64, grad=True), torch.tensor(u, requires_grad=True)
+    recorded = base * 1
+    recorded[_key(torch, names)] = v
+    (recorded * torch.tensor(A(2, 3, 4, seed=2, dtype=np.float64))).sum().backward()
+    return [a.detach().numpy() for a in (y, x.grad, plain, recorded, base.grad, v.grad)]
+
+
+def test_every_mix_of_up_to_three_index_kinds_matches_pytorch():
+    """2,341 keys of one to three atoms (integers, slices, None, ..., int, bool and 0-d tensors, a bool scalar,
+    a range)."""
+    keys = [k for n in (1, 2, 3) for k in itertools.product(ATOMS, repeat=n) if k.count("...") <= 1]
+    differ = []
+    for names in keys:
+        want, got = _index_everything(torch, names), _index_everything(minigrad, names)
+        if isinstance(want, str) or isinstance(got, str):
+            ok = isinstance(want, str) and isinstance(got, str)
+        else:
+            ok = all(w.shape == g.shape and np.array_equal(w, g) for w, g in zip(want, got))
+        if not ok:
+            differ.append(names)
+    assert len(keys) == 2341 and not differ, differ[:10]

@@ -458,3 +458,18 @@ def _exp_under_no_grad(torch):
 
 one("inplace_pow_broadcast_raises", lambda torch: T(torch, 1).pow_(T(torch, 3)))
 one("inplace_pow_float64_into_float32", lambda torch: T(torch, 3).pow_(T(torch, 3, dtype=np.float64, low=0, high=2)))
+# issue 26: what a write takes
+one("setitem_list_raises", lambda torch: torch.zeros(2, 3).__setitem__(0, [1.0, 2.0, 3.0]))
+one("setitem_none_raises", lambda torch: torch.zeros(2, 3).__setitem__(0, None))
+one("copy_list_raises", lambda torch: torch.zeros(3).copy_([1.0, 2.0, 3.0]))
+one("copy_misshaped_recorded_raises", lambda torch: (T(torch, 2, 3, grad=True) * 1).copy_(T(torch, 4, grad=True)))
+one("setitem_misshaped_recorded_raises", lambda torch: (T(torch, 2, 3, grad=True) * 1).__setitem__(0, T(torch, 4)))
+one("fill_uint8_overflow_raises", lambda torch: torch.zeros(2, dtype=torch.uint8).fill_(256))
+
+
+@case
+def copy_number_into_graph(torch):
+    x = T(torch, 3, grad=True)
+    y = (x * 2).copy_(5.0)
+    (y * torch.tensor(A(3, seed=1))).sum().backward()
+    return y, x.grad

@@ -408,3 +408,12 @@ one("F_adaptive_avg_pool2d_negative", lambda torch: torch.nn.functional.adaptive
 one("nn_Unflatten", lambda torch: (lambda m: (repr(m), value_and_grad(torch, m, 3, 4)))(torch.nn.Unflatten(1, (2, 2))))
 one("nn_Unflatten_list_minus_one", lambda torch: (lambda m: (repr(m), m(T(torch, 3, 4)).shape))(torch.nn.Unflatten(-1, [2, -1])))
 one("nn_Unflatten_bad_sizes", lambda torch: torch.nn.Unflatten(1, (2, 3))(T(torch, 3, 4)))
+# issue 26: integers in pooling, negative pads
+one("max_pool_int_with_padding", lambda torch: torch.nn.functional.max_pool2d(torch.arange(16).reshape(1, 1, 4, 4), 2,
+                                                                              padding=1))
+one("max_pool_window_over_int16", lambda torch: value_and_grad(
+    torch, lambda x: torch.nn.functional.max_pool2d(x, 190), 1, 1, 190, 190))
+one("pad_reflect_negative", lambda torch: value_and_grad(
+    torch, lambda x: torch.nn.functional.pad(x, (2, -3), mode="reflect"), 1, 2, 5))
+one("pad_replicate_negative", lambda torch: value_and_grad(
+    torch, lambda x: torch.nn.functional.pad(x, (-1, -1, 1, -2), mode="replicate"), 1, 1, 5, 5))

@@ -178,3 +178,11 @@ one("mean_float16", lambda torch: torch.ones(4, dtype=torch.float16).mean())
 one("sum_keepdim_0d", lambda torch: torch.tensor(2.0).sum(0, keepdim=True))
 one("argmax_keepdim_no_dim", lambda torch: T(torch, 2, 3).argmax(keepdim=True))
 one("mean_of_list_floats", lambda torch: sum([torch.tensor(1.5).item(), 2.5]) / 2)
+# issue 26: empty and extreme values
+one("softmax_of_empty_rows", lambda torch: torch.zeros(2, 0).softmax(-1))
+one("log_softmax_of_empty_rows", lambda torch: torch.zeros(2, 0).log_softmax(1))
+one("mean_of_empty_is_nan", lambda torch: torch.zeros(2, 0).mean(1))
+one("amax_of_empty_raises", lambda torch: torch.zeros(2, 0).amax(1))
+one("std_of_large_float32", lambda torch: torch.tensor([[1e20, -1e20, 3e20]]).std(1))
+one("unique_keeps_nans_distinct", lambda torch: torch.unique(torch.tensor([float("nan"), 1.0, float("nan"), 1.0]),
+                                                            return_inverse=True, return_counts=True))

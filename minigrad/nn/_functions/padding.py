@@ -92,15 +92,18 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002 (PyTorch's argum
             raise RuntimeError(f"The input size {n}, plus negative padding {before} and {after} resulted in a "
                                f"negative output size, which is invalid. Check dimension {d} of your input.")
         crop[d] = slice(-min(before, 0), n + min(after, 0))
-    x = ops.getitem(x, tuple(crop)) if any(min(p) < 0 for p in pairs) else x
-    pairs = [(max(before, 0), max(after, 0)) for before, after in pairs]
+    crop_first = mode in ("constant", "circular")  # reflect and replicate pad the whole input, then crop (PyTorch)
+    x = ops.getitem(x, tuple(crop)) if crop_first and any(min(p) < 0 for p in pairs) else x
+    grow = [(max(before, 0), max(after, 0)) for before, after in pairs]
     if mode == "constant":
-        widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
+        widths = [(0, 0)] * (x.ndim - len(grow)) + grow[::-1]
         return ConstantPad(widths, 0 if value is None else value)(x)
-    _check_non_constant(mode, pairs, x, value)
+    _check_non_constant(mode, grow, x, value)
     xp = get_array_module(x.array)
-    for i, (before, after) in enumerate(pairs):
+    for i, ((before, after), (cut_before, cut_after)) in enumerate(zip(grow, pairs)):
         d = x.ndim - 1 - i
         positions = np.pad(np.arange(x.shape[d]), (before, after), mode=_INDEX_MODES[mode])
+        if not crop_first:
+            positions = positions[-min(cut_before, 0):positions.size + min(cut_after, 0)]
         x = ops.GetItem((slice(None),) * d + (xp.asarray(positions),))(x)
     return x

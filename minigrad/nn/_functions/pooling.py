@@ -188,9 +188,9 @@ class MaxPool2dFunction(_Pool2d):
     def forward(self, x):
         xp = get_array_module(x)
         win = self._windows(x)
-        x = win.padded(x, -np.inf)
-        y = x[win.slices(0, 0)].copy(order="K")
-        self.argmax = xp.zeros(y.shape, dtype=np.int16)
+        x = win.padded(x, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min if x.dtype.kind in "iu" else 0)
+        y = x[win.slices(0, 0)].copy(order="K")  # int16 window offsets where they fit: less memory to scan
+        self.argmax = xp.zeros(y.shape, dtype=np.int16 if win.kernel[0] * win.kernel[1] <= 2 ** 15 else np.int64)
         for i, j, k in win.offsets():
             if k:
                 window = x[win.slices(i, j)]
