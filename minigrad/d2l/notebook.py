@@ -14,6 +14,7 @@ import bisect
 import os
 import pprint
 import re
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -80,6 +81,7 @@ def convert(path, out=None, execute_it=False, timeout=None):
     out = Path(out) if out is not None else default_output(path)
     nb = converted(path)
     if execute_it:
+        out.parent.mkdir(parents=True, exist_ok=True)  # the kernel's working folder
         nb = execute(nb, cwd=out.parent, timeout=timeout)
     _write_atomically(nb, out)
     return out
@@ -107,7 +109,7 @@ def execute(nb, cwd=".", timeout=None):
         nb = nbformat.read(str(nb), as_version=4)
     client = NotebookClient(nb, km=_kernel_manager(), timeout=timeout,
                             resources={"metadata": {"path": str(cwd)}})
-    client.execute()
+    client.execute(stderr=subprocess.DEVNULL)  # the kernel's own log lines (its transport, its shutdown)
     return nb
 
 
