@@ -33,19 +33,24 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
         super().__init__()
         self.in_channels = check_int("in_channels", in_channels, 1, "Conv2d")
-        self.out_channels = check_int("out_channels", out_channels, 1, "Conv2d")
-        self.kernel_size = F._pair(kernel_size, "kernel_size", 1, "Conv2d")
-        self.stride, self.padding = F._pair(stride, "stride", 1, "Conv2d"), F._pair(padding, "padding", 0, "Conv2d")
+        self._set_arguments(out_channels, kernel_size, stride, padding, "Conv2d")
         self.weight = Parameter(creation.empty(out_channels, in_channels, *self.kernel_size))
         self.bias = Parameter(creation.empty(out_channels)) if bias else None
         init.default_init_(self.weight, self.bias)
 
+    def _set_arguments(self, out_channels, kernel_size, stride, padding, owner):
+        """The arguments but ``in_channels``, checked (shared with ``LazyConv2d``, whose ``owner`` it is then)."""
+        self.out_channels = check_int("out_channels", out_channels, 1, owner)
+        self.kernel_size = F._pair(kernel_size, "kernel_size", 1, owner)
+        self.stride, self.padding = F._pair(stride, "stride", 1, owner), F._pair(padding, "padding", 0, owner)
+
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
-    def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}")
+    def extra_repr(self):  # PyTorch's: padding and bias only when not the default
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+                + (f", padding={self.padding}" if self.padding != (0, 0) else "")
+                + (", bias=False" if self.bias is None else ""))
 
 
 class _Pool2d(Module):
