@@ -29,6 +29,7 @@ class _Uninitialized:
     by ``Module.to``) until ``materialize`` gives it an array and turns it into ``cls_to_become``."""
 
     cls_to_become = None
+    _lazy = True  # what Module's state_dict, load_state_dict and to() look for
 
     @property
     def array(self):

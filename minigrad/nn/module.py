@@ -29,9 +29,8 @@ class Parameter(Tensor):
 
 
 def _is_lazy(t):
-    """Whether ``t`` is a lazy module's uninitialized parameter or buffer (minigrad/nn/lazy.py)."""
-    from minigrad.nn.lazy import is_lazy  # noqa: PLC0415 (lazy.py builds on this module)
-    return is_lazy(t)
+    """Whether ``t`` is a lazy module's uninitialized parameter or buffer (minigrad/nn/lazy.py marks them)."""
+    return getattr(type(t), "_lazy", False)
 
 
 def _check_name(kind, name, module, store):
