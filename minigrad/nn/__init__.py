@@ -12,3 +12,4 @@ from minigrad.nn.layers import Unflatten  # noqa: E402
 from minigrad.nn.adaptive_pool import AdaptiveAvgPool2d  # noqa: E402
 from minigrad.nn.lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear,  # noqa: E402
                               UninitializedBuffer, UninitializedParameter)
+from minigrad.nn.layer_norm import LayerNorm  # noqa: E402

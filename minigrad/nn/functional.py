@@ -1171,3 +1171,4 @@ from minigrad.nn.losses import (binary_cross_entropy, binary_cross_entropy_with_
                                 l1_loss, smooth_l1_loss)
 from minigrad.nn.padding import pad  # noqa: E402
 from minigrad.nn.adaptive_pool import adaptive_avg_pool2d  # noqa: E402
+from minigrad.nn.layer_norm import layer_norm  # noqa: E402
