@@ -160,23 +160,21 @@ class LazyConv2d(LazyModuleMixin, Conv2d):
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True):
         Module.__init__(self)  # not Conv2d.__init__, which would draw a weight
-        if (dilation, groups) != (1, 1):
-            raise NotImplementedError("LazyConv2d: dilation= and groups= are not supported by minigrad yet")
         self.in_channels = 0
-        self._set_arguments(out_channels, kernel_size, stride, padding, "LazyConv2d")
+        self._set_arguments(out_channels, kernel_size, stride, padding, dilation, groups, "LazyConv2d")
         self.weight = UninitializedParameter()
         self.bias = UninitializedParameter() if bias else None
         self._await_first_forward()
 
     def initialize_parameters(self, input):  # noqa: A002
         if not self.has_uninitialized_params():  # loaded by load_state_dict
-            self.in_channels = self.weight.shape[1]
+            self.in_channels = self.weight.shape[1] * self.groups
             return
         if input.ndim not in (3, 4):
             raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to LazyConv2d, but got input of "
                                f"size: {tuple(input.shape)}")
-        self.in_channels = input.shape[-3]
-        self._materialize({"weight": (self.out_channels, self.in_channels, *self.kernel_size),
+        self.in_channels = self._checked_in_channels(input.shape[-3], "LazyConv2d")
+        self._materialize({"weight": (self.out_channels, self.in_channels // self.groups, *self.kernel_size),
                            "bias": (self.out_channels,)})
         init.default_init_(self.weight, self.bias)
 
