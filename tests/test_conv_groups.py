@@ -164,3 +164,16 @@ def test_module_repr_and_errors_as_pytorch():
             torch.nn.Conv2d(*args, **kwargs)
         with pytest.raises(ValueError):
             nn.Conv2d(*args, **kwargs)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation, groups", CASES[:4])
+def test_gpu_forward_and_backward_equal_the_cpu_ones(x_shape, w_shape, stride, padding, dilation, groups):
+    fn = conv(stride, padding, dilation, groups)
+    cpu = inputs_of(x_shape, w_shape, 8)
+    gpu = [t.cuda().detach().requires_grad_() for t in cpu]
+    u = np.random.default_rng(9).standard_normal(fn(*cpu).shape)
+    for want, got in zip([fn(*cpu)] + list(grad(fn(*cpu), cpu, minigrad.tensor(u))),
+                         [fn(*gpu)] + list(grad(fn(*gpu), gpu, minigrad.tensor(u).cuda()))):
+        assert got.device.type == "cuda"
+        np.testing.assert_allclose(got.cpu().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)

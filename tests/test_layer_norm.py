@@ -249,3 +249,17 @@ def test_forward_and_backward_match_pytorch(x_shape, shape):
         np.testing.assert_allclose(o.numpy(), t.numpy(), rtol=1e-10, atol=1e-12)
     module, t_module = nn.LayerNorm(shape[-1]), torch.nn.LayerNorm(shape[-1])
     assert repr(module) == repr(t_module) and list(module.state_dict()) == list(t_module.state_dict())
+
+
+@pytest.mark.gpu
+def test_gpu_forward_and_backward_equal_the_cpu_ones():
+    rng, x, w, b = random_case((4, 3, 5), (3, 5), seed=11)
+    u = rng.standard_normal(x.shape)
+    results = []
+    for device in ("cpu", "cuda"):
+        inputs = [leaf(a).to(device).detach().requires_grad_() for a in (x, w, b)]
+        y = F.layer_norm(inputs[0], (3, 5), inputs[1], inputs[2])
+        results.append([y.cpu().numpy()] + [g.cpu().numpy() for g in
+                                             grad(y, inputs, minigrad.tensor(u).to(device))])
+    for c, g in zip(*results):
+        np.testing.assert_allclose(g, c, rtol=1e-12, atol=1e-12)

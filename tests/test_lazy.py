@@ -259,3 +259,12 @@ def test_repr_state_dict_and_errors_as_pytorch():
         assert {k: tuple(v.shape) for k, v in ours.state_dict().items()} == \
             {k: tuple(v.shape) for k, v in theirs.state_dict().items()}
         assert y_ours.shape == tuple(y_theirs.shape)
+
+
+@pytest.mark.gpu
+def test_lazy_modules_moved_to_the_gpu_before_the_first_forward_fill_their_parameters_there():
+    net = nn.Sequential(nn.LazyConv2d(4, 3, groups=1), nn.LazyBatchNorm2d(), nn.Flatten(), nn.LazyLinear(2)).cuda()
+    y = net(minigrad.randn(2, 3, 5, 5).cuda())
+    assert y.device.type == "cuda" and y.shape == (2, 2)
+    assert all(t.device.type == "cuda" for t in list(net.parameters()) + list(net.buffers()))
+    assert [type(m).__name__ for m in net] == ["Conv2d", "BatchNorm2d", "Flatten", "Linear"]
