@@ -20,6 +20,7 @@ from minigrad.ops import (ceil, cumsum, floor, floor_divide, nonzero, norm, rema
 from minigrad.ops import (argsort, isclose, logical_not, masked_select, reciprocal, sort, topk, unflatten,  # noqa: A004
                           unique)
 from minigrad.special import erf, log1p
+from minigrad.ops_hyperbolic import cosh, meshgrid, sinh
 from minigrad.rearrange import flip, hstack, narrow, repeat_interleave, roll, scatter, scatter_add, tile, vstack
 from minigrad.typeinfo import finfo, iinfo
 from minigrad.ops import add_alpha as add, div_mode as div, sub_alpha as sub  # PyTorch's add/sub(alpha=), div

@@ -998,6 +998,8 @@ class Tensor:
                                     reads_old=False)
     def log1p(self): return _special.log1p(self)
     def erf(self): return _special.erf(self)
+    def sinh(self): return _hyperbolic.sinh(self)
+    def cosh(self): return _hyperbolic.cosh(self)
     def type(self, dtype=None): return _ops.type_of(self, dtype)
     def t(self): return _ops.t(self)
     def clone(self): return _ops.clone(self)
@@ -1348,3 +1350,4 @@ def _accumulate_grad(t, g, create_graph=False):
 
 from minigrad import ops as _ops  # noqa: E402  (ops builds on Function and Tensor above)
 from minigrad import rearrange as _rearrange, special as _special  # noqa: E402  (they build on ops)
+from minigrad import ops_hyperbolic as _hyperbolic  # noqa: E402  (builds on ops)

@@ -10,3 +10,6 @@ from minigrad.nn.activations import ELU, GELU, LeakyReLU, ReLU6, SiLU, Softplus 
 from minigrad.nn.losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, SmoothL1Loss  # noqa: E402
 from minigrad.nn.layers import Unflatten  # noqa: E402
 from minigrad.nn.adaptive_pool import AdaptiveAvgPool2d  # noqa: E402
+from minigrad.nn.lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear,  # noqa: E402
+                              UninitializedBuffer, UninitializedParameter)
+from minigrad.nn.layer_norm import LayerNorm  # noqa: E402
