@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from minigrad import d2l, nn
+from minigrad import d2l
 
 BOOK = Path(__file__).resolve().parents[2] / "shared" / "books" / "d2l-en-1.0.3" / "notebooks"
 NOTEBOOKS = ["chapter_convolutional-modern/batch-norm.ipynb", "chapter_convolutional-modern/resnet.ipynb",
@@ -70,8 +70,6 @@ def check_result(ours, theirs):
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_the_books_notebook_runs_in_a_kernel_and_prints_what_the_book_shows(name, real_data, tmp_path, monkeypatch):
     import nbformat
-    if not hasattr(nn, "LazyLinear"):
-        pytest.skip("needs nn.LazyLinear/LazyConv2d/LazyBatchNorm (the nnfeat branch)")
     path = book(name)
     for var, value in {**QUICK, d2l.FIGURES_VAR: str(tmp_path)}.items():
         monkeypatch.setenv(var, value)
