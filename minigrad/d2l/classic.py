@@ -264,7 +264,7 @@ def describe(net):
 def _draw(history, path, title):
     """Draw the curves into ``path`` (its folder made); False when matplotlib is missing."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    return train.plot_history(history, path, title="\n".join(textwrap.wrap(title, 60)))
+    return train.plot_history(history, path, title="\n".join(textwrap.wrap(title, 48)))
 
 
 def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
