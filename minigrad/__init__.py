@@ -27,7 +27,7 @@ from minigrad.ops import add_alpha as add, div_mode as div, sub_alpha as sub  # 
 from minigrad.threads import get_num_threads, set_num_threads
 from minigrad.random import get_rng_state, manual_seed, set_rng_state
 from minigrad.serialization import load, save
-from minigrad import autograd, nn, optim  # noqa: E402  (they build on the names above)
+from minigrad import autograd, nn, optim, utils  # noqa: E402  (they build on the names above)
 from minigrad.nn.functional import log_softmax, softmax  # noqa: E402  (torch.softmax, torch.log_softmax)
 
 __version__ = "0.1.0"

@@ -361,3 +361,8 @@ def test_convert_execute_runs_it_in_a_kernel_and_a_failing_cell_is_one_line_and_
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert failed.stderr.splitlines()[-1].startswith(f"error: {book}: AttributeError: ")
     assert not (tmp_path / "failed.ipynb").exists() and not list(tmp_path.glob(".failed*"))
+
+
+def test_torch_utils_data_needs_no_import_of_its_own():
+    code = "import minigrad as torch; print(len(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(5)), 2)))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout == "3\n"
