@@ -84,7 +84,7 @@ class ProgressBoard(HyperParameters):
         self.axes.set_ylabel(self.ylabel)
         self.axes.set_xscale(self.xscale)
         self.axes.set_yscale(self.yscale)
-        self.axes.legend()
+        self.axes.legend(fontsize="small", framealpha=0.6)  # the curves show through where they cross it
         if self.title:
             self.axes.set_title(self.title, fontsize="medium")
         if self.path is None and not classic.in_notebook():
