@@ -1,8 +1,10 @@
 """The current edition's networks on minigrad and on PyTorch with the same weights (skipped where torch is not
-installed): the two BatchNorm LeNets of the batch-norm chapter (the loss before and after one SGD step), and
+installed): the two BatchNorm LeNets of the batch-norm chapter (the loss before and after one SGD step, and in
+eval mode with the running statistics), and
 ResNet-18 and DenseNet of their chapters (the first loss). Each network is built twice from the book's own code
 (its notebook's class cells), once with minigrad's names and once with PyTorch's; the lazy layers take their sizes
-from a first forward, then minigrad's parameters and buffers are copied into the PyTorch network."""
+from a first forward, then minigrad's parameters and buffers (and the book's BatchNorm's moving statistics) are
+copied into the PyTorch network."""
 import json
 from pathlib import Path
 
@@ -63,6 +65,10 @@ def twins(chapter, name, X, **kwargs):
         theirs(torch.from_numpy(X.numpy()))
     state = {k: torch.from_numpy(np.array(v.numpy())) for k, v in ours.state_dict().items()}
     theirs.load_state_dict(state, strict=True)
+    for mine, other in zip(ours.modules(), theirs.modules()):  # the book's BatchNorm keeps its statistics
+        for name in ("moving_mean", "moving_var"):                # in plain attributes, not in the state_dict
+            if hasattr(mine, name):
+                setattr(other, name, torch.from_numpy(np.array(getattr(mine, name).numpy())))
     return ours, theirs
 
 
@@ -86,6 +92,12 @@ def test_the_bn_lenets_agree_with_pytorch_before_and_after_one_sgd_step(name):
     after = losses(ours, theirs, X, y)
     assert after[0].item() == pytest.approx(after[1].item(), abs=1e-4)
     assert after[0].item() < first[0].item() - 1e-3  # the step moved the weights (and the same way)
+    # validation: eval mode, no graph, the running statistics of the forwards so far
+    ours.eval(), theirs.eval()
+    with minigrad.no_grad(), torch.no_grad():
+        evaluated = losses(ours, theirs, X, y)
+    assert evaluated[0].item() == pytest.approx(evaluated[1].item(), abs=1e-4)
+    assert abs(evaluated[0].item() - after[0].item()) > 1e-3  # the running statistics are not the batch's
 
 
 @pytest.mark.parametrize("chapter, name, kwargs", [
