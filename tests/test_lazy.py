@@ -186,7 +186,8 @@ def test_to_before_the_first_forward_sets_the_dtype_of_the_filled_parameters():
 @pytest.mark.parametrize("make, x_shape, error, message", [
     (lambda: nn.LazyConv2d(2, 3), (5,), RuntimeError,
      "Expected 3D (unbatched) or 4D (batched) input to LazyConv2d, but got input of size: (5,)"),
-    (lambda: nn.LazyBatchNorm2d(), (3, 4), ValueError, "LazyBatchNorm2d: expected (N, C, H, W) input, got shape (3, 4)"),
+    (lambda: nn.LazyBatchNorm2d(), (3, 4), ValueError,
+     "LazyBatchNorm2d: expected (N, C, H, W) input, got shape (3, 4)"),
     (lambda: nn.LazyBatchNorm1d(), (3, 4, 5, 6), ValueError,
      "LazyBatchNorm1d: expected (N, C) or (N, C, L) input, got shape (3, 4, 5, 6)"),
     (lambda: nn.LazyLinear(2), (), RuntimeError, "LazyLinear: expected an input of shape (..., in_features)"),

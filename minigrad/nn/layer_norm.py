@@ -21,7 +21,7 @@ from minigrad.nn.module import Module, Parameter
 
 
 def _rows(a, normalized_shape):
-    """``a`` (..., *normalized_shape) as (R, M) rows, in float32 for float16 ``a`` (the sums run in at least float32)."""
+    """``a`` (..., *normalized_shape) as (R, M) rows, in float32 for float16 ``a`` (sums run in at least float32)."""
     rows = a.reshape(math.prod(a.shape[:a.ndim - len(normalized_shape)]), math.prod(normalized_shape))
     return rows.astype(np.float32) if rows.dtype == np.float16 else rows
 
