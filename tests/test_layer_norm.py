@@ -30,7 +30,8 @@ def leaf(a):
 
 def random_case(x_shape, shape, seed=0):
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal(x_shape) * 1.5 + rng.standard_normal(x_shape[:len(x_shape) - len(shape)] + (1,) * len(shape))
+    offsets = rng.standard_normal(x_shape[:len(x_shape) - len(shape)] + (1,) * len(shape))  # one per example
+    x = rng.standard_normal(x_shape) * 1.5 + offsets
     return rng, x, rng.uniform(0.5, 2.0, shape) * rng.choice([-1, 1], shape), rng.standard_normal(shape)
 
 

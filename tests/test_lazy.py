@@ -186,7 +186,8 @@ def test_to_before_the_first_forward_sets_the_dtype_of_the_filled_parameters():
 @pytest.mark.parametrize("make, x_shape, error, message", [
     (lambda: nn.LazyConv2d(2, 3), (5,), RuntimeError,
      "Expected 3D (unbatched) or 4D (batched) input to LazyConv2d, but got input of size: (5,)"),
-    (lambda: nn.LazyBatchNorm2d(), (3, 4), ValueError, "LazyBatchNorm2d: expected (N, C, H, W) input, got shape (3, 4)"),
+    (lambda: nn.LazyBatchNorm2d(), (3, 4), ValueError,
+     "LazyBatchNorm2d: expected (N, C, H, W) input, got shape (3, 4)"),
     (lambda: nn.LazyBatchNorm1d(), (3, 4, 5, 6), ValueError,
      "LazyBatchNorm1d: expected (N, C) or (N, C, L) input, got shape (3, 4, 5, 6)"),
     (lambda: nn.LazyLinear(2), (), RuntimeError, "LazyLinear: expected an input of shape (..., in_features)"),
@@ -268,3 +269,25 @@ def test_lazy_modules_moved_to_the_gpu_before_the_first_forward_fill_their_param
     assert y.device.type == "cuda" and y.shape == (2, 2)
     assert all(t.device.type == "cuda" for t in list(net.parameters()) + list(net.buffers()))
     assert [type(m).__name__ for m in net] == ["Conv2d", "BatchNorm2d", "Flatten", "Linear"]
+
+
+def test_load_state_dict_optimiser_and_apply_behave_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    for lib, new in ((nn, minigrad), (torch.nn, torch)):
+        source = lib.Linear(5, 3)
+        lazy = lib.LazyLinear(3)
+        params = list(lazy.parameters())
+        lazy.load_state_dict(source.state_dict())
+        seen = []
+        lazy.apply(lambda m: seen.append(type(m).__name__))
+        assert seen == ["LazyLinear"] and lazy.in_features == 0  # loaded, but lazy until the next forward
+        assert [type(p).__name__ for p in params] == ["Parameter", "Parameter"]
+        lazy(new.ones(2, 5))
+        assert type(lazy).__name__ == "Linear" and lazy.in_features == 5 and list(lazy.parameters()) == params
+        np.testing.assert_array_equal(lazy.weight.detach().numpy(), source.weight.detach().numpy())
+        fresh = lib.LazyConv2d(2, 3)
+        opt = new.optim.SGD(fresh.parameters(), lr=1.0)  # built before the first forward
+        fresh(new.ones(1, 2, 4, 4)).sum().backward()
+        before = fresh.bias.detach().numpy().copy()
+        opt.step()
+        np.testing.assert_allclose(fresh.bias.detach().numpy(), before - 4.0, rtol=1e-6)  # d(sum)/d(bias) = 2 * 2

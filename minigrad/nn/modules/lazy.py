@@ -44,8 +44,8 @@ class _Uninitialized:
     @property
     def shape(self):
         raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer (a lazy module's, before "
-                           "its first forward). Loading a state_dict saved before that forward into an initialized "
-                           "module does this: run a forward on the source module first")
+                           "its first forward). Call the module (or the network holding it) on a dummy batch first "
+                           "to initialize its parameters")
 
     @property
     def dtype(self):
