@@ -1,4 +1,5 @@
-"""LayerNorm (minigrad/nn/layer_norm.py): F.layer_norm and nn.LayerNorm with a fused backward and double backward.
+"""LayerNorm (minigrad/nn/_functions/normalization.py, nn/modules/normalization.py): F.layer_norm and nn.LayerNorm
+with a fused backward and double backward.
 
 Values against NumPy; first, second and third derivatives against the same normalisation composed from primitive
 ops (float64, 1e-10); gradcheck and gradgradcheck with random upstream gradients (third order too); errors with

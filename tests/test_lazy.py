@@ -1,4 +1,5 @@
-"""Lazy modules (minigrad/nn/lazy.py): nn.LazyLinear, nn.LazyConv2d, nn.LazyBatchNorm1d/2d, as PyTorch 2.13 has them.
+"""Lazy modules (minigrad/nn/modules/lazy.py): nn.LazyLinear, nn.LazyConv2d, nn.LazyBatchNorm1d/2d, as PyTorch 2.13
+has them.
 
 The input size is taken at the first forward, the parameters are filled in place (an optimiser built before
 trains them), and the module then is the eager layer. The last tests compare with PyTorch where it is installed.
