@@ -15,9 +15,20 @@ broadcast over MPI, each process takes the GPU ``local_rank % device_count``)
 and NumPy arrays still through MPI. Ranks and the world size come from the
 MPI launcher. Only the default group (``group=None``) and synchronous calls
 (``async_op=False``) exist. Needs ``pip install -e '.[mpi]'`` (mpi4py + mpich).
+
+Processes that disagree. Before any data moves, every collective sends each
+other process a fingerprint of the call (operation, call number, dtype, shape,
+reduce op or source, NCCL or MPI; data up to 4 KiB travels with it) and
+compares what it receives: a difference
+is a RuntimeError in every process that names each side, and a process that
+does not arrive within the timeout (``init_process_group(timeout=...)``, else
+``MINIGRAD_COLLECTIVE_TIMEOUT`` seconds, else 10 minutes) is a RuntimeError in
+the processes that wait, naming it. See docs/distributed.md.
 """
+import datetime
 import importlib.util
 import os
+import time
 
 import numpy as np
 
@@ -38,14 +49,33 @@ class ReduceOp:
 
 
 _OPS = (ReduceOp.SUM, ReduceOp.AVG, ReduceOp.PRODUCT, ReduceOp.MIN, ReduceOp.MAX)
+_REDUCTIONS = {ReduceOp.SUM: (np.add, "SUM", "NCCL_SUM"), ReduceOp.PRODUCT: (np.multiply, "PROD", "NCCL_PROD"),
+               ReduceOp.MIN: (np.minimum, "MIN", "NCCL_MIN"), ReduceOp.MAX: (np.maximum, "MAX", "NCCL_MAX")}
+
+
+_DEFAULT_TIMEOUT = datetime.timedelta(minutes=10)
+_TIMEOUT_VARIABLE = "MINIGRAD_COLLECTIVE_TIMEOUT"
+_FINGERPRINT_TAG = 7207  # the point-to-point messages of the fingerprints (collectives never match them)
+_OP_CODES = {"all_reduce": 1, "broadcast": 2, "all_gather": 3, "barrier": 4, "all_gather_object": 5}
+_SPIN_SECONDS = 0.05  # a waiting process polls (yielding the core) this long, then sleeps between polls
+_INLINE_BYTES = 4096  # data up to this size travels with the fingerprints: one exchange, no second collective
 
 
 class _Group:
-    """The default process group: an MPI communicator of its own and, for ``nccl``, an NCCL communicator."""
+    """The default process group: an MPI communicator of its own and, for ``nccl``, an NCCL communicator;
+    every process's last message (``seen``, one row per rank: a fingerprint of 8 integers, then up to
+    ``_INLINE_BYTES`` of data), this process's own row (``mine``) and the persistent requests that exchange
+    them with every other process."""
 
-    def __init__(self, backend_name, comm, nccl_comm, local_rank):
-        self.backend, self.comm, self.nccl, self.local_rank = backend_name, comm, nccl_comm, local_rank
+    def __init__(self, backend_name, mpi, comm, nccl_comm, local_rank, timeout):
+        self.backend, self.mpi, self.comm, self.nccl, self.local_rank = backend_name, mpi, comm, nccl_comm, local_rank
         self.rank, self.world_size = comm.Get_rank(), comm.Get_size()
+        self.timeout, self.calls, self.failure, self.payload_views = timeout, 0, None, {}
+        self.seen = np.zeros((self.world_size, 8 + _INLINE_BYTES // 8), dtype=np.int64)
+        self.mine = self.seen[self.rank]
+        self.peers = [r for r in range(self.world_size) if r != self.rank]
+        self.requests = [comm.Send_init(self.mine, r, _FINGERPRINT_TAG) for r in self.peers] + \
+            [comm.Recv_init(self.seen[r], r, _FINGERPRINT_TAG) for r in self.peers]
 
 
 _group = None
@@ -100,11 +130,37 @@ def _check_group(group, async_op, what):
     return _default_group(what)
 
 
-def init_process_group(backend=None, init_method=None, world_size=-1, rank=-1):
+def _timeout_seconds(timeout):
+    """The collective timeout in seconds: ``timeout`` (a ``datetime.timedelta``), else the environment's
+    MINIGRAD_COLLECTIVE_TIMEOUT (seconds), else 10 minutes."""
+    if timeout is not None:
+        if not isinstance(timeout, datetime.timedelta):
+            raise TypeError(f"init_process_group: timeout must be a datetime.timedelta, as in PyTorch, got "
+                            f"{type(timeout).__name__} {timeout!r} (e.g. timeout=datetime.timedelta(minutes=30))")
+        seconds, given = timeout.total_seconds(), f"timeout={timeout!r}"
+    elif _TIMEOUT_VARIABLE in os.environ:
+        text = os.environ[_TIMEOUT_VARIABLE]
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = float("nan")
+        given = f"{_TIMEOUT_VARIABLE}={text!r}"
+    else:
+        return _DEFAULT_TIMEOUT.total_seconds()
+    if not seconds > 0:
+        raise ValueError(f"init_process_group: {given}: the collective timeout must be a positive number of "
+                         "seconds (inf: never)")
+    return seconds
+
+
+def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1):
     """Join this process to the default group of all the processes of the MPI launch.
 
-    ``backend``: ``"mpi"`` (the default) or ``"nccl"``. ``world_size`` and
-    ``rank``, when given, must agree with the launch (they come from MPI).
+    ``backend``: ``"mpi"`` (the default) or ``"nccl"``. ``timeout``: how long a
+    collective waits for the other processes before it raises (a
+    ``datetime.timedelta``; default ``MINIGRAD_COLLECTIVE_TIMEOUT`` seconds, else
+    10 minutes). ``world_size`` and ``rank``, when given, must agree with the
+    launch (they come from MPI).
     """
     global _group
     if _group is not None:
@@ -116,6 +172,7 @@ def init_process_group(backend=None, init_method=None, world_size=-1, rank=-1):
     if init_method is not None:
         raise ValueError(f"init_process_group: the processes find each other through the MPI launcher, "
                          f"so init_method must be None, got {init_method!r}")
+    seconds = _timeout_seconds(timeout)
     MPI = _mpi()
     world = MPI.COMM_WORLD
     for arg, given, actual in (("world_size", world_size, world.Get_size()), ("rank", rank, world.Get_rank())):
@@ -127,7 +184,7 @@ def init_process_group(backend=None, init_method=None, world_size=-1, rank=-1):
     local_rank = local.Get_rank()
     local.Free()
     nccl_comm = _nccl_communicator(comm, local_rank) if name == "nccl" else None
-    _group = _Group(name, comm, nccl_comm, local_rank)
+    _group = _Group(name, MPI, comm, nccl_comm, local_rank, seconds)
 
 
 def _nccl_communicator(comm, local_rank):
@@ -153,6 +210,8 @@ def destroy_process_group(group=None):
     g = _check_group(group, False, "destroy_process_group")
     if g.nccl is not None:
         g.nccl.destroy()
+    for request in g.requests:
+        request.Free()
     g.comm.Free()
     _group = None
 
@@ -172,7 +231,109 @@ def barrier(group=None, async_op=False):
     g = _check_group(group, async_op, "barrier")
     if g.nccl is not None:
         backend.load_cupy().cuda.get_current_stream().synchronize()
-    g.comm.Barrier()
+    _agree(g, "barrier")  # returns once every process has sent its fingerprint of this call: a barrier
+
+
+# ---------------------------------------------------------------------------
+# The check before every collective: the same call in every process, and every process there in time
+
+def _shape_code(shape):
+    """A number that tells shapes apart (the same in every process and Python version, unlike hash())."""
+    code = len(shape)
+    for n in shape:
+        code = (code * 1_000_003 + n) % (1 << 61)
+    return code
+
+
+def _payloads(g, host):
+    """The (world_size, *host.shape) view of the data in every process's message, for a NumPy array ``host``
+    (kept for the group's last 64 dtypes and shapes)."""
+    key = host.dtype, host.shape
+    if key not in g.payload_views:
+        if len(g.payload_views) == 64:
+            g.payload_views.clear()
+        rows = g.seen[:, 8:].view(np.uint8)[:, :host.nbytes].view(host.dtype)
+        g.payload_views[key] = rows.reshape((g.world_size,) + host.shape)
+    return g.payload_views[key]
+
+
+def _agree(g, op, array=None, detail=0, nccl=False, what=None, payload=None):
+    """Exchange this call's fingerprint (``op``, call number, ``array``'s dtype, ndim, size and shape,
+    ``detail``: the reduce op or source rank, ``nccl``: whether the data goes through NCCL), and ``payload``
+    (a small NumPy array, then in ``_payloads``) with every other process, waiting at most the group's
+    timeout; a RuntimeError in every process when the fingerprints differ."""
+    if g.failure is not None:
+        raise RuntimeError(f"{op}: the process group failed earlier and cannot run collectives any more "
+                           f"({g.failure}); end the job (python -m mpi4py does on an uncaught error)")
+    g.calls += 1
+    if array is None:
+        g.mine[:8] = (_OP_CODES[op], detail, g.calls, 0, 0, 0, 0, 0)
+    else:
+        dtype = array.dtype
+        g.mine[:8] = (_OP_CODES[op], detail, g.calls, ord(dtype.kind) << 8 | dtype.itemsize, nccl,
+                      array.ndim, array.size, _shape_code(array.shape))
+    if payload is not None:
+        _payloads(g, payload)[g.rank] = payload
+    if not g.peers:
+        return
+    g.mpi.Prequest.Startall(g.requests)
+    if not g.mpi.Request.Testall(g.requests):
+        _wait(g, lambda: _describe(g, op, array, detail, nccl, what))
+    if g.seen[:, :8].tobytes() != g.mine[:8].tobytes() * g.world_size:
+        _disagree(g, _describe(g, op, array, detail, nccl, what))
+
+
+def _describe(g, op, array, detail, nccl, what):
+    """The call as the messages name it: ``all_reduce(float32, shape (6,), op=ReduceOp.SUM) as call #12``."""
+    args = [] if array is None else [str(array.dtype), f"shape {tuple(array.shape)}"]
+    if op == "all_reduce":
+        args.append(f"op=ReduceOp.{_OPS[detail].upper()}")
+    elif op == "broadcast":
+        args.append(f"src={detail}")
+    if nccl:
+        args.append("CuPy through NCCL")
+    return f"{op}({', '.join(args)}){f' for {what}' if what else ''} as call #{g.calls}"
+
+
+def describe_ranks(ranks):
+    """'rank 2' or 'ranks 0, 1 and 3', for messages."""
+    return f"rank {ranks[0]}" if len(ranks) == 1 else f"ranks {', '.join(map(str, ranks[:-1]))} and {ranks[-1]}"
+
+
+def _disagree(g, mine):
+    """Every process found the same difference in the fingerprints, so every process is here: gather the
+    descriptions of the calls and raise the same RuntimeError everywhere (no data was exchanged)."""
+    callers = {}
+    for r, description in enumerate(g.comm.allgather(mine)):
+        callers.setdefault(description, []).append(r)
+    sides = " while ".join(f"{describe_ranks(ranks)} called {description}" for description, ranks in callers.items())
+    raise RuntimeError(
+        f"processes disagree on a collective: {sides}. Every process must call the same collectives in the same "
+        "order, on tensors of the same shape and dtype: look for a collective that only some processes reach "
+        "(under `if rank == 0:`, after a rank-dependent break) or a model or batch that differs between them. "
+        f"No data was exchanged (raised in every process; this is rank {g.rank})")
+
+
+def _wait(g, describe):
+    """Poll the fingerprint exchange until it completes: yielding the core between polls (as MPICH's own
+    waits do) for 50 ms, then sleeping 1 ms between polls; past the timeout, a RuntimeError naming the ranks
+    whose messages have not come."""
+    start = time.monotonic()
+    while not g.mpi.Request.Testall(g.requests):
+        waited = time.monotonic() - start
+        if waited > g.timeout:
+            missing = sorted({r for r, request in zip(g.peers * 2, g.requests) if not request.Test()})
+            g.failure = f"rank {g.rank} timed out in {describe()}"
+            raise RuntimeError(
+                f"{describe()} waited {g.timeout:g} s, the collective timeout, for {describe_ranks(missing)}, "
+                f"which did not reach it: {'they' if len(missing) > 1 else 'it'} stopped, finished early, skipped this "
+                "collective (one under `if rank == 0:`) or is still busy. If it is only slow, raise the timeout: "
+                f"init_process_group(timeout=datetime.timedelta(seconds=...)) or {_TIMEOUT_VARIABLE}=seconds "
+                f"(raised in every process that waits; this is rank {g.rank})")
+        if waited < _SPIN_SECONDS:
+            os.sched_yield()
+        else:
+            time.sleep(0.001)
 
 
 # ---------------------------------------------------------------------------
@@ -191,18 +352,31 @@ def _contiguous(a):
     return a if a.flags.c_contiguous else backend.get_array_module(a).ascontiguousarray(a)
 
 
-def _in_place(g, a, mpi_call, nccl_call):
-    """Run a collective on ``a`` in place: through NCCL for a CuPy array on an ``nccl`` group, else through
-    MPI on a NumPy buffer (a CuPy array's values copied to the host and back)."""
-    on_gpu = backend.get_array_module(a) is not np
-    if on_gpu and g.nccl is not None:
+def _route(g, a):
+    """How a collective moves ``a``: (through NCCL (a CuPy array on an ``nccl`` group), else the NumPy array
+    to send (a CuPy array's values copied to the host), whether it is small enough to travel with the
+    fingerprints)."""
+    via_nccl = g.nccl is not None and backend.get_array_module(a) is not np
+    host = a if via_nccl or isinstance(a, np.ndarray) else backend.to_numpy(a)
+    return via_nccl, host, not via_nccl and a.nbytes <= _INLINE_BYTES
+
+
+def _in_place(g, a, op, detail, what, combine, mpi_call, nccl_call):
+    """Check the call (``_agree``), then run a collective on ``a`` in place (``_route``): through NCCL, by
+    ``combine`` of every process's values (a (world_size, *a.shape) array) when they travelled with the
+    fingerprints, else through MPI (a CuPy array's values copied back to the device)."""
+    via_nccl, host, small = _route(g, a)
+    _agree(g, op, a, detail, via_nccl, what, host if small else None)
+    if via_nccl:
         buf = _contiguous(a)
         nccl_call(buf, _nccl_dtype(buf.dtype), backend.load_cupy().cuda.get_current_stream().ptr)
+    elif small:
+        buf = combine(_payloads(g, host))
     else:
-        buf = backend.to_numpy(a) if on_gpu else _contiguous(a)
+        buf = _contiguous(host)
         mpi_call(buf)
     if buf is not a:
-        a[...] = backend.to_device(buf, backend.device_of(a)) if on_gpu else buf
+        a[...] = buf if isinstance(a, np.ndarray) else backend.to_device(buf, backend.device_of(a))
     return a
 
 
@@ -214,60 +388,72 @@ class AllReduceSum(Function):
     saves_inputs = saves_output = False
 
     def forward(self, x):
-        return all_reduce_array(x.copy())
+        return all_reduce_array(x.copy(), what="AllReduceSum")
 
     def backward(self, gy):
-        return all_reduce_array(gy.copy())
+        return all_reduce_array(gy.copy(), what="AllReduceSum's backward")
 
     def backward_graph(self, gy):
         return AllReduceSum()(gy)
 
 
-def all_reduce_array(a, op=ReduceOp.SUM):
-    """Combine the raw array ``a`` (NumPy or CuPy) element by element over all processes, in place."""
+def all_reduce_array(a, op=ReduceOp.SUM, what=None):
+    """Combine the raw array ``a`` (NumPy or CuPy) element by element over all processes, in place.
+    ``what``: the caller's name for the values, for the message when the processes disagree."""
     g = _default_group("all_reduce")
     if op not in _OPS:
         raise ValueError(f"all_reduce: op must be one of ReduceOp.SUM, AVG, PRODUCT, MIN, MAX, got {op!r}")
     if op == ReduceOp.AVG and a.dtype.kind != "f":
         raise TypeError(f"all_reduce: ReduceOp.AVG needs a floating-point tensor, got dtype {a.dtype}")
-    reduce_op = ReduceOp.SUM if op == ReduceOp.AVG else op
-    MPI = _mpi()
-    mpi_op = {"sum": MPI.SUM, "product": MPI.PROD, "min": MPI.MIN, "max": MPI.MAX}[reduce_op]
+    ufunc, mpi_name, nccl_name = _REDUCTIONS[ReduceOp.SUM if op == ReduceOp.AVG else op]
 
     def nccl_call(buf, dtype, stream):
         from cupy.cuda import nccl
-        nccl_op = {"sum": nccl.NCCL_SUM, "product": nccl.NCCL_PROD, "min": nccl.NCCL_MIN,
-                   "max": nccl.NCCL_MAX}[reduce_op]
-        g.nccl.allReduce(buf.data.ptr, buf.data.ptr, buf.size, dtype, nccl_op, stream)
-    _in_place(g, a, lambda buf: g.comm.Allreduce(MPI.IN_PLACE, buf, op=mpi_op), nccl_call)
+        g.nccl.allReduce(buf.data.ptr, buf.data.ptr, buf.size, dtype, getattr(nccl, nccl_name), stream)
+    _in_place(g, a, "all_reduce", _OPS.index(op), what, lambda values: ufunc.reduce(values, axis=0),
+              lambda buf: g.comm.Allreduce(g.mpi.IN_PLACE, buf, op=getattr(g.mpi, mpi_name)), nccl_call)
     if op == ReduceOp.AVG and g.world_size > 1:
         a /= g.world_size
     return a
 
 
-def broadcast_array(a, src=0):
-    """Overwrite the raw array ``a`` in every process with its values in process ``src``."""
+def broadcast_array(a, src=0, what=None):
+    """Overwrite the raw array ``a`` in every process with its values in process ``src``; ``what`` as in
+    ``all_reduce_array``."""
     g = _default_group("broadcast")
     if not 0 <= int(src) < g.world_size:
         raise ValueError(f"broadcast: src must be a rank in [0, {g.world_size - 1}], got {src}")
-    _in_place(g, a, lambda buf: g.comm.Bcast(buf, root=int(src)),
+    _in_place(g, a, "broadcast", int(src), what, lambda values: values[int(src)],
+              lambda buf: g.comm.Bcast(buf, root=int(src)),
               lambda buf, dtype, stream: g.nccl.bcast(buf.data.ptr, buf.size, dtype, int(src), stream))
     return a
 
 
-def all_gather_array(a):
-    """A new (world_size, *a.shape) array, same library and device as ``a``, holding every process's ``a``."""
+def all_gather_array(a, what=None):
+    """A new (world_size, *a.shape) array, same library and device as ``a``, holding every process's ``a``;
+    ``what`` as in ``all_reduce_array``."""
     g = _default_group("all_gather")
-    xp = backend.get_array_module(a)
-    send = _contiguous(a)
-    out = xp.empty((g.world_size,) + tuple(a.shape), dtype=a.dtype)
-    if xp is not np and g.nccl is not None:
+    via_nccl, host, small = _route(g, a)
+    _agree(g, "all_gather", a, 0, via_nccl, what, host if small else None)
+    if via_nccl:
+        send = _contiguous(a)
+        out = backend.get_array_module(a).empty((g.world_size,) + tuple(a.shape), dtype=a.dtype)
         stream = backend.load_cupy().cuda.get_current_stream().ptr
         g.nccl.allGather(send.data.ptr, out.data.ptr, send.size, _nccl_dtype(send.dtype), stream)
         return out
-    host = np.empty(out.shape, dtype=a.dtype)
-    g.comm.Allgather(backend.to_numpy(send), host)
-    return host if xp is np else backend.to_device(host, backend.device_of(a))
+    if small:
+        gathered = _payloads(g, host).copy()
+    else:
+        gathered = np.empty((g.world_size,) + tuple(a.shape), dtype=a.dtype)
+        g.comm.Allgather(_contiguous(host), gathered)
+    return gathered if isinstance(a, np.ndarray) else backend.to_device(gathered, backend.device_of(a))
+
+
+def gather_objects(obj, what):
+    """Every process's ``obj`` (any picklable value), in rank order: checked and timed like the others."""
+    g = _default_group("all_gather_object")
+    _agree(g, "all_gather_object", what=what)
+    return g.comm.allgather(obj)
 
 
 # ---------------------------------------------------------------------------

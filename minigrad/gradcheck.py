@@ -29,7 +29,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, 
     analytic one within ``atol + rtol * |numerical|``. Inputs that require grad
     must be float64. On a mismatch raise :class:`GradcheckError` naming the
     input, the worst element and both values, or return False when
-    ``raise_exception=False``; return True when all match.
+    ``raise_exception=False``; return True when all match. No tensor's ``.grad`` changes (the
+    gradients are taken as values, as PyTorch's gradcheck takes them with ``autograd.grad``).
     """
     if not callable(fn):
         raise TypeError(f"gradcheck: fn must be callable, got {type(fn).__name__}")
@@ -147,16 +148,12 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, seed, what, label):
         # grad mode stays as the caller set it: some functions (the D2L chapter's batch_norm) switch on it
         return float(sum(float((y.array * u).sum()) for y, u in zip(_outputs(fn, inputs), upstream)))
 
-    saved_grads = [inputs[i].grad for i in checked]
-    for i in checked:
-        inputs[i].grad = None
+    # gradients as values (autograd.grad's engine, as PyTorch's gradcheck): no tensor's .grad changes, neither the
+    # inputs' nor that of a parameter fn closes over, which the next optimiser step would otherwise use
     differentiable = [(y, u) for y, u in zip(first, upstream) if y.requires_grad]
-    for k, (y, u) in enumerate(differentiable):
-        y.backward(u, retain_graph=k < len(differentiable) - 1)
-    analytic = [backend.to_numpy(inputs[i].grad.array) if inputs[i].grad is not None
-                else np.zeros(inputs[i].shape) for i in checked]
-    for i, g in zip(checked, saved_grads):
-        inputs[i].grad = g
+    grads = run_backward([y for y, _ in differentiable], [u for _, u in differentiable],
+                         inputs=[inputs[i] for i in checked], allow_unused=True)
+    analytic = [np.zeros(inputs[i].shape) if g is None else backend.to_numpy(g.array) for i, g in zip(checked, grads)]
 
     for i, a in zip(checked, analytic):
         data = inputs[i].array

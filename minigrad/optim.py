@@ -5,6 +5,7 @@ per-parameter state (momentum buffers, Adam moments, as Tensors) lives beside it
 in ``optimizer.state[param]``, as in PyTorch.
 """
 import copy
+import numbers
 
 import numpy as np
 
@@ -91,43 +92,88 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        params = self._params()
+        """Load what ``state_dict()`` returned, as PyTorch (its ValueErrors for another number or size of groups),
+        and stricter: every group must hold this optimiser's hyper-parameters and every state its keys, shapes
+        and a floating-point dtype, all checked before anything changes, so that the state of another optimiser
+        (SGD's into Adam) or a damaged one fails here, naming what is wrong, not later inside ``step()``."""
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
             raise TypeError("optimizer.load_state_dict expects the dict that optimizer.state_dict() returns "
                             f"(with 'state' and 'param_groups'), got {type(state_dict).__name__}"
                             + (f" with keys {sorted(map(str, state_dict))}" if isinstance(state_dict, dict) else ""))
-        groups = state_dict["param_groups"]
-        if [len(g["params"]) for g in groups] != [len(g["params"]) for g in self.param_groups]:
-            raise ValueError("optimizer state_dict has parameter groups of sizes "
-                             f"{[len(g['params']) for g in groups]}, this optimizer "
-                             f"{[len(g['params']) for g in self.param_groups]}")
+        groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not all(
+                isinstance(g, dict) and isinstance(g.get("params"), (list, tuple)) for g in groups):
+            raise TypeError("optimizer state_dict: 'param_groups' must be a list of dicts, each with a 'params' "
+                            f"list of parameter indices, got {groups!r:.80}")
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has a different number of parameter groups ({len(groups)}; "
+                             f"this optimizer has {len(self.param_groups)})")
+        sizes = [len(g["params"]) for g in groups], [len(g["params"]) for g in self.param_groups]
+        if sizes[0] != sizes[1]:
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                             f"optimizer's group (sizes {sizes[0]}; this optimizer has {sizes[1]})")
+        ids = [i for g in groups for i in g["params"]]
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids) or len(set(ids)) != len(ids):
+            raise ValueError(f"optimizer state_dict: the groups' 'params' must be distinct int indices, got {ids}")
+        params = dict(zip(ids, self._params()))  # saved index -> parameter, in order, as PyTorch maps them
+        name = type(self).__name__
+        for n, saved in enumerate(groups):
+            missing = sorted(self.defaults.keys() - saved.keys())
+            if missing:
+                raise ValueError(f"{name}.load_state_dict: parameter group {n} has no {', '.join(missing)} (it has "
+                                 f"{', '.join(sorted(map(str, saved.keys() - {'params'})))}): is it the state of "
+                                 "another optimizer?")
         loaded = [{**group, **{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}}
                   for group, saved in zip(self.param_groups, groups)]
         for group in loaded:  # all checks before any change: a bad saved value leaves the optimizer as it was
             self._check_group(group)
-        bad = [i for i in state_dict["state"] if not 0 <= int(i) < len(params)]
+        if not isinstance(saved_state, dict):
+            raise TypeError(f"optimizer state_dict: 'state' must be a dict of parameter index -> state, "
+                            f"got {type(saved_state).__name__}")
+        bad = [i for i in saved_state if i not in params]
         if bad:
             raise ValueError(f"optimizer state_dict has state for parameter(s) {bad}, this optimizer has "
                              f"{len(params)} parameters")
-        for i, s in state_dict["state"].items():
-            for k, v in s.items():
-                if hasattr(v, "shape") and not isinstance(v, np.generic) and tuple(v.shape) != params[int(i)].shape:
-                    raise ValueError(f"optimizer state_dict: {k!r} of parameter {i} has shape {tuple(v.shape)}, "
-                                     f"the parameter {params[int(i)].shape}")
+        state = {params[i]: self._checked_state(i, s, params[i]) for i, s in saved_state.items()}
         for group, new in zip(self.param_groups, loaded):
             group.update(new)
-        self.state = {}
-        for i, s in state_dict["state"].items():
-            p = params[int(i)]
+        self.state = state
+
+    _STATE_KEYS = ()  # the keys of a parameter's state once step() made one: arrays, and Adam's 'step' count
+
+    def _checked_state(self, i, saved, p):
+        """The state saved for parameter ``i`` (``p``) as this optimizer keeps it: arrays on ``p``'s device and
+        dtype, copied (they are updated in place); ValueError naming what does not fit."""
+        where = f"{type(self).__name__}.load_state_dict: the state of parameter {i}"
+        if not isinstance(saved, dict) or (saved and set(saved) != set(self._STATE_KEYS)):
+            raise ValueError(f"{where} is {saved!r:.80}, expected a dict with the keys "
+                             f"{', '.join(self._STATE_KEYS)} (or an empty one): is it the state of another optimizer?")
+        state = {}
+        for k, v in saved.items():
+            if k == "step":
+                if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
+                    raise ValueError(f"{where}: 'step' is {v!r}, expected an int >= 1 (the steps taken)")
+                state[k] = int(v)
+                continue
+            v = v.array if isinstance(v, Tensor) else v
+            what = f"{type(self).__name__}.load_state_dict: {k!r} of parameter {i}"
+            if not hasattr(v, "shape") or isinstance(v, np.generic):
+                raise ValueError(f"{what} is {type(v).__name__} {v!r:.40}, expected an array of the parameter's "
+                                 f"shape {p.shape}")
+            if tuple(v.shape) != p.shape:
+                raise ValueError(f"{what} has shape {tuple(v.shape)}, the parameter {p.shape}")
+            if v.dtype.kind != "f":
+                raise ValueError(f"{what} has dtype {v.dtype}, expected a floating-point array")
             # copy=True: the loaded buffers are updated in place, so they must not alias the given state_dict
-            self.state[p] = {k: Tensor._wrap(backend.to_device(v, p.device).astype(p.dtype, copy=True))
-                             if hasattr(v, "shape") and not isinstance(v, np.generic) else v
-                             for k, v in s.items()}
+            state[k] = Tensor._wrap(backend.to_device(v, p.device).astype(p.dtype, copy=True))
+        return state
 
 
 class SGD(Optimizer):
     """PyTorch's SGD: g = grad (+ weight_decay * p); with momentum, v = g at the first step, then
     v = momentum * v + (1 - dampening) * g, and g = v (or g + momentum * v with ``nesterov``); p -= lr * g."""
+
+    _STATE_KEYS = ("momentum_buffer",)
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
@@ -137,6 +183,9 @@ class SGD(Optimizer):
         super()._check_group(group)
         group["momentum"] = check_real("momentum", group["momentum"], message="Invalid momentum value")
         group["dampening"] = check_real("dampening", group["dampening"], message="Invalid dampening value")
+        if not isinstance(group["nesterov"], bool):
+            raise TypeError(f"nesterov must be True or False, got {type(group['nesterov']).__name__} "
+                            f"{group['nesterov']!r}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
@@ -161,6 +210,8 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam (Kingma and Ba, 2015) with bias-corrected first and second moments."""
+
+    _STATE_KEYS = ("step", "exp_avg", "exp_avg_sq")
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))

@@ -8,6 +8,7 @@ leaves a half-written checkpoint. No pickle is used; ``load`` refuses any file
 that is not such a checkpoint with a ValueError saying what is wrong.
 """
 import json
+import math
 import os
 import stat
 import tempfile
@@ -86,11 +87,12 @@ def _decode(obj, arrays, device, where="obj"):
             return array
         if array.dtype.kind not in "biuf":
             raise _Malformed(f"the tensor at {where} is an array of dtype {array.dtype}, not numbers")
+        if flags["requires_grad"] and array.dtype.kind != "f":
+            raise _Malformed(f"the tensor at {where} requires grad but has dtype {array.dtype} "
+                             "(only floating-point tensors can require gradients)")
         array = array if device is None else backend.to_device(array, device)
         if flags["parameter"]:
             return Parameter(Tensor(array), requires_grad=flags["requires_grad"])
-        if flags["requires_grad"] and array.dtype.kind != "f":
-            raise _Malformed(f"the tensor at {where} requires grad but has dtype {array.dtype}")
         return Tensor(array, requires_grad=flags["requires_grad"])
     if not isinstance(value, list):
         raise _Malformed(f"the entry at {where} ({kind}) holds {type(value).__name__}, expected a list")
@@ -142,12 +144,60 @@ def save(obj, path):
         raise
 
 
+def _read_npy(member, name, size):
+    """The array stored as the .npy member ``member`` of ``size`` bytes: its header is checked against
+    that size before any array is allocated, so a header claiming more than the file holds costs nothing."""
+    version = np.lib.format.read_magic(member)
+    if version not in ((1, 0), (2, 0)):  # 3.0 (UTF-8 field names) is never written for minigrad's arrays
+        raise _Malformed(f"its member {name!r} is an .npy file of format version {version}, expected 1.0 or 2.0")
+    read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran_order, dtype = read_header(member)
+    if dtype.hasobject:
+        raise _Malformed(f"its member {name!r} holds Python objects (dtype {dtype}), which would need pickle")
+    count = math.prod(shape)
+    # count <= size: elements of zero bytes (dtype V0) cannot claim a huge shape either
+    if any(isinstance(n, bool) or n < 0 for n in shape) or count * dtype.itemsize != size - member.tell() \
+            or count > size:
+        raise _Malformed(f"its member {name!r} claims a {dtype} array of shape {shape} but holds "
+                         f"{size - member.tell()} bytes of data")
+    data = member.read(size - member.tell())
+    if member.read(1) or len(data) != count * dtype.itemsize:  # reading to the end also checks the CRC
+        raise _Malformed(f"its member {name!r} does not hold the {size} bytes its zip entry says")
+    if not data:
+        return np.empty(shape, dtype)
+    array = np.frombuffer(bytearray(data), dtype=dtype, count=count)  # bytearray: a writable copy
+    return array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
+
+
+def _read_arrays(f, file_size):
+    """The arrays of the .npz archive open as ``f``, by member name less ``.npy``; _Malformed for anything
+    ``np.savez`` does not write: a member that is not .npy, compressed, repeated or larger than the file."""
+    with zipfile.ZipFile(f) as archive:
+        members = archive.infolist()
+        names = [m.filename for m in members]
+        if len(set(names)) != len(names):
+            raise _Malformed("its zip directory names a member twice")
+        if sum(m.file_size for m in members) > file_size:
+            raise _Malformed(f"its members claim {sum(m.file_size for m in members)} bytes in all, "
+                             f"more than the file's {file_size}")
+        arrays = {}
+        for m in members:
+            if not m.filename.endswith(".npy"):
+                raise _Malformed(f"its member {m.filename!r} is not an .npy array (minigrad.save writes only those)")
+            if m.compress_type != zipfile.ZIP_STORED or m.compress_size != m.file_size:
+                raise _Malformed(f"its member {m.filename!r} is compressed (minigrad.save stores members as they are)")
+            with archive.open(m) as member:
+                arrays[m.filename[:-4]] = _read_npy(member, m.filename, m.file_size)
+        return arrays
+
+
 def load(path, map_location=None):
     """Read what ``save`` wrote; tensors come back on the CPU, or on ``map_location`` (a device).
 
     Any file that is not such a checkpoint (not a zip, a foreign .npz, corrupt metadata,
-    metadata naming an array the file lacks) raises ``ValueError("<path> is not a valid
-    minigrad checkpoint: <what is wrong>")``.
+    metadata naming an array the file lacks, sizes that do not add up) raises
+    ``ValueError("<path> is not a valid minigrad checkpoint: <what is wrong>")``; no array is
+    allocated before its size is checked against the file's.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -157,17 +207,17 @@ def load(path, map_location=None):
     try:
         with open(path, "rb") as f:
             head = f.read(6)
-        if not head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
-            raise _Malformed(f"not an .npz (zip) archive: it starts with {head!r}")
-        try:
-            data = np.load(path, allow_pickle=False)
-            if not isinstance(data, np.lib.npyio.NpzFile):  # a bare .npy array
+            if head.startswith(b"\x93NUMPY"):
                 raise _Malformed("it holds a single .npy array, not an .npz archive")
-            with data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, EOFError, zipfile.BadZipFile, ValueError) as exc:  # BadZipFile: truncated or corrupt
-            raise _Malformed(exc if isinstance(exc, _Malformed) else
-                             f"not a readable .npz archive ({type(exc).__name__}: {exc})") from None
+            if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+                raise _Malformed(f"not an .npz (zip) archive: it starts with {head!r}")
+            try:
+                arrays = _read_arrays(f, os.fstat(f.fileno()).st_size)
+            # what zipfile and NumPy raise for a damaged archive or header: BadZipFile, EOFError (truncated),
+            # ValueError (a bad header), NotImplementedError (an unknown compression), RuntimeError (encrypted)
+            except (OSError, EOFError, zipfile.BadZipFile, ValueError, NotImplementedError, RuntimeError) as exc:
+                raise _Malformed(exc if isinstance(exc, _Malformed) else
+                                 f"not a readable .npz archive ({type(exc).__name__}: {exc})") from None
         if _META not in arrays:
             raise _Malformed(f"an .npz archive without the {_META!r} member that minigrad.save writes "
                              f"(members: {', '.join(sorted(arrays)[:10])})")

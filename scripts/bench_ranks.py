@@ -11,9 +11,9 @@ process (MINIGRAD_NUM_THREADS=1): the network converted with
 fixed synthetic global batch (the recipe and data of scripts/bench.py). A step
 is forward, loss, backward (with the SyncBatchNorm and gradient all-reduces)
 and an SGD update; examples/second count the global batch over the slowest
-process's time. PyTorch (from --torch-python, default /work/torchenv/bin/python
-when it exists, else this Python) runs scripts/bench.py's same network in one
-process with each of --torch-threads (e.g. 1 2: on a busy machine one thread
+process's time. PyTorch (from --torch-python, default the Python running this
+script; name another environment's interpreter when PyTorch lives there) runs
+scripts/bench.py's same network in one process with each of --torch-threads (e.g. 1 2: on a busy machine one thread
 can beat two), and the ratio is against the best of them. The runs alternate,
 one fresh launch each per repeat, so all see the same machine load; the table
 gives medians over the repeats and their spread.
@@ -30,7 +30,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]  # run from a checkout without installing; bench.py beside
 MODELS = ("lenet-bn-scratch", "lenet-bn")
-TORCH_PYTHON = Path("/work/torchenv/bin/python")
 
 
 def minigrad_worker(model, batch_size, steps, warmup, lr):
@@ -99,9 +98,10 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=5, help="timed repeats (default: 5)")
     p.add_argument("--compare-torch", action="store_true", help="time PyTorch's single process too, alternating (default: off)")
     p.add_argument("--torch-threads", type=int, nargs="+", default=[2],
-                   help="PyTorch's thread counts to time (default: 2, this machine's core count)")
-    p.add_argument("--torch-python", default=str(TORCH_PYTHON) if TORCH_PYTHON.exists() else sys.executable,
-                   help=f"the Python that has torch installed (default: {TORCH_PYTHON} where it exists, else this one)")
+                   help="PyTorch's thread counts to time (default: 2)")
+    p.add_argument("--torch-python", default=sys.executable, metavar="PYTHON",
+                   help="the Python interpreter that has torch installed, for --compare-torch (default: the one "
+                        "running this script)")
     p.add_argument("--json", default=None, help="also write the results to this file (default: none)")
     p.add_argument("--worker", choices=["minigrad", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -112,6 +112,9 @@ def main(argv=None):
         return torch_worker(args.models[0], *common, args.torch_threads[0])
     if args.ranks < 1 or args.batch_size % args.ranks:
         p.error(f"--batch-size {args.batch_size} must split evenly over --ranks {args.ranks}")
+    if args.compare_torch and subprocess.run([args.torch_python, "-c", "import torch"], capture_output=True).returncode:
+        p.error(f"--compare-torch: {args.torch_python} cannot import torch; install it there "
+                "(pip install -e '.[parity]') or pass --torch-python with the interpreter of an environment that has it")
 
     mpiexec = Path(sys.executable).with_name("mpiexec")
     env = {**os.environ, "MINIGRAD_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}

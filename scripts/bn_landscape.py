@@ -382,8 +382,10 @@ def plot(result, path):
         import matplotlib.pyplot as plt
     except ImportError:
         return False
+    from matplotlib.lines import Line2D
     runs = result["landscape"]
-    fig, axes = plt.subplots(2, 4, figsize=(19, 9))
+    fig = plt.figure(figsize=(20, 10.5), layout="constrained")
+    axes = fig.subplots(2, 4)
     titles = {"sharpness": "curvature: top Hessian eigenvalue λ_max (solid),\n"
                            "ĝᵀHĝ (dashed), λ_min (hollow, Lanczos)",
               "loss_range": "loss landscape variation:\nrange of L(θ − ηg), η = 0.05..4 × lr",
@@ -401,15 +403,14 @@ def plot(result, path):
 
     for ax, key in zip(axes[0], MEASURES):
         for i, rec in enumerate(runs):
-            series(ax, rec, i, key, fmt="o-", label=rec["name"] + (": λ_max" if key == "sharpness" else ""))
+            series(ax, rec, i, key, fmt="o-")
             if key == "sharpness":
-                series(ax, rec, i, "grad_curvature", fmt="s--", ms=4, lw=1, label=f"{rec['name']}: ĝᵀHĝ")
-                series(ax, rec, i, "lanczos_min", fmt="v:", mfc="none", ms=8, lw=0.8, label=f"{rec['name']}: λ_min")
-                ax.axhline(2 / rec["lr"], color=f"C{i}", ls=":", lw=1.2, label=f"2 / lr = {2 / rec['lr']:.3g}")
-        ax.set_xticks(range(len(longest["points"])), [p["label"] for p in longest["points"]], fontsize=8)
+                series(ax, rec, i, "grad_curvature", fmt="s--", ms=4, lw=1)
+                series(ax, rec, i, "lanczos_min", fmt="v:", mfc="none", ms=8, lw=0.8)
+                ax.axhline(2 / rec["lr"], color=f"C{i}", ls=":", lw=1.2)
+        ax.set_xticks(range(len(longest["points"])), [p["label"] for p in longest["points"]], fontsize=9)
         ax.set(title=titles[key], xlabel="training point", yscale="log")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
     axes[0, 0].set_yscale("symlog", linthresh=0.1)
     axes[0, 0].axhline(0, color="black", lw=0.6)
     axes[0, 0].set_ylabel("symmetric log scale (linear within ±0.1)")
@@ -423,7 +424,7 @@ def plot(result, path):
         ax.set(title=f"{rec['name']}: loss along the gradient (batch 0)\n(x at left: L(θ), no step)",
                xlabel="step η / lr (log scale)", ylabel="training loss L(θ − ηg)", xscale="log")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+        ax.legend(title="measured at", fontsize=8, loc="upper left")
     acc_ax, loss_ax = axes[1, 2:]
     for i, model in enumerate(dict.fromkeys(r["model"] for r in result["sweep"])):
         recs = [r for r in result["sweep"] if r["model"] == model]
@@ -431,7 +432,7 @@ def plot(result, path):
         for ax, key in ((acc_ax, "final_test_acc"), (loss_ax, "final_train_loss")):
             by_lr = [[r[key] for r in recs if r["lr"] == lr and r[key] is not None] for lr in lrs]
             ok = [(lr, np.mean(v)) for lr, v in zip(lrs, by_lr) if v]
-            ax.plot([a for a, _ in ok], [b for _, b in ok], "o-", color=f"C{i}", label=TITLES[model])
+            ax.plot([a for a, _ in ok], [b for _, b in ok], "o-", color=f"C{i}")
             for r in recs:  # every seed, and a cross where a run diverged
                 if r[key] is not None:
                     ax.plot(r["lr"], r[key], ".", color=f"C{i}", alpha=0.5)
@@ -441,19 +442,29 @@ def plot(result, path):
                 ax.plot(bad, [y] * len(bad), "x", color=f"C{i}", ms=10, mew=2, label=f"{TITLES[model]}: diverged")
     epochs, seeds = result["settings"]["sweep_epochs"], result["settings"]["sweep_seeds"]
     how = f"\n(line: mean over seeds {', '.join(map(str, seeds))}; dots: each seed)" if len(seeds) > 1 else ""
-    acc_ax.axhline(0.1, color="grey", lw=0.8, ls=":", label="chance (0.1)")
+    acc_ax.axhline(0.1, color="grey", lw=0.8, ls=":")
+    acc_ax.annotate("chance (0.1)", (0.45, 0.1), xycoords=("axes fraction", "data"), va="bottom", color="grey")
     acc_ax.set(title=f"learning-rate sweep: test accuracy after {epochs} epoch{'s' * (epochs > 1)}" + how,
                xlabel="learning rate (log scale)",
                ylabel="test accuracy", xscale="log", ylim=(0, 1))
-    loss_ax.axhline(math.log(10), color="grey", lw=0.8, ls=":", label="chance (ln 10)")
+    loss_ax.axhline(math.log(10), color="grey", lw=0.8, ls=":")
+    loss_ax.annotate("chance (ln 10)", (0.45, math.log(10)), xycoords=("axes fraction", "data"), va="top", color="grey")
     loss_ax.set(title=f"learning-rate sweep: training loss, epoch {epochs}" + how, xlabel="learning rate (log scale)",
                 ylabel="mean training loss of the last epoch", xscale="log")
     for ax in (acc_ax, loss_ax):
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:  # only the runs that diverged carry a label
+            ax.legend(fontsize=8, loc="center right")
+    # one legend for every panel, outside the data: the colour is the network, the line style the measure
+    handles = [Line2D([], [], color=f"C{i}", marker="o", label=rec["name"]) for i, rec in enumerate(runs)] + [
+        Line2D([], [], color="black", marker="o", label="λ_max (first panel), the measure (others)"),
+        Line2D([], [], color="black", marker="s", ls="--", ms=4, lw=1, label="ĝᵀHĝ"),
+        Line2D([], [], color="black", marker="v", ls=":", mfc="none", lw=0.8, label="λ_min (Lanczos)"),
+        Line2D([], [], color="black", ls=":", lw=1.2, label="2 / lr of each network"),
+        Line2D([], [], color="grey", marker=".", ls="none", label="one training seed (sweep)")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=10)
     fig.suptitle("Does BatchNorm smooth the loss landscape? LeNet vs LeNet-BN on Fashion-MNIST "
-                 "(measures on fixed training batches, training-mode BatchNorm, float64)")
-    fig.tight_layout()
+                 "(measures on fixed training batches, training-mode BatchNorm, float64)", fontsize=13)
     _replace_atomically(path, lambda p: fig.savefig(p, dpi=90, format="png"))
     plt.close(fig)
     return True
@@ -529,14 +540,25 @@ QUICK = {"limit_train": 512, "limit_test": 256, "points": ["0", "e1"], "batches"
          "power_iters": 30, "sweep_lrs": [0.1, 10.0], "sweep_epochs": 1, "sweep_seeds": [0]}
 
 
+class _DefaultsShown(argparse.HelpFormatter):
+    """Each option's help ends with its default, unless the help already says it."""
+
+    def _get_help_string(self, action):
+        if "(default: " in action.help or action.default is argparse.SUPPRESS:
+            return action.help
+        return action.help + (" (default: off)" if action.default is False else " (default: %(default)s)")
+
+
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data-dir", default=None, help="Fashion-MNIST folder (default: $MINIGRAD_DATA)")
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=_DefaultsShown)
+    p.add_argument("--data-dir", default=None,
+                   help="Fashion-MNIST folder (default: $MINIGRAD_DATA, else the download folder)")
     p.add_argument("--out", default=None, help="output folder (default: runs/bn_landscape-<stamp>)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seeds the training (weights, batch order) and the power iterations' start vectors")
     p.add_argument("--lr-plain", type=float, default=0.9, help="learning rate of LeNet (D2L: 0.9)")
     p.add_argument("--lr-bn", type=float, default=1.0, help="learning rate of LeNet-BN (D2L: 1.0)")
-    p.add_argument("--bn-model", choices=("lenet-bn-scratch", "lenet-bn"), default="lenet-bn-scratch")
+    p.add_argument("--bn-model", choices=("lenet-bn-scratch", "lenet-bn"), default="lenet-bn-scratch",
+                   help="which LeNet-BN: the chapter's from-scratch BatchNorm or nn.BatchNorm2d/1d")
     p.add_argument("--batch-size", type=int, default=256, help="training batch size")
     p.add_argument("--points", nargs="+", default=["0", "50", "200", "e1", "e5"],
                    help="where to measure: step numbers, eK = end of epoch K")
@@ -548,15 +570,19 @@ def parse_args(argv=None):
     p.add_argument("--fd-step", type=float, default=1e-4, help="finite-difference step of the H v check")
     p.add_argument("--step-factors", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 4.0],
                    help="steps along the gradient, as multiples of the learning rate")
-    p.add_argument("--measure-dtype", choices=("float64", "float32"), default="float64")
-    p.add_argument("--sweep-lrs", type=float, nargs="*", default=[0.03, 0.1, 0.3, 1.0, 3.0, 10.0])
-    p.add_argument("--sweep-epochs", type=int, default=3)
-    p.add_argument("--sweep-seeds", type=int, nargs="+", default=[0, 1])
-    p.add_argument("--limit-train", type=int, default=None, help="use only the first N training examples")
-    p.add_argument("--limit-test", type=int, default=None, help="use only the first N test examples")
+    p.add_argument("--measure-dtype", choices=("float64", "float32"), default="float64",
+                   help="dtype of the curvature and gradient measurements (training stays float32)")
+    p.add_argument("--sweep-lrs", type=float, nargs="*", default=[0.03, 0.1, 0.3, 1.0, 3.0, 10.0],
+                   help="learning rates of the sweep (none: no sweep)")
+    p.add_argument("--sweep-epochs", type=int, default=3, help="epochs of each sweep run")
+    p.add_argument("--sweep-seeds", type=int, nargs="+", default=[0, 1], help="training seeds of each sweep run")
+    p.add_argument("--limit-train", type=int, default=None,
+                   help="use only the first N training examples (default: all)")
+    p.add_argument("--limit-test", type=int, default=None, help="use only the first N test examples (default: all)")
     p.add_argument("--synthetic", action="store_true", help="random images and labels instead of Fashion-MNIST")
     p.add_argument("--replot", metavar="JSON", default=None,
-                   help="only redraw the figure (and print the tables) of an earlier run's bn_landscape.json")
+                   help="only redraw the figure (and print the tables) of an earlier run's bn_landscape.json "
+                        "(default: run the study)")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes for a smoke test: " + ", ".join(f"{k}={v}" for k, v in QUICK.items()))
     args = p.parse_args(argv)

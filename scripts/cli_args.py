@@ -39,3 +39,8 @@ def device(text):
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+if __name__ == "__main__":
+    raise SystemExit("cli_args.py is a helper module that the scripts in scripts/ import; it has no command line "
+                     "(see e.g. python scripts/train_lenet.py --help)")

@@ -1,41 +1,99 @@
 #!/usr/bin/env bash
-# The whole GPU verification in one prepared command, for a bare GPU machine without internet
-# (CuPy, NumPy, pytest and PyTorch preinstalled): install, the `gpu` tests, one epoch of each
-# LeNet-BN on the GPU (and on the CPU for comparison), then the speed table against PyTorch.
-#
-#   bash scripts/gpu_check.sh            # data from $MINIGRAD_DATA, else .gpu-data/ (an ignored copy)
-#
-# Logs go to $OUT (default /tmp/minigrad-gpu). Ends in well under 10 minutes on an H100.
-set -uo pipefail
+# The GPU verification of minigrad in one command. Exits 0 only when everything below ran and passed;
+# otherwise it stops at the first failure with one line saying what failed and exits 1.
+usage() {
+  cat <<'EOF'
+usage: bash scripts/gpu_check.sh [-h]
+
+Verifies minigrad's CuPy path on an NVIDIA GPU, in this order:
+  1. a GPU (nvidia-smi) and CuPy that minigrad can use;
+  2. every test marked `gpu` passes (a skipped gpu test is a failure: it verified nothing);
+  3. one epoch of lenet-bn-scratch and of lenet-bn on the GPU and on the CPU from the same seed:
+     test accuracies within 0.02 of each other, and the GPU run's checkpoint, loaded on the CPU and moved
+     back to the GPU, gives the same logits on a test batch;
+  4. scripts/bench.py --device cuda --compare-torch (PyTorch must be installed).
+The last line says what passed.
+
+environment:
+  MINIGRAD_DATA   folder with the four Fashion-MNIST files (default: .gpu-data, an ignored folder)
+  OUT             folder for the logs (default: runs/gpu-check)
+EOF
+}
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  "") ;;
+  *) echo "gpu_check.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+esac
+set -euo pipefail
 cd "$(dirname "$0")/.."
-OUT=${OUT:-/tmp/minigrad-gpu}
-mkdir -p "$OUT"
+OUT=${OUT:-runs/gpu-check}
 DATA=${MINIGRAD_DATA:-.gpu-data}
+mkdir -p "$OUT"
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # minigrad and models/ from this checkout
 
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
-pip install --no-build-isolation --no-deps -e . >"$OUT/install.log" 2>&1 || export PYTHONPATH=$PWD
-python -c "import tqdm" 2>/dev/null || progress=--no-progress
-python -c "import minigrad; print('minigrad.cuda.is_available():', minigrad.cuda.is_available())"
+fail() { echo "gpu_check: FAILED: $*"; exit 1; }
 
-# --continue-on-collection-errors: the device image lacks hypothesis and mpi4py; the files that need them
-# hold no gpu test of their own (NCCL's need two GPUs and MPI)
-python -m pytest -q -m gpu --continue-on-collection-errors tests/ >"$OUT/gpu-tests.log" 2>&1
+# 1. the device
+command -v nvidia-smi >/dev/null || fail "no nvidia-smi on PATH: no NVIDIA driver or GPU here, nothing was verified"
+gpu=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -n 1) \
+  || fail "nvidia-smi found no usable GPU: nothing was verified"
+[ -n "$gpu" ] || fail "nvidia-smi lists no GPU: nothing was verified"
+echo "GPU: $gpu"
+python -c "import minigrad, sys; minigrad.cuda.is_available() or sys.exit(minigrad.backend.cuda_unavailable_reason())" \
+  2>"$OUT/cupy.log" || fail "minigrad cannot use the GPU: $(tail -n 1 "$OUT/cupy.log") (install CuPy: pip install -e '.[cuda13]')"
+
+# 2. the gpu tests
+set +e
+python -m pytest -q -m gpu -p no:cacheprovider tests/ >"$OUT/gpu-tests.log" 2>&1
 tests_rc=$?
-tail -n 15 "$OUT/gpu-tests.log"
+set -e
+summary=$(tail -n 1 "$OUT/gpu-tests.log")
+[ "$tests_rc" -eq 0 ] || fail "gpu tests: $summary (exit $tests_rc; log: $OUT/gpu-tests.log)"
+case "$summary" in *skipped*) fail "gpu tests: $summary: a skipped gpu test verified nothing (log: $OUT/gpu-tests.log)" ;; esac
+echo "gpu tests: $summary"
 
-if [ -f "$DATA/train-images-idx3-ubyte.gz" ]; then
-  for model in lenet-bn-scratch lenet-bn; do
-    for device in cuda cpu; do
-      python scripts/train_lenet.py --model "$model" --device "$device" --epochs 1 --data-dir "$DATA" \
-        --out "$OUT/$model-$device" ${progress:---no-progress} >"$OUT/train-$model-$device.log" 2>&1
-      grep -E "^epoch 1:" "$OUT/train-$model-$device.log" | sed "s/^/$model $device: /"
-    done
+# 3. one epoch of each LeNet-BN on both devices, same seed
+[ -f "$DATA/train-images-idx3-ubyte.gz" ] || [ -f "$DATA/train-images-idx3-ubyte" ] \
+  || fail "no Fashion-MNIST in $DATA: set MINIGRAD_DATA to the folder of its four files (or copy them to .gpu-data)"
+python -c "import tqdm" 2>/dev/null || progress=--no-progress
+for model in lenet-bn-scratch lenet-bn; do
+  for device in cuda cpu; do
+    python scripts/train_lenet.py --model "$model" --device "$device" --epochs 1 --seed 0 --data-dir "$DATA" \
+      --out "$OUT/$model-$device" ${progress:---no-progress} >"$OUT/train-$model-$device.log" 2>&1 \
+      || fail "$model on $device: the epoch failed: $(tail -n 1 "$OUT/train-$model-$device.log")"
   done
-else
-  echo "no Fashion-MNIST at $DATA: the training epoch was skipped (copy ../shared/data/fashion-mnist to .gpu-data and carry it)"
-fi
+  python - "$OUT/$model" "$model" "$DATA" <<'EOF' || fail "$model: the GPU epoch does not match the CPU's (above)"
+import json, sys
+import numpy as np
+import minigrad
+from minigrad.data import load_fashion_mnist_arrays
+from models import MODELS
 
+run, model, data = sys.argv[1:]
+acc = {d: json.load(open(f"{run}-{d}/metrics.json"))["epochs"][-1]["test_acc"] for d in ("cuda", "cpu")}
+print(f"{model}: test acc after 1 epoch: cuda {acc['cuda']:.4f}, cpu {acc['cpu']:.4f}")
+if abs(acc["cuda"] - acc["cpu"]) > 0.02:
+    sys.exit(f"{model}: test accuracy on cuda {acc['cuda']:.4f} vs cpu {acc['cpu']:.4f} differ by more than 0.02")
+state = minigrad.load(f"{run}-cuda/checkpoint.npz")["model"]
+pixels = load_fashion_mnist_arrays(data, train=False, download=False)[0][:512]
+images = minigrad.tensor(pixels[:, None].astype(np.float32) / 255)
+logits = {}
+for device in ("cpu", "cuda"):  # the GPU-trained weights on the CPU, then back on the GPU
+    net = MODELS[model]().to(device)
+    net.load_state_dict(state)
+    net.eval()
+    with minigrad.no_grad():
+        logits[device] = net(images.to(device)).numpy()
+err = float(np.abs(logits["cpu"] - logits["cuda"]).max())
+print(f"{model}: checkpoint GPU -> CPU -> GPU, max logit difference {err:.2e}")
+if err > 1e-3:
+    sys.exit(f"{model}: the GPU checkpoint gives other logits on the CPU (max difference {err:.2e} > 1e-3)")
+EOF
+done
+
+# 4. speed against PyTorch on the GPU
+python -c "import torch" 2>/dev/null || fail "PyTorch is not installed: the speed comparison needs it (pip install -e '.[parity]')"
 python scripts/bench.py --device cuda --compare-torch --no-memory --repeats 7 --steps 50 --json "$OUT/bench.json" \
-  >"$OUT/bench.txt" 2>&1
-echo "gpu tests exit code: $tests_rc"
-tail -n 8 "$OUT/bench.txt"
+  >"$OUT/bench.txt" 2>&1 || fail "bench.py --device cuda failed: $(tail -n 1 "$OUT/bench.txt") (log: $OUT/bench.txt)"
+tail -n 6 "$OUT/bench.txt"
+echo "gpu_check: PASSED on $gpu: gpu tests ($summary), one epoch of each LeNet-BN on cuda matching the cpu, checkpoint round trip, bench against PyTorch ($OUT/bench.json)"

@@ -146,13 +146,14 @@ def plot(runs, path, window=20):
     hi = max(ax.get_ylim()[1] for ax in grad_axes)
     for ax in grad_axes:
         ax.set_ylim(lo, hi)
-    styles = ["-", "--", ":", "-."]
+    styles, markers = ["-", "--", ":", "-."], "osD^v"
     loss_ax, acc_ax, ratio_ax = bottom.subplots(1, 3)
     for i, rec in enumerate(runs):
         c, ls = f"C{i}", styles[i % len(styles)]
         loss_ax.plot(smooth(rec["loss"], window), color=c, ls=ls, label=rec["name"])
-        acc_ax.plot([e["epoch"] for e in rec["epochs"]], [e["test_acc"] for e in rec["epochs"]], "o", color=c, ls=ls,
-                    label=rec["name"])
+        dodge = (i - (len(runs) - 1) / 2) * 0.06  # equal accuracies side by side, not one dot over another
+        acc_ax.plot([e["epoch"] + dodge for e in rec["epochs"]], [e["test_acc"] for e in rec["epochs"]], ls=ls,
+                    color=c, marker=markers[i % len(markers)], mfc="white" if i else c, label=rec["name"])
         ratio = np.asarray(rec["grad_norm"]["conv1"]) / np.asarray(rec["grad_norm"]["fc3"])
         ratio_ax.plot(smooth(ratio, window), color=c, ls=ls, label=rec["name"])
     loss_ax.set(title=f"training loss ({window}-step running mean)", xlabel="training step",
@@ -195,7 +196,7 @@ def parse_args(argv=None):
                    help="learning rate of LeNet-BN and of plain LeNet (default: %(default)s)")
     p.add_argument("--lr-plain", type=cli_args.positive_number, nargs="+", default=[], metavar="LR",
                    help="also train plain LeNet at these learning rates (default: none)")
-    p.add_argument("--batch-size", type=cli_args.int_at_least(2), default=256, help="(default: %(default)s)")
+    p.add_argument("--batch-size", type=cli_args.int_at_least(2), default=256, help="examples per training batch (default: %(default)s)")
     p.add_argument("--seed", type=cli_args.int_at_least(0), default=0,
                    help="seeds the weights and the batch order (default: %(default)s)")
     p.add_argument("--limit-train", type=cli_args.int_at_least(2), default=None, metavar="N",

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import csv
 import json
+import math
 import os
 import signal
 import sys
@@ -82,8 +83,7 @@ def load_run_checkpoint(path):
         kind = FileNotFoundError if isinstance(exc, FileNotFoundError) else ValueError
         raise kind(f"--resume {path}: {exc}") from None
     keys = ("model", "optimizer", "epoch", "rng", "loader", "history", "args")
-    if isinstance(ckpt, dict) and all(k in ckpt for k in keys) and isinstance(ckpt["args"], dict) \
-            and ckpt["args"].get("model") in MODELS:
+    if isinstance(ckpt, dict) and all(k in ckpt for k in keys) and isinstance(ckpt["args"], dict):
         problem = _run_checkpoint_problem(ckpt)
         if problem:
             raise ValueError(f"--resume {path}: not a valid run checkpoint: {problem}")
@@ -113,11 +113,26 @@ def _run_checkpoint_problem(ckpt):
     for key in ("model", "optimizer", "rng", "loader"):
         if not isinstance(ckpt[key], dict):
             return f"{key!r} is {type(ckpt[key]).__name__}, expected a dict (a state_dict)"
-    for key, value in ckpt["args"].items():
-        if key in _RUN_SETTINGS and value is not None and key != "model" and (
-                isinstance(value, bool) or not isinstance(value, int) or value < (0 if key == "seed" else 1)):
-            return f"its --{key.replace('_', '-')} is {value!r}, not a valid value of that flag"
+    saved = ckpt["args"]
+    for key in (*_RUN_SETTINGS, *_NEW_RUN):  # every saved argument a resumed run reads: none is guessed
+        if key not in saved:
+            return f"its saved arguments lack {_flag(key)} ({key!r}), which a resumed run takes from them"
+        if not _valid_setting(key, saved[key]):
+            return f"its {_flag(key)} is {saved[key]!r}, not a valid value of that flag"
     return None
+
+
+def _valid_setting(key, value):
+    """Whether ``value`` is one that the flag ``key`` can take (as parse_args would give it)."""
+    if key == "model":
+        return isinstance(value, str) and value in MODELS
+    if key in ("limit_train", "limit_test") and value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if key == "lr":
+        return math.isfinite(value) and value > 0
+    return isinstance(value, int) and value >= (0 if key == "seed" else 1)
 
 
 def restore_run(resume, net, optimizer, train_iter):
@@ -139,16 +154,16 @@ def settle_settings(args, resume):
                 setattr(args, key, value)
         return
     saved = resume["args"]
-    for key, default in _RUN_SETTINGS.items():
-        value = saved.get(key, default)
+    for key in _RUN_SETTINGS:
+        value = saved[key]  # all there and valid: load_run_checkpoint checked them
         if getattr(args, key) is not None and getattr(args, key) != value:
             raise ValueError(f"{_flag(key)} {getattr(args, key)} contradicts --resume {args.resume}, a run with "
                              f"{_flag(key)} {value}: a resumed run keeps its model, batches and data; leave "
                              f"{_flag(key)} out, or start a new run")
         setattr(args, key, value)
-    for key, default in _NEW_RUN.items():
+    for key in _NEW_RUN:
         if getattr(args, key) is None:
-            setattr(args, key, saved.get(key, default))
+            setattr(args, key, saved[key])
     done = resume["epoch"]
     if args.epochs <= done:
         raise ValueError(f"--epochs {args.epochs}: {args.resume} has already finished epoch {done} (--epochs is the "

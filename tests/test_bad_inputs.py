@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cpu_bounded
 import minigrad
 from minigrad import nn, optim
 from minigrad.data import DataLoader
@@ -241,7 +242,8 @@ def test_seed_batchnorm_on_a_batch_of_one_is_the_chapters_behaviour():
     # the chapter's shape printout runs one example through the network in training mode)
     bn = nn.BatchNorm(4, num_dims=2)
     bn.beta.data.copy_(minigrad.tensor([[1.0, -2.0, 3.0, 0.5]]))
-    np.testing.assert_allclose(bn(minigrad.randn(1, 4)).numpy(), [[1.0, -2.0, 3.0, 0.5]])
+    with pytest.warns(UserWarning, match="one value per channel"):  # said once (tests/test_batch_of_one.py)
+        np.testing.assert_allclose(bn(minigrad.randn(1, 4)).numpy(), [[1.0, -2.0, 3.0, 0.5]])
 
 
 def test_flatten_takes_an_empty_batch():
@@ -935,15 +937,15 @@ def test_save_and_load_keep_requires_grad_and_parameters(tmp_path):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, reason="mpi4py is not installed")
+@cpu_bounded.hang_guard
 def test_ddp_of_a_module_without_trainable_parameters_is_refused():
     # PyTorch: RuntimeError "DistributedDataParallel is not needed when a module doesn't have any parameter
     # that requires a gradient."; one MPI process (a singleton launch) is enough to build it
-    import subprocess
     import sys
     code = ("import minigrad.distributed as d, minigrad.nn as nn; d.init_process_group('mpi'); "
             "nn.parallel.DistributedDataParallel(nn.ReLU())")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = cpu_bounded.run([sys.executable, "-c", code], 120, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode != 0
     assert "RuntimeError: DistributedDataParallel: ReLU has no parameter that requires grad" in proc.stderr
 
@@ -1062,3 +1064,28 @@ def test_std_where_batch_norm_and_remainder_name_their_own_errors():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isnan(minigrad.remainder(minigrad.tensor([1.0]), 0).item())
+
+
+@pytest.mark.parametrize("edit, message", [
+    # before: a missing field resumed with the default of a new run (batch size 256, seed 0, ...), silently
+    (lambda a: a.pop("batch_size"), "its saved arguments lack --batch-size ('batch_size'), which a resumed run takes"),
+    (lambda a: a.pop("limit_train"), "its saved arguments lack --limit-train ('limit_train')"),
+    (lambda a: a.pop("lr"), "its saved arguments lack --lr ('lr')"),
+    (lambda a: a.pop("model"), "its saved arguments lack --model ('model')"),
+    # before: a TypeError traceback from the comparison with --epochs, or from SGD's lr check
+    (lambda a: a.update(epochs="10"), "its --epochs is '10', not a valid value of that flag"),
+    (lambda a: a.update(lr="fast"), "its --lr is 'fast', not a valid value of that flag"),
+    (lambda a: a.update(lr=float("nan")), "its --lr is nan, not a valid value of that flag"),
+    (lambda a: a.update(seed=1.5), "its --seed is 1.5, not a valid value of that flag"),
+    (lambda a: a.update(model="resnet"), "its --model is 'resnet', not a valid value of that flag"),
+    (lambda a: a.update(batch_size=True), "its --batch-size is True, not a valid value of that flag"),
+])
+def test_train_script_refuses_saved_arguments_that_lack_a_field_or_hold_a_wrong_type(train_script, tmp_path, capsys,
+                                                                                   edit, message):
+    path = _edited_run_checkpoint(train_script, tmp_path)
+    ckpt = minigrad.load(path)
+    edit(ckpt["args"])
+    minigrad.save(ckpt, path)
+    with pytest.raises(ValueError, match=re.escape(f"--resume {path}: not a valid run checkpoint: {message}")):
+        train_script.main(["--resume", str(path), "--out", str(tmp_path / "out")])
+    assert capsys.readouterr().out == "" and not (tmp_path / "out").exists()  # refused before any work

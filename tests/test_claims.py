@@ -1,10 +1,11 @@
 """Measured claims of README.md and docs/ that are cheap enough to assert (the list: docs/testing.md)."""
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import cpu_bounded
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,15 +32,15 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 3)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the allocator setting is for glibc on Linux")
-@pytest.mark.timeout(120)
+@cpu_bounded.hang_guard
 def test_freed_memory_kept_by_the_allocator_means_no_page_faults_per_step():
     """docs/performance.md: with the mmap and trim thresholds raised at import a training step takes no minor
     page faults; with glibc's defaults (MINIGRAD_KEEP_MALLOC=1) it takes thousands (6,301 at batch 256)."""
     faults = {}
     for keep in ("0", "1"):
         env = dict(os.environ, MINIGRAD_KEEP_MALLOC=keep, OPENBLAS_NUM_THREADS="1")
-        run = subprocess.run([sys.executable, "-c", FAULTS_PER_STEP], cwd=ROOT, env=env, capture_output=True,
-                             text=True, timeout=100)
+        run = cpu_bounded.run([sys.executable, "-c", FAULTS_PER_STEP], 100, cwd=ROOT, env=env, capture_output=True,
+                              text=True)
         assert run.returncode == 0, run.stderr
         faults[keep] = float(run.stdout)
     assert faults["0"] < 50 and faults["1"] > 1000, faults

@@ -96,7 +96,7 @@ def fake_checkpoint(train_lenet, path, argv, epoch=1):
 # -- --help ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("script, options", [("train_lenet.py", 13), ("bench.py", 13), ("gradient_flow.py", 11),
-                                             ("bench_ranks.py", 12), ("bn_backward.py", 6), ("check_torch_parity.py", 3)])
+                                             ("bench_ranks.py", 12), ("bn_backward.py", 6), ("bn_landscape.py", 25)])
 def test_help_gives_every_option_its_default(script, options, tmp_path):
     result = run(script, ["--help"], cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr
@@ -107,6 +107,25 @@ def test_help_gives_every_option_its_default(script, options, tmp_path):
     for entry in entries[1:]:
         assert "(default: " in entry, entry
     assert "seed chapter" not in result.stdout and "the seed's" not in result.stdout
+    for machine_path in ("/work", "/home/", "/root", "/tmp", "/Users/"):  # no developer's machine in a default
+        assert machine_path not in result.stdout, (script, machine_path)
+
+
+def test_the_scripts_helper_module_says_it_is_no_script(tmp_path):
+    result = run("cli_args.py", ["--help"], cwd=tmp_path, timeout=60)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == ("cli_args.py is a helper module that the scripts in scripts/ import; it has no "
+                                     "command line (see e.g. python scripts/train_lenet.py --help)")
+
+
+def test_bench_ranks_names_the_python_without_torch(tmp_path):
+    result = run("bench_ranks.py", ["--compare-torch", "--torch-python", sys.executable], cwd=tmp_path, timeout=60)
+    if result.returncode == 0 or "cannot import torch" not in result.stderr:
+        pytest.skip("this Python has torch: the refusal cannot be shown here")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"bench_ranks.py: error: --compare-torch: {sys.executable} cannot import torch; install it there (pip install "
+        "-e '.[parity]') or pass --torch-python with the interpreter of an environment that has it")
 
 
 def test_train_lenet_help_says_epochs_is_a_total(train_lenet, capsys):
@@ -530,12 +549,3 @@ def test_readme_higher_order_snippet_prints_what_the_readme_shows(tmp_path):
     match = re.search(r"```python\n(.*?)\n```\s*\nprints `([^`]*)`", section, re.S)
     assert match, "README.md: the higher-order section has no ```python block followed by what it prints"
     assert run_readme_snippet(match.group(1), tmp_path).splitlines() == [match.group(2)]
-
-
-def test_check_torch_parity_without_torch_says_how_to_get_it(tmp_path):
-    if importlib.util.find_spec("torch") is not None:
-        pytest.skip("torch is installed here: the script runs the idioms instead")
-    result = run("check_torch_parity.py", ["-k", "softmax"], cwd=tmp_path, timeout=60)
-    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-    assert f"error: PyTorch is not installed in {sys.executable}" in result.stderr
-    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in result.stderr

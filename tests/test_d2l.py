@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cpu_bounded
 import minigrad
 from minigrad import d2l, nn
 from minigrad.data import DataLoader
@@ -43,12 +44,14 @@ def chapter_env(tmp_path):
     return env
 
 
-def run_chapter_command(tmp_path, env, *args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "minigrad.d2l", "run-chapter", str(CHAPTER), *args], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+def run_chapter_command(tmp_path, env, *args, cpu_seconds=120):
+    """The command, bounded by CPU time (10 times what the chapter on a few examples needs), not by the wall clock,
+    which a loaded machine stretches."""
+    return cpu_bounded.run([sys.executable, "-m", "minigrad.d2l", "run-chapter", str(CHAPTER), *args], cpu_seconds,
+                           cwd=tmp_path, env=env, capture_output=True, text=True)
 
 
-def run_chapter(tmp_path, limit=None, timeout=300):
+def run_chapter(tmp_path, limit=None, cpu_seconds=120):
     """`python -m minigrad.d2l run-chapter` on the chapter's text as a user runs it, with $MINIGRAD_DATA (the
     real_data fixture)."""
     if not CHAPTER.is_file():
@@ -56,7 +59,7 @@ def run_chapter(tmp_path, limit=None, timeout=300):
     env = chapter_env(tmp_path)
     if limit is not None:
         env[d2l.LIMIT_VAR] = limit
-    result = run_chapter_command(tmp_path, env, timeout=timeout)
+    result = run_chapter_command(tmp_path, env, cpu_seconds=cpu_seconds)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "epoch 1/10" not in result.stderr  # no progress bar when the output is not a terminal
     return result.stdout
@@ -101,6 +104,7 @@ def check_chapter_output(out, tmp_path):
     return runs, gamma, beta
 
 
+@cpu_bounded.hang_guard
 def test_the_chapter_runs_from_its_text_on_a_few_examples(real_data, tmp_path):
     out = run_chapter(tmp_path, limit="2048,256")
     runs, gamma, beta = check_chapter_output(out, tmp_path)
@@ -112,9 +116,10 @@ def test_the_chapter_runs_from_its_text_on_a_few_examples(real_data, tmp_path):
 
 
 @pytest.mark.slow
+@cpu_bounded.hang_guard
 def test_the_chapter_reaches_the_books_figures_in_10_epochs(real_data, tmp_path):
     """The full run: the book reports loss 0.268, train acc 0.900 (from scratch) and 0.266, 0.902 (concise)."""
-    out = run_chapter(tmp_path, timeout=3600)
+    out = run_chapter(tmp_path, cpu_seconds=1800)
     print(out)  # the run's figures, shown by pytest -rP
     runs, _, _ = check_chapter_output(out, tmp_path)
     for loss, train_acc, test_acc, _, _ in runs:
@@ -268,16 +273,17 @@ def test_run_notebook_needs_cell_markers(tmp_path):
         d2l.run_notebook(path)
 
 
+@cpu_bounded.hang_guard
 def test_without_data_run_chapter_says_in_one_line_how_to_pass_it_and_that_way_works(tmp_path, real_data):
     if not CHAPTER.is_file():
         pytest.skip(f"the chapter's text is not at {CHAPTER}")
     env = dict(chapter_env(tmp_path), MINIGRAD_DATA=str(tmp_path / "no-data"))
     env[d2l.LIMIT_VAR] = "64,32"
-    failed = run_chapter_command(tmp_path, env, timeout=120)
+    failed = run_chapter_command(tmp_path, env)
     assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
     assert failed.stderr.count("\n") == 1 and failed.stderr.startswith(f"error: {CHAPTER}: FileNotFoundError: ")
     assert "pass --data-dir DIR (or set MINIGRAD_DATA=DIR)" in failed.stderr
     assert "Linear output shape" in failed.stdout and "training on" not in failed.stdout
-    ran = run_chapter_command(tmp_path, env, "--data-dir", str(real_data), timeout=300)
+    ran = run_chapter_command(tmp_path, env, "--data-dir", str(real_data))
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert len(closing_figures(ran.stdout)) == 2

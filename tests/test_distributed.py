@@ -32,7 +32,14 @@ needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None,
                                reason="mpi4py is not installed (pip install -e '.[mpi]')")
 
 
-def launch(n, *args, timeout=60, check=True, script=None, env=None):
+# A launched job that hangs is stopped after LAUNCH_SECONDS of wall clock (shorter than the collective timeout's
+# default of 600 s: a job that ends only by that timeout fails too), and its test after HANG_GUARD. Both lie far above
+# what a job needs on a loaded machine, and no test asserts a job's duration: no outcome depends on the load.
+LAUNCH_SECONDS = 300
+HANG_GUARD = LAUNCH_SECONDS + 60
+
+
+def launch(n, *args, check=True, script=None, env=None):
     """Run ``script`` (default: this file as a worker) in ``n`` MPI processes; (proc, seconds)."""
     mpiexec = Path(sys.executable).with_name("mpiexec")
     mpiexec = str(mpiexec) if mpiexec.exists() else shutil.which("mpiexec")
@@ -40,15 +47,15 @@ def launch(n, *args, timeout=60, check=True, script=None, env=None):
     env = {**os.environ, "MINIGRAD_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), **(env or {})}
     cmd = [mpiexec, "-n", str(n), sys.executable, "-m", "mpi4py", str(script or __file__), *map(str, args)]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=LAUNCH_SECONDS, env=env, cwd=ROOT)
     seconds = time.perf_counter() - start
     if check:
         assert proc.returncode == 0, f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     return proc, seconds
 
 
-def worker_result(*args, n=2, timeout=60):
-    proc, _ = launch(n, *args, timeout=timeout)
+def worker_result(*args, n=2):
+    proc, _ = launch(n, *args)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -485,14 +492,14 @@ def check_syncbn_errors(errors):
 
 
 @needs_mpi
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_GUARD)
 @pytest.mark.parametrize("sizes", ["1,6", "4,0,3"], ids=["2 ranks, 1+6", "3 ranks, 4+0+3"])
 def test_sync_batchnorm_equals_batchnorm_on_the_concatenated_batch(sizes):
     check_syncbn_errors(worker_result("syncbn", sizes, n=len(sizes.split(","))))
 
 
 @needs_mpi
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_GUARD)
 @pytest.mark.parametrize("sizes", ["3,5", "4,0,3"], ids=["2 ranks, 3+5", "3 ranks, 4+0+3"])
 def test_sync_batchnorm_higher_derivatives_equal_batchnorm_on_the_concatenated_batch(sizes):
     worst = worker_result("syncbn_higher", sizes, n=len(sizes.split(",")))
@@ -502,7 +509,7 @@ def test_sync_batchnorm_higher_derivatives_equal_batchnorm_on_the_concatenated_b
 
 
 @needs_mpi
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_GUARD)
 def check_collectives(results, world):
     """The values worker_collectives must have found in each of ``world`` processes."""
     assert len(results) == world
@@ -525,7 +532,7 @@ def check_collectives(results, world):
 
 
 @needs_mpi
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_GUARD)
 def test_collectives_on_three_ranks():
     check_collectives(worker_result("collectives", n=3), 3)
 
@@ -534,23 +541,23 @@ def test_collectives_on_three_ranks():
 
 @needs_mpi
 @pytest.mark.gpu
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(HANG_GUARD)
 def test_nccl_collectives_on_cupy_tensors():
     check_collectives(worker_result("collectives", "nccl", "cuda", n=1), 1)
 
 
 @needs_mpi
 @pytest.mark.gpu
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(HANG_GUARD)
 def test_mpi_collectives_and_sync_batchnorm_on_cupy_tensors():
     check_collectives(worker_result("collectives", "mpi", "cuda", n=2), 2)
-    check_syncbn_errors(worker_result("syncbn", "3,5", "cuda", n=2, timeout=110))
+    check_syncbn_errors(worker_result("syncbn", "3,5", "cuda", n=2))
 
 
 @needs_mpi
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(HANG_GUARD)
 def test_data_parallel_lenet_bn_equals_one_process():
-    out = worker_result("ddp", n=2, timeout=80)
+    out = worker_result("ddp", n=2)
     for model in ("lenet-bn-scratch", "lenet-bn"):
         res = out[model]
         assert res["param_rel"] < 1e-4, (model, res)
@@ -563,16 +570,15 @@ def test_data_parallel_lenet_bn_equals_one_process():
 
 
 @needs_mpi
-@pytest.mark.timeout(30)
+@pytest.mark.timeout(HANG_GUARD)
 def test_an_exception_in_one_rank_ends_the_job():
-    proc, seconds = launch(2, "crash", check=False, timeout=25)
+    proc, _ = launch(2, "crash", check=False)
     assert proc.returncode != 0
-    assert "deliberate failure in rank 1" in proc.stderr
-    assert seconds < 10, f"the job took {seconds:.1f} s to end"
+    assert "deliberate failure in rank 1" in proc.stderr  # and it ended: no wait for the 600 s collective timeout
 
 
 @needs_mpi
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_GUARD)
 @pytest.mark.parametrize("n", [2, 3])
 def test_data_parallel_edges_equal_one_process(n):
     out = worker_result("edges", n=n)
@@ -595,14 +601,14 @@ def test_data_parallel_edges_equal_one_process(n):
 
 
 @needs_mpi
-@pytest.mark.timeout(40)
+@pytest.mark.timeout(HANG_GUARD)
 @pytest.mark.parametrize("kind, message", [
     ("unused_in_one_rank", "produced no gradient for parameter(s) second.bias, second.weight in rank 1"),
-    ("shapes", "truncated")])
+    ("shapes", "rank 0 called all_reduce(float32, shape (3,), op=ReduceOp.SUM) as call #1 while rank 1 called "
+               "all_reduce(float32, shape (4,), op=ReduceOp.SUM) as call #1")])
 def test_processes_that_disagree_end_the_job(kind, message):
-    proc, seconds = launch(2, "mismatch", kind, check=False, timeout=30)
+    proc, _ = launch(2, "mismatch", kind, check=False)
     assert proc.returncode != 0 and message in proc.stderr + proc.stdout, proc.stderr
-    assert seconds < 15, f"the job took {seconds:.1f} s to end"
 
 
 # -- single process: no MPI launch ---------------------------------------------
@@ -733,7 +739,7 @@ SUBSET = ["--limit-train", "515", "--limit-test", "201", "--batch-size", "64", "
 
 
 @needs_mpi
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(HANG_GUARD)
 @pytest.mark.skipif(not REAL_DATA.is_dir(), reason=MISSING)
 def test_two_process_training_run_resumes_from_its_checkpoint(tmp_path):
     env = {"MINIGRAD_DATA": str(REAL_DATA)}
@@ -755,7 +761,7 @@ def test_two_process_training_run_resumes_from_its_checkpoint(tmp_path):
     written = {p.name for p in (tmp_path / "run").iterdir()}  # curves.png too where matplotlib is installed
     assert {"checkpoint.npz", "metrics.csv", "metrics.json"} <= written <= {
         "checkpoint.npz", "metrics.csv", "metrics.json", "curves.png"}
-    bad, seconds = launch(2, *SUBSET, "--batch-size", "63", "--out", tmp_path / "bad", script=SCRIPT, env=env,
+    bad, _ = launch(2, *SUBSET, "--batch-size", "63", "--out", tmp_path / "bad", script=SCRIPT, env=env,
                           check=False)
     assert bad.returncode != 0 and "--batch-size 63" in bad.stderr and "2 processes" in bad.stderr
     assert not (tmp_path / "bad").exists()

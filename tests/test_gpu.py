@@ -1,9 +1,11 @@
-"""CuPy against NumPy: every op and layer computes the same forward and gradients on a GPU.
+"""CuPy against NumPy: every op and layer computes the same forward and gradients on a GPU (the ops: the GPU
+samples of tests/op_db.py).
 
 All tests here are marked ``gpu`` and skipped (with the reason) where CuPy or a CUDA device is missing.
 """
 import numpy as np
 import pytest
+from op_db import GPU, params
 
 import minigrad
 from minigrad import nn
@@ -16,30 +18,6 @@ pytestmark = [pytest.mark.gpu,
 
 TOL = {np.float64: dict(rtol=1e-10, atol=1e-10), np.float32: dict(rtol=1e-5, atol=1e-5)}
 
-OPS = {
-    "add": (lambda a, b: a + b, [(3, 4), (4,)]),
-    "sub": (lambda a, b: a - b, [(3, 1), (1, 4)]),
-    "mul": (lambda a, b: a * b, [(2, 3, 4), (3, 4)]),
-    "div": (lambda a, b: a / (b * b + 1), [(3, 4), (3, 4)]),
-    "pow": (lambda a: (a * a + 1) ** 1.5, [(3, 4)]),
-    "matmul": (lambda a, b: a @ b, [(2, 3, 4), (4, 5)]),
-    "exp_log_sqrt": (lambda a: ((a.exp() + 1).log() + (a * a + 1).sqrt()), [(5, 6)]),
-    "sigmoid": (lambda a: a.sigmoid(), [(4, 5)]),
-    "tanh_relu": (lambda a: a.tanh() + a.relu(), [(4, 5)]),
-    "reductions": (lambda a: a.sum(dim=0) + a.mean(axis=0) + a.amax(0) + a.max(dim=0).values, [(6, 3)]),
-    "shape": (lambda a: a.reshape(4, 6).T.transpose(1, 0)[1:3, ::2], [(2, 3, 4)]),
-    "getitem_repeated": (lambda a: a[np.array([0, 2, 2, 1])], [(3, 4)]),
-    "cat_stack": (lambda a, b: minigrad.cat([a, b], axis=0) + minigrad.stack([a, b]).sum(axis=0).sum(axis=0), [(2, 3), (2, 3)]),
-    "linear": (lambda x, w, b: F.linear(x, w, b), [(5, 4), (3, 4), (3,)]),
-    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), [(2, 3, 7, 9), (4, 3, 3, 2), (4,)]),
-    "avg_pool": (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [(2, 3, 7, 8)]),
-    "max_pool": (lambda x: F.max_pool2d(x, 2), [(2, 3, 6, 8)]),
-    "batch_norm_2d": (lambda x, g, b: F.BatchNormFunction()(x, g, b), [(8, 5), (5,), (5,)]),
-    "batch_norm_4d": (lambda x, g, b: F.BatchNormFunction()(x, g, b), [(4, 3, 5, 6), (3,), (3,)]),
-    "cross_entropy": (lambda z: F.cross_entropy(z, minigrad.tensor(np.array([0, 3, 1, 3]), device=z.device)), [(4, 5)]),
-}
-
-
 def run(fn, arrays, device, dtype, upstream_seed=1):
     """Forward value and the gradient of every input, with a random upstream gradient."""
     inputs = [minigrad.tensor(a.astype(dtype), device=device, requires_grad=True) for a in arrays]
@@ -50,9 +28,9 @@ def run(fn, arrays, device, dtype, upstream_seed=1):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("name", list(OPS))
-def test_op_matches_numpy(name, dtype):
-    fn, shapes = OPS[name]
+@pytest.mark.parametrize("fn, sample", params(GPU))
+def test_op_matches_numpy(fn, sample, dtype):
+    shapes = [spec.shape for spec in sample.inputs]
     rng = np.random.default_rng(0)
     arrays = [rng.permutation(int(np.prod(s))).reshape(s) / np.prod(s) - 0.4 for s in shapes]  # no ties for max
     cpu_out, cpu_grads = run(fn, arrays, "cpu", dtype)

@@ -1,10 +1,11 @@
-"""Every differentiable op against finite differences (float64, random upstream gradient),
-and minigrad.gradcheck itself as a tool: it must catch wrong backwards, including the
+"""Every differentiable op (the GRADCHECK samples of tests/op_db.py) against finite differences (float64,
+random upstream gradient), and minigrad.gradcheck itself as a tool: it must catch wrong backwards, including the
 BatchNorm-style bug that an all-ones upstream gradient cannot see."""
 import re
 
 import numpy as np
 import pytest
+from op_db import GRADCHECK, arrays, params
 
 import minigrad
 from minigrad import Function, GradcheckError, gradcheck
@@ -14,127 +15,12 @@ def leaf(array):
     return minigrad.tensor(array, dtype=minigrad.float64, requires_grad=True)
 
 
-def _array(rng, shape, kind):
-    if kind == "pos":      # log, sqrt, pow bases, divisors
-        return rng.uniform(0.5, 2.0, shape)
-    if kind == "away0":    # relu (kink at 0), divisors of either sign
-        return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.2, 2.0, shape)
-    return rng.standard_normal(shape)
-
-
-def A(*shape): return shape, "any"     # noqa: E704
-def P(*shape): return shape, "pos"     # noqa: E704
-def Z(*shape): return shape, "away0"   # noqa: E704
-
-
-def _sigmoid(x): return 1 / (1 + np.exp(-x))  # noqa: E704
-
-
-# (id, minigrad fn, NumPy reference or None when the same lambda works on arrays, input specs)
-OP_CASES = [
-    # elementwise binary, same shape and broadcast both ways
-    ("add", lambda a, b: a + b, None, [A(3, 4), A(3, 4)]),
-    ("sub", lambda a, b: a - b, None, [A(3, 4), A(3, 4)]),
-    ("mul", lambda a, b: a * b, None, [A(3, 4), A(3, 4)]),
-    ("div", lambda a, b: a / b, None, [A(3, 4), Z(3, 4)]),
-    ("add_(3,1)+(1,4)", lambda a, b: a + b, None, [A(3, 1), A(1, 4)]),
-    ("sub_(1,4)-(3,1)", lambda a, b: a - b, None, [A(1, 4), A(3, 1)]),
-    ("mul_(4,)*(3,4)", lambda a, b: a * b, None, [A(4), A(3, 4)]),
-    ("mul_(3,4)*(4,)", lambda a, b: a * b, None, [A(3, 4), A(4)]),
-    ("div_(3,4)/(4,)", lambda a, b: a / b, None, [A(3, 4), Z(4)]),
-    ("div_(4,)/(2,3,4)", lambda a, b: a / b, None, [A(4), Z(2, 3, 4)]),
-    ("add_0d+(3,)", lambda a, b: a + b, None, [A(), A(3)]),
-    # Python scalars on either side
-    ("2.0-x", lambda x: 2.0 - x, None, [A(3, 4)]),
-    ("x-2.0", lambda x: x - 2.0, None, [A(3, 4)]),
-    ("1/x", lambda x: 1 / x, None, [Z(3, 4)]),
-    ("x/3", lambda x: x / 3, None, [A(3, 4)]),
-    ("3.0*x", lambda x: 3.0 * x, None, [A(3, 4)]),
-    ("x+1", lambda x: x + 1, None, [A(3, 4)]),
-    # pow
-    ("x**2", lambda x: x ** 2, None, [A(3, 4)]),
-    ("x**3.0", lambda x: x ** 3.0, None, [A(3, 4)]),
-    ("x**0.5", lambda x: x ** 0.5, None, [P(3, 4)]),
-    ("x**-1.5", lambda x: x ** -1.5, None, [P(3, 4)]),
-    ("x**y", lambda x, y: x ** y, None, [P(3, 4), A(3, 4)]),
-    ("x**y_broadcast", lambda x, y: x ** y, None, [P(3, 1), A(4)]),
-    ("2.0**x", lambda x: 2.0 ** x, None, [A(3, 4)]),
-    # matmul
-    ("matmul_2d", lambda a, b: a @ b, None, [A(2, 3), A(3, 4)]),
-    ("matmul_1d@2d", lambda a, b: a @ b, None, [A(3), A(3, 4)]),
-    ("matmul_2d@1d", lambda a, b: a @ b, None, [A(2, 3), A(3)]),
-    ("matmul_1d@1d", lambda a, b: a @ b, None, [A(3), A(3)]),
-    ("matmul_batched", lambda a, b: a @ b, None, [A(2, 3, 4), A(2, 4, 2)]),
-    ("matmul_batch_broadcast", lambda a, b: a @ b, None, [A(2, 1, 3, 4), A(3, 4, 2)]),
-    ("matmul_2d@batched", lambda a, b: a @ b, None, [A(3, 4), A(2, 4, 2)]),
-    ("matmul_1d@batched", lambda a, b: a @ b, None, [A(4), A(2, 4, 3)]),
-    ("matmul_batched@1d", lambda a, b: a @ b, None, [A(2, 3, 4), A(4)]),
-    ("minigrad.matmul", minigrad.matmul, np.matmul, [A(2, 3), A(3, 4)]),
-    # unary
-    ("neg", lambda x: -x, None, [A(3, 4)]),
-    ("exp", lambda x: x.exp(), np.exp, [A(3, 4)]),
-    ("log", lambda x: x.log(), np.log, [P(3, 4)]),
-    ("sqrt", lambda x: x.sqrt(), np.sqrt, [P(3, 4)]),
-    ("sigmoid", lambda x: x.sigmoid(), _sigmoid, [A(3, 4)]),
-    ("sigmoid_large", lambda x: minigrad.sigmoid(x * 30.0), lambda x: _sigmoid(x * 30.0), [A(3, 4)]),
-    ("tanh", lambda x: x.tanh(), np.tanh, [A(3, 4)]),
-    ("relu", lambda x: x.relu(), lambda x: np.maximum(x, 0), [Z(3, 4)]),
-    ("functional_exp_log", lambda x: minigrad.log(minigrad.exp(x) + minigrad.sqrt(x * x + 1.0)),
-     lambda x: np.log(np.exp(x) + np.sqrt(x * x + 1.0)), [A(3, 4)]),
-    # shape ops
-    ("reshape", lambda x: x.reshape(6, 4), None, [A(2, 3, 4)]),
-    ("reshape_tuple", lambda x: x.reshape((4, 6)), None, [A(2, 3, 4)]),
-    ("reshape_-1", lambda x: x.reshape(4, -1, 2), None, [A(2, 3, 4)]),
-    ("reshape_flat", lambda x: x.reshape(-1), None, [A(2, 3, 4)]),
-    ("view", lambda x: x.view(3, 8), lambda x: x.reshape(3, 8), [A(2, 3, 4)]),
-    ("flatten", lambda x: x.flatten(1), lambda x: x.reshape(2, 12), [A(2, 3, 4)]),
-    ("permute", lambda x: x.permute(1, 2, 0), lambda x: x.transpose(1, 2, 0), [A(2, 3, 4)]),
-    ("permute_tuple", lambda x: x.permute((2, 0, 1)), lambda x: x.transpose(2, 0, 1), [A(2, 3, 4)]),
-    ("permute_negative", lambda x: x.permute(-1, 0, 1), lambda x: x.transpose(2, 0, 1), [A(2, 3, 4)]),
-    ("transpose_swaps_two_dims", lambda x: x.transpose(0, 2), lambda x: x.transpose(2, 1, 0), [A(2, 3, 4)]),
-    ("minigrad.transpose", lambda x: minigrad.transpose(x, 1, 0), lambda x: x.T, [A(3, 4)]),
-    (".T", lambda x: x.T, None, [A(3, 4)]),
-    # indexing: basic
-    ("getitem_int", lambda x: x[1], None, [A(3, 4)]),
-    ("getitem_negative_int", lambda x: x[-1, 2], None, [A(3, 4)]),
-    ("getitem_slices", lambda x: x[:, 1:3], None, [A(3, 4)]),
-    ("getitem_step", lambda x: x[::2, 1::2], None, [A(3, 4)]),  # a negative step is a ValueError, as PyTorch
-    ("getitem_none", lambda x: x[None, 1, :, None], None, [A(3, 4)]),
-    ("getitem_ellipsis", lambda x: x[..., 0], None, [A(2, 3, 4)]),
-    # indexing: integer arrays with repeated indices (the gradient must scatter-add)
-    ("getitem_list_repeats", lambda x: x[[0, 0, 2, 0]], None, [A(3, 4)]),
-    ("getitem_array_repeats", lambda x: x[np.array([1, 1, 1, 0])], None, [A(3, 4)]),
-    ("getitem_tensor_repeats", lambda x: x[minigrad.tensor([2, 2, 0])], lambda x: x[np.array([2, 2, 0])],
-     [A(3, 4)]),
-    ("getitem_pairs_repeats", lambda x: x[[0, 2, 0, 0], [1, 3, 1, 1]], None, [A(3, 4)]),
-    ("getitem_mixed_repeats", lambda x: x[[1, 1], 1:3], None, [A(3, 4)]),
-    ("getitem_2d_index", lambda x: x[np.array([[0, 1], [1, 1]])], None, [A(3, 4)]),
-    # joining
-    ("cat_axis0", lambda a, b, c: minigrad.cat([a, b, c]), lambda a, b, c: np.concatenate([a, b, c]),
-     [A(1, 3), A(2, 3), A(3, 3)]),
-    ("cat_axis1", lambda a, b: minigrad.cat([a, b], axis=1), lambda a, b: np.concatenate([a, b], 1),
-     [A(2, 3), A(2, 1)]),
-    ("cat_axis-1", lambda a, b: minigrad.cat((a, b), axis=-1), lambda a, b: np.concatenate([a, b], -1),
-     [A(2, 2, 1), A(2, 2, 3)]),
-    ("stack_axis0", lambda a, b, c: minigrad.stack([a, b, c]), lambda a, b, c: np.stack([a, b, c]),
-     [A(2, 3), A(2, 3), A(2, 3)]),
-    ("stack_axis1", lambda a, b: minigrad.stack([a, b], axis=1), lambda a, b: np.stack([a, b], 1),
-     [A(2, 3), A(2, 3)]),
-    ("stack_axis-1", lambda a, b: minigrad.stack([a, b], axis=-1), lambda a, b: np.stack([a, b], -1),
-     [A(2, 3), A(2, 3)]),
-    # a composite, so ops are also checked where their upstream gradient is not a leaf's
-    ("composite", lambda a, b: ((a @ b).tanh() * a.sum(dim=1, keepdim=True)).max(dim=0).values / b.mean(),
-     lambda a, b: (np.tanh(a @ b) * a.sum(axis=1, keepdims=True)).max(axis=0) / b.mean(), [A(3, 2), P(2, 4)]),
-]
-
-
-@pytest.mark.parametrize("fn, np_fn, specs", [pytest.param(f, n, s, id=name) for name, f, n, s in OP_CASES])
-def test_op_forward_and_gradcheck(fn, np_fn, specs):
-    rng = np.random.default_rng(0)
-    arrays = [_array(rng, shape, kind) for shape, kind in specs]
-    inputs = [leaf(a) for a in arrays]
+@pytest.mark.parametrize("fn, sample", params(GRADCHECK))
+def test_op_forward_and_gradcheck(fn, sample):
+    values = arrays(sample.inputs)
+    inputs = [leaf(a) for a in values]
     out = fn(*inputs)
-    expected = (np_fn or fn)(*[a.copy() for a in arrays])
+    expected = (sample.ref or fn)(*[a.copy() for a in values])
     assert out.shape == np.shape(expected)
     assert out.dtype == minigrad.float64
     assert out.requires_grad and out.grad_fn is not None

@@ -158,12 +158,12 @@ def test_functions_with_the_method_arguments_are_installed_as_themselves():
 def test_the_reading_path_line_counts_in_docs_architecture_are_the_files_line_counts():
     root = PACKAGE.parent
     doc = (root / "docs" / "architecture.md").read_text()
-    rows = re.findall(r"^\| `(minigrad/[\w/]+\.py)` \| (\d+) \|", doc, re.M)
+    rows = re.findall(r"^\| `(minigrad/[\w/]+\.py)` \| ~(\d+) \|", doc, re.M)
     assert len(rows) >= 8
-    for path, quoted in rows:
-        assert int(quoted) == len((root / path).read_text().splitlines()), path
-    total = int(re.search(r"In all (\d+) lines", doc).group(1))
-    assert total == sum(int(quoted) for _, quoted in rows)
+    for path, quoted in rows:  # rounded to tens in the doc: a few lines more or less need no edit there
+        assert abs(int(quoted) - len((root / path).read_text().splitlines())) <= 0.1 * int(quoted), path
+    total = int(re.search(r"In all about ([\d,]+) lines", doc).group(1).replace(",", ""))
+    assert abs(total - sum(int(quoted) for _, quoted in rows)) <= 50
 
 
 def test_every_name_read_from_an_imported_minigrad_module_exists_there():

@@ -258,7 +258,8 @@ CASES = [  # (id, call, error type, the whole message)
      "updated twice per step"),
     ("optimizer-load-sizes",
      lambda: mg.optim.SGD([P], lr=0.1).load_state_dict(mg.optim.SGD([P, mg.nn.Parameter(mg.zeros(1))], lr=0.1).state_dict()),
-     ValueError, "optimizer state_dict has parameter groups of sizes [2], this optimizer [1]"),
+     ValueError, "loaded state dict contains a parameter group that doesn't match the size of optimizer's group "
+                 "(sizes [2]; this optimizer has [1])"),
     ("sgd-nesterov", lambda: mg.optim.SGD([P], lr=0.1, nesterov=True), ValueError,
      "Nesterov momentum requires a momentum and zero dampening, got momentum=0.0, dampening=0.0"),
     ("batch_norm-float16-statistics", lambda: F.batch_norm(mg.zeros(2, 3, dtype=mg.float16), mg.zeros(3),

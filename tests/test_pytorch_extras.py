@@ -1,9 +1,11 @@
 """PyTorch names beyond the D2L chapter that ordinary training code uses: gradient clipping, autograd.backward,
 activations, losses, rearranging ops, padding, adaptive pooling, in-place math, finfo/iinfo. References are
-NumPy (written here); every differentiable op gets a float64 gradcheck and gradgradcheck."""
+NumPy (those of the activations, losses, rearranging and in-place ops are in tests/op_db.py); every
+differentiable op gets a float64 gradcheck and gradgradcheck."""
 import math
 
 import numpy as np
+import op_db
 import pytest
 
 import minigrad
@@ -129,34 +131,10 @@ def test_autograd_backward_refuses_bad_arguments():
 
 # -- activations ---------------------------------------------------------------------------------------------
 
-def _np_erf(a):
-    return np.vectorize(math.erf)(a)
-
-
-ACTIVATIONS = {
-    "leaky_relu": (lambda x: F.leaky_relu(x, 0.2), lambda a: np.where(a > 0, a, 0.2 * a)),
-    "elu": (lambda x: F.elu(x, alpha=0.7), lambda a: np.where(a > 0, a, 0.7 * (np.exp(a) - 1))),
-    "silu": (F.silu, lambda a: a / (1 + np.exp(-a))),
-    "gelu": (F.gelu, lambda a: 0.5 * a * (1 + _np_erf(a / np.sqrt(2)))),
-    "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"),
-                  lambda a: 0.5 * a * (1 + np.tanh(np.sqrt(2 / np.pi) * (a + 0.044715 * a ** 3)))),
-    "softplus": (lambda x: F.softplus(x, beta=2.0, threshold=3.0),
-                 lambda a: np.where(2 * a > 3, a, np.log1p(np.exp(2 * a)) / 2)),
-    "relu6": (lambda x: F.relu6(x * 4), lambda a: np.clip(4 * a, 0, 6)),
-    "normalize": (lambda x: F.normalize(x.reshape(3, 4)),
-                  lambda a: a.reshape(3, 4) / np.linalg.norm(a.reshape(3, 4), axis=1, keepdims=True)),
-    "normalize_p3_dim0": (lambda x: F.normalize(x.reshape(3, 4), p=3, dim=0),
-                          lambda a: a.reshape(3, 4) / (np.abs(a.reshape(3, 4)) ** 3).sum(0, keepdims=True) ** (1 / 3)),
-    "log1p": (lambda x: minigrad.log1p(x * x), lambda a: np.log1p(a * a)),
-    "erf": (minigrad.erf, _np_erf),
-}
-
-
-@pytest.mark.parametrize("name", ACTIVATIONS)
-def test_activation_values_and_derivatives(name):
-    fn, reference = ACTIVATIONS[name]
-    x = randn(12)
-    np.testing.assert_allclose(fn(x).detach().numpy().reshape(-1), reference(x.detach().numpy()).reshape(-1),
+@pytest.mark.parametrize("fn, sample", op_db.params(op_db.VALUES, "activation"))
+def test_activation_values_and_derivatives(fn, sample):
+    x = leaf(op_db.arrays(sample.inputs)[0])
+    np.testing.assert_allclose(fn(x).detach().numpy().reshape(-1), sample.ref(x.detach().numpy()).reshape(-1),
                                rtol=1e-12, atol=1e-12)
     check_grads(fn, x)
 
@@ -224,51 +202,14 @@ def _reduced(loss, reduction):
     return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
-def _np_bce(p, t):
-    return -(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log1p(-p), -100))
-
-
-def _np_bce_logits(x, t, pos_weight):
-    log_sig, log_one_minus = -np.logaddexp(0, -x), -np.logaddexp(0, x)
-    return -(pos_weight * t * log_sig + (1 - t) * log_one_minus)
-
-
-def _huber(d, delta):
-    return np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
-
-
-LOSSES = {  # name: (minigrad loss of (input, target, reduction), NumPy reference of (input, target))
-    "l1": (lambda x, t, r: F.l1_loss(x, t, reduction=r), lambda x, t: np.abs(x - t)),
-    "smooth_l1": (lambda x, t, r: F.smooth_l1_loss(x, t, reduction=r, beta=0.5),
-                  lambda x, t: _huber(x - t, 0.5) / 0.5),
-    "huber": (lambda x, t, r: F.huber_loss(x, t, reduction=r, delta=0.7), lambda x, t: _huber(x - t, 0.7)),
-    "l1_weight": (lambda x, t, r: F.l1_loss(x, t, reduction=r, weight=t * 2 + 0.5),
-                  lambda x, t: np.abs(x - t) * (t * 2 + 0.5)),
-    "huber_weight": (lambda x, t, r: F.huber_loss(x, t, reduction=r, weight=t + 0.5),
-                     lambda x, t: _huber(x - t, 1.0) * (t + 0.5)),
-    "bce": (lambda x, t, r: F.binary_cross_entropy(minigrad.sigmoid(x), t, reduction=r),
-            lambda x, t: _np_bce(1 / (1 + np.exp(-x)), t)),
-    "bce_weight": (lambda x, t, r: F.binary_cross_entropy(minigrad.sigmoid(x), t, weight=t + 1, reduction=r),
-                   lambda x, t: _np_bce(1 / (1 + np.exp(-x)), t) * (t + 1)),
-    "bce_logits": (lambda x, t, r: F.binary_cross_entropy_with_logits(x, t, reduction=r),
-                   lambda x, t: _np_bce_logits(x, t, 1.0)),
-    "bce_logits_weights": (
-        lambda x, t, r: F.binary_cross_entropy_with_logits(
-            x, t, weight=minigrad.tensor([0.5, 2.0, 1.0], dtype=minigrad.float64), reduction=r,
-            pos_weight=minigrad.tensor([3.0, 1.0, 0.2], dtype=minigrad.float64)),
-        lambda x, t: _np_bce_logits(x, t, np.array([3.0, 1.0, 0.2])) * np.array([0.5, 2.0, 1.0])),
-}
-
-
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("name", LOSSES)
-def test_loss_values_and_derivatives(name, reduction):
-    loss, reference = LOSSES[name]
-    x = leaf(RNG.standard_normal((4, 3)) * 2)
-    t = leaf(RNG.uniform(0, 1, (4, 3)))
-    expected = _reduced(reference(x.detach().numpy(), t.detach().numpy()), reduction)
-    if name == "l1_weight" and reduction == "mean":  # PyTorch's weighted mean: sum(w l) / sum(w)
-        expected = reference(x.detach().numpy(), t.detach().numpy()).sum() / (t.detach().numpy() * 2 + 0.5).sum()
+@pytest.mark.parametrize("loss, sample", op_db.params(op_db.VALUES, "loss"))
+def test_loss_values_and_derivatives(loss, sample, reduction):
+    x, t = (leaf(a) for a in op_db.arrays(sample.inputs))
+    reference = sample.ref(x.detach().numpy(), t.detach().numpy())
+    expected = _reduced(reference, reduction)
+    if sample.id == "l1_weight" and reduction == "mean":  # PyTorch's weighted mean: sum(w l) / sum(w)
+        expected = reference.sum() / (t.detach().numpy() * 2 + 0.5).sum()
     np.testing.assert_allclose(loss(x, t, reduction).detach().numpy(), expected, rtol=1e-10, atol=1e-12)
     check_grads(lambda a, b: loss(a, b, reduction), x, t)
 
@@ -342,37 +283,10 @@ def test_loss_argument_errors():
 
 ARANGE = np.arange(24.0).reshape(2, 3, 4)
 
-REARRANGING = {  # name: (minigrad op, NumPy reference)
-    "flip": (lambda x: x.flip(0, 2), lambda a: a[::-1, :, ::-1]),
-    "flip_fn": (lambda x: minigrad.flip(x, dims=[-1]), lambda a: a[..., ::-1]),
-    "roll": (lambda x: x.roll((1, -2), (0, 2)), lambda a: np.roll(a, (1, -2), (0, 2))),
-    "roll_flat": (lambda x: minigrad.roll(x, 5), lambda a: np.roll(a, 5)),
-    "narrow": (lambda x: x.narrow(2, -3, 2), lambda a: a[:, :, 1:3]),
-    "tile": (lambda x: x.tile(2), lambda a: np.tile(a, 2)),
-    "tile_more": (lambda x: minigrad.tile(x, (2, 1, 1, 2)), lambda a: np.tile(a, (2, 1, 1, 2))),
-    "repeat_interleave": (lambda x: x.repeat_interleave(2), lambda a: np.repeat(a, 2)),
-    "repeat_interleave_dim": (lambda x: x.repeat_interleave(minigrad.tensor([2, 0, 1]), dim=1),
-                              lambda a: np.repeat(a, [2, 0, 1], axis=1)),
-    "hstack": (lambda x: minigrad.hstack([x, x * 2]), lambda a: np.hstack([a, a * 2])),
-    "vstack": (lambda x: minigrad.vstack([x[0, 0], x[1]]), lambda a: np.vstack([a[0, 0], a[1]])),
-    "pad": (lambda x: F.pad(x, (1, 2, 0, 1), value=-1.5),
-            lambda a: np.pad(a, ((0, 0), (0, 1), (1, 2)), constant_values=-1.5)),
-    "pad_crop": (lambda x: F.pad(x, (-1, 2, 1, -2)), lambda a: np.pad(a[:, :1, 1:], ((0, 0), (1, 0), (0, 2)))),
-    "pad_reflect": (lambda x: F.pad(x, (3, 1, 2, 1), mode="reflect"),
-                    lambda a: np.pad(a, ((0, 0), (2, 1), (3, 1)), mode="reflect")),
-    "pad_replicate": (lambda x: F.pad(x, (5, 0), mode="replicate"),
-                      lambda a: np.pad(a, ((0, 0), (0, 0), (5, 0)), mode="edge")),
-    "pad_circular": (lambda x: F.pad(x, (-1, 2, 1, 1), mode="circular"),
-                     lambda a: np.pad(a[:, :, 1:], ((0, 0), (1, 1), (0, 2)), mode="wrap")),
-}
-
-
-@pytest.mark.parametrize("name", REARRANGING)
-def test_rearranging_values_and_derivatives(name):
-    op, reference = REARRANGING[name]
-    x = leaf(ARANGE)
-    np.testing.assert_array_equal(op(x).detach().numpy(), reference(ARANGE))
-    check_grads(op, randn(2, 3, 4))
+@pytest.mark.parametrize("op, sample", op_db.params(op_db.VALUES, "rearrange"))
+def test_rearranging_values_and_derivatives(op, sample):
+    np.testing.assert_array_equal(op(leaf(ARANGE)).detach().numpy(), sample.ref(ARANGE))
+    check_grads(op, *(leaf(a) for a in op_db.arrays(sample.inputs)))
 
 
 def test_narrow_is_a_view_and_flip_a_copy():
@@ -560,9 +474,7 @@ def test_unflatten_module():
 
 # -- in-place math, finfo/iinfo ------------------------------------------------------------------------------
 
-IN_PLACE = {"exp_": np.exp, "log_": np.log, "log1p_": np.log1p, "sqrt_": np.sqrt, "rsqrt_": lambda a: 1 / np.sqrt(a),
-            "abs_": np.abs, "neg_": np.negative, "square_": np.square, "reciprocal_": np.reciprocal,
-            "sigmoid_": lambda a: 1 / (1 + np.exp(-a)), "tanh_": np.tanh}
+IN_PLACE = dict(op.inplace for op in op_db.OPS if op.inplace)  # "exp_": np.exp, ...
 
 
 @pytest.mark.parametrize("name", IN_PLACE)

@@ -1,4 +1,4 @@
-"""Common PyTorch idioms whose meaning minigrad once changed silently (found by scripts/check_torch_parity.py);
+"""Common PyTorch idioms whose meaning minigrad once changed silently (found by the parity tests, tests/parity/);
 references are NumPy or values written out here."""
 import numpy as np
 import pytest

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cpu_bounded
 import minigrad
 from minigrad import nn
 from minigrad.core import is_grad_enabled
@@ -132,10 +133,10 @@ def script_env():
                 HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", no_proxy="", NO_PROXY="")
 
 
-def run_script(args, cwd, timeout=180):
-    """The script as a user runs it, in a subprocess."""
-    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], cwd=cwd, env=script_env(),
-                          capture_output=True, text=True, timeout=timeout)
+def run_script(args, cwd, cpu_seconds=180):
+    """The script as a user runs it, in a subprocess (bounded by CPU time: tests/cpu_bounded.py)."""
+    return cpu_bounded.run([sys.executable, str(SCRIPT), *map(str, args)], cpu_seconds, cwd=cwd, env=script_env(),
+                           capture_output=True, text=True)
 
 
 def model_weights(path):
@@ -490,6 +491,7 @@ def test_script_resume_continues_from_a_checkpoint_rebuilt_by_hand(script, real_
 
 @pytest.mark.skipif(minigrad.cuda.is_available(), reason="CUDA is available here")
 @requires_data
+@cpu_bounded.hang_guard
 def test_script_cuda_without_cuda_exits_2(tmp_path):
     out = tmp_path / "out"
     result = run_script([*SUBSET, "--device", "cuda", "--out", out, "--no-progress"], cwd=tmp_path)
@@ -499,6 +501,7 @@ def test_script_cuda_without_cuda_exits_2(tmp_path):
     assert not out.exists() and not (tmp_path / "runs").exists()
 
 
+@cpu_bounded.hang_guard
 def test_script_empty_data_dir_exits_2_and_writes_nothing(tmp_path):
     empty, out = tmp_path / "empty", tmp_path / "out"
     empty.mkdir()
@@ -526,6 +529,7 @@ def test_script_epochs_0_is_an_argparse_error(script, capsys):
     capsys.readouterr()
 
 
+@cpu_bounded.hang_guard
 def test_script_resume_of_a_missing_file_exits_2(tmp_path):
     missing = tmp_path / "nope" / "checkpoint.npz"
     result = run_script(["--resume", missing, "--no-progress"], cwd=tmp_path)
@@ -538,6 +542,7 @@ def test_script_resume_of_a_missing_file_exits_2(tmp_path):
 # -- NaN in the script -----------------------------------------------------------------------------------
 
 @requires_data
+@cpu_bounded.hang_guard
 def test_script_nan_in_first_epoch_exits_1(tmp_path):
     out = tmp_path / "out"
     result = run_script([*SUBSET, "--lr", "1e36", "--epochs", "2", "--out", out, "--no-progress"], cwd=tmp_path)
@@ -594,13 +599,13 @@ def test_script_nan_in_a_later_epoch_names_that_runs_checkpoint(script, real_dat
 # -- Ctrl-C ----------------------------------------------------------------------------------------------
 
 @requires_data
-@pytest.mark.timeout(120)
+@cpu_bounded.hang_guard
 def test_script_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     """README: Ctrl-C saves a checkpoint before exiting. SIGINT after the first epoch's line, in a real process."""
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, str(SCRIPT), *SUBSET, "--epochs", "1000", "--out", str(out),
                              "--no-progress"], cwd=tmp_path, env=script_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=cpu_bounded.limit(120))
     try:
         lines = []
         while not lines or not lines[-1].startswith("epoch 1:"):
@@ -611,7 +616,7 @@ def test_script_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
             time.sleep(0.01)
         time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
+        stdout, stderr = proc.communicate(timeout=cpu_bounded.HANG_SECONDS)
     finally:
         proc.kill()
     assert proc.returncode == 130, stderr

@@ -20,6 +20,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grad_outputs = (None,) * len(outputs) if grad_outputs is None else _as_tuple(grad_outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    if not inputs:  # PyTorch's error; an exhausted generator (parameters() iterated before) is empty too
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty. (A generator such as model.parameters() "
+                           "is empty once iterated: pass list(model.parameters()).)")
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: input {i} is a {type(t).__name__}, not a Tensor")

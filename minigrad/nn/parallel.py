@@ -31,6 +31,31 @@ def _coalesced(tensors, collective):
         t._vc[0] += 1
 
 
+def _verify_same_network(module):
+    """Every process must wrap the same network: the parameters' and buffers' names, shapes, dtypes and
+    requires_grad flags, in order, gathered from all processes (PyTorch's
+    ``_verify_param_shape_across_processes``); a RuntimeError in every process naming the first difference."""
+    mine = [("parameter", n, tuple(p.shape), str(p.dtype), p.requires_grad) for n, p in module.named_parameters()]
+    mine += [("buffer", n, tuple(b.shape), str(b.dtype), False) for n, b in module.named_buffers()]
+    everyone = dist.gather_objects(mine, "DistributedDataParallel's check of the wrapped networks")
+    if all(entries == mine for entries in everyone):
+        return
+    i = next(i for i in range(max(map(len, everyone))) if len({tuple(e[i:i + 1]) for e in everyone}) > 1)
+    holders = {}
+    for r, entries in enumerate(everyone):
+        if i < len(entries):
+            kind, name, shape, dtype, grad = entries[i]
+            found = f"{kind} '{name}' of shape {shape}, {dtype}{', requires_grad' if grad else ''}"
+        else:
+            found = f"nothing (its network has {len(entries)} parameters and buffers)"
+        holders.setdefault(found, []).append(r)
+    sides = "; ".join(f"in {dist.describe_ranks(ranks)}: {found}" for found, ranks in holders.items())
+    raise RuntimeError(
+        f"DistributedDataParallel: the processes wrap different networks: at parameter or buffer #{i}, {sides}. "
+        "Build the same network in every process (the same layers, sizes, dtypes and frozen parameters, in the "
+        f"same order) before wrapping it (raised in every process; this is rank {dist.get_rank()})")
+
+
 def _by_kind(tensors):
     """``tensors`` grouped by (dtype, device), each group in the given order."""
     groups = {}
@@ -78,6 +103,7 @@ class DistributedDataParallel(Module):
         if not params:  # PyTorch: RuntimeError "DistributedDataParallel is not needed when a module doesn't ..."
             raise RuntimeError(f"DistributedDataParallel: {type(module).__name__} has no parameter that requires "
                                "grad, so there is no gradient to average; call the module directly")
+        _verify_same_network(module)
         buckets, size, cap = [], 0, bucket_cap_mb * 2 ** 20
         for p in params:
             nbytes = p.numel() * p.dtype.itemsize
@@ -91,7 +117,7 @@ class DistributedDataParallel(Module):
         self._bucket_of = {id(p): i for i, bucket in enumerate(buckets) for p in bucket}
         self._start_round(expect_sync=False)
         for group in _by_kind(list(module.parameters()) + list(module.buffers())):
-            _coalesced(group, lambda flat: dist.broadcast_array(flat, 0))
+            _coalesced(group, lambda flat: dist.broadcast_array(flat, 0, "the initial parameters and buffers"))
         for p in params:
             p.register_post_accumulate_grad_hook(self._grad_ready)
 
@@ -119,7 +145,7 @@ class DistributedDataParallel(Module):
         while self._next_bucket < len(self._buckets) and \
                 self._ready[self._next_bucket] == len(self._buckets[self._next_bucket]):
             grads = [q.grad for q in self._buckets[self._next_bucket]]
-            _coalesced(grads, lambda flat: dist.all_reduce_array(flat, dist.ReduceOp.AVG))
+            _coalesced(grads, lambda flat: dist.all_reduce_array(flat, dist.ReduceOp.AVG, "a bucket of gradients"))
             self._next_bucket += 1
         if self._next_bucket == len(self._buckets):
             self._start_round(expect_sync=False, averaged=True)
@@ -140,7 +166,7 @@ class DistributedDataParallel(Module):
         if self.broadcast_buffers and self.training:
             buffers = list(self.module.buffers())
             for group in _by_kind(buffers):
-                _coalesced(group, lambda flat: dist.broadcast_array(flat, 0))
+                _coalesced(group, lambda flat: dist.broadcast_array(flat, 0, "the buffers (broadcast_buffers)"))
         if is_grad_enabled():  # a forward under no_grad has no backward: the round in progress stays
             self._start_round(expect_sync=self.require_backward_grad_sync)
         return self.module(*args, **kwargs)

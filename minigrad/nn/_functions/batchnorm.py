@@ -11,6 +11,8 @@ those of BatchNorm on the concatenated batch; its gamma/beta gradients are its o
 DistributedDataParallel's all-reduce completes. With create_graph the gradient is built from Functions (the
 global sums through a differentiable all-reduce), so it can be differentiated again.
 """
+import warnings
+
 import numpy as np
 
 from minigrad import cuda, ops
@@ -351,6 +353,10 @@ def d2l_batch_norm(X, gamma, beta, moving_mean, moving_var, eps=1e-5, momentum=0
     mv = moving_var.array if isinstance(moving_var, Tensor) else moving_var
     if not training:
         return FixedBatchNormFunction(mm, mv, eps)(X, gamma, beta), moving_mean, moving_var
+    if X.array.size == X.shape[1]:  # warned once per calling line (Python's default filter), as the chapter allows it
+        warnings.warn(f"d2l_batch_norm: a training batch of shape {X.shape} has one value per channel, which "
+                      "normalises to 0: the output is beta and no gradient reaches X or gamma (PyTorch's BatchNorm "
+                      "layers refuse such a batch); train on more than one example, or call .eval()", stacklevel=2)
     fn = BatchNormFunction(eps)
     Y = fn(X, gamma, beta)
     if X.array.size == 0:  # an empty batch has no statistics: the moving ones stay as they are
@@ -381,7 +387,8 @@ class SyncBatchNormFunction(Function):
         n = x2.shape[1]
         local_mean, local_m2, centred = _row_moments(x2)                # (C, 1) each; zeros for an empty batch
         stats = xp.concatenate([xp.full_like(local_mean, n), local_mean, local_m2], axis=1).astype(np.float64)
-        counts, means, m2s = xp.moveaxis(dist.all_gather_array(stats), 2, 0)[:, :, :, None]  # each (W, C, 1)
+        gathered = dist.all_gather_array(stats, f"SyncBatchNorm's statistics of {len(stats)} channels")
+        counts, means, m2s = xp.moveaxis(gathered, 2, 0)[:, :, :, None]  # each (W, C, 1)
         total = counts.sum(axis=0)                                        # (C, 1), M in every row
         self.count = int(total[0, 0])
         m = max(self.count, 1)  # every batch empty: the output is empty too, and the statistics are 0
@@ -400,7 +407,8 @@ class SyncBatchNormFunction(Function):
         x_hat, m = self.x_hat, max(self.count, 1)
         gy2 = _channel_rows(gy)
         dbeta, dgamma = _row_sums(gy2), _row_dots(gy2, x_hat)             # this process's sums, (C, 1)
-        sums = dist.all_reduce_array(xp.concatenate([dbeta, dgamma], axis=1).astype(np.float64))
+        sums = dist.all_reduce_array(xp.concatenate([dbeta, dgamma], axis=1).astype(np.float64),
+                                     what=f"SyncBatchNorm's gradient sums of {len(dbeta)} channels")
         sum_dy, sum_dy_xhat = (sums[:, i:i + 1].astype(gy.dtype) for i in (0, 1))
         gx = None
         if self.needs_input_grad[0]:
