@@ -5,6 +5,7 @@ backward is written by hand; PyTorch's names, no PyTorch.
 """
 # the layers bottom-up (docs/architecture.md): ground, core, ops, autograd and nn, what builds on them
 from minigrad import cuda, random
+from minigrad.checks import missing_names
 from minigrad.backend import Device as device  # noqa: N813 (torch.device)
 from minigrad.backend import get_array_module
 from minigrad.threads import get_num_threads, set_num_threads
@@ -64,7 +65,4 @@ def get_default_dtype():
     return float32
 
 
-def __getattr__(name):
-    # only reached for names minigrad lacks: say so, naming PyTorch's function
-    raise AttributeError(f"module 'minigrad' has no attribute {name!r}: minigrad does not implement torch.{name} "
-                         "(docs/pytorch.md lists what it supports)")
+__getattr__ = missing_names("minigrad", "torch")  # a PyTorch name minigrad lacks: say so

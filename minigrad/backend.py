@@ -10,6 +10,8 @@ import sys
 
 import numpy as np
 
+from minigrad import threads
+
 _cupy = None          # the cupy module once imported
 _cupy_error = None    # why it could not be imported or used
 
@@ -159,6 +161,11 @@ def scatter_add(target, index, values):
 
 
 def synchronize(array):
-    """Wait until the GPU has finished the work queued for ``array`` (no-op on the CPU)."""
+    """Wait until the GPU has finished the work queued for ``array`` (no-op on the CPU).
+
+    The training loop and the benchmarks call it once a step, so it also lets the automatic
+    BLAS thread count look at the machine's load (``threads.adapt``: a clock read most steps).
+    """
+    threads.adapt()
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         _cupy.cuda.get_current_stream().synchronize()

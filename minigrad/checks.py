@@ -1,6 +1,7 @@
 """Argument checks shared by the constructors, optimisers and ops: one clear error, naming the argument and its value.
 
-``check_int``/``check_real`` run once, when a layer or optimiser is built; ``wrap_dim`` checks an op's ``dim``.
+``check_int``/``check_real`` run once, when a layer or optimiser is built; ``wrap_dim`` checks an op's ``dim``;
+``missing_names`` gives each package face the same answer for a PyTorch name minigrad lacks.
 """
 import builtins
 import math
@@ -44,3 +45,15 @@ def wrap_dim(d, ndim, name):
         raise IndexError(f"{name}(): dimension out of range (expected to be in range of [{-bound}, {bound - 1}], "
                          f"but got {d})")
     return int(d) % bound
+
+
+def missing_names(module, torch_module):
+    """A module-level ``__getattr__`` (PEP 562) for ``module``, the minigrad counterpart of ``torch_module``: it is
+    reached only for a name the module lacks, and says that minigrad does not implement PyTorch's one."""
+    def __getattr__(name):  # noqa: N807 (the module-level hook of PEP 562)
+        if name.startswith("_"):  # private and dunder names (tools probe __path__, __wrapped__, ...): the plain error
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        raise AttributeError(f"module {module!r} has no attribute {name!r}: minigrad does not implement "
+                             f"{torch_module}.{name} (docs/pytorch.md lists what it supports)")
+    return __getattr__
+

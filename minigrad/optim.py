@@ -9,8 +9,8 @@ import numbers
 
 import numpy as np
 
-from minigrad import backend, cuda
-from minigrad.checks import check_real
+from minigrad import backend, cuda, threads
+from minigrad.checks import check_real, missing_names
 from minigrad.core import Tensor, zero_grads
 
 
@@ -67,6 +67,7 @@ class Optimizer:
         zero_grads(self._params(), set_to_none)
 
     def step(self):
+        threads.adapt()  # BLAS's thread count follows the load of the machine (a clock read on most steps)
         for group in self.param_groups:
             self._check_group(group)  # a hyper-parameter edited in param_groups since (a few float checks per group)
             for p in group["params"]:
@@ -244,3 +245,5 @@ class Adam(Optimizer):
         step_size = group["lr"] / (1 - b1 ** state["step"])
         denom = xp.sqrt(v / (1 - b2 ** state["step"])) + group["eps"]
         p.array -= step_size * m / denom
+
+__getattr__ = missing_names("minigrad.optim", "torch.optim")  # a PyTorch name minigrad lacks: say so

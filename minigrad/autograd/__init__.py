@@ -1,5 +1,6 @@
 """``minigrad.autograd``: gradients as values (``grad``), as in ``torch.autograd``."""
 from minigrad.autograd import functional  # hvp, vhp, vjp, jvp, jacobian, hessian (built on the engine, not on grad)
+from minigrad.checks import missing_names
 from minigrad.core import Function, Tensor, accumulate_grad_and_run_hooks, backward_pass, run_backward
 
 
@@ -67,3 +68,5 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 __all__ = ["Function", "backward", "functional", "grad"]
+
+__getattr__ = missing_names("minigrad.autograd", "torch.autograd")  # a PyTorch name minigrad lacks: say so

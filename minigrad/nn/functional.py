@@ -1,5 +1,6 @@
 """PyTorch's ``torch.nn.functional``: the layers' functional forms and their ops (a facade: they live in
 ``minigrad.nn._functions`` by family; softmax and log_softmax are tensor ops in ``minigrad.ops``)."""
+from minigrad.checks import missing_names
 from minigrad.nn._functions.activation import (elu, gelu, leaky_relu, normalize, relu, relu6, sigmoid, silu, softplus,
                                                tanh)
 from minigrad.nn._functions.batchnorm import (BatchNormFunction, BatchNormGrad, FixedBatchNormFunction,
@@ -16,3 +17,5 @@ from minigrad.nn._functions.pooling import (AvgPool2dFunction, AvgPool2dGrad, Ma
                                             MaxPool2dGrad, adaptive_avg_pool2d, avg_pool2d, max_pool2d)
 from minigrad.nn._utils import REDUCTIONS, in_place_or_not
 from minigrad.ops.activation import LogSoftmax, log_softmax, softmax
+
+__getattr__ = missing_names("minigrad.nn.functional", "torch.nn.functional")  # a PyTorch name minigrad lacks: say so

@@ -2,6 +2,7 @@
 import math
 
 from minigrad import ops
+from minigrad.checks import missing_names
 from minigrad.core import Tensor, no_grad, tensor
 
 
@@ -60,7 +61,4 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
             g.clamp_(-clip_value, clip_value)
 
 
-def __getattr__(name):
-    # only reached for names minigrad lacks: say so, naming PyTorch's function
-    raise AttributeError(f"module 'minigrad.nn.utils' has no attribute {name!r}: minigrad does not implement "
-                         f"torch.nn.utils.{name} (docs/pytorch.md lists what it supports)")
+__getattr__ = missing_names("minigrad.nn.utils", "torch.nn.utils")

@@ -1,9 +1,7 @@
 """``minigrad.utils``: ``minigrad.utils.data``, shaped like ``torch.utils.data``."""
+from minigrad.checks import missing_names
 from minigrad.utils import data
 
 __all__ = ["data"]
 
-
-def __getattr__(name):
-    raise AttributeError(f"module 'minigrad.utils' has no attribute {name!r}: minigrad does not implement "
-                         f"torch.utils.{name} (docs/pytorch.md lists what it supports)")
+__getattr__ = missing_names("minigrad.utils", "torch.utils")  # a PyTorch name minigrad lacks: say so
