@@ -25,8 +25,9 @@ from minigrad.ops import (argsort, ceil, cumsum, floor, floor_divide, isclose, l
                           norm, reciprocal, remainder, round, sign, sort, topk, trunc, unbind, unflatten, unique)
 from minigrad.ops import erf, log1p, log_softmax, softmax  # torch.softmax, torch.log_softmax are tensor ops
 from minigrad.ops import flip, hstack, narrow, repeat_interleave, roll, scatter, scatter_add, tile, vstack
+from minigrad.ops import cosh, meshgrid, sinh
 from minigrad.ops import add_alpha as add, div_mode as div, sub_alpha as sub  # PyTorch's add/sub(alpha=), div
-from minigrad import autograd, nn, optim
+from minigrad import autograd, nn, optim, utils
 from minigrad.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from minigrad.serialization import load, save
 

@@ -26,25 +26,31 @@ def _windows(h, w, kernel, stride, padding):
             yield i, j, slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw)
 
 
-def conv2d(x, weight, bias, stride, padding, gy=None):
-    """y[n, o, i, j] = sum_{c, a, b} xpad[n, c, i*sh + a, j*sw + b] * W[o, c, a, b] + bias[o]; and its VJP.
+def conv2d(x, weight, bias, stride, padding, gy=None, dilation=1, groups=1):
+    """y[n, o, i, j] = sum_{c, a, b} xpad[n, g*C/G + c, i*sh + a*dh, j*sw + b*dw] * W[o, c, a, b] + bias[o] for the
+    output channel o of group g (O/G output channels and C/G input channels a group); and its VJP.
 
     Returns y, or (y, gx, gw, gb) when ``gy`` is given (gb None without a bias).
     """
-    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
     n, c, h, w = x.shape
-    o, _, kh, kw = weight.shape
+    o, c_group, kh, kw = weight.shape
+    o_group = o // groups
     xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    oh, ow = out_size(h, kh, sh, ph), out_size(w, kw, sw, pw)
+    extent = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)                      # the dilated kernel's span
+    oh, ow = out_size(h, extent[0], sh, ph), out_size(w, extent[1], sw, pw)
     y = np.zeros((n, o, oh, ow))
     gxpad, gw = np.zeros_like(xpad), np.zeros_like(weight)
-    for i, j, rows, cols in _windows(h, w, (kh, kw), (sh, sw), (ph, pw)):
-        patch = xpad[:, :, rows, cols]                                   # (N, C, kh, kw)
-        y[:, :, i, j] = np.einsum("ncab,ocab->no", patch, weight)
-        if gy is not None:
-            g = gy[:, :, i, j]                                           # (N, O)
-            gw += np.einsum("no,ncab->ocab", g, patch)
-            gxpad[:, :, rows, cols] += np.einsum("no,ocab->ncab", g, weight)
+    for i, j, rows, cols in _windows(h, w, extent, (sh, sw), (ph, pw)):
+        rows, cols = slice(rows.start, rows.stop, dh), slice(cols.start, cols.stop, dw)  # every dilation-th tap
+        for g in range(groups):
+            ins, outs = slice(g * c_group, (g + 1) * c_group), slice(g * o_group, (g + 1) * o_group)
+            patch = xpad[:, ins, rows, cols]                             # (N, C/G, kh, kw)
+            y[:, outs, i, j] = np.einsum("ncab,ocab->no", patch, weight[outs])
+            if gy is not None:
+                gyg = gy[:, outs, i, j]                                  # (N, O/G)
+                gw[outs] += np.einsum("no,ncab->ocab", gyg, patch)
+                gxpad[:, ins, rows, cols] += np.einsum("no,ocab->ncab", gyg, weight[outs])
     if bias is not None:
         y += bias[None, :, None, None]
     if gy is None:

@@ -361,7 +361,7 @@ def test_manual_seed_makes_init_reproducible():
 
 def test_conv2d_keeps_its_arguments_and_checks_out_channels():
     layer = nn.Conv2d(2, 3, 3)
-    assert repr(layer) == "Conv2d(2, 3, kernel_size=(3, 3), stride=(1, 1), padding=(0, 0))"
+    assert repr(layer) == "Conv2d(2, 3, kernel_size=(3, 3), stride=(1, 1))"  # PyTorch's: no default padding
     assert (layer.in_channels, layer.out_channels) == (2, 3)
     with pytest.raises(ValueError, match=re.escape("Conv2d: out_channels must be an int >= 1, got 0")):
         nn.Conv2d(1, 0, 3)

@@ -87,6 +87,45 @@ def test_conv2d_forward_and_backward_match_naive_loops(n, c, o, hw, kernel, stri
         assert_close(gb, gb_ref, "gb")
 
 
+GROUPED_DILATED_CASES = [
+    # (N, C, O, (H, W), kernel, stride, padding, dilation, groups)
+    (2, 4, 6, (7, 9), (2, 3), (1, 2), (1, 0), 1, 2),
+    (2, 6, 3, (8, 7), 3, 1, 1, 1, 3),                # 3 groups of 2 input channels, 1 output channel each
+    (2, 4, 4, (6, 5), (3, 2), 1, 0, 1, 4),           # depthwise: a group per channel
+    (1, 3, 2, (9, 8), (3, 2), 1, (2, 1), (2, 3), 1),  # rectangular dilation
+    (2, 2, 3, (10, 9), 3, (2, 3), 1, 3, 1),          # dilation with a stride that does not tile
+    (2, 6, 4, (9, 11), (2, 3), (2, 1), (1, 2), (3, 2), 2),
+    (1, 4, 2, (5, 5), 3, 1, 0, 2, 2),                # the dilated kernel spans the input: a 1x1 output
+]
+
+
+@pytest.mark.parametrize("n,c,o,hw,kernel,stride,padding,dilation,groups", GROUPED_DILATED_CASES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_grouped_and_dilated_conv2d_match_naive_loops(n, c, o, hw, kernel, stride, padding, dilation, groups, layout):
+    rng = np.random.default_rng(hash((n, c, o, hw, groups)) % 2**32)
+    kh, kw = naive.pair(kernel)
+    x, w, b = rng.standard_normal((n, c) + hw), rng.standard_normal((o, c // groups, kh, kw)), rng.standard_normal(o)
+    y_ref = naive.conv2d(x, w, b, stride, padding, dilation=dilation, groups=groups)
+    gy = rng.standard_normal(y_ref.shape)
+    _, gx_ref, gw_ref, gb_ref = naive.conv2d(x, w, b, stride, padding, gy, dilation, groups)
+    y, (gx, gw, gb) = vjp(lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, groups), (x, w, b), gy, layout)
+    for got, want, what in ((y, y_ref, "y"), (gx, gx_ref, "gx"), (gw, gw_ref, "gw"), (gb, gb_ref, "gb")):
+        assert_close(got, want, what)
+
+
+def test_naive_grouped_conv_is_the_concatenation_of_its_groups():
+    """The reference's groups against its own groups=1 form, so a bug in both the reference and minigrad shows."""
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 4, 5, 5)), rng.standard_normal((6, 2, 3, 3))
+    whole = naive.conv2d(x, w, None, 1, 1, groups=2)
+    halves = [naive.conv2d(x[:, 2 * g:2 * g + 2], w[3 * g:3 * g + 3], None, 1, 1) for g in range(2)]
+    np.testing.assert_array_equal(whole, np.concatenate(halves, axis=1))
+    dilated = naive.conv2d(x, w[:, :1].repeat(4, 1)[:1], None, 1, 0, dilation=2)  # taps 2 apart: a 5x5 span
+    spread = np.zeros((1, 4, 5, 5))
+    spread[:, :, ::2, ::2] = w[:1, :1].repeat(4, 1)
+    np.testing.assert_allclose(dilated, naive.conv2d(x, spread, None, 1, 0), rtol=1e-14)
+
+
 def test_conv2d_module_passes_its_pairs_in_height_width_order():
     rng = np.random.default_rng(1)
     layer = nn.Conv2d(2, 3, (2, 3), stride=(1, 2), padding=(1, 0)).double()

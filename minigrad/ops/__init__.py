@@ -27,13 +27,13 @@ from minigrad.ops.creation import (arange, as_tensor, empty, empty_like, eye, fr
 from minigrad.ops.indexing import (GetItem, GetItemGrad, IndexPut, Where, gather, getitem, masked_fill, nonzero,
                                    scatter, scatter_add, where)
 from minigrad.ops.linalg import MatMul, Norm2, bmm, dot, matmul, mm, norm
-from minigrad.ops.pointwise import (Abs, Clamp, Cos, Erf, Exp, Log, Log1p, Neg, Rounding, Sin, Sqrt, StdSqrt, abs, ceil,
-                                    clamp, clip, cos, erf, exp, floor, log, log1p, logical_not, neg, sign, sin, sqrt,
-                                    trunc)
+from minigrad.ops.pointwise import (Abs, Clamp, Cos, Cosh, Erf, Exp, Log, Log1p, Neg, Rounding, Sin, Sinh, Sqrt,
+                                    StdSqrt, abs, ceil, clamp, clip, cos, cosh, erf, exp, floor, log, log1p,
+                                    logical_not, neg, sign, sin, sinh, sqrt, trunc)
 from minigrad.ops.reduction import (Cumsum, Max, Mean, Min, Prod, Sum, all, amax, amin, any, argmax, argmin, cumsum,
                                     logsumexp, max, mean, min, prod, std, sum, var)
 from minigrad.ops.shape import (Concatenate, Flip, Reshape, Roll, Stack, Transpose, cat, chunk, concat, concatenate,
-                                expand, flatten, flip, hstack, matrix_transpose, narrow, permute, repeat,
+                                expand, flatten, flip, hstack, matrix_transpose, meshgrid, narrow, permute, repeat,
                                 repeat_interleave, reshape, reverse_dims, roll, split, squeeze, stack, t, tile,
                                 transpose, unbind, unflatten, unsqueeze, view, vstack)
 from minigrad.ops.utils import (BroadcastTo, SumTo, check_same_dtype, check_sequence, floating, return_types, sum_to,

@@ -1,4 +1,4 @@
-"""Elementwise unary ops (neg, exp, log, sqrt, abs, clamp, sin, cos, rounding, log1p, erf).
+"""Elementwise unary ops (neg, exp, log, sqrt, abs, clamp, sin, cos, rounding, log1p, erf, sinh, cosh).
 Notation: x, y are the op's input and output, gy = dL/dy the upstream gradient, gx = dL/dx.
 """
 import builtins
@@ -333,9 +333,55 @@ def erf(input):  # noqa: A002
     return Erf()(floating(tensor_arg(input, "erf")))
 
 
+class Sinh(Function):
+    """y = sinh(x);  gx = gy * cosh(x)."""
+
+    saves_output = False
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(over="ignore"):  # inf beyond the dtype's range, as PyTorch (no warning)
+            return get_array_module(x).sinh(x)
+
+    def backward(self, gy):
+        with np.errstate(over="ignore"):
+            return gy * get_array_module(gy).cosh(self.x)
+
+    def backward_graph(self, gy):
+        return gy * cosh(self.inputs[0])
+
+
+def sinh(input):  # noqa: A002 (PyTorch's argument name)
+    """The hyperbolic sine elementwise (integers computed as float32, as PyTorch)."""
+    return Sinh()(floating(tensor_arg(input, "sinh")))
+
+
+class Cosh(Function):
+    """y = cosh(x);  gx = gy * sinh(x)."""
+
+    saves_output = False
+
+    def forward(self, x):
+        self.x = x
+        with np.errstate(over="ignore"):
+            return get_array_module(x).cosh(x)
+
+    def backward(self, gy):
+        with np.errstate(over="ignore"):
+            return gy * get_array_module(gy).sinh(self.x)
+
+    def backward_graph(self, gy):
+        return gy * sinh(self.inputs[0])
+
+
+def cosh(input):  # noqa: A002
+    """The hyperbolic cosine elementwise (integers computed as float32, as PyTorch)."""
+    return Cosh()(floating(tensor_arg(input, "cosh")))
+
+
 #: functions that are also Tensor methods with the same arguments (``x.name(...)`` is ``name(x, ...)``)
 TENSOR_FUNCTIONS = ("exp", "log", "sqrt", "abs", "neg", "clamp", "sin", "floor", "ceil", "trunc", "sign",
-                    "logical_not", "cos", "log1p", "erf")
+                    "logical_not", "cos", "log1p", "erf", "sinh", "cosh")
 
 
 class PointwiseMethods:

@@ -8,6 +8,9 @@ Exit status 1 when an idiom gives a verdict known.py does not list for it (a MIS
 """
 import argparse
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, as pytest has it (op_db, real_data)
 
 
 def main(argv=None):

@@ -7,7 +7,6 @@ docs/pytorch.md explains each of these to users.
 
 KNOWN = {
     # clear errors: PyTorch features minigrad does not have, refused with a message that says so
-    "conv2d_groups": ("error", "Conv2d has no groups= (grouped convolution is not implemented)"),
     "conv2d_padding_same": ("error", "Conv2d takes an int padding only, not 'same'"),
     "avg_pool_count_include_pad_false": ("error", "avg_pool2d has no count_include_pad="),
     "max_pool_ceil_mode": ("error", "max_pool2d has no ceil_mode="),

@@ -26,6 +26,11 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def _is_lazy(t):
+    """Whether ``t`` is a lazy module's uninitialized parameter or buffer (minigrad/nn/modules/lazy.py marks them)."""
+    return getattr(type(t), "_lazy", False)
+
+
 def _check_name(kind, name, module, store):
     """A parameter, buffer or submodule name must be a non-empty str without dots (dots join state_dict keys),
     and not already an attribute of ``module`` other than an entry of ``store`` (KeyError, as PyTorch)."""
@@ -186,7 +191,7 @@ class Module:
                             f"parameters and buffers), got {dtype}")
 
         def convert(t, floating_only):
-            array = t.array
+            array = t._placeholder if _is_lazy(t) else t.array  # a lazy module's keeps its dtype and device
             if device is not None:
                 array = backend.to_device(array, device)
             if dtype is not None and (array.dtype.kind == "f" or not floating_only):
@@ -232,7 +237,7 @@ class Module:
 
     def state_dict(self):
         """Parameters and persistent buffers by dotted name (tensors sharing this module's data)."""
-        return OrderedDict((full, t.detach()) for full, t in self._state_tensors())
+        return OrderedDict((full, t if _is_lazy(t) else t.detach()) for full, t in self._state_tensors())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into the parameters and buffers; mismatches raise a RuntimeError naming them.
@@ -249,6 +254,12 @@ class Module:
         for key, value in state_dict.items():
             if key not in targets:
                 continue
+            if _is_lazy(value):  # saved before a lazy module's first forward: nothing to copy
+                if not _is_lazy(targets[key]):
+                    raise RuntimeError(f"load_state_dict: {key!r} is an uninitialized parameter or buffer (saved "
+                                       "before its lazy module's first forward) and cannot be loaded into an "
+                                       "initialized one: run a forward on the source module first")
+                continue
             array = value.array if isinstance(value, Tensor) else value
             if not (hasattr(array, "__array_interface__") or hasattr(array, "__cuda_array_interface__")) \
                     or array.dtype.kind not in "biuf":
@@ -262,11 +273,14 @@ class Module:
         if strict and unexpected:
             errors.append("unexpected keys: " + ", ".join(map(str, unexpected)))
         errors += [f"{key}: expected shape {targets[key].shape}, got {tuple(array.shape)}"
-                   for key, array in arrays.items() if tuple(array.shape) != targets[key].shape]
+                   for key, array in arrays.items()
+                   if not _is_lazy(targets[key]) and tuple(array.shape) != targets[key].shape]
         if errors:
             raise RuntimeError(f"error(s) loading the state_dict of {type(self).__name__}: " + "; ".join(errors))
         for key, array in arrays.items():
             target = targets[key]
+            if _is_lazy(target):  # a lazy module's, filled in place with the loaded shape
+                target.materialize(array.shape)
             target.array[...] = backend.to_device(array, target.device).astype(target.dtype, copy=False)
             target._vc[0] += 1  # an in-place change: a graph that saved the old value refuses to backward
         return IncompatibleKeys(missing, unexpected)
