@@ -7,7 +7,8 @@ FACES = [("minigrad", "torch", "fft"), ("minigrad.nn", "torch.nn", "TransformerE
          ("minigrad.nn.functional", "torch.nn.functional", "gumbel_softmax"), ("minigrad.nn.utils", "torch.nn.utils",
                                                                              "spectral_norm"),
          ("minigrad.optim", "torch.optim", "RMSprop"), ("minigrad.autograd", "torch.autograd", "forward_ad"),
-         ("minigrad.distributed", "torch.distributed", "all_to_all")]
+         ("minigrad.distributed", "torch.distributed", "all_to_all"), ("minigrad.utils", "torch.utils", "checkpoint"),
+         ("minigrad.utils.data", "torch.utils.data", "Subset"), ("minigrad.d2l", "d2l", "Seq2Seq")]
 
 
 @pytest.mark.parametrize("module, torch_module, name", FACES)

@@ -17,6 +17,7 @@ A name of the book's library that minigrad does not provide raises an AttributeE
 """
 import minigrad
 from minigrad import nn
+from minigrad.checks import missing_names
 from minigrad.d2l.classes import (Classifier, DataModule, FashionMNIST, HyperParameters, Module, ProgressBoard,
                                   SGD, Trainer, add_to_class, init_cnn, show_images)
 from minigrad.d2l.classic import (FIGURES_VAR, LIMIT_VAR, MAX_BATCHES_VAR, MAX_EPOCHS_VAR, Accumulator, Animator,
@@ -66,5 +67,7 @@ def __getattr__(name):
     if name == "plt":
         from matplotlib import pyplot
         return pyplot
-    raise AttributeError(f"module 'minigrad.d2l' has no attribute {name!r}: minigrad does not implement d2l.{name} "
-                         "(docs/pytorch.md lists what it supports)")
+    return _missing(name)  # raises: minigrad does not implement d2l.<name>
+
+
+_missing = missing_names("minigrad.d2l", "d2l")

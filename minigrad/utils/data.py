@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from minigrad import random as _random
+from minigrad.checks import missing_names
 from minigrad.core import Tensor, tensor
 from minigrad.data import DistributedSampler
 from minigrad.ops import stack
@@ -97,3 +98,6 @@ class DataLoader:
                 yield [t[rows] for t in self.dataset.tensors]  # one gather per tensor, same result as collating
             else:
                 yield self.collate_fn([self.dataset[i] for i in index])
+
+
+__getattr__ = missing_names("minigrad.utils.data", "torch.utils.data")  # a PyTorch name minigrad lacks: say so
