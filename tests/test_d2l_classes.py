@@ -128,6 +128,20 @@ def test_trainer_fits_a_classifier_and_its_board_draws_the_books_curves(tmp_path
     assert model.board.title == "Softmax" and model.board.xlim == [0, 4]
 
 
+@pytest.mark.gpu
+def test_trainer_with_a_gpu_trains_there_as_on_the_cpu(tmp_path, monkeypatch):
+    monkeypatch.setenv(d2l.FIGURES_VAR, str(tmp_path))
+    boards = {}
+    for gpus in (0, 1):  # the book's Trainer(num_gpus=1): the model and every batch on the first GPU
+        minigrad.manual_seed(0)
+        model = Softmax(lr=0.1)
+        trainer = d2l.Trainer(max_epochs=2, num_gpus=gpus)
+        trainer.fit(model, Blobs())
+        assert all(p.device.type == ("cuda" if gpus else "cpu") for p in model.parameters())
+        boards[gpus] = [p.y for p in model.board.data["train_loss"]]
+    np.testing.assert_allclose(boards[1], boards[0], rtol=1e-4)
+
+
 def test_the_switches_cut_batches_and_epochs_and_a_bad_value_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv(d2l.FIGURES_VAR, str(tmp_path))
     monkeypatch.setenv(d2l.MAX_BATCHES_VAR, "3")

@@ -143,3 +143,20 @@ def test_against_pytorch():
         ours = minigrad.meshgrid(*(minigrad.tensor(v) for v in (a, b, c)), indexing=indexing)
         for o, t in zip(ours, theirs):
             np.testing.assert_array_equal(o.numpy(), t.numpy())
+
+
+@pytest.mark.gpu
+def test_sinh_cosh_and_meshgrid_on_the_gpu_match_the_cpu():
+    x = minigrad.randn(7, dtype=minigrad.float64)
+    for name in ("sinh", "cosh"):
+        cpu, gpu = x.detach().clone().requires_grad_(), x.detach().cuda().requires_grad_()
+        out_cpu, out_gpu = getattr(cpu, name)(), getattr(gpu, name)()
+        gy = minigrad.randn(7, dtype=minigrad.float64)
+        out_cpu.backward(gy)
+        out_gpu.backward(gy.cuda())
+        assert out_gpu.device.type == "cuda"
+        np.testing.assert_allclose(out_gpu.numpy(), out_cpu.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(gpu.grad.numpy(), cpu.grad.numpy(), rtol=1e-12)
+    a, b = minigrad.arange(3.0), minigrad.arange(4.0)
+    for cpu, gpu in zip(minigrad.meshgrid(a, b, indexing="xy"), minigrad.meshgrid(a.cuda(), b.cuda(), indexing="xy")):
+        assert gpu.device.type == "cuda" and np.array_equal(gpu.numpy(), cpu.numpy())

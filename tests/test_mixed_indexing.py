@@ -116,3 +116,23 @@ def test_gradcheck_and_gradgradcheck_of_mixed_keys():
         return y
     assert gradcheck(put, (x, v))
     assert gradgradcheck(put, (x, v))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name,key,expected", CASES, ids=[c[0] for c in CASES])
+def test_mixed_keys_on_the_gpu_read_and_write_as_on_the_cpu(name, key, expected):
+    want = expected(X)
+    x = _x(requires_grad=True)
+    gpu = x.detach().cuda().requires_grad_()
+    y = gpu[key(minigrad.tensor(IDX).cuda())]
+    assert y.device.type == "cuda" and np.array_equal(y.numpy(), want)
+    u = np.random.default_rng(0).standard_normal(want.shape)
+    (y * minigrad.tensor(u).cuda()).sum().backward()
+    (x[key(minigrad.tensor(IDX))] * minigrad.tensor(u)).sum().backward()
+    np.testing.assert_allclose(gpu.grad.numpy(), x.grad.numpy())
+    written = _x().cuda()
+    written[key(minigrad.tensor(IDX).cuda())] = minigrad.zeros(want.shape).cuda()
+    on_cpu = _x()
+    on_cpu[key(minigrad.tensor(IDX))] = minigrad.zeros(want.shape)
+    assert np.array_equal(written.numpy(), on_cpu.numpy())
+
