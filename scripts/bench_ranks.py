@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Data-parallel training-step throughput of LeNet-BN: minigrad in K MPI processes against PyTorch's best single process.
+"""Data-parallel training-step throughput of LeNet-BN: minigrad in K MPI processes against PyTorch's best single
+process.
 
     python scripts/bench_ranks.py --ranks 2 --compare-torch        # both LeNet-BN variants, global batch 256
     python scripts/bench_ranks.py --ranks 2 --models lenet-bn --repeats 9
@@ -47,8 +48,9 @@ def minigrad_worker(model, batch_size, steps, warmup, lr):
         raise ValueError(f"--batch-size {batch_size} does not split evenly over {world} processes")
     local = batch_size // world
     minigrad.manual_seed(0)
+    # broadcast_buffers=False as minigrad.train.DistributedRun: SyncBatchNorm's are equal
     net = DistributedDataParallel(nn.SyncBatchNorm.convert_sync_batchnorm(init_weights(NETS[model]())),
-                                  broadcast_buffers=False)  # as minigrad.train.DistributedRun: SyncBatchNorm's are equal
+                                  broadcast_buffers=False)
     opt = minigrad.optim.SGD(net.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     x, y = synthetic_batch(batch_size)
@@ -96,7 +98,8 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=30, help="steps per timed repeat (default: 30)")
     p.add_argument("--warmup", type=int, default=5, help="untimed steps before the repeats (default: 5)")
     p.add_argument("--repeats", type=int, default=5, help="timed repeats (default: 5)")
-    p.add_argument("--compare-torch", action="store_true", help="time PyTorch's single process too, alternating (default: off)")
+    p.add_argument("--compare-torch", action="store_true",
+                   help="time PyTorch's single process too, alternating (default: off)")
     p.add_argument("--torch-threads", type=int, nargs="+", default=[2],
                    help="PyTorch's thread counts to time (default: 2)")
     p.add_argument("--torch-python", default=sys.executable, metavar="PYTHON",
@@ -114,7 +117,8 @@ def main(argv=None):
         p.error(f"--batch-size {args.batch_size} must split evenly over --ranks {args.ranks}")
     if args.compare_torch and subprocess.run([args.torch_python, "-c", "import torch"], capture_output=True).returncode:
         p.error(f"--compare-torch: {args.torch_python} cannot import torch; install it there "
-                "(pip install -e '.[parity]') or pass --torch-python with the interpreter of an environment that has it")
+                "(pip install -e '.[parity]') or pass --torch-python with the interpreter of an environment "
+                "that has it")
 
     mpiexec = Path(sys.executable).with_name("mpiexec")
     env = {**os.environ, "MINIGRAD_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}

@@ -228,9 +228,11 @@ def ones_demo(shape, rng, eps=1e-5):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seed", type=int, default=0, help="seeds the input and the upstream gradient (default: 0)")
-    p.add_argument("--shape", nargs="+", default=["4,3", "2,2,2,2"], help="input shapes, (N, C) or (N, C, H, W) (default: 4,3 2,2,2,2)")
+    p.add_argument("--shape", nargs="+", default=["4,3", "2,2,2,2"],
+                   help="input shapes, (N, C) or (N, C, H, W) (default: 4,3 2,2,2,2)")
     p.add_argument("--eps", type=float, default=1e-5, help="BatchNorm's epsilon (default: 1e-05)")
-    p.add_argument("--quiet", action="store_true", help="print only the difference tables (default: every intermediate too)")
+    p.add_argument("--quiet", action="store_true",
+                   help="print only the difference tables (default: every intermediate too)")
     p.add_argument("--order", type=int, choices=(1, 2), default=1,
                    help="1: the backward; 2: the double backward, the derivative of dx (default: 1)")
     args = p.parse_args(argv)

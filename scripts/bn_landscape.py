@@ -554,7 +554,8 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", default=None,
                    help="Fashion-MNIST folder (default: $MINIGRAD_DATA, else the download folder)")
     p.add_argument("--out", default=None, help="output folder (default: runs/bn_landscape-<stamp>)")
-    p.add_argument("--seed", type=int, default=0, help="seeds the training (weights, batch order) and the power iterations' start vectors")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds the training (weights, batch order) and the power iterations' start vectors")
     p.add_argument("--lr-plain", type=float, default=0.9, help="learning rate of LeNet (D2L: 0.9)")
     p.add_argument("--lr-bn", type=float, default=1.0, help="learning rate of LeNet-BN (D2L: 1.0)")
     p.add_argument("--bn-model", choices=("lenet-bn-scratch", "lenet-bn"), default="lenet-bn-scratch",

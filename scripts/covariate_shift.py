@@ -43,8 +43,6 @@ import argparse
 import io
 import json
 import math
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -340,7 +338,8 @@ def plot(result, path):
                 vals = [p[j]["l2"] / p[j]["grad_norm"] if key == "relative_l2" else p[j]["cos"] for p in pts]
                 ax.plot(r["steps"], vals, color=f"C{i}", ls=("-", "--", ":", "-.")[j % 4], lw=1,
                         label=f"{LABELS[v]}, layer {j + 2}")
-        ax.set(title=f"{title}\nG, G': layer i's weight gradient before / after\nthe layers below i take this step's update",
+        ax.set(title=f"{title}\nG, G': layer i's weight gradient before / after\n"
+                     "the layers below i take this step's update",
                xlabel="training step", yscale="log" if key == "relative_l2" else "linear")
         ax.legend(fontsize=7, ncol=2)
     loss_ax = axes[1, 2]
@@ -389,7 +388,8 @@ def markdown_table(result, levels=(0.7, 0.8)):
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for r in runs:
         u, m = r["units"], r["ics_median"]
-        cells = ([LABELS[r["variant"]], f"{r['test_acc'][-1]:.3f} ({max(r['test_acc']):.3f})", f"{r['train_loss'][-1]:.3f}"]
+        cells = ([LABELS[r["variant"]], f"{r['test_acc'][-1]:.3f} ({max(r['test_acc']):.3f})",
+                  f"{r['train_loss'][-1]:.3f}"]
                  + [str(first_step_reaching(r, lv) if first_step_reaching(r, lv) is not None else "–") for lv in levels]
                  + [f"{u[k]:.3g}" for k in ("median_range", "spread_range", "median_jitter")]
                  + [f"{rel:.3g}, {cos:.3f}" for rel, cos in zip(m["relative_l2"], m["cos"])])
@@ -457,7 +457,8 @@ def parse_args(argv=None):
                    help="only merge the JSON files of runs split by --variants into one (written to --out)")
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes for a smoke test: " + ", ".join(f"{k}={v}" for k, v in QUICK.items())
-                   + f", record every {QUICK_RECORD_EVERY['mlp']} (MLP) and {QUICK_RECORD_EVERY['lenet']} (LeNet) steps")
+                   + f", record every {QUICK_RECORD_EVERY['mlp']} (MLP) and "
+                     f"{QUICK_RECORD_EVERY['lenet']} (LeNet) steps")
     args = p.parse_args(argv)
     vars(args).update(QUICK if args.quick else {})
     if args.unit >= 84:
@@ -504,7 +505,8 @@ def main(argv=None):
         out = Path(args.out) if args.out else Path(args.merge[0]).parent
         plotted = write_outputs(result, out)
         print(markdown_table(_plain(result)))
-        print(f"wrote {out / file_stem(result['net'], result['settings']['seed'])}.json" + (" and .png" if plotted else ""))
+        stem = out / file_stem(result["net"], result["settings"]["seed"])
+        print(f"wrote {stem}.json" + (" and .png" if plotted else ""))
         return result
     if args.replot:
         result = json.loads(Path(args.replot).read_text())

@@ -196,7 +196,8 @@ def parse_args(argv=None):
                    help="learning rate of LeNet-BN and of plain LeNet (default: %(default)s)")
     p.add_argument("--lr-plain", type=cli_args.positive_number, nargs="+", default=[], metavar="LR",
                    help="also train plain LeNet at these learning rates (default: none)")
-    p.add_argument("--batch-size", type=cli_args.int_at_least(2), default=256, help="examples per training batch (default: %(default)s)")
+    p.add_argument("--batch-size", type=cli_args.int_at_least(2), default=256,
+                   help="examples per training batch (default: %(default)s)")
     p.add_argument("--seed", type=cli_args.int_at_least(0), default=0,
                    help="seeds the weights and the batch order (default: %(default)s)")
     p.add_argument("--limit-train", type=cli_args.int_at_least(2), default=None, metavar="N",

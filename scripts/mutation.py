@@ -68,7 +68,8 @@ RULES = [  # (class, reason, test on (old, new): the changed lines joined)
     ("unneeded gradient", "a gradient computed although nobody asked for it (`need... or True`): the engine drops it",
      lambda o, n: bool(re.search(r"\) or True else", n)) and "need" in n),
     ("reshape -2", "`reshape(..., -2)` for -1: NumPy takes any negative size as the unknown one, the same shape",
-     lambda o, n: "reshape" in o and any(o[:i] + "-2" + o[i + 2:] == n for i in range(len(o)) if o.startswith("-1", i))),
+     lambda o, n: "reshape" in o and any(o[:i] + "-2" + o[i + 2:] == n
+                                         for i in range(len(o)) if o.startswith("-1", i))),
     ("copy flag", "`astype`'s `copy=` changed or dropped, on an array made on that line that nobody else holds: "
      "the same values",
      lambda o, n: "astype(" in o and "copy=" in o and _no_copy(o) == _no_copy(n)),
@@ -109,8 +110,9 @@ def _only_strings(old, new):
 
 def changed_lines(diff):
     """The removed and added lines of a mutant's unified diff, each joined into one string."""
-    lines = [l for l in diff.splitlines() if l[:1] in "-+" and not l.startswith(("---", "+++"))]
-    return (" ".join(l[1:].strip() for l in lines if l[0] == "-"), " ".join(l[1:].strip() for l in lines if l[0] == "+"))
+    lines = [line for line in diff.splitlines() if line[:1] in "-+" and not line.startswith(("---", "+++"))]
+    return (" ".join(line[1:].strip() for line in lines if line[0] == "-"),
+            " ".join(line[1:].strip() for line in lines if line[0] == "+"))
 
 
 def survivor_class(diff):
@@ -142,7 +144,8 @@ def report(summary, reasons_path, md_path):
              f"{by_hand} read by hand.",
              "", "| class | " + " | ".join(short) + " |", "| --- |" + " ---: |" * len(files)]
     for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1])):
-        lines.append(f"| {cls} | " + " | ".join(str(sum(source_file(n) == f for n, _, _ in items)) for f in files) + " |")
+        counts = (str(sum(source_file(n) == f for n, _, _ in items)) for f in files)
+        lines.append(f"| {cls} | " + " | ".join(counts) + " |")
     for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1])):
         lines += ["", f"## {cls} ({len(items)})", "", "| mutant | change | why it is left |", "| --- | --- | --- |"]
         lines += [f"| `{n.split('minigrad.', 1)[1]}` | `{c}` | {w} |" for n, c, w in sorted(items)]
@@ -270,7 +273,8 @@ def main(argv=None):
     started = time.time()
     if args.summarize:
         tests, deselect, sample = None, None, None
-        names = [n for f in args.files for n in json.loads((workdir / "mutants" / f"{f}.meta").read_text())["exit_code_by_key"]]
+        names = [n for f in args.files
+                 for n in json.loads((workdir / "mutants" / f"{f}.meta").read_text())["exit_code_by_key"]]
         return summarize(args, workdir, names, names, tests, deselect, started)
     if workdir.exists():
         shutil.rmtree(workdir)

@@ -281,7 +281,8 @@ def main(argv=None):
         history, start_epoch = resume["history"], resume["epoch"] + 1
         print(f"resuming {args.model} from {args.resume} after epoch {resume['epoch']}, up to epoch {args.epochs}")
     print(f"training {args.model} on {args.device}: {train_iter.num_examples} examples, "
-          f"{len(train_iter)} batch{'es' if len(train_iter) != 1 else ''} of {args.batch_size}, lr {args.lr}, output in {out}")
+          f"{len(train_iter)} batch{'es' if len(train_iter) != 1 else ''} of {args.batch_size}, lr {args.lr}, "
+          f"output in {out}")
 
     train_net = net
     if run is not None:

@@ -41,7 +41,8 @@ def test_in_place_change_of_a_saved_leaf_through_data_is_an_error():
     w = t64([2.0, 4.0], requires_grad=True)
     y = (w * w).sum()
     w.data.fill_(0.0)
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.*MulBackward.*version 1; expected version 0"):
+    with pytest.raises(RuntimeError,
+                       match=r"modified by an inplace operation.*MulBackward.*version 1; expected version 0"):
         y.backward()
 
 
@@ -163,7 +164,8 @@ def test_tensor_refuses_floats_that_do_not_fit_an_integer_dtype(values, dtype):
     # PyTorch: RuntimeError "value cannot be converted to type int64 without overflow"; NumPy would wrap silently
     with pytest.raises(RuntimeError, match=f"to {dtype} without overflow"):
         minigrad.tensor(values, dtype=dtype)
-    np.testing.assert_array_equal(minigrad.tensor([1.7, -1.7], dtype="int64").numpy(), [1, -1])  # truncation, as PyTorch
+    # truncation, as PyTorch
+    np.testing.assert_array_equal(minigrad.tensor([1.7, -1.7], dtype="int64").numpy(), [1, -1])
 
 
 @pytest.mark.parametrize("spec", ["tpu", "cuda:x", "floaty", "cpu:0"])
@@ -253,7 +255,8 @@ def test_flatten_takes_an_empty_batch():
     assert nn.Flatten(0)(minigrad.zeros(2, 3)).shape == (6,)
     # PyTorch: IndexError "Dimension out of range (expected to be in range of [-1, 0], but got 1)";
     # RuntimeError "flatten() has invalid args: start_dim cannot come after end_dim"
-    with pytest.raises(IndexError, match=re.escape("Flatten: start_dim=1, end_dim=-1 do not fit an input of shape (5,)")):
+    with pytest.raises(IndexError,
+                       match=re.escape("Flatten: start_dim=1, end_dim=-1 do not fit an input of shape (5,)")):
         nn.Flatten()(minigrad.zeros(5))
     with pytest.raises(RuntimeError, match="start_dim .* cannot come after end_dim"):
         nn.Flatten(2, 1)(minigrad.zeros(2, 3, 4))
@@ -312,7 +315,8 @@ def test_cross_entropy_of_an_empty_batch_is_nan_as_pytorch():
     # PyTorch: RuntimeError "stride should not be zero" / "pad must be non-negative" / "pad should be at most half"
     (lambda: nn.MaxPool2d(2, stride=0), ValueError, "MaxPool2d: stride must be an int >= 1, got 0"),
     (lambda: nn.AvgPool2d(2, padding=-1), ValueError, "AvgPool2d: padding must be an int >= 0, got -1"),
-    (lambda: nn.AvgPool2d(2, padding=2), ValueError, "AvgPool2d: padding (2, 2) must be at most half the kernel_size (2, 2)"),
+    (lambda: nn.AvgPool2d(2, padding=2), ValueError,
+     "AvgPool2d: padding (2, 2) must be at most half the kernel_size (2, 2)"),
     (lambda: nn.MaxPool2d(0), ValueError, "MaxPool2d: kernel_size must be an int >= 1, got 0"),
 ])
 def test_layer_constructors_check_their_arguments(build, error, message):
@@ -322,11 +326,14 @@ def test_layer_constructors_check_their_arguments(build, error, message):
 
 @pytest.mark.parametrize("call, error, message", [
     # PyTorch: RuntimeError "non-positive stride is not supported", "negative padding is not supported"
-    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), stride=0), ValueError, "conv2d: stride must be an int >= 1, got 0"),
-    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), padding=-1), ValueError, "conv2d: padding must be an int >= 0, got -1"),
+    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), stride=0), ValueError,
+     "conv2d: stride must be an int >= 1, got 0"),
+    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), padding=-1), ValueError,
+     "conv2d: padding must be an int >= 0, got -1"),
     # PyTorch: RuntimeError "expected stride to be a single integer value ..." / "expected bias ... 1 elements"
     (lambda x4: F.conv2d(x4, minigrad.ones(1, 2, 2)), RuntimeError, "conv2d: expected a 4-D weight"),
-    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), minigrad.ones(3)), RuntimeError, "expected a bias of shape (1,)"),
+    (lambda x4: F.conv2d(x4, minigrad.ones(1, 1, 2, 2), minigrad.ones(3)), RuntimeError,
+     "expected a bias of shape (1,)"),
     # PyTorch: RuntimeError "stride should not be zero", "kernel size should be greater than zero"
     (lambda x4: F.max_pool2d(x4, 0), ValueError, "max_pool2d: kernel_size must be an int >= 1, got 0"),
     (lambda x4: F.avg_pool2d(x4, 2, stride=0), ValueError, "avg_pool2d: stride must be an int >= 1, got 0"),
@@ -361,7 +368,8 @@ def test_functions_check_their_arguments(call, error, message):
     (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), ValueError, "Invalid weight_decay value: -1"),
     (lambda p: optim.SGD(p, lr=0.1, momentum=NAN), ValueError, "Invalid momentum value: nan"),
     # PyTorch: ValueError "Nesterov momentum requires a momentum and zero dampening"
-    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), ValueError, "Nesterov momentum requires a momentum and zero dampening"),
+    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), ValueError,
+     "Nesterov momentum requires a momentum and zero dampening"),
     (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), ValueError,
      "Nesterov momentum requires a momentum and zero dampening"),
     # PyTorch: ValueError "Invalid epsilon value: -1" (eps=0 is accepted there; 0/0 = NaN for a zero gradient)
@@ -556,14 +564,16 @@ def test_load_state_dict_refuses_a_non_mapping(state, message):
         nn.Linear(2, 2).load_state_dict(state)
 
 
-@pytest.mark.parametrize("value, shown", [("abc", "got str"), (None, "got NoneType"), ([[1.0, 1.0], [1.0, 1.0]], "got list"),
+@pytest.mark.parametrize("value, shown", [("abc", "got str"), (None, "got NoneType"),
+                                          ([[1.0, 1.0], [1.0, 1.0]], "got list"),
                                           (np.array([["a", "b"], ["c", "d"]]), "got ndarray of dtype <U1")])
 def test_load_state_dict_refuses_values_that_are_not_tensors(value, shown):
     # PyTorch: RuntimeError "While copying the parameter named "weight", expected torch.Tensor or Tensor-like
     # object from checkpoint but received <class 'str'>"; minigrad: TypeError naming the key
     net = nn.Linear(2, 2)
     before = net.weight.numpy().copy()
-    with pytest.raises(TypeError, match=re.escape(f"the value of 'weight' must be a tensor or a numeric array, {shown}")):
+    with pytest.raises(TypeError,
+                       match=re.escape(f"the value of 'weight' must be a tensor or a numeric array, {shown}")):
         net.load_state_dict({"weight": value, "bias": minigrad.zeros(2)})
     np.testing.assert_array_equal(net.weight.numpy(), before)  # nothing half-loaded
 
@@ -624,7 +634,8 @@ def test_train_mode_must_be_a_bool():
     # NumPy: ValueError "expected non-negative integer" without naming the argument
     (dict(batch_size=2, shuffle=True, seed=-1), ValueError, "DataLoader: seed must be an int >= 0, got -1"),
     (dict(batch_size=2, device="tpu"), ValueError, "unknown device 'tpu'"),
-    (dict(batch_size=2, labels=np.full(5, 2 ** 63, np.uint64)), ValueError, "labels must fit int64, got 9223372036854775808"),
+    (dict(batch_size=2, labels=np.full(5, 2 ** 63, np.uint64)), ValueError,
+     "labels must fit int64, got 9223372036854775808"),
 ])
 def test_dataloader_checks_its_arguments(kwargs, error, message):
     kwargs = {"images": np.zeros((5, 4, 4), np.uint8), "labels": np.arange(5), **kwargs}
@@ -777,7 +788,8 @@ def test_integer_sums_products_and_cumsums_are_int64():
      "avg_pool2d: expected floating-point input, got dtype int64"),
     # PyTorch: TypeError "linear(): argument 'input' (position 1) must be Tensor, not list"
     (lambda: nn.Linear(3, 2)([1.0, 2.0, 3.0]), TypeError, "linear(): argument 'input' must be a Tensor, got list"),
-    (lambda: F.linear(minigrad.ones(1, 2), None), TypeError, "linear(): argument 'weight' must be a Tensor, got NoneType"),
+    (lambda: F.linear(minigrad.ones(1, 2), None), TypeError,
+     "linear(): argument 'weight' must be a Tensor, got NoneType"),
     (lambda: F.max_pool2d([[1.0]], 1), TypeError, "max_pool2d(): argument 'input' must be a Tensor, got list"),
     # PyTorch: TypeError at the first forward ("flatten() received an invalid combination of arguments")
     (lambda: nn.Flatten(start_dim="a"), TypeError, "Flatten: start_dim must be an int, got str 'a'"),
@@ -879,7 +891,8 @@ def test_dataloader_checks_shuffle_and_sampler_types(kwargs, error, message):
         DataLoader(np.zeros((6, 4, 4), np.uint8), np.arange(6), 2, **kwargs)
 
 
-@pytest.mark.parametrize("sampler, shown", [([0, 1, 99], "int64 indices from 0 to 99"), ([-1, 0], "int64 indices from -1 to 0"),
+@pytest.mark.parametrize("sampler, shown", [([0, 1, 99], "int64 indices from 0 to 99"),
+                                             ([-1, 0], "int64 indices from -1 to 0"),
                                              ([0.5, 1.7], "float64 indices")])
 def test_dataloader_refuses_sampler_indices_out_of_range_or_not_integers(sampler, shown):
     # NumPy would index from the end for -1 and truncate 0.5 to 0: the wrong examples, silently

@@ -353,8 +353,8 @@ def test_a_progress_bar_on_a_terminal(real_data, tmp_path):
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
     proc = subprocess.Popen([sys.executable, str(SCRIPTS / "train_lenet.py"), "--limit-train", "256",
-                             "--limit-test", "128", "--epochs", "1", "--out", str(tmp_path / "run")], cwd=tmp_path, env=user_env(), stdout=subprocess.DEVNULL,
-                            stderr=slave)
+                             "--limit-test", "128", "--epochs", "1", "--out", str(tmp_path / "run")],
+                            cwd=tmp_path, env=user_env(), stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)
     seen = b""
     while True:  # read while it runs: a full terminal buffer would block the child

@@ -243,8 +243,9 @@ def test_docs_tables_are_the_committed_json_and_the_documented_commands():
         s = result["settings"]
         expected = {**defaults, **documented[result["net"]], "nets": [result["net"]], "seed": s["seed"],
                     "variants": list(cs.VARIANTS)}
+        net_keys = tuple(documented[result["net"]])
         for key in ("lr_mlp", "batch_mlp", "init_std", "lr_lenet", "batch_lenet", "noise_scale", "noise_shift",
-                    "probe", "unit", "limit_train", "limit_test", "synthetic", "quick") + tuple(documented[result["net"]]):
+                    "probe", "unit", "limit_train", "limit_test", "synthetic", "quick") + net_keys:
             assert s[key] == (list(expected[key]) if isinstance(expected[key], tuple) else expected[key]), key
         assert s["record_every"] == (200 if result["net"] == "mlp" else 50)
     assert (MLP["settings"]["seed"], MLP1["settings"]["seed"], LENET["settings"]["seed"], LENET1["settings"]["seed"]) \
@@ -252,7 +253,8 @@ def test_docs_tables_are_the_committed_json_and_the_documented_commands():
     for net, steps in (("mlp", "--steps-mlp 10000 --record-every 200"), ("lenet", "--steps-lenet 470")):
         assert (f"python scripts/covariate_shift.py --data-dir /path/to/fashion-mnist --nets {net} --variants $v "
                 f"{steps} --out runs/{net}-$v") in section
-        assert f"python scripts/covariate_shift.py --merge runs/{net}-*/covariate_shift_{net}.json --out docs" in section
+        assert (f"python scripts/covariate_shift.py --merge runs/{net}-*/covariate_shift_{net}.json "
+                "--out docs") in section
     for result in SCREEN.values():
         assert cs.markdown_table(result) in section
     assert round(MLP["machine"]["load_average"][0], 1) == 22.7
@@ -285,7 +287,8 @@ def test_docs_claim_a_sooner_holds_higher_not_settled():
     assert [round(a, 3) for a in le["plain"]["test_acc"][:6]] == [0.1] * 6 and le["plain"]["steps"][5] == 250
     assert le["plain"]["test_acc"][6] > 0.1
     assert [round(max(m[v]["test_acc"]), 3) for v in ("bn", "plain")] == [0.877, 0.869]
-    assert m["bn"]["test_acc"][-1] > m["plain"]["test_acc"][-1] and m1["bn"]["test_acc"][-1] < m1["plain"]["test_acc"][-1]
+    assert m["bn"]["test_acc"][-1] > m["plain"]["test_acc"][-1]
+    assert m1["bn"]["test_acc"][-1] < m1["plain"]["test_acc"][-1]
     gaps = [abs(r["bn"]["test_acc"][-1] - r["plain"]["test_acc"][-1]) for r in (m, m1)]
     assert max(gaps) < 0.012
 

@@ -4,7 +4,6 @@ hint, and each helper on its own."""
 import hashlib
 import os
 import re
-import subprocess
 import sys
 import textwrap
 import traceback
@@ -204,7 +203,8 @@ def test_evaluate_accuracy_gpu_matches_a_numpy_count_and_restores_the_mode():
 def test_train_ch6_trains_and_prints_the_books_lines(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(d2l.FIGURES_VAR, str(tmp_path))
     titles, plot_history = [], minigrad.train.plot_history
-    monkeypatch.setattr(minigrad.train, "plot_history", lambda *a, title: titles.append(title) or plot_history(*a, title=title))
+    monkeypatch.setattr(minigrad.train, "plot_history",
+                        lambda *a, title: titles.append(title) or plot_history(*a, title=title))
     minigrad.manual_seed(0)
     train_iter = DataLoader(*synthetic_images(300, seed=0), 32, shuffle=True, seed=0)
     test_iter = DataLoader(*synthetic_images(100, seed=1), 32)

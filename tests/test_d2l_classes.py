@@ -378,5 +378,6 @@ def test_convert_execute_runs_it_in_a_kernel_and_a_failing_cell_is_one_line_and_
 
 
 def test_torch_utils_data_needs_no_import_of_its_own():
-    code = "import minigrad as torch; print(len(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(5)), 2)))"
+    code = ("import minigrad as torch; "
+            "print(len(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(5)), 2)))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout == "3\n"

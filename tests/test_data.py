@@ -255,7 +255,9 @@ def test_loader_shuffle_sees_every_example_once():
 
 
 def test_seeded_shuffle_is_reproducible_and_differs_between_epochs():
-    make = lambda seed: DataLoader(numbered_images(50), np.zeros(50, int), 50, shuffle=True, seed=seed)
+    def make(seed):
+        return DataLoader(numbered_images(50), np.zeros(50, int), 50, shuffle=True, seed=seed)
+
     a, b = make(7), make(7)
     first, second = epoch_ids(a)[0], epoch_ids(a)[0]
     np.testing.assert_array_equal(epoch_ids(b)[0], first)
@@ -274,7 +276,9 @@ def test_unseeded_shuffle_follows_minigrad_generator():
 
 
 def test_state_dict_resumes_the_shuffle_order():
-    make = lambda seed: DataLoader(numbered_images(30), np.zeros(30, int), 8, shuffle=True, seed=seed)
+    def make(seed):
+        return DataLoader(numbered_images(30), np.zeros(30, int), 8, shuffle=True, seed=seed)
+
     a = make(11)
     epoch_ids(a)
     state = json.loads(json.dumps(a.state_dict()))  # survives a JSON checkpoint

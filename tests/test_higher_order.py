@@ -258,7 +258,8 @@ def test_autograd_is_reachable_from_the_package_alone():
     import sys
     code = ("import minigrad; x = minigrad.tensor([3.0], requires_grad=True); "
             "(g,) = minigrad.autograd.grad((x ** 3).sum(), x, create_graph=True); "
-            "print(g.item(), minigrad.autograd.functional.hvp(lambda t: (t ** 3).sum(), x, minigrad.ones(1))[1].item())")
+            "print(g.item(), "
+            "minigrad.autograd.functional.hvp(lambda t: (t ** 3).sum(), x, minigrad.ones(1))[1].item())")
     out = cpu_bounded.run([sys.executable, "-c", code], 60, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["27.0", "18.0"]

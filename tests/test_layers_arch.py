@@ -153,7 +153,8 @@ def test_functions_with_the_method_arguments_are_installed_as_themselves():
     assert len(installed) > 50
     for family, name in installed:
         assert getattr(minigrad.Tensor, name) is getattr(family, name), name
-    assert minigrad.Tensor.sum.__doc__ == minigrad.ops.sum.__doc__ and "dim" in str(inspect.signature(minigrad.Tensor.sum))
+    assert minigrad.Tensor.sum.__doc__ == minigrad.ops.sum.__doc__
+    assert "dim" in str(inspect.signature(minigrad.Tensor.sum))
 
 
 def test_the_reading_path_line_counts_in_docs_architecture_are_the_files_line_counts():

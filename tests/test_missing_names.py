@@ -1,4 +1,5 @@
-"""A PyTorch name minigrad lacks gets the same answer from every package face: it says minigrad does not implement it."""
+"""A PyTorch name minigrad lacks gets the same answer from every package face: it says minigrad does not implement
+it."""
 import importlib
 
 import pytest

@@ -246,7 +246,7 @@ def test_cross_entropy_of_an_empty_batch_is_nan_of_the_logits_dtype():
     assert loss.shape == () and loss.dtype == minigrad.float32 and np.isnan(float(loss))   # PyTorch: nan
 
 
-def test_mse_loss_and_tensor_T_warnings_point_at_the_callers_line():
+def test_mse_loss_and_tensor_T_warnings_point_at_the_callers_line():  # noqa: N802 (PyTorch's Tensor.T)
     # blind under mutmut (its trampoline adds a frame): scripts/mutation.py deselects it there
     with pytest.warns(UserWarning, match=r"Using a target size \(\(3, 1\)\) that is different to the input size "
                       r"\(\(3,\)\)") as record:
@@ -260,8 +260,8 @@ def test_mse_loss_and_tensor_T_warnings_point_at_the_callers_line():
 def test_mse_loss_against_a_python_number():
     assert float(F.mse_loss(t(np.array([1.0, 2.0])), 1.0)) == 0.5
     # an integer input and an int number: the dtype error names both (was an AttributeError on the number)
-    with pytest.raises(NotImplementedError, match=r"^mse_loss: expected floating-point input or target, got dtypes int64 "
-                                        r"and int64$"):
+    with pytest.raises(NotImplementedError,
+                       match=r"^mse_loss: expected floating-point input or target, got dtypes int64 and int64$"):
         F.mse_loss(minigrad.tensor([1, 2]), 1)
 
 

@@ -68,7 +68,8 @@ def test_relu_and_clamp_in_place():
     assert y.clamp_(-1, 2) is y
     np.testing.assert_array_equal(y.numpy(), np.clip([-3.0, 0.5, 7.0], -1, 2).astype(np.float32))
     np.testing.assert_array_equal(minigrad.tensor([1, 2, 3]).clip_(max=2).numpy(), [1, 2, 2])
-    with pytest.raises(RuntimeError, match="clamp_: result type float32 can't be cast to the desired output type int64"):
+    with pytest.raises(RuntimeError,
+                       match="clamp_: result type float32 can't be cast to the desired output type int64"):
         minigrad.tensor([1, 2, 3]).clamp_(0.5, 1.5)
     with pytest.raises(RuntimeError, match="at least one of 'min' or 'max'"):
         y.clamp_()
@@ -162,7 +163,8 @@ def test_mse_loss_broadcasts_with_pytorchs_warning_and_checks_reduction():
         assert F.mse_loss(minigrad.ones(3), minigrad.zeros(3, dtype=minigrad.float64)).dtype == minigrad.float64
     with pytest.raises(ValueError, match="mse_loss: reduction must be 'mean', 'sum' or 'none', got 'bad'"):
         F.mse_loss(minigrad.ones(3), minigrad.zeros(3), reduction="bad")
-    with pytest.raises(NotImplementedError, match="mse_loss: expected floating-point input or target, got dtypes int64"):
+    with pytest.raises(NotImplementedError,
+                       match="mse_loss: expected floating-point input or target, got dtypes int64"):
         F.mse_loss(minigrad.tensor([1]), minigrad.tensor([0]))
 
 

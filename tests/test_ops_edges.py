@@ -67,7 +67,8 @@ def test_var_over_a_dim_and_biased():
 
 @pytest.mark.parametrize("call,error,message", [
     (lambda: minigrad.ones(2, 3).expand(3), RuntimeError,
-     "expand(): the number of sizes provided (1) must be greater or equal to the number of dimensions in the tensor (2)"),
+     "expand(): the number of sizes provided (1) must be greater or equal to the number of dimensions in the "
+     "tensor (2)"),
     (lambda: minigrad.ones(2, 3).transpose(0, 5), IndexError,
      "transpose(): dimension out of range (expected to be in range of [-2, 1], but got 5)"),
     (lambda: minigrad.flatten(minigrad.ones(2, 3), 0, 2), IndexError,

@@ -93,7 +93,8 @@ def test_binary_ops_broadcast_as_numpy_with_gradients(shapes, op, dtype, seed):
 def test_a_python_number_keeps_the_tensors_dtype(shape, scalar, dtype, seed):
     # PyTorch: a Python float does not promote a float32 tensor
     x = minigrad.tensor(values(shape, dtype, seed))
-    for out, ref in ((x * scalar, x.numpy() * scalar), (scalar - x, scalar - x.numpy()), (x / scalar, x.numpy() / scalar)):
+    for out, ref in ((x * scalar, x.numpy() * scalar), (scalar - x, scalar - x.numpy()),
+                     (x / scalar, x.numpy() / scalar)):
         assert out.dtype == dtype and out.shape == shape
         np.testing.assert_allclose(out.numpy(), ref.astype(dtype), **tolerance(dtype))
 
@@ -147,7 +148,8 @@ def test_max_and_argmax_over_a_random_dim(shape, data, dtype, seed):
     top, index = result.values, result.indices
     np.testing.assert_array_equal(top.numpy(), np.max(x_np, axis=dim, keepdims=keepdim))
     np.testing.assert_array_equal(index.numpy(), np.argmax(x_np, axis=dim, keepdims=keepdim))
-    np.testing.assert_array_equal(x.argmax(dim=dim, keepdim=keepdim).numpy(), np.argmax(x_np, axis=dim, keepdims=keepdim))
+    np.testing.assert_array_equal(x.argmax(dim=dim, keepdim=keepdim).numpy(),
+                                  np.argmax(x_np, axis=dim, keepdims=keepdim))
     assert x.max().item() == x_np.max() and x.argmax().item() == np.argmax(x_np)
     u = backward(top, seed)
     where = np.argmax(x_np, axis=dim, keepdims=True)

@@ -348,7 +348,8 @@ def test_linear_second_derivatives_match_the_formulas():
 
 
 def test_cross_entropy_second_derivatives_match_the_softmax_hessian():
-    """d<u, gz>/dz = g/N (p*u - p <p, u>) per row (the Hessian (diag p - p p^T) g/N); d<u, gz>/dg = <(p - onehot)/N, u>."""
+    """d<u, gz>/dz = g/N (p*u - p <p, u>) per row (the Hessian (diag p - p p^T) g/N);
+    d<u, gz>/dg = <(p - onehot)/N, u>."""
     rng = np.random.default_rng(9)
     z, u = rng.standard_normal((6, 5)) * 2, rng.standard_normal((6, 5))
     target = rng.integers(0, 5, 6)

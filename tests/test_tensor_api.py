@@ -341,7 +341,7 @@ def test_permute():
         x.permute(0, 1)
 
 
-def test_T_mT_and_t():
+def test_T_mT_and_t():  # noqa: N802 (PyTorch's Tensor.T and Tensor.mT)
     m = minigrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     assert m.T.shape == (3, 2) and m.T.tolist() == [[1, 4], [2, 5], [3, 6]] and m.t().shape == (3, 2)
     v = minigrad.ones(3)
@@ -407,7 +407,8 @@ def test_flatten_squeeze_unsqueeze_expand():
     assert y.squeeze().shape == (3,) and y.squeeze(0).shape == (3, 1) and y.squeeze(1).shape == (1, 3, 1)
     assert y.squeeze((0, 2)).shape == (3,) and minigrad.squeeze(y, -1).shape == (1, 3)
     z = minigrad.zeros(2, 3)
-    assert z.unsqueeze(0).shape == (1, 2, 3) and z.unsqueeze(-1).shape == (2, 3, 1) and z.unsqueeze(1).shape == (2, 1, 3)
+    assert z.unsqueeze(0).shape == (1, 2, 3) and z.unsqueeze(-1).shape == (2, 3, 1)
+    assert z.unsqueeze(1).shape == (2, 1, 3)
     with pytest.raises(IndexError):
         z.unsqueeze(3)
     c = minigrad.tensor([[1.0], [2.0], [3.0]])
@@ -526,7 +527,8 @@ def test_factory_values_and_dtypes():
 def test_arange_and_linspace():
     assert minigrad.arange(5).tolist() == [0, 1, 2, 3, 4] and minigrad.arange(5).dtype == minigrad.int64
     np.testing.assert_array_equal(minigrad.arange(0, 1, 0.25).numpy(), [0, 0.25, 0.5, 0.75])
-    assert minigrad.arange(0, 1, 0.25).dtype == minigrad.float32 and minigrad.arange(0, 5, 2.0).dtype == minigrad.float32
+    assert minigrad.arange(0, 1, 0.25).dtype == minigrad.float32
+    assert minigrad.arange(0, 5, 2.0).dtype == minigrad.float32
     assert minigrad.arange(end=3).tolist() == [0, 1, 2] and minigrad.arange(5, 0, -2).tolist() == [5, 3, 1]
     assert minigrad.arange(3.0, requires_grad=True).requires_grad
     assert minigrad.arange(3, dtype=minigrad.float64).dtype == minigrad.float64
@@ -586,7 +588,8 @@ def test_dtype_conversions():
     assert x.to(minigrad.float64).dtype == minigrad.float64 and x.to("cpu") is x
     assert x.to(minigrad.zeros(1, dtype=minigrad.float64)).dtype == minigrad.float64
     assert x.to(dtype=minigrad.float64, device="cpu").dtype == minigrad.float64
-    assert x.to(minigrad.float32, copy=True) is not x and x.type_as(minigrad.zeros(1, dtype=minigrad.int64)).dtype == minigrad.int64
+    assert x.to(minigrad.float32, copy=True) is not x
+    assert x.type_as(minigrad.zeros(1, dtype=minigrad.int64)).dtype == minigrad.int64
     assert x.is_floating_point() and not x.long().is_floating_point()
     with pytest.raises(ValueError, match="tpu"):
         x.to("tpu")
@@ -595,7 +598,8 @@ def test_dtype_conversions():
 
 
 def test_pytorch_dtype_names():
-    assert minigrad.float is minigrad.float32 and minigrad.double is minigrad.float64 and minigrad.half is minigrad.float16
+    assert minigrad.float is minigrad.float32 and minigrad.double is minigrad.float64
+    assert minigrad.half is minigrad.float16
     assert minigrad.long is minigrad.int64 and minigrad.int is minigrad.int32 and minigrad.bool is minigrad.bool_
 
 
@@ -662,7 +666,8 @@ def test_gather_masked_fill_split_chunk_repeat():
     filled = x.masked_fill(x > 5, -1.0)
     np.testing.assert_array_equal(filled.numpy(), np.where(x_np > 5, -1.0, x_np))
     assert minigrad.tensor([1, 2]).masked_fill(minigrad.tensor([True, False]), 2.7).tolist() == [2, 2]
-    assert [p.shape for p in x.split(3, dim=1)] == [(3, 3), (3, 1)] and [p.shape for p in x.split([1, 2])] == [(1, 4), (2, 4)]
+    assert [p.shape for p in x.split(3, dim=1)] == [(3, 3), (3, 1)]
+    assert [p.shape for p in x.split([1, 2])] == [(1, 4), (2, 4)]
     assert [p.shape for p in x.chunk(3, 1)] == [(3, 2), (3, 2)] and len(minigrad.chunk(x, 3)) == 3
     with pytest.raises(RuntimeError, match="add up"):
         x.split([1, 1])
@@ -727,7 +732,8 @@ def test_floor_division_remainder_norm_unbind_format():
 
 def test_type_randint_normal():
     x = minigrad.ones(2)
-    assert x.type() == "torch.FloatTensor" and x.long().type() == "torch.LongTensor" and x.type(minigrad.int64).dtype == minigrad.int64
+    assert x.type() == "torch.FloatTensor" and x.long().type() == "torch.LongTensor"
+    assert x.type(minigrad.int64).dtype == minigrad.int64
     r = minigrad.randint(3, 7, (1000,))
     assert r.dtype == minigrad.int64 and r.numpy().min() == 3 and r.numpy().max() == 6
     assert minigrad.randint(5, size=(2, 2)).shape == (2, 2)

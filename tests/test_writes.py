@@ -49,7 +49,8 @@ def test_a_mis_shaped_value_is_a_runtime_error_naming_both_shapes(write, make, g
         t, v = _plain(), minigrad.ones(4, requires_grad=True) * 1
     else:
         t, v = make(), (minigrad.ones(4, requires_grad=True) * 1 if grad else minigrad.ones(4))
-    with pytest.raises(RuntimeError, match=r"shape \(4,\) cannot be broadcast to (this tensor's|the) shape \((2, 3|3,)\)") as info:
+    with pytest.raises(RuntimeError,
+                       match=r"shape \(4,\) cannot be broadcast to (this tensor's|the) shape \((2, 3|3,)\)") as info:
         write(t, v)
     assert "not supported" not in str(info.value)
 

@@ -422,7 +422,8 @@ def double_backward_conv_bn(torch):
 
 one("leaf_grad_fn_none", lambda torch: (T(torch, 2, grad=True).grad_fn is None, T(torch, 2).grad_fn is None))
 one("is_leaf_flags", lambda torch: (lambda x: (x.is_leaf, (x * 2).is_leaf, x.detach().is_leaf,
-                                                  T(torch, 2).is_leaf, x.detach().requires_grad))(T(torch, 2, grad=True)))
+                                                  T(torch, 2).is_leaf, x.detach().requires_grad))(
+    T(torch, 2, grad=True)))
 one("nonleaf_grad_fn_present", lambda torch: (T(torch, 2, grad=True) * 2).grad_fn is not None)
 one("no_grad_result", lambda torch: (lambda x: (lambda y: (y.requires_grad, y.grad_fn is None, y.is_leaf))(
     _no_grad_call(torch, lambda: x * 2)))(T(torch, 2, grad=True)))
@@ -816,8 +817,10 @@ def hook_create_graph(torch):
     return g, x.grad
 
 
-one("factory_requires_grad_under_no_grad", lambda torch: _no_grad_call(torch, lambda: torch.ones(2, requires_grad=True)).requires_grad)
-one("tensor_requires_grad_under_no_grad", lambda torch: _no_grad_call(torch, lambda: torch.tensor([1.0], requires_grad=True)).is_leaf)
+one("factory_requires_grad_under_no_grad", lambda torch:
+    _no_grad_call(torch, lambda: torch.ones(2, requires_grad=True)).requires_grad)
+one("tensor_requires_grad_under_no_grad", lambda torch:
+    _no_grad_call(torch, lambda: torch.tensor([1.0], requires_grad=True)).is_leaf)
 one("detach_numpy_idiom", lambda torch: T(torch, 3, grad=True).detach().cpu().numpy())
 one("tolist_requires_grad", lambda torch: T(torch, 2, grad=True).tolist())
 one("item_requires_grad", lambda torch: (T(torch, 2, grad=True) * 2).sum().item())

@@ -128,8 +128,9 @@ one("X_eq_Y", lambda torch: torch.arange(4.0) == torch.tensor([0.0, 2, 2, 3]))
 one("broadcast_column_row", lambda torch: torch.arange(3).reshape((3, 1)) + torch.arange(2).reshape((1, 2)))
 one("id_changes_out_of_place", lambda torch: (lambda X, Y: (lambda before: id(Y + X) == before)(id(Y)))(
     torch.ones(2), torch.ones(2)))
-one("slice_assign_keeps_id", lambda torch: (lambda Z, X: (lambda before: (Z.__setitem__(slice(None), X + X), id(Z) == before,
-                                                                            Z)[1:])(id(Z)))(torch.zeros(3), torch.ones(3)))
+one("slice_assign_keeps_id", lambda torch:
+    (lambda Z, X: (lambda before: (Z.__setitem__(slice(None), X + X), id(Z) == before,
+                                     Z)[1:])(id(Z)))(torch.zeros(3), torch.ones(3)))
 one("iadd_keeps_id", lambda torch: (lambda X, Y: (lambda before: (X.__iadd__(Y), id(X) == before)[1])(id(X)))(
     torch.ones(2), torch.ones(2)))
 one("numpy_roundtrip_types", lambda torch: (lambda A: (type(A).__name__, type(torch.tensor(A)).__name__))(
@@ -140,10 +141,12 @@ one("norms", lambda torch: (lambda u: (torch.norm(u), torch.abs(u).sum(), torch.
 one("dot_and_sum", lambda torch: (lambda x, y: (torch.dot(x, y), torch.sum(x * y)))(torch.arange(4.0), torch.ones(4)))
 one("matmul_vector", lambda torch: torch.matmul(torch.arange(6.0).reshape(2, 3), torch.tensor([1.0, 0.0, -1.0])))
 one("synthetic_data", lambda torch: _synthetic_data(torch))
-one("normal_mean_std_shape", lambda torch: (torch.normal(0, 1, (3, 2)).shape, torch.normal(0, 0.01, torch.Size([4])).shape,
-                                                torch.normal(0, 1, (3, 2)).dtype))
+one("normal_mean_std_shape", lambda torch:
+    (torch.normal(0, 1, (3, 2)).shape, torch.normal(0, 0.01, torch.Size([4])).shape,
+         torch.normal(0, 1, (3, 2)).dtype))
 one("batch_indices", lambda torch: (lambda f: f[torch.tensor(list(range(4))[1:3])])(torch.arange(8.0).reshape(4, 2)))
-one("accuracy_cmp", lambda torch: (lambda y_hat, y: float((y_hat.argmax(axis=1).type(y.dtype) == y).type(y.dtype).sum()))(
+one("accuracy_cmp", lambda torch:
+    (lambda y_hat, y: float((y_hat.argmax(axis=1).type(y.dtype) == y).type(y.dtype).sum()))(
     torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]), torch.tensor([0, 2])))
 one("softmax_scratch", lambda torch: (lambda X: (lambda e: e / e.sum(1, keepdim=True))(torch.exp(X)))(T(torch, 2, 5)))
 one("grad_of_dot", lambda torch: grad_of(torch, lambda x: 2 * torch.dot(x, x)))
@@ -187,7 +190,8 @@ one("loss_none_sum_mean", lambda torch: (lambda losses: (losses.mean().item() * 
     torch.nn.CrossEntropyLoss(reduction="none")(T(torch, 3, 4), torch.tensor([0, 1, 3]))))
 one("tensor_long_list", lambda torch: torch.tensor([1.0, 2.0], dtype=torch.long))
 one("ce_unbatched_1d", lambda torch: torch.nn.functional.cross_entropy(T(torch, 4, grad=True), torch.tensor(1)))
-one("ce_unbatched_none", lambda torch: torch.nn.functional.cross_entropy(T(torch, 4), torch.tensor(1), reduction="none"))
+one("ce_unbatched_none", lambda torch:
+    torch.nn.functional.cross_entropy(T(torch, 4), torch.tensor(1), reduction="none"))
 one("linear_unbatched", lambda torch: _linear_unbatched(torch))
 
 
@@ -288,8 +292,8 @@ def _apply_init(torch):
 
 def _shape_table(torch):
     nn = torch.nn
-    net = nn.Sequential(nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-                        nn.Flatten(), nn.Linear(6 * 12 * 12, 10))
+    net = nn.Sequential(nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
+                        nn.AvgPool2d(kernel_size=2, stride=2), nn.Flatten(), nn.Linear(6 * 12 * 12, 10))
     X = torch.rand(size=(1, 1, 28, 28), dtype=torch.float32)
     net.eval()
     rows = []

@@ -143,7 +143,8 @@ one("randint_bounds", lambda torch: (lambda r: (int(r.min()), int(r.max())))(tor
 one("randint_int_size_raises", lambda torch: torch.randint(0, 5, 3))
 one("as_tensor_shares", lambda torch: (lambda a: (torch.as_tensor(a).add_(1), a.tolist())[1])(np.zeros(2)))
 one("as_tensor_dtype_copies", lambda torch: (lambda a: (torch.as_tensor(a, dtype=torch.float32).add_(1), a.tolist(),
-                                                           torch.as_tensor(a, dtype=torch.float32).dtype)[1:])(np.zeros(2)))
+                                                           torch.as_tensor(a, dtype=torch.float32).dtype)[1:])(
+    np.zeros(2)))
 one("as_tensor_of_tensor_is_it", lambda torch: (lambda x: torch.as_tensor(x) is x)(T(torch, 2)))
 one("as_tensor_int_list", lambda torch: torch.as_tensor([1, 2]))
 one("from_numpy_int32", lambda torch: torch.from_numpy(np.arange(3, dtype=np.int32)))

@@ -133,15 +133,17 @@ one("linspace_dtype", lambda torch: torch.linspace(0, 1, 5, dtype=torch.float64)
 one("clamp_tensor_bounds", lambda torch: T(torch, 4).clamp(min=torch.tensor(0.0), max=torch.tensor(0.5)))
 one("pow_0d_int_exponent", lambda torch: (T(torch, 3).pow(torch.tensor(2)), 2 ** torch.tensor([1, 2]),
                                           torch.tensor([1, 2]) * True))
-one("float_is_float32", lambda torch: (torch.float is torch.float32, torch.long is torch.int64, torch.double is torch.float64,
-                                          torch.int is torch.int32, torch.half is torch.float16))
+one("float_is_float32", lambda torch:
+    (torch.float is torch.float32, torch.long is torch.int64, torch.double is torch.float64,
+        torch.int is torch.int32, torch.half is torch.float16))
 one("dtype_str", lambda torch: (str(torch.float32), repr(torch.int64)))
 one("tensor_dtype_str", lambda torch: str(T(torch, 2).dtype))
 one("dtype_itemsize", lambda torch: torch.float32.itemsize)
 one("element_size", lambda torch: (T(torch, 2).element_size(), torch.tensor([1]).element_size()))
 one("r2_device_str", lambda torch: (str(T(torch, 2).device), T(torch, 2).device.type, T(torch, 2).is_cuda))
-one("device_equality", lambda torch: (torch.device("cpu") == torch.device("cpu"), T(torch, 2).device == torch.device("cpu"),
-                                         str(torch.device("cpu"))))
+one("device_equality", lambda torch:
+    (torch.device("cpu") == torch.device("cpu"), T(torch, 2).device == torch.device("cpu"),
+        str(torch.device("cpu"))))
 one("cpu_is_self", lambda torch: (lambda x: x.cpu() is x)(T(torch, 2)))
 one("to_cpu_string_is_self", lambda torch: (lambda x: x.to("cpu") is x)(T(torch, 2)))
 one("to_same_dtype_is_self", lambda torch: (lambda x: x.to(torch.float32) is x)(T(torch, 2)))
@@ -149,7 +151,8 @@ one("to_copy_true", lambda torch: (lambda x: x.to(torch.float32, copy=True) is x
 one("to_other_tensor", lambda torch: T(torch, 2).to(torch.tensor([1], dtype=torch.float64)).dtype)
 one("to_device_and_dtype_positional", lambda torch: T(torch, 2).to("cpu", torch.float64).dtype)
 one("type_string_arg", lambda torch: T(torch, 2).type("torch.DoubleTensor").dtype)
-one("type_no_arg_int", lambda torch: (torch.tensor([1]).type(), torch.tensor([True]).type(), T(torch, 1, dtype=np.float64).type()))
+one("type_no_arg_int", lambda torch:
+    (torch.tensor([1]).type(), torch.tensor([True]).type(), T(torch, 1, dtype=np.float64).type()))
 one("long_of_negative_float", lambda torch: torch.tensor([-1.7, 2.9]).long())
 one("bool_of_nan", lambda torch: torch.tensor([float("nan"), 0.0]).bool())
 one("uint8_of_negative", lambda torch: torch.tensor([1.0, 2.0]).to(torch.uint8))
@@ -194,10 +197,12 @@ one("round_float", lambda torch: round(torch.tensor(2.567).item(), 2))
 
 for _dtype in ("float16", "float32", "float64"):
     one(f"finfo_{_dtype}", lambda torch, d=_dtype: (lambda f: (f.bits, f.eps, f.max, f.min, f.tiny, f.smallest_normal,
-                                                                 f.resolution, str(f.dtype)))(torch.finfo(getattr(torch, d))))
+                                                                 f.resolution, str(f.dtype)))(
+        torch.finfo(getattr(torch, d))))
 
 for _dtype in ("uint8", "int32", "int64"):
-    one(f"iinfo_{_dtype}", lambda torch, d=_dtype: (lambda f: (f.bits, f.max, f.min, str(f.dtype)))(torch.iinfo(getattr(torch, d))))
+    one(f"iinfo_{_dtype}", lambda torch, d=_dtype:
+        (lambda f: (f.bits, f.max, f.min, str(f.dtype)))(torch.iinfo(getattr(torch, d))))
 
 one("finfo_default", lambda torch: torch.finfo().eps)
 one("finfo_of_tensor_dtype", lambda torch: torch.finfo(T(torch, 2, dtype=np.float64).dtype).max)

@@ -160,7 +160,8 @@ one("where_broadcast", lambda torch: torch.where(T(torch, 3, 1) > 0, T(torch, 1,
 one("where_float_condition_raises", lambda torch: torch.where(torch.tensor([1.0, 0.0]), 1.0, 0.0))
 one("masked_fill_int_float_value", lambda torch: torch.tensor([1, 2]).masked_fill(torch.tensor([True, False]), 2.7))
 one("masked_fill_neg_inf", lambda torch: T(torch, 2, 3).masked_fill(torch.tensor([[True], [False]]), float("-inf")))
-one("masked_fill_tensor_value", lambda torch: T(torch, 3).masked_fill(torch.tensor([True, False, True]), torch.tensor(5.0)))
+one("masked_fill_tensor_value", lambda torch:
+    T(torch, 3).masked_fill(torch.tensor([True, False, True]), torch.tensor(5.0)))
 one("masked_fill_int_mask_raises", lambda torch: T(torch, 3).masked_fill(torch.tensor([1, 0, 1]), 0.0))
 one("masked_fill_inplace", lambda torch: (lambda x: (x.masked_fill_(x > 0, 0.0), x)[1])(T(torch, 4)))
 one("chained_compare_raises", lambda torch: 0 < T(torch, 3) < 1)

@@ -110,7 +110,8 @@ one("index_empty_list", lambda torch: T(torch, 4, 2)[[]].shape)
 one("index_slice_beyond", lambda torch: T(torch, 4)[2:10])
 one("index_is_view_column", lambda torch: (lambda x: (x[:, 1].fill_(9.0), x)[1])(T(torch, 2, 3)))
 one("setitem_row_broadcast", lambda torch: (lambda x: (x.__setitem__(0, 1.0), x)[1])(T(torch, 2, 3)))
-one("r2_setitem_column_tensor", lambda torch: (lambda x: (x.__setitem__((slice(None), 0), torch.tensor([5.0, 6.0])), x)[1])(
+one("r2_setitem_column_tensor", lambda torch:
+    (lambda x: (x.__setitem__((slice(None), 0), torch.tensor([5.0, 6.0])), x)[1])(
     T(torch, 2, 3)))
 one("setitem_mask_scalar", lambda torch: (lambda x: (x.__setitem__(x > 0, 0.0), x)[1])(T(torch, 3, 3)))
 one("setitem_mask_values", lambda torch: (lambda x: (x.__setitem__(torch.tensor([True, False, True]),
@@ -176,12 +177,15 @@ one("scatter_add_src", lambda torch: _scatter_case(torch, True))
 one("scatter_add_repeated", lambda torch: _scatter_case(torch, True, index=((0, 0), (1, 1), (3, 3))))
 one("scatter_dim0", lambda torch: _scatter_case(torch, False, (2, 4), 0, ((2, 0, 1, 2), (1, 1, 0, 0))))
 one("scatter_add_dim0", lambda torch: _scatter_case(torch, True, (2, 4), 0, ((2, 0, 1, 2), (2, 1, 0, 2))))
-one("scatter_src_larger_than_index", lambda torch: T(torch, 3, 4).scatter(1, torch.tensor([[0], [2], [1]]), T(torch, 3, 3)))
-one("scatter_add_src_larger_than_index", lambda torch: T(torch, 3, 4).scatter_add(0, torch.tensor([[0, 2, 1, 1]]), T(torch, 2, 5)))
+one("scatter_src_larger_than_index", lambda torch:
+    T(torch, 3, 4).scatter(1, torch.tensor([[0], [2], [1]]), T(torch, 3, 3)))
+one("scatter_add_src_larger_than_index", lambda torch:
+    T(torch, 3, 4).scatter_add(0, torch.tensor([[0, 2, 1, 1]]), T(torch, 2, 5)))
 one("scatter_value", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[0, 1], [2, 0], [1, 3]]), 5.0))
 one("scatter_value_kw", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[3], [2], [1]]), value=-1.0))
 one("torch_scatter", lambda torch: torch.scatter(torch.zeros(2, 3), 0, torch.tensor([[1, 0, 1]]), T(torch, 1, 3)))
-one("torch_scatter_add", lambda torch: torch.scatter_add(torch.zeros(2, 3), 1, torch.tensor([[1, 1], [0, 2]]), T(torch, 2, 2)))
+one("torch_scatter_add", lambda torch:
+    torch.scatter_add(torch.zeros(2, 3), 1, torch.tensor([[1, 1], [0, 2]]), T(torch, 2, 2)))
 one("scatter_int", lambda torch: torch.zeros(2, 3, dtype=torch.long).scatter(1, torch.tensor([[2], [0]]), 7))
 one("scatter_one_hot", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([2, 0, 3]).unsqueeze(1), 1.0))
 one("scatter_index_out_of_range", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[4], [0], [1]]), 1.0))
@@ -190,13 +194,17 @@ one("scatter_float_index", lambda torch: torch.zeros(3, 4).scatter(1, torch.tens
 one("scatter_dtype_mismatch", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[1], [0], [1]]),
                                                                            torch.ones(3, 1, dtype=torch.float64)))
 one("scatter_index_rank", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([1, 0, 1]), 1.0))
-one("scatter_src_too_small", lambda torch: torch.zeros(3, 4).scatter(1, torch.tensor([[1, 2], [0, 1], [1, 3]]), torch.ones(3, 1)))
+one("scatter_src_too_small", lambda torch:
+    torch.zeros(3, 4).scatter(1, torch.tensor([[1, 2], [0, 1], [1, 3]]), torch.ones(3, 1)))
 one("scatter_inplace_one_hot", lambda torch: torch.zeros(3, 4).scatter_(1, torch.tensor([2, 0, 3]).unsqueeze(1), 1))
-one("scatter_inplace_returns_self", lambda torch: (lambda x: (x.scatter_(0, torch.tensor([1, 0]), T(torch, 2)) is x, x))(
+one("scatter_inplace_returns_self", lambda torch:
+    (lambda x: (x.scatter_(0, torch.tensor([1, 0]), T(torch, 2)) is x, x))(
     torch.zeros(3)))
-one("scatter_add_inplace", lambda torch: torch.ones(2, 3).scatter_add_(1, torch.tensor([[0, 0], [2, 1]]), T(torch, 2, 2)))
+one("scatter_add_inplace", lambda torch:
+    torch.ones(2, 3).scatter_add_(1, torch.tensor([[0, 0], [2, 1]]), T(torch, 2, 2)))
 one("scatter_inplace_leaf_raises", lambda torch: torch.zeros(3, requires_grad=True).scatter_(0, torch.tensor([1]), 1.0))
-one("scatter_inplace_int_value", lambda torch: torch.zeros(2, 2, dtype=torch.long).scatter_(1, torch.tensor([[1], [0]]), 2.7))
+one("scatter_inplace_int_value", lambda torch:
+    torch.zeros(2, 2, dtype=torch.long).scatter_(1, torch.tensor([[1], [0]]), 2.7))
 one("scatter_add_number_raises", lambda torch: torch.zeros(3, 4).scatter_add(1, torch.tensor([[1], [0], [1]]), 1.0))
 # issue 26: integers beside index tensors (PyTorch applies the integers first)
 one("index_int_slice_tensor", lambda torch: T(torch, 2, 3, 4)[0, :, torch.tensor([1, 0])])

@@ -283,7 +283,8 @@ one("normal_inplace_stats", lambda torch: (lambda w: (w.normal_(2.0, 0.5) is w, 
                                                       round(float(w.mean()), 1), round(float(w.std()), 1)))(
     torch.zeros(200, 100)))
 one("uniform_inplace_range", lambda torch: (lambda w: (w.dtype, bool((w >= -3).all()), bool((w < -1).all()),
-                                                       round(float(w.mean()), 1)))(torch.zeros(200, 100).uniform_(-3, -1)))
+                                                       round(float(w.mean()), 1)))(
+    torch.zeros(200, 100).uniform_(-3, -1)))
 one("uniform_inplace_defaults", lambda torch: (lambda w: (bool((w >= 0).all()), bool((w < 1).all())))(
     torch.zeros(1000, dtype=torch.float64).uniform_()))
 one("normal_inplace_negative_std", lambda torch: torch.zeros(3).normal_(0, -1))
@@ -428,9 +429,11 @@ def detach_inplace_nonleaf(torch):
 
 one("detach_inplace_view_raises", lambda torch: (T(torch, 3, grad=True) * 2)[1:].detach_())
 one("detach_inplace_leaf", lambda torch: T(torch, 3, grad=True).detach_().requires_grad)
-one("data_assign_shape_change", lambda torch: (lambda x: (setattr(x, "data", torch.zeros(4)), x.shape, x.requires_grad)[1:])(
+one("data_assign_shape_change", lambda torch:
+    (lambda x: (setattr(x, "data", torch.zeros(4)), x.shape, x.requires_grad)[1:])(
     T(torch, 3, grad=True)))
-one("inplace_on_detached_changes_original", lambda torch: (lambda x: (x.detach().zero_(), x)[1])(T(torch, 3, grad=True)))
+one("inplace_on_detached_changes_original", lambda torch:
+    (lambda x: (x.detach().zero_(), x)[1])(T(torch, 3, grad=True)))
 one("F_leaky_relu_inplace", lambda torch: torch.nn.functional.leaky_relu(T(torch, 3), 0.1, True))
 
 for _name, _f in (("pow_", lambda x: x.pow_(2)), ("pow_tensor", lambda x: x.pow_(x.new_tensor([1.0, 0.5, 2.0]))),

@@ -60,7 +60,8 @@ one("cross_entropy_int32_targets", lambda torch: torch.nn.functional.cross_entro
     T(torch, 3, 4), torch.tensor(Y3, dtype=torch.int32)))
 one("cross_entropy_float64", lambda torch: torch.nn.functional.cross_entropy(T(torch, 3, 4, dtype=np.float64),
                                                                              torch.tensor(Y3)))
-one("mse_loss_none", lambda torch: torch.nn.MSELoss(reduction="none")(T(torch, 2, 3, grad=True), T(torch, 2, 3, seed=1)))
+one("mse_loss_none", lambda torch:
+    torch.nn.MSELoss(reduction="none")(T(torch, 2, 3, grad=True), T(torch, 2, 3, seed=1)))
 one("mse_loss_float64_target", lambda torch: torch.nn.functional.mse_loss(T(torch, 3), T(torch, 3, dtype=np.float64)))
 one("mse_loss_bad_reduction", lambda torch: torch.nn.functional.mse_loss(T(torch, 3), T(torch, 3), reduction="avg"))
 one("mse_loss_int", lambda torch: torch.nn.functional.mse_loss(torch.tensor([1, 2]), torch.tensor([0, 0])))
@@ -81,8 +82,10 @@ def mse_loss_broadcast_warns(torch):
     return loss, any("different to the input size" in str(w.message) for w in caught)
 
 
-one("nll_loss_none", lambda torch: torch.nn.NLLLoss(reduction="none")(T(torch, 3, 4, grad=True), torch.tensor([3, 0, 1])))
-one("nll_loss_sum", lambda torch: torch.nn.functional.nll_loss(T(torch, 3, 4), torch.tensor([3, 0, 1]), reduction="sum"))
+one("nll_loss_none", lambda torch:
+    torch.nn.NLLLoss(reduction="none")(T(torch, 3, 4, grad=True), torch.tensor([3, 0, 1])))
+one("nll_loss_sum", lambda torch:
+    torch.nn.functional.nll_loss(T(torch, 3, 4), torch.tensor([3, 0, 1]), reduction="sum"))
 one("nll_loss_target_out_of_range", lambda torch: torch.nn.functional.nll_loss(T(torch, 2, 3), torch.tensor([0, 5])))
 
 
@@ -102,15 +105,18 @@ one("one_hot_negative", lambda torch: torch.nn.functional.one_hot(torch.tensor([
 one("one_hot_float", lambda torch: torch.nn.functional.one_hot(torch.tensor([0.0, 1.0])))
 one("one_hot_int32", lambda torch: torch.nn.functional.one_hot(torch.tensor([0, 1], dtype=torch.int32), 3))
 one("ce_loss_unbatched", lambda torch: torch.nn.CrossEntropyLoss()(T(torch, 4), torch.tensor(2)))
-one("ce_loss_target_2d_raises", lambda torch: torch.nn.CrossEntropyLoss()(T(torch, 3, 4), torch.tensor([[1], [2], [0]])))
+one("ce_loss_target_2d_raises", lambda torch:
+    torch.nn.CrossEntropyLoss()(T(torch, 3, 4), torch.tensor([[1], [2], [0]])))
 one("ce_loss_sum_grad", lambda torch: _ce_grad(torch, "sum"))
 one("ce_loss_none_grad", lambda torch: _ce_grad(torch, "none"))
 one("ce_loss_mean_grad", lambda torch: _ce_grad(torch, "mean"))
-one("ce_loss_empty_batch", lambda torch: torch.nn.functional.cross_entropy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)))
+one("ce_loss_empty_batch", lambda torch:
+    torch.nn.functional.cross_entropy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)))
 one("ce_loss_repr", lambda torch: repr(torch.nn.CrossEntropyLoss()))
 one("ce_loss_reduction_attr", lambda torch: torch.nn.CrossEntropyLoss(reduction="sum").reduction)
 one("mse_loss_sum", lambda torch: torch.nn.MSELoss(reduction="sum")(T(torch, 2, 3), T(torch, 2, 3, seed=1)))
-one("mse_loss_shape_mismatch_broadcast", lambda torch: torch.nn.functional.mse_loss(T(torch, 3, 1), T(torch, 3, seed=1)))
+one("mse_loss_shape_mismatch_broadcast", lambda torch:
+    torch.nn.functional.mse_loss(T(torch, 3, 1), T(torch, 3, seed=1)))
 one("bce_loss", lambda torch: torch.nn.BCELoss()(torch.sigmoid(T(torch, 4)), torch.tensor([0.0, 1.0, 1.0, 0.0])))
 one("bce_with_logits", lambda torch: torch.nn.BCEWithLogitsLoss()(T(torch, 4), torch.tensor([0.0, 1.0, 1.0, 0.0])))
 one("l1_loss", lambda torch: torch.nn.L1Loss()(T(torch, 4), T(torch, 4, seed=1)))
@@ -150,7 +156,8 @@ one("ce_all_ignored_mean", lambda torch: _ce_variant(torch, {}, "mean", (-100,) 
 one("ce_module_weight_ignore", lambda torch: _ce_variant(torch, {"weight": [0.2, 1.0, 3.0], "ignore_index": 2},
                                                             module=True))
 one("ce_module_smoothing", lambda torch: _ce_variant(torch, {"label_smoothing": 0.3}, "sum", module=True))
-one("ce_module_attrs", lambda torch: (lambda loss: (loss.ignore_index, loss.label_smoothing, loss.weight, loss.reduction))(
+one("ce_module_attrs", lambda torch:
+    (lambda loss: (loss.ignore_index, loss.label_smoothing, loss.weight, loss.reduction))(
     torch.nn.CrossEntropyLoss()))
 one("ce_bad_target_with_ignore", lambda torch: torch.nn.functional.cross_entropy(T(torch, 2, 3), torch.tensor([-1, 1])))
 one("ce_weight_wrong_size", lambda torch: torch.nn.functional.cross_entropy(T(torch, 2, 3), torch.tensor([0, 1]),
@@ -207,10 +214,14 @@ for _name, _loss in _F_LOSSES.items():
 one("F_bce_exact_zero_one", lambda torch: (lambda p: (lambda out: (out.sum().backward(), out, p.grad)[1:])(
     torch.nn.functional.binary_cross_entropy(p, torch.tensor([0.0, 1.0, 1.0, 0.0]), reduction="none")))(
     torch.tensor([0.0, 0.3, 0.0, 1.0], requires_grad=True)))
-one("F_bce_out_of_range", lambda torch: torch.nn.functional.binary_cross_entropy(torch.tensor([1.5]), torch.tensor([1.0])))
-one("F_bce_target_shape", lambda torch: torch.nn.functional.binary_cross_entropy(T(torch, 2, low=0, high=1), T(torch, 2, 1, low=0, high=1)))
-one("F_bce_int_target", lambda torch: torch.nn.functional.binary_cross_entropy(T(torch, 2, low=0, high=1), torch.tensor([1, 0])))
-one("F_bce_logits_target_shape", lambda torch: torch.nn.functional.binary_cross_entropy_with_logits(T(torch, 2), T(torch, 2, 1)))
+one("F_bce_out_of_range", lambda torch:
+    torch.nn.functional.binary_cross_entropy(torch.tensor([1.5]), torch.tensor([1.0])))
+one("F_bce_target_shape", lambda torch:
+    torch.nn.functional.binary_cross_entropy(T(torch, 2, low=0, high=1), T(torch, 2, 1, low=0, high=1)))
+one("F_bce_int_target", lambda torch:
+    torch.nn.functional.binary_cross_entropy(T(torch, 2, low=0, high=1), torch.tensor([1, 0])))
+one("F_bce_logits_target_shape", lambda torch:
+    torch.nn.functional.binary_cross_entropy_with_logits(T(torch, 2), T(torch, 2, 1)))
 one("F_bce_logits_extreme", lambda torch: _loss_and_grads(
     torch, lambda F, x, t, **kw: F.binary_cross_entropy_with_logits(x * 100, t, **kw), reduction="none"))
 one("F_l1_loss_broadcast_warns", lambda torch: torch.nn.functional.l1_loss(T(torch, 3), T(torch, 2, 1)))
@@ -220,14 +231,17 @@ one("F_huber_zero_delta", lambda torch: torch.nn.functional.huber_loss(T(torch, 
 one("F_l1_loss_bad_reduction", lambda torch: torch.nn.functional.l1_loss(T(torch, 3), T(torch, 3), reduction="avg"))
 
 for _module, _f in (("L1Loss", lambda nn, t: nn.L1Loss()), ("L1Loss_sum", lambda nn, t: nn.L1Loss(reduction="sum")),
-                    ("SmoothL1Loss", lambda nn, t: nn.SmoothL1Loss(beta=0.5)), ("HuberLoss", lambda nn, t: nn.HuberLoss(delta=2.0)),
+                    ("SmoothL1Loss", lambda nn, t: nn.SmoothL1Loss(beta=0.5)),
+                    ("HuberLoss", lambda nn, t: nn.HuberLoss(delta=2.0)),
                     ("BCEWithLogitsLoss", lambda nn, t: nn.BCEWithLogitsLoss(pos_weight=t.tensor([2.0, 1.0, 0.5]))),
                     ("BCEWithLogitsLoss_none", lambda nn, t: nn.BCEWithLogitsLoss(reduction="none"))):
-    one(f"nn_{_module}", lambda torch, f=_f: (lambda m: (repr(m), m(T(torch, 4, 3), T(torch, 4, 3, seed=1, low=0, high=1)),
-                                                             sorted(m.state_dict())))(f(torch.nn, torch)))
+    one(f"nn_{_module}", lambda torch, f=_f:
+        (lambda m: (repr(m), m(T(torch, 4, 3), T(torch, 4, 3, seed=1, low=0, high=1)),
+                    sorted(m.state_dict())))(f(torch.nn, torch)))
 
 one("nn_BCELoss_weight", lambda torch: (lambda m: (repr(m), list(m.state_dict()), m(
-    T(torch, 4, 3, low=0.01, high=0.99), T(torch, 4, 3, seed=1, low=0, high=1))))(torch.nn.BCELoss(weight=torch.tensor([1.0, 2.0, 0.5]))))
+    T(torch, 4, 3, low=0.01, high=0.99), T(torch, 4, 3, seed=1, low=0, high=1))))(
+    torch.nn.BCELoss(weight=torch.tensor([1.0, 2.0, 0.5]))))
 one("nn_BCEWithLogitsLoss_train_step", lambda torch: (lambda lin: (
     setw(torch, lin.weight, A(1, 3, seed=1)), setw(torch, lin.bias, A(1, seed=2)),
     torch.nn.BCEWithLogitsLoss()(lin(T(torch, 5, 3)).squeeze(1), (T(torch, 5, seed=3) > 0).float()).backward(),

@@ -122,9 +122,10 @@ one("F_max_pool2d", lambda torch: torch.nn.functional.max_pool2d(T(torch, 1, 1, 
 one("F_avg_pool2d", lambda torch: torch.nn.functional.avg_pool2d(T(torch, 1, 1, 4, 4), kernel_size=2))
 one("softmax_from_scratch", lambda torch: (lambda X: torch.exp(X) / torch.exp(X).sum(1, keepdim=True))(T(torch, 2, 3)))
 one("linear_by_hand", lambda torch: T(torch, 4, 3) @ T(torch, 2, 3, seed=1).T + T(torch, 2, seed=2))
-one("layer_attributes", lambda torch: (lambda layer, c, b: (layer.in_features, layer.out_features, c.in_channels, c.out_channels,
-                                                        c.kernel_size, c.stride, c.padding, b.num_features,
-                                                        b.eps, b.momentum))(
+one("layer_attributes", lambda torch:
+    (lambda layer, c, b: (layer.in_features, layer.out_features, c.in_channels, c.out_channels,
+                      c.kernel_size, c.stride, c.padding, b.num_features,
+                      b.eps, b.momentum))(
     torch.nn.Linear(3, 4), torch.nn.Conv2d(1, 6, kernel_size=5), torch.nn.BatchNorm2d(6)))
 one("F_softmax_no_dim_3d", lambda torch: torch.nn.functional.softmax(T(torch, 2, 3, 4)))
 one("F_softmax_no_dim_4d", lambda torch: torch.nn.functional.softmax(T(torch, 2, 3, 2, 2)))
@@ -166,8 +167,9 @@ def conv2d_unbatched(torch):
 one("batchnorm2d_3d_input_raises", lambda torch: torch.nn.BatchNorm2d(3)(T(torch, 3, 4, 4)))
 one("flatten_module_start0", lambda torch: torch.nn.Flatten(0)(T(torch, 2, 3)).shape)
 one("linear_float64_input_raises", lambda torch: torch.nn.Linear(2, 2)(torch.zeros(3, 2, dtype=torch.float64)))
-one("leaky_relu_inplace_functional", lambda torch: (lambda t: (torch.nn.functional.leaky_relu(t, 0.2, inplace=True) is t,
-                                                                t))(T(torch, 5)))
+one("leaky_relu_inplace_functional", lambda torch:
+    (lambda t: (torch.nn.functional.leaky_relu(t, 0.2, inplace=True) is t,
+                 t))(T(torch, 5)))
 one("elu_silu_relu6_inplace", lambda torch: [(lambda t: (f(t) is t, t))(T(torch, 5) * 4) for f in (
     lambda t: torch.nn.functional.elu(t, inplace=True), lambda t: torch.nn.functional.silu(t, inplace=True),
     lambda t: torch.nn.functional.relu6(t, inplace=True))])
@@ -229,7 +231,8 @@ one("dropout_p_one_zeros", lambda torch: torch.nn.functional.dropout(T(torch, 3,
 one("dropout_p_zero_is_input", lambda torch: (lambda x: torch.nn.functional.dropout(x, 0.0) is x)(T(torch, 3)))
 one("dropout_not_training_is_input", lambda torch: (lambda x: torch.nn.functional.dropout(x, 0.5, False) is x)(
     T(torch, 3)))
-one("dropout_functional_training_keyword", lambda torch: torch.nn.functional.dropout(T(torch, 3), p=0.3, training=False))
+one("dropout_functional_training_keyword", lambda torch:
+    torch.nn.functional.dropout(T(torch, 3), p=0.3, training=False))
 one("dropout_p_out_of_range", lambda torch: torch.nn.functional.dropout(T(torch, 3), 1.5))
 one("dropout_module_p_negative", lambda torch: torch.nn.Dropout(-0.1))
 one("dropout_p_string", lambda torch: torch.nn.Dropout("0.5"))
@@ -248,16 +251,19 @@ def dropout_backward_is_the_mask(torch):
 
 one("relu_module_inplace_false", lambda torch: (repr(torch.nn.ReLU(inplace=False)), torch.nn.ReLU(False)(T(torch, 4)),
                                                torch.nn.functional.relu(T(torch, 4), inplace=False)))
-one("identity_module_returns_its_input", lambda torch: (lambda x: torch.nn.Identity(3, bias=False)(x) is x)(T(torch, 2)))
+one("identity_module_returns_its_input", lambda torch:
+    (lambda x: torch.nn.Identity(3, bias=False)(x) is x)(T(torch, 2)))
 one("identity_repr", lambda torch: repr(torch.nn.Identity()))
 one("softmax_module_requires_grad", lambda torch: torch.nn.Softmax(dim=1)(T(torch, 2, 3, grad=True)))
 one("softmax_module_dim0", lambda torch: torch.nn.Softmax(0)(T(torch, 2, 3)))
 one("log_softmax_module", lambda torch: torch.nn.LogSoftmax(dim=-1)(T(torch, 2, 3, grad=True)))
 one("softmax_module_repr", lambda torch: (repr(torch.nn.Softmax(dim=1)), repr(torch.nn.LogSoftmax())))
-one("linear_shapes_no_bias", lambda torch: (lambda layer: (tuple(layer.weight.shape), layer.bias is None))(torch.nn.Linear(3, 2, bias=False)))
+one("linear_shapes_no_bias", lambda torch:
+    (lambda layer: (tuple(layer.weight.shape), layer.bias is None))(torch.nn.Linear(3, 2, bias=False)))
 one("linear_attrs", lambda torch: (lambda layer: (layer.in_features, layer.out_features))(torch.nn.Linear(3, 2)))
 one("conv_attrs", lambda torch: (lambda c: (c.in_channels, c.out_channels, c.kernel_size, c.stride, c.padding,
-                                                tuple(c.weight.shape), tuple(c.bias.shape)))(torch.nn.Conv2d(1, 6, 5, padding=2)))
+                                                tuple(c.weight.shape), tuple(c.bias.shape)))(
+    torch.nn.Conv2d(1, 6, 5, padding=2)))
 one("linear_repr", lambda torch: repr(torch.nn.Linear(3, 2)))
 one("conv_repr", lambda torch: repr(torch.nn.Conv2d(1, 6, kernel_size=5, padding=2)))
 one("bn_repr", lambda torch: repr(torch.nn.BatchNorm2d(6)))
@@ -282,8 +288,9 @@ one("F_sigmoid_int", lambda torch: torch.nn.functional.sigmoid(torch.tensor([0, 
 one("F_dropout_eval_values", lambda torch: torch.nn.functional.dropout(T(torch, 4), 0.5, training=False))
 one("r2_F_normalize", lambda torch: torch.nn.functional.normalize(T(torch, 3, 4), dim=1))
 one("F_pad", lambda torch: torch.nn.functional.pad(T(torch, 2, 2), (1, 1)))
-one("F_conv2d_stride_tuple", lambda torch: torch.nn.functional.conv2d(T(torch, 1, 1, 5, 5), T(torch, 2, 1, 3, 3, seed=1),
-                                                                          stride=(2, 1), padding=1))
+one("F_conv2d_stride_tuple", lambda torch:
+    torch.nn.functional.conv2d(T(torch, 1, 1, 5, 5), T(torch, 2, 1, 3, 3, seed=1),
+                                   stride=(2, 1), padding=1))
 one("F_avg_pool_stride_default", lambda torch: torch.nn.functional.avg_pool2d(T(torch, 1, 1, 4, 4), 2))
 one("F_max_pool_tuple_kernel", lambda torch: torch.nn.functional.max_pool2d(T(torch, 1, 1, 4, 6), (2, 3)))
 one("adaptive_avg_pool", lambda torch: torch.nn.AdaptiveAvgPool2d((1, 1))(T(torch, 2, 3, 4, 4)).shape)
@@ -331,7 +338,8 @@ one("maxpool_stride1", lambda torch: torch.nn.MaxPool2d(3, stride=1, padding=1)(
 one("avgpool_tuple", lambda torch: torch.nn.AvgPool2d((2, 1))(T(torch, 1, 1, 4, 4)))
 one("bn_momentum_attr_change", lambda torch: _bn_momentum_change(torch))
 one("bn_eps_effect", lambda torch: torch.nn.BatchNorm1d(2, eps=0.5)(T(torch, 4, 2)))
-one("bn_train_stats_unbiased", lambda torch: (lambda bn: (bn(T(torch, 3, 2)), bn.running_var)[1])(torch.nn.BatchNorm1d(2, momentum=1.0)))
+one("bn_train_stats_unbiased", lambda torch:
+    (lambda bn: (bn(T(torch, 3, 2)), bn.running_var)[1])(torch.nn.BatchNorm1d(2, momentum=1.0)))
 one("bn_input_channels_mismatch", lambda torch: torch.nn.BatchNorm2d(3)(torch.zeros(2, 4, 2, 2)))
 one("bn_reset_running_stats", lambda torch: (lambda bn: (bn(T(torch, 4, 2)), bn.reset_running_stats(), bn.running_mean,
                                                            bn.num_batches_tracked)[2:])(torch.nn.BatchNorm1d(2)))
@@ -351,12 +359,14 @@ _F_ACTIVATIONS = {
     "gelu": lambda F, x: F.gelu(x), "gelu_tanh": lambda F, x: F.gelu(x, approximate="tanh"),
     "softplus": lambda F, x: F.softplus(x), "softplus_beta": lambda F, x: F.softplus(x, beta=3, threshold=2),
     "relu6": lambda F, x: F.relu6(x * 4), "normalize": lambda F, x: F.normalize(x),
-    "normalize_dim0_p1": lambda F, x: F.normalize(x, p=1, dim=0), "normalize_inf": lambda F, x: F.normalize(x, float("inf")),
+    "normalize_dim0_p1": lambda F, x: F.normalize(x, p=1, dim=0),
+    "normalize_inf": lambda F, x: F.normalize(x, float("inf")),
     "normalize_p3": lambda F, x: F.normalize(x, 3.0, -1), "normalize_eps": lambda F, x: F.normalize(x * 1e-3, eps=1.0),
 }
 
 for _name, _f in _F_ACTIVATIONS.items():
-    one(f"F_{_name}", lambda torch, f=_f: value_and_grad(torch, lambda x: f(torch.nn.functional, x), 3, 4, low=-4, high=4))
+    one(f"F_{_name}", lambda torch, f=_f:
+        value_and_grad(torch, lambda x: f(torch.nn.functional, x), 3, 4, low=-4, high=4))
     one(f"F_{_name}_float64", lambda torch, f=_f: f(torch.nn.functional, T(torch, 2, 5, seed=2, dtype=np.float64)))
 
 one("F_relu6_kinks", lambda torch: value_and_grad(torch, torch.nn.functional.relu6, 4, low=0, high=0) + (
@@ -374,9 +384,10 @@ one("F_relu6_int", lambda torch: torch.nn.functional.relu6(torch.tensor([-1, 3, 
 one("F_gelu_bad_approximate", lambda torch: torch.nn.functional.gelu(T(torch, 2), approximate="exact"))
 one("F_gelu_positional_approximate", lambda torch: torch.nn.functional.gelu(T(torch, 2), "tanh"))
 
-for _module, _f in (("LeakyReLU", lambda nn: nn.LeakyReLU(0.3)), ("ELU", lambda nn: nn.ELU()), ("GELU", lambda nn: nn.GELU()),
-                    ("GELU_tanh", lambda nn: nn.GELU("tanh")), ("SiLU", lambda nn: nn.SiLU()),
-                    ("ReLU6", lambda nn: nn.ReLU6()), ("Softplus", lambda nn: nn.Softplus(2.0, 10.0))):
+for _module, _f in (("LeakyReLU", lambda nn: nn.LeakyReLU(0.3)), ("ELU", lambda nn: nn.ELU()),
+                    ("GELU", lambda nn: nn.GELU()), ("GELU_tanh", lambda nn: nn.GELU("tanh")),
+                    ("SiLU", lambda nn: nn.SiLU()), ("ReLU6", lambda nn: nn.ReLU6()),
+                    ("Softplus", lambda nn: nn.Softplus(2.0, 10.0))):
     one(f"nn_{_module}", lambda torch, f=_f: (lambda m: (repr(m), m(T(torch, 2, 3))))(f(torch.nn)))
 
 one("nn_LeakyReLU_in_sequential", lambda torch: (lambda net: (setw(torch, net[0].weight, A(4, 3, seed=1)),
@@ -397,16 +408,20 @@ for _size in (1, 2, 3, (2, 3), (None, 2), (7, 5), (4, None)):
     one(f"F_adaptive_avg_pool2d_{_size}".replace(" ", ""), lambda torch, s=_size: value_and_grad(
         torch, lambda x: torch.nn.functional.adaptive_avg_pool2d(x, s), 2, 3, 5, 7))
 
-one("nn_AdaptiveAvgPool2d_3d", lambda torch: (lambda m: (repr(m), m(T(torch, 3, 4, 6))))(torch.nn.AdaptiveAvgPool2d((2, 3))))
+one("nn_AdaptiveAvgPool2d_3d", lambda torch:
+    (lambda m: (repr(m), m(T(torch, 3, 4, 6))))(torch.nn.AdaptiveAvgPool2d((2, 3))))
 one("nn_AdaptiveAvgPool2d_flatten_head", lambda torch: (lambda net: net(T(torch, 2, 3, 8, 8)))(
     torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())))
 one("nn_AdaptiveAvgPool2d_repr_none", lambda torch: repr(torch.nn.AdaptiveAvgPool2d((None, 2))))
 one("F_adaptive_avg_pool2d_2d_raises", lambda torch: torch.nn.functional.adaptive_avg_pool2d(T(torch, 5, 7), 2))
-one("F_adaptive_avg_pool2d_int_raises", lambda torch: torch.nn.functional.adaptive_avg_pool2d(torch.ones(1, 1, 4, 4, dtype=torch.long), 2))
-one("F_adaptive_avg_pool2d_three_sizes", lambda torch: torch.nn.functional.adaptive_avg_pool2d(T(torch, 1, 1, 4, 4), (2, 2, 2)))
+one("F_adaptive_avg_pool2d_int_raises", lambda torch:
+    torch.nn.functional.adaptive_avg_pool2d(torch.ones(1, 1, 4, 4, dtype=torch.long), 2))
+one("F_adaptive_avg_pool2d_three_sizes", lambda torch:
+    torch.nn.functional.adaptive_avg_pool2d(T(torch, 1, 1, 4, 4), (2, 2, 2)))
 one("F_adaptive_avg_pool2d_negative", lambda torch: torch.nn.functional.adaptive_avg_pool2d(T(torch, 1, 1, 4, 4), -1))
 one("nn_Unflatten", lambda torch: (lambda m: (repr(m), value_and_grad(torch, m, 3, 4)))(torch.nn.Unflatten(1, (2, 2))))
-one("nn_Unflatten_list_minus_one", lambda torch: (lambda m: (repr(m), m(T(torch, 3, 4)).shape))(torch.nn.Unflatten(-1, [2, -1])))
+one("nn_Unflatten_list_minus_one", lambda torch:
+    (lambda m: (repr(m), m(T(torch, 3, 4)).shape))(torch.nn.Unflatten(-1, [2, -1])))
 one("nn_Unflatten_bad_sizes", lambda torch: torch.nn.Unflatten(1, (2, 3))(T(torch, 3, 4)))
 # issue 26: integers in pooling, negative pads
 one("max_pool_int_with_padding", lambda torch: torch.nn.functional.max_pool2d(torch.arange(16).reshape(1, 1, 4, 4), 2,

@@ -290,7 +290,8 @@ one("zero_grad_module", lambda torch: (lambda n: (n(T(torch, 2, 4)).sum().backwa
 one("module_to_float64", lambda torch: [p.dtype for p in mlp(torch).to(torch.float64).parameters()])
 one("module_to_returns_self", lambda torch: (lambda n: n.to(torch.float64) is n)(mlp(torch)))
 one("bn_to_double_buffers", lambda torch: [(n, b.dtype) for n, b in torch.nn.BatchNorm2d(2).double().named_buffers()])
-one("shared_layer_params_dedup", lambda torch: (lambda layer: len(list(torch.nn.Sequential(layer, layer).parameters())))(
+one("shared_layer_params_dedup", lambda torch:
+    (lambda layer: len(list(torch.nn.Sequential(layer, layer).parameters())))(
     torch.nn.Linear(2, 2)))
 one("plain_tensor_attr_not_param", lambda torch: _custom_module_params(torch))
 
@@ -354,25 +355,31 @@ def conv_init_stats(torch):
     return (round(float(conv.weight.abs().max()) / bound, 1), 0.8 < float(conv.bias.abs().max()) / bound <= 1)
 
 
-one("seq_nested_repr", lambda torch: repr(torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(2, 2)), torch.nn.ReLU())))
+one("seq_nested_repr", lambda torch:
+    repr(torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(2, 2)), torch.nn.ReLU())))
 one("seq_del_item", lambda torch: (lambda s: (s.__delitem__(0), len(s), type(s[0]).__name__)[1:])(
     torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())))
 one("seq_setitem", lambda torch: (lambda s: (s.__setitem__(1, torch.nn.Tanh()), type(s[1]).__name__)[1])(
     torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU())))
 one("seq_insert_extend", lambda torch: (lambda s: (s.insert(0, torch.nn.Tanh()), s.extend([torch.nn.ReLU()]),
-                                                     [type(m).__name__ for m in s])[2])(torch.nn.Sequential(torch.nn.Linear(2, 2))))
+                                                     [type(m).__name__ for m in s])[2])(
+    torch.nn.Sequential(torch.nn.Linear(2, 2))))
 one("module_getattr_missing", lambda torch: torch.nn.Linear(2, 2).nonexistent)
-one("module_delattr_param", lambda torch: (lambda layer: (delattr(layer, "bias"), [n for n, _ in layer.named_parameters()])[1])(
+one("module_delattr_param", lambda torch:
+    (lambda layer: (delattr(layer, "bias"), [n for n, _ in layer.named_parameters()])[1])(
     torch.nn.Linear(2, 2)))
-one("module_set_param_none", lambda torch: (lambda layer: (setattr(layer, "bias", None), layer.bias, [n for n, _ in layer.named_parameters()])[1:])(
+one("module_set_param_none", lambda torch:
+    (lambda layer: (setattr(layer, "bias", None), layer.bias, [n for n, _ in layer.named_parameters()])[1:])(
     torch.nn.Linear(2, 2)))
 one("module_assign_tensor_to_param_raises", lambda torch: setattr(torch.nn.Linear(2, 2), "weight", torch.zeros(2, 2)))
-one("module_assign_parameter", lambda torch: (lambda layer: (setattr(layer, "weight", torch.nn.Parameter(torch.zeros(2, 2))),
-                                                           layer.weight.sum())[1])(torch.nn.Linear(2, 2)))
+one("module_assign_parameter", lambda torch:
+    (lambda layer: (setattr(layer, "weight", torch.nn.Parameter(torch.zeros(2, 2))),
+                  layer.weight.sum())[1])(torch.nn.Linear(2, 2)))
 one("named_buffers_bn", lambda torch: [n for n, _ in torch.nn.Sequential(torch.nn.BatchNorm1d(2)).named_buffers()])
 one("buffers_count", lambda torch: len(list(torch.nn.BatchNorm2d(3).buffers())))
 one("register_buffer_persistent_false", lambda torch: _buffer_non_persistent(torch))
-one("requires_grad_false_module_params", lambda torch: [p.requires_grad for p in torch.nn.Linear(2, 2).requires_grad_(False).parameters()])
+one("requires_grad_false_module_params", lambda torch:
+    [p.requires_grad for p in torch.nn.Linear(2, 2).requires_grad_(False).parameters()])
 one("freeze_then_count", lambda torch: _freeze_count(torch))
 
 

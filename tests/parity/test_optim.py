@@ -150,9 +150,11 @@ def adam_state(torch):
 
 one("sgd_default_lr", lambda torch: torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))]).param_groups[0]["lr"])
 one("adam_default_lr", lambda torch: torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))]).param_groups[0]["lr"])
-one("optimizer_param_group_params", lambda torch: (lambda p: torch.optim.SGD([p], lr=0.1).param_groups[0]["params"][0] is p)(
+one("optimizer_param_group_params", lambda torch:
+    (lambda p: torch.optim.SGD([p], lr=0.1).param_groups[0]["params"][0] is p)(
     torch.nn.Parameter(torch.zeros(2))))
-one("optimizer_defaults_momentum", lambda torch: torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1).defaults["momentum"])
+one("optimizer_defaults_momentum", lambda torch:
+    torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1).defaults["momentum"])
 one("sgd_non_param_tensor_raises", lambda torch: torch.optim.SGD([torch.zeros(2)], lr=0.1))
 one("sgd_empty_params_raises", lambda torch: torch.optim.SGD([], lr=0.1))
 
@@ -191,7 +193,8 @@ one("adam_step_values", lambda torch: _adam_two_steps(torch))
 one("adam_weight_decay_l2", lambda torch: _adam_two_steps(torch, weight_decay=0.1))
 one("sgd_momentum_first_step", lambda torch: _sgd_momentum(torch))
 one("param_groups_two_lrs", lambda torch: _two_groups(torch))
-one("optimizer_zero_grad_after_no_backward", lambda torch: (lambda p: (torch.optim.SGD([p], lr=1).zero_grad(), p.grad)[1])(
+one("optimizer_zero_grad_after_no_backward", lambda torch:
+    (lambda p: (torch.optim.SGD([p], lr=1).zero_grad(), p.grad)[1])(
     torch.nn.Parameter(torch.ones(1))))
 one("optimizer_repr_type", lambda torch: type(torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=1)).__name__)
 one("optimizer_state_empty", lambda torch: len(torch.optim.SGD([torch.nn.Parameter(torch.ones(1))], lr=1).state))

@@ -66,7 +66,8 @@ def save_load_roundtrip(torch):
 
 
 one("seq_state_dict_keys", lambda torch: list(mlp(torch).state_dict().keys()))
-one("shared_layer_state_dict", lambda torch: (lambda layer: list(torch.nn.Sequential(layer, layer).state_dict().keys()))(
+one("shared_layer_state_dict", lambda torch:
+    (lambda layer: list(torch.nn.Sequential(layer, layer).state_dict().keys()))(
     torch.nn.Linear(2, 2)))
 
 

@@ -177,7 +177,8 @@ one("len_of_dataset_like", lambda torch: len(torch.zeros(7, 3)))
 
 _REARRANGE = {
     "flip_method": lambda torch, x: x.flip(0, 2), "flip_tuple": lambda torch, x: x.flip((1,)),
-    "torch_flip_dims_kw": lambda torch, x: torch.flip(x, dims=[-1]), "torch_flip_list": lambda torch, x: torch.flip(x, [0, 1]),
+    "torch_flip_dims_kw": lambda torch, x: torch.flip(x, dims=[-1]),
+    "torch_flip_list": lambda torch, x: torch.flip(x, [0, 1]),
     "roll": lambda torch, x: x.roll(1, 1), "roll_flat": lambda torch, x: torch.roll(x, 5),
     "roll_multi": lambda torch, x: torch.roll(x, (1, -2), (0, 2)), "roll_negative_dim": lambda torch, x: x.roll(-7, -1),
     "narrow": lambda torch, x: x.narrow(2, 1, 2), "narrow_negative_start": lambda torch, x: torch.narrow(x, 1, -2, 2),
