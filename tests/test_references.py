@@ -161,6 +161,22 @@ def test_pool_modules_pass_their_pairs_in_height_width_order(cls, kind):
     assert_close(gx, naive.pool2d(x, kind, (2, 3), (1, 2), (1, 0), gy)[1], "gx")
 
 
+def is_batch_last(a):
+    """The (N, C, ...) array ``a`` is laid out as a C-contiguous (C, ..., N) array."""
+    return a.transpose(tuple(range(1, a.ndim)) + (0,)).flags.c_contiguous
+
+
+@pytest.mark.parametrize("kind", ["avg", "max"])
+@pytest.mark.parametrize("padding", [0, 1, (1, 0)])
+def test_pool_of_batch_last_input_stays_batch_last(kind, padding):
+    """Padding too: every layer after a pool (BN, conv, DenseNet's cat, a residual add) reads it without a copy."""
+    x = distinct((4, 3, 6, 7), np.random.default_rng(5))
+    pool = F.avg_pool2d if kind == "avg" else F.max_pool2d
+    y = pool(minigrad.Tensor(in_layout(x, "batch_last")), kernel_size=3, stride=2, padding=padding).array
+    assert_close(y, naive.pool2d(x, kind, 3, 2, padding), "y")
+    assert is_batch_last(y)
+
+
 # ---------------------------------------------------------------------------
 # linear, cross-entropy, log-softmax, activations
 
