@@ -177,6 +177,21 @@ def test_pool_of_batch_last_input_stays_batch_last(kind, padding):
     assert is_batch_last(y)
 
 
+@pytest.mark.parametrize("layouts", [("batch_last",) * 3, ("batch_last", "C", "batch_last")])
+def test_cat_of_channels_keeps_batch_last_inputs_batch_last(layouts):
+    """DenseNet's cat along dim 1: batch-last inputs give a batch-last result; values and gradients as NumPy's."""
+    rng = np.random.default_rng(6)
+    xs = [rng.standard_normal((3, c, 4, 5)) for c in (2, 5, 1)]
+    leaves = [minigrad.Tensor(in_layout(x, layout), requires_grad=True) for x, layout in zip(xs, layouts)]
+    y = minigrad.cat(leaves, dim=1)
+    gy = rng.standard_normal(y.shape)
+    y.backward(minigrad.Tensor(in_layout(gy, "batch_last")))
+    assert_close(y.numpy(), np.concatenate(xs, axis=1), "y")
+    assert is_batch_last(y.array) == (set(layouts) == {"batch_last"})
+    for leaf, g in zip(leaves, np.split(gy, [2, 7], axis=1)):
+        assert_close(leaf.grad.numpy(), g, "gx")
+
+
 # ---------------------------------------------------------------------------
 # linear, cross-entropy, log-softmax, activations
 
