@@ -102,7 +102,9 @@ def keep_freed_memory():
     By default glibc serves each with a fresh mmap and unmaps it on free, so
     every step pays page faults on memory it had a moment ago (about a third of
     a LeNet-BN step here). Raising the mmap and trim thresholds makes freed
-    blocks stay in the heap. Done once at import on Linux with glibc; set
+    blocks stay in the heap; the threshold stops at 32 MiB, so mmap is also
+    turned off (M_MMAP_MAX 0), for the larger arrays of ResNet and DenseNet
+    (docs/performance.md). Done once at import on Linux with glibc; set
     MINIGRAD_KEEP_MALLOC=1 to leave the allocator alone. Returns True if applied.
     """
     if not sys.platform.startswith("linux") or os.environ.get("MINIGRAD_KEEP_MALLOC") == "1":
@@ -112,8 +114,9 @@ def keep_freed_memory():
         mallopt = libc.mallopt
     except (OSError, AttributeError):  # not glibc (e.g. musl)
         return False
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(mallopt(m_mmap_threshold, 32 * 1024 * 1024)) and bool(mallopt(m_trim_threshold, 1 << 30))
+    m_trim_threshold, m_mmap_threshold, m_mmap_max = -1, -3, -4
+    return (bool(mallopt(m_mmap_threshold, 32 * 1024 * 1024)) and bool(mallopt(m_trim_threshold, 1 << 30))
+            and bool(mallopt(m_mmap_max, 0)))
 
 
 keep_freed_memory()

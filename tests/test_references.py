@@ -200,6 +200,37 @@ def test_pool_modules_pass_their_pairs_in_height_width_order(cls, kind):
     assert_close(gx, naive.pool2d(x, kind, (2, 3), (1, 2), (1, 0), gy)[1], "gx")
 
 
+def is_batch_last(a):
+    """The (N, C, ...) array ``a`` is laid out as a C-contiguous (C, ..., N) array."""
+    return a.transpose(tuple(range(1, a.ndim)) + (0,)).flags.c_contiguous
+
+
+@pytest.mark.parametrize("kind", ["avg", "max"])
+@pytest.mark.parametrize("padding", [0, 1, (1, 0)])
+def test_pool_of_batch_last_input_stays_batch_last(kind, padding):
+    """Padding too: every layer after a pool (BN, conv, DenseNet's cat, a residual add) reads it without a copy."""
+    x = distinct((4, 3, 6, 7), np.random.default_rng(5))
+    pool = F.avg_pool2d if kind == "avg" else F.max_pool2d
+    y = pool(minigrad.Tensor(in_layout(x, "batch_last")), kernel_size=3, stride=2, padding=padding).array
+    assert_close(y, naive.pool2d(x, kind, 3, 2, padding), "y")
+    assert is_batch_last(y)
+
+
+@pytest.mark.parametrize("layouts", [("batch_last",) * 3, ("batch_last", "C", "batch_last")])
+def test_cat_of_channels_keeps_batch_last_inputs_batch_last(layouts):
+    """DenseNet's cat along dim 1: batch-last inputs give a batch-last result; values and gradients as NumPy's."""
+    rng = np.random.default_rng(6)
+    xs = [rng.standard_normal((3, c, 4, 5)) for c in (2, 5, 1)]
+    leaves = [minigrad.Tensor(in_layout(x, layout), requires_grad=True) for x, layout in zip(xs, layouts)]
+    y = minigrad.cat(leaves, dim=1)
+    gy = rng.standard_normal(y.shape)
+    y.backward(minigrad.Tensor(in_layout(gy, "batch_last")))
+    assert_close(y.numpy(), np.concatenate(xs, axis=1), "y")
+    assert is_batch_last(y.array) == (set(layouts) == {"batch_last"})
+    for leaf, g in zip(leaves, np.split(gy, [2, 7], axis=1)):
+        assert_close(leaf.grad.numpy(), g, "gx")
+
+
 # ---------------------------------------------------------------------------
 # linear, cross-entropy, log-softmax, activations
 

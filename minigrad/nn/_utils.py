@@ -36,6 +36,19 @@ def _empty_batch_last(xp, shape, dtype, zero=True):
     return _from_batch_last(make(tuple(shape[1:]) + (shape[0],), dtype=dtype))
 
 
+def _padded_batch_last(x, ph, pw, value):
+    """x (N, C, H, W) with ``ph`` rows and ``pw`` columns of ``value`` on each side, in a new batch-last array
+    (``np.pad`` of a batch-last view would give C order, and every layer after it would copy back)."""
+    n, c, h, w = x.shape
+    out = _empty_batch_last(get_array_module(x), (n, c, h + 2 * ph, w + 2 * pw), x.dtype, zero=False)
+    out[:, :, :ph] = value
+    out[:, :, ph + h:] = value
+    out[:, :, ph:ph + h, :pw] = value
+    out[:, :, ph:ph + h, pw + w:] = value
+    out[:, :, ph:ph + h, pw:pw + w] = x
+    return out
+
+
 def _batch_last(x):
     """x (N, C, ...) as a C-contiguous (C, ..., N) array: a view when x is batch-last already, else a copy."""
     return get_array_module(x).ascontiguousarray(x.transpose(tuple(range(1, x.ndim)) + (0,)))

@@ -226,7 +226,13 @@ class Concatenate(Function):
     def forward(self, *xs):
         xp = get_array_module(xs[0])
         self.sizes = [x.shape[self.axis] for x in xs]
+        last = tuple(range(1, xs[0].ndim)) + (0,)
         try:
+            if self.axis == 1 and len(last) > 1 and all(x.transpose(last).flags.c_contiguous for x in xs):
+                # batch-last (C, ..., N) inputs, as the conv stack keeps them (DenseNet's channels): joined along
+                # their first axis, the result is batch-last too, so the next layer reads it without a copy
+                y = xp.concatenate([x.transpose(last) for x in xs])
+                return y.transpose((y.ndim - 1,) + tuple(range(y.ndim - 1)))
             return xp.concatenate(xs, axis=self.axis)
         except ValueError:
             raise RuntimeError(f"cat: shapes {[tuple(x.shape) for x in xs]} do not match outside axis "

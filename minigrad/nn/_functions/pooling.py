@@ -13,7 +13,7 @@ import numpy as np
 from minigrad import ops
 from minigrad.backend import get_array_module
 from minigrad.core import DerivativeFunction, Function, Tensor
-from minigrad.nn._utils import _check_tensors, _empty_batch_last, _output_size, _pair
+from minigrad.nn._utils import _check_tensors, _empty_batch_last, _output_size, _padded_batch_last, _pair
 
 
 
@@ -43,9 +43,7 @@ class _Windows:
 
     def padded(self, x, value=0.0):
         (ph, pw) = self.padding
-        if not (ph or pw):
-            return x
-        return get_array_module(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+        return _padded_batch_last(x, ph, pw, value) if ph or pw else x
 
     def scatter(self, gy, grads_of_offset):
         """gx: each offset's window gradient added back into the (padded) input, then cropped."""
@@ -189,16 +187,28 @@ class MaxPool2dFunction(_Pool2d):
         xp = get_array_module(x)
         win = self._windows(x)
         x = win.padded(x, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min if x.dtype.kind in "iu" else 0)
-        y = x[win.slices(0, 0)].copy(order="K")  # int16 window offsets where they fit: less memory to scan
-        self.argmax = xp.zeros(y.shape, dtype=np.int16 if win.kernel[0] * win.kernel[1] <= 2 ** 15 else np.int64)
-        for i, j, k in win.offsets():
-            if k:
-                window = x[win.slices(i, j)]
-                better = window > y
-                better |= xp.isnan(window)
-                y = xp.where(better, window, y)
-                self.argmax[better] = k
+        y = x[win.slices(0, 0)].copy(order="K")
+        for i, j, _ in win.offsets()[1:]:
+            xp.maximum(y, x[win.slices(i, j)], out=y)  # NaN propagates
+        # int16 window offsets where they fit (less memory to scan), zeros
+        self.argmax = _empty_batch_last(xp, y.shape, np.int16 if win.kernel[0] * win.kernel[1] <= 2 ** 15 else np.int64)
+        # the first offset holding the maximum: written from the last offset back, so the first one stays
+        self._mark(x, reversed(win.offsets()), lambda window: window == y)
+        if x.dtype.kind == "f" and xp.isnan(y).any():  # a window holding NaN: its last NaN
+            self._mark(x, win.offsets(), lambda window: window != window)
         return y
+
+    def _mark(self, x, offsets, hit):
+        """argmax = k where ``hit`` holds for offset k's window, later offsets overwriting earlier ones; written as
+        argmax - (argmax - k) * hit, since masked writes (copyto, where) are several times slower."""
+        am, win = self.argmax, self.windows
+        step = get_array_module(am).empty_like(am)
+        for i, j, k in offsets:
+            found = hit(x[win.slices(i, j)])
+            step[...] = am
+            step -= k
+            step *= found
+            am -= step
 
     def backward(self, gy):
         return MaxPool2dGrad(self.windows, self.argmax).forward(gy)
