@@ -126,6 +126,11 @@ def adapt():
     _apply(choose_threads(_usable_cores(), os.cpu_count() or 1, others))
 
 
+def is_automatic():
+    """Whether the thread count follows the load (the default), rather than a fixed ``set_num_threads``."""
+    return _auto["on"]
+
+
 def use_automatic_threads():
     """Turn the automatic choice (the default) back on after ``set_num_threads``: chosen now from the load
     average, then revisited by ``adapt()``. Without ``/proc/stat`` BLAS gets its count from import back."""

@@ -110,7 +110,8 @@ def use_threads(setting):
     """minigrad's BLAS threads for the next timing (None leaves them, 'auto' the automatic choice, else a
     count); returns the count now."""
     if setting == "auto":
-        threads.use_automatic_threads()
+        if not threads.is_automatic():  # back from a fixed count; left alone otherwise, so that it keeps adapting
+            threads.use_automatic_threads()
     elif setting is not None:
         minigrad.set_num_threads(setting)
     return minigrad.get_num_threads()
