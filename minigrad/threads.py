@@ -7,7 +7,8 @@ one other busy process a step measured here fell to about a third of its idle
 speed with two threads, while one thread kept two thirds of it.
 
 So by default minigrad chooses the count itself: at import from the load
-average, then at most once a second (``adapt()``, called by
+average (or the tasks running right now, when fewer: the average lags a minute
+behind a neighbour that has stopped), then at most once a second (``adapt()``, called by
 ``backend.synchronize``, which the training loop and the benchmarks call once
 a step) from ``/proc/stat``: the CPU time the rest of the machine used since
 the last look, minus this process's own. BLAS gets the cores left free, at
@@ -102,6 +103,23 @@ def cpu_reading():
     return time.monotonic(), busy, own.user + own.system
 
 
+def _procs_running():
+    """The tasks running on the machine at this instant, this one included (``/proc/stat``); None elsewhere."""
+    try:
+        with open("/proc/stat") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("procs_running"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def busy_now():
+    """Cores other processes keep busy, at import: the 1-minute load average, or the tasks running right now
+    besides this one when fewer (the average still counts a neighbour that stopped up to a minute ago)."""
+    load = os.getloadavg()[0]
+    running = _procs_running()
+    return load if running is None else min(load, max(0, running - 1))
+
+
 def _usable_cores():
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cores, _auto["most"]))
@@ -132,15 +150,15 @@ def is_automatic():
 
 
 def use_automatic_threads():
-    """Turn the automatic choice (the default) back on after ``set_num_threads``: chosen now from the load
-    average, then revisited by ``adapt()``. Without ``/proc/stat`` BLAS gets its count from import back."""
+    """Turn the automatic choice (the default) back on after ``set_num_threads``: chosen now from ``busy_now()``,
+    then revisited by ``adapt()``. Without ``/proc/stat`` BLAS gets its count from import back."""
     first = cpu_reading()
     if first is None:
         _auto["on"] = False
         _set_blas_threads(_auto["most"])
         return
     _auto.update(on=True, reading=first, threads=None)
-    _apply(choose_threads(_usable_cores(), os.cpu_count() or 1, os.getloadavg()[0]))
+    _apply(choose_threads(_usable_cores(), os.cpu_count() or 1, busy_now()))
 
 
 # on: choosing automatically; most: BLAS's own count at import; reading: the last cpu_reading(); threads: set

@@ -126,6 +126,34 @@ def test_adapt_follows_a_neighbour_that_comes_and_goes(automatic, monkeypatch):
     assert getter() == 2
 
 
+@pytest.mark.parametrize("load, running, expected", [
+    (1.7, 1, 0),       # a neighbour stopped seconds ago: the average still counts it, nothing else runs
+    (1.0, 2, 1.0),     # a steady neighbour: both say one core
+    (0.3, 3, 0.3),     # two tasks started this instant: the average decides until adapt() looks
+    (2.5, None, 2.5),  # no /proc/stat: the average alone
+])
+def test_busy_now_takes_the_lower_of_the_load_average_and_the_tasks_running_now(load, running, expected,
+                                                                                 monkeypatch):
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(threads, "_procs_running", lambda: running)
+    assert threads.busy_now() == expected
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="needs Linux's /proc/stat")
+def test_procs_running_counts_this_process():
+    assert threads._procs_running() >= 1
+
+
+@requires_openblas
+def test_import_after_a_neighbour_stopped_takes_both_cores(automatic, monkeypatch):
+    """The lagging load average of a neighbour that has just stopped does not hold the count at one thread."""
+    getter = _numpys_openblas_getter()
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (1.7, 1.2, 0.9))
+    monkeypatch.setattr(threads, "_procs_running", lambda: 1)
+    threads.use_automatic_threads()
+    assert getter() == 2
+
+
 @requires_openblas
 def test_adapt_looks_at_most_once_per_check_interval(automatic, monkeypatch):
     calls = []
@@ -142,6 +170,7 @@ def test_adapt_looks_at_most_once_per_check_interval(automatic, monkeypatch):
 def test_an_explicit_count_turns_the_automatic_choice_off(automatic, monkeypatch):
     getter = _numpys_openblas_getter()
     monkeypatch.setattr(threads.os, "getloadavg", lambda: (5.0, 5.0, 5.0))
+    monkeypatch.setattr(threads, "_procs_running", lambda: 6)
     threads.use_automatic_threads()
     assert getter() == 1
     minigrad.set_num_threads(2)
