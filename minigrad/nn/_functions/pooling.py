@@ -79,8 +79,9 @@ class AvgPool2dGrad(DerivativeFunction):
         self.windows = windows
 
     def forward(self, gy):
-        kh, kw = self.windows.kernel
-        g = gy * (1.0 / (kh * kw))
+        (kh, kw), xp = self.windows.kernel, get_array_module(gy)
+        # batch-last like gx, so that each offset's write is a contiguous copy (gy from a Flatten is C order)
+        g = xp.multiply(gy, 1.0 / (kh * kw), out=_empty_batch_last(xp, gy.shape, gy.dtype, zero=False))
         return self.windows.scatter(gy, lambda i, j: g)
 
     def backward_graph(self, ggx):
