@@ -1,7 +1,6 @@
 """scripts/bench.py's modes on tiny settings: the modern CNNs with the per-layer profile, minigrad's thread settings,
 and --under-load's busy process, which is gone afterwards (also after an error, or when the script dies). No timing
 is asserted: the numbers are the bench's to report, not a test's."""
-import importlib.util
 import subprocess
 import sys
 import time
@@ -11,16 +10,14 @@ import pytest
 
 import minigrad
 from minigrad import threads
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_under_test", ROOT / "scripts" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench")
 
 
 @pytest.fixture(autouse=True)
@@ -104,9 +101,8 @@ def test_the_busy_neighbour_ends_by_itself(bench):
 @pytest.mark.timeout(120)
 def test_the_busy_neighbour_ends_when_the_script_dies(bench):
     """A bench killed without cleanup (here: os._exit) leaves no busy process behind."""
-    code = (f"import importlib.util, os\n"
-            f"spec = importlib.util.spec_from_file_location('b', {str(ROOT / 'scripts' / 'bench.py')!r})\n"
-            "b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)\n"
+    code = (f"import os, sys\nsys.path.insert(0, {str(ROOT / 'tests')!r})\n"
+            "from scripts_loader import load_script\nb = load_script('bench')\n"
             "cm = b.busy_neighbour(300); proc = cm.__enter__(); print(proc.pid, flush=True); os._exit(0)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=100, cwd=ROOT)
     assert out.returncode == 0, out.stderr

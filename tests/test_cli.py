@@ -27,32 +27,26 @@ from minigrad.data import DataLoader
 from minigrad.train import plot_history
 from models import MODELS
 from real_data import REAL_DATA
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
 SUBSET = ["--limit-train", "512", "--limit-test", "256"]
 
 
-def load(name):
-    spec = importlib.util.spec_from_file_location(f"{name}_under_cli_test", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def train_lenet():
-    return load("train_lenet")
+    return load_script("train_lenet")
 
 
 @pytest.fixture(scope="module")
 def bench():
-    return load("bench")
+    return load_script("bench")
 
 
 @pytest.fixture(scope="module")
 def gradient_flow():
-    return load("gradient_flow")
+    return load_script("gradient_flow")
 
 
 def user_env(**extra):

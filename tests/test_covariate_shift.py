@@ -1,7 +1,6 @@
 """scripts/covariate_shift.py: the noise, the percentile probe and Santurkar et al.'s ICS measure against
 independent computations, the script end to end on a tiny run, and the claims of docs/batchnorm.md
 ("Measured: internal covariate shift") against the committed docs/covariate_shift_*.json."""
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -11,11 +10,10 @@ import pytest
 
 import minigrad
 from minigrad import nn
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("_covariate_shift", ROOT / "scripts" / "covariate_shift.py")
-cs = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cs)
+cs = load_script("covariate_shift")
 
 SCALE, SHIFT = (0.25, 1.75), (-1.0, 1.0)
 

@@ -27,6 +27,7 @@ from minigrad.train import (NonFiniteLossError, evaluate_accuracy, init_weights,
                             train_step)
 from models import MODELS, lenet_bn, lenet_bn_scratch
 from real_data import MISSING, REAL_DATA
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train_lenet.py"
@@ -114,16 +115,9 @@ def state_arrays(net):
     return {k: np.array(v.array, copy=True) for k, v in net.state_dict().items()}
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("train_lenet_under_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def script():
-    return load_script()
+    return load_script("train_lenet")
 
 
 def script_env():
