@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cpu_bounded
 import minigrad
 from minigrad import nn
 from scripts_loader import load_script
@@ -149,7 +150,7 @@ def _quick(tmp_path, *flags):
     return cs.main(["--quick", "--synthetic", "--nets", "mlp", *flags, "--out", str(tmp_path)])["mlp"]
 
 
-@pytest.mark.timeout(600)
+@cpu_bounded.hang_guard  # work done in this process: the wall clock only guards against a hang
 def test_quick_run_end_to_end(tmp_path):
     """--quick on random images, both networks and all three variants: every record present."""
     results = cs.main(["--quick", "--synthetic", "--out", str(tmp_path / "run")])
@@ -167,7 +168,7 @@ def test_quick_run_end_to_end(tmp_path):
         assert (tmp_path / "run" / f"covariate_shift_{net}.png").stat().st_size > 20_000
 
 
-@pytest.mark.timeout(600)
+@cpu_bounded.hang_guard
 def test_measuring_does_not_change_the_training_and_split_runs_merge(tmp_path):
     """Records every 20 or every 40 steps: the same network at step 40; variants run apart merge into one."""
     every20 = _quick(tmp_path / "a", "--variants", "plain", "noisy")
