@@ -647,6 +647,7 @@ def test_a_ctrl_c_during_the_checkpoint_block_waits_for_its_end(script):
 
 @pytest.mark.slow
 @requires_data
+@cpu_bounded.hang_guard  # a full-data epoch in this process: the wall clock only guards a hang
 def test_one_real_epoch_of_lenet_bn_scratch_gives_its_pinned_figures(real_data):
     minigrad.manual_seed(0)
     train_iter, test_iter = load_fashion_mnist(256)
