@@ -17,6 +17,8 @@ Writes a JSON summary (``--out``): settings, per-file counts and score, and ever
 mutant with its diff. docs/testing.md records the scores and explains the survivors.
 """
 import argparse
+import ast
+import functools
 import io
 import json
 import os
@@ -268,6 +270,40 @@ def function_of(name):
     return name.rsplit(".", 1)[1].rsplit("__mutmut_", 1)[0]
 
 
+@functools.lru_cache(maxsize=None)
+def function_text(path, function):
+    """The source of mutmut's function ``x_name`` or method ``xǁClassǁname`` in ``path`` (from ROOT), its lines
+    stripped and joined by spaces as ``changed_lines`` joins them; "" where the file or the function is missing."""
+    if not (ROOT / path).is_file():
+        return ""
+    text = (ROOT / path).read_text()
+    owner, name = function.split("ǁ")[1:] if function.startswith("xǁ") else (None, function[2:])
+    body = ast.parse(text).body
+    if owner:
+        body = next((node.body for node in body if isinstance(node, ast.ClassDef) and node.name == owner), [])
+    node = next((node for node in body if isinstance(node, ast.FunctionDef) and node.name == name), None)
+    return "" if node is None else " ".join(line.strip() for line in ast.get_source_segment(text, node).split("\n"))
+
+
+def follow_reasons(reasons, files):
+    """The reasons read by hand, each under the file of ``files`` whose function of its name holds the line it
+    quotes (its own file first: code moves between files); {old name: new name} of those moved; and the names
+    of those whose line stands in none of ``files`` any more (their code has changed: they are left out)."""
+    kept, moved, gone = {}, {}, []
+    for name, entry in reasons.items():
+        function, number = function_of(name), name.rsplit("__mutmut_", 1)[1]
+        places = [source_file(name)] + [f for f in files if f != source_file(name)]
+        home = next((f for f in places if f in files and entry["line"] in function_text(f, function)), None)
+        if home is None:
+            gone.append(name)
+            continue
+        new = f"{home[:-3].replace('/', '.')}.{function}__mutmut_{number}"
+        kept[new] = entry
+        if new != name:
+            moved[name] = new
+    return kept, moved, gone
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--files", nargs="+", default=FILES, help="files to mutate (default: %(default)s)")
@@ -292,8 +328,18 @@ def main(argv=None):
     p.add_argument("--reasons", type=Path, default=ROOT / "docs" / "mutation_reasons.json",
                    help="survivors explained by hand: {mutant: {class, reason, line, change}} (default: %(default)s)")
     p.add_argument("--md", type=Path, default=ROOT / "docs" / "mutation_survivors.md")
+    p.add_argument("--follow-reasons", action="store_true",
+                   help="after code has moved or changed: rewrite --reasons with each reason under the file that "
+                        "holds its function and line, dropping (and listing) those whose line is gone; run nothing")
     args = p.parse_args(argv)
     args.rev = commit_of(args.rev)  # the commit copied, fixed before the run (HEAD may move meanwhile)
+    if args.follow_reasons:
+        reasons = json.loads(args.reasons.read_text())
+        kept, moved, gone = follow_reasons(reasons, args.files)
+        args.reasons.write_text(json.dumps(dict(sorted(kept.items())), indent=1, ensure_ascii=False) + "\n")
+        print("".join([f"moved: {old} -> {new}\n" for old, new in moved.items()] + [f"dropped: {n}\n" for n in gone])
+              + f"{len(kept)} reasons kept ({len(moved)} moved), {len(gone)} dropped: {args.reasons}")
+        return kept, moved, gone
     if args.report:
         rows = report(json.loads(args.report.read_text()), args.reasons, args.md)
         print("\n".join(f"{len(items):>5} {cls}" for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1]))))
