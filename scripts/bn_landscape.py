@@ -42,14 +42,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # gradient_flow's data loaders
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # gradient_flow's data loaders and pyplot
 
 import minigrad  # noqa: E402
 from minigrad import autograd, nn  # noqa: E402
 from minigrad.nn.functional import cross_entropy  # noqa: E402
 from minigrad.train import evaluate_accuracy, init_weights, train_step  # noqa: E402
 from models import lenet, lenet_bn, lenet_bn_scratch  # noqa: E402
-from gradient_flow import make_loaders  # noqa: E402
+from gradient_flow import make_loaders, pyplot  # noqa: E402
 
 BUILDERS = {"lenet": lenet, "lenet-bn-scratch": lenet_bn_scratch, "lenet-bn": lenet_bn}
 TITLES = {"lenet": "LeNet", "lenet-bn-scratch": "LeNet-BN", "lenet-bn": "LeNet-BN (BatchNorm2d/1d)"}
@@ -376,11 +376,8 @@ def _replace_atomically(path, write):
 def plot(result, path):
     """Row 1: the four measures per training point (mean over batches, bars: min..max). Row 2: the loss
     along the gradient at each point, for each network, and the learning-rate sweep."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     from matplotlib.lines import Line2D
     runs = result["landscape"]

@@ -57,7 +57,7 @@ from minigrad import autograd, nn  # noqa: E402
 from minigrad.train import evaluate_accuracy, init_weights  # noqa: E402
 from models import lenet, lenet_bn  # noqa: E402
 import cli_args  # noqa: E402
-from gradient_flow import make_loaders  # noqa: E402
+from gradient_flow import make_loaders, pyplot  # noqa: E402
 from bn_landscape import _plain, _replace_atomically, machine  # noqa: E402
 
 VARIANTS = ("plain", "bn", "noisy")
@@ -305,11 +305,8 @@ def first_step_reaching(rec, level):
 def plot(result, path):
     """Row 1: test accuracy, and the watched unit's percentiles for each variant. Row 2: the ICS measure
     (‖G − G'‖ relative to ‖G‖, and cos(G, G')) per layer for each variant."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
     runs = {r["variant"]: r for r in result["runs"]}
     fig, axes = plt.subplots(2, 4, figsize=(20, 9))

@@ -46,6 +46,17 @@ def weight_layers(net):
     return dict(zip(LAYERS, layers))
 
 
+def pyplot():
+    """matplotlib.pyplot drawing to files only (the Agg backend), or None where matplotlib is not installed."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
 def make_loaders(args):
     """Fresh (train, test) loaders; the training order depends only on --seed, so every run sees the same batches."""
     if not args.synthetic:
@@ -121,13 +132,10 @@ def summarize(rec, window=20):
 
 def plot(runs, path, window=20):
     """Top: per-layer gradient norms, one panel per run (same y-limits). Bottom: loss, test accuracy, conv1/fc3."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return False
+    from matplotlib.ticker import MaxNLocator
     fig = plt.figure(figsize=(4.3 * max(len(runs), 3), 7.2), layout="constrained")
     top, bottom = fig.subfigures(2, 1)  # the rows have their own column counts: no empty panel
     grad_axes = top.subplots(1, len(runs), squeeze=False)[0]

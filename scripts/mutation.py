@@ -2,7 +2,7 @@
 """Mutation testing of minigrad's math with mutmut: how many planted bugs does the test suite catch?
 
     pip install -e '.[dev]'                      # mutmut (a development tool, not a runtime dependency)
-    python scripts/mutation.py                   # the four files below, the fast targeted tests (tens of minutes)
+    python scripts/mutation.py                   # the files below, the fast targeted tests (hours: ~15,000 mutants)
     python scripts/mutation.py --files minigrad/optim.py --without tests/test_references.py --out /tmp/before.json
 
 Not run in CI: it is slow. mutmut changes the code it mutates, so this never runs in the checkout:
@@ -17,6 +17,8 @@ Writes a JSON summary (``--out``): settings, per-file counts and score, and ever
 mutant with its diff. docs/testing.md records the scores and explains the survivors.
 """
 import argparse
+import ast
+import functools
 import io
 import json
 import os
@@ -31,7 +33,12 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ["minigrad/ops.py", "minigrad/nn/functional.py", "minigrad/nn/layers.py", "minigrad/optim.py"]
+# The math: the ops, the layers' Functions and Modules, the core (Tensor, Function, engine), the optimisers.
+# The packages' faces (__init__.py, nn/functional.py) only import and re-export: nothing there to mutate.
+FILES = sorted(str(p.relative_to(ROOT)) for pattern in ("minigrad/core/*.py", "minigrad/ops/*.py",
+                                                        "minigrad/nn/_functions/*.py", "minigrad/nn/modules/*.py")
+               for p in ROOT.glob(pattern) if p.name != "__init__.py") + [
+    "minigrad/dtypes.py", "minigrad/nn/_utils.py", "minigrad/optim.py"]
 # Fast unit tests that exercise these files: no subprocesses, no real data, no MPI, no GPU.
 TESTS = ["tests/test_references.py", "tests/test_layers.py", "tests/test_layers_higher_order.py",
          "tests/test_batchnorm.py", "tests/test_gradcheck.py", "tests/test_autograd.py", "tests/test_tensor.py",
@@ -40,14 +47,21 @@ TESTS = ["tests/test_references.py", "tests/test_layers.py", "tests/test_layers_
          "tests/test_properties.py", "tests/test_ops_edges.py", "tests/test_tensor_api.py",
          "tests/test_mutants_ops.py", "tests/test_mutants_functional.py", "tests/test_dtypes.py",
          "tests/test_nn_extras.py", "tests/test_functional_batch_norm.py", "tests/test_docs_pytorch.py",
-         "tests/test_serialization.py", "tests/test_mutants_messages.py"]
+         "tests/test_serialization.py", "tests/test_mutants_messages.py",
+         # and those written since for the families the layers brought into FILES (LayerNorm, lazy modules, grouped
+         # convolutions, integers, empty and 0-d tensors, mixed indexing, writes, in-place autograd)
+         "tests/test_layer_norm.py", "tests/test_lazy.py", "tests/test_conv_groups.py", "tests/test_hyperbolic.py",
+         "tests/test_integers.py", "tests/test_empty_and_0d.py", "tests/test_mixed_indexing.py", "tests/test_writes.py",
+         "tests/test_inplace_autograd.py", "tests/test_batch_of_one.py", "tests/test_optim_state.py",
+         "tests/test_pytorch_extras.py", "tests/test_pytorch_idioms.py", "tests/test_check_side_effects.py"]
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:timeout", "-q", "-m", "not slow and not gpu"]
 DETECTED = {"killed", "timeout", "segfault", "suspicious"}
 
 
 # Survivors are sorted by rules on their changed lines (old -> new); each rule is a reason. What no rule
-# explains is read by hand: docs/mutation_reasons.json maps a mutant's name to its reason (or to "killed by"
-# the test that kills it), and --report writes the list (docs/mutation_survivors.md).
+# explains is read by hand: docs/mutation_reasons.json gives each such mutant its class and reason (or "killed
+# by" the test that kills it) with the line it mutates and the mutated line, by which --report finds it again
+# (read_reasons), and --report writes the list (docs/mutation_survivors.md).
 STRING = re.compile(r"""[rbfRBF]{0,2}("([^"\\]|\\.)*"|'([^'\\]|\\.)*')""")
 RULES = [  # (class, reason, test on (old, new): the changed lines joined)
     ("GPU path", "the mutated code runs only on CuPy arrays (a fused `cuda.kernels()` call, or the array module "
@@ -124,27 +138,43 @@ def survivor_class(diff):
     return None, None
 
 
+def read_reasons(path):
+    """{(function, line, change): (class, reason)} of the survivors read by hand (docs/mutation_reasons.json):
+    a reason is found by the code it explains (the function's name, the line mutated and the mutated line),
+    so it follows that code to another file, and past a renumbering of its function's mutants."""
+    reasons = json.loads(path.read_text()) if path.exists() else {}
+    return {(function_of(name), r["line"], r["change"]): (r["class"], r["reason"]) for name, r in reasons.items()}
+
+
+def column(f, files):
+    """A file's column in the report: its folder when the folder holds several of ``files``, else the file."""
+    folder = str(Path(f).parent)
+    shared = folder != "minigrad" and sum(str(Path(g).parent) == folder for g in files) > 1
+    return (folder + "/" if shared else f).replace("minigrad/", "", 1)
+
+
 def report(summary, reasons_path, md_path):
     """Write every survivor of ``summary`` to ``md_path``: a count per class, then a table per class."""
-    reasons = json.loads(reasons_path.read_text()) if reasons_path.exists() else {}
-    rows = {}
+    reasons = read_reasons(reasons_path)
+    rows, by_hand = {}, 0
     for name, s in summary["survivors"].items():
-        cls, why = reasons.get(name) or survivor_class(s["diff"])
-        cls = cls or "not explained"
-        change = changed_lines(s["diff"])[1].replace("|", "\\|")
-        rows.setdefault(cls, []).append((name, change[:150], why or ""))
+        old, new = changed_lines(s["diff"])
+        hand = reasons.get((function_of(name), old, new))
+        by_hand += hand is not None
+        cls, why = hand or survivor_class(s["diff"])
+        rows.setdefault(cls or "not explained", []).append((name, new.replace("|", "\\|")[:150], why or ""))
+    unexplained = len(rows.get("not explained", []))
     files = list(summary["files"])
-    short = [f.replace("minigrad/", "") for f in files]
-    by_hand = sum(name in reasons for name in summary["survivors"])
+    columns = list(dict.fromkeys(column(f, files) for f in files))
     lines = [f"# Surviving mutants of commit `{summary['rev'][:7]}`", "",
              "Written by `python scripts/mutation.py --report SUMMARY` (see docs/testing.md, \"Mutation testing\"): "
              "each survivor of that run with its class and the reason it is left. Classes come from rules on the "
              "changed line (`RULES` in the script) or, for the rest, from docs/mutation_reasons.json (read by hand).",
-             "", f"{len(summary['survivors'])} survivors: {len(summary['survivors']) - by_hand} sorted by a rule, "
-             f"{by_hand} read by hand.",
-             "", "| class | " + " | ".join(short) + " |", "| --- |" + " ---: |" * len(files)]
+             "", f"{len(summary['survivors'])} survivors: {len(summary['survivors']) - by_hand - unexplained} sorted "
+             f"by a rule, {by_hand} read by hand" + (f", {unexplained} not explained." if unexplained else "."),
+             "", "| class | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(columns)]
     for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1])):
-        counts = (str(sum(source_file(n) == f for n, _, _ in items)) for f in files)
+        counts = (str(sum(column(source_file(n), files) == c for n, _, _ in items)) for c in columns)
         lines.append(f"| {cls} | " + " | ".join(counts) + " |")
     for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1])):
         lines += ["", f"## {cls} ({len(items)})", "", "| mutant | change | why it is left |", "| --- | --- | --- |"]
@@ -235,6 +265,45 @@ def source_file(name):
     return module.replace(".", "/") + ".py"
 
 
+def function_of(name):
+    """minigrad.ops.reduction.xǁSumǁforward__mutmut_4 -> xǁSumǁforward (mutmut's name of the function)."""
+    return name.rsplit(".", 1)[1].rsplit("__mutmut_", 1)[0]
+
+
+@functools.lru_cache(maxsize=None)
+def function_text(path, function):
+    """The source of mutmut's function ``x_name`` or method ``xǁClassǁname`` in ``path`` (from ROOT), its lines
+    stripped and joined by spaces as ``changed_lines`` joins them; "" where the file or the function is missing."""
+    if not (ROOT / path).is_file():
+        return ""
+    text = (ROOT / path).read_text()
+    owner, name = function.split("ǁ")[1:] if function.startswith("xǁ") else (None, function[2:])
+    body = ast.parse(text).body
+    if owner:
+        body = next((node.body for node in body if isinstance(node, ast.ClassDef) and node.name == owner), [])
+    node = next((node for node in body if isinstance(node, ast.FunctionDef) and node.name == name), None)
+    return "" if node is None else " ".join(line.strip() for line in ast.get_source_segment(text, node).split("\n"))
+
+
+def follow_reasons(reasons, files):
+    """The reasons read by hand, each under the file of ``files`` whose function of its name holds the line it
+    quotes (its own file first: code moves between files); {old name: new name} of those moved; and the names
+    of those whose line stands in none of ``files`` any more (their code has changed: they are left out)."""
+    kept, moved, gone = {}, {}, []
+    for name, entry in reasons.items():
+        function, number = function_of(name), name.rsplit("__mutmut_", 1)[1]
+        places = [source_file(name)] + [f for f in files if f != source_file(name)]
+        home = next((f for f in places if f in files and entry["line"] in function_text(f, function)), None)
+        if home is None:
+            gone.append(name)
+            continue
+        new = f"{home[:-3].replace('/', '.')}.{function}__mutmut_{number}"
+        kept[new] = entry
+        if new != name:
+            moved[name] = new
+    return kept, moved, gone
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--files", nargs="+", default=FILES, help="files to mutate (default: %(default)s)")
@@ -257,10 +326,20 @@ def main(argv=None):
     p.add_argument("--report", type=Path, default=None, metavar="SUMMARY",
                    help="write the survivors of an earlier summary to --md by class, and run nothing")
     p.add_argument("--reasons", type=Path, default=ROOT / "docs" / "mutation_reasons.json",
-                   help="survivors explained by hand: {mutant: [class, reason]} (default: %(default)s)")
+                   help="survivors explained by hand: {mutant: {class, reason, line, change}} (default: %(default)s)")
     p.add_argument("--md", type=Path, default=ROOT / "docs" / "mutation_survivors.md")
+    p.add_argument("--follow-reasons", action="store_true",
+                   help="after code has moved or changed: rewrite --reasons with each reason under the file that "
+                        "holds its function and line, dropping (and listing) those whose line is gone; run nothing")
     args = p.parse_args(argv)
     args.rev = commit_of(args.rev)  # the commit copied, fixed before the run (HEAD may move meanwhile)
+    if args.follow_reasons:
+        reasons = json.loads(args.reasons.read_text())
+        kept, moved, gone = follow_reasons(reasons, args.files)
+        args.reasons.write_text(json.dumps(dict(sorted(kept.items())), indent=1, ensure_ascii=False) + "\n")
+        print("".join([f"moved: {old} -> {new}\n" for old, new in moved.items()] + [f"dropped: {n}\n" for n in gone])
+              + f"{len(kept)} reasons kept ({len(moved)} moved), {len(gone)} dropped: {args.reasons}")
+        return kept, moved, gone
     if args.report:
         rows = report(json.loads(args.report.read_text()), args.reasons, args.md)
         print("\n".join(f"{len(items):>5} {cls}" for cls, items in sorted(rows.items(), key=lambda kv: -len(kv[1]))))
@@ -325,10 +404,11 @@ def summarize(args, workdir, names, sample, tests, deselect, started):
                "files": per_file, "survivors": {n: {"status": status[n], "diff": d} for n, d in survivors.items()}}
     out = args.out or workdir / "summary.json"
     out.write_text(json.dumps(summary, indent=1))
-    print(f"{'file':<28}{'tested':>12}{'killed':>8}{'survived':>9}{'no tests':>9}{'score':>7}")
+    width = max(len(f) for f in per_file) + 2
+    print(f"{'file':<{width}}{'tested':>12}{'killed':>8}{'survived':>9}{'no tests':>9}{'score':>7}")
     for f, c in per_file.items():
         tested = f"{c['mutants']}/{c['of']}"
-        print(f"{f:<28}{tested:>12}{c['detected']:>8}{c.get('survived', 0):>9}{c.get('no tests', 0):>9}"
+        print(f"{f:<{width}}{tested:>12}{c['detected']:>8}{c.get('survived', 0):>9}{c.get('no tests', 0):>9}"
               f"{c['score'] if c['score'] is not None else '-':>7}")
     print(f"summary with every survivor's diff: {out} ({summary['minutes']} min)")
     return summary

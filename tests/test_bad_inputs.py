@@ -23,6 +23,7 @@ from minigrad import nn, optim
 from minigrad.data import DataLoader
 from minigrad.nn import functional as F
 from models import lenet, lenet_bn, lenet_bn_scratch
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 NAN, INF = float("nan"), float("inf")
@@ -648,10 +649,7 @@ def test_dataloader_checks_its_arguments(kwargs, error, message):
 
 @pytest.fixture(scope="module")
 def train_script():
-    spec = importlib.util.spec_from_file_location("train_lenet_bad_inputs", ROOT / "scripts" / "train_lenet.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("train_lenet")
 
 
 @pytest.mark.parametrize("argv, flag", [

@@ -1,26 +1,23 @@
 """scripts/bench.py's modes on tiny settings: the modern CNNs with the per-layer profile, minigrad's thread settings,
 and --under-load's busy process, which is gone afterwards (also after an error, or when the script dies). No timing
 is asserted: the numbers are the bench's to report, not a test's."""
-import importlib.util
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
+import cpu_bounded
 import minigrad
 from minigrad import threads
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_under_test", ROOT / "scripts" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench")
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +56,7 @@ def test_new_flags_name_themselves_in_errors(bench, capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.timeout(600)
+@cpu_bounded.hang_guard  # work done in this process: the wall clock only guards against a hang
 def test_smoke_modern_cnns_profiled_under_load(bench, capsys):
     results = bench.main(["--models", "resnet18", "densenet", "--batch-size", "2", "--steps", "1", "--repeats", "1",
                           "--warmup", "0", "--profile", "--under-load", "--threads", "auto", "1", "--no-memory",
@@ -85,7 +82,6 @@ def test_smoke_modern_cnns_profiled_under_load(bench, capsys):
     assert "add" not in results["densenet"]["profile"]["by_kind"]
 
 
-@pytest.mark.timeout(120)
 def test_the_busy_neighbour_is_killed_on_an_exception(bench):
     with pytest.raises(KeyboardInterrupt):
         with bench.busy_neighbour(300) as proc:
@@ -95,22 +91,22 @@ def test_the_busy_neighbour_is_killed_on_an_exception(bench):
     assert proc.poll() is not None and gone(proc.pid)
 
 
-@pytest.mark.timeout(120)
 def test_the_busy_neighbour_ends_by_itself(bench):
     with bench.busy_neighbour(1) as proc:
-        assert proc.wait(timeout=60) == 0  # its time limit
+        assert proc.wait(timeout=60) == 0  # its 1 s limit; 60 s only guards against a hang (it is killed after it)
 
 
-@pytest.mark.timeout(120)
+@cpu_bounded.hang_guard
 def test_the_busy_neighbour_ends_when_the_script_dies(bench):
     """A bench killed without cleanup (here: os._exit) leaves no busy process behind."""
-    code = (f"import importlib.util, os\n"
-            f"spec = importlib.util.spec_from_file_location('b', {str(ROOT / 'scripts' / 'bench.py')!r})\n"
-            "b = importlib.util.module_from_spec(spec); spec.loader.exec_module(b)\n"
+    code = (f"import os, sys\nsys.path.insert(0, {str(ROOT / 'tests')!r})\n"
+            "from scripts_loader import load_script\nb = load_script('bench')\n"
             "cm = b.busy_neighbour(300); proc = cm.__enter__(); print(proc.pid, flush=True); os._exit(0)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=100, cwd=ROOT)
+    out = cpu_bounded.run([sys.executable, "-c", code], 60, capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     pid = int(out.stdout.split()[-1])
+    # it checks for its parent at every turn of its loop, so it ends within milliseconds of CPU time; 60 s of wall
+    # clock lie far above that on any load, and far below its own 300 s limit, which a broken check would reach
     deadline = time.monotonic() + 60
     while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.1)

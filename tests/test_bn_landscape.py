@@ -1,7 +1,6 @@
 """scripts/bn_landscape.py: the curvature and step-size measures on problems with known answers,
 the script end to end on a tiny run, and the claims of docs/batchnorm.md ("Measured: does BatchNorm
 smooth the loss landscape?") against the committed docs/bn_landscape.json."""
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -10,11 +9,10 @@ import numpy as np
 import pytest
 
 import minigrad
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("_bn_landscape", ROOT / "scripts" / "bn_landscape.py")
-bn_landscape = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(bn_landscape)
+bn_landscape = load_script("bn_landscape")
 
 
 def _symmetric(spectrum, seed=0):

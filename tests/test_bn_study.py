@@ -1,7 +1,6 @@
 """The BatchNorm study (docs/batchnorm.md): the staged derivation against minigrad's closed form,
 the claims the document makes about the backward and the running statistics, and the two scripts."""
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -14,21 +13,14 @@ from minigrad import nn
 from minigrad.data import SHA256
 from minigrad.nn.functional import BatchNormFunction, FixedBatchNormFunction
 from real_data import REAL_DATA
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = [(4, 3), (7, 5), (2, 2, 2, 2), (3, 4, 5, 2)]
 
 
-def _load_script(name):
-    """Import scripts/<name>.py as a module (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"_study_{name}", ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bn_backward = _load_script("bn_backward")
-gradient_flow = _load_script("gradient_flow")
+bn_backward = load_script("bn_backward")
+gradient_flow = load_script("gradient_flow")
 
 
 def _inputs(shape, seed=0):

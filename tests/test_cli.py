@@ -22,37 +22,35 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cpu_bounded
 import minigrad
 from minigrad.data import DataLoader
 from minigrad.train import plot_history
 from models import MODELS
 from real_data import REAL_DATA
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
 SUBSET = ["--limit-train", "512", "--limit-test", "256"]
-
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(f"{name}_under_cli_test", SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# The scripts run here are bounded by the CPU time they use; the wall clock only guards against a hang, an hour
+# for each test (cpu_bounded.hang_guard), far above what any of these runs takes on a loaded machine.
+pytestmark = cpu_bounded.hang_guard
 
 
 @pytest.fixture(scope="module")
 def train_lenet():
-    return load("train_lenet")
+    return load_script("train_lenet")
 
 
 @pytest.fixture(scope="module")
 def bench():
-    return load("bench")
+    return load_script("bench")
 
 
 @pytest.fixture(scope="module")
 def gradient_flow():
-    return load("gradient_flow")
+    return load_script("gradient_flow")
 
 
 def user_env(**extra):
@@ -62,9 +60,10 @@ def user_env(**extra):
                 https_proxy=dead, HTTP_PROXY=dead, HTTPS_PROXY=dead, no_proxy="", NO_PROXY="", **extra)
 
 
-def run(script, args, cwd, timeout=300, **popen):
-    return subprocess.run([sys.executable, str(SCRIPTS / script), *map(str, args)], cwd=cwd, env=user_env(),
-                          capture_output=True, text=True, timeout=timeout, **popen)
+def run(script, args, cwd, cpu_seconds=300):
+    """The script as a user runs it, bounded by the CPU time it uses (tests/cpu_bounded.py), not the wall clock."""
+    return cpu_bounded.run([sys.executable, str(SCRIPTS / script), *map(str, args)], cpu_seconds, cwd=cwd,
+                           env=user_env(), capture_output=True, text=True)
 
 
 def usage_error(parse, argv, capsys):
@@ -98,7 +97,7 @@ def fake_checkpoint(train_lenet, path, argv, epoch=1):
 @pytest.mark.parametrize("script, options", [("train_lenet.py", 13), ("bench.py", 13), ("gradient_flow.py", 11),
                                              ("bench_ranks.py", 12), ("bn_backward.py", 6), ("bn_landscape.py", 25)])
 def test_help_gives_every_option_its_default(script, options, tmp_path):
-    result = run(script, ["--help"], cwd=tmp_path, timeout=60)
+    result = run(script, ["--help"], cwd=tmp_path, cpu_seconds=60)
     assert result.returncode == 0, result.stderr
     text = result.stdout.split("options:", 1)[1]
     entries = [" ".join(e.split()) for e in re.split(r"\n(?=  -)", text) if e.strip()]
@@ -112,7 +111,7 @@ def test_help_gives_every_option_its_default(script, options, tmp_path):
 
 
 def test_the_scripts_helper_module_says_it_is_no_script(tmp_path):
-    result = run("cli_args.py", ["--help"], cwd=tmp_path, timeout=60)
+    result = run("cli_args.py", ["--help"], cwd=tmp_path, cpu_seconds=60)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip() == ("cli_args.py is a helper module that the scripts in scripts/ import; it has no "
                                      "command line (see e.g. python scripts/train_lenet.py --help)")
@@ -122,7 +121,7 @@ def test_bench_ranks_names_the_python_without_torch(tmp_path):
     python = tmp_path / "python-without-torch"  # an interpreter whose `import torch` fails
     python.write_text("#!/bin/sh\nexit 1\n")
     python.chmod(0o755)
-    result = run("bench_ranks.py", ["--compare-torch", "--torch-python", python], cwd=tmp_path, timeout=60)
+    result = run("bench_ranks.py", ["--compare-torch", "--torch-python", python], cwd=tmp_path, cpu_seconds=60)
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == (
         f"bench_ranks.py: error: --compare-torch: {python} cannot import torch; install it there (pip install "
@@ -354,7 +353,8 @@ def test_a_progress_bar_on_a_terminal(real_data, tmp_path):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
     proc = subprocess.Popen([sys.executable, str(SCRIPTS / "train_lenet.py"), "--limit-train", "256",
                              "--limit-test", "128", "--epochs", "1", "--out", str(tmp_path / "run")],
-                            cwd=tmp_path, env=user_env(), stdout=subprocess.DEVNULL, stderr=slave)
+                            cwd=tmp_path, env=user_env(), stdout=subprocess.DEVNULL, stderr=slave,
+                            preexec_fn=cpu_bounded.limit(300))
     os.close(slave)
     seen = b""
     while True:  # read while it runs: a full terminal buffer would block the child
@@ -370,7 +370,7 @@ def test_a_progress_bar_on_a_terminal(real_data, tmp_path):
         elif proc.poll() is not None:
             break
     os.close(master)
-    assert proc.wait(timeout=300) == 0
+    assert proc.wait(timeout=cpu_bounded.HANG_SECONDS) == 0  # it ended (-SIGXCPU past its 300 s of CPU)
     assert b"epoch 1/1" in seen and b"\r" in seen
 
 
@@ -509,8 +509,8 @@ def test_readme_real_output_is_what_the_command_prints_now(real_data, tmp_path):
     command, lines = _readme_real_output()
     argv = shlex.split(command)
     assert argv[:2] == ["python", "scripts/train_lenet.py"]
-    result = subprocess.run([sys.executable, str(ROOT / argv[1]), *argv[2:]], cwd=tmp_path, env=user_env(),
-                            capture_output=True, text=True, timeout=3600)
+    result = cpu_bounded.run([sys.executable, str(ROOT / argv[1]), *argv[2:]], 1800, cwd=tmp_path, env=user_env(),
+                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     printed = [_normalise(line) for line in result.stdout.splitlines()]
     chunks, chunk = [], []
@@ -531,8 +531,8 @@ def test_readme_real_output_is_what_the_command_prints_now(real_data, tmp_path):
 
 def run_readme_snippet(code, tmp_path):
     (tmp_path / "snippet.py").write_text(code)
-    result = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, env=user_env(), capture_output=True,
-                            text=True, timeout=120)
+    result = cpu_bounded.run([sys.executable, "snippet.py"], 120, cwd=tmp_path, env=user_env(), capture_output=True,
+                             text=True)
     assert result.returncode == 0, result.stderr
     return result.stdout
 

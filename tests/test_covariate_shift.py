@@ -1,7 +1,6 @@
 """scripts/covariate_shift.py: the noise, the percentile probe and Santurkar et al.'s ICS measure against
 independent computations, the script end to end on a tiny run, and the claims of docs/batchnorm.md
 ("Measured: internal covariate shift") against the committed docs/covariate_shift_*.json."""
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -9,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cpu_bounded
 import minigrad
 from minigrad import nn
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("_covariate_shift", ROOT / "scripts" / "covariate_shift.py")
-cs = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cs)
+cs = load_script("covariate_shift")
 
 SCALE, SHIFT = (0.25, 1.75), (-1.0, 1.0)
 
@@ -151,7 +150,7 @@ def _quick(tmp_path, *flags):
     return cs.main(["--quick", "--synthetic", "--nets", "mlp", *flags, "--out", str(tmp_path)])["mlp"]
 
 
-@pytest.mark.timeout(600)
+@cpu_bounded.hang_guard  # work done in this process: the wall clock only guards against a hang
 def test_quick_run_end_to_end(tmp_path):
     """--quick on random images, both networks and all three variants: every record present."""
     results = cs.main(["--quick", "--synthetic", "--out", str(tmp_path / "run")])
@@ -169,7 +168,7 @@ def test_quick_run_end_to_end(tmp_path):
         assert (tmp_path / "run" / f"covariate_shift_{net}.png").stat().st_size > 20_000
 
 
-@pytest.mark.timeout(600)
+@cpu_bounded.hang_guard
 def test_measuring_does_not_change_the_training_and_split_runs_merge(tmp_path):
     """Records every 20 or every 40 steps: the same network at step 40; variants run apart merge into one."""
     every20 = _quick(tmp_path / "a", "--variants", "plain", "noisy")

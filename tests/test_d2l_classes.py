@@ -3,12 +3,12 @@ SGD, init_cnn, add_to_class, the aliases), the shared tools (Timer, Accumulator,
 minigrad.utils.data, and the notebook converter `python -m minigrad.d2l convert`."""
 import math
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+import cpu_bounded
 import minigrad
 from minigrad import d2l, nn
 from minigrad.utils import data as udata
@@ -344,10 +344,13 @@ def book_notebook(path, cells):
 
 
 def run_cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "minigrad.d2l", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=300, env=dict(os.environ, MINIGRAD_NUM_THREADS="1"))
+    """``python -m minigrad.d2l ...``, bounded by the CPU time it uses, not the wall clock: 300 s for the
+    converter, and as much for the Jupyter kernel it may start (the kernel inherits the RLIMIT_CPU)."""
+    return cpu_bounded.run([sys.executable, "-m", "minigrad.d2l", *map(str, args)], 300, cwd=cwd,
+                           capture_output=True, text=True, env=dict(os.environ, MINIGRAD_NUM_THREADS="1"))
 
 
+@cpu_bounded.hang_guard
 def test_convert_drops_the_pip_cell_changes_imports_and_clears_the_books_outputs(tmp_path):
     import nbformat
     book = tmp_path / "chapter.ipynb"
@@ -362,6 +365,7 @@ def test_convert_drops_the_pip_cell_changes_imports_and_clears_the_books_outputs
     assert nb.cells[2].outputs == [] and nb.cells[2].execution_count is None
 
 
+@cpu_bounded.hang_guard
 def test_convert_execute_runs_it_in_a_kernel_and_a_failing_cell_is_one_line_and_no_file(tmp_path):
     import nbformat
     book = tmp_path / "chapter.ipynb"
@@ -377,7 +381,8 @@ def test_convert_execute_runs_it_in_a_kernel_and_a_failing_cell_is_one_line_and_
     assert not (tmp_path / "failed.ipynb").exists() and not list(tmp_path.glob(".failed*"))
 
 
+@cpu_bounded.hang_guard
 def test_torch_utils_data_needs_no_import_of_its_own():
     code = ("import minigrad as torch; "
             "print(len(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.ones(5)), 2)))")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout == "3\n"
+    assert cpu_bounded.run([sys.executable, "-c", code], 60, capture_output=True, text=True).stdout == "3\n"

@@ -10,9 +10,7 @@ import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import cpu_bounded  # noqa: E402
 import minigrad  # noqa: E402
 import minigrad.distributed as dist  # noqa: E402
 from minigrad import nn  # noqa: E402
@@ -32,30 +31,30 @@ needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None,
                                reason="mpi4py is not installed (pip install -e '.[mpi]')")
 
 
-# A launched job that hangs is stopped after LAUNCH_SECONDS of wall clock (shorter than the collective timeout's
-# default of 600 s: a job that ends only by that timeout fails too), and its test after HANG_GUARD. Both lie far above
-# what a job needs on a loaded machine, and no test asserts a job's duration: no outcome depends on the load.
-LAUNCH_SECONDS = 300
-HANG_GUARD = LAUNCH_SECONDS + 60
+# A launched job is bounded by the CPU time each of its processes uses (tests/cpu_bounded.py: mpiexec's processes
+# inherit the limit), and the wall clock only guards against a hang (cpu_bounded.HANG_SECONDS, an hour, and
+# cpu_bounded.hang_guard for its test). Its collectives wait longer than that guard (MINIGRAD_COLLECTIVE_TIMEOUT), so a
+# job that would end only by a collective's timeout fails at the guard; no test asserts a job's duration: no outcome
+# depends on the load.
+CPU_SECONDS = 600
 
 
 def launch(n, *args, check=True, script=None, env=None):
-    """Run ``script`` (default: this file as a worker) in ``n`` MPI processes; (proc, seconds)."""
+    """Run ``script`` (default: this file as a worker) in ``n`` MPI processes; the finished process."""
     mpiexec = Path(sys.executable).with_name("mpiexec")
     mpiexec = str(mpiexec) if mpiexec.exists() else shutil.which("mpiexec")
     assert mpiexec, "mpi4py is installed but no mpiexec was found (pip install -e '.[mpi]' brings mpich's)"
-    env = {**os.environ, "MINIGRAD_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), **(env or {})}
+    env = {**os.environ, "MINIGRAD_NUM_THREADS": "1", "MINIGRAD_COLLECTIVE_TIMEOUT": str(2 * cpu_bounded.HANG_SECONDS),
+           "PYTHONPATH": str(ROOT), **(env or {})}
     cmd = [mpiexec, "-n", str(n), sys.executable, "-m", "mpi4py", str(script or __file__), *map(str, args)]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=LAUNCH_SECONDS, env=env, cwd=ROOT)
-    seconds = time.perf_counter() - start
+    proc = cpu_bounded.run(cmd, CPU_SECONDS, capture_output=True, text=True, env=env, cwd=ROOT)
     if check:
         assert proc.returncode == 0, f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    return proc, seconds
+    return proc
 
 
 def worker_result(*args, n=2):
-    proc, _ = launch(n, *args)
+    proc = launch(n, *args)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -492,14 +491,14 @@ def check_syncbn_errors(errors):
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 @pytest.mark.parametrize("sizes", ["1,6", "4,0,3"], ids=["2 ranks, 1+6", "3 ranks, 4+0+3"])
 def test_sync_batchnorm_equals_batchnorm_on_the_concatenated_batch(sizes):
     check_syncbn_errors(worker_result("syncbn", sizes, n=len(sizes.split(","))))
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 @pytest.mark.parametrize("sizes", ["3,5", "4,0,3"], ids=["2 ranks, 3+5", "3 ranks, 4+0+3"])
 def test_sync_batchnorm_higher_derivatives_equal_batchnorm_on_the_concatenated_batch(sizes):
     worst = worker_result("syncbn_higher", sizes, n=len(sizes.split(",")))
@@ -509,7 +508,7 @@ def test_sync_batchnorm_higher_derivatives_equal_batchnorm_on_the_concatenated_b
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 def check_collectives(results, world):
     """The values worker_collectives must have found in each of ``world`` processes."""
     assert len(results) == world
@@ -532,7 +531,7 @@ def check_collectives(results, world):
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 def test_collectives_on_three_ranks():
     check_collectives(worker_result("collectives", n=3), 3)
 
@@ -541,21 +540,21 @@ def test_collectives_on_three_ranks():
 
 @needs_mpi
 @pytest.mark.gpu
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 def test_nccl_collectives_on_cupy_tensors():
     check_collectives(worker_result("collectives", "nccl", "cuda", n=1), 1)
 
 
 @needs_mpi
 @pytest.mark.gpu
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 def test_mpi_collectives_and_sync_batchnorm_on_cupy_tensors():
     check_collectives(worker_result("collectives", "mpi", "cuda", n=2), 2)
     check_syncbn_errors(worker_result("syncbn", "3,5", "cuda", n=2))
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 def test_data_parallel_lenet_bn_equals_one_process():
     out = worker_result("ddp", n=2)
     for model in ("lenet-bn-scratch", "lenet-bn"):
@@ -570,15 +569,15 @@ def test_data_parallel_lenet_bn_equals_one_process():
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 def test_an_exception_in_one_rank_ends_the_job():
-    proc, _ = launch(2, "crash", check=False)
+    proc = launch(2, "crash", check=False)
     assert proc.returncode != 0
     assert "deliberate failure in rank 1" in proc.stderr  # and it ended: no wait for the 600 s collective timeout
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 @pytest.mark.parametrize("n", [2, 3])
 def test_data_parallel_edges_equal_one_process(n):
     out = worker_result("edges", n=n)
@@ -601,13 +600,13 @@ def test_data_parallel_edges_equal_one_process(n):
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 @pytest.mark.parametrize("kind, message", [
     ("unused_in_one_rank", "produced no gradient for parameter(s) second.bias, second.weight in rank 1"),
     ("shapes", "rank 0 called all_reduce(float32, shape (3,), op=ReduceOp.SUM) as call #1 while rank 1 called "
                "all_reduce(float32, shape (4,), op=ReduceOp.SUM) as call #1")])
 def test_processes_that_disagree_end_the_job(kind, message):
-    proc, _ = launch(2, "mismatch", kind, check=False)
+    proc = launch(2, "mismatch", kind, check=False)
     assert proc.returncode != 0 and message in proc.stderr + proc.stdout, proc.stderr
 
 
@@ -739,15 +738,15 @@ SUBSET = ["--limit-train", "515", "--limit-test", "201", "--batch-size", "64", "
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 @pytest.mark.skipif(not REAL_DATA.is_dir(), reason=MISSING)
 def test_two_process_training_run_resumes_from_its_checkpoint(tmp_path):
     env = {"MINIGRAD_DATA": str(REAL_DATA)}
-    first, _ = launch(2, *SUBSET, "--epochs", "1", "--out", tmp_path / "run", script=SCRIPT, env=env)
+    first = launch(2, *SUBSET, "--epochs", "1", "--out", tmp_path / "run", script=SCRIPT, env=env)
     assert first.stdout.count("epoch 1: loss") == 1  # rank 0 alone prints
     assert "2 processes" in first.stdout
-    resumed, _ = launch(2, "--resume", tmp_path / "run" / "checkpoint.npz", "--epochs", "2", "--no-progress",
-                        script=SCRIPT, env=env)
+    resumed = launch(2, "--resume", tmp_path / "run" / "checkpoint.npz", "--epochs", "2", "--no-progress",
+                     script=SCRIPT, env=env)
     assert "resuming" in resumed.stdout and resumed.stdout.count("epoch 2: loss") == 1
     launch(2, *SUBSET, "--epochs", "2", "--out", tmp_path / "straight", script=SCRIPT, env=env)
     history = json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]
@@ -761,13 +760,13 @@ def test_two_process_training_run_resumes_from_its_checkpoint(tmp_path):
     written = {p.name for p in (tmp_path / "run").iterdir()}  # curves.png too where matplotlib is installed
     assert {"checkpoint.npz", "metrics.csv", "metrics.json"} <= written <= {
         "checkpoint.npz", "metrics.csv", "metrics.json", "curves.png"}
-    bad, _ = launch(2, *SUBSET, "--batch-size", "63", "--out", tmp_path / "bad", script=SCRIPT, env=env,
-                          check=False)
+    bad = launch(2, *SUBSET, "--batch-size", "63", "--out", tmp_path / "bad", script=SCRIPT, env=env,
+                       check=False)
     assert bad.returncode != 0 and "--batch-size 63" in bad.stderr and "2 processes" in bad.stderr
     assert not (tmp_path / "bad").exists()
     # the checkpoint of a 2-process run resumes in one process (the global batch is the same)
-    single, _ = launch(1, "--resume", tmp_path / "run" / "checkpoint.npz", "--epochs", "3", "--no-progress",
-                       script=SCRIPT, env=env)
+    single = launch(1, "--resume", tmp_path / "run" / "checkpoint.npz", "--epochs", "3", "--no-progress",
+                    script=SCRIPT, env=env)
     assert "resuming" in single.stdout and "data-parallel" not in single.stdout
     history = json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs"]
     assert [h["epoch"] for h in history] == [1, 2, 3] and 0 < history[2]["train_loss"] < 2.5

@@ -14,7 +14,8 @@ import time
 import numpy as np
 import pytest
 
-from test_distributed import HANG_GUARD, launch, needs_mpi
+import cpu_bounded
+from test_distributed import launch, needs_mpi
 
 import minigrad
 import minigrad.distributed as dist
@@ -97,7 +98,7 @@ def worker_missing(kind):
     dist.init_process_group("mpi")
     rank, last = dist.get_rank(), dist.get_world_size() - 1
     if rank == last:
-        time.sleep(3600)  # far beyond launch's limit: the job must end before
+        time.sleep(2 * cpu_bounded.HANG_SECONDS)  # beyond launch's hang guard: the job must end before
     try:
         dist.all_reduce(minigrad.zeros(2))
     except RuntimeError as exc:
@@ -120,10 +121,10 @@ def _side(ranks, call, number):
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 @pytest.mark.parametrize("n", [2, 3])
 def test_processes_that_disagree_raise_in_every_rank(n):
-    proc, _ = launch(n, "disagree", script=__file__)
+    proc = launch(n, "disagree", script=__file__)
     everyone = json.loads(proc.stdout.strip().splitlines()[-1])
     same, odd = ("rank 0", "rank 1") if n == 2 else ("ranks 0 and 1", "rank 2")
     calls = {  # the ranks' calls as the message describes them (the cases make call #1, #2, ...)
@@ -170,13 +171,12 @@ def test_processes_that_disagree_raise_in_every_rank(n):
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 def test_ranks_that_wait_for_a_sleeping_rank_raise_after_the_timeout_and_end_the_job():
     # three ranks, the last one asleep: ranks 0 and 1 each raise after 3 s, naming rank 2
-    proc, _ = launch(3, "missing", "sleeps", script=__file__, check=False,
-                     env={"MINIGRAD_COLLECTIVE_TIMEOUT": "3"})
-    assert proc.returncode != 0  # ended by rank 0's uncaught error long before rank 2 wakes up (an hour; launch
-    # raises TimeoutExpired after 300 s)
+    proc = launch(3, "missing", "sleeps", script=__file__, check=False, env={"MINIGRAD_COLLECTIVE_TIMEOUT": "3"})
+    assert proc.returncode != 0  # ended by rank 0's uncaught error long before rank 2 wakes up (two hours; launch
+    # raises TimeoutExpired after one)
     messages = json.loads(proc.stdout.strip().splitlines()[-1])
     assert len(messages) == 2
     for rank, (message, again) in enumerate(messages):
@@ -190,12 +190,12 @@ def test_ranks_that_wait_for_a_sleeping_rank_raise_after_the_timeout_and_end_the
 
 
 @needs_mpi
-@pytest.mark.timeout(HANG_GUARD)
+@cpu_bounded.hang_guard
 @pytest.mark.parametrize("n, missing", [(2, "rank 1, which did not reach it: it stopped"),
                                         (3, "ranks 1 and 2, which did not reach it: they stopped")])
 def test_a_rank_left_alone_in_a_collective_raises_after_the_timeout(n, missing):
     # the other ranks have finished; rank 0's barrier raises after the 2 s of init_process_group(timeout=...)
-    proc, _ = launch(n, "missing", "finished", script=__file__, check=False)
+    proc = launch(n, "missing", "finished", script=__file__, check=False)
     assert proc.returncode != 0
     assert (f"RuntimeError: barrier() as call #2 waited 2 s, the collective timeout, for {missing}, finished "
             "early") in proc.stderr, proc.stderr

@@ -1,22 +1,16 @@
 """The study figures are for a reader: every panel titled, the shared legend outside the data, no dot on another."""
 import copy
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+from scripts_loader import load_script
+
 matplotlib = pytest.importorskip("matplotlib", reason="the figures need the plot extra (pip install -e '.[plot]')")
 from matplotlib.figure import Figure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def script(name):
-    spec = importlib.util.spec_from_file_location(f"_figures_{name}", ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -39,7 +33,7 @@ def overlaps(a, b):
 
 def test_landscape_figure_titles_every_panel_and_keeps_its_legend_off_the_data(drawn, tmp_path):
     result = json.loads((ROOT / "docs" / "bn_landscape.json").read_text())
-    assert script("bn_landscape").plot(result, tmp_path / "bn_landscape.png")
+    assert load_script("bn_landscape").plot(result, tmp_path / "bn_landscape.png")
     fig, = drawn
     assert "Does BatchNorm smooth the loss landscape?" in fig._suptitle.get_text()
     axes = fig.get_axes()
@@ -60,7 +54,7 @@ def test_gradient_flow_figure_shows_equal_accuracies_side_by_side(drawn, tmp_pat
         rec = copy.deepcopy(rec)
         rec["epochs"] = [dict(rec["epochs"][0], test_acc=0.5)]
         one_epoch.append(rec)
-    assert script("gradient_flow").plot(one_epoch, tmp_path / "gradient_flow.png")
+    assert load_script("gradient_flow").plot(one_epoch, tmp_path / "gradient_flow.png")
     fig, = drawn
     assert fig._suptitle.get_text().startswith("Gradient flow, LeNet vs LeNet-BN")
     assert all(ax.get_title() for ax in fig.get_axes())

@@ -7,9 +7,6 @@ BatchNorm's third derivative equals that of the same normalisation composed from
 Also the edge cases these Functions own: NaN in max-pooling, float16 BatchNorm, empty batches,
 cross-entropy reductions and dtypes.
 """
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -17,9 +14,9 @@ import minigrad
 from minigrad import gradgradcheck, nn
 from minigrad.autograd import grad
 from minigrad.nn import functional as F
+from scripts_loader import load_script
 
 NAN = float("nan")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def leaf(array):
@@ -375,9 +372,7 @@ def test_softmax_and_log_softmax_follow_dim(dim):
 
 def test_bn_backward_script_order_2_agrees_four_ways(capsys):
     """scripts/bn_backward.py --order 2: staged, BatchNormGrad, composed and finite differences agree."""
-    spec = importlib.util.spec_from_file_location("_bn_backward", ROOT / "scripts" / "bn_backward.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("bn_backward")
     diffs = script.main(["--order", "2", "--quiet", "--seed", "2", "--shape", "5,3", "2,2,3,2"])
     assert set(diffs) == {(5, 3), (2, 2, 3, 2)}
     assert capsys.readouterr().out.count("max |difference| of the second derivative") == 2

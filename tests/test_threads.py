@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cpu_bounded
 import minigrad
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,13 +48,13 @@ def test_set_num_threads_sets_openblas_threads():
 
 
 @requires_openblas
-@pytest.mark.timeout(60)
+@cpu_bounded.hang_guard
 @pytest.mark.parametrize("n", ["1", "2"])
 def test_minigrad_num_threads_is_read_at_import(n):
     """README: MINIGRAD_NUM_THREADS=n sets BLAS's thread count when minigrad is imported."""
     code = "import minigrad; print(minigrad.get_num_threads())"
     env = dict(os.environ, MINIGRAD_NUM_THREADS=n, OPENBLAS_NUM_THREADS="3")  # minigrad's variable wins
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=50)
+    out = cpu_bounded.run([sys.executable, "-c", code], 60, cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == n
 
@@ -180,12 +181,12 @@ def test_an_explicit_count_turns_the_automatic_choice_off(automatic, monkeypatch
 
 
 @requires_openblas
-@pytest.mark.timeout(60)
+@cpu_bounded.hang_guard
 @pytest.mark.parametrize("value, auto", [("auto", "True"), ("", "True"), ("3", "False")])
 def test_minigrad_num_threads_auto_or_a_number(value, auto):
     code = "import minigrad; from minigrad import threads; print(threads._auto['on'], minigrad.get_num_threads())"
     env = dict(os.environ, MINIGRAD_NUM_THREADS=value)
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=50)
+    out = cpu_bounded.run([sys.executable, "-c", code], 60, cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     on, n = out.stdout.split()
     assert on == auto
@@ -194,19 +195,18 @@ def test_minigrad_num_threads_auto_or_a_number(value, auto):
         assert n == "3"
 
 
-@pytest.mark.timeout(60)
+@cpu_bounded.hang_guard
 @pytest.mark.parametrize("value", ["0", "two", "-1"])
 def test_a_bad_minigrad_num_threads_names_the_variable(value):
     env = dict(os.environ, MINIGRAD_NUM_THREADS=value)
-    out = subprocess.run([sys.executable, "-c", "import minigrad"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=50)
+    out = cpu_bounded.run([sys.executable, "-c", "import minigrad"], 60, cwd=ROOT, env=env, capture_output=True,
+                          text=True)
     assert out.returncode == 1
     assert (f"ValueError: MINIGRAD_NUM_THREADS={value!r}: expected a number of threads >= 1, or 'auto' (or unset) "
             "for the automatic choice") in out.stderr
 
 
 @requires_openblas
-@pytest.mark.timeout(60)
 def test_a_real_busy_neighbour_takes_a_core_from_the_automatic_choice(automatic, monkeypatch):
     """A real CPU-bound process beside this one, which sleeps: the machine's busy time minus ours counts it."""
     cores = len(os.sched_getaffinity(0))
@@ -215,7 +215,7 @@ def test_a_real_busy_neighbour_takes_a_core_from_the_automatic_choice(automatic,
     monkeypatch.setattr(threads, "_usable_cores", lambda: cores)
     monkeypatch.setattr(threads.os, "cpu_count", lambda: cores)
     monkeypatch.setitem(threads._auto, "most", cores)
-    loop = "import time\nend = time.time() + 30\nwhile time.time() < end: pass"
+    loop = f"import os\nwhile os.getppid() == {os.getpid()}: pass"  # busy until killed, or this process is gone
     busy = subprocess.Popen([sys.executable, "-c", loop])
     try:
         time.sleep(0.5)

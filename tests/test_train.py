@@ -27,6 +27,7 @@ from minigrad.train import (NonFiniteLossError, evaluate_accuracy, init_weights,
                             train_step)
 from models import MODELS, lenet_bn, lenet_bn_scratch
 from real_data import MISSING, REAL_DATA
+from scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train_lenet.py"
@@ -114,16 +115,9 @@ def state_arrays(net):
     return {k: np.array(v.array, copy=True) for k, v in net.state_dict().items()}
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("train_lenet_under_test", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def script():
-    return load_script()
+    return load_script("train_lenet")
 
 
 def script_env():
@@ -653,6 +647,7 @@ def test_a_ctrl_c_during_the_checkpoint_block_waits_for_its_end(script):
 
 @pytest.mark.slow
 @requires_data
+@cpu_bounded.hang_guard  # a full-data epoch in this process: the wall clock only guards a hang
 def test_one_real_epoch_of_lenet_bn_scratch_gives_its_pinned_figures(real_data):
     minigrad.manual_seed(0)
     train_iter, test_iter = load_fashion_mnist(256)

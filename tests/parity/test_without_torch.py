@@ -1,15 +1,16 @@
 """Without PyTorch the parity tests are skipped with the way to get it, and the figures command says so."""
-import subprocess
 import sys
 from pathlib import Path
 
+import cpu_bounded
+
+pytestmark = cpu_bounded.hang_guard  # the runs below are bounded by their CPU time; the wall clock guards a hang
 ROOT = Path(__file__).resolve().parents[2]
 HIDE_TORCH = "import sys; sys.modules['torch'] = None; "  # `import torch` raises ImportError, as where it is absent
 
 
 def python(code):
-    return subprocess.run([sys.executable, "-c", HIDE_TORCH + code], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return cpu_bounded.run([sys.executable, "-c", HIDE_TORCH + code], 120, cwd=ROOT, capture_output=True, text=True)
 
 
 def test_a_family_module_is_skipped_with_how_to_get_pytorch():
