@@ -11,7 +11,9 @@ Verifies minigrad's CuPy path on an NVIDIA GPU, in this order:
   3. one epoch of lenet-bn-scratch and of lenet-bn on the GPU and on the CPU from the same seed:
      test accuracies within 0.02 of each other, and the GPU run's checkpoint, loaded on the CPU and moved
      back to the GPU, gives the same logits on a test batch;
-  4. scripts/bench.py --device cuda --compare-torch (PyTorch must be installed).
+  4. scripts/bench.py --device cuda --compare-torch (PyTorch must be installed): the two LeNet-BN
+     variants, then the book's ResNet-18 and DenseNet per step (--models resnet18 densenet: batch 128,
+     96x96, 5 repeats of 10 steps after 3 warm-up steps).
 The last line says what passed.
 
 environment:
@@ -96,4 +98,8 @@ python -c "import torch" 2>/dev/null || fail "PyTorch is not installed: the spee
 python scripts/bench.py --device cuda --compare-torch --no-memory --repeats 7 --steps 50 --json "$OUT/bench.json" \
   >"$OUT/bench.txt" 2>&1 || fail "bench.py --device cuda failed: $(tail -n 1 "$OUT/bench.txt") (log: $OUT/bench.txt)"
 tail -n 6 "$OUT/bench.txt"
-echo "gpu_check: PASSED on $gpu: gpu tests ($summary), one epoch of each LeNet-BN on cuda matching the cpu, checkpoint round trip, bench against PyTorch ($OUT/bench.json)"
+python scripts/bench.py --device cuda --compare-torch --no-memory --models resnet18 densenet --repeats 5 --steps 10 \
+  --warmup 3 --json "$OUT/bench-cnn.json" >"$OUT/bench-cnn.txt" 2>&1 \
+  || fail "bench.py --device cuda --models resnet18 densenet failed: $(tail -n 1 "$OUT/bench-cnn.txt") (log: $OUT/bench-cnn.txt)"
+tail -n 10 "$OUT/bench-cnn.txt"
+echo "gpu_check: PASSED on $gpu: gpu tests ($summary), one epoch of each LeNet-BN on cuda matching the cpu, checkpoint round trip, bench against PyTorch ($OUT/bench.json; ResNet-18 and DenseNet: $OUT/bench-cnn.json)"

@@ -22,7 +22,8 @@ def test_help_describes_every_step(tmp_path):
     done = run_check(tmp_path, "--help")
     assert done.returncode == 0 and done.stderr == ""
     assert done.stdout.startswith("usage: bash scripts/gpu_check.sh")
-    for step in ("nvidia-smi", "skipped gpu test is a failure", "same seed", "--compare-torch", "MINIGRAD_DATA"):
+    for step in ("nvidia-smi", "skipped gpu test is a failure", "same seed", "--compare-torch", "MINIGRAD_DATA",
+                 "--models resnet18 densenet"):
         assert step in done.stdout
 
 
