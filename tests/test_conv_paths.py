@@ -14,7 +14,8 @@ from minigrad.nn import functional as F
 from minigrad.nn._functions import conv
 
 import naive
-from test_references import LAYOUTS, assert_close, vjp
+import test_references as references
+from test_references import LAYOUTS, assert_close
 
 PATH_CASES = [
     # (N, C, O, (H, W), kernel, stride, padding, dilation, groups), whether gx is a convolution of gY
@@ -54,14 +55,7 @@ def test_every_path_matches_naive_loops(case, by_convolution, rows, layout, monk
     if rows is not None:
         monkeypatch.setattr(conv, "BLOCK_BYTES", rows_bytes(n, c, hw, kernel, stride, padding, dilation, rows))
         monkeypatch.setattr(conv, "KEEP_BYTES", 0)
-    rng = np.random.default_rng(abs(hash(case)) % 2**32)
-    x, w, b = rng.standard_normal((n, c) + hw), rng.standard_normal((o, c // groups, kh, kw)), rng.standard_normal(o)
-    y_ref = naive.conv2d(x, w, b, stride, padding, dilation=dilation, groups=groups)
-    gy = rng.standard_normal(y_ref.shape)
-    _, gx_ref, gw_ref, gb_ref = naive.conv2d(x, w, b, stride, padding, gy, dilation, groups)
-    y, (gx, gw, gb) = vjp(lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, groups), (x, w, b), gy, layout)
-    for got, want, what in ((y, y_ref, "y"), (gx, gx_ref, "gx"), (gw, gw_ref, "gw"), (gb, gb_ref, "gb")):
-        assert_close(got, want, what)
+    references.test_grouped_and_dilated_conv2d_match_naive_loops(*case, layout)
 
 
 @pytest.mark.parametrize("case", [PATH_CASES[i][0] for i in (0, 2, 3, 4, 7)])

@@ -3,7 +3,8 @@ is contiguous; with hand-derived backwards for the input and the weight (each a 
 
 Memory: the columns (C*kh*kw rows, 9x the input for a 3x3 kernel) are built a block of output rows at a time into
 a scratch buffer that the next block and the next call reuse (``backend.scratch``), and rebuilt in backward from
-the saved input instead of being kept: a training step holds no large layer's columns.
+the saved input instead of being kept (except a small, narrow conv's, as LeNet's): a training step holds no
+large layer's columns.
 """
 from collections import namedtuple
 
@@ -145,8 +146,9 @@ def _input_grad(gyt, weight, args, in_shape):
 
     With stride 1 and no more output than input channels (DenseNet's 32 of 64-248; ResNet's equal ones), the
     convolution of gY, padded by dilation (k - 1) - padding (negative: cropped), with the flipped, transposed
-    kernel: its columns have O*kh*kw rows, and a pointwise one is a GEMM. Otherwise col2im: gcols = W_mat^T @ gY per group (C*kh*kw rows), each window's column
-    added back into gx at its (dilated, strided) taps, a block of output rows at a time."""
+    kernel: its columns have O*kh*kw rows, and a pointwise one is a GEMM. Otherwise col2im: gcols = W_mat^T @ gY
+    per group (C*kh*kw rows), each window's column added back into gx at its (dilated, strided) taps, a block of
+    output rows at a time."""
     xp = get_array_module(gyt)
     n, c, h, w = in_shape
     o, _, kh, kw = weight.shape
