@@ -1,7 +1,8 @@
 """The paths of conv2d (nn/_functions/conv.py), each chosen by its shapes, against tests/naive.py to 1e-10 in
 float64: the input gradient as a convolution of gY with the flipped kernel (stride 1, O <= C) or by col2im, the
-pointwise (1x1, stride 1, unpadded) GEMM, columns kept from the forward or built in blocks of output rows and
-built again in backward; and the scratch buffer those blocks share (backend.scratch), which no result may alias.
+weight gradient tap by tap (stride 1 across) or from columns, the pointwise (1x1, stride 1, unpadded) GEMM,
+columns kept from the forward or built in blocks of output rows (again in backward); and the scratch buffer those
+blocks share (backend.scratch), which no result may alias.
 """
 import threading
 
@@ -18,19 +19,22 @@ import test_references as references
 from test_references import LAYOUTS, assert_close
 
 PATH_CASES = [
-    # (N, C, O, (H, W), kernel, stride, padding, dilation, groups), whether gx is a convolution of gY
-    ((2, 6, 3, (5, 7), 3, 1, 1, 1, 1), True),                # O < C, stride 1: DenseNet's case
-    ((2, 4, 4, (6, 5), (3, 2), 1, (1, 0), 1, 1), True),      # O = C: the boundary, ResNet's case
-    ((2, 4, 5, (6, 5), (3, 2), 1, (1, 0), 1, 1), False),     # O = C + 1: col2im
-    ((2, 6, 3, (7, 8), 3, 2, 1, 1, 1), False),               # stride 2: col2im
-    ((2, 6, 2, (5, 6), 3, 1, 3, 1, 1), True),                # padding 3 > k - 1: the flipped conv crops gY
-    ((2, 6, 4, (9, 8), 3, 1, (2, 1), 2, 2), True),           # dilated and grouped
-    ((2, 4, 6, (9, 8), 3, 1, (2, 1), (2, 1), 2), False),     # the same with O > C
-    ((2, 6, 3, (4, 5), 1, 1, 0, 1, 1), True),                # pointwise, O < C: DenseNet's transitions
-    ((2, 3, 5, (4, 5), 1, 1, 0, 1, 1), True),                # pointwise, O > C: still one GEMM
-    ((2, 4, 6, (3, 4), 1, 1, 0, 1, 2), True),                # pointwise, grouped
-    ((2, 3, 2, (4, 4), 1, 1, 1, 1, 1), True),                # 1x1 with padding: not pointwise
-    ((2, 4, 2, (5, 6), 1, 2, 0, 1, 1), False),               # 1x1 of stride 2: ResNet's shortcut
+    # (N, C, O, (H, W), kernel, stride, padding, dilation, groups), whether gx is a convolution of gY, whether gW
+    # is built tap by tap (else from cols)
+    ((2, 6, 3, (5, 7), 3, 1, 1, 1, 1), True, True),                # O < C, stride 1: DenseNet's case
+    ((2, 4, 4, (6, 5), (3, 2), 1, (1, 0), 1, 1), True, True),      # O = C: the boundary, ResNet's case
+    ((2, 4, 5, (6, 5), (3, 2), 1, (1, 0), 1, 1), False, True),     # O = C + 1: col2im
+    ((2, 6, 3, (7, 8), 3, 2, 1, 1, 1), False, False),              # stride 2: col2im, gW from cols
+    ((2, 6, 3, (7, 8), 3, (2, 1), 1, 1, 1), False, True),          # stride 2 down, 1 across: gW by taps
+    ((2, 6, 3, (7, 8), 3, (1, 2), 1, 1, 1), False, False),         # stride 1 down, 2 across: gW from cols
+    ((2, 6, 2, (5, 6), 3, 1, 3, 1, 1), True, True),                # padding 3 > k - 1: the flipped conv crops gY
+    ((2, 6, 4, (9, 8), 3, 1, (2, 1), 2, 2), True, True),           # dilated and grouped
+    ((2, 4, 6, (9, 8), 3, 1, (2, 1), (2, 1), 2), False, True),     # the same with O > C
+    ((2, 6, 3, (4, 5), 1, 1, 0, 1, 1), True, False),               # pointwise, O < C: DenseNet's transitions
+    ((2, 3, 5, (4, 5), 1, 1, 0, 1, 1), True, False),               # pointwise, O > C: still one GEMM
+    ((2, 4, 6, (3, 4), 1, 1, 0, 1, 2), True, False),               # pointwise, grouped
+    ((2, 3, 2, (4, 4), 1, 1, 1, 1, 1), True, True),                # 1x1 with padding: not pointwise
+    ((2, 4, 2, (5, 6), 1, 2, 0, 1, 1), False, False),              # 1x1 of stride 2: ResNet's shortcut
 ]
 
 
@@ -42,23 +46,24 @@ def rows_bytes(n, c, hw, kernel, stride, padding, dilation, rows):
     return rows * c * kh * kw * ow * n * 8
 
 
-@pytest.mark.parametrize("case, by_convolution", PATH_CASES)
+@pytest.mark.parametrize("case, by_convolution, by_taps", PATH_CASES)
 @pytest.mark.parametrize("rows", [None, 1, 2])
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_every_path_matches_naive_loops(case, by_convolution, rows, layout, monkeypatch):
+def test_every_path_matches_naive_loops(case, by_convolution, by_taps, rows, layout, monkeypatch):
     """rows None: the forward keeps its columns (few output channels, small); 1 and 2: none kept, blocks of that
     many output rows (the last one shorter where 2 does not divide OH), built again in backward."""
     n, c, o, hw, kernel, stride, padding, dilation, groups = case
     kh, kw = naive.pair(kernel)
     args = conv.ConvArgs(naive.pair(stride), naive.pair(padding), naive.pair(dilation), groups)
     assert conv._grad_by_convolution(args, (kh, kw), o, c) == by_convolution
+    assert conv._weight_grad_by_taps(args, (kh, kw)) == by_taps
     if rows is not None:
         monkeypatch.setattr(conv, "BLOCK_BYTES", rows_bytes(n, c, hw, kernel, stride, padding, dilation, rows))
         monkeypatch.setattr(conv, "KEEP_BYTES", 0)
     references.test_grouped_and_dilated_conv2d_match_naive_loops(*case, layout)
 
 
-@pytest.mark.parametrize("case", [PATH_CASES[i][0] for i in (0, 2, 3, 4, 7)])
+@pytest.mark.parametrize("case", [PATH_CASES[i][0] for i in (0, 2, 3, 5, 6, 9)])
 def test_gradients_in_blocks_are_differentiable_again(case, monkeypatch):
     """gradcheck and gradgradcheck (random upstream gradients) with a block per output row: the Conv2dGradInput
     and Conv2dGradWeight of the graph build their columns in blocks too."""

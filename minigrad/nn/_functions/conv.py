@@ -168,14 +168,35 @@ def _input_grad(gyt, weight, args, in_shape):
     return gxt
 
 
-def _weight_grad(xt, gy_mat, weight_shape, args, out_hw, cols=None):
-    """gW = gY (O, OH*OW*N) @ cols^T per group, summed over the blocks of output rows (``_col_blocks``)."""
-    ow, n = out_hw[1], xt.shape[3]
-    gw = get_array_module(xt).zeros((weight_shape[0], weight_shape[1] * weight_shape[2] * weight_shape[3]),
-                                   dtype=xt.dtype)
-    for r0, r1, block in _col_blocks(xt, weight_shape[2:], args, out_hw, cols):
-        gw += _grouped_matmul(gy_mat[:, r0 * ow * n:r1 * ow * n], block, args.groups, transpose_b=True)
-    return gw.reshape(weight_shape)
+def _weight_grad_by_taps(args, kernel):
+    """Whether the weight gradient is built tap by tap from the arrays as they are (a stride of 1 along the width,
+    not pointwise), without cols."""
+    return args.stride[1] == 1 and not args.is_pointwise(kernel)
+
+
+def _weight_grad(xt, gyt, weight_shape, args, cols=None):
+    """gW for input xt (C, H, W, N) and gY (O, OH, OW, N), both batch-last: gY_mat @ cols^T per group.
+
+    With kept ``cols``, or a pointwise conv's (xt), one GEMM. Else, for a stride of 1 along the width, no cols:
+        gW[:, :, i, j] = sum over the output rows r of  gY[:, r, taps] @ x[:, input row of r, taps]^T
+    for each tap (i, j), each side a (channels, OW'*N) matrix of the batch-last arrays as they are (one batched
+    matmul over the rows per tap). Otherwise the sum over blocks of output rows of gY_block @ cols_block^T."""
+    xp = get_array_module(xt)
+    o, cg, kh, kw = weight_shape
+    g, n, (oh, ow) = args.groups, xt.shape[3], gyt.shape[1:3]
+    if cols is not None or not _weight_grad_by_taps(args, (kh, kw)):
+        gw, gy_mat = xp.zeros((o, cg * kh * kw), dtype=xt.dtype), gyt.reshape(o, -1)
+        for r0, r1, block in _col_blocks(xt, (kh, kw), args, (oh, ow), cols):
+            gw += _grouped_matmul(gy_mat[:, r0 * ow * n:r1 * ow * n], block, g, transpose_b=True)
+        return gw.reshape(weight_shape)
+    gw = xp.zeros(weight_shape, dtype=xt.dtype)
+    for i, j, (a, b), (ca, cb), window in _taps(xt, (kh, kw), args, (oh, ow), 0, oh):
+        rows, k = b - a, (cb - ca) * n
+        if rows and k:
+            gy_rows = gyt[:, a:b, ca:cb].reshape(g, o // g, rows, k).transpose(0, 2, 1, 3)   # (g, rows, O/g, k)
+            x_rows = window.reshape(g, cg, rows, k).transpose(0, 2, 3, 1)                  # (g, rows, k, C/g)
+            gw[:, :, i, j] = xp.matmul(gy_rows, x_rows).sum(axis=1).reshape(o, cg)
+    return gw
 
 
 class Conv2dGradInput(DerivativeFunction):
@@ -209,8 +230,7 @@ class Conv2dGradWeight(DerivativeFunction):
         self.args, self.weight_shape = args, tuple(weight_shape)
 
     def forward(self, x, gy):
-        return _weight_grad(_batch_last(x), _batch_last(gy).reshape(gy.shape[1], -1), self.weight_shape, self.args,
-                            gy.shape[2:])
+        return _weight_grad(_batch_last(x), _batch_last(gy), self.weight_shape, self.args)
 
     def backward_graph(self, ggw):
         x, gy = self.inputs
@@ -228,7 +248,8 @@ class Conv2dFunction(Function):
     is built in blocks of output rows (``_col_blocks``: none for a pointwise conv), or whole and kept when small
     and the conv narrow (``_kept_cols``). Backward, from the saved x:
         gx = Conv2dGradInput(gy, W)    (a transposed convolution: ``_input_grad``),
-        gW = Conv2dGradWeight(x, gy)   (gY @ cols^T per group, cols built again unless kept),
+        gW = Conv2dGradWeight(x, gy)   (``_weight_grad``: tap by tap for a stride of 1 along the width, else
+                                        gY @ cols^T per group, cols built again unless kept),
         gb = sum of gY over (OH, OW, N).
     conv2d, Conv2dGradInput and Conv2dGradWeight are closed under differentiation.
     """
@@ -254,7 +275,7 @@ class Conv2dFunction(Function):
         if self.needs_input_grad[0]:
             gx = _from_batch_last(_input_grad(gyt, weight, self.args, x.shape))
         if self.needs_input_grad[1]:
-            gw = _weight_grad(_batch_last(x), gy_mat, weight.shape, self.args, gy.shape[2:], self.cols)
+            gw = _weight_grad(_batch_last(x), gyt, weight.shape, self.args, self.cols)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = _row_sums(gy_mat)[:, 0]
         return (gx, gw, gb)[:len(self.needs_input_grad)]
