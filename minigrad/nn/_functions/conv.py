@@ -144,7 +144,7 @@ def _grad_by_convolution(args, kernel, out_channels, in_channels):
 def _input_grad(gyt, weight, args, in_shape):
     """gx (C, H, W, N), batch-last, for gY (O, OH, OW, N): a transposed convolution.
 
-    With stride 1 and no more output than input channels (DenseNet's 32 of 64-248; ResNet's equal ones), the
+    With stride 1 and no more output than input channels (DenseNet's 32 of 64-216; ResNet's equal ones), the
     convolution of gY, padded by dilation (k - 1) - padding (negative: cropped), with the flipped, transposed
     kernel: its columns have O*kh*kw rows, and a pointwise one is a GEMM. Otherwise col2im: gcols = W_mat^T @ gY
     per group (C*kh*kw rows), each window's column added back into gx at its (dilated, strided) taps, a block of
