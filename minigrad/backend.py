@@ -5,8 +5,10 @@ Every other module asks ``xp = get_array_module(x)`` of its inputs and calls
 """
 import ctypes
 import ctypes.util
+import math
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -120,6 +122,24 @@ def keep_freed_memory():
 
 
 keep_freed_memory()
+
+_scratch = threading.local()   # per thread: {(name, device): the bytes of that name's scratch buffer}
+
+
+def scratch(xp, name, shape, dtype):
+    """An uninitialised ``xp`` array of ``shape`` and ``dtype`` in memory kept for reuse between calls.
+
+    The next call with the same ``name`` on this thread and device returns the same memory, so use the array
+    before then and never hand it, or a view of it, to a caller or a graph node. The memory grows to the largest
+    request and stays allocated: a step reuses it instead of asking the allocator for a large block each time.
+    """
+    buffers = _scratch.__dict__.setdefault("buffers", {})
+    key = (name, None if xp is np else xp.cuda.Device().id)
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    if key not in buffers or buffers[key].size < nbytes:
+        buffers.pop(key, None)  # freed before the larger one is allocated
+        buffers[key] = xp.empty(nbytes, dtype=np.uint8)
+    return buffers[key][:nbytes].view(dtype).reshape(shape)
 
 
 def get_array_module(x):

@@ -1,15 +1,25 @@
-"""2-D convolution as im2col: one GEMM per call and group, channel-major so that the large dimension is contiguous;
-with hand-derived backwards for the input and the weight (each a Function, so differentiable again).
+"""2-D convolution as im2col: a GEMM per block of output rows and group, channel-major so that the large dimension
+is contiguous; with hand-derived backwards for the input and the weight (each a Function, so differentiable again).
+
+Memory: the columns (C*kh*kw rows, 9x the input for a 3x3 kernel) are built a block of output rows at a time into
+a scratch buffer that the next block and the next call reuse (``backend.scratch``), and rebuilt in backward from
+the saved input instead of being kept (except a small, narrow conv's, as LeNet's): a training step holds no
+large layer's columns.
 """
 from collections import namedtuple
 
 from minigrad import ops
-from minigrad.backend import get_array_module
+from minigrad.backend import get_array_module, scratch
 from minigrad.checks import check_int
 from minigrad.core import DerivativeFunction, Function
 from minigrad.nn._functions.pooling import _batched
 from minigrad.nn._utils import _batch_last, _check_tensors, _from_batch_last, _output_size, _pair, _row_sums
 
+#: the size of one block of columns (at least one output row's): the scratch memory of im2col and of col2im each
+BLOCK_BYTES = 8 << 20
+#: the forward keeps its columns for the weight gradient when they are at most this large and the conv has fewer
+#: output channels than KEEP_BELOW_CHANNELS (see ``_kept_cols``)
+KEEP_BYTES, KEEP_BELOW_CHANNELS = 32 << 20, 32
 
 
 class ConvArgs(namedtuple("ConvArgs", "stride padding dilation groups")):
@@ -20,36 +30,179 @@ class ConvArgs(namedtuple("ConvArgs", "stride padding dilation groups")):
         return tuple(_output_size(x_shape[2 + d], self.dilation[d] * (kernel[d] - 1) + 1, self.stride[d],
                                   self.padding[d], "conv2d") for d in (0, 1))
 
+    def is_pointwise(self, kernel):
+        """A 1x1 kernel of stride 1 without padding: the columns are the input itself, the col2im is nothing."""
+        return tuple(kernel) == (1, 1) and self.stride == (1, 1) and self.padding == (0, 0)
 
-def _im2col(x, kernel, args, out_hw):
-    """cols (C*kh*kw, OH*OW*N): every (dilated) window of x (N, C, H, W) as a column, batch-last."""
-    xp = get_array_module(x)
-    n, c = x.shape[:2]
+
+def _tap_range(out_n, size, stride, offset, r0=0, r1=None):
+    """The output positions [lo, hi), within [r0, r1), whose tap at ``offset`` (i * dilation - padding) reads
+    one of ``size`` input positions, and the input slice they read."""
+    r1 = out_n if r1 is None else r1
+    lo = min(max(0, -(offset // stride), r0), r1)
+    hi = max(lo, min(r1, (size - 1 - offset) // stride + 1))
+    return lo, hi, slice(lo * stride + offset, (hi - 1) * stride + offset + 1, stride) if hi > lo else slice(0, 0)
+
+
+def _taps(xt, kernel, args, out_hw, r0, r1):
+    """(i, j, rows, columns, source) for every tap: output rows [r0, r1) and columns whose tap (i, j) reads the
+    input xt (C, H, W, N), local to the block, and xt's window they read."""
+    _, h, w, _ = xt.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (oh, ow) = kernel, args.stride, args.padding, args.dilation, out_hw
-    xt = _batch_last(x)                                              # (C, H, W, N)
-    if ph or pw:
-        xt = xp.pad(xt, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
-    c_s, h_s, w_s, n_s = xt.strides
-    windows = xp.lib.stride_tricks.as_strided(                       # (C, kh, kw, OH, OW, N)
-        xt, shape=(c, kh, kw, oh, ow, n), strides=(c_s, h_s * dh, w_s * dw, h_s * sh, w_s * sw, n_s))
-    return xp.ascontiguousarray(windows).reshape(c * kh * kw, -1)
+    for i in range(kh):
+        lo, hi, src_rows = _tap_range(oh, h, sh, i * dh - ph, r0, r1)
+        for j in range(kw):
+            clo, chi, src_cols = _tap_range(ow, w, sw, j * dw - pw)
+            yield i, j, (lo - r0, hi - r0), (clo, chi), xt[:, src_rows, src_cols]
 
 
-def _grouped_matmul(a, b, groups, transpose_a=False, transpose_b=False):
+def _row_blocks(out_hw, row_bytes):
+    """[r0, r1) ranges of output rows, each (at least one row) with columns of about BLOCK_BYTES."""
+    step = max(1, BLOCK_BYTES // max(1, row_bytes))
+    return [(r0, min(out_hw[0], r0 + step)) for r0 in range(0, out_hw[0], step)]
+
+
+def _im2col(xt, kernel, args, out_hw, rows, cols):
+    """cols (C, kh, kw, r1-r0, OW, N), filled and returned as (C*kh*kw, (r1-r0)*OW*N): as columns, batch-last,
+    every (dilated) window of xt (C, H, W, N) whose output lies in rows [r0, r1); a tap in the padding reads 0."""
+    for i, j, (a, b), (ca, cb), window in _taps(xt, kernel, args, out_hw, *rows):
+        tap = cols[:, i, j]                                              # (C, r1 - r0, OW, N)
+        for zero in (tap[:, :a], tap[:, b:], tap[:, a:b, :ca], tap[:, a:b, cb:]):
+            if zero.size:
+                zero[...] = 0
+        tap[:, a:b, ca:cb] = window
+    return cols.reshape(cols.shape[0] * kernel[0] * kernel[1], -1)
+
+
+def _kept_cols(xt, weight_shape, args, out_hw):
+    """All of cols in a new array, for the forward to keep for the weight gradient, or None (built in blocks, in
+    the forward and again in backward). Kept when small and the conv narrow (LeNet's): the GEMMs do 2 O flops per
+    element of cols, so for few output channels O building cols is a large part of a gradient."""
+    c, _, _, n = xt.shape
+    o, _, kh, kw = weight_shape
+    shape = (c, kh, kw) + tuple(out_hw) + (n,)
+    if (args.is_pointwise((kh, kw)) or o >= KEEP_BELOW_CHANNELS
+            or c * kh * kw * out_hw[0] * out_hw[1] * n * xt.itemsize > KEEP_BYTES):
+        return None
+    return _im2col(xt, (kh, kw), args, out_hw, (0, out_hw[0]), get_array_module(xt).empty(shape, dtype=xt.dtype))
+
+
+def _col_blocks(xt, kernel, args, out_hw, cols=None):
+    """(r0, r1, cols) per block of output rows [r0, r1): cols (C*kh*kw, (r1-r0)*OW*N) as ``_im2col``. All blocks
+    share one scratch buffer: use each before taking the next. One block when ``cols`` (all rows) is given; a
+    pointwise conv's cols are xt."""
+    c, _, _, n = xt.shape
+    if cols is not None or args.is_pointwise(kernel):
+        yield 0, out_hw[0], xt.reshape(c, -1) if cols is None else cols
+        return
+    for r0, r1 in _row_blocks(out_hw, c * kernel[0] * kernel[1] * out_hw[1] * n * xt.itemsize):
+        block = scratch(get_array_module(xt), "cols", (c,) + tuple(kernel) + (r1 - r0, out_hw[1], n), xt.dtype)
+        yield r0, r1, _im2col(xt, kernel, args, out_hw, (r0, r1), block)
+
+
+def _grouped_matmul(a, b, groups, transpose_a=False, transpose_b=False, out=None):
     """(a or a^T) @ (b or b^T) for each of ``groups`` blocks of rows of a and of b, the products stacked by rows:
-    one GEMM for groups = 1, one batched matmul otherwise."""
+    one GEMM for groups = 1, one batched matmul otherwise; into ``out`` when given."""
+    xp = get_array_module(a)
     if groups == 1:
-        return (a.T if transpose_a else a) @ (b.T if transpose_b else b)
+        return xp.matmul(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
     a3, b3 = a.reshape(groups, -1, a.shape[1]), b.reshape(groups, -1, b.shape[1])
-    product = (a3.transpose(0, 2, 1) if transpose_a else a3) @ (b3.transpose(0, 2, 1) if transpose_b else b3)
-    return product.reshape(-1, product.shape[2])
+    product = xp.matmul(a3.transpose(0, 2, 1) if transpose_a else a3, b3.transpose(0, 2, 1) if transpose_b else b3)
+    product = product.reshape(-1, product.shape[2])
+    if out is None:
+        return product
+    out[...] = product
+    return out
+
+
+def _convolve(xt, weight, args, out_hw, cols=None):
+    """y (O, OH, OW, N), batch-last: W_mat (O, C/g*kh*kw) @ cols per group, a block of output rows at a time
+    (``_col_blocks``)."""
+    o = weight.shape[0]
+    oh, ow = out_hw
+    n = xt.shape[3]
+    w_mat = weight.reshape(o, -1)
+    y = get_array_module(xt).empty((o, oh * ow * n), dtype=xt.dtype)
+    for r0, r1, block in _col_blocks(xt, weight.shape[2:], args, out_hw, cols):
+        _grouped_matmul(w_mat, block, args.groups, out=y[:, r0 * ow * n:r1 * ow * n])
+    return y.reshape(o, oh, ow, n)
+
+
+def _transposed_kernel(weight, groups):
+    """W' (C, O/g, kh, kw), W'[c, o, i, j] = W[o, c, kh-1-i, kw-1-j] within each group: the kernel whose
+    stride-1 convolution of gY is the input gradient."""
+    o, cg, kh, kw = weight.shape
+    flipped = weight.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+    return get_array_module(weight).ascontiguousarray(flipped).reshape(groups * cg, o // groups, kh, kw)
+
+
+def _grad_by_convolution(args, kernel, out_channels, in_channels):
+    """Whether the input gradient is a convolution of gY (stride 1, and O <= C or a pointwise kernel), not col2im."""
+    return args.stride == (1, 1) and (out_channels <= in_channels or args.is_pointwise(kernel))
+
+
+def _input_grad(gyt, weight, args, in_shape):
+    """gx (C, H, W, N), batch-last, for gY (O, OH, OW, N): a transposed convolution.
+
+    With stride 1 and no more output than input channels (DenseNet's 32 of 64-216; ResNet's equal ones), the
+    convolution of gY, padded by dilation (k - 1) - padding (negative: cropped), with the flipped, transposed
+    kernel: its columns have O*kh*kw rows, and a pointwise one is a GEMM. Otherwise col2im: gcols = W_mat^T @ gY
+    per group (C*kh*kw rows), each window's column added back into gx at its (dilated, strided) taps, a block of
+    output rows at a time."""
+    xp = get_array_module(gyt)
+    n, c, h, w = in_shape
+    o, _, kh, kw = weight.shape
+    if _grad_by_convolution(args, (kh, kw), o, c):
+        padding = tuple(d * (k - 1) - p for d, k, p in zip(args.dilation, (kh, kw), args.padding))
+        flipped = ConvArgs((1, 1), padding, args.dilation, args.groups)
+        return _convolve(gyt, _transposed_kernel(weight, args.groups), flipped, (h, w))
+    oh, ow = gyt.shape[1:3]
+    gy_mat, w_mat = gyt.reshape(o, -1), weight.reshape(o, -1)
+    gxt = xp.zeros((c, h, w, n), dtype=gyt.dtype)
+    for r0, r1 in _row_blocks((oh, ow), c * kh * kw * ow * n * gyt.itemsize):
+        gcols = scratch(xp, "gcols", (c * kh * kw, (r1 - r0) * ow * n), gyt.dtype)
+        _grouped_matmul(w_mat, gy_mat[:, r0 * ow * n:r1 * ow * n], args.groups, transpose_a=True, out=gcols)
+        gcols = gcols.reshape(c, kh, kw, r1 - r0, ow, n)
+        for i, j, (a, b), (ca, cb), window in _taps(gxt, (kh, kw), args, (oh, ow), r0, r1):
+            window += gcols[:, i, j, a:b, ca:cb]
+    return gxt
+
+
+def _weight_grad_by_taps(args, kernel):
+    """Whether the weight gradient is built tap by tap from the arrays as they are (a stride of 1 along the width,
+    not pointwise), without cols."""
+    return args.stride[1] == 1 and not args.is_pointwise(kernel)
+
+
+def _weight_grad(xt, gyt, weight_shape, args, cols=None):
+    """gW for input xt (C, H, W, N) and gY (O, OH, OW, N), both batch-last: gY_mat @ cols^T per group.
+
+    With kept ``cols``, or a pointwise conv's (xt), one GEMM. Else, for a stride of 1 along the width, no cols:
+        gW[:, :, i, j] = sum over the output rows r of  gY[:, r, taps] @ x[:, input row of r, taps]^T
+    for each tap (i, j), each side a (channels, OW'*N) matrix of the batch-last arrays as they are (one batched
+    matmul over the rows per tap). Otherwise the sum over blocks of output rows of gY_block @ cols_block^T."""
+    xp = get_array_module(xt)
+    o, cg, kh, kw = weight_shape
+    g, n, (oh, ow) = args.groups, xt.shape[3], gyt.shape[1:3]
+    if cols is not None or not _weight_grad_by_taps(args, (kh, kw)):
+        gw, gy_mat = xp.zeros((o, cg * kh * kw), dtype=xt.dtype), gyt.reshape(o, -1)
+        for r0, r1, block in _col_blocks(xt, (kh, kw), args, (oh, ow), cols):
+            gw += _grouped_matmul(gy_mat[:, r0 * ow * n:r1 * ow * n], block, g, transpose_b=True)
+        return gw.reshape(weight_shape)
+    gw = xp.zeros(weight_shape, dtype=xt.dtype)
+    for i, j, (a, b), (ca, cb), window in _taps(xt, (kh, kw), args, (oh, ow), 0, oh):
+        rows, k = b - a, (cb - ca) * n
+        if rows and k:
+            gy_rows = gyt[:, a:b, ca:cb].reshape(g, o // g, rows, k).transpose(0, 2, 1, 3)   # (g, rows, O/g, k)
+            x_rows = window.reshape(g, cg, rows, k).transpose(0, 2, 3, 1)                  # (g, rows, k, C/g)
+            gw[:, :, i, j] = xp.matmul(gy_rows, x_rows).sum(axis=1).reshape(o, cg)
+    return gw
 
 
 class Conv2dGradInput(DerivativeFunction):
-    """gx = conv2d's input gradient for upstream gy and weight W: a transposed convolution.
+    """gx = conv2d's input gradient for upstream gy and weight W: a transposed convolution (``_input_grad``).
 
-    gcols = W_mat^T @ gY (per group), then col2im adds each window's column back into the
-    (padded) input at its dilated taps, which is cropped. Bilinear in (gy, W); for an upstream ggx:
+    Bilinear in (gy, W); for an upstream ggx:
         d/dgy = conv2d(ggx, W),   d/dW = Conv2dGradWeight(ggx, gy).
     """
 
@@ -57,21 +210,7 @@ class Conv2dGradInput(DerivativeFunction):
         self.args, self.in_shape = args, tuple(in_shape)
 
     def forward(self, gy, weight):
-        return self.fused(_batch_last(gy).reshape(gy.shape[1], -1), weight, gy.shape[2:])
-
-    def fused(self, gy_mat, weight, out_hw):
-        """The raw kernel on gY (O, OH*OW*N), shared with Conv2dFunction.backward."""
-        xp = get_array_module(gy_mat)
-        n, c, h, w = self.in_shape
-        o, _, kh, kw = weight.shape
-        (sh, sw), (ph, pw), (dh, dw), (oh, ow) = self.args.stride, self.args.padding, self.args.dilation, out_hw
-        gcols = _grouped_matmul(weight.reshape(o, -1), gy_mat, self.args.groups, transpose_a=True)
-        gcols = gcols.reshape(c, kh, kw, oh, ow, n)
-        gxt = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=gy_mat.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                gxt[:, i * dh:i * dh + sh * oh:sh, j * dw:j * dw + sw * ow:sw] += gcols[:, i, j]
-        return _from_batch_last(gxt[:, ph:ph + h, pw:pw + w])
+        return _from_batch_last(_input_grad(_batch_last(gy), weight, self.args, self.in_shape))
 
     def backward_graph(self, ggx):
         gy, weight = self.inputs
@@ -91,12 +230,7 @@ class Conv2dGradWeight(DerivativeFunction):
         self.args, self.weight_shape = args, tuple(weight_shape)
 
     def forward(self, x, gy):
-        cols = _im2col(x, self.weight_shape[2:], self.args, gy.shape[2:])
-        return self.fused(_batch_last(gy).reshape(gy.shape[1], -1), cols)
-
-    def fused(self, gy_mat, cols):
-        """The raw kernel on gY (O, OH*OW*N) and cols, shared with Conv2dFunction.backward."""
-        return _grouped_matmul(gy_mat, cols, self.args.groups, transpose_b=True).reshape(self.weight_shape)
+        return _weight_grad(_batch_last(x), _batch_last(gy), self.weight_shape, self.args)
 
     def backward_graph(self, ggw):
         x, gy = self.inputs
@@ -109,10 +243,13 @@ class Conv2dFunction(Function):
     """2-D cross-correlation, y[n, o] = sum_c W[o, c] * x[n, c] (+ b[o]), by im2col.
 
     cols (C*kh*kw, OH*OW*N) holds every input window (dilated: taps ``dilation`` apart) as a column, so the
-    forward is one GEMM  Y = W_mat (O, C/g*kh*kw) @ cols  per group (output channels o of group j read input
-    channels j*C/g .. (j+1)*C/g - 1), whose long dimension is the contiguous one; Y comes out batch-last. Backward:
-        gx = Conv2dGradInput(gy, W)    (a transposed convolution: col2im(W_mat^T @ gY) per group),
-        gW = Conv2dGradWeight(x, gy)   (gY @ cols^T per group; the fast path reuses the forward's cols),
+    forward is the GEMM  Y = W_mat (O, C/g*kh*kw) @ cols  per group (output channels o of group j read input
+    channels j*C/g .. (j+1)*C/g - 1), whose long dimension is the contiguous one; Y comes out batch-last. cols
+    is built in blocks of output rows (``_col_blocks``: none for a pointwise conv), or whole and kept when small
+    and the conv narrow (``_kept_cols``). Backward, from the saved x:
+        gx = Conv2dGradInput(gy, W)    (a transposed convolution: ``_input_grad``),
+        gW = Conv2dGradWeight(x, gy)   (``_weight_grad``: tap by tap for a stride of 1 along the width, else
+                                        gY @ cols^T per group, cols built again unless kept),
         gb = sum of gY over (OH, OW, N).
     conv2d, Conv2dGradInput and Conv2dGradWeight are closed under differentiation.
     """
@@ -123,22 +260,22 @@ class Conv2dFunction(Function):
         self.args = args
 
     def forward(self, x, weight, bias=None):
-        o, _, kh, kw = weight.shape
-        oh, ow = self.args.out_hw(x.shape, (kh, kw))
-        cols = _im2col(x, (kh, kw), self.args, (oh, ow))
-        y = _grouped_matmul(weight.reshape(o, -1), cols, self.args.groups)
+        xt, out_hw = _batch_last(x), self.args.out_hw(x.shape, weight.shape[2:])
+        self.cols = _kept_cols(xt, weight.shape, self.args, out_hw)
+        y = _convolve(xt, weight, self.args, out_hw, self.cols)
         if bias is not None:
-            y += bias[:, None]
-        self.cols, self.weight, self.in_shape = cols, weight, x.shape
-        return _from_batch_last(y.reshape(o, oh, ow, x.shape[0]))
+            y += bias[:, None, None, None]
+        return _from_batch_last(y)
 
     def backward(self, gy):
-        gy_mat = _batch_last(gy).reshape(gy.shape[1], -1)                # (O, OH*OW*N)
+        x, weight = self.inputs[0].array, self.inputs[1].array
+        gyt = _batch_last(gy)                                            # (O, OH, OW, N)
+        gy_mat = gyt.reshape(gy.shape[1], -1)
         gx = gw = gb = None
         if self.needs_input_grad[0]:
-            gx = Conv2dGradInput(self.args, self.in_shape).fused(gy_mat, self.weight, gy.shape[2:])
+            gx = _from_batch_last(_input_grad(gyt, weight, self.args, x.shape))
         if self.needs_input_grad[1]:
-            gw = Conv2dGradWeight(self.args, self.weight.shape).fused(gy_mat, self.cols)
+            gw = _weight_grad(_batch_last(x), gyt, weight.shape, self.args, self.cols)
         if len(self.needs_input_grad) == 3 and self.needs_input_grad[2]:
             gb = _row_sums(gy_mat)[:, 0]
         return (gx, gw, gb)[:len(self.needs_input_grad)]
