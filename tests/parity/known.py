@@ -38,8 +38,6 @@ KNOWN = {
                                  "(PyTorch rewrites every view's graph)"),
     # lenient: PyTorch raises, minigrad returns the right result
     "numpy_requires_grad_raises": ("lenient", "x.numpy() on a tensor that requires grad returns the array"),
-    "residual_add_inplace_after_relu": ("lenient", "relu keeps its own mask, so `out = relu(h); out += x` "
-                                                   "differentiates where PyTorch's backward raises"),
     # differences in form: the same values, another Python type or spelling
     "dtype_str": ("form", "dtypes are NumPy dtypes: str(minigrad.float32) is 'float32', not 'torch.float32'"),
     "tensor_dtype_str": ("form", "str(x.dtype) is 'float32', not 'torch.float32'"),
