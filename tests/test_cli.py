@@ -487,7 +487,7 @@ def _same_line(shown, printed):
 
     With one BLAS thread on the machine the README names, the numbers agree exactly; another thread count
     or other BLAS kernels sum in another order, and 10 epochs at lr 1.0 carry that to the third decimal (a
-    newcomer's run: gamma 2.5436 for the README's 2.5513, 0.3%; test acc 0.812 for 0.810), which the
+    newcomer's run: gamma 2.5436 for the README's then 2.5513, 0.3%; test acc 0.812 for 0.810), which the
     tolerance allows. A changed recipe moves them further.
     """
     if re.sub(r"\s", "", _NUMBER.sub("#", shown)) != re.sub(r"\s", "", _NUMBER.sub("#", printed)):
