@@ -103,6 +103,12 @@ def automatic(monkeypatch):
     minigrad.set_num_threads(1)
 
 
+def fake_load(monkeypatch, load, running):
+    """The machine as use_automatic_threads() sees it: a 1-minute load average and the tasks running now."""
+    monkeypatch.setattr(threads.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(threads, "_procs_running", lambda: running)
+
+
 def fake_machine(monkeypatch, readings):
     """cpu_reading() returning ``readings`` in turn: (seconds, machine busy seconds, own seconds)."""
     feed = iter(readings)
@@ -135,8 +141,7 @@ def test_adapt_follows_a_neighbour_that_comes_and_goes(automatic, monkeypatch):
 ])
 def test_busy_now_takes_the_lower_of_the_load_average_and_the_tasks_running_now(load, running, expected,
                                                                                  monkeypatch):
-    monkeypatch.setattr(threads.os, "getloadavg", lambda: (load, load, load))
-    monkeypatch.setattr(threads, "_procs_running", lambda: running)
+    fake_load(monkeypatch, load, running)
     assert threads.busy_now() == expected
 
 
@@ -149,8 +154,7 @@ def test_procs_running_counts_this_process():
 def test_import_after_a_neighbour_stopped_takes_both_cores(automatic, monkeypatch):
     """The lagging load average of a neighbour that has just stopped does not hold the count at one thread."""
     getter = _numpys_openblas_getter()
-    monkeypatch.setattr(threads.os, "getloadavg", lambda: (1.7, 1.2, 0.9))
-    monkeypatch.setattr(threads, "_procs_running", lambda: 1)
+    fake_load(monkeypatch, 1.7, 1)
     threads.use_automatic_threads()
     assert getter() == 2
 
@@ -170,8 +174,7 @@ def test_adapt_looks_at_most_once_per_check_interval(automatic, monkeypatch):
 @requires_openblas
 def test_an_explicit_count_turns_the_automatic_choice_off(automatic, monkeypatch):
     getter = _numpys_openblas_getter()
-    monkeypatch.setattr(threads.os, "getloadavg", lambda: (5.0, 5.0, 5.0))
-    monkeypatch.setattr(threads, "_procs_running", lambda: 6)
+    fake_load(monkeypatch, 5.0, 6)
     threads.use_automatic_threads()
     assert getter() == 1
     minigrad.set_num_threads(2)
