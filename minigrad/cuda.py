@@ -23,7 +23,7 @@ def kernels():
     """Fused CuPy kernels for the hot elementwise chains (compiled on first use, cached).
 
     Each computes the same function as the NumPy path beside which it is used:
-    bn_normalize (x_hat and y of BatchNormFunction.forward in one pass),
+    bn_normalize (x_hat and y of BatchNormFunction.forward in one pass), bn_x_hat (its x_hat again, for backward),
     bn_backward (its dx expression), sigmoid and sigmoid_backward, dot_rows
     (sum over axis 1 of a * b, a reduction without the product in memory), sq_dev_rows
     (sum over axis 1 of (x - mean)^2, BatchNorm's second pass) and
@@ -36,6 +36,7 @@ def kernels():
         _kernels = types.SimpleNamespace(
             bn_normalize=ew("T x, T mean, T inv_std, T gamma, T beta", "T x_hat, T y",
                             "x_hat = (x - mean) * inv_std; y = gamma * x_hat + beta", "minigrad_bn_normalize"),
+            bn_x_hat=ew("T x, T mean, T inv_std", "T x_hat", "x_hat = (x - mean) * inv_std", "minigrad_bn_x_hat"),
             bn_backward=ew("T gy, T x_hat, T scale, T dbeta_m, T dgamma_m", "T gx",
                            "gx = scale * (gy - dbeta_m - x_hat * dgamma_m)", "minigrad_bn_backward"),
             sigmoid=ew("T x", "T y", "y = 1 / (1 + exp(-x))", "minigrad_sigmoid"),

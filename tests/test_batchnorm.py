@@ -492,3 +492,40 @@ def test_float32_statistics_over_many_values_stay_close_to_float64():
     y64 = nn.BatchNorm2d(8).double()(minigrad.tensor(x.astype(np.float64))).numpy()
     assert y32.dtype == np.float32
     assert np.abs(y32 - y64).max() / np.abs(y64).max() < 1e-6
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_keeps_no_activation_sized_array_of_its_own_for_backward(training):
+    """x_hat is rebuilt from the kept input in backward (as PyTorch keeps input, mean, invstd): the graph node holds
+    nothing of the activation's size besides its input, and the gradients match the closed form on x_hat."""
+    rng = np.random.default_rng(5)
+    x = minigrad.tensor(rng.standard_normal((6, 3, 4, 5)), requires_grad=True)
+    gamma = minigrad.tensor(rng.standard_normal(3), requires_grad=True)
+    beta = minigrad.tensor(rng.standard_normal(3), requires_grad=True)
+    mean, var = rng.standard_normal(3), rng.random(3) + 0.5
+    y = F.batch_norm(x, minigrad.tensor(mean), minigrad.tensor(var), gamma, beta, training=training)
+    kept = {k: v.shape for k, v in vars(y.grad_fn).items() if isinstance(v, np.ndarray) and v.size >= x.numel()}
+    assert kept == {}
+    gy = rng.standard_normal(y.shape)
+    y.backward(minigrad.tensor(gy))
+    xa = x.numpy()
+    if training:
+        mean, var = xa.mean((0, 2, 3)), xa.var((0, 2, 3))
+    x_hat = (xa - mean[:, None, None]) / np.sqrt(var[:, None, None] + 1e-5)
+    np.testing.assert_allclose(gamma.grad.numpy(), (gy * x_hat).sum((0, 2, 3)), rtol=1e-12)
+    dxh = gy * gamma.numpy()[:, None, None]
+    expected = dxh / np.sqrt(var[:, None, None] + 1e-5)
+    if training:
+        expected -= (dxh.mean((0, 2, 3), keepdims=True)
+                     + x_hat * (dxh * x_hat).mean((0, 2, 3), keepdims=True)) / np.sqrt(var[:, None, None] + 1e-5)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_batchnorm_backward_refuses_an_input_changed_in_place_after_forward():
+    """The input is what backward rebuilds x_hat from: a change to it in place is the version error."""
+    x = minigrad.randn(4, 3, requires_grad=True) * 1.0
+    y = nn.BatchNorm1d(3)(x)
+    with minigrad.no_grad():
+        x += 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation: input 0 of BatchNormFunctionBackward"):
+        y.sum().backward()

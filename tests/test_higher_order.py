@@ -87,7 +87,7 @@ class _ConstantStatisticsBatchNorm(F.BatchNormFunction):
     def backward_graph(self, gy):
         x, gamma, beta = self.inputs
         _, g_gamma, g_beta = super().backward_graph(gy)
-        return _ConstantStatisticsGrad(self.x_hat, self.inv_std, self.eps)(x, gamma, gy), g_gamma, g_beta
+        return _ConstantStatisticsGrad(self.x_hat(), self.inv_std, self.eps)(x, gamma, gy), g_gamma, g_beta
 
 
 def test_gradgradcheck_catches_a_batchnorm_double_backward_with_constant_statistics():

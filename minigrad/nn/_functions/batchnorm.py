@@ -63,12 +63,29 @@ def _normalize_rows(x2, centred, local_mean, mean, inv_std, gamma_col, beta_col)
     process's batch (SyncBatchNorm). On the CPU x_hat is ``centred``, changed in place; on a GPU one fused kernel."""
     if centred is None:
         return cuda.kernels().bn_normalize(x2, mean.astype(x2.dtype, copy=False), inv_std, gamma_col, beta_col)
+    x_hat = _centre_and_scale(centred, local_mean, mean, inv_std)
+    y = x_hat * gamma_col
+    y += beta_col
+    return x_hat, y
+
+
+def _centre_and_scale(centred, local_mean, mean, inv_std):
+    """x_hat rows, in place, from ``centred`` = x - local_mean: moved to ``mean`` when that is another array
+    (SyncBatchNorm's, over every process's batch), then scaled by inv_std."""
     if mean is not local_mean:
         centred += (local_mean - mean).astype(centred.dtype)  # now x - mean
     centred *= inv_std
-    y = centred * gamma_col
-    y += beta_col
-    return centred, y
+    return centred
+
+
+def _x_hat_rows(x2, local_mean, mean, inv_std):
+    """The x_hat rows of a BatchNorm input's rows ``x2`` rebuilt from the forward's statistics by the forward's own
+    operations (the same values). BatchNorm keeps x, the mean and inv_std for its backward, not x_hat, as
+    PyTorch's (input, save_mean, save_invstd): one activation fewer held per layer until backward (DenseNet:
+    328 MiB at batch 128), for one pass more in backward."""
+    if get_array_module(x2) is not np:
+        return cuda.kernels().bn_x_hat(x2, mean.astype(x2.dtype, copy=False), inv_std)
+    return _centre_and_scale(x2 - local_mean, local_mean, mean, inv_std)
 
 
 def _normalize_graph(x, eps, channel_mean=None):
@@ -83,16 +100,20 @@ def _normalize_graph(x, eps, channel_mean=None):
     return xc * inv_std, inv_std
 
 
-def _bn_input_grad_rows(gy2, x_hat, scale, sum_dy, sum_dy_xhat, m):
+def _bn_input_grad_rows(gy2, x_hat, scale, sum_dy, sum_dy_xhat, m, scratch=False):
     """BatchNorm's input gradient on (C, n) rows: scale * (gy - sum_dy / m - x_hat * sum_dy_xhat / m).
 
     scale = gamma * inv_std; sum_dy and sum_dy_xhat (C, 1) are the sums over the m values of each
-    channel (this batch's for BatchNorm, every process's for SyncBatchNorm). One buffer on the CPU,
-    one fused kernel on a GPU.
+    channel (this batch's for BatchNorm, every process's for SyncBatchNorm). One buffer on the CPU (``x_hat``
+    itself when ``scratch``: rebuilt for this backward, nothing else reads it), one fused kernel on a GPU.
     """
     if get_array_module(gy2) is not np:
         return cuda.kernels().bn_backward(gy2, x_hat, scale, sum_dy / m, sum_dy_xhat / m)
-    gx = x_hat * (sum_dy_xhat * (-1.0 / m))
+    if scratch:
+        gx = x_hat
+        gx *= sum_dy_xhat * (-1.0 / m)
+    else:
+        gx = x_hat * (sum_dy_xhat * (-1.0 / m))
     gx -= sum_dy * (1.0 / m)
     gx += gy2
     gx *= scale
@@ -124,10 +145,11 @@ class BatchNormGrad(DerivativeFunction):
         return _like_input(_from_channel_rows(gx, x.shape), gy)
 
     @staticmethod
-    def fused(gy2, x_hat, scale, need_x):
-        """The closed form on (C, m) rows: (gx rows or None, dgamma (C, 1), dbeta (C, 1)); scale = gamma * inv_std."""
+    def fused(gy2, x_hat, scale, need_x, scratch=False):
+        """The closed form on (C, m) rows: (gx rows or None, dgamma (C, 1), dbeta (C, 1)); scale = gamma * inv_std;
+        ``scratch``: x_hat may become gx."""
         dbeta, dgamma = _row_sums(gy2), _row_dots(gy2, x_hat)
-        gx = _bn_input_grad_rows(gy2, x_hat, scale, dbeta, dgamma, max(x_hat.shape[1], 1)) if need_x else None
+        gx = _bn_input_grad_rows(gy2, x_hat, scale, dbeta, dgamma, max(x_hat.shape[1], 1), scratch) if need_x else None
         return gx, dgamma, dbeta
 
     def backward_graph(self, a):
@@ -166,13 +188,13 @@ class BatchNormFunction(Function):
         dbeta  = sum(dy)
         dgamma = sum(dy * x_hat)
         dx     = gamma * inv_std / m * (m * dy - dbeta - x_hat * dgamma)  = BatchNormGrad(x, gamma, dy)
-    Cached for it: x_hat, inv_std and gamma (m is x_hat's size per channel).
+    Kept for it: x (the input), mean, inv_std and gamma; x_hat is rebuilt from them (``_x_hat_rows``).
     The work runs on x as a (C, m) matrix (see ``_channel_rows``), one row per channel,
     in float32 for float16 input. After forward, ``self.mean`` and ``self.var`` hold the
     batch statistics, shape (C,). An empty batch gives an empty output (its statistics are 0).
     """
 
-    saves_output = False  # backward reads its own x_hat
+    saves_output = False  # backward reads its input (x_hat rebuilt from it), not its output
 
     def __init__(self, eps=1e-5):
         self.eps = eps
@@ -183,15 +205,19 @@ class BatchNormFunction(Function):
         var = m2 / max(x2.shape[1], 1)
         inv_std = 1.0 / get_array_module(x).sqrt(var + self.eps)
         self.gamma, beta_col = gamma.reshape(-1, 1), beta.reshape(-1, 1)
-        x_hat, y = _normalize_rows(x2, centred, mean, mean, inv_std, self.gamma, beta_col)
-        self.x_hat, self.inv_std, self.shape = x_hat, inv_std, x.shape
+        _, y = _normalize_rows(x2, centred, mean, mean, inv_std, self.gamma, beta_col)
+        self.mean_col, self.inv_std, self.shape = mean, inv_std, x.shape
         self.mean, self.var = mean[:, 0], var[:, 0]
         self.param_shapes = gamma.shape, beta.shape
         return _like_input(_from_channel_rows(y, x.shape), x)
 
+    def x_hat(self):
+        """The forward's x_hat rows (C, m), rebuilt from the input."""
+        return _x_hat_rows(_stat_rows(self.inputs[0].array), self.mean_col, self.mean_col, self.inv_std)
+
     def backward(self, gy):
-        gx, dgamma, dbeta = BatchNormGrad.fused(_stat_rows(gy), self.x_hat, self.gamma * self.inv_std,
-                                                self.needs_input_grad[0])
+        gx, dgamma, dbeta = BatchNormGrad.fused(_stat_rows(gy), self.x_hat(), self.gamma * self.inv_std,
+                                                self.needs_input_grad[0], scratch=True)
         if gx is not None:
             gx = _like_input(_from_channel_rows(gx, self.shape), gy)
         g_shape, b_shape = self.param_shapes
@@ -201,7 +227,7 @@ class BatchNormFunction(Function):
         x, gamma, beta = self.inputs
         need_x, need_gamma, need_beta = self.needs_input_grad
         axes = _channel_axes(x.ndim)
-        gx = BatchNormGrad(self.x_hat, self.inv_std, self.eps)(x, gamma, gy) if need_x else None
+        gx = BatchNormGrad(self.x_hat(), self.inv_std, self.eps)(x, gamma, gy) if need_x else None
         g_gamma = (gy * _normalize_graph(x, self.eps)[0]).sum(axes, True).reshape(gamma.shape) if need_gamma else None
         g_beta = gy.sum(axes, True).reshape(beta.shape) if need_beta else None
         return gx, g_gamma, g_beta
@@ -224,20 +250,26 @@ class FixedBatchNormFunction(Function):
         xp = get_array_module(x)
         x2 = _stat_rows(x)
         self.inv_std = 1.0 / xp.sqrt(self.var.reshape(-1, 1) + self.eps)
-        self.x_hat = (x2 - self.mean.reshape(-1, 1)) * self.inv_std
         self.gamma, self.shape = gamma.reshape(-1, 1), x.shape
         self.param_shapes = gamma.shape, beta.shape
-        y = self.x_hat * self.gamma
+        y = self._x_hat(x2) * self.gamma
         y += beta.reshape(-1, 1)
         return _like_input(_from_channel_rows(y, x.shape), x)
 
+    def _x_hat(self, x2):
+        """x_hat rows of the input rows x2 (rebuilt in backward, not kept: one activation fewer held)."""
+        return (x2 - self.mean.reshape(-1, 1)) * self.inv_std
+
     def backward(self, gy):
         gy2 = _stat_rows(gy)
-        gx = None
-        if self.needs_input_grad[0]:
+        need_x, need_gamma, _ = self.needs_input_grad
+        gx = dgamma = None
+        if need_x:
             gx = _like_input(_from_channel_rows(gy2 * (self.gamma * self.inv_std), self.shape), gy)
         g_shape, b_shape = self.param_shapes
-        return gx, _row_dots(gy2, self.x_hat).reshape(g_shape), _row_sums(gy2).reshape(b_shape)
+        if need_gamma:
+            dgamma = _row_dots(gy2, self._x_hat(_stat_rows(self.inputs[0].array))).reshape(g_shape)
+        return gx, dgamma, _row_sums(gy2).reshape(b_shape)
 
     def backward_graph(self, gy):
         x, gamma, beta = self.inputs
@@ -376,7 +408,7 @@ class SyncBatchNormFunction(Function):
     After forward, ``mean`` and ``var`` (C,) hold the global statistics and ``count`` holds M.
     """
 
-    saves_output = False  # backward reads its own x_hat
+    saves_output = False  # backward reads its input (x_hat rebuilt from it), not its output
 
     def __init__(self, eps=1e-5):
         self.eps = eps
@@ -396,15 +428,15 @@ class SyncBatchNormFunction(Function):
         var = (m2s.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)) / m
         inv_std = (1.0 / xp.sqrt(var + self.eps)).astype(x.dtype)
         self.gamma, beta_col = gamma.reshape(-1, 1), beta.reshape(-1, 1)
-        x_hat, y = _normalize_rows(x2, centred, local_mean, mean, inv_std, self.gamma, beta_col)
-        self.x_hat, self.inv_std, self.shape = x_hat, inv_std, x.shape
+        _, y = _normalize_rows(x2, centred, local_mean, mean, inv_std, self.gamma, beta_col)
+        self.means, self.inv_std, self.shape = (local_mean, mean), inv_std, x.shape
         self.mean, self.var = mean[:, 0].astype(x.dtype), var[:, 0].astype(x.dtype)
         self.param_shapes = gamma.shape, beta.shape
         return _from_channel_rows(y, x.shape)
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        x_hat, m = self.x_hat, max(self.count, 1)
+        x_hat, m = _x_hat_rows(_channel_rows(self.inputs[0].array), *self.means, self.inv_std), max(self.count, 1)
         gy2 = _channel_rows(gy)
         dbeta, dgamma = _row_sums(gy2), _row_dots(gy2, x_hat)             # this process's sums, (C, 1)
         sums = dist.all_reduce_array(xp.concatenate([dbeta, dgamma], axis=1).astype(np.float64),
@@ -412,7 +444,7 @@ class SyncBatchNormFunction(Function):
         sum_dy, sum_dy_xhat = (sums[:, i:i + 1].astype(gy.dtype) for i in (0, 1))
         gx = None
         if self.needs_input_grad[0]:
-            gx_rows = _bn_input_grad_rows(gy2, x_hat, self.gamma * self.inv_std, sum_dy, sum_dy_xhat, m)
+            gx_rows = _bn_input_grad_rows(gy2, x_hat, self.gamma * self.inv_std, sum_dy, sum_dy_xhat, m, True)
             gx = _from_channel_rows(gx_rows, self.shape)
         g_shape, b_shape = self.param_shapes
         return gx, dgamma.reshape(g_shape), dbeta.reshape(b_shape)
