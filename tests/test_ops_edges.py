@@ -205,3 +205,25 @@ def test_mean_of_an_empty_tensor_is_nan_without_a_warning():
         warnings.simplefilter("error")
         assert np.isnan(minigrad.zeros(0).mean().item())
         assert np.isnan(minigrad.zeros(2, 0).mean(dim=1).numpy()).all()
+
+
+@pytest.mark.parametrize("dtype", [minigrad.float16, minigrad.float32, minigrad.float64])
+@pytest.mark.parametrize("op, expected", [
+    (minigrad.relu, [0.0, "g", 0.0, "g", "g"]),
+    (lambda x: minigrad.clamp(x, min=0.0), [0.0, "g", "g", "g", 0.0]),
+    (lambda x: minigrad.clamp(x, -0.5, 0.5), [0.0, 0.0, "g", 0.0, 0.0]),
+])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_gradient_stopped_by_relu_or_clamp_is_zero_even_when_inf_or_nan(op, expected, dtype, create_graph):
+    """PyTorch selects (threshold_backward, clamp_backward): gy where the value passes, else 0, whatever gy is;
+    gy * mask would give NaN for an inf or NaN gy where the value is stopped. A NaN input passes its gradient
+    through relu, not through clamp (PyTorch 2.13's values, the lists below)."""
+    x = minigrad.tensor([-1.0, 2.0, 0.0, 3.0, float("nan")], dtype=dtype, requires_grad=True)
+    for g in (float("inf"), float("-inf"), float("nan"), 1.5):
+        gy = minigrad.full((5,), g, dtype=dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "invalid value encountered in multiply"
+            (gx,) = grad(op(x), [x], gy, create_graph=create_graph)
+        assert gx.dtype == dtype
+        want = np.array([g if e == "g" else e for e in expected], dtype=np.float64)
+        np.testing.assert_array_equal(gx.numpy().astype(np.float64), want)

@@ -10,8 +10,9 @@ from minigrad.backend import get_array_module
 from minigrad.checks import wrap_dim
 from minigrad.core import DerivativeFunction, Function, Tensor
 from minigrad.dtypes import bool_
+from minigrad.ops.indexing import where
 from minigrad.ops.pointwise import exp
-from minigrad.ops.utils import floating
+from minigrad.ops.utils import floating, select
 
 
 
@@ -101,7 +102,8 @@ def tanh(x):
 
 
 class ReLU(Function):
-    """y = max(x, 0);  gx = gy where y > 0 or NaN, else 0 (the mask is constant: higher derivatives are 0).
+    """y = max(x, 0);  gx = gy where y > 0 or NaN, else 0, even for an inf gy (the mask is constant: higher derivatives
+    are 0).
 
     Backward reads the output, as PyTorch's: the next layer keeps it anyway, where a mask of its own cost a byte
     per element until backward (DenseNet: ~100 MB of its peak). Changing the output in place then makes backward
@@ -113,14 +115,14 @@ class ReLU(Function):
         self.y = get_array_module(x).maximum(x, 0)
         return self.y
 
-    def _mask(self):
+    def _passes(self):
         return ~(self.y <= 0)  # NaN passes its gradient, as PyTorch's threshold_backward
 
     def backward(self, gy):
-        return gy * self._mask()
+        return select(gy, self._passes())
 
     def backward_graph(self, gy):
-        return gy * Tensor._wrap(self._mask().astype(gy.dtype))
+        return where(Tensor._wrap(self._passes()), gy, 0.0)
 
 
 def relu(x):

@@ -11,7 +11,7 @@ from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor
 from minigrad.dtypes import checked_scalar
 from minigrad.ops.indexing import where
-from minigrad.ops.utils import _refuse_bool, floating, tensor_arg
+from minigrad.ops.utils import _refuse_bool, floating, select, tensor_arg
 
 
 
@@ -189,7 +189,8 @@ def abs(x):  # noqa: A001
 
 
 class Clamp(Function):
-    """y = min(max(x, lo), hi) (all hi when lo > hi; NaN stays NaN);  gx = gy where lo <= x <= hi, else 0."""
+    """y = min(max(x, lo), hi) (all hi when lo > hi; NaN stays NaN);  gx = gy where lo <= x <= hi, else 0 (even
+    for an inf gy)."""
 
     saves_inputs = saves_output = False
 
@@ -207,10 +208,10 @@ class Clamp(Function):
         return y.astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        return gy * self.inside
+        return select(gy, self.inside)
 
     def backward_graph(self, gy):
-        return gy * Tensor._wrap(self.inside.astype(gy.dtype))
+        return where(Tensor._wrap(self.inside), gy, 0.0)
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 (PyTorch's argument names)

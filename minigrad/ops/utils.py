@@ -26,6 +26,20 @@ def unbroadcast(g, shape):
     return g.reshape(shape)
 
 
+def select(g, passes):
+    """``g`` where ``passes``, else 0, on raw arrays of one shape: a gradient a mask stops (ReLU, clamp) is 0 even
+    where ``g`` is inf or NaN, as PyTorch's (``g * passes`` gives NaN there). On the CPU the product when ``g`` is
+    finite (np.where and copyto(where=) are four times slower), checked first: a quarter of the product's time."""
+    xp = get_array_module(g)
+    if xp is not np:
+        return xp.where(passes, g, 0)
+    if np.isfinite(g).all():
+        return g * passes
+    out = np.zeros_like(g)
+    np.copyto(out, g, where=passes)
+    return out
+
+
 class BroadcastTo(Function):
     """y = x broadcast to ``shape`` (a read-only view);  gx = gy summed back to x's shape (``SumTo``)."""
 
