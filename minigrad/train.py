@@ -123,15 +123,14 @@ def plot_history(history, path, title=None):
     Each epoch is a marker on its line (a 1-epoch run is three visible points), the epoch axis has
     integer ticks only and half an epoch of margin on each side.
     """
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    try:  # a Figure outside pyplot: pyplot's backend (a notebook's inline one) is left as it is
+        from matplotlib.figure import Figure
         from matplotlib.ticker import MaxNLocator
     except ImportError:
         return False
     epochs = [h["epoch"] for h in history]
-    fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig = Figure(figsize=(5, 3.5))
+    ax = fig.subplots()
     ax.plot(epochs, [h["train_loss"] for h in history], "o-", ms=4, label="train loss")
     ax.plot(epochs, [h["train_acc"] for h in history], "ms--", ms=4, label="train acc")
     ax.plot(epochs, [h["test_acc"] for h in history], "g^-.", ms=4, label="test acc")
@@ -144,7 +143,6 @@ def plot_history(history, path, title=None):
         ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return True
 
 

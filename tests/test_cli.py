@@ -551,3 +551,17 @@ def test_readme_higher_order_snippet_prints_what_the_readme_shows(tmp_path):
     match = re.search(r"```python\n(.*?)\n```\s*\nprints `([^`]*)`", section, re.S)
     assert match, "README.md: the higher-order section has no ```python block followed by what it prints"
     assert run_readme_snippet(match.group(1), tmp_path).splitlines() == [match.group(2)]
+
+
+def test_plot_history_leaves_pyplots_backend_as_it_is(tmp_path):
+    """train_ch6 draws its curves in a notebook too: switching pyplot to Agg there (matplotlib.use) would leave the
+    reader's later plt.show() and inline figures blank. A child process: the backend is process-wide."""
+    pytest.importorskip("matplotlib")
+    code = ("import matplotlib; matplotlib.use('pdf'); import matplotlib.pyplot as plt\n"
+            "from minigrad.train import plot_history\n"
+            f"assert plot_history([{{'epoch': 1, 'train_loss': 0.7, 'train_acc': 0.7, 'test_acc': 0.7}}], "
+            f"{str(tmp_path / 'c.png')!r})\n"
+            "print(matplotlib.get_backend(), len(plt.get_fignums()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["pdf", "0"]
+    assert (tmp_path / "c.png").stat().st_size > 1000
