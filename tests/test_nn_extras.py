@@ -329,3 +329,16 @@ def test_inplace_flags_default_to_false_and_true_writes_into_the_input():
         assert make(t) is t and t.tolist() == expected.tolist()
     t = minigrad.ones(3)
     assert F.dropout(t, 0.5, training=False, inplace=True) is t and t.tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("name, make", [
+    ("relu_", lambda t: F.relu(t, inplace=True)), ("relu_", lambda t: nn.ReLU(inplace=True)(t)),
+    (r"dropout\(inplace=True\)", lambda t: F.dropout(t, 0.5, inplace=True)),
+    (r"dropout\(inplace=True\)", lambda t: nn.Dropout(0.5, True)(t))])
+def test_an_inplace_layer_on_a_leaf_that_requires_grad_names_itself(name, make):
+    """RuntimeError as PyTorch's, the message naming the layer and the way out."""
+    t = minigrad.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=rf"^{name}: a leaf tensor that requires grad cannot be "
+                                           r"changed in place .*minigrad.no_grad\(\)"):
+        make(t)
+    assert t.tolist() == [1.0, 1.0, 1.0] and t._version == 0
