@@ -38,13 +38,14 @@ class Function:
     ``xp = get_array_module(x)`` to serve NumPy and CuPy alike) and
     ``backward(gy) -> tuple`` returning one gradient array per input, or None
     where ``self.needs_input_grad[i]`` is False. Anything the backward needs is
-    stored on ``self`` during forward; it is freed after backward.
+    stored on ``self`` during forward (the inputs' shapes are in
+    ``self.input_shapes``); it is freed after backward.
     Call an instance on tensors (or numbers) to apply it: ``Exp()(x)``.
 
     Higher order: ``backward_graph(gy)`` is the same derivative built from
-    Functions on Tensors (``self.inputs``, kept where ``saves_inputs``;
-    ``self.input_shapes``; ``gy`` a Tensor), so that the
-    result can be differentiated again. ``backward(create_graph=True)`` and
+    Functions on Tensors (``self.inputs``, kept where ``saves_inputs``, or
+    ``output_tensor()``; ``gy`` a Tensor), so that the result can be
+    differentiated again. ``backward(create_graph=True)`` and
     ``autograd.grad(..., create_graph=True)`` call it; an op without one raises.
     An op that is itself a gradient subclasses ``DerivativeFunction`` and writes its
     derivative once.
@@ -100,6 +101,13 @@ class Function:
         y = Tensor._wrap(self.y, requires_grad=True, version=self.output_version)
         y._ctx = self
         return y
+
+    def __getattr__(self, name):  # only reached for a name the op lacks
+        if name == "inputs" and not self.saves_inputs:
+            raise AttributeError(f"{type(self).__name__}.inputs: this op keeps no input tensors (saves_inputs = "
+                                 "False); save what its backward reads in forward, read self.input_shapes for their "
+                                 "shapes, or set saves_inputs = True")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def release(self):
         """Drop the inputs and everything saved for backward."""
