@@ -294,14 +294,14 @@ def test_an_op_that_saved_the_tensor_before_the_change_raises_at_backward_as_in_
         z.sum().backward()
 
 
-def test_differentiating_again_through_an_op_whose_input_changed_later_raises():
+def test_differentiating_again_through_an_op_whose_input_changed_later_works_as_in_pytorch():
     x = t64([1.0, 2.0], True)
     y = x * 2
     z = (y + 1).sum()
     y += 1
     assert minigrad.autograd.grad(z, x, retain_graph=True)[0].tolist() == [2.0, 2.0]  # first order: fine
-    with pytest.raises(RuntimeError, match="input 0 of AddBackward .* is at version 1; expected version 0"):
-        minigrad.autograd.grad(z, x, create_graph=True)  # (PyTorch allows it: add saved nothing)
+    (g,) = minigrad.autograd.grad(z, x, create_graph=True)  # add saved nothing: its graph derivative reads no input
+    assert g.tolist() == [2.0, 2.0]
 
 
 def test_refused_for_views_and_leaves():

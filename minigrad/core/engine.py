@@ -8,44 +8,33 @@ from minigrad.core.grad_mode import set_grad_enabled
 from minigrad.core.tensor import Tensor
 
 
-def _position(x, version):
-    """The tensor that stands for input ``x`` taken at ``version``: ``x`` itself, or the graph position it had then
-    if a recorded in-place change has moved it since (``Tensor._record_in_place``)."""
-    if x._earlier is not None:
-        for last_version, old in x._earlier:
-            if version <= last_version:
-                return old
-    return x
-
-
 def _topological_order(roots):
-    """Tensors that need grad reachable from ``roots``, every input before its users.
+    """The graph's nodes reachable from the nodes ``roots``, every input before its users. A node is a Function
+    (a computed tensor's grad_fn) or a leaf tensor; a Function's edges (``next_nodes``) are its inputs' nodes.
 
     An iterative depth-first post-order: deep graphs cannot hit the recursion limit.
     """
     order, visited = [], set()
     stack = [(root, False) for root in reversed(roots)]
     while stack:
-        t, inputs_done = stack.pop()
+        node, inputs_done = stack.pop()
         if inputs_done:
-            order.append(t)
+            order.append(node)
             continue
-        # mark a tensor when it is expanded, not when it is pushed: a tensor pushed
+        # mark a node when it is expanded, not when it is pushed: a node pushed
         # early may be reached again through a longer path and must then come later
-        if id(t) in visited:
+        if id(node) in visited:
             continue
-        visited.add(id(t))
-        stack.append((t, True))
-        fn = t._ctx
-        if fn is None:
+        visited.add(id(node))
+        stack.append((node, True))
+        if isinstance(node, Tensor):  # a leaf
             continue
-        if "inputs" not in vars(fn):
+        if "next_nodes" not in vars(node):
             raise RuntimeError(
                 "backward() through a graph that was already freed: call the first backward() "
                 "with retain_graph=True to go through it again")
-        for x, version, needed in zip(fn.inputs, fn.input_versions, fn.needs_input_grad):
-            x = _position(x, version)
-            if needed and id(x) not in visited:
+        for x in node.next_nodes:
+            if x is not None and id(x) not in visited:
                 stack.append((x, False))
     return order
 
@@ -73,10 +62,10 @@ def _root_grad(t, g, create_graph):
     return Tensor._wrap(g) if create_graph else g
 
 
-def _check_versions(fn, create_graph):
+def _check_versions(fn):
     """RuntimeError when a tensor saved for ``fn``'s backward was changed in place after it was saved."""
     name = f"{type(fn).__name__}Backward"
-    if (fn.saves_inputs or create_graph):
+    if fn.saves_inputs:
         for i, (x, v) in enumerate(zip(fn.inputs, fn.input_versions)):
             if x._vc[0] != v:
                 raise RuntimeError(
@@ -139,46 +128,57 @@ def accumulate_grad_and_run_hooks(t, g, create_graph):
         hook(t)
 
 
-def _run_grad_hooks(t, g, create_graph):
-    """``g`` passed through ``t``'s ``register_hook`` hooks in order; a hook's non-None result replaces it."""
-    for hook in list(t._grad_hooks.values()):
+def _accumulate_retained(fn, g, create_graph):
+    """``g`` into ``.grad`` of the tensor that called ``retain_grad`` with ``fn`` as its grad_fn, while it lives and
+    ``fn`` is still its grad_fn (PyTorch's retain_grad writes through a weak reference too)."""
+    t = fn._retained()
+    if t is not None and t._ctx is fn:
+        _accumulate_grad(t, g, create_graph)
+
+
+def _run_grad_hooks(node, g, create_graph):
+    """``g`` passed through the ``register_hook`` hooks of ``node``'s tensor in order; a hook's non-None result
+    replaces it."""
+    shape, dtype, device = (node.shape, node.dtype, node.device) if isinstance(node, Tensor) else node._output_meta
+    for hook in list(node._grad_hooks.values()):
         result = hook(g if create_graph else Tensor._wrap(g))
         if result is not None:
-            if not isinstance(result, Tensor) or (result.shape, result.dtype, result.device) != (
-                    t.shape, t.dtype, t.device):
+            if not isinstance(result, Tensor) or (result.shape, result.dtype, result.device) != (shape, dtype, device):
                 raise RuntimeError(f"a hook registered with register_hook returned {type(result).__name__}"
                                    + (f" of shape {result.shape}, dtype {result.dtype} on {result.device}"
                                       if isinstance(result, Tensor) else "")
-                                   + f"; expected None or a tensor of shape {t.shape}, dtype {t.dtype} on {t.device}")
+                                   + f"; expected None or a tensor of shape {shape}, dtype {dtype} on {device}")
             g = result if create_graph else result.array
     return g
 
 
 def _input_grads(fn, g, create_graph):
-    """(input, gradient) for each input of ``fn`` that gets one from its backward (``backward_graph`` when
+    """(input node, gradient) for each input of ``fn`` that gets one from its backward (``backward_graph`` when
     ``create_graph``) for output gradient ``g``; RuntimeError for a wrong count or shape."""
-    _check_versions(fn, create_graph)
+    _check_versions(fn)
     gxs = fn.backward_graph(g) if create_graph else fn.backward(g)
     if not isinstance(gxs, tuple):
         gxs = (gxs,)
-    if len(gxs) != len(fn.inputs):
-        raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs")
+    if len(gxs) != len(fn.next_nodes):
+        raise RuntimeError(f"{type(fn).__name__}.backward returned {len(gxs)} gradients for "
+                           f"{len(fn.next_nodes)} inputs")
     pairs = []
-    for x, version, gx, needed in zip(fn.inputs, fn.input_versions, gxs, fn.needs_input_grad):
-        if not needed or gx is None:
+    for node, shape, gx in zip(fn.next_nodes, fn.input_shapes, gxs):
+        if node is None or gx is None:
             continue
-        if gx.shape != x.array.shape:
+        if gx.shape != shape:
             raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
-                               f"for an input of shape {x.shape}")
-        pairs.append((_position(x, version), gx))
+                               f"for an input of shape {shape}")
+        pairs.append((node, gx))
     return pairs
 
 
 def _requested_grads(inputs, wanted, allow_unused, create_graph):
-    """``autograd.grad``'s result: the gradient of each of ``inputs`` (from ``wanted``, by id) as a Tensor."""
+    """``autograd.grad``'s result: the gradient of each of ``inputs`` (from ``wanted``, by its node's id) as a
+    Tensor."""
     results = []
     for i, t in enumerate(inputs):
-        g = wanted[id(t)]
+        g = wanted[id(t._ctx or t)]
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"input {i} (shape {t.shape}) was not used to compute the outputs (or does not require grad); "
@@ -204,30 +204,32 @@ def _run_backward(roots, root_grads, retain_graph, create_graph, inputs, allow_u
         retain_graph = create_graph
     grads = {}
     for t, g in zip(roots, root_grads):
-        g = _root_grad(t, g, create_graph)
-        previous = grads.get(id(t))
-        grads[id(t)] = g if previous is None else previous + g
-    wanted = None if inputs is None else {id(t): None for t in inputs}
+        g, node = _root_grad(t, g, create_graph), t._ctx or t
+        previous = grads.get(id(node))
+        grads[id(node)] = g if previous is None else previous + g
+    wanted = None if inputs is None else {id(t._ctx or t): None for t in inputs}
     with set_grad_enabled(create_graph):
-        for t in reversed(_topological_order(roots)):
-            g = grads.pop(id(t), None)
+        for node in reversed(_topological_order([t._ctx or t for t in roots])):
+            g = grads.pop(id(node), None)
             if g is None:
                 continue
-            if t._grad_hooks:
-                g = _run_grad_hooks(t, g, create_graph)
+            if node._grad_hooks:
+                g = _run_grad_hooks(node, g, create_graph)
+            leaf = isinstance(node, Tensor)
             if wanted is not None:
-                if id(t) in wanted:
-                    wanted[id(t)] = g
-            elif t._ctx is None or t._retains_grad:
-                accumulate_grad_and_run_hooks(t, g, create_graph)
-            fn = t._ctx
-            if fn is None:
+                if id(node) in wanted:
+                    wanted[id(node)] = g
+            elif leaf:
+                accumulate_grad_and_run_hooks(node, g, create_graph)
+            elif node._retained is not None:
+                _accumulate_retained(node, g, create_graph)
+            if leaf:
                 continue
-            for x, gx in _input_grads(fn, g, create_graph):
+            for x, gx in _input_grads(node, g, create_graph):
                 previous = grads.get(id(x))
                 grads[id(x)] = gx if previous is None else previous + gx
             if not retain_graph:
-                fn.release()
+                node.release()
     return None if wanted is None else _requested_grads(inputs, wanted, allow_unused, create_graph)
 
 

@@ -1,8 +1,6 @@
 """Function: one differentiable op, its forward on raw arrays and its hand-written backward; applying it to
 tensors records it in the graph when gradients are enabled.
 """
-import weakref
-
 import numpy as np
 
 from minigrad import backend
@@ -40,38 +38,45 @@ class Function:
     ``xp = get_array_module(x)`` to serve NumPy and CuPy alike) and
     ``backward(gy) -> tuple`` returning one gradient array per input, or None
     where ``self.needs_input_grad[i]`` is False. Anything the backward needs is
-    stored on ``self`` during forward; it is freed after backward.
+    stored on ``self`` during forward (the inputs' shapes are in
+    ``self.input_shapes``); it is freed after backward.
     Call an instance on tensors (or numbers) to apply it: ``Exp()(x)``.
 
     Higher order: ``backward_graph(gy)`` is the same derivative built from
-    Functions on Tensors (``self.inputs``; ``gy`` a Tensor), so that the
-    result can be differentiated again. ``backward(create_graph=True)`` and
+    Functions on Tensors (``self.inputs``, kept where ``saves_inputs``, or
+    ``output_tensor()``; ``gy`` a Tensor), so that the result can be
+    differentiated again. ``backward(create_graph=True)`` and
     ``autograd.grad(..., create_graph=True)`` call it; an op without one raises.
     An op that is itself a gradient subclasses ``DerivativeFunction`` and writes its
     derivative once.
     """
 
-    #: which saved values ``backward`` reads, for the version check (see ``_check_versions``):
-    #: all inputs and the output by default; ops whose backward reads neither turn these off
+    #: which saved values ``backward`` and ``backward_graph`` read, for the version check (see
+    #: ``_check_versions``): all inputs and the output by default. An op whose derivatives read no input turns
+    #: ``saves_inputs`` off and keeps no input tensor: its node then frees what its inputs hold once the user drops
+    #: them (as PyTorch's nodes, which keep only what they saved)
     saves_inputs = True
     saves_output = True
-    #: whether ``backward_graph`` builds on the output Tensor (``output_tensor``), as PyTorch's saved results
-    graph_uses_output = False
+    _grad_hooks = None  # {handle: hook} registered on the output tensor (``Tensor.register_hook``)
+    _retained = None  # a weak reference to the output tensor when it called ``retain_grad``
 
     def __call__(self, *inputs):
         tensors = as_tensors(inputs, type(self).__name__)
         self.check_inputs(*tensors)
-        out = self.forward(*[t.array for t in tensors])
-        needs = tuple(t._requires_grad for t in tensors)
+        arrays = [t.array for t in tensors]
+        out = self.forward(*arrays)
+        needs = tuple([t._requires_grad for t in tensors])
         if is_grad_enabled() and any(needs):
-            self.inputs = tensors
+            # the graph's edges: each input's node (its grad_fn, or the leaf itself) as it was when recorded
+            self.next_nodes = tuple([(t._ctx or t) if t._requires_grad else None for t in tensors])
             self.needs_input_grad = needs
-            self.input_versions = tuple(t._vc[0] for t in tensors)
+            self.input_shapes = tuple([a.shape for a in arrays])
+            if self.saves_inputs:
+                self.inputs = tensors
+                self.input_versions = tuple([t._vc[0] for t in tensors])
             result = Tensor._wrap(out, requires_grad=True)
             result._ctx = self
             self.output_version = result._vc
-            if self.graph_uses_output:
-                self._output_ref = weakref.ref(result)
             return result
         return Tensor._wrap(out)
 
@@ -89,13 +94,20 @@ class Function:
             f"{type(self).__name__}: differentiating its gradient again (create_graph=True) is not "
             "implemented for this op")
 
-    def output_tensor(self, recompute):
-        """This op's output Tensor while it lives and is still this op's result, else ``recompute()`` (its
-        value, built anew from the inputs). A gradient built on the output flows back through this op's node,
-        so its hooks fire and ``retain_grad`` sees it in a second pass too, as with PyTorch's saved results."""
-        ref = self.__dict__.get("_output_ref")
-        y = None if ref is None else ref()
-        return y if y is not None and y._ctx is self else recompute()
+    def output_tensor(self):
+        """This op's output (its saved ``self.y``) as a Tensor whose grad_fn is this op, for ``backward_graph``: a
+        gradient built on it flows back through this op's node, its hooks and ``retain_grad`` included, as
+        PyTorch's saved results do."""
+        y = Tensor._wrap(self.y, requires_grad=True, version=self.output_version)
+        y._ctx = self
+        return y
+
+    def __getattr__(self, name):  # only reached for a name the op lacks
+        if name == "inputs" and not self.saves_inputs:
+            raise AttributeError(f"{type(self).__name__}.inputs: this op keeps no input tensors (saves_inputs = "
+                                 "False); save what its backward reads in forward, read self.input_shapes for their "
+                                 "shapes, or set saves_inputs = True")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def release(self):
         """Drop the inputs and everything saved for backward."""

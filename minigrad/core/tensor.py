@@ -5,6 +5,7 @@ from above (``minigrad.ops.install_tensor_methods``); the core imports nothing a
 import builtins
 import math
 import numbers
+import weakref
 
 import numpy as np
 
@@ -253,26 +254,31 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        """Keep ``.grad`` on this non-leaf tensor after backward (for inspecting a graph)."""
+        """Keep ``.grad`` on this non-leaf tensor after backward (for inspecting a graph). Its grad_fn writes it
+        through a weak reference: a tensor dropped before backward costs nothing (as in PyTorch)."""
         self._retains_grad = True
+        if self._ctx is not None:
+            self._ctx._retained = weakref.ref(self)
         return self
 
-    _grad_hooks = None  # {handle: hook} once register_hook is called
+    _grad_hooks = None  # a leaf's {handle: hook} once register_hook is called (a computed tensor's are its grad_fn's)
     _viewed = False  # set when a view of this tensor is made, or it is one (see _record_in_place)
-    #: [(version, position), ...]: the graph positions this tensor had before recorded in-place changes, each with
-    #: the version it ended at; an op that took this tensor at version <= v took that position (see _position)
-    _earlier = None
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed, before it goes
         on (to ``.grad`` for a leaf, to the inputs otherwise); a non-None result replaces the gradient.
-        Returns a handle whose ``remove()`` unregisters it (as in PyTorch)."""
+        Returns a handle whose ``remove()`` unregisters it (as in PyTorch). A computed tensor's hooks live on its
+        grad_fn, as PyTorch's: they fire when the tensor itself was dropped, and stay with the value they were
+        registered on when an in-place change or ``detach_`` gives the tensor a new grad_fn."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._grad_hooks is None:
-            self._grad_hooks = {}
-        handle = HookHandle(self._grad_hooks)
-        self._grad_hooks[handle] = hook
+        node = self._ctx or self
+        if node._grad_hooks is None:
+            node._grad_hooks = {}
+            if node is not self:  # what the engine checks a hook's result against
+                node._output_meta = (self.shape, self.dtype, self.device)
+        handle = HookHandle(node._grad_hooks)
+        node._grad_hooks[handle] = hook
         return handle
 
     def register_post_accumulate_grad_hook(self, hook):
@@ -292,23 +298,11 @@ class Tensor:
 
     def detach_(self):
         """Cut this tensor from the graph in place: a leaf that does not require grad (not for a view). Ops that
-        used it before keep its graph position (``_move_position``), as in PyTorch."""
+        used it before keep their edge to its grad_fn, as in PyTorch."""
         if self._ctx is not None and self.array.base is not None:
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
-        if self._ctx is not None:
-            old = Tensor._wrap(self.array, requires_grad=True)
-            old._ctx = self._ctx
-            self._move_position(old)
         self._ctx, self._requires_grad = None, False
         return self
-
-    def _move_position(self, old):
-        """``old`` (given this tensor's grad_fn) takes its graph position so far, hooks included: ops recorded on
-        this tensor up to now route their gradient to ``old`` (``_earlier``, read by the engine's ``_position``)."""
-        old._grad_hooks, self._grad_hooks = self._grad_hooks, None  # hooks see the old value's gradient, as PyTorch's
-        if self._earlier is None:
-            self._earlier = []
-        self._earlier.append((self._vc[0], old))
 
     def item(self):
         if self.array.size != 1:
@@ -368,9 +362,10 @@ class Tensor:
         place (its Functions, their backward) on ``old``, a tensor that takes self's place in the graph so far (a
         copy of self's values when ``reads_old``: ``op``'s backward reads them); its result, cast to self's dtype,
         is written into self's memory (aliases such as ``.data`` see it) and self becomes its output. An argument
-        that is self stands for ``old``. Ops recorded earlier on self keep ``old`` as their input (``_earlier``,
-        read by the engine); a backward that needs self's overwritten values raises the version error. Refused for
-        a view or a tensor with views (PyTorch rewrites every view's graph; these would not follow the change)."""
+        that is self stands for ``old``. Ops recorded earlier on self keep their edge to self's grad_fn then, with
+        the hooks registered so far (``retain_grad`` follows self); a backward that needs self's overwritten
+        values raises the version error. Refused for a view or a tensor with views (PyTorch rewrites every view's
+        graph; these would not follow the change)."""
         if self._viewed:
             raise RuntimeError(
                 f"{name}: an in-place change recorded in the graph of a view, or of a tensor a view was taken of, is "
@@ -386,8 +381,9 @@ class Tensor:
             new = new.to(self.dtype)  # differentiable: a float result cast to self's float dtype
         if new.array is not self.array:
             self.array[...] = new.array
-        self._move_position(old)
         self._ctx, self._requires_grad = new._ctx, True
+        if self._retains_grad:
+            self.retain_grad()
         self._vc[0] += 1
         return self
 

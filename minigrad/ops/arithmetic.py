@@ -103,8 +103,6 @@ class Pow(_Binary):
     The two exceptions are PyTorch's: without them 0 * a^-1 and 0 * log(0) would be NaN at a = 0.
     """
 
-    graph_uses_output = True
-
     def forward(self, a, b):
         self.a, self.b = a, b
         if a.dtype.kind in "iu" and b.dtype.kind in "iu" and bool((b < 0).any()):
@@ -143,7 +141,7 @@ class Pow(_Binary):
             if self.needs_input_grad[0]:  # b * a ** 0 = 0 where b = 0
                 ga = sum_to(gy * b * a ** (b - 1 if b_zero is None else where(b_zero, 0.0, b - 1)), a.shape)
             if self.needs_input_grad[1]:  # a ** b * log(1) = 0 where a = 0 (and b >= 0)
-                y = self.output_tensor(lambda: a ** b)
+                y = self.output_tensor()
                 gb = sum_to(gy * y * log(a if a_zero is None else where(a_zero, 1.0, a)), b.shape)
         return ga, gb
 
@@ -208,12 +206,12 @@ class Maximum(_Binary):
         return y
 
     def backward(self, gy):
-        return tuple(unbroadcast(gy * w, x.shape) if need else None
-                     for w, x, need in zip(self.weights, self.inputs, self.needs_input_grad))
+        return tuple(unbroadcast(gy * w, shape) if need else None
+                     for w, shape, need in zip(self.weights, self.input_shapes, self.needs_input_grad))
 
     def backward_graph(self, gy):
-        return tuple(sum_to(gy * Tensor._wrap(w), x.shape) if need else None
-                     for w, x, need in zip(self.weights, self.inputs, self.needs_input_grad))
+        return tuple(sum_to(gy * Tensor._wrap(w), shape) if need else None
+                     for w, shape, need in zip(self.weights, self.input_shapes, self.needs_input_grad))
 
 
 def maximum(a, b):

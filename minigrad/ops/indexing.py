@@ -37,14 +37,14 @@ class Where(_Binary):
     def backward(self, gy):
         xp = get_array_module(gy)
         zero = gy.dtype.type(0)
-        (a, b), (need_a, need_b) = self.inputs, self.needs_input_grad
-        return (unbroadcast(xp.where(self.cond, gy, zero), a.shape) if need_a else None,
-                unbroadcast(xp.where(self.cond, zero, gy), b.shape) if need_b else None)
+        (sa, sb), (need_a, need_b) = self.input_shapes, self.needs_input_grad
+        return (unbroadcast(xp.where(self.cond, gy, zero), sa) if need_a else None,
+                unbroadcast(xp.where(self.cond, zero, gy), sb) if need_b else None)
 
     def backward_graph(self, gy):
-        (a, b), (need_a, need_b) = self.inputs, self.needs_input_grad
-        return (sum_to(Where(self.cond)(gy, 0.0), a.shape) if need_a else None,
-                sum_to(Where(self.cond)(0.0, gy), b.shape) if need_b else None)
+        (sa, sb), (need_a, need_b) = self.input_shapes, self.needs_input_grad
+        return (sum_to(Where(self.cond)(gy, 0.0), sa) if need_a else None,
+                sum_to(Where(self.cond)(0.0, gy), sb) if need_b else None)
 
 
 def where(condition, input=None, other=None):  # noqa: A002
@@ -237,21 +237,22 @@ class IndexPut(Function):
 
     def forward(self, x, v):
         _write(x, self.key, v)
+        self.v_dtype = v.dtype
         self.written = get_array_module(x).zeros(x.shape, dtype=bool)
         _write(self.written, self.key, True)
         return x
 
     def backward(self, gy):
-        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
+        (_, v_shape), (need_x, need_v) = self.input_shapes, self.needs_input_grad
         zero = gy.dtype.type(0)
         return (get_array_module(gy).where(self.written, zero, gy) if need_x else None,
-                unbroadcast(_read(gy, self.key), v.shape).astype(v.dtype, copy=False) if need_v else None)
+                unbroadcast(_read(gy, self.key), v_shape).astype(self.v_dtype, copy=False) if need_v else None)
 
     def backward_graph(self, gy):
-        (_, v), (need_x, need_v) = self.inputs, self.needs_input_grad
+        (_, v_shape), (need_x, need_v) = self.input_shapes, self.needs_input_grad
         gv = GetItem(self.key)(gy) if need_v else None
         return (Where(self.written)(0.0, gy) if need_x else None,
-                None if gv is None else sum_to(gv if gv.dtype == v.dtype else Cast(v.dtype)(gv), v.shape))
+                None if gv is None else sum_to(gv if gv.dtype == self.v_dtype else Cast(self.v_dtype)(gv), v_shape))
 
 
 def _scatter_key(name, x, dim, index, src):

@@ -104,7 +104,7 @@ def dot(a, b):
 class Norm2(Sum):
     """y = sqrt(sum of x^2 over ``axis``);  gx = gy * x / y, and 0 where y = 0 (as PyTorch)."""
 
-    saves_output = True
+    saves_inputs = saves_output = True
 
     def forward(self, x):
         xp = get_array_module(x)

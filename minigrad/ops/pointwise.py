@@ -19,7 +19,6 @@ class Exp(Function):
     """y = exp(x);  gx = gy * y."""
 
     saves_inputs = False
-    graph_uses_output = True
 
     def forward(self, x):
         self.y = get_array_module(x).exp(x)
@@ -29,7 +28,7 @@ class Exp(Function):
         return gy * self.y
 
     def backward_graph(self, gy):
-        return gy * self.output_tensor(lambda: exp(self.inputs[0]))
+        return gy * self.output_tensor()
 
 
 def exp(x):
@@ -41,7 +40,6 @@ class Sqrt(Function):
     """y = sqrt(x);  gx = gy / (2 y)."""
 
     saves_inputs = False
-    graph_uses_output = True
 
     def forward(self, x):
         with np.errstate(invalid="ignore"):  # sqrt(-1) = NaN, quietly as PyTorch
@@ -49,11 +47,11 @@ class Sqrt(Function):
         return self.y
 
     def backward(self, gy):
-        with np.errstate(divide="ignore"):  # the gradient at 0 is inf, quietly as PyTorch
+        with np.errstate(divide="ignore", invalid="ignore"):  # inf at 0 (NaN for gy = 0), quietly as PyTorch
             return gy / (2 * self.y)
 
     def backward_graph(self, gy):
-        return gy / (2 * self.output_tensor(lambda: sqrt(self.inputs[0])))
+        return gy / (2 * self.output_tensor())
 
 
 def sqrt(x):
@@ -74,8 +72,8 @@ class StdSqrt(Sqrt):
         zero = self.y == 0
         if not zero.any():
             return super().backward_graph(gy)
-        # sqrt of 1 where y = 0, so that the next derivative there is 0, not 0 * inf = NaN
-        return where(zero, 0.0, gy / (2 * sqrt(where(zero, 1.0, self.inputs[0]))))
+        # 1 in place of y where y = 0, so that the next derivative there is 0, not 0 * inf = NaN
+        return where(zero, 0.0, gy / (2 * where(zero, 1.0, self.output_tensor())))
 
 
 class Sin(Function):

@@ -105,7 +105,7 @@ class _Binary(Function):
                                    f"together") from None
 
     def _shapes(self):
-        return self.inputs[0].array.shape, self.inputs[1].array.shape
+        return self.input_shapes
 
 
 def _accumulate(x, method, axes, keepdims):
