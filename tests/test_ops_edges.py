@@ -227,3 +227,24 @@ def test_a_gradient_stopped_by_relu_or_clamp_is_zero_even_when_inf_or_nan(op, ex
         assert gx.dtype == dtype
         want = np.array([g if e == "g" else e for e in expected], dtype=np.float64)
         np.testing.assert_array_equal(gx.numpy().astype(np.float64), want)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_maximum_and_minimum_give_a_loser_zero_gradient_even_when_it_is_inf_or_nan(create_graph):
+    """PyTorch 2.13's values for x = [-1, 2, 0, 3, nan] against zeros: a loser gets 0, a tie half, NaN all."""
+    expected = {  # (op, g): (gx, gzeros)
+        ("maximum", "inf"): ([0, "inf", "inf", "inf", "inf"], ["inf", 0, "inf", 0, "inf"]),
+        ("maximum", "nan"): ([0, "nan", "nan", "nan", "nan"], ["nan", 0, "nan", 0, "nan"]),
+        ("maximum", "1.5"): ([0, 1.5, 0.75, 1.5, 1.5], [1.5, 0, 0.75, 0, 1.5]),
+        ("minimum", "inf"): (["inf", 0, "inf", 0, "inf"], [0, "inf", "inf", "inf", "inf"]),
+        ("minimum", "nan"): (["nan", 0, "nan", 0, "nan"], [0, "nan", "nan", "nan", "nan"]),
+        ("minimum", "1.5"): ([1.5, 0, 0.75, 0, 1.5], [0, 1.5, 0.75, 1.5, 1.5]),
+    }
+    for (name, g), want in expected.items():
+        x = minigrad.tensor([-1.0, 2.0, 0.0, 3.0, float("nan")], requires_grad=True)
+        z = minigrad.zeros(5, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = grad(getattr(minigrad, name)(x, z), [x, z], minigrad.full((5,), float(g)), create_graph=create_graph)
+        for t, w in zip(got, want):
+            np.testing.assert_array_equal(t.numpy(), np.array(w, dtype=float), err_msg=f"{name} {g}")

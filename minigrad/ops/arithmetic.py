@@ -12,7 +12,7 @@ from minigrad.dtypes import wrapped_int
 from minigrad.ops.conversion import _promoted, result_type
 from minigrad.ops.indexing import where
 from minigrad.ops.pointwise import Rounding, log
-from minigrad.ops.utils import _Binary, _operand, _refuse_bool, sum_to, tensor_arg, unbroadcast
+from minigrad.ops.utils import _Binary, _operand, _refuse_bool, select, sum_to, tensor_arg, unbroadcast
 
 
 
@@ -190,7 +190,7 @@ def square(x):
 
 class Maximum(_Binary):
     """y = max(a, b) elementwise, NaN where either is;  PyTorch's gradient rule:
-    ga = gy where a > b, gy / 2 where a == b, gy where either is NaN, else 0 (gb likewise).
+    ga = gy where a > b, gy / 2 where a == b, gy where either is NaN, else 0 even for an inf gy (gb likewise).
     The weights are constants, so higher derivatives go through Mul alone."""
 
     saves_inputs = saves_output = False
@@ -205,12 +205,12 @@ class Maximum(_Binary):
         self.weights = [xp.where(tie, 0.5, xp.where(loses, 0.0, 1.0)).astype(y.dtype) for loses in (a_loses, b_loses)]
         return y
 
-    def backward(self, gy):
-        return tuple(unbroadcast(gy * w, shape) if need else None
+    def backward(self, gy):  # selected first: a loser's gradient is 0 even for an inf gy (inf * 0 is NaN)
+        return tuple(unbroadcast(select(gy, w != 0) * w, shape) if need else None
                      for w, shape, need in zip(self.weights, self.input_shapes, self.needs_input_grad))
 
     def backward_graph(self, gy):
-        return tuple(sum_to(gy * Tensor._wrap(w), shape) if need else None
+        return tuple(sum_to(where(Tensor._wrap(w != 0), gy, 0.0) * Tensor._wrap(w), shape) if need else None
                      for w, shape, need in zip(self.weights, self.input_shapes, self.needs_input_grad))
 
 
