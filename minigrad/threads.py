@@ -18,7 +18,7 @@ least 1 and at most its own count at import (its cores, or
 the count instead and turns the automatic choice off. Measurements:
 docs/performance.md.
 
-The same count of threads splits large NumPy work that BLAS does not do (column builds, pooling): ``split``.
+The same count of threads splits large NumPy work that BLAS does not do (pooling, padding): ``split``.
 """
 import ctypes
 import math
@@ -170,8 +170,11 @@ def use_automatic_threads():
 # ---------------------------------------------------------------------------
 # splitting NumPy work across the same threads
 
-#: work on fewer bytes than this stays on the calling thread: a hand-off costs tens of microseconds
-SPLIT_BYTES = 4 << 20
+#: work on fewer bytes than this stays on the calling thread. Measured on the 2-core machine of
+#: docs/performance.md, idle: elementwise work splits well (ReLU's maximum over 150 MB 1.48x faster, exp 1.7x),
+#: copies little (1.3x over 150 MB; im2col's strided blocks of 8-15 MB 1.0-1.1x), and LeNet-BN's step was no
+#: faster with its 10-15 MB column builds split: only DenseNet's and ResNet's larger pooling inputs pass this
+SPLIT_BYTES = 16 << 20
 
 _pool = {}               # "executor": the worker threads, made on first use (and again in a forked child)
 _splitting = threading.local()

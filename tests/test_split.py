@@ -1,6 +1,6 @@
-"""threads.split: large NumPy work (column builds, col2im, pooling, padding) divided among the threads minigrad
-gives BLAS. The split results are the unsplit ones, bit for bit (each part writes its own channels or taps; no sum
-changes order); a part's exception reaches the caller after every part has ended; one thread splits nothing."""
+"""threads.split: large NumPy work (pooling and its gradient, padding copies) divided among the threads minigrad
+gives BLAS. The split results are the unsplit ones, bit for bit (each part writes its own channels; no sum changes
+order); a part's exception reaches the caller after every part has ended; one thread splits nothing."""
 import threading
 import time
 
@@ -10,7 +10,6 @@ import pytest
 import minigrad
 from minigrad import threads
 from minigrad.nn import functional as F
-from minigrad.nn._functions import conv
 
 
 @pytest.fixture
@@ -32,18 +31,18 @@ def record_parts(monkeypatch):
 
 
 def test_the_parts_cover_the_range_once_on_two_threads(two_threads, monkeypatch):
-    parts, out = record_parts(monkeypatch), np.zeros(1 << 20)   # 8 MiB: above SPLIT_BYTES
+    parts, out = record_parts(monkeypatch), np.zeros(1 << 22)   # 32 MiB: above SPLIT_BYTES
 
     def work(lo, hi):
         out[lo:hi] += 1
     threads.split(out.size, work, out)
-    assert sorted((lo, hi) for lo, hi, _ in parts) == [(0, 1 << 19), (1 << 19, 1 << 20)]
+    assert sorted((lo, hi) for lo, hi, _ in parts) == [(0, 1 << 21), (1 << 21, 1 << 22)]
     assert len({ident for _, _, ident in parts}) == 2 and threading.get_ident() in {i for _, _, i in parts}
     np.testing.assert_array_equal(out, 1)
 
 
-@pytest.mark.parametrize("count, nbytes, parts", [(1, 1 << 23, 1), (2, threads.SPLIT_BYTES - 8, 1),
-                                                  (2, threads.SPLIT_BYTES, 2), (3, 1 << 23, 3)])
+@pytest.mark.parametrize("count, nbytes, parts", [(1, 1 << 25, 1), (2, threads.SPLIT_BYTES - 8, 1),
+                                                  (2, threads.SPLIT_BYTES, 2), (3, 1 << 25, 3)])
 def test_small_work_or_one_thread_runs_here_unsplit(count, nbytes, parts, monkeypatch):
     monkeypatch.setitem(threads._auto, "threads", count)
     seen = []
@@ -58,7 +57,7 @@ def test_arrays_that_are_not_numpys_are_not_split(two_threads, monkeypatch):
     class NotNumpy:
         nbytes = 1 << 30
     seen = []
-    threads.split(4, lambda lo, hi: seen.append((lo, hi, threading.get_ident())), np.empty(1 << 23, dtype=np.uint8),
+    threads.split(4, lambda lo, hi: seen.append((lo, hi, threading.get_ident())), np.empty(1 << 25, dtype=np.uint8),
                   NotNumpy())
     assert seen == [(0, 4, threading.get_ident())]
 
@@ -94,46 +93,12 @@ def test_a_split_inside_a_part_runs_on_the_parts_thread(two_threads, monkeypatch
 
 # -- the split ops equal the unsplit ones --------------------------------------------------------------------
 
-CONVS = [  # (N, C, O, (H, W), kernel, stride, padding): the paths that build columns or use col2im
-    (4, 1, 8, (30, 30), 7, 2, 3),      # DenseNet's stem: one input channel, stride 2 (col2im, gW from cols)
-    (4, 6, 5, (12, 11), 3, 1, 1),      # O < C, stride 1: gx a convolution, gW tap by tap
-    (4, 6, 8, (12, 11), 3, 1, 1),      # O > C: col2im
-    (4, 6, 8, (13, 12), 3, 2, 1),      # stride 2: ResNet's downsampling
-]
-
-
-def run_conv(case, seed=0):
-    n, c, o, hw, kernel, stride, padding = case
-    rng = np.random.default_rng(seed)
-    x = minigrad.tensor(rng.standard_normal((n, c) + hw), requires_grad=True)
-    w = minigrad.tensor(rng.standard_normal((o, c, kernel, kernel)), requires_grad=True)
-    y = F.conv2d(x, w, stride=stride, padding=padding)
-    y.backward(minigrad.tensor(rng.standard_normal(y.shape)))
-    return y.numpy(), x.grad.numpy(), w.grad.numpy()
-
-
-@pytest.mark.parametrize("case", CONVS)
-def test_split_conv_equals_the_unsplit_one(case, monkeypatch):
-    """Every column build and col2im split (blocks of two output rows, nothing kept): the same bits as one thread."""
-    monkeypatch.setattr(conv, "BLOCK_BYTES", 2 * case[1] * case[4] ** 2 * case[3][1] * case[0] * 8)
-    monkeypatch.setattr(conv, "KEEP_BYTES", 0)
-    monkeypatch.setitem(threads._auto, "threads", 1)
-    alone = run_conv(case)
-    monkeypatch.setitem(threads._auto, "threads", 2)
-    monkeypatch.setattr(threads, "SPLIT_BYTES", 0)
-    parts = record_parts(monkeypatch)
-    split = run_conv(case)
-    assert len({ident for *_, ident in parts}) == 2
-    for a, b in zip(alone, split):
-        np.testing.assert_array_equal(a, b)
-
-
 POOLS = [(F.max_pool2d, 3, 2, 1), (F.max_pool2d, 2, 2, 0), (F.avg_pool2d, 3, 2, 1), (F.avg_pool2d, 2, 2, 0)]
 
 
 def run_pool(pool, kernel, stride, padding, layout):
     rng = np.random.default_rng(5)
-    values = rng.standard_normal((8, 64, 20, 20)).astype(np.float32)
+    values = rng.standard_normal((64, 64, 32, 32)).astype(np.float32)   # 16 MiB
     values[0, 3, 4:6, 4:6] = values[0, 3, 4, 4]         # ties: the first maximum wins
     values[1, 5, 7, 7] = np.nan                         # a NaN window
     if layout == "batch-last":
@@ -147,13 +112,14 @@ def run_pool(pool, kernel, stride, padding, layout):
 @pytest.mark.parametrize("pool, kernel, stride, padding", POOLS)
 @pytest.mark.parametrize("layout", ["C", "batch-last"])
 def test_split_pooling_equals_the_unsplit_one(pool, kernel, stride, padding, layout, monkeypatch):
-    """At the default SPLIT_BYTES: the input (8 x 64 x 20 x 20 float32, 0.8 MiB) is too small, 16 times it not."""
+    """The forward (padding, windows) and the gradient at the default SPLIT_BYTES (each reads and writes more than
+    16 MiB, here), split in halves of the channels, against one thread."""
     monkeypatch.setitem(threads._auto, "threads", 1)
     alone = run_pool(pool, kernel, stride, padding, layout)
     monkeypatch.setitem(threads._auto, "threads", 2)
-    monkeypatch.setattr(threads, "SPLIT_BYTES", threads.SPLIT_BYTES // 16)
     parts = record_parts(monkeypatch)
     split = run_pool(pool, kernel, stride, padding, layout)
     assert {(lo, hi) for lo, hi, _ in parts} == {(0, 32), (32, 64)}
+    assert len(parts) == 2 * (2 + bool(padding))   # forward, gradient and the padding copy, in two parts each
     for a, b in zip(alone, split):
         np.testing.assert_array_equal(a, b)

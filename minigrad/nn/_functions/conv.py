@@ -8,7 +8,7 @@ large layer's columns.
 """
 from collections import namedtuple
 
-from minigrad import ops, threads
+from minigrad import ops
 from minigrad.backend import get_array_module, scratch
 from minigrad.checks import check_int
 from minigrad.core import DerivativeFunction, Function
@@ -64,19 +64,13 @@ def _row_blocks(out_hw, row_bytes):
 
 def _im2col(xt, kernel, args, out_hw, rows, cols):
     """cols (C, kh, kw, r1-r0, OW, N), filled and returned as (C*kh*kw, (r1-r0)*OW*N): as columns, batch-last,
-    every (dilated) window of xt (C, H, W, N) whose output lies in rows [r0, r1); a tap in the padding reads 0.
-    The taps are split among the threads (``threads.split``)."""
-    taps = list(_taps(xt, kernel, args, out_hw, *rows))
-
-    def fill(lo, hi):
-        for i, j, (a, b), (ca, cb), window in taps[lo:hi]:
-            tap = cols[:, i, j]                                          # (C, r1 - r0, OW, N)
-            for zero in (tap[:, :a], tap[:, b:], tap[:, a:b, :ca], tap[:, a:b, cb:]):
-                if zero.size:
-                    zero[...] = 0
-            tap[:, a:b, ca:cb] = window
-
-    threads.split(len(taps), fill, cols)
+    every (dilated) window of xt (C, H, W, N) whose output lies in rows [r0, r1); a tap in the padding reads 0."""
+    for i, j, (a, b), (ca, cb), window in _taps(xt, kernel, args, out_hw, *rows):
+        tap = cols[:, i, j]                                              # (C, r1 - r0, OW, N)
+        for zero in (tap[:, :a], tap[:, b:], tap[:, a:b, :ca], tap[:, a:b, cb:]):
+            if zero.size:
+                zero[...] = 0
+        tap[:, a:b, ca:cb] = window
     return cols.reshape(cols.shape[0] * kernel[0] * kernel[1], -1)
 
 
@@ -147,13 +141,6 @@ def _grad_by_convolution(args, kernel, out_channels, in_channels):
     return args.stride == (1, 1) and (out_channels <= in_channels or args.is_pointwise(kernel))
 
 
-def _col2im(gcols, gxt, args, out_hw, rows):
-    """gxt (C, H, W, N) += each window's column of gcols (C, kh, kw, r1 - r0, OW, N) at its taps: the adjoint of
-    ``_im2col`` for output rows [r0, r1)."""
-    for i, j, (a, b), (ca, cb), window in _taps(gxt, gcols.shape[1:3], args, out_hw, *rows):
-        window += gcols[:, i, j, a:b, ca:cb]
-
-
 def _input_grad(gyt, weight, args, in_shape):
     """gx (C, H, W, N), batch-last, for gY (O, OH, OW, N): a transposed convolution.
 
@@ -161,7 +148,7 @@ def _input_grad(gyt, weight, args, in_shape):
     convolution of gY, padded by dilation (k - 1) - padding (negative: cropped), with the flipped, transposed
     kernel: its columns have O*kh*kw rows, and a pointwise one is a GEMM. Otherwise col2im: gcols = W_mat^T @ gY
     per group (C*kh*kw rows), each window's column added back into gx at its (dilated, strided) taps, a block of
-    output rows at a time, the channels split among the threads."""
+    output rows at a time."""
     xp = get_array_module(gyt)
     n, c, h, w = in_shape
     o, _, kh, kw = weight.shape
@@ -176,7 +163,8 @@ def _input_grad(gyt, weight, args, in_shape):
         gcols = scratch(xp, "gcols", (c * kh * kw, (r1 - r0) * ow * n), gyt.dtype)
         _grouped_matmul(w_mat, gy_mat[:, r0 * ow * n:r1 * ow * n], args.groups, transpose_a=True, out=gcols)
         gcols = gcols.reshape(c, kh, kw, r1 - r0, ow, n)
-        threads.split(c, lambda lo, hi: _col2im(gcols[lo:hi], gxt[lo:hi], args, (oh, ow), (r0, r1)), gcols, gxt)
+        for i, j, (a, b), (ca, cb), window in _taps(gxt, (kh, kw), args, (oh, ow), r0, r1):
+            window += gcols[:, i, j, a:b, ca:cb]
     return gxt
 
 
