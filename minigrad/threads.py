@@ -17,18 +17,12 @@ least 1 and at most its own count at import (its cores, or
 ``minigrad.set_num_threads(n)`` (the name ``torch.set_num_threads`` has) fixes
 the count instead and turns the automatic choice off. Measurements:
 docs/performance.md.
-
-The same count of threads splits large NumPy work that BLAS does not do (pooling, padding): ``split``.
 """
 import ctypes
 import math
 import os
 import re
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-
-import numpy as np
 
 _SETTERS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
             "scipy_openblas_set_num_threads", "openblas_set_num_threads")
@@ -68,7 +62,7 @@ def set_num_threads(n):
     n = int(n)
     if n < 1:
         raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
-    _auto.update(on=False, threads=n)
+    _auto["on"] = False
     _set_blas_threads(n)
 
 
@@ -166,60 +160,6 @@ def use_automatic_threads():
     _auto.update(on=True, reading=first, threads=None)
     _apply(choose_threads(_usable_cores(), os.cpu_count() or 1, busy_now()))
 
-
-# ---------------------------------------------------------------------------
-# splitting NumPy work across the same threads
-
-#: work on fewer bytes than this stays on the calling thread. Measured on the 2-core machine of
-#: docs/performance.md, idle: elementwise work splits well (ReLU's maximum over 150 MB 1.48x faster, exp 1.7x),
-#: copies little (1.3x over 150 MB; im2col's strided blocks of 8-15 MB 1.0-1.1x), and LeNet-BN's step was no
-#: faster with its 10-15 MB column builds split: only DenseNet's and ResNet's larger pooling inputs pass this
-SPLIT_BYTES = 16 << 20
-
-_pool = {}               # "executor": the worker threads, made on first use (and again in a forked child)
-_splitting = threading.local()
-
-
-def split_count():
-    """The threads ``split`` divides work among: BLAS's count as minigrad set it (the free cores, or the
-    ``set_num_threads`` count); 1 under load, when nothing is split."""
-    return _auto["threads"] or 1
-
-
-def _run_part(work, lo, hi):
-    _splitting.on = True
-    try:
-        work(lo, hi)
-    finally:
-        _splitting.on = False
-
-
-def split(n, work, *arrays):
-    """``work(lo, hi)`` over [0, n) in consecutive parts, one per thread of ``split_count()`` (this thread takes
-    the first), when ``arrays`` (what the work reads and writes) are NumPy arrays of at least ``SPLIT_BYTES`` in
-    all; else ``work(0, n)`` here (GPU work, small work). The parts must write disjoint memory (NumPy lets go of
-    the GIL inside copies and ufunc loops). Returns once every part has ended; an exception in a part is raised
-    here. A split inside a part runs on its thread."""
-    parts = min(n, split_count())
-    if (parts < 2 or getattr(_splitting, "on", False) or not all(isinstance(a, np.ndarray) for a in arrays)
-            or sum(a.nbytes for a in arrays) < SPLIT_BYTES):
-        work(0, n)
-        return
-    if "executor" not in _pool:
-        _pool["executor"] = ThreadPoolExecutor(max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="minigrad-split")
-    bounds = [n * k // parts for k in range(parts + 1)]
-    futures = [_pool["executor"].submit(_run_part, work, bounds[k], bounds[k + 1]) for k in range(1, parts)]
-    try:
-        _run_part(work, bounds[0], bounds[1])
-    finally:
-        for future in futures:   # every part ends before this returns or raises: none writes afterwards
-            future.exception()
-    for future in futures:
-        future.result()
-
-
-if hasattr(os, "register_at_fork"):   # a forked child has none of the parent's worker threads
-    os.register_at_fork(after_in_child=_pool.clear)
 
 # on: choosing automatically; most: BLAS's own count at import; reading: the last cpu_reading(); threads: set
 _auto = {"on": False, "most": get_num_threads(), "reading": None, "threads": None}

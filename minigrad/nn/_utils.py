@@ -8,7 +8,7 @@ ops keep the layout of their input (NumPy's order='K'); an input in another layo
 """
 import numpy as np
 
-from minigrad import cuda, threads
+from minigrad import cuda
 from minigrad.backend import get_array_module
 from minigrad.checks import check_int
 from minigrad.core import Tensor
@@ -45,11 +45,7 @@ def _padded_batch_last(x, ph, pw, value):
     out[:, :, ph + h:] = value
     out[:, :, ph:ph + h, :pw] = value
     out[:, :, ph:ph + h, pw + w:] = value
-
-    def copy(lo, hi):
-        out[:, lo:hi, ph:ph + h, pw:pw + w] = x[:, lo:hi]
-
-    threads.split(c, copy, x, out)
+    out[:, :, ph:ph + h, pw:pw + w] = x
     return out
 
 

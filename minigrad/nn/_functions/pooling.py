@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from minigrad import ops, threads
+from minigrad import ops
 from minigrad.backend import get_array_module
 from minigrad.core import DerivativeFunction, Function, Tensor
 from minigrad.nn._utils import _check_tensors, _empty_batch_last, _output_size, _padded_batch_last, _pair
@@ -46,21 +46,15 @@ class _Windows:
         return _padded_batch_last(x, ph, pw, value) if ph or pw else x
 
     def scatter(self, gy, grads_of_offset):
-        """gx: each offset's window gradient, ``grads_of_offset(i, j, channels)`` for a slice of the channels, added
-        back into the (padded) input, then cropped; the channels split among the threads (``threads.split``)."""
+        """gx: each offset's window gradient added back into the (padded) input, then cropped."""
         n, c, h, w = self.in_shape
         (ph, pw) = self.padding
         gx = _empty_batch_last(get_array_module(gy), (n, c, h + 2 * ph, w + 2 * pw), gy.dtype, zero=not self.tiles)
-
-        def add(lo, hi):
-            part = gx[:, lo:hi]
-            for i, j, _ in self.offsets():
-                if self.tiles:
-                    part[self.slices(i, j)] = grads_of_offset(i, j, slice(lo, hi))
-                else:
-                    part[self.slices(i, j)] += grads_of_offset(i, j, slice(lo, hi))
-
-        threads.split(c, add, gy, gx)
+        for i, j, _ in self.offsets():
+            if self.tiles:
+                gx[self.slices(i, j)] = grads_of_offset(i, j)
+            else:
+                gx[self.slices(i, j)] += grads_of_offset(i, j)
         return gx[:, :, ph:ph + h, pw:pw + w]
 
 
@@ -88,7 +82,7 @@ class AvgPool2dGrad(DerivativeFunction):
         (kh, kw), xp = self.windows.kernel, get_array_module(gy)
         # batch-last like gx, so that each offset's write is a contiguous copy (gy from a Flatten is C order)
         g = xp.multiply(gy, 1.0 / (kh * kw), out=_empty_batch_last(xp, gy.shape, gy.dtype, zero=False))
-        return self.windows.scatter(gy, lambda i, j, channels: g[:, channels])
+        return self.windows.scatter(gy, lambda i, j: g)
 
     def backward_graph(self, ggx):
         w = self.windows
@@ -103,17 +97,12 @@ class AvgPool2dFunction(_Pool2d):
         win = self._windows(x)
         x = win.padded(x)
         y = _empty_batch_last(xp, win.out_shape, x.dtype, zero=False)
-        threads.split(x.shape[1], lambda lo, hi: self._mean(x[:, lo:hi], y[:, lo:hi]), x, y)
-        return y
-
-    def _mean(self, x, y):
-        """y = the windows' means of the padded x, for a slice of the channels."""
-        win = self.windows
         y[...] = x[win.slices(0, 0)]
         for i, j, k in win.offsets():
             if k:
                 y += x[win.slices(i, j)]
         y *= 1.0 / (win.kernel[0] * win.kernel[1])
+        return y
 
     def backward(self, gy):
         return AvgPool2dGrad(self.windows).forward(gy)
@@ -182,9 +171,7 @@ class MaxPool2dGrad(DerivativeFunction):
     def forward(self, gy):
         # where, not gy * mask: a NaN gy reaches its argmax only, as in PyTorch (NaN * 0 would spread it)
         xp, zero = get_array_module(gy), gy.dtype.type(0)
-        kw = self.windows.kernel[1]
-        return self.windows.scatter(
-            gy, lambda i, j, channels: xp.where(self.argmax[:, channels] == i * kw + j, gy[:, channels], zero))
+        return self.windows.scatter(gy, lambda i, j: xp.where(self.argmax == i * self.windows.kernel[1] + j, gy, zero))
 
     def backward_graph(self, ggx):
         return (MaxPool2dGather(self.windows, self.argmax)(ggx),)
@@ -201,27 +188,21 @@ class MaxPool2dFunction(_Pool2d):
         xp = get_array_module(x)
         win = self._windows(x)
         x = win.padded(x, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min if x.dtype.kind in "iu" else 0)
-        y = _empty_batch_last(xp, win.out_shape, x.dtype, zero=False)
-        # int16 window offsets where they fit (less memory to scan), zeros
-        self.argmax = _empty_batch_last(xp, y.shape, np.int16 if win.kernel[0] * win.kernel[1] <= 2 ** 15 else np.int64)
-        threads.split(x.shape[1], lambda lo, hi: self._max(x[:, lo:hi], y[:, lo:hi], self.argmax[:, lo:hi]), x, y)
-        return y
-
-    def _max(self, x, y, argmax):
-        """y and argmax of the windows of the padded x, for a slice of the channels."""
-        xp, win = get_array_module(x), self.windows
-        y[...] = x[win.slices(0, 0)]
+        y = x[win.slices(0, 0)].copy(order="K")
         for i, j, _ in win.offsets()[1:]:
             xp.maximum(y, x[win.slices(i, j)], out=y)  # NaN propagates
+        # int16 window offsets where they fit (less memory to scan), zeros
+        self.argmax = _empty_batch_last(xp, y.shape, np.int16 if win.kernel[0] * win.kernel[1] <= 2 ** 15 else np.int64)
         # the first offset holding the maximum: written from the last offset back, so the first one stays
-        self._mark(x, argmax, reversed(win.offsets()), lambda window: window == y)
+        self._mark(x, reversed(win.offsets()), lambda window: window == y)
         if x.dtype.kind == "f" and xp.isnan(y).any():  # a window holding NaN: its last NaN
-            self._mark(x, argmax, win.offsets(), lambda window: window != window)
+            self._mark(x, win.offsets(), lambda window: window != window)
+        return y
 
-    def _mark(self, x, am, offsets, hit):
-        """am (argmax) = k where ``hit`` holds for offset k's window, later offsets overwriting earlier ones; written
-        as am - (am - k) * hit, since masked writes (copyto, where) are several times slower."""
-        win = self.windows
+    def _mark(self, x, offsets, hit):
+        """argmax = k where ``hit`` holds for offset k's window, later offsets overwriting earlier ones; written as
+        argmax - (argmax - k) * hit, since masked writes (copyto, where) are several times slower."""
+        am, win = self.argmax, self.windows
         step = get_array_module(am).empty_like(am)
         for i, j, k in offsets:
             found = hit(x[win.slices(i, j)])
