@@ -145,8 +145,8 @@ def _convolve_by_taps(xt, weight, args, out_hw):
         rows, k = b - a, (cb - ca) * n
         if rows and k:
             x_rows = window.reshape(g, cg, rows, k).transpose(0, 2, 1, 3)                  # (g, rows, C/g, k)
-            y_rows = y[:, a:b, ca:cb].reshape(g, o // g, rows, k).transpose(0, 2, 1, 3)   # a view of y
-            y_rows += xp.matmul(w_taps[i, j][:, None], x_rows)
+            product = xp.matmul(w_taps[i, j][:, None], x_rows)                             # (g, rows, O/g, k)
+            y[:, a:b, ca:cb] += product.transpose(0, 2, 1, 3).reshape(o, rows, cb - ca, n)  # a view for g = 1
     return y
 
 
