@@ -1,8 +1,9 @@
 """The paths of conv2d (nn/_functions/conv.py), each chosen by its shapes, against tests/naive.py to 1e-10 in
-float64: the input gradient as a convolution of gY with the flipped kernel (stride 1, O <= C) or by col2im, the
-weight gradient tap by tap (stride 1 across) or from columns, the pointwise (1x1, stride 1, unpadded) GEMM,
-columns kept from the forward or built in blocks of output rows (again in backward); and the scratch buffer those
-blocks share (backend.scratch), which no result may alias.
+float64: the forward tap by tap (stride 1 across, O < C / 2) or from columns, the input gradient as a convolution
+of gY with the flipped kernel (stride 1, O <= C) or by col2im, the weight gradient tap by tap (stride 1 across) or
+from columns, the pointwise (1x1, stride 1, unpadded) GEMM, columns kept from the forward or built in blocks of
+output rows (again in backward); and the scratch buffer those blocks share (backend.scratch), which no result may
+alias.
 """
 import threading
 
@@ -28,6 +29,7 @@ PATH_CASES = [
     ((2, 6, 3, (7, 8), 3, (2, 1), 1, 1, 1), False, True),          # stride 2 down, 1 across: gW by taps
     ((2, 6, 3, (7, 8), 3, (1, 2), 1, 1, 1), False, False),         # stride 1 down, 2 across: gW from cols
     ((2, 6, 2, (5, 6), 3, 1, 3, 1, 1), True, True),                # padding 3 > k - 1: the flipped conv crops gY
+    ((2, 7, 3, (6, 5), (3, 2), (2, 1), (2, 0), (1, 2), 1), False, True),  # O < C / 2: the forward tap by tap
     ((2, 6, 4, (9, 8), 3, 1, (2, 1), 2, 2), True, True),           # dilated and grouped
     ((2, 4, 6, (9, 8), 3, 1, (2, 1), (2, 1), 2), False, True),     # the same with O > C
     ((2, 6, 3, (4, 5), 1, 1, 0, 1, 1), True, False),               # pointwise, O < C: DenseNet's transitions
@@ -57,13 +59,14 @@ def test_every_path_matches_naive_loops(case, by_convolution, by_taps, rows, lay
     args = conv.ConvArgs(naive.pair(stride), naive.pair(padding), naive.pair(dilation), groups)
     assert conv._grad_by_convolution(args, (kh, kw), o, c) == by_convolution
     assert conv._weight_grad_by_taps(args, (kh, kw)) == by_taps
+    assert conv._forward_by_taps(args, (o, c // groups, kh, kw)) == (by_taps and 2 * o < c)
     if rows is not None:
         monkeypatch.setattr(conv, "BLOCK_BYTES", rows_bytes(n, c, hw, kernel, stride, padding, dilation, rows))
         monkeypatch.setattr(conv, "KEEP_BYTES", 0)
     references.test_grouped_and_dilated_conv2d_match_naive_loops(*case, layout)
 
 
-@pytest.mark.parametrize("case", [PATH_CASES[i][0] for i in (0, 2, 3, 5, 6, 9)])
+@pytest.mark.parametrize("case", [PATH_CASES[i][0] for i in (0, 2, 3, 5, 6, 7, 10)])
 def test_gradients_in_blocks_are_differentiable_again(case, monkeypatch):
     """gradcheck and gradgradcheck (random upstream gradients) with a block per output row: the Conv2dGradInput
     and Conv2dGradWeight of the graph build their columns in blocks too."""
