@@ -436,7 +436,8 @@ class SyncBatchNormFunction(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        x_hat, m = _x_hat_rows(_channel_rows(self.inputs[0].array), *self.means, self.inv_std), max(self.count, 1)
+        x_hat = _x_hat_rows(_channel_rows(self.inputs[0].array), *self.means, self.inv_std)
+        m = max(self.count, 1)
         gy2 = _channel_rows(gy)
         dbeta, dgamma = _row_sums(gy2), _row_dots(gy2, x_hat)             # this process's sums, (C, 1)
         sums = dist.all_reduce_array(xp.concatenate([dbeta, dgamma], axis=1).astype(np.float64),
