@@ -48,8 +48,8 @@ def _like_input(out, a):
 
 def _row_moments(x2):
     """BatchNorm's local statistics of (C, n) rows: (mean, m2, centred), the per-channel mean (C, 1), the sum of
-    squared deviations from it (C, 1) and, on the CPU, the centred rows x2 - mean (that ``_normalize_rows`` turns into
-    x_hat in place); None on a GPU, whose fused kernels need no centred copy. An empty batch gives zeros."""
+    squared deviations from it (C, 1) and, on the CPU, the centred rows x2 - mean (that ``_normalize_rows`` turns into y
+    in place); None on a GPU, whose fused kernels need no centred copy. An empty batch gives zeros."""
     mean = _row_sums(x2) / max(x2.shape[1], 1)
     if get_array_module(x2) is np:
         centred = x2 - mean
@@ -58,15 +58,16 @@ def _row_moments(x2):
 
 
 def _normalize_rows(x2, centred, local_mean, mean, inv_std, gamma_col, beta_col):
-    """(x_hat, y) rows from the statistics: x_hat = (x - mean) * inv_std, y = gamma * x_hat + beta. ``centred`` and
+    """y rows from the statistics: y = gamma * x_hat + beta, x_hat = (x - mean) * inv_std. ``centred`` and
     ``local_mean`` are ``_row_moments(x2)``'s; ``mean`` is the same array (BatchNorm) or the mean over every
-    process's batch (SyncBatchNorm). On the CPU x_hat is ``centred``, changed in place; on a GPU one fused kernel."""
+    process's batch (SyncBatchNorm). On the CPU y is written into ``centred`` (x_hat on the way: backward rebuilds
+    it, ``_x_hat_rows``); on a GPU one fused kernel."""
     if centred is None:
-        return cuda.kernels().bn_normalize(x2, mean.astype(x2.dtype, copy=False), inv_std, gamma_col, beta_col)
-    x_hat = _centre_and_scale(centred, local_mean, mean, inv_std)
-    y = x_hat * gamma_col
+        return cuda.kernels().bn_normalize(x2, mean.astype(x2.dtype, copy=False), inv_std, gamma_col, beta_col)[1]
+    y = _centre_and_scale(centred, local_mean, mean, inv_std)
+    y *= gamma_col
     y += beta_col
-    return x_hat, y
+    return y
 
 
 def _centre_and_scale(centred, local_mean, mean, inv_std):
@@ -205,7 +206,7 @@ class BatchNormFunction(Function):
         var = m2 / max(x2.shape[1], 1)
         inv_std = 1.0 / get_array_module(x).sqrt(var + self.eps)
         self.gamma, beta_col = gamma.reshape(-1, 1), beta.reshape(-1, 1)
-        _, y = _normalize_rows(x2, centred, mean, mean, inv_std, self.gamma, beta_col)
+        y = _normalize_rows(x2, centred, mean, mean, inv_std, self.gamma, beta_col)
         self.mean_col, self.inv_std, self.shape = mean, inv_std, x.shape
         self.mean, self.var = mean[:, 0], var[:, 0]
         self.param_shapes = gamma.shape, beta.shape
@@ -428,7 +429,7 @@ class SyncBatchNormFunction(Function):
         var = (m2s.sum(axis=0) + (counts * (means - mean) ** 2).sum(axis=0)) / m
         inv_std = (1.0 / xp.sqrt(var + self.eps)).astype(x.dtype)
         self.gamma, beta_col = gamma.reshape(-1, 1), beta.reshape(-1, 1)
-        _, y = _normalize_rows(x2, centred, local_mean, mean, inv_std, self.gamma, beta_col)
+        y = _normalize_rows(x2, centred, local_mean, mean, inv_std, self.gamma, beta_col)
         self.means, self.inv_std, self.shape = (local_mean, mean), inv_std, x.shape
         self.mean, self.var = mean[:, 0].astype(x.dtype), var[:, 0].astype(x.dtype)
         self.param_shapes = gamma.shape, beta.shape
