@@ -49,6 +49,7 @@ from minigrad import autograd, nn  # noqa: E402
 from minigrad.nn.functional import cross_entropy  # noqa: E402
 from minigrad.train import evaluate_accuracy, init_weights, train_step  # noqa: E402
 from models import lenet, lenet_bn, lenet_bn_scratch  # noqa: E402
+import cli_args  # noqa: E402
 from gradient_flow import make_loaders, pyplot  # noqa: E402
 
 BUILDERS = {"lenet": lenet, "lenet-bn-scratch": lenet_bn_scratch, "lenet-bn": lenet_bn}
@@ -548,8 +549,7 @@ class _DefaultsShown(argparse.HelpFormatter):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=_DefaultsShown)
-    p.add_argument("--data-dir", default=None,
-                   help="Fashion-MNIST folder (default: $MINIGRAD_DATA, else the download folder)")
+    cli_args.add_data_dir(p)
     p.add_argument("--out", default=None, help="output folder (default: runs/bn_landscape-<stamp>)")
     p.add_argument("--seed", type=int, default=0,
                    help="seeds the training (weights, batch order) and the power iterations' start vectors")
@@ -605,7 +605,7 @@ def main(argv=None):
         print(markdown_tables(result) + (f"wrote {out / 'bn_landscape.png'}" if plot(result, out / "bn_landscape.png")
                                          else "no figure: pip install matplotlib"))
         return result
-    out = Path(args.out) if args.out else Path("runs") / time.strftime("bn_landscape-%Y%m%d-%H%M%S")
+    out = cli_args.out_folder(args.out, "bn_landscape")
     start, at_start = time.perf_counter(), machine()
     landscape = [landscape_run("lenet", args.lr_plain, args), landscape_run(args.bn_model, args.lr_bn, args)]
     seconds_landscape = time.perf_counter() - start

@@ -4,6 +4,9 @@
 """
 import argparse
 import math
+import sys
+import time
+from pathlib import Path
 
 from minigrad import backend
 
@@ -39,6 +42,21 @@ def device(text):
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def add_data_dir(parser):
+    """The scripts' --data-dir option: the Fashion-MNIST folder."""
+    parser.add_argument("--data-dir", default=None,
+                        help="Fashion-MNIST folder (default: $MINIGRAD_DATA, else the download cache)")
+
+
+def out_folder(given, stem):
+    """The run's output folder: ``given`` (--out), else runs/<stem>-<date>-<time>; exits with an error naming it when
+    it is an existing file."""
+    out = Path(given) if given else Path("runs") / time.strftime(f"{stem}-%Y%m%d-%H%M%S")
+    if out.exists() and not out.is_dir():
+        sys.exit(f"error: --out {out} is an existing file, not a folder")
+    return out
 
 
 if __name__ == "__main__":

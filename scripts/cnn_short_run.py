@@ -244,8 +244,7 @@ def parse_args(argv=None):
     p.add_argument("--limit-train", type=cli_args.int_at_least(2), default=None, metavar="N",
                    help="draw the batches from the first N training images only (default: all 60,000)")
     p.add_argument("--device", type=cli_args.device, default="cpu", help="cpu, cuda or cuda:N (default: %(default)s)")
-    p.add_argument("--data-dir", default=None,
-                   help="Fashion-MNIST folder (default: $MINIGRAD_DATA, else the download cache)")
+    cli_args.add_data_dir(p)
     p.add_argument("--out", default=None,
                    help="output folder (default: runs/cnn-<model>-<timestamp>; --out docs replaces the record "
                         "and figure docs/ shows)")
@@ -254,9 +253,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out or Path("runs") / time.strftime(f"cnn-{args.model}-%Y%m%d-%H%M%S"))
-    if out.exists() and not out.is_dir():
-        sys.exit(f"error: --out {out} is an existing file, not a folder")
+    out = cli_args.out_folder(args.out, f"cnn-{args.model}")
     print(f"{TITLES[args.model]} on {args.device}: {args.steps} steps of batch {args.batch_size}, "
           f"{args.image_size}x{args.image_size}, SGD lr {args.lr}, seed {args.seed}; "
           f"{minigrad.get_num_threads()} BLAS thread(s)", flush=True)

@@ -424,7 +424,7 @@ def _range(text):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data-dir", default=None, help="Fashion-MNIST folder (default: $MINIGRAD_DATA)")
+    cli_args.add_data_dir(p)
     p.add_argument("--out", default=None, help="output folder (default: runs/covariate_shift-<stamp>)")
     p.add_argument("--seed", type=cli_args.int_at_least(0), default=0,
                    help="initial weights, batch order and noise (default 0)")
@@ -511,7 +511,7 @@ def main(argv=None):
         path = out / f"{file_stem(result['net'], result['settings']['seed'])}.png"
         print(f"wrote {path}" if plot(result, path) else "no figure: pip install matplotlib")
         return result
-    out = Path(args.out) if args.out else Path("runs") / time.strftime("covariate_shift-%Y%m%d-%H%M%S")
+    out = cli_args.out_folder(args.out, "covariate_shift")
     results = {}
     for net_name in args.nets:
         results[net_name] = run_net(net_name, args)

@@ -212,8 +212,7 @@ def parse_args(argv=None):
                    help="train on the first N examples only (default: all)")
     p.add_argument("--limit-test", type=cli_args.int_at_least(1), default=None, metavar="N",
                    help="test on the first N examples only (default: all)")
-    p.add_argument("--data-dir", default=None,
-                   help="Fashion-MNIST folder (default: $MINIGRAD_DATA, else the download cache)")
+    cli_args.add_data_dir(p)
     p.add_argument("--synthetic", action="store_true",
                    help="random images and labels instead of Fashion-MNIST (default: off)")
     p.add_argument("--out", default=None,
@@ -224,9 +223,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    out = Path(args.out or Path("runs") / time.strftime("gradient-flow-%Y%m%d-%H%M%S"))
-    if out.exists() and not out.is_dir():
-        sys.exit(f"error: --out {out} is an existing file, not a folder")
+    out = cli_args.out_folder(args.out, "gradient-flow")
     plan = [("lenet", args.lr)] + [("lenet", lr) for lr in args.lr_plain if lr != args.lr]
     plan.append(("lenet-bn-scratch", args.lr))
     runs = [train_run(model, lr, args) for model, lr in plan]
