@@ -155,6 +155,8 @@ POOL_CASES = [
     ((7, 8), 3, (2, 3), 1),
     ((9, 10), 2, (3, 4), 0),              # stride larger than the kernel: pixels in no window
     ((6, 6), 3, 1, 1),
+    ((7, 9), 3, 2, 1),                    # the ResNet/DenseNet stem's pooling: windows that overlap across
+    ((5, 10), (2, 5), (1, 3), (0, 2)),    # padded columns (14) not a multiple of the stride across (3)
 ]
 
 
@@ -174,7 +176,7 @@ def test_pool_forward_and_backward_match_naive_loops(hw, kernel, stride, padding
 
 
 @pytest.mark.parametrize("hw,kernel,stride,padding", [((4, 6), 2, None, 0), ((5, 7), (2, 3), (1, 2), (1, 0)),
-                                                      ((6, 6), 3, 1, 1)])
+                                                      ((6, 6), 3, 1, 1), ((7, 7), 3, 2, 1)])
 def test_max_pool_ties_send_the_gradient_to_the_first_maximum(hw, kernel, stride, padding):
     """Many equal values: the gradient goes to the first maximum of each window in row-major order (as PyTorch)."""
     rng = np.random.default_rng(3)
@@ -185,6 +187,22 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum(hw, kernel, stride
     y, (gx,) = vjp(lambda x: F.max_pool2d(x, kernel_size=kernel, stride=stride, padding=padding), (x,), gy)
     assert_close(y, y_ref, "y")
     assert_close(gx, gx_ref, "gx")
+
+
+@pytest.mark.parametrize("hw,kernel,stride,padding", [((4, 6), 2, None, 0), ((7, 9), 3, 2, 1),
+                                                      ((5, 10), (2, 5), (1, 3), (0, 2))])
+def test_max_pool_inf_and_nan_upstream_gradients_reach_their_argmax_only(hw, kernel, stride, padding):
+    """An inf or NaN in gy lands at its window's argmax alone, added to what other windows send there (as
+    PyTorch's scatter); the finite gy's faster product path must not spread it as inf * 0 = NaN."""
+    rng = np.random.default_rng(7)
+    x = distinct((2, 3) + hw, rng)
+    y_ref = naive.pool2d(x, "max", kernel, stride, padding)
+    gy = rng.standard_normal(y_ref.shape)
+    gy[0, 1, 0, 0], gy[1, 2, -1, -1], gy[1, 0, 1, 1] = np.nan, np.inf, -np.inf
+    _, gx_ref = naive.pool2d(x, "max", kernel, stride, padding, gy)
+    _, (gx,) = vjp(lambda x: F.max_pool2d(x, kernel_size=kernel, stride=stride, padding=padding), (x,), gy)
+    assert (~np.isfinite(gx_ref)).sum() == 3
+    np.testing.assert_allclose(gx, gx_ref, rtol=1e-14, atol=0)  # NaN and inf where they are; sums in another order
 
 
 @pytest.mark.parametrize("cls,kind", [(nn.AvgPool2d, "avg"), (nn.MaxPool2d, "max")])
