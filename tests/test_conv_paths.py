@@ -1,9 +1,9 @@
-"""The paths of conv2d (nn/_functions/conv.py), each chosen by its shapes, against tests/naive.py to 1e-10 in
-float64: the forward tap by tap (stride 1 across, O < C / 2) or from columns, the input gradient as a convolution
-of gY with the flipped kernel (stride 1, O <= C) or by col2im, the weight gradient tap by tap (stride 1 across) or
-from columns, the pointwise (1x1, stride 1, unpadded) GEMM, columns kept from the forward or built in blocks of
-output rows (again in backward); and the scratch buffer those blocks share (backend.scratch), which no result may
-alias.
+"""The paths of conv2d (nn/_functions/conv.py), each chosen by its shapes, against tests/naive.py to 1e-10 in float64:
+the forward by kernel rows (stride 1, C/g >= ROWS_MIN_CHANNELS: lowered here to reach it) or from columns, the input
+gradient as a convolution of gY with the flipped kernel (stride 1, O <= C) or by col2im, the weight gradient tap by
+tap (stride 1 across) or from columns, the pointwise (1x1, stride 1, unpadded) GEMM, columns kept from the forward
+or built in blocks of output rows (again in backward); and the scratch buffer those blocks share (backend.scratch),
+which no result may alias.
 """
 import threading
 
@@ -51,26 +51,38 @@ def rows_bytes(n, c, hw, kernel, stride, padding, dilation, rows):
 @pytest.mark.parametrize("case, by_convolution, by_taps", PATH_CASES)
 @pytest.mark.parametrize("rows", [None, 1, 2])
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_every_path_matches_naive_loops(case, by_convolution, by_taps, rows, layout, monkeypatch):
+@pytest.mark.parametrize("kernel_rows", [False, True])
+def test_every_path_matches_naive_loops(case, by_convolution, by_taps, rows, layout, kernel_rows, monkeypatch):
     """rows None: the forward keeps its columns (few output channels, small); 1 and 2: none kept, blocks of that
-    many output rows (the last one shorter where 2 does not divide OH), built again in backward."""
+    many output rows (the last one shorter where 2 does not divide OH), built again in backward. kernel_rows:
+    ROWS_MIN_CHANNELS lowered to 1, so that every stride-1 forward that keeps no columns goes by kernel rows (the
+    input gradients that are stride-1 convolutions of gY too), in blocks of 1 or 2 output rows."""
     n, c, o, hw, kernel, stride, padding, dilation, groups = case
     kh, kw = naive.pair(kernel)
     args = conv.ConvArgs(naive.pair(stride), naive.pair(padding), naive.pair(dilation), groups)
+    if kernel_rows:
+        monkeypatch.setattr(conv, "ROWS_MIN_CHANNELS", 1)
     assert conv._grad_by_convolution(args, (kh, kw), o, c) == by_convolution
     assert conv._weight_grad_by_taps(args, (kh, kw)) == by_taps
-    assert conv._forward_by_taps(args, (o, c // groups, kh, kw)) == (by_taps and 2 * o < c)
+    by_kernel_rows = conv._forward_by_kernel_rows(args, (o, c // groups, kh, kw))
+    assert by_kernel_rows == (kernel_rows and args.stride == (1, 1) and by_taps)
     if rows is not None:
-        monkeypatch.setattr(conv, "BLOCK_BYTES", rows_bytes(n, c, hw, kernel, stride, padding, dilation, rows))
+        block = (rows * o * hw[1] * n * 8 if by_kernel_rows  # a kernel row's product: O x W x N per row
+                 else rows_bytes(n, c, hw, kernel, stride, padding, dilation, rows))
+        monkeypatch.setattr(conv, "BLOCK_BYTES", block)
         monkeypatch.setattr(conv, "KEEP_BYTES", 0)
     references.test_grouped_and_dilated_conv2d_match_naive_loops(*case, layout)
 
 
-@pytest.mark.parametrize("case", [PATH_CASES[i][0] for i in (0, 2, 3, 5, 6, 7, 10)])
-def test_gradients_in_blocks_are_differentiable_again(case, monkeypatch):
+@pytest.mark.parametrize("case", [PATH_CASES[i][0] for i in (0, 2, 3, 5, 6, 7, 8, 10)])
+@pytest.mark.parametrize("kernel_rows", [False, True])
+def test_gradients_in_blocks_are_differentiable_again(case, kernel_rows, monkeypatch):
     """gradcheck and gradgradcheck (random upstream gradients) with a block per output row: the Conv2dGradInput
-    and Conv2dGradWeight of the graph build their columns in blocks too."""
+    and Conv2dGradWeight of the graph build their columns in blocks too; kernel_rows: every stride-1 forward, the
+    graph's included, by kernel rows."""
     n, c, o, hw, kernel, stride, padding, dilation, groups = case
+    if kernel_rows:
+        monkeypatch.setattr(conv, "ROWS_MIN_CHANNELS", 1)
     monkeypatch.setattr(conv, "BLOCK_BYTES", rows_bytes(n, c, hw, kernel, stride, padding, dilation, 1))
     monkeypatch.setattr(conv, "KEEP_BYTES", 0)
     kh, kw = naive.pair(kernel)
@@ -105,8 +117,10 @@ def test_the_forward_keeps_the_columns_of_small_narrow_convs_only(out_channels, 
 
 def test_outputs_and_gradients_never_alias_the_scratch_buffer(monkeypatch):
     """Two convs' outputs and gradients keep their values after a third conv and its backward reuse the scratch
-    buffers (forward columns and col2im's), and none of them shares memory with those buffers."""
+    buffers (forward columns or kernel rows' products, and col2im's), and none of them shares memory with those
+    buffers."""
     monkeypatch.setattr(conv, "BLOCK_BYTES", 1)   # every conv in blocks of one output row, all in the scratch
+    monkeypatch.setattr(conv, "ROWS_MIN_CHANNELS", 1)   # the stride-1 forwards by kernel rows
     monkeypatch.setattr(conv, "KEEP_BYTES", 0)
     rng = np.random.default_rng(3)
     cases = [((2, 3, 7, 6), (4, 3, 3, 3), 1), ((2, 3, 7, 6), (5, 3, 3, 3), 2), ((3, 4, 6, 6), (6, 4, 3, 3), 1)]

@@ -1,6 +1,6 @@
 """2-D convolution as im2col: a GEMM per block of output rows and group, channel-major so that the large dimension
-is contiguous (or, for few output channels, a GEMM per tap on the input as it is); with hand-derived backwards for
-the input and the weight (each a Function, so differentiable again).
+is contiguous (or, for a stride of 1 over many channels, a GEMM per kernel row on the input as it is); with
+hand-derived backwards for the input and the weight (each a Function, so differentiable again).
 
 Memory: the columns (C*kh*kw rows, 9x the input for a 3x3 kernel) are built a block of output rows at a time into
 a scratch buffer that the next block and the next call reuse (``backend.scratch``), and rebuilt in backward from
@@ -21,6 +21,8 @@ BLOCK_BYTES = 8 << 20
 #: the forward keeps its columns for the weight gradient when they are at most this large and the conv has fewer
 #: output channels than KEEP_BELOW_CHANNELS (see ``_kept_cols``)
 KEEP_BYTES, KEEP_BELOW_CHANNELS = 32 << 20, 32
+#: a stride-1 forward goes by kernel rows, without cols, from this many input channels per group
+ROWS_MIN_CHANNELS = 64
 
 
 class ConvArgs(namedtuple("ConvArgs", "stride padding dilation groups")):
@@ -122,39 +124,49 @@ def _weight_grad_by_taps(args, kernel):
     return args.stride[1] == 1 and not args.is_pointwise(kernel)
 
 
-def _forward_by_taps(args, weight_shape):
-    """Whether the forward is a GEMM per tap on the input as it is, without cols: a stride of 1 along the width,
-    not pointwise, and fewer than half as many output as input channels (each tap's product, O rows, is then
-    cheaper to add up than its C rows of cols are to build and read: DenseNet's 32 of 96-216 channels; measured
-    10-35% faster at 128-208 channels, 5% slower at 64)."""
+def _forward_by_kernel_rows(args, weight_shape):
+    """Whether the forward is a GEMM per kernel row on the input as it is, without cols (``_convolve_by_kernel_rows``):
+    a stride of 1, not pointwise, and at least ROWS_MIN_CHANNELS input channels per group (the GEMMs' inner
+    dimension; LeNet's 1 and 6 keep cols, whose inner dimension is C*kh*kw)."""
     o, cg, kh, kw = weight_shape
-    return _weight_grad_by_taps(args, (kh, kw)) and 2 * o < cg * args.groups
+    return args.stride == (1, 1) and not args.is_pointwise((kh, kw)) and cg >= ROWS_MIN_CHANNELS
 
 
-def _convolve_by_taps(xt, weight, args, out_hw):
-    """y (O, OH, OW, N), batch-last, as the sum over the taps (i, j) of
-        y[:, rows, taps] += W[:, :, i, j] @ x[:, input row of each row, taps]
-    per group, each side a (channels, OW'*N) matrix of the batch-last arrays as they are (one batched matmul over
-    the output rows per tap)."""
+def _convolve_by_kernel_rows(xt, weight, args, out_hw):
+    """y (O, OH, OW, N), batch-last, without cols, for a stride of 1: for each kernel row i, per group, one GEMM
+        P = [W[:, :, i, 0]; ...; W[:, :, i, kw-1]]  (kw*O, C)  @  x[:, the input rows row i reads]  (C, rows*W*N)
+    on the batch-last input as it is; then tap j's O rows of P, shifted by its column offset (j * dilation -
+    padding), are added into y. A block of output rows at a time (P about BLOCK_BYTES per tap, in scratch memory).
+    Against a GEMM per block of cols (9x the input built first): DenseNet's 3x3 convs 1.3-1.9x faster at two BLAS
+    threads, ResNet-18's 1.0-1.2x (docs/performance.md)."""
     xp = get_array_module(xt)
     o, cg, kh, kw = weight.shape
-    g, n = args.groups, xt.shape[3]
-    w_taps = xp.ascontiguousarray(weight.reshape(g, o // g, cg, kh, kw).transpose(3, 4, 0, 1, 2))  # kh kw g O/g C/g
-    y = xp.zeros((o,) + tuple(out_hw) + (n,), dtype=xt.dtype)
-    for i, j, (a, b), (ca, cb), window in _taps(xt, (kh, kw), args, out_hw, 0, out_hw[0]):
-        rows, k = b - a, (cb - ca) * n
-        if rows and k:
-            x_rows = window.reshape(g, cg, rows, k).transpose(0, 2, 1, 3)                  # (g, rows, C/g, k)
-            product = xp.matmul(w_taps[i, j][:, None], x_rows)                             # (g, rows, O/g, k)
-            y[:, a:b, ca:cb] += product.transpose(0, 2, 1, 3).reshape(o, rows, cb - ca, n)  # a view for g = 1
+    g, (_, h, w, n), (oh, ow) = args.groups, xt.shape, out_hw
+    (ph, pw), (dh, dw) = args.padding, args.dilation
+    # (kh, g*kw*O/g, C/g): kernel row i's taps stacked by rows within each group
+    w_rows = xp.ascontiguousarray(weight.reshape(g, o // g, cg, kh, kw).transpose(3, 0, 4, 1, 2))
+    w_rows = w_rows.reshape(kh, g * kw * (o // g), cg)
+    y = xp.zeros((o, oh, ow, n), dtype=xt.dtype)
+    y_groups = y.reshape(g, o // g, oh, ow, n)
+    for r0, r1 in _row_blocks(out_hw, o * w * n * xt.itemsize):
+        for i in range(kh):
+            lo, hi, rows = _tap_range(oh, h, 1, i * dh - ph, r0, r1)
+            if hi == lo:
+                continue
+            product = scratch(xp, "kernel rows", (g * kw * (o // g), (hi - lo) * w * n), xt.dtype)
+            _grouped_matmul(w_rows[i], xt[:, rows].reshape(g * cg, -1), g, out=product)
+            product = product.reshape(g, kw, o // g, hi - lo, w, n)
+            for j in range(kw):
+                clo, chi, cols = _tap_range(ow, w, 1, j * dw - pw)
+                y_groups[:, :, lo:hi, clo:chi] += product[:, j, :, :, cols]
     return y
 
 
 def _convolve(xt, weight, args, out_hw, cols=None):
-    """y (O, OH, OW, N), batch-last: by taps (``_forward_by_taps``), or W_mat (O, C/g*kh*kw) @ cols per group, a
-    block of output rows at a time (``_col_blocks``)."""
-    if cols is None and _forward_by_taps(args, weight.shape):
-        return _convolve_by_taps(xt, weight, args, out_hw)
+    """y (O, OH, OW, N), batch-last: by kernel rows (``_forward_by_kernel_rows``), or W_mat (O, C/g*kh*kw) @ cols
+    per group, a block of output rows at a time (``_col_blocks``)."""
+    if cols is None and _forward_by_kernel_rows(args, weight.shape):
+        return _convolve_by_kernel_rows(xt, weight, args, out_hw)
     o = weight.shape[0]
     oh, ow = out_hw
     n = xt.shape[3]
@@ -277,8 +289,9 @@ class Conv2dFunction(Function):
     forward is the GEMM  Y = W_mat (O, C/g*kh*kw) @ cols  per group (output channels o of group j read input
     channels j*C/g .. (j+1)*C/g - 1), whose long dimension is the contiguous one; Y comes out batch-last. cols
     is built in blocks of output rows (``_col_blocks``: none for a pointwise conv), or whole and kept when small
-    and the conv narrow (``_kept_cols``); with a stride of 1 across and fewer than half as many output as input
-    channels there are no cols: a GEMM per tap on x as it is (``_convolve_by_taps``). Backward, from the saved x:
+    and the conv narrow (``_kept_cols``); with a stride of 1 and at least ROWS_MIN_CHANNELS input channels per
+    group there are no cols: a GEMM per kernel row on x as it is (``_convolve_by_kernel_rows``). Backward, from
+    the saved x:
         gx = Conv2dGradInput(gy, W)    (a transposed convolution: ``_input_grad``),
         gW = Conv2dGradWeight(x, gy)   (``_weight_grad``: tap by tap for a stride of 1 along the width, else
                                         gY @ cols^T per group, cols built again unless kept),
