@@ -67,7 +67,7 @@ def test_every_path_matches_naive_loops(case, by_convolution, by_taps, rows, lay
     by_kernel_rows = conv._forward_by_kernel_rows(args, (o, c // groups, kh, kw))
     assert by_kernel_rows == (kernel_rows and args.stride == (1, 1) and by_taps)
     if rows is not None:
-        block = (rows * o * hw[1] * n * 8 if by_kernel_rows  # a kernel row's product: O x W x N per row
+        block = (rows * kw * o * hw[1] * n * 8 if by_kernel_rows  # a kernel row's product: kw*O x W*N per row
                  else rows_bytes(n, c, hw, kernel, stride, padding, dilation, rows))
         monkeypatch.setattr(conv, "BLOCK_BYTES", block)
         monkeypatch.setattr(conv, "KEEP_BYTES", 0)

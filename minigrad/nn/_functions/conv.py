@@ -136,7 +136,8 @@ def _convolve_by_kernel_rows(xt, weight, args, out_hw):
     """y (O, OH, OW, N), batch-last, without cols, for a stride of 1: for each kernel row i, per group, one GEMM
         P = [W[:, :, i, 0]; ...; W[:, :, i, kw-1]]  (kw*O, C)  @  x[:, the input rows row i reads]  (C, rows*W*N)
     on the batch-last input as it is; then tap j's O rows of P, shifted by its column offset (j * dilation -
-    padding), are added into y. A block of output rows at a time (P about BLOCK_BYTES per tap, in scratch memory).
+    padding), are added into y. A block of output rows at a time (P about BLOCK_BYTES, in scratch memory: smaller
+    blocks were measured faster than whole images, and peak memory stays as with cols).
     Against a GEMM per block of cols (9x the input built first): DenseNet's 3x3 convs 1.3-1.9x faster at two BLAS
     threads, ResNet-18's 1.0-1.2x (docs/performance.md)."""
     xp = get_array_module(xt)
@@ -148,7 +149,7 @@ def _convolve_by_kernel_rows(xt, weight, args, out_hw):
     w_rows = w_rows.reshape(kh, g * kw * (o // g), cg)
     y = xp.zeros((o, oh, ow, n), dtype=xt.dtype)
     y_groups = y.reshape(g, o // g, oh, ow, n)
-    for r0, r1 in _row_blocks(out_hw, o * w * n * xt.itemsize):
+    for r0, r1 in _row_blocks(out_hw, kw * o * w * n * xt.itemsize):
         for i in range(kh):
             lo, hi, rows = _tap_range(oh, h, 1, i * dh - ph, r0, r1)
             if hi == lo:
