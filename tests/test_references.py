@@ -157,6 +157,7 @@ POOL_CASES = [
     ((6, 6), 3, 1, 1),
     ((7, 9), 3, 2, 1),                    # the ResNet/DenseNet stem's pooling: windows that overlap across
     ((5, 10), (2, 5), (1, 3), (0, 2)),    # padded columns (14) not a multiple of the stride across (3)
+    ((3, 6), (5, 3), 2, (2, 1)),          # fewer input rows (3) than twice the padding (4): padding rows both ends
 ]
 
 
