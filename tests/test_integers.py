@@ -1,7 +1,7 @@
 """Integer semantics as PyTorch's (issue 26): a number that does not fit an integer dtype raises where PyTorch raises
 (making, filling, clamping, writing) and wraps where PyTorch wraps (arithmetic with a number); integer max-pooling
-with padding; pooling windows beyond int16 offsets; arange of a NaN or infinite bound. Never NumPy's OverflowError.
-Each expected value is PyTorch 2.13's, stated beside it."""
+with padding, and bool refused; pooling windows beyond int8 and int16 offsets; arange of a NaN or infinite bound.
+Never NumPy's OverflowError. Each expected value is PyTorch 2.13's, stated beside it."""
 import numpy as np
 import pytest
 
@@ -89,13 +89,21 @@ def test_max_pooling_an_integer_tensor_pads_with_the_dtypes_minimum(dtype):
         assert F.max_pool2d(-x - 1, 2, padding=1).tolist()[0][0][0] == [-1, -2, -4]
 
 
-def test_a_pooling_window_beyond_int16_offsets_routes_the_gradient_to_its_maximum():
-    x = np.zeros((1, 1, 190, 190))
-    x[0, 0, 189, 180] = 1.0  # window offset 189 * 190 + 180 = 36,090 > 32,767
+def test_max_pooling_a_bool_tensor_is_refused_as_pytorch():
+    # PyTorch: NotImplementedError "max_pool2d" not implemented for 'Bool'
+    with pytest.raises(NotImplementedError, match='"max_pool2d" not implemented for dtype bool'):
+        F.max_pool2d(minigrad.zeros(1, 1, 4, 4, dtype=minigrad.bool), 2)
+
+
+@pytest.mark.parametrize("size, row, column", [(12, 11, 10), (190, 189, 180)])
+def test_a_pooling_window_beyond_int8_and_int16_offsets_routes_the_gradient_to_its_maximum(size, row, column):
+    """The argmax is kept as int8 up to 127 window offsets, int16 up to 32,768, else int64: offsets 142 and 36,090."""
+    x = np.zeros((1, 1, size, size))
+    x[0, 0, row, column] = 1.0
     t = minigrad.tensor(x, requires_grad=True)
-    F.max_pool2d(t, 190).sum().backward()
-    # PyTorch: the gradient 1 at (189, 180), nowhere else
-    assert np.argwhere(t.grad.numpy()).tolist() == [[0, 0, 189, 180]]
+    F.max_pool2d(t, size).sum().backward()
+    # PyTorch: the gradient 1 at (row, column), nowhere else
+    assert np.argwhere(t.grad.numpy()).tolist() == [[0, 0, row, column]]
     small = minigrad.tensor(np.random.default_rng(0).standard_normal((1, 1, 4, 4)), requires_grad=True)
     assert gradcheck(lambda v: F.max_pool2d(v, 2, padding=1), (small,))
     assert gradgradcheck(lambda v: F.max_pool2d(v, 2, padding=1), (small,))

@@ -236,8 +236,7 @@ class MaxPool2dFunction(_Pool2d):
     def forward(self, x):
         xp = get_array_module(x)
         win = self._windows(x)
-        x = win.columns_by_phase(x, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min if x.dtype.kind in "iu"
-                                 else 0)
+        x = win.columns_by_phase(x, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)  # (bool: refused)
         offsets = win.offsets()
         y = win.window(x, 0, 0).copy(order="K")
         # the argmax as the offset k in its window, in the narrowest integer that holds kh*kw; zeros: offset 0
@@ -282,6 +281,8 @@ class MaxPool2dFunction(_Pool2d):
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     _check_tensors("max_pool2d", input=x)
+    if x.dtype == np.bool_:  # PyTorch's kernels take numbers only
+        raise NotImplementedError('"max_pool2d" not implemented for dtype bool (call .to(minigrad.uint8) first)')
     return _batched(x, "max_pool2d", MaxPool2dFunction(*_pool_args(kernel_size, stride, padding, "max_pool2d")))
 
 
