@@ -149,6 +149,7 @@ def _convolve_by_kernel_rows(xt, weight, args, out_hw):
     w_rows = w_rows.reshape(kh, g * kw * (o // g), cg)
     y = xp.zeros((o, oh, ow, n), dtype=xt.dtype)
     y_groups = y.reshape(g, o // g, oh, ow, n)
+    columns = [_tap_range(ow, w, 1, j * dw - pw) for j in range(kw)]  # tap j's output columns and input columns
     for r0, r1 in _row_blocks(out_hw, kw * o * w * n * xt.itemsize):
         for i in range(kh):
             lo, hi, rows = _tap_range(oh, h, 1, i * dh - ph, r0, r1)
@@ -157,8 +158,7 @@ def _convolve_by_kernel_rows(xt, weight, args, out_hw):
             product = scratch(xp, "kernel rows", (g * kw * (o // g), (hi - lo) * w * n), xt.dtype)
             _grouped_matmul(w_rows[i], xt[:, rows].reshape(g * cg, -1), g, out=product)
             product = product.reshape(g, kw, o // g, hi - lo, w, n)
-            for j in range(kw):
-                clo, chi, cols = _tap_range(ow, w, 1, j * dw - pw)
+            for j, (clo, chi, cols) in enumerate(columns):
                 y_groups[:, :, lo:hi, clo:chi] += product[:, j, :, :, cols]
     return y
 
