@@ -226,6 +226,14 @@ class MaxPool2dGrad(DerivativeFunction):
         return (MaxPool2dGather(self.windows, self.argmax)(ggx),)
 
 
+def _take_offset(argmax, step, k, found):
+    """argmax = k where ``found``, in place: argmax += (k - argmax) * found (``step``: scratch like argmax), as masked
+    writes (copyto, where) are several times slower."""
+    get_array_module(argmax).subtract(argmax.dtype.type(k), argmax, out=step)
+    step *= found
+    argmax += step
+
+
 class MaxPool2dFunction(_Pool2d):
     """y = max of each window (padding is -inf);  gx = MaxPool2dGrad(gy): gy at the window's argmax.
 
@@ -244,8 +252,7 @@ class MaxPool2dFunction(_Pool2d):
         am = self.argmax = _empty_batch_last(xp, y.shape, np.int8 if kinds <= 127 else np.int16 if kinds <= 2 ** 15
                                              else np.int64)
         # one sweep for max and argmax: an offset strictly above the maximum so far takes the argmax, so the first
-        # offset holding the maximum keeps it; argmax += (k - argmax) * above, as masked writes (copyto, where) are
-        # several times slower
+        # offset holding the maximum keeps it
         above = _empty_batch_last(xp, y.shape, bool, zero=False)
         step = _empty_batch_last(xp, y.shape, am.dtype, zero=False)
         mask = above.view(np.int8) if am.dtype == np.int8 else above
@@ -253,24 +260,12 @@ class MaxPool2dFunction(_Pool2d):
             window = win.window(x, i, j)
             xp.greater(window, y, out=above)
             xp.maximum(y, window, out=y)  # NaN propagates
-            xp.subtract(am.dtype.type(k), am, out=step)
-            step *= mask
-            am += step
-        if x.dtype.kind == "f" and xp.isnan(y).any():  # a window holding NaN: its last NaN
-            self._mark(x, offsets, lambda window: window != window)
+            _take_offset(am, step, k, mask)
+        if x.dtype.kind == "f" and xp.isnan(y).any():  # a window holding NaN: its last NaN, later offsets overwriting
+            for i, j, k in offsets:
+                window = win.window(x, i, j)
+                _take_offset(am, step, k, window != window)
         return y
-
-    def _mark(self, x, offsets, hit):
-        """argmax = k where ``hit`` holds for offset k's window, later offsets overwriting earlier ones; written as
-        argmax - (argmax - k) * hit, since masked writes (copyto, where) are several times slower."""
-        am, win = self.argmax, self.windows
-        step = get_array_module(am).empty_like(am)
-        for i, j, k in offsets:
-            found = hit(win.window(x, i, j))
-            step[...] = am
-            step -= k
-            step *= found
-            am -= step
 
     def backward(self, gy):
         return MaxPool2dGrad(self.windows, self.argmax).forward(gy)
