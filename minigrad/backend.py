@@ -126,20 +126,53 @@ keep_freed_memory()
 _scratch = threading.local()   # per thread: {(name, device): the bytes of that name's scratch buffer}
 
 
-def scratch(xp, name, shape, dtype):
+#: glibc before 2.39 copies runs of a few KiB and more with REP MOVSB, which AMD Zen 3 and 4 run up to 10x slower
+#: when the destination lies 16 bytes past the source modulo the 4 KiB page (sourceware.org bug 30994; measured on
+#: this project's machine in docs/performance.md). ``empty_apart`` and ``scratch(apart_from=)`` place a copy's
+#: destination so that no run of it can.
+PAGE = 4096
+
+
+def _apart_offset(buffer, source, shape, dtype):
+    """Bytes to skip at the start of ``buffer`` so that a C-contiguous ``shape`` array of ``dtype`` there, and every
+    run of a copy between it and ``source`` (whose runs start at combinations of both arrays' outer strides), lie
+    half the strides' common page granule g apart modulo the page: never 0 or 16 bytes when g >= 64."""
+    itemsize = np.dtype(dtype).itemsize
+    outer = [itemsize * math.prod(shape[k + 1:]) for k in range(len(shape) - 1)] + list(source.strides[:-1])
+    granule = math.gcd(PAGE, *(abs(s) for s in outer if s))
+    target = granule // 2 if granule >= 64 else PAGE // 2
+    offset = (source.ctypes.data + target - buffer.ctypes.data) % PAGE
+    return offset - offset % itemsize
+
+
+def empty_apart(source, shape, dtype):
+    """An uninitialised array of ``shape`` and ``dtype`` on ``source``'s device, to be filled by copies from the
+    NumPy array ``source``: placed so that those copies avoid glibc's slow REP MOVSB case (``PAGE``)."""
+    if not isinstance(source, np.ndarray):
+        return get_array_module(source).empty(shape, dtype=dtype)
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    buffer = np.empty(nbytes + PAGE, dtype=np.uint8)
+    offset = _apart_offset(buffer, source, shape, dtype)
+    return buffer[offset:offset + nbytes].view(dtype).reshape(shape)
+
+
+def scratch(xp, name, shape, dtype, apart_from=None):
     """An uninitialised ``xp`` array of ``shape`` and ``dtype`` in memory kept for reuse between calls.
 
     The next call with the same ``name`` on this thread and device returns the same memory, so use the array
     before then and never hand it, or a view of it, to a caller or a graph node. The memory grows to the largest
     request and stays allocated: a step reuses it instead of asking the allocator for a large block each time.
+    A NumPy array ``apart_from`` that the caller copies into it: placed as ``empty_apart`` places its arrays.
     """
     buffers = _scratch.__dict__.setdefault("buffers", {})
     key = (name, None if xp is np else xp.cuda.Device().id)
     nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    if key not in buffers or buffers[key].size < nbytes:
+    slack = PAGE if xp is np else 0
+    if key not in buffers or buffers[key].size < nbytes + slack:
         buffers.pop(key, None)  # freed before the larger one is allocated
-        buffers[key] = xp.empty(nbytes, dtype=np.uint8)
-    return buffers[key][:nbytes].view(dtype).reshape(shape)
+        buffers[key] = xp.empty(nbytes + slack, dtype=np.uint8)
+    offset = 0 if apart_from is None or xp is not np else _apart_offset(buffers[key], apart_from, shape, dtype)
+    return buffers[key][offset:offset + nbytes].view(dtype).reshape(shape)
 
 
 def get_array_module(x):

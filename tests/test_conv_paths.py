@@ -2,9 +2,10 @@
 the forward by kernel rows (stride 1, C/g >= ROWS_MIN_CHANNELS: lowered here to reach it) or from columns, the input
 gradient as a convolution of gY with the flipped kernel (stride 1, O <= C) or by col2im, the weight gradient tap by
 tap (stride 1 across) or from columns, the pointwise (1x1, stride 1, unpadded) GEMM, columns kept from the forward
-or built in blocks of output rows (again in backward); and the scratch buffer those blocks share (backend.scratch),
-which no result may alias.
+or built in blocks of output rows (again in backward); the scratch buffer those blocks share (backend.scratch),
+which no result may alias; and where the columns lie relative to the input (backend.empty_apart).
 """
+import itertools
 import threading
 
 import numpy as np
@@ -149,9 +150,71 @@ def test_scratch_reuses_one_buffer_per_name_and_thread():
     assert a.shape == (3, 4) and a.dtype == np.float64 and again.shape == (2, 5) and again.dtype == np.float32
     assert np.shares_memory(a, again) and not np.shares_memory(a, other)
     bigger = backend.scratch(np, "test-a", (10, 10), np.float64)   # grows: a new buffer of 800 bytes
-    assert bigger.shape == (10, 10) and backend._scratch.buffers[("test-a", None)].size == 800
+    assert bigger.shape == (10, 10) and backend._scratch.buffers[("test-a", None)].size == 800 + backend.PAGE
     seen = []
     thread = threading.Thread(target=lambda: seen.append(backend.scratch(np, "test-a", (3, 4), np.float64)))
     thread.start()
     thread.join()
     assert not np.shares_memory(seen[0], bigger)
+
+
+def _source_at(page_offset, shape, dtype):
+    """A C-contiguous array of ``shape`` whose data starts ``page_offset`` bytes into a 4 KiB page."""
+    dtype = np.dtype(dtype)
+    raw = np.empty(np.prod(shape) * dtype.itemsize + 2 * backend.PAGE, dtype=np.uint8)
+    start = (page_offset - raw.ctypes.data) % backend.PAGE
+    array = raw[start:start + np.prod(shape) * dtype.itemsize].view(dtype).reshape(shape)
+    assert array.ctypes.data % backend.PAGE == page_offset
+    return array
+
+
+def _run_starts(array):
+    """Offsets of some of the runs a copy reads or writes: combinations of 0-2 times each outer stride."""
+    return {int(np.dot(index, array.strides[:-1])) for index in itertools.product(range(3), repeat=array.ndim - 1)}
+
+
+@pytest.mark.parametrize("n, dtype, gap, avoids", [
+    (256, np.float32, 512, True),    # LeNet's batch: every run starts a multiple of 1 KiB into either array
+    (1024, np.float32, 2048, True),  # runs a multiple of the page apart: half a page
+    (16, np.float32, 32, True),      # a granule of 64 bytes: 32 apart, never 0 or 16
+    (128, np.float64, 512, True),
+    (7, np.float32, 2048, False),    # a granule of 4 bytes: no gap avoids every run; half a page
+])
+@pytest.mark.parametrize("page_offset", [0, 16, 48, 1040, 4080])
+def test_a_copy_destination_lies_half_a_granule_from_its_source(n, dtype, gap, avoids, page_offset):
+    """empty_apart and scratch(apart_from=) place their array so that (destination - source) mod 4096 is half the
+    page granule g of both arrays' outer strides (2048 below g = 64): every copied run then starts g/2 mod g apart,
+    never 0 or 16 bytes (glibc's slow REP MOVSB case on AMD Zen 3/4). Wherever the source starts in its page."""
+    source = _source_at(page_offset, (3, 5, 6, n), dtype)
+    shape = (3, 2, 2, 4, 4, n)   # im2col's (C, kh, kw, rows, OW, N)
+    for array in (backend.empty_apart(source, shape, dtype),
+                  backend.scratch(np, "test-apart", shape, dtype, apart_from=source)):
+        assert array.shape == shape and array.dtype == dtype and array.flags.c_contiguous and array.flags.writeable
+        assert (array.ctypes.data - source.ctypes.data) % backend.PAGE == gap
+        gaps = {(array.ctypes.data + to - source.ctypes.data - of) % backend.PAGE
+                for to in _run_starts(array) for of in _run_starts(source)}
+        assert gaps.isdisjoint({0, 16}) == avoids, sorted(gaps)[:4]
+
+
+def test_a_copy_destination_keeps_its_own_alignment():
+    """A float64 destination for a float32 source that starts 4 bytes into an 8-byte word: 8-byte aligned, a few
+    bytes off half a granule, rather than misaligned."""
+    source = _source_at(4, (2, 3, 256), np.float32)
+    for array in (backend.empty_apart(source, (5, 256), np.float64),
+                  backend.scratch(np, "test-apart", (5, 256), np.float64, apart_from=source)):
+        assert array.ctypes.data % 8 == 0 and array.flags.aligned
+        assert (array.ctypes.data - source.ctypes.data) % backend.PAGE == 512 - 4
+
+
+def test_the_columns_of_lenets_first_conv_lie_apart_from_its_input():
+    """Kept columns (a whole new array) and blocks of columns (the scratch buffer) are placed by the input they copy,
+    and hold its windows."""
+    rng = np.random.default_rng(5)
+    xt = _source_at(0, (1, 10, 9, 256), np.float32)
+    xt[...] = rng.standard_normal(xt.shape)
+    args = conv.ConvArgs((1, 1), (0, 0), (1, 1), 1)
+    kept = conv._kept_cols(xt, (6, 1, 5, 5), args, (6, 5))
+    (_, _, block), = conv._col_blocks(xt, (5, 5), args, (6, 5))
+    for cols in (kept, block):
+        assert (cols.ctypes.data - xt.ctypes.data) % backend.PAGE == 512
+        np.testing.assert_array_equal(cols.reshape(1, 5, 5, 6, 5, 256)[0, 2, 3], xt[0, 2:8, 3:8])

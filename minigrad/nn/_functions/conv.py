@@ -10,7 +10,7 @@ large layer's columns.
 from collections import namedtuple
 
 from minigrad import ops
-from minigrad.backend import get_array_module, scratch
+from minigrad.backend import empty_apart, get_array_module, scratch
 from minigrad.checks import check_int
 from minigrad.core import DerivativeFunction, Function
 from minigrad.nn._functions.pooling import _batched
@@ -87,7 +87,7 @@ def _kept_cols(xt, weight_shape, args, out_hw):
     if (args.is_pointwise((kh, kw)) or o >= KEEP_BELOW_CHANNELS
             or c * kh * kw * out_hw[0] * out_hw[1] * n * xt.itemsize > KEEP_BYTES):
         return None
-    return _im2col(xt, (kh, kw), args, out_hw, (0, out_hw[0]), get_array_module(xt).empty(shape, dtype=xt.dtype))
+    return _im2col(xt, (kh, kw), args, out_hw, (0, out_hw[0]), empty_apart(xt, shape, xt.dtype))
 
 
 def _col_blocks(xt, kernel, args, out_hw, cols=None):
@@ -99,7 +99,8 @@ def _col_blocks(xt, kernel, args, out_hw, cols=None):
         yield 0, out_hw[0], xt.reshape(c, -1) if cols is None else cols
         return
     for r0, r1 in _row_blocks(out_hw, c * kernel[0] * kernel[1] * out_hw[1] * n * xt.itemsize):
-        block = scratch(get_array_module(xt), "cols", (c,) + tuple(kernel) + (r1 - r0, out_hw[1], n), xt.dtype)
+        block = scratch(get_array_module(xt), "cols", (c,) + tuple(kernel) + (r1 - r0, out_hw[1], n), xt.dtype,
+                        apart_from=xt)
         yield r0, r1, _im2col(xt, kernel, args, out_hw, (r0, r1), block)
 
 
