@@ -597,9 +597,17 @@ def test_script_nan_in_a_later_epoch_names_that_runs_checkpoint(script, real_dat
 def test_script_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     """README: Ctrl-C saves a checkpoint before exiting. SIGINT after the first epoch's line, in a real process."""
     out = tmp_path / "out"
+    limit = cpu_bounded.limit(120)
+
+    def preexec():
+        limit()
+        # Ctrl-C's default, as in a terminal: a shell without job control starts a background job (a suite run as
+        # `pytest &` from a script) with SIGINT ignored, which the script would inherit and never see the signal
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     proc = subprocess.Popen([sys.executable, str(SCRIPT), *SUBSET, "--epochs", "1000", "--out", str(out),
                              "--no-progress"], cwd=tmp_path, env=script_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=cpu_bounded.limit(120))
+                            stderr=subprocess.PIPE, text=True, preexec_fn=preexec)
     try:
         lines = []
         while not lines or not lines[-1].startswith("epoch 1:"):
@@ -627,7 +635,16 @@ def test_script_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     assert f"--resume {out / 'checkpoint.npz'} continues exactly after epoch {epoch - 1}" in stderr
 
 
-def test_a_ctrl_c_during_the_checkpoint_block_waits_for_its_end(script):
+@pytest.fixture
+def python_sigint_handler():
+    """Python's own SIGINT handler for the test, as in a terminal (a suite started in the background by a shell
+    without job control inherits SIGINT ignored, and Python then leaves it so); the handler before, after."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_a_ctrl_c_during_the_checkpoint_block_waits_for_its_end(script, python_sigint_handler):
     """A SIGINT inside ``interrupts_deferred`` lets the block finish (checkpoint and epoch count move together),
     then raises KeyboardInterrupt; Python's own handler is back afterwards."""
     done = []
