@@ -53,7 +53,9 @@ TESTS = ["tests/test_references.py", "tests/test_layers.py", "tests/test_layers_
          "tests/test_layer_norm.py", "tests/test_lazy.py", "tests/test_conv_groups.py", "tests/test_hyperbolic.py",
          "tests/test_integers.py", "tests/test_empty_and_0d.py", "tests/test_mixed_indexing.py", "tests/test_writes.py",
          "tests/test_inplace_autograd.py", "tests/test_batch_of_one.py", "tests/test_optim_state.py",
-         "tests/test_pytorch_extras.py", "tests/test_pytorch_idioms.py", "tests/test_check_side_effects.py"]
+         "tests/test_pytorch_extras.py", "tests/test_pytorch_idioms.py", "tests/test_check_side_effects.py",
+         # the convolution's paths by their shapes (the forward by kernel rows is reached only here, below 64 channels)
+         "tests/test_conv_paths.py"]
 PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:timeout", "-q", "-m", "not slow and not gpu"]
 DETECTED = {"killed", "timeout", "segfault", "suspicious"}
 
@@ -223,7 +225,12 @@ def configure(workdir, files, tests, deselect, project):
 
 
 def mutmut(workdir, *args, **kwargs):
-    return subprocess.run([str(Path(sys.executable).with_name("mutmut")), *args], cwd=workdir, text=True, **kwargs)
+    """mutmut in ``workdir``, with OpenMP at one thread: mutmut runs the tests once in its own process, then forks
+    a child per mutant, and GNU OpenMP's thread pool (PyTorch's, when the parity oracle is installed) does not
+    survive a fork: a child's first parallel region waited forever, and the mutant counted as detected by timeout."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([str(Path(sys.executable).with_name("mutmut")), *args], cwd=workdir, text=True, env=env,
+                          **kwargs)
 
 
 def all_mutants(workdir, files):
@@ -405,11 +412,13 @@ def summarize(args, workdir, names, sample, tests, deselect, started):
     out = args.out or workdir / "summary.json"
     out.write_text(json.dumps(summary, indent=1))
     width = max(len(f) for f in per_file) + 2
-    print(f"{'file':<{width}}{'tested':>12}{'killed':>8}{'survived':>9}{'no tests':>9}{'score':>7}")
+    # detected = killed + timeout (+ segfault, suspicious); timeouts apart: a mutant that hangs counts as found, but a
+    # hang can come from the machine rather than the tests (docs/testing.md)
+    print(f"{'file':<{width}}{'tested':>12}{'detected':>9}{'timeout':>8}{'survived':>9}{'no tests':>9}{'score':>7}")
     for f, c in per_file.items():
         tested = f"{c['mutants']}/{c['of']}"
-        print(f"{f:<{width}}{tested:>12}{c['detected']:>8}{c.get('survived', 0):>9}{c.get('no tests', 0):>9}"
-              f"{c['score'] if c['score'] is not None else '-':>7}")
+        print(f"{f:<{width}}{tested:>12}{c['detected']:>9}{c.get('timeout', 0):>8}{c.get('survived', 0):>9}"
+              f"{c.get('no tests', 0):>9}{c['score'] if c['score'] is not None else '-':>7}")
     print(f"summary with every survivor's diff: {out} ({summary['minutes']} min)")
     return summary
 

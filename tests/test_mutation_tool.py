@@ -73,3 +73,22 @@ def test_report_finds_a_reason_by_its_code_wherever_the_function_moved(tmp_path)
     assert rows["not explained"] == [("minigrad.elsewhere.x_f__mutmut_1", "y = x - 1", "")]
     written = (tmp_path / "survivors.md").read_text()
     assert "2 survivors: 0 sorted by a rule, 1 read by hand, 1 not explained." in written
+
+
+def test_the_summary_shows_timeouts_apart_from_the_other_detected_mutants(tmp_path, monkeypatch, capsys):
+    """A timeout counts as detected (mutmut's rule) but is shown in its own column and kept in the JSON, so that a
+    score made of hangs can be told from one made of failing tests."""
+    statuses = {"killed": 3, "timeout": 2, "survived": 1, "no tests": 1}
+    names = [f"minigrad.elsewhere.x_f__mutmut_{i}" for i in range(sum(statuses.values()))]
+    status = dict(zip(names, [s for s, n in statuses.items() for _ in range(n)]))
+    monkeypatch.setattr(mutation, "results", lambda workdir: status)
+    monkeypatch.setattr(mutation, "diffs", lambda workdir, survivors: {n: "diff" for n in survivors})
+    args = mutation.argparse.Namespace(files=["minigrad/elsewhere.py"], rev="HEAD", tests_rev=None, sample=0, seed=0,
+                                       rerun=None, summarize=True, out=tmp_path / "summary.json")
+    summary = mutation.summarize(args, tmp_path, names, names, [], [], 0.0)
+    counts = summary["files"]["minigrad/elsewhere.py"]
+    assert (counts["detected"], counts["timeout"], counts["killed"], counts["score"]) == (5, 2, 3, round(5 / 7, 4))
+    assert sorted(summary["survivors"]) == names[5:]
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert header.split() == ["file", "tested", "detected", "timeout", "survived", "no", "tests", "score"]
+    assert row.split() == ["minigrad/elsewhere.py", "7/7", "5", "2", "1", "1", str(round(5 / 7, 4))]
