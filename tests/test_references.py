@@ -14,6 +14,7 @@ import minigrad
 from minigrad import nn
 from minigrad.autograd import grad
 from minigrad.nn import functional as F
+from minigrad.nn._functions import pooling
 
 import naive
 
@@ -194,7 +195,7 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum(hw, kernel, stride
                                                       ((5, 10), (2, 5), (1, 3), (0, 2))])
 def test_max_pool_inf_and_nan_upstream_gradients_reach_their_argmax_only(hw, kernel, stride, padding):
     """An inf or NaN in gy lands at its window's argmax alone, added to what other windows send there (as
-    PyTorch's scatter); the finite gy's faster product path must not spread it as inf * 0 = NaN."""
+    PyTorch's scatter): np.add.at on the CPU adds it there only (a product gy * hit would spread it as inf * 0)."""
     rng = np.random.default_rng(7)
     x = distinct((2, 3) + hw, rng)
     y_ref = naive.pool2d(x, "max", kernel, stride, padding)
@@ -204,6 +205,21 @@ def test_max_pool_inf_and_nan_upstream_gradients_reach_their_argmax_only(hw, ker
     _, (gx,) = vjp(lambda x: F.max_pool2d(x, kernel_size=kernel, stride=stride, padding=padding), (x,), gy)
     assert (~np.isfinite(gx_ref)).sum() == 3
     np.testing.assert_allclose(gx, gx_ref, rtol=1e-14, atol=0)  # NaN and inf where they are; sums in another order
+
+
+@pytest.mark.parametrize("hw,kernel,stride,padding", POOL_CASES)
+def test_max_pool_gradient_by_offsets_is_the_scatter_add(hw, kernel, stride, padding):
+    """MaxPool2dGrad's two ways to gx give the same values: the CPU's one np.add.at at the argmax (``add_at``) and
+    the GPU's offset by offset (``by_offsets``, run here on NumPy), an inf and a NaN gy included."""
+    rng = np.random.default_rng(sum(hw) + 11)
+    x = minigrad.tensor(distinct((2, 3) + hw, rng), requires_grad=True)
+    pool = F.max_pool2d(x, kernel_size=kernel, stride=stride, padding=padding).grad_fn
+    grad = pooling.MaxPool2dGrad(pool.windows, pool.argmax)
+    gy = rng.standard_normal(pool.windows.out_shape)
+    gy[0, 1, 0, 0], gy[1, 2, -1, -1] = np.nan, np.inf
+    scattered, by_offsets = grad.forward(gy), grad.by_offsets(gy)
+    assert scattered.shape == by_offsets.shape == x.shape
+    np.testing.assert_allclose(scattered, by_offsets, rtol=1e-14, atol=0)
 
 
 @pytest.mark.parametrize("cls,kind", [(nn.AvgPool2d, "avg"), (nn.MaxPool2d, "max")])
