@@ -60,13 +60,17 @@ def _row_moments(x2):
 def _normalize_rows(x2, centred, local_mean, mean, inv_std, gamma_col, beta_col):
     """y rows from the statistics: y = gamma * x_hat + beta, x_hat = (x - mean) * inv_std. ``centred`` and
     ``local_mean`` are ``_row_moments(x2)``'s; ``mean`` is the same array (BatchNorm) or the mean over every
-    process's batch (SyncBatchNorm). On the CPU y is written into ``centred`` (x_hat on the way: backward rebuilds
-    it, ``_x_hat_rows``); on a GPU one fused kernel."""
+    process's batch (SyncBatchNorm). On the CPU y is written into ``centred`` in two passes, y = centred * scale +
+    shift with scale = gamma * inv_std per channel (PyTorch's CPU kernel also folds gamma into one scale), shift =
+    beta, plus (local_mean - mean) * scale for SyncBatchNorm; x_hat itself is not formed (backward rebuilds it,
+    ``_x_hat_rows``). On a GPU one fused kernel."""
     if centred is None:
         return cuda.kernels().bn_normalize(x2, mean.astype(x2.dtype, copy=False), inv_std, gamma_col, beta_col)[1]
-    y = _centre_and_scale(centred, local_mean, mean, inv_std)
-    y *= gamma_col
-    y += beta_col
+    scale = (gamma_col * inv_std).astype(centred.dtype, copy=False)
+    shift = beta_col if mean is local_mean else beta_col + (local_mean - mean) * scale
+    y = centred
+    y *= scale
+    y += shift.astype(centred.dtype, copy=False)
     return y
 
 
@@ -80,10 +84,10 @@ def _centre_and_scale(centred, local_mean, mean, inv_std):
 
 
 def _x_hat_rows(x2, local_mean, mean, inv_std):
-    """The x_hat rows of a BatchNorm input's rows ``x2`` rebuilt from the forward's statistics by the forward's own
-    operations (the same values). BatchNorm keeps x, the mean and inv_std for its backward, not x_hat, as
-    PyTorch's (input, save_mean, save_invstd): one activation fewer held per layer until backward (DenseNet:
-    328 MiB at batch 128), for one pass more in backward."""
+    """The x_hat rows of a BatchNorm input's rows ``x2``, (x - mean) * inv_std, rebuilt from the forward's statistics
+    (the forward forms y directly, ``_normalize_rows``). BatchNorm keeps x, the mean and inv_std for its backward,
+    not x_hat, as PyTorch's (input, save_mean, save_invstd): one activation fewer held per layer until backward
+    (DenseNet: 328 MiB at batch 128), for one pass more in backward."""
     if get_array_module(x2) is not np:
         return cuda.kernels().bn_x_hat(x2, mean.astype(x2.dtype, copy=False), inv_std)
     return _centre_and_scale(x2 - local_mean, local_mean, mean, inv_std)
