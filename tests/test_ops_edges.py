@@ -217,9 +217,10 @@ def test_mean_of_an_empty_tensor_is_nan_without_a_warning():
 def test_a_gradient_stopped_by_relu_or_clamp_is_zero_even_when_inf_or_nan(op, expected, dtype, create_graph):
     """PyTorch selects (threshold_backward, clamp_backward): gy where the value passes, else 0, whatever gy is;
     gy * mask would give NaN for an inf or NaN gy where the value is stopped. A NaN input passes its gradient
-    through relu, not through clamp (PyTorch 2.13's values, the lists below)."""
+    through relu, not through clamp (PyTorch 2.13's values, the lists below). The dtype's largest value too: its
+    square overflows the finite check of the CPU path, which must then still give g."""
     x = minigrad.tensor([-1.0, 2.0, 0.0, 3.0, float("nan")], dtype=dtype, requires_grad=True)
-    for g in (float("inf"), float("-inf"), float("nan"), 1.5):
+    for g in (float("inf"), float("-inf"), float("nan"), 1.5, float(np.finfo(dtype).max)):
         gy = minigrad.full((5,), g, dtype=dtype)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no "invalid value encountered in multiply"

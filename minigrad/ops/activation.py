@@ -114,7 +114,8 @@ class ReLU(Function):
         return self.y
 
     def _passes(self):
-        return ~(self.y <= 0)  # NaN passes its gradient, as PyTorch's threshold_backward
+        stops = self.y <= 0
+        return get_array_module(stops).logical_not(stops, out=stops)  # NaN passes, as PyTorch's threshold_backward
 
     def backward(self, gy):
         return select(gy, self._passes())

@@ -28,13 +28,18 @@ def unbroadcast(g, shape):
 
 def select(g, passes):
     """``g`` where ``passes``, else 0, on raw arrays of one shape: a gradient a mask stops (ReLU, clamp) is 0 even
-    where ``g`` is inf or NaN, as PyTorch's (``g * passes`` gives NaN there). On the CPU the product when ``g`` is
-    finite (np.where and copyto(where=) are four times slower), checked first: a quarter of the product's time."""
+    where ``g`` is inf or NaN, as PyTorch's (``g * passes`` gives NaN there). On the CPU the product, kept when one
+    BLAS dot of it with itself is finite: then no value of g was inf or NaN (a square that overflows only sends it
+    the slow way too). np.where and copyto(where=) are four times slower than the product; np.isfinite(g).all()
+    before it cost a third of the product's time, the dot a sixth."""
     xp = get_array_module(g)
     if xp is not np:
         return xp.where(passes, g, 0)
-    if np.isfinite(g).all():
-        return g * passes
+    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 and an overflowing square are expected here
+        out = np.multiply(g, passes)
+        flat = out.ravel(order="K")  # a view: a new array is contiguous in its own order
+        if np.isfinite(np.dot(flat, flat)):
+            return out
     out = np.zeros_like(g)
     np.copyto(out, g, where=passes)
     return out
