@@ -30,6 +30,7 @@ PATH_CASES = [
     ((2, 6, 3, (7, 8), 3, (2, 1), 1, 1, 1), False, True),          # stride 2 down, 1 across: gW by taps
     ((2, 6, 3, (7, 8), 3, (1, 2), 1, 1, 1), False, False),         # stride 1 down, 2 across: gW from cols
     ((2, 6, 2, (5, 6), 3, 1, 3, 1, 1), True, True),                # padding 3 > k - 1: the flipped conv crops gY
+    ((2, 6, 3, (5, 7), 3, 1, (3, 1), 1, 1), True, True),           # a tap reaches every column, no kernel row every row
     ((2, 7, 3, (6, 5), (3, 2), (2, 1), (2, 0), (1, 2), 1), False, True),  # O < C / 2: the forward tap by tap
     ((2, 6, 4, (9, 8), 3, 1, (2, 1), 2, 2), True, True),           # dilated and grouped
     ((2, 4, 6, (9, 8), 3, 1, (2, 1), (2, 1), 2), False, True),     # the same with O > C

@@ -148,19 +148,33 @@ def _convolve_by_kernel_rows(xt, weight, args, out_hw):
     # (kh, g*kw*O/g, C/g): kernel row i's taps stacked by rows within each group
     w_rows = xp.ascontiguousarray(weight.reshape(g, o // g, cg, kh, kw).transpose(3, 0, 4, 1, 2))
     w_rows = w_rows.reshape(kh, g * kw * (o // g), cg)
-    y = xp.zeros((o, oh, ow, n), dtype=xt.dtype)
+    y = xp.empty((o, oh, ow, n), dtype=xt.dtype)
     y_groups = y.reshape(g, o // g, oh, ow, n)
     columns = [_tap_range(ow, w, 1, j * dw - pw) for j in range(kw)]  # tap j's output columns and input columns
+    wide = [j for j, (clo, chi, _) in enumerate(columns) if (clo, chi) == (0, ow)][:1]  # a tap reaching every column
+    taps = wide + [j for j in range(kw) if j not in wide]
     for r0, r1 in _row_blocks(out_hw, kw * o * w * n * xt.itemsize):
-        for i in range(kh):
-            lo, hi, rows = _tap_range(oh, h, 1, i * dh - ph, r0, r1)
+        spans = sorted((_tap_range(oh, h, 1, i * dh - ph, r0, r1) + (i,) for i in range(kh)),
+                       key=lambda span: span[:2] != (r0, r1))  # kernel rows reaching every row of the block first
+        # the first part written covers the whole block where it can (a wide tap of a kernel row reaching every
+        # row: 'same' and 'valid' convs), and is assigned, not added: no zeros to add to
+        fresh = bool(wide) and spans[0][:2] == (r0, r1)
+        if not fresh:
+            y[:, r0:r1] = 0
+        for lo, hi, rows, i in spans:
             if hi == lo:
                 continue
             product = scratch(xp, "kernel rows", (g * kw * (o // g), (hi - lo) * w * n), xt.dtype)
             _grouped_matmul(w_rows[i], xt[:, rows].reshape(g * cg, -1), g, out=product)
             product = product.reshape(g, kw, o // g, hi - lo, w, n)
-            for j, (clo, chi, cols) in enumerate(columns):
-                y_groups[:, :, lo:hi, clo:chi] += product[:, j, :, :, cols]
+            for j in taps:
+                clo, chi, cols = columns[j]
+                part, target = product[:, j, :, :, cols], y_groups[:, :, lo:hi, clo:chi]
+                if fresh:
+                    target[...] = part
+                    fresh = False
+                else:
+                    target += part
     return y
 
 
