@@ -150,11 +150,15 @@ class BatchNormGrad(DerivativeFunction):
         return _like_input(_from_channel_rows(gx, x.shape), gy)
 
     @staticmethod
-    def fused(gy2, x_hat, scale, need_x, scratch=False):
+    def fused(gy2, x_hat, scale, need_x, scratch=False, inv_std=None):
         """The closed form on (C, m) rows: (gx rows or None, dgamma (C, 1), dbeta (C, 1)); scale = gamma * inv_std;
-        ``scratch``: x_hat may become gx."""
+        ``scratch``: x_hat may become gx. With ``inv_std`` the rows given are x - mean, and x_hat is them times
+        inv_std, which is applied to the sums instead: a pass fewer than forming x_hat."""
         dbeta, dgamma = _row_sums(gy2), _row_dots(gy2, x_hat)
-        gx = _bn_input_grad_rows(gy2, x_hat, scale, dbeta, dgamma, max(x_hat.shape[1], 1), scratch) if need_x else None
+        if inv_std is not None:
+            dgamma = dgamma * inv_std
+        k = dgamma if inv_std is None else dgamma * inv_std  # the coefficient of the rows given
+        gx = _bn_input_grad_rows(gy2, x_hat, scale, dbeta, k, max(x_hat.shape[1], 1), scratch) if need_x else None
         return gx, dgamma, dbeta
 
     def backward_graph(self, a):
@@ -193,7 +197,8 @@ class BatchNormFunction(Function):
         dbeta  = sum(dy)
         dgamma = sum(dy * x_hat)
         dx     = gamma * inv_std / m * (m * dy - dbeta - x_hat * dgamma)  = BatchNormGrad(x, gamma, dy)
-    Kept for it: x (the input), mean, inv_std and gamma; x_hat is rebuilt from them (``_x_hat_rows``).
+    Kept for it: x (the input), mean, inv_std and gamma; x_hat is rebuilt from them (``_x_hat_rows``; on the CPU
+    backward only forms x - mean and applies inv_std to the sums).
     The work runs on x as a (C, m) matrix (see ``_channel_rows``), one row per channel,
     in float32 for float16 input. After forward, ``self.mean`` and ``self.var`` hold the
     batch statistics, shape (C,). An empty batch gives an empty output (its statistics are 0).
@@ -221,8 +226,12 @@ class BatchNormFunction(Function):
         return _x_hat_rows(_stat_rows(self.inputs[0].array), self.mean_col, self.mean_col, self.inv_std)
 
     def backward(self, gy):
-        gx, dgamma, dbeta = BatchNormGrad.fused(_stat_rows(gy), self.x_hat(), self.gamma * self.inv_std,
-                                                self.needs_input_grad[0], scratch=True)
+        x2, scale = _stat_rows(self.inputs[0].array), self.gamma * self.inv_std
+        if get_array_module(x2) is np:  # x - mean, scaled in the sums (``fused``'s inv_std)
+            rows, inv_std = x2 - self.mean_col, self.inv_std
+        else:
+            rows, inv_std = self.x_hat(), None
+        gx, dgamma, dbeta = BatchNormGrad.fused(_stat_rows(gy), rows, scale, self.needs_input_grad[0], True, inv_std)
         if gx is not None:
             gx = _like_input(_from_channel_rows(gx, self.shape), gy)
         g_shape, b_shape = self.param_shapes
