@@ -487,7 +487,7 @@ def time_model(model, run, args, use_torch):
             rates[name].append(throughput(fn, run.batch_size, run.steps))
             cpu[name].append((time.process_time() - start) / run.steps * 1e3)
             chosen[name].append(use(None))  # the count it ran with (the automatic one may have changed)
-    return {name: {"median": statistics.median(r), "min": min(r), "max": max(r),
+    return {name: {"median": statistics.median(r), "min": min(r), "max": max(r), "rates": r,
                    "ms_per_step": run.batch_size / statistics.median(r) * 1e3,
                    "cpu_ms_per_step": statistics.median(cpu[name]), "threads": chosen[name]}
             for name, r in rates.items()}
@@ -560,6 +560,17 @@ def print_table(model, by_fw):
             ratio = by_fw[ours]["median"] / by_fw[theirs]["median"]
             by_fw[ours].setdefault("ratio", {})[theirs] = ratio
             print(f"{'ratio':<16}{ratio:>20.2f}x  ({ours} / {theirs})")
+            paired = paired_ratios(by_fw[ours]["rates"], by_fw[theirs]["rates"])
+            by_fw[ours].setdefault("paired_ratio", {})[theirs] = paired
+            print(f"{'':<16}{paired['median']:>20.2f}x  repeat by repeat ({paired['min']:.2f}-{paired['max']:.2f}x; "
+                  "each pair timed back to back)")
+
+
+def paired_ratios(ours, theirs):
+    """The ratios of two frameworks' rates repeat by repeat (the two timed back to back in each): their median, min
+    and max. Beside the ratio of the medians, their spread says how far the machine moved the comparison."""
+    pairs = [a / b for a, b in zip(ours, theirs)]
+    return {"median": statistics.median(pairs), "min": min(pairs), "max": max(pairs)}
 
 
 if __name__ == "__main__":

@@ -111,3 +111,18 @@ def test_the_busy_neighbour_ends_when_the_script_dies(bench):
     while not gone(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert gone(pid)
+
+
+def test_the_ratio_is_given_of_the_medians_and_repeat_by_repeat(bench, capsys):
+    """--compare-torch's table (fed here by hand, no PyTorch needed): the ratio of the median rates, then the median
+    and range of the ratios of the two runs of each repeat, which were timed back to back."""
+    row = {"ms_per_step": 1.0, "cpu_ms_per_step": 1.0, "threads": [2, 2, 2]}
+    by_fw = {"settings": {"batch_size": 4, "image_size": 28, "repeats": 3, "steps": 1}, "load_average": (0.1, 0.2),
+             "minigrad": dict(row, median=100.0, min=60.0, max=110.0, rates=[100.0, 60.0, 110.0]),
+             "torch": dict(row, median=100.0, min=50.0, max=120.0, rates=[50.0, 100.0, 120.0])}
+    bench.print_table("lenet-bn", by_fw)
+    out = capsys.readouterr().out
+    assert by_fw["minigrad"]["ratio"] == {"torch": 1.0}
+    paired = by_fw["minigrad"]["paired_ratio"]["torch"]
+    assert paired == {"median": 110.0 / 120.0, "min": 0.6, "max": 2.0}  # 2.0, 0.6 and 0.9167, repeat by repeat
+    assert "1.00x  (minigrad / torch)" in out and "0.92x  repeat by repeat (0.60-2.00x; each pair" in out
