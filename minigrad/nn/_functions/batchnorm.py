@@ -155,9 +155,10 @@ class BatchNormGrad(DerivativeFunction):
         ``scratch``: x_hat may become gx. With ``inv_std`` the rows given are x - mean, and x_hat is them times
         inv_std, which is applied to the sums instead: a pass fewer than forming x_hat."""
         dbeta, dgamma = _row_sums(gy2), _row_dots(gy2, x_hat)
+        k = dgamma  # the coefficient of the rows given in gx
         if inv_std is not None:
             dgamma = dgamma * inv_std
-        k = dgamma if inv_std is None else dgamma * inv_std  # the coefficient of the rows given
+            k = dgamma * inv_std
         gx = _bn_input_grad_rows(gy2, x_hat, scale, dbeta, k, max(x_hat.shape[1], 1), scratch) if need_x else None
         return gx, dgamma, dbeta
 
