@@ -207,6 +207,22 @@ def to_numpy(array):
     return to_device(array, "cpu")
 
 
+def matmul(a, b, out=None):
+    """a @ b for 2-D ``a`` and ``b`` (into ``out`` when given); on the CPU a ``threads.gemm``: when large, split
+    over minigrad's threads by the output's columns or, when it has more rows, by its rows."""
+    xp = get_array_module(a)
+    if xp is not np or not threads.SPLIT_GEMMS:
+        return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
+    m, n = a.shape[0], b.shape[1]
+    if out is None:
+        out = np.empty((m, n), dtype=np.result_type(a, b))
+    if n >= m:
+        threads.gemm(lambda lo, hi: np.matmul(a, b[:, lo:hi], out=out[:, lo:hi]), n, m * n * a.shape[1])
+    else:
+        threads.gemm(lambda lo, hi: np.matmul(a[lo:hi], b, out=out[lo:hi]), m, m * n * a.shape[1])
+    return out
+
+
 def scatter_add(target, index, values):
     """``target[index] += values`` with repeated indices accumulated (NumPy's ``add.at``)."""
     if _cupy is not None and isinstance(target, _cupy.ndarray):
@@ -220,7 +236,7 @@ def synchronize(array):
     """Wait until the GPU has finished the work queued for ``array`` (no-op on the CPU).
 
     The training loop and the benchmarks call it once a step, so it also lets the automatic
-    BLAS thread count look at the machine's load (``threads.adapt``: a clock read most steps).
+    thread count look at the machine's load (``threads.adapt``: a clock read most steps).
     """
     threads.adapt()
     if _cupy is not None and isinstance(array, _cupy.ndarray):

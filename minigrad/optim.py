@@ -67,7 +67,7 @@ class Optimizer:
         zero_grads(self._params(), set_to_none)
 
     def step(self):
-        threads.adapt()  # BLAS's thread count follows the load of the machine (a clock read on most steps)
+        threads.adapt()  # the thread count follows the load of the machine (a clock read on most steps)
         for group in self.param_groups:
             self._check_group(group)  # a hyper-parameter edited in param_groups since (a few float checks per group)
             for p in group["params"]:

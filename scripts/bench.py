@@ -13,7 +13,7 @@ LeNets, 96x96 at batch 128 for ResNet-18 and DenseNet (the book's settings).
 Each repeat times --steps steps after --warmup; the table gives the median
 examples/second, ms/step and CPU ms/step (this process's, all its threads) over
 the repeats, and their spread (min-max). With
---threads each of minigrad's BLAS thread settings is timed in turn; with
+--threads each of minigrad's thread settings is timed in turn; with
 --under-load one CPU-bound process of the script's own runs beside the timed
 steps (and is ended with them, also on an error or Ctrl-C). --profile times
 every op of minigrad's step by layer and by kind (3x3 conv, 1x1 conv, BN, ReLU,
@@ -107,7 +107,7 @@ def minigrad_stepper(model, batch_size, device, lr, image_size=28):
 
 
 def use_threads(setting):
-    """minigrad's BLAS threads for the next timing (None leaves them, 'auto' the automatic choice, else a
+    """minigrad's threads for the next timing (None leaves them, 'auto' the automatic choice, else a
     count); returns the count now."""
     if setting == "auto":
         if not threads.is_automatic():  # back from a fixed count; left alone otherwise, so that it keeps adapting
@@ -193,7 +193,7 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 def profile_minigrad(model, batch_size, device, lr, steps, image_size, clock="wall"):
     """Per layer and per kind of op, the median forward and backward ms of minigrad's step (wall-clock, or this
-    process's CPU time: on a busy machine with one BLAS thread, the work itself); returns them."""
+    process's CPU time: on a busy machine with one thread, the work itself); returns them."""
     step, net, (X, Y, loss_fn, opt) = minigrad_stepper(model, batch_size, device, lr, image_size)
     step()
     totals, sgd = [], []
@@ -213,7 +213,7 @@ def profile_minigrad(model, batch_size, device, lr, steps, image_size, clock="wa
     layers = prof.medians()
     whole = statistics.median(totals) * 1e3
     print(f"\nper-layer profile of {model} (batch {batch_size}, {image_size}x{image_size}, {device}, "
-          f"{minigrad.get_num_threads()} BLAS threads), median {clock} ms over {steps} steps")
+          f"{minigrad.get_num_threads()} threads), median {clock} ms over {steps} steps")
     print(f"{'layer':<22}{'kind':<10}{'output':>18}{'forward':>10}{'backward':>10}{'total':>10}")
     kinds = {}
     for (name, kind), (f, b) in layers.items():
@@ -427,7 +427,7 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=cli_args.int_at_least(0), default=None,
                    help="untimed steps before the repeats (default: 5 for the LeNets, 1 for ResNet-18 and DenseNet)")
     p.add_argument("--threads", nargs="+", type=thread_setting, default=None, metavar="N|auto",
-                   help="time minigrad with each of these BLAS thread settings in turn, 'auto' being its automatic "
+                   help="time minigrad with each of these thread settings in turn, 'auto' being its automatic "
                         "choice (default: as minigrad set them at import)")
     p.add_argument("--torch-threads", nargs="+", type=cli_args.int_at_least(1), default=None, metavar="N",
                    help="with --compare-torch, time PyTorch with each of these thread counts in turn (default: "
@@ -442,7 +442,7 @@ def parse_args(argv=None):
                    help="print minigrad's per-layer forward/backward times, and PyTorch's ops (default: off)")
     p.add_argument("--profile-clock", choices=list(CLOCKS), default="wall",
                    help="what --profile measures: wall-clock time, or this process's CPU time (the work itself on "
-                        "a busy machine, with one BLAS thread) (default: %(default)s)")
+                        "a busy machine, with one thread) (default: %(default)s)")
     p.add_argument("--memory-steps", type=cli_args.int_at_least(1), default=None,
                    help="steps of the peak-memory child runs (default: 50 for the LeNets, 2 for ResNet-18 and "
                         "DenseNet)")

@@ -256,7 +256,7 @@ def main(argv=None):
     out = cli_args.out_folder(args.out, f"cnn-{args.model}")
     print(f"{TITLES[args.model]} on {args.device}: {args.steps} steps of batch {args.batch_size}, "
           f"{args.image_size}x{args.image_size}, SGD lr {args.lr}, seed {args.seed}; "
-          f"{minigrad.get_num_threads()} BLAS thread(s)", flush=True)
+          f"{minigrad.get_num_threads()} thread(s)", flush=True)
     rec = run(args)
     json_path, png = write_outputs(rec, out)
     s = rec["summary"]

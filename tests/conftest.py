@@ -1,4 +1,4 @@
-"""Shared test setup: the ``gpu`` marker, one BLAS thread, seeding/grad-mode hygiene, the real data's folder."""
+"""Shared test setup: the ``gpu`` marker, one thread, seeding/grad-mode hygiene, the real data's folder."""
 import numpy as np
 import pytest
 
@@ -6,7 +6,7 @@ import minigrad
 from minigrad import backend
 from real_data import MISSING, REAL_DATA
 
-# One BLAS thread: the tests' GEMMs are small, and on a machine busy with other work OpenBLAS's
+# One thread: the tests' work is small, and on a machine busy with other work OpenBLAS's
 # spinning threads can make each of them many times slower (minigrad/threads.py).
 minigrad.set_num_threads(1)
 

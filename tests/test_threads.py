@@ -1,5 +1,5 @@
-"""BLAS threads under minigrad's control (set_num_threads, and the automatic choice from the free cores), checked
-through OpenBLAS's own getter."""
+"""minigrad's thread count (set_num_threads, and the automatic choice from the free cores), with BLAS kept on one
+thread (checked through OpenBLAS's own getter). The split over the threads: tests/test_split.py."""
 import ctypes
 import glob
 import os
@@ -34,29 +34,29 @@ requires_openblas = pytest.mark.skipif(_numpys_openblas_getter() is None,
 
 
 @requires_openblas
-def test_set_num_threads_sets_openblas_threads():
+def test_set_num_threads_sets_minigrads_count_and_blas_stays_on_one_thread():
     getter = _numpys_openblas_getter()
     before = minigrad.get_num_threads()
     try:
         for n in (2, 1, 3):
             minigrad.set_num_threads(n)
-            assert getter() == n
             assert minigrad.get_num_threads() == n
+            assert getter() == 1
     finally:
         minigrad.set_num_threads(before)
-    assert minigrad.get_num_threads() == before == getter()
+    assert minigrad.get_num_threads() == before
 
 
 @requires_openblas
 @cpu_bounded.hang_guard
 @pytest.mark.parametrize("n", ["1", "2"])
 def test_minigrad_num_threads_is_read_at_import(n):
-    """README: MINIGRAD_NUM_THREADS=n sets BLAS's thread count when minigrad is imported."""
-    code = "import minigrad; print(minigrad.get_num_threads())"
+    """README: MINIGRAD_NUM_THREADS=n sets minigrad's thread count when minigrad is imported; BLAS runs on one."""
+    code = "import minigrad; from minigrad import threads; print(minigrad.get_num_threads(), threads._blas_threads())"
     env = dict(os.environ, MINIGRAD_NUM_THREADS=n, OPENBLAS_NUM_THREADS="3")  # minigrad's variable wins
     out = cpu_bounded.run([sys.executable, "-c", code], 60, cwd=ROOT, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == n
+    assert out.stdout.split() == [n, "1"]
 
 
 def test_numpys_openblas_is_found_on_linux():
@@ -116,9 +116,8 @@ def fake_machine(monkeypatch, readings):
     monkeypatch.setattr(threads.time, "monotonic", lambda: threads._auto["reading"][0] + threads.CHECK_SECONDS)
 
 
-@requires_openblas
 def test_adapt_follows_a_neighbour_that_comes_and_goes(automatic, monkeypatch):
-    getter = _numpys_openblas_getter()
+    getter = minigrad.get_num_threads
     monkeypatch.setattr(threads.os, "getloadavg", lambda: (0.1, 0.1, 0.1))
     fake_machine(monkeypatch, [(0.0, 0.0, 0.0), (1.0, 1.9, 1.9), (2.0, 3.9, 2.9), (3.0, 5.9, 3.9), (4.0, 7.5, 5.5)])
     threads.use_automatic_threads()             # idle load average: both cores
@@ -150,16 +149,14 @@ def test_procs_running_counts_this_process():
     assert threads._procs_running() >= 1
 
 
-@requires_openblas
 def test_import_after_a_neighbour_stopped_takes_both_cores(automatic, monkeypatch):
     """The lagging load average of a neighbour that has just stopped does not hold the count at one thread."""
-    getter = _numpys_openblas_getter()
+    getter = minigrad.get_num_threads
     fake_load(monkeypatch, 1.7, 1)
     threads.use_automatic_threads()
     assert getter() == 2
 
 
-@requires_openblas
 def test_adapt_looks_at_most_once_per_check_interval(automatic, monkeypatch):
     calls = []
     monkeypatch.setattr(threads, "cpu_reading", lambda: calls.append(1) or (0.0, 0.0, 0.0))
@@ -171,9 +168,8 @@ def test_adapt_looks_at_most_once_per_check_interval(automatic, monkeypatch):
     assert len(calls) == 1  # the first reading only
 
 
-@requires_openblas
 def test_an_explicit_count_turns_the_automatic_choice_off(automatic, monkeypatch):
-    getter = _numpys_openblas_getter()
+    getter = minigrad.get_num_threads
     fake_load(monkeypatch, 5.0, 6)
     threads.use_automatic_threads()
     assert getter() == 1
@@ -183,7 +179,6 @@ def test_an_explicit_count_turns_the_automatic_choice_off(automatic, monkeypatch
     assert getter() == 2 and not threads._auto["on"]
 
 
-@requires_openblas
 @cpu_bounded.hang_guard
 @pytest.mark.parametrize("value, auto", [("auto", "True"), ("", "True"), ("3", "False")])
 def test_minigrad_num_threads_auto_or_a_number(value, auto):
@@ -209,7 +204,6 @@ def test_a_bad_minigrad_num_threads_names_the_variable(value):
             "for the automatic choice") in out.stderr
 
 
-@requires_openblas
 def test_a_real_busy_neighbour_takes_a_core_from_the_automatic_choice(automatic, monkeypatch):
     """A real CPU-bound process beside this one, which sleeps: the machine's busy time minus ours counts it."""
     cores = len(os.sched_getaffinity(0))

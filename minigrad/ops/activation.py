@@ -12,7 +12,7 @@ from minigrad.core import DerivativeFunction, Function, Tensor
 from minigrad.dtypes import bool_
 from minigrad.ops.indexing import where
 from minigrad.ops.pointwise import exp
-from minigrad.ops.utils import floating, select
+from minigrad.ops.utils import floating, select, split_outer
 
 
 
@@ -110,12 +110,19 @@ class ReLU(Function):
     saves_inputs = False
 
     def forward(self, x):
-        self.y = get_array_module(x).maximum(x, 0)
+        if get_array_module(x) is np and x.dtype.kind == "f":  # split over minigrad's threads
+            self.y = split_outer(lambda y, x: np.maximum(x, 0, out=y), np.empty_like(x), x)
+        else:
+            self.y = get_array_module(x).maximum(x, 0)
         return self.y
 
-    def _passes(self):
-        stops = self.y <= 0
-        return get_array_module(stops).logical_not(stops, out=stops)  # NaN passes, as PyTorch's threshold_backward
+    def _passes(self):  # not y <= 0: NaN passes, as PyTorch's threshold_backward
+        y = self.y
+        if get_array_module(y) is not np:
+            stops = y <= 0
+            return get_array_module(stops).logical_not(stops, out=stops)
+        return split_outer(lambda out, y: np.logical_not(np.less_equal(y, 0, out=out), out=out),
+                           np.empty_like(y, dtype=bool), y)
 
     def backward(self, gy):
         return select(gy, self._passes())

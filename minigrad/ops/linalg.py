@@ -1,6 +1,7 @@
 """Matrix products (matmul, mm, bmm, dot) and norms."""
 import numpy as np
 
+from minigrad import backend
 from minigrad.backend import get_array_module
 from minigrad.core import Function
 from minigrad.ops.indexing import Where
@@ -10,6 +11,10 @@ from minigrad.ops.shape import _matrix_transpose
 from minigrad.ops.utils import (_accumulate, _check_floating, _squeezed, check_same_dtype, sum_to, tensor_arg,
                                 unbroadcast, wrap_dims)
 
+
+def _product(a, b):
+    """a @ b of raw arrays: of two matrices, ``backend.matmul`` (split over minigrad's threads when large)."""
+    return backend.matmul(a, b) if a.ndim == b.ndim == 2 else a @ b
 
 
 class MatMul(Function):
@@ -42,7 +47,7 @@ class MatMul(Function):
         self.a2 = a[None, :] if a.ndim == 1 else a
         self.b2 = b[:, None] if b.ndim == 1 else b
         self.shape_a, self.shape_b = a.shape, b.shape
-        return a @ b
+        return _product(a, b)
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -54,9 +59,9 @@ class MatMul(Function):
             gy2 = xp.expand_dims(gy2, -2)
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = unbroadcast(gy2 @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(self.shape_a)
+            ga = unbroadcast(_product(gy2, xp.swapaxes(b2, -1, -2)), a2.shape).reshape(self.shape_a)
         if self.needs_input_grad[1]:
-            gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ gy2, b2.shape).reshape(self.shape_b)
+            gb = unbroadcast(_product(xp.swapaxes(a2, -1, -2), gy2), b2.shape).reshape(self.shape_b)
         return ga, gb
 
     def backward_graph(self, gy):

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from minigrad import backend
+from minigrad import backend, threads
 from minigrad.backend import get_array_module
 from minigrad.core import Function, Tensor
 from minigrad.ops.conversion import _promoted, clone
@@ -215,6 +215,23 @@ def stack(tensors, dim=None, *, axis=None):
     return Stack(d)(*_promoted(tensors))
 
 
+def _join_rows(xp, parts):
+    """The arrays ``parts`` joined along their first axis; on the CPU copied by parts of the rows over minigrad's
+    threads (``threads.split``)."""
+    if xp is not np or any(p.shape[1:] != parts[0].shape[1:] for p in parts):
+        return xp.concatenate(parts)  # (mismatched shapes: its ValueError)
+    y = np.empty((sum(len(p) for p in parts),) + parts[0].shape[1:], dtype=np.result_type(*parts))
+    starts = np.cumsum([0] + [len(p) for p in parts])
+
+    def rows(lo, hi):  # y[lo:hi] from the parts that hold those rows
+        for p, s in zip(parts, starts):
+            a, b = max(lo, s), min(hi, s + len(p))
+            if a < b:
+                y[a:b] = p[a - s:b - s]
+    threads.split(rows, len(y), 2 * y.size)
+    return y
+
+
 class Concatenate(Function):
     """y = the inputs joined along ``axis``;  each gx = its slice of gy."""
 
@@ -231,7 +248,7 @@ class Concatenate(Function):
             if self.axis == 1 and len(last) > 1 and all(x.transpose(last).flags.c_contiguous for x in xs):
                 # batch-last (C, ..., N) inputs, as the conv stack keeps them (DenseNet's channels): joined along
                 # their first axis, the result is batch-last too, so the next layer reads it without a copy
-                y = xp.concatenate([x.transpose(last) for x in xs])
+                y = _join_rows(xp, [x.transpose(last) for x in xs])
                 return y.transpose((y.ndim - 1,) + tuple(range(y.ndim - 1)))
             return xp.concatenate(xs, axis=self.axis)
         except ValueError:

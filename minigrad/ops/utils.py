@@ -9,7 +9,7 @@ import types
 
 import numpy as np
 
-from minigrad import backend
+from minigrad import backend, threads
 from minigrad.backend import get_array_module
 from minigrad.checks import wrap_dim
 from minigrad.core import DerivativeFunction, Function, Tensor
@@ -26,20 +26,39 @@ def unbroadcast(g, shape):
     return g.reshape(shape)
 
 
+def split_outer(fn, out, *arrays):
+    """``fn(out, *arrays)`` for NumPy arrays of ``out``'s shape (an elementwise op into ``out``), over parts of the
+    axis of ``out`` that is outermost in memory (the channels of a batch-last array), on minigrad's threads
+    (``threads.split``)."""
+    if out.ndim == 0:
+        fn(out, *arrays)
+        return out
+    axis = max(range(out.ndim), key=lambda d: (out.shape[d] > 1, abs(out.strides[d])))
+    lead = (slice(None),) * axis
+    threads.split(lambda lo, hi: fn(*(a[lead + (slice(lo, hi),)] for a in (out,) + arrays)), out.shape[axis],
+                  out.size)
+    return out
+
+
 def select(g, passes):
     """``g`` where ``passes``, else 0, on raw arrays of one shape: a gradient a mask stops (ReLU, clamp) is 0 even
-    where ``g`` is inf or NaN, as PyTorch's (``g * passes`` gives NaN there). On the CPU the product, kept when one
-    BLAS dot of it with itself is finite: then no value of g was inf or NaN (a square that overflows only sends it
-    the slow way too). np.where and copyto(where=) are four times slower than the product; np.isfinite(g).all()
-    before it cost a third of the product's time, the dot a sixth."""
+    where ``g`` is inf or NaN, as PyTorch's (``g * passes`` gives NaN there). On the CPU the product (split over
+    minigrad's threads), kept when one BLAS dot of each part with itself is finite: then no value of g was inf or
+    NaN (a square that overflows only sends it the slow way too). np.where and copyto(where=) are four times slower
+    than the product; np.isfinite(g).all() before it cost a third of the product's time, the dot a sixth."""
     xp = get_array_module(g)
     if xp is not np:
         return xp.where(passes, g, 0)
+    finite = []
+
+    def product(out, g, passes):
+        np.multiply(g, passes, out=out)
+        flat = out.ravel(order="K")  # a view where the part is one run in memory (a copy otherwise)
+        finite.append(bool(np.isfinite(np.dot(flat, flat))))
     with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 and an overflowing square are expected here
-        out = np.multiply(g, passes)
-        flat = out.ravel(order="K")  # a view: a new array is contiguous in its own order
-        if np.isfinite(np.dot(flat, flat)):
-            return out
+        out = split_outer(product, np.empty_like(g, dtype=np.result_type(g, passes)), g, np.asarray(passes))
+    if all(finite):
+        return out
     out = np.zeros_like(g)
     np.copyto(out, g, where=passes)
     return out

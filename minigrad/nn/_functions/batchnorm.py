@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from minigrad import cuda, ops
+from minigrad import cuda, ops, threads
 from minigrad import distributed as dist
 from minigrad.backend import get_array_module
 from minigrad.checks import check_real
@@ -23,6 +23,9 @@ from minigrad.core import DerivativeFunction, Function, Tensor, is_grad_enabled,
 from minigrad.nn._utils import (_channel_axes, _channel_rows, _from_channel_rows, _per_channel_shape, _row_dots,
                                 _row_sums)
 
+#: the channels split over threads in parts of multiples of this many rows: BLAS's matrix-vector kernels sum rows
+#: in groups of 4, and a remainder row another way, so that aligned parts give the sums of one call
+_ROWS_ALIGN = 8
 
 
 def check_batch_norm_input(x, num_features, ndims, what):
@@ -49,12 +52,20 @@ def _like_input(out, a):
 def _row_moments(x2):
     """BatchNorm's local statistics of (C, n) rows: (mean, m2, centred), the per-channel mean (C, 1), the sum of
     squared deviations from it (C, 1) and, on the CPU, the centred rows x2 - mean (that ``_normalize_rows`` turns into y
-    in place); None on a GPU, whose fused kernels need no centred copy. An empty batch gives zeros."""
-    mean = _row_sums(x2) / max(x2.shape[1], 1)
-    if get_array_module(x2) is np:
-        centred = x2 - mean
-        return mean, _row_dots(centred, centred), centred
-    return mean, cuda.kernels().sq_dev_rows(x2, mean, axis=1)[:, None], None
+    in place; the channels split over minigrad's threads); None on a GPU, whose fused kernels need no centred copy.
+    An empty batch gives zeros."""
+    c, m = x2.shape
+    if get_array_module(x2) is not np:
+        mean = _row_sums(x2) / max(m, 1)
+        return mean, cuda.kernels().sq_dev_rows(x2, mean, axis=1)[:, None], None
+    mean, m2, centred = np.empty((c, 1), x2.dtype), np.empty((c, 1), x2.dtype), np.empty_like(x2)
+
+    def part(a, b):
+        mean[a:b] = _row_sums(x2[a:b]) / max(m, 1)
+        np.subtract(x2[a:b], mean[a:b], out=centred[a:b])
+        m2[a:b] = _row_dots(centred[a:b], centred[a:b])
+    threads.split(part, c, 3 * x2.size, _ROWS_ALIGN)
+    return mean, m2, centred
 
 
 def _normalize_rows(x2, centred, local_mean, mean, inv_std, gamma_col, beta_col):
@@ -63,15 +74,19 @@ def _normalize_rows(x2, centred, local_mean, mean, inv_std, gamma_col, beta_col)
     process's batch (SyncBatchNorm). On the CPU y is written into ``centred`` in two passes, y = centred * scale +
     shift with scale = gamma * inv_std per channel (PyTorch's CPU kernel also folds gamma into one scale), shift =
     beta, plus (local_mean - mean) * scale for SyncBatchNorm; x_hat itself is not formed (backward rebuilds it,
-    ``_x_hat_rows``). On a GPU one fused kernel."""
+    ``_x_hat_rows``; the channels split over minigrad's threads). On a GPU one fused kernel."""
     if centred is None:
         return cuda.kernels().bn_normalize(x2, mean.astype(x2.dtype, copy=False), inv_std, gamma_col, beta_col)[1]
     scale = (gamma_col * inv_std).astype(centred.dtype, copy=False)
-    shift = beta_col if mean is local_mean else beta_col + (local_mean - mean) * scale
-    y = centred
-    y *= scale
-    y += shift.astype(centred.dtype, copy=False)
-    return y
+    shift = (beta_col if mean is local_mean else beta_col + (local_mean - mean) * scale).astype(centred.dtype,
+                                                                                                copy=False)
+
+    def part(a, b):
+        y = centred[a:b]
+        y *= scale[a:b]
+        y += shift[a:b]
+    threads.split(part, len(centred), 2 * centred.size, _ROWS_ALIGN)
+    return centred
 
 
 def _centre_and_scale(centred, local_mean, mean, inv_std):
@@ -227,12 +242,20 @@ class BatchNormFunction(Function):
         return _x_hat_rows(_stat_rows(self.inputs[0].array), self.mean_col, self.mean_col, self.inv_std)
 
     def backward(self, gy):
-        x2, scale = _stat_rows(self.inputs[0].array), self.gamma * self.inv_std
-        if get_array_module(x2) is np:  # x - mean, scaled in the sums (``fused``'s inv_std)
-            rows, inv_std = x2 - self.mean_col, self.inv_std
+        x2, gy2, scale = _stat_rows(self.inputs[0].array), _stat_rows(gy), self.gamma * self.inv_std
+        need_x = self.needs_input_grad[0]
+        if get_array_module(x2) is np:  # on x - mean, inv_std applied to the sums; the channels split over threads
+            rows, c = np.empty_like(x2), len(x2)
+            dgamma, dbeta = np.empty((c, 1), x2.dtype), np.empty((c, 1), x2.dtype)
+
+            def part(a, b):
+                np.subtract(x2[a:b], self.mean_col[a:b], out=rows[a:b])
+                _, dgamma[a:b], dbeta[a:b] = BatchNormGrad.fused(gy2[a:b], rows[a:b], scale[a:b], need_x, True,
+                                                                 self.inv_std[a:b])
+            threads.split(part, c, 5 * x2.size, _ROWS_ALIGN)
+            gx = rows if need_x else None
         else:
-            rows, inv_std = self.x_hat(), None
-        gx, dgamma, dbeta = BatchNormGrad.fused(_stat_rows(gy), rows, scale, self.needs_input_grad[0], True, inv_std)
+            gx, dgamma, dbeta = BatchNormGrad.fused(gy2, self.x_hat(), scale, need_x, True)
         if gx is not None:
             gx = _like_input(_from_channel_rows(gx, self.shape), gy)
         g_shape, b_shape = self.param_shapes

@@ -9,8 +9,10 @@ large layer's columns.
 """
 from collections import namedtuple
 
-from minigrad import ops
-from minigrad.backend import empty_apart, get_array_module, scratch
+import numpy as np
+
+from minigrad import ops, threads
+from minigrad.backend import empty_apart, get_array_module, matmul, scratch
 from minigrad.checks import check_int
 from minigrad.core import DerivativeFunction, Function
 from minigrad.nn._functions.pooling import _batched
@@ -59,10 +61,18 @@ def _taps(xt, kernel, args, out_hw, r0, r1):
             yield i, j, (lo - r0, hi - r0), (clo, chi), xt[:, src_rows, src_cols]
 
 
-def _row_blocks(out_hw, row_bytes):
-    """[r0, r1) ranges of output rows, each (at least one row) with columns of about BLOCK_BYTES."""
+def _row_blocks(out_hw, row_bytes, rows=None):
+    """[r0, r1) ranges of the output rows ``rows`` (default all), each (at least one row) with columns of about
+    BLOCK_BYTES."""
+    lo, hi = (0, out_hw[0]) if rows is None else rows
     step = max(1, BLOCK_BYTES // max(1, row_bytes))
-    return [(r0, min(out_hw[0], r0 + step)) for r0 in range(0, out_hw[0], step)]
+    return [(r0, min(hi, r0 + step)) for r0 in range(lo, hi, step)]
+
+
+def _split_rows(fn, out_hw, macs, xp):
+    """``fn(r0, r1)`` over parts of the output rows, for a layer of ``macs`` multiply-adds: on the CPU split over
+    minigrad's threads (``threads.split``; each thread has its own scratch buffers)."""
+    threads.split(fn, out_hw[0], macs // 16 if xp is np else 0)
 
 
 def _im2col(xt, kernel, args, out_hw, rows, cols):
@@ -90,15 +100,17 @@ def _kept_cols(xt, weight_shape, args, out_hw):
     return _im2col(xt, (kh, kw), args, out_hw, (0, out_hw[0]), empty_apart(xt, shape, xt.dtype))
 
 
-def _col_blocks(xt, kernel, args, out_hw, cols=None):
-    """(r0, r1, cols) per block of output rows [r0, r1): cols (C*kh*kw, (r1-r0)*OW*N) as ``_im2col``. All blocks
-    share one scratch buffer: use each before taking the next. One block when ``cols`` (all rows) is given; a
-    pointwise conv's cols are xt."""
+def _col_blocks(xt, kernel, args, out_hw, cols=None, rows=None):
+    """(r0, r1, cols) per block of output rows [r0, r1) within ``rows`` (default all): cols (C*kh*kw,
+    (r1-r0)*OW*N) as ``_im2col``. All blocks share one scratch buffer of this thread: use each before taking the
+    next. One block when ``cols`` (all rows, sliced to ``rows``) is given; a pointwise conv's cols are xt."""
     c, _, _, n = xt.shape
     if cols is not None or args.is_pointwise(kernel):
-        yield 0, out_hw[0], xt.reshape(c, -1) if cols is None else cols
+        lo, hi = (0, out_hw[0]) if rows is None else rows
+        whole = xt.reshape(c, -1) if cols is None else cols
+        yield lo, hi, whole[:, lo * out_hw[1] * n:hi * out_hw[1] * n]
         return
-    for r0, r1 in _row_blocks(out_hw, c * kernel[0] * kernel[1] * out_hw[1] * n * xt.itemsize):
+    for r0, r1 in _row_blocks(out_hw, c * kernel[0] * kernel[1] * out_hw[1] * n * xt.itemsize, rows):
         block = scratch(get_array_module(xt), "cols", (c,) + tuple(kernel) + (r1 - r0, out_hw[1], n), xt.dtype,
                         apart_from=xt)
         yield r0, r1, _im2col(xt, kernel, args, out_hw, (r0, r1), block)
@@ -106,10 +118,11 @@ def _col_blocks(xt, kernel, args, out_hw, cols=None):
 
 def _grouped_matmul(a, b, groups, transpose_a=False, transpose_b=False, out=None):
     """(a or a^T) @ (b or b^T) for each of ``groups`` blocks of rows of a and of b, the products stacked by rows:
-    one GEMM for groups = 1, one batched matmul otherwise; into ``out`` when given."""
+    one GEMM for groups = 1 (``backend.matmul``: split over minigrad's threads), one batched matmul otherwise;
+    into ``out`` when given."""
     xp = get_array_module(a)
     if groups == 1:
-        return xp.matmul(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
+        return matmul(a.T if transpose_a else a, b.T if transpose_b else b, out=out)
     a3, b3 = a.reshape(groups, -1, a.shape[1]), b.reshape(groups, -1, b.shape[1])
     product = xp.matmul(a3.transpose(0, 2, 1) if transpose_a else a3, b3.transpose(0, 2, 1) if transpose_b else b3)
     product = product.reshape(-1, product.shape[2])
@@ -138,7 +151,8 @@ def _convolve_by_kernel_rows(xt, weight, args, out_hw):
         P = [W[:, :, i, 0]; ...; W[:, :, i, kw-1]]  (kw*O, C)  @  x[:, the input rows row i reads]  (C, rows*W*N)
     on the batch-last input as it is; then tap j's O rows of P, shifted by its column offset (j * dilation -
     padding), are added into y. A block of output rows at a time (P about BLOCK_BYTES, in scratch memory: smaller
-    blocks were measured faster than whole images, and peak memory stays as with cols).
+    blocks were measured faster than whole images, and peak memory stays as with cols), the rows split over
+    minigrad's threads.
     Against a GEMM per block of cols (9x the input built first): DenseNet's 3x3 convs 1.3-1.9x faster at two BLAS
     threads, ResNet-18's 1.0-1.2x (docs/performance.md)."""
     xp = get_array_module(xt)
@@ -153,34 +167,37 @@ def _convolve_by_kernel_rows(xt, weight, args, out_hw):
     columns = [_tap_range(ow, w, 1, j * dw - pw) for j in range(kw)]  # tap j's output columns and input columns
     wide = [j for j, (clo, chi, _) in enumerate(columns) if (clo, chi) == (0, ow)][:1]  # a tap reaching every column
     taps = wide + [j for j in range(kw) if j not in wide]
-    for r0, r1 in _row_blocks(out_hw, kw * o * w * n * xt.itemsize):
-        spans = sorted((_tap_range(oh, h, 1, i * dh - ph, r0, r1) + (i,) for i in range(kh)),
-                       key=lambda span: span[:2] != (r0, r1))  # kernel rows reaching every row of the block first
-        # the first part written covers the whole block where it can (a wide tap of a kernel row reaching every
-        # row: 'same' and 'valid' convs), and is assigned, not added: no zeros to add to
-        fresh = bool(wide) and spans[0][:2] == (r0, r1)
-        if not fresh:
-            y[:, r0:r1] = 0
-        for lo, hi, rows, i in spans:
-            if hi == lo:
-                continue
-            product = scratch(xp, "kernel rows", (g * kw * (o // g), (hi - lo) * w * n), xt.dtype)
-            _grouped_matmul(w_rows[i], xt[:, rows].reshape(g * cg, -1), g, out=product)
-            product = product.reshape(g, kw, o // g, hi - lo, w, n)
-            for j in taps:
-                clo, chi, cols = columns[j]
-                part, target = product[:, j, :, :, cols], y_groups[:, :, lo:hi, clo:chi]
-                if fresh:
-                    target[...] = part
-                    fresh = False
-                else:
-                    target += part
+
+    def part(first, stop):  # output rows [first, stop), a block at a time
+        for r0, r1 in _row_blocks(out_hw, kw * o * w * n * xt.itemsize, (first, stop)):
+            spans = sorted((_tap_range(oh, h, 1, i * dh - ph, r0, r1) + (i,) for i in range(kh)),
+                           key=lambda span: span[:2] != (r0, r1))  # kernel rows reaching every row of the block first
+            # the first part written covers the whole block where it can (a wide tap of a kernel row reaching every
+            # row: 'same' and 'valid' convs), and is assigned, not added: no zeros to add to
+            fresh = bool(wide) and spans[0][:2] == (r0, r1)
+            if not fresh:
+                y[:, r0:r1] = 0
+            for lo, hi, rows, i in spans:
+                if hi == lo:
+                    continue
+                product = scratch(xp, "kernel rows", (g * kw * (o // g), (hi - lo) * w * n), xt.dtype)
+                _grouped_matmul(w_rows[i], xt[:, rows].reshape(g * cg, -1), g, out=product)
+                product = product.reshape(g, kw, o // g, hi - lo, w, n)
+                for j in taps:
+                    clo, chi, cols = columns[j]
+                    shifted, target = product[:, j, :, :, cols], y_groups[:, :, lo:hi, clo:chi]
+                    if fresh:
+                        target[...] = shifted
+                        fresh = False
+                    else:
+                        target += shifted
+    _split_rows(part, out_hw, kh * kw * o * cg * oh * ow * n, xp)
     return y
 
 
 def _convolve(xt, weight, args, out_hw, cols=None):
     """y (O, OH, OW, N), batch-last: by kernel rows (``_forward_by_kernel_rows``), or W_mat (O, C/g*kh*kw) @ cols
-    per group, a block of output rows at a time (``_col_blocks``)."""
+    per group, a block of output rows at a time (``_col_blocks``); the rows split over minigrad's threads."""
     if cols is None and _forward_by_kernel_rows(args, weight.shape):
         return _convolve_by_kernel_rows(xt, weight, args, out_hw)
     o = weight.shape[0]
@@ -188,8 +205,11 @@ def _convolve(xt, weight, args, out_hw, cols=None):
     n = xt.shape[3]
     w_mat = weight.reshape(o, -1)
     y = get_array_module(xt).empty((o, oh * ow * n), dtype=xt.dtype)
-    for r0, r1, block in _col_blocks(xt, weight.shape[2:], args, out_hw, cols):
-        _grouped_matmul(w_mat, block, args.groups, out=y[:, r0 * ow * n:r1 * ow * n])
+
+    def part(first, stop):  # output rows [first, stop), a block at a time
+        for r0, r1, block in _col_blocks(xt, weight.shape[2:], args, out_hw, cols, (first, stop)):
+            _grouped_matmul(w_mat, block, args.groups, out=y[:, r0 * ow * n:r1 * ow * n])
+    _split_rows(part, out_hw, w_mat.size * oh * ow * n, get_array_module(xt))
     return y.reshape(o, oh, ow, n)
 
 
@@ -239,7 +259,8 @@ def _weight_grad(xt, gyt, weight_shape, args, cols=None):
     With kept ``cols``, or a pointwise conv's (xt), one GEMM. Else, for a stride of 1 along the width, no cols:
         gW[:, :, i, j] = sum over the output rows r of  gY[:, r, taps] @ x[:, input row of r, taps]^T
     for each tap (i, j), each side a (channels, OW'*N) matrix of the batch-last arrays as they are (one batched
-    matmul over the rows per tap). Otherwise the sum over blocks of output rows of gY_block @ cols_block^T."""
+    matmul over the rows per tap; the taps split over minigrad's threads). Otherwise the sum over blocks of output
+    rows of gY_block @ cols_block^T."""
     xp = get_array_module(xt)
     o, cg, kh, kw = weight_shape
     g, n, (oh, ow) = args.groups, xt.shape[3], gyt.shape[1:3]
@@ -249,12 +270,16 @@ def _weight_grad(xt, gyt, weight_shape, args, cols=None):
             gw += _grouped_matmul(gy_mat[:, r0 * ow * n:r1 * ow * n], block, g, transpose_b=True)
         return gw.reshape(weight_shape)
     gw = xp.zeros(weight_shape, dtype=xt.dtype)
-    for i, j, (a, b), (ca, cb), window in _taps(xt, (kh, kw), args, (oh, ow), 0, oh):
-        rows, k = b - a, (cb - ca) * n
-        if rows and k:
+    taps = [(i, j, rows, cols, window) for i, j, rows, cols, window in _taps(xt, (kh, kw), args, (oh, ow), 0, oh)
+            if rows[1] > rows[0] and cols[1] > cols[0]]
+
+    def some(first, stop):  # taps [first, stop), each a gw[:, :, i, j] of its own
+        for i, j, (a, b), (ca, cb), window in taps[first:stop]:
+            rows, k = b - a, (cb - ca) * n
             gy_rows = gyt[:, a:b, ca:cb].reshape(g, o // g, rows, k).transpose(0, 2, 1, 3)   # (g, rows, O/g, k)
             x_rows = window.reshape(g, cg, rows, k).transpose(0, 2, 3, 1)                  # (g, rows, k, C/g)
             gw[:, :, i, j] = xp.matmul(gy_rows, x_rows).sum(axis=1).reshape(o, cg)
+    threads.split(some, len(taps), o * cg * oh * ow * n * len(taps) // 16 if xp is np else 0)
     return gw
 
 

@@ -2,27 +2,28 @@
 import math
 
 from minigrad import ops
+from minigrad.backend import matmul
 from minigrad.core import Function
 from minigrad.nn._utils import _check_tensors
 
 
 
 class LinearFunction(Function):
-    """y = x W^T + b;  gx = gy W,  gW = gy^T x,  gb = sum over the batch of gy."""
+    """y = x W^T + b;  gx = gy W,  gW = gy^T x,  gb = sum over the batch of gy (the GEMMs: ``backend.matmul``)."""
 
     saves_output = False  # (an in-place op may change y: nn.ReLU(inplace=True) after a layer, as in PyTorch)
 
     def forward(self, x, weight, bias=None):
         self.x, self.weight = x, weight
-        y = x @ weight.T
+        y = matmul(x, weight.T)
         if bias is not None:
             y += bias
         return y
 
     def backward(self, gy):
         need_x, need_w = self.needs_input_grad[:2]
-        gx = gy @ self.weight if need_x else None
-        gw = gy.T @ self.x if need_w else None
+        gx = matmul(gy, self.weight) if need_x else None
+        gw = matmul(gy.T, self.x) if need_w else None
         if len(self.needs_input_grad) == 2:
             return gx, gw
         gb = gy.sum(axis=0) if self.needs_input_grad[2] else None

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from minigrad import ops
+from minigrad import ops, threads
 from minigrad.backend import get_array_module
 from minigrad.core import DerivativeFunction, Function, Tensor
 from minigrad.nn._utils import (_batch_last, _check_tensors, _empty_batch_last, _from_batch_last, _output_size,
@@ -76,19 +76,24 @@ class _Windows:
 
     def add_at(self, g, offset):
         """gx (N, C, H, W), batch-last: each g of a window (N, C, oh, ow, batch-last like ``offset``) added at its
-        window's element ``offset`` (k = i * kw + j), on the CPU: one np.add.at at the flat indices
-        ((c Hp + sh r + i) Wp + sw s + j) N + n of the padded gx (C, Hp, Wp, N), then cropped. An element that
-        several windows pick gets each one's g, in the order of the windows (as PyTorch's loop over them)."""
+        window's element ``offset`` (k = i * kw + j), on the CPU: one np.add.at per part of the channels (split over
+        minigrad's threads) at the flat indices ((c Hp + sh r + i) Wp + sw s + j) N + n of the padded gx (C, Hp, Wp,
+        N), then cropped. An element that several windows pick gets each one's g, in the order of the windows (as
+        PyTorch's loop over them)."""
         n, c, h, w = self.in_shape
         (kh, kw), (ph, pw), (sh, sw), (oh, ow) = self.kernel, self.padding, self.stride, self.out_hw
         hp, wp = h + 2 * ph, w + 2 * pw
         step = np.array([(k // kw * wp + k % kw) * n for k in range(kh * kw)], dtype=np.int64)  # (i Wp + j) N
-        index = step.take(_batch_last(offset))                                                     # (C, oh, ow, N)
-        rows = np.arange(c)[:, None] * hp + sh * np.arange(oh)                                     # c Hp + sh r
-        index += ((rows[:, :, None] * wp + sw * np.arange(ow)) * n)[..., None]
-        index += np.arange(n)
+        within = ((sh * wp * np.arange(oh)[:, None] + sw * np.arange(ow)) * n)[..., None] + np.arange(n)  # (oh, ow, N)
         gx = _empty_batch_last(np, (n, c, hp, wp), g.dtype)
-        np.add.at(_batch_last(gx).reshape(-1), index.reshape(-1), _batch_last(g).reshape(-1))
+        gx_rows, g_t, offset_t = _batch_last(gx).reshape(c, -1), _batch_last(g), _batch_last(offset)
+
+        def part(a, b):  # channels [a, b): indices within their own rows of gx
+            index = step.take(offset_t[a:b])                                                   # (b - a, oh, ow, N)
+            index += within
+            index += (hp * wp * n * np.arange(b - a))[:, None, None, None]
+            np.add.at(gx_rows[a:b].reshape(-1), index.reshape(-1), g_t[a:b].reshape(-1))
+        threads.split(part, c, 6 * g.size)
         return gx[:, :, ph:ph + h, pw:pw + w]
 
     def scatter(self, dtype, xp, write):
@@ -148,11 +153,15 @@ class AvgPool2dFunction(_Pool2d):
         win = self._windows(x)
         x = win.padded(x)
         y = _empty_batch_last(xp, win.out_shape, x.dtype, zero=False)
-        y[...] = x[win.slices(0, 0)]
-        for i, j, k in win.offsets():
-            if k:
-                y += x[win.slices(i, j)]
-        y *= 1.0 / (win.kernel[0] * win.kernel[1])
+
+        def part(a, b):  # channels [a, b)
+            out, x_part = y[:, a:b], x[:, a:b]
+            out[...] = x_part[win.slices(0, 0)]
+            for i, j, k in win.offsets():
+                if k:
+                    out += x_part[win.slices(i, j)]
+            out *= 1.0 / (win.kernel[0] * win.kernel[1])
+        threads.split(part, x.shape[1], (len(win.offsets()) + 1) * y.size if xp is np else 0)  # minigrad's threads
         return y
 
     def backward(self, gy):
@@ -263,15 +272,25 @@ class MaxPool2dFunction(_Pool2d):
     def forward(self, x):
         xp = get_array_module(x)
         win = self._windows(x)
+        kinds = len(win.offsets())
+        y = _empty_batch_last(xp, win.out_shape, x.dtype, zero=False)
+        # the argmax as the offset k in its window, in the narrowest integer that holds kh*kw
+        am = self.argmax = _empty_batch_last(xp, y.shape, np.int8 if kinds <= 127 else np.int16 if kinds <= 2 ** 15
+                                             else np.int64, zero=False)
+        # by parts of the channels, split over minigrad's threads on the CPU
+        threads.split(lambda a, b: self._sweep(win, x[:, a:b], y[:, a:b], am[:, a:b]), x.shape[1],
+                      5 * kinds * y.size if xp is np else 0)
+        return y
+
+    @staticmethod
+    def _sweep(win, x, y, am):
+        """y and its argmax ``am`` of the windows of x, written: one sweep over the window's offsets, in which an
+        offset strictly above the maximum so far takes the argmax, so the first offset holding the maximum keeps it."""
+        xp = get_array_module(x)
         x = win.columns_by_phase(x, -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min)  # (bool: refused)
         offsets = win.offsets()
-        y = win.window(x, 0, 0).copy(order="K")
-        # the argmax as the offset k in its window, in the narrowest integer that holds kh*kw; zeros: offset 0
-        kinds = len(offsets)
-        am = self.argmax = _empty_batch_last(xp, y.shape, np.int8 if kinds <= 127 else np.int16 if kinds <= 2 ** 15
-                                             else np.int64)
-        # one sweep for max and argmax: an offset strictly above the maximum so far takes the argmax, so the first
-        # offset holding the maximum keeps it
+        y[...] = win.window(x, 0, 0)
+        am[...] = 0
         above = _empty_batch_last(xp, y.shape, bool, zero=False)
         step = _empty_batch_last(xp, y.shape, am.dtype, zero=False)
         mask = above.view(np.int8) if am.dtype == np.int8 else above
@@ -284,7 +303,6 @@ class MaxPool2dFunction(_Pool2d):
             for i, j, k in offsets:
                 window = win.window(x, i, j)
                 _take_offset(am, step, k, window != window)
-        return y
 
     def backward(self, gy):
         return MaxPool2dGrad(self.windows, self.argmax).forward(gy)
