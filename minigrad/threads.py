@@ -61,6 +61,20 @@ def _set_blas_threads(n):
         setter(n)
 
 
+def _use_blas_threads(n):
+    """BLAS's thread count from now on, set only when it changes."""
+    if _pool.blas != n:
+        _set_blas_threads(n)
+        _pool.blas = n
+
+
+def _set_count(n, **state):
+    """minigrad's thread count (and other ``_auto`` state); BLAS back on one thread when it had more than that."""
+    _auto.update(threads=n, **state)
+    if _pool.blas > n:
+        _use_blas_threads(1)
+
+
 def _blas_threads():
     """BLAS's thread count (None when no OpenBLAS is found)."""
     getters = _openblas_functions(_GETTERS)
@@ -72,7 +86,7 @@ def set_num_threads(n):
     n = int(n)
     if n < 1:
         raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
-    _auto.update(on=False, threads=n)
+    _set_count(n, on=False)
 
 
 def get_num_threads():
@@ -142,7 +156,7 @@ def adapt():
     if reading is None:
         return
     others = busy_elsewhere(_auto["reading"], reading)
-    _auto.update(reading=reading, threads=choose_threads(_usable_cores(), os.cpu_count() or 1, others))
+    _set_count(choose_threads(_usable_cores(), os.cpu_count() or 1, others), reading=reading)
 
 
 def is_automatic():
@@ -155,9 +169,9 @@ def use_automatic_threads():
     then revisited by ``adapt()``. Without ``/proc/stat`` the count is BLAS's from import."""
     first = cpu_reading()
     if first is None:
-        _auto.update(on=False, threads=_auto["most"])
+        _set_count(_auto["most"], on=False)
         return
-    _auto.update(on=True, reading=first, threads=choose_threads(_usable_cores(), os.cpu_count() or 1, busy_now()))
+    _set_count(choose_threads(_usable_cores(), os.cpu_count() or 1, busy_now()), on=True, reading=first)
 
 
 # ---------------------------------------------------------------------------
@@ -189,6 +203,7 @@ def split(fn, n, work, align=1):
     try:
         _pool.local.busy = True
         _pool.split_until = time.monotonic() + SPIN_SECONDS
+        _use_blas_threads(1)  # each part's BLAS calls on its own thread
         bounds = [min(n, -(-n // align) * k // parts * align) for k in range(parts + 1)]
         done = queue.SimpleQueue()  # this split's own: a part still running after an interrupt reports elsewhere
         for inbox, lo, hi in zip(_pool.inboxes(parts - 1), bounds[1:], bounds[2:]):
@@ -208,20 +223,18 @@ def split(fn, n, work, align=1):
 
 def gemm(part, n, macs):
     """A GEMM of ``macs`` multiply-adds given as ``part(lo, hi)``, the output's slice [lo, hi) of ``n``: split over
-    minigrad's threads (``split``) when that large, else in one call, on OpenBLAS's threads for the call (as many
-    as minigrad's) where OpenBLAS would use them: its spinning workers hand a small GEMM over faster than ours, so
-    LeNet's GEMMs run there (measured: docs/performance.md)."""
+    minigrad's threads (``split``) when that large, else in one call on OpenBLAS's threads (as many as minigrad's),
+    unless minigrad's split something in the last ``SPIN_SECONDS``: OpenBLAS's spinning workers take a mid-sized
+    GEMM over faster than ours wake up, so LeNet's run there, and BLAS keeps that count for its other calls until
+    the next split (measured: docs/performance.md)."""
     parts = min(_auto["threads"], n, macs // 16 // MIN_PART_WORK)
     if (parts >= 2 or _auto["threads"] < 2 or macs <= OPENBLAS_ALONE_MACS or getattr(_pool.local, "busy", False)
             or time.monotonic() < _pool.split_until):  # minigrad's threads hold the cores: a GEMM alone
         split(part, n, macs // 16)
         return
-    _set_blas_threads(_auto["threads"])
-    try:
-        part(0, n)
-    finally:
-        _set_blas_threads(1)
-        _pool.spinning_until = time.monotonic() + SPIN_SECONDS
+    _use_blas_threads(_auto["threads"])
+    part(0, n)
+    _pool.spinning_until = time.monotonic() + SPIN_SECONDS
 
 
 def _serve(inbox):
@@ -245,6 +258,7 @@ class _Pool:
         # monotonic seconds until which OpenBLAS's workers may spin, and until which minigrad's threads count as
         # working (a split less than SPIN_SECONDS ago): the other kind of thread runs no work in that time
         self.spinning_until = self.split_until = 0.0
+        self.blas = 1  # BLAS's thread count now
 
     def inboxes(self, k):
         while len(self.workers) < k:
@@ -256,13 +270,22 @@ class _Pool:
 
 
 _pool = _Pool()
-if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads: it starts its own
-    os.register_at_fork(after_in_child=lambda: globals().update(_pool=_Pool()))
+
+
+def _after_fork():
+    """A forked child has none of the parent's threads: it starts its own, BLAS on one thread."""
+    global _pool
+    _pool = _Pool()
+    _set_blas_threads(1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 # on: choosing automatically; most: BLAS's own count at import; reading: the last cpu_reading(); threads: the count
 _auto = {"on": False, "most": _blas_threads() or os.cpu_count() or 1, "reading": None, "threads": 1}
 _BLAS_SETTERS = _openblas_functions(_SETTERS)
-_set_blas_threads(1)  # BLAS's own threads only for a call (``gemm``)
+_set_blas_threads(1)  # BLAS's own threads only from a mid-sized GEMM (``gemm``) to the next split
 #: whether BLAS runs on one thread, so that GEMMs may be split (not where NumPy's BLAS is not OpenBLAS)
 SPLIT_GEMMS = _blas_threads() == 1
 

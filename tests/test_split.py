@@ -114,9 +114,13 @@ def test_a_mid_sized_gemm_runs_on_openblas_threads_and_keeps_splits_off_while_th
     monkeypatch.setattr(threads, "MIN_PART_WORK", 1 << 40)  # no GEMM large enough to split
     a, b = np.ones((64, 128), np.float32), np.ones((128, 256), np.float32)  # 2^21 multiply-adds
     np.testing.assert_array_equal(backend.matmul(a, b), a @ b)
-    assert calls == [2, 1]
+    backend.matmul(a, b)
+    assert calls == [2]  # and BLAS keeps it for its other calls
     monkeypatch.setattr(threads, "MIN_PART_WORK", 1)
     assert len(_parts(10, 10 ** 6)) == 1  # OpenBLAS's workers may spin: minigrad's threads wait their turn
+    monkeypatch.setattr(threads._pool, "spinning_until", 0.0)
+    assert len(_parts(10, 10 ** 6)) == 2
+    assert calls == [2, 1]  # a split's parts call BLAS on their own threads
 
 
 def test_after_a_split_a_mid_sized_gemm_runs_alone(two_threads, monkeypatch):
@@ -128,6 +132,17 @@ def test_after_a_split_a_mid_sized_gemm_runs_alone(two_threads, monkeypatch):
     a, b = np.ones((64, 128), np.float32), np.ones((128, 256), np.float32)
     backend.matmul(a, b)
     assert calls == []  # minigrad's threads had the cores a moment ago: OpenBLAS's stay asleep
+
+
+@pytest.mark.skipif(not threads._BLAS_SETTERS, reason="NumPy here has no OpenBLAS whose threads minigrad sets")
+def test_blas_goes_back_to_one_thread_when_the_count_drops(two_threads, monkeypatch):
+    """A neighbour that takes a core must not find OpenBLAS's workers spinning (the collapse of threads.py)."""
+    monkeypatch.setattr(threads, "MIN_PART_WORK", 1 << 40)
+    a, b = np.ones((64, 128), np.float32), np.ones((128, 256), np.float32)
+    backend.matmul(a, b)
+    assert threads._blas_threads() == 2
+    minigrad.set_num_threads(1)
+    assert threads._blas_threads() == 1
 
 
 def _threads_in_a_child(queue):
